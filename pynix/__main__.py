@@ -1,0 +1,3 @@
+from pynix.cli.main import main
+
+raise SystemExit(main())

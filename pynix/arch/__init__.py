@@ -1,0 +1,102 @@
+"""ISA facts.  Generic code asks an `Arch` object for everything ISA-specific and never tests the ISA name.
+
+An `Arch` is chosen once per process from the ELF header (`arch_for_elf_machine`).  It describes:
+- the syscall ABI (which registers carry the number, the arguments and the result) and the syscall numbers,
+- the page-table entry format (`PageTableFormat`: SV39 on riscv64, 4-level on x86_64),
+- the user address-space layout and the initial register state of a new program,
+- the auxiliary vector values (HWCAP, platform) and the layouts of structures that differ per ISA.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class PageTableFormat:
+    """A radix page table of `levels` levels of 512 eight-byte entries over 4 KiB pages.
+
+    The frame number of an entry sits at bit `pfn_shift` (`pfn_mask` wide).  `leaf_bits(prot)` gives the
+    permission bits of a user leaf entry, `leaf_prot(pte)` turns them back into PROT_* bits (R=1, W=2, X=4);
+    `table_bits` are the bits of an entry pointing at the next-level table.  `cow_bit` is a bit the hardware
+    ignores, used by the kernel to mark copy-on-write pages.
+    """
+    levels: int
+    pfn_shift: int
+    pfn_mask: int
+    present_bit: int
+    table_bits: int
+    cow_bit: int
+    leaf_bits: Callable[[int], int]
+    leaf_prot: Callable[[int], int]
+
+    def pfn(self, pte: int) -> int:
+        return (pte >> self.pfn_shift) & self.pfn_mask
+
+    def make_table(self, pfn: int) -> int:
+        return (pfn << self.pfn_shift) | self.table_bits
+
+    def make_leaf(self, pfn: int, prot: int, cow: bool = False) -> int:
+        return (pfn << self.pfn_shift) | self.leaf_bits(prot) | (self.cow_bit if cow else 0)
+
+
+@dataclass(frozen=True)
+class StatLayout:
+    """`struct stat` of one ISA: a struct format and the order of its fields (None = padding, zero)."""
+    fmt: str
+    fields: tuple[str | None, ...]
+
+    @property
+    def size(self) -> int:
+        return struct.calcsize(self.fmt)
+
+    def pack(self, values: dict[str, int]) -> bytes:
+        return struct.pack(self.fmt, *(values[f] if f else 0 for f in self.fields))
+
+
+@dataclass(frozen=True)
+class Arch:
+    name: str                           # what uname -m prints
+    elf_machine: int                    # e_machine of its ELF files
+    syscall_names: dict[int, str]
+    syscall_registers: tuple[str, ...]  # number first, then arguments 1..6
+    return_register: str
+    tls_register: str
+    page_table: PageTableFormat
+    task_size: int                      # first address above user space
+    stack_top: int
+    mmap_base: int                      # top-down mmap allocations start below this
+    et_dyn_base: int                    # load address of ET_DYN (PIE) programs
+    hwcap: int
+    platform: str | None                # AT_PLATFORM string, None where Linux gives none
+    extra_auxv: tuple[tuple[int, int], ...]
+    stat_layout: StatLayout
+    sigaction_has_restorer: bool        # kernel struct sigaction carries sa_restorer
+    start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
+
+    def syscall_number(self, name: str) -> int | None:
+        for nr, n in self.syscall_names.items():
+            if n == name:
+                return nr
+        return None
+
+
+def all_arches() -> list[Arch]:
+    from pynix.arch.riscv64 import ARCH as RISCV64
+    from pynix.arch.x86_64 import ARCH as X86_64
+    return [RISCV64, X86_64]
+
+
+def arch_by_name(name: str) -> Arch:
+    for arch in all_arches():
+        if arch.name == name:
+            return arch
+    raise KeyError(name)
+
+
+def arch_for_elf_machine(machine: int) -> Arch | None:
+    for arch in all_arches():
+        if arch.elf_machine == machine:
+            return arch
+    return None

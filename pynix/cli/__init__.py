@@ -1,0 +1,1 @@
+"""Command-line front ends: argument parsing, the host terminal, output."""

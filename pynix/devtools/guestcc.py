@@ -1,0 +1,52 @@
+"""Compile guest C/C++ programs for the supported targets, caching the binaries under build/.
+
+Targets:
+  riscv64-musl, x86_64-musl  -- `python -m ziglang cc -target <isa>-linux-musl -static`
+  x86_64-glibc               -- the host's `gcc -static` (C) / `g++ -static` (C++)
+
+The cache key is the source text, the flags and the target, so editing a test program rebuilds it and nothing
+else.  Binaries live in build/guest/<target>/ inside the source tree (ignored by git); zig's own cache (musl, libc++)
+lives in build/zig-cache so the ~40 s first build per target is paid once per checkout.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUILD = Path(os.environ.get("PYNIX_BUILD_DIR", ROOT / "build"))
+
+TARGETS = ("riscv64-musl", "x86_64-musl", "x86_64-glibc")
+
+
+def _command(target: str, cplusplus: bool) -> list[str]:
+    if target.endswith("-musl"):
+        isa = target.split("-")[0]
+        return [sys.executable, "-m", "ziglang", "c++" if cplusplus else "cc",
+                "-target", f"{isa}-linux-musl", "-static"]
+    if target == "x86_64-glibc":
+        return ["g++" if cplusplus else "gcc", "-static"]
+    raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
+
+
+def compile_guest(source: str | Path, target: str, flags: tuple[str, ...] = ("-O2",)) -> Path:
+    """Return the path of `source` compiled for `target`, building it only if the cache has no copy."""
+    source = Path(source)
+    cplusplus = source.suffix in (".cc", ".cpp", ".cxx")
+    text = source.read_bytes()
+    key = hashlib.sha256(text + repr((target, flags)).encode()).hexdigest()[:16]
+    out = BUILD / "guest" / target / f"{source.stem}-{key}"
+    if out.exists():
+        return out
+    out.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, ZIG_GLOBAL_CACHE_DIR=str(BUILD / "zig-cache"))
+    tmp = out.with_suffix(".tmp")
+    cmd = _command(target, cplusplus) + list(flags) + [str(source), "-o", str(tmp)]
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"building {source} for {target} failed:\n{' '.join(cmd)}\n{proc.stderr}")
+    tmp.rename(out)  # atomic: concurrent test workers never see a half-written binary
+    return out

@@ -1,0 +1,1 @@
+"""Files: open file descriptions, descriptor tables (the VFS proper grows here)."""

@@ -1,0 +1,13 @@
+"""Hardware abstraction layer: THE ONLY PACKAGE THAT IMPORTS THE EMULATOR.
+
+The kernel sees a RAM arena (`PhysicalMemory`, a memoryview over one host buffer) and a CPU (`Cpu`) that runs
+user code until something needs the kernel, reporting it as a plain `Trap`.  Syscalls and TLB fills are served
+by kernel callbacks *inside* the emulator (no exit from `emu_start`), so `Cpu.run` returns only when the kernel
+must switch tasks: a task blocked or exited, a fatal fault, an illegal instruction, or the time slice ended.
+"""
+from pynix.hal.cpu import Cpu, CpuContext, new_cpu
+from pynix.hal.ram import PhysicalMemory
+from pynix.hal.trap import ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, Trap, TrapKind
+
+__all__ = ["Cpu", "CpuContext", "new_cpu", "PhysicalMemory", "Trap", "TrapKind",
+           "ACCESS_READ", "ACCESS_WRITE", "ACCESS_EXEC"]

@@ -1,0 +1,21 @@
+"""Guest physical memory: one anonymous host mapping, owned by the kernel."""
+from __future__ import annotations
+
+import ctypes
+import mmap
+
+PAGE_SIZE = 4096
+
+
+class PhysicalMemory:
+    """The RAM arena.  `mv` is a byte memoryview of all of RAM and `words` the same bytes as little-endian
+    64-bit words (page tables are read and written through it).  Physical address 0 is the first byte."""
+
+    def __init__(self, size: int) -> None:
+        if size <= 0 or size % (2 << 20):
+            raise ValueError("RAM size must be a positive multiple of 2 MiB")
+        self.size = size
+        self._buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        self.mv = memoryview(self._buffer)
+        self.words = self.mv.cast("Q")
+        self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self._buffer))

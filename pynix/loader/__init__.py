@@ -1,0 +1,1 @@
+"""Program loading: ELF parsing and validation, image building, the initial stack and auxv."""

@@ -1,0 +1,111 @@
+"""ELF64 parsing and validation (what Linux's load_elf_binary checks before it commits to an exec).
+
+Anything malformed -- not an ELF, truncated, another machine, segments that overlap or make no sense -- is
+refused with `ENOEXEC` (or `EINVAL` for insane segments, as Linux does) and a message saying what is wrong.
+"""
+from __future__ import annotations
+
+import errno
+import struct
+from dataclasses import dataclass
+
+from pynix.arch import Arch, arch_for_elf_machine
+from pynix.errors import KernelError
+
+ET_EXEC, ET_DYN = 2, 3
+PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK = 1, 3, 6, 0x6474E551
+PF_X, PF_W, PF_R = 1, 2, 4
+PAGE = 4096
+
+_EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
+_PHDR = struct.Struct("<IIQQQQQQ")
+
+
+@dataclass(frozen=True)
+class Segment:
+    type: int
+    flags: int
+    offset: int
+    vaddr: int
+    filesz: int
+    memsz: int
+    align: int
+
+    @property
+    def prot(self) -> int:
+        """PF_R/W/X to PROT_READ/WRITE/EXEC (the bit order is reversed)."""
+        return (1 if self.flags & PF_R else 0) | (2 if self.flags & PF_W else 0) | (4 if self.flags & PF_X else 0)
+
+
+@dataclass(frozen=True)
+class ElfFile:
+    data: bytes
+    arch: Arch
+    type: int
+    entry: int
+    phoff: int
+    phnum: int
+    segments: tuple[Segment, ...]
+    interpreter: str | None
+
+    @property
+    def loads(self) -> list[Segment]:
+        return [s for s in self.segments if s.type == PT_LOAD]
+
+
+def _refuse(message: str, err: int = errno.ENOEXEC) -> KernelError:
+    return KernelError(err, message)
+
+
+def parse_elf(data: bytes) -> ElfFile:
+    """Parse and validate an executable image; raise KernelError(ENOEXEC/EINVAL, reason) when it is unusable."""
+    if len(data) < 4 or data[:4] != b"\x7fELF":
+        raise _refuse("not an ELF file")
+    if len(data) < _EHDR.size:
+        raise _refuse("truncated ELF header")
+    (ident, e_type, machine, _version, entry, phoff, _shoff, _flags, _ehsize, phentsize, phnum, _shentsize,
+     _shnum, _shstrndx) = _EHDR.unpack_from(data)
+    if ident[4] != 2 or ident[5] != 1:
+        raise _refuse("not a 64-bit little-endian ELF file")
+    if e_type not in (ET_EXEC, ET_DYN):
+        raise _refuse(f"ELF type {e_type} is not an executable")
+    arch = arch_for_elf_machine(machine)
+    if arch is None:
+        raise _refuse(f"ELF machine {machine} is not supported (riscv64 and x86_64 are)")
+    if phentsize != _PHDR.size or not 0 < phnum <= 65536 // _PHDR.size:
+        raise _refuse("bad program header table")
+    if phoff + phnum * _PHDR.size > len(data):
+        raise _refuse("truncated program header table")
+    segments = tuple(Segment(*(_PHDR.unpack_from(data, phoff + i * _PHDR.size)[j] for j in (0, 1, 2, 3, 5, 6, 7)))
+                     for i in range(phnum))
+    interpreter = None
+    for seg in segments:
+        if seg.type == PT_INTERP:
+            if seg.offset + seg.filesz > len(data) or not 1 < seg.filesz <= 4096:
+                raise _refuse("bad PT_INTERP")
+            interpreter = data[seg.offset:seg.offset + seg.filesz].split(b"\0")[0].decode(errors="replace")
+    elf = ElfFile(data, arch, e_type, entry, phoff, phnum, segments, interpreter)
+    _check_loads(elf, len(data))
+    return elf
+
+
+def _check_loads(elf: ElfFile, size: int) -> None:
+    loads = elf.loads
+    if not loads:
+        raise _refuse("no loadable segments")
+    for seg in loads:
+        if seg.filesz > seg.memsz:
+            raise _refuse("segment file size exceeds its memory size", errno.EINVAL)
+        if seg.offset + seg.filesz > size:
+            raise _refuse("segment extends past the end of the file (truncated?)")
+        if (seg.vaddr - seg.offset) % PAGE:
+            raise _refuse("segment address and file offset are not congruent modulo the page size", errno.EINVAL)
+        if seg.vaddr + seg.memsz > elf.arch.task_size:
+            raise _refuse("segment lies outside user space", errno.EINVAL)
+    ordered = sorted(loads, key=lambda s: s.vaddr)
+    for lower, upper in zip(ordered, ordered[1:]):
+        if lower.vaddr + lower.memsz > upper.vaddr:
+            raise _refuse("loadable segments overlap", errno.EINVAL)
+    span = ordered[-1].vaddr + ordered[-1].memsz - (ordered[0].vaddr & ~(PAGE - 1))
+    if elf.type == ET_DYN and span > elf.arch.task_size - elf.arch.et_dyn_base:
+        raise _refuse("segments span more than user space", errno.EINVAL)

@@ -1,0 +1,122 @@
+"""Building a program image: ELF segments into VMAs, and the initial stack Linux gives a new program.
+
+Segments are not copied at exec time: each PT_LOAD becomes a VMA backed by the file's bytes, and pages are
+filled on first touch by the page-fault path (the .bss tail zero-filled), as Linux's mmap of the file would.
+"""
+from __future__ import annotations
+
+import os
+import struct
+from dataclasses import dataclass
+
+from pynix.arch import Arch
+from pynix.loader.elf import ET_DYN, PAGE, PT_PHDR, ElfFile
+from pynix.mm.address_space import AddressSpace, page_align_up
+from pynix.mm.uaccess import copy_to_user
+
+# auxv keys (include/uapi/linux/auxvec.h)
+AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
+AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13, 14, 15, 16, 17
+AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
+
+STACK_SIZE = 8 << 20             # RLIMIT_STACK's default; the VMA is demand-paged, so this costs nothing up front
+
+
+@dataclass(frozen=True)
+class Credentials:
+    uid: int = 0
+    euid: int = 0
+    gid: int = 0
+    egid: int = 0
+
+
+@dataclass(frozen=True)
+class ProgramImage:
+    entry: int
+    stack_pointer: int
+    load_bias: int
+    brk_start: int
+
+
+def load_segments(mm: AddressSpace, elf: ElfFile, name: str) -> tuple[int, int, int]:
+    """Map the PT_LOAD segments; return (load bias, address of the program headers, end of the highest one)."""
+    loads = elf.loads
+    bias = 0
+    if elf.type == ET_DYN:
+        bias = elf.arch.et_dyn_base - (min(s.vaddr for s in loads) & ~(PAGE - 1))
+    phdr_addr = 0
+    end = 0
+    for seg in loads:
+        start = (seg.vaddr + bias) & ~(PAGE - 1)
+        stop = page_align_up(seg.vaddr + bias + seg.memsz)
+        if stop > start:
+            mm.map(start, stop - start, seg.prot, name=name, image=elf.data,
+                   offset=seg.offset - (seg.vaddr + bias - start), image_end=seg.vaddr + bias + seg.filesz)
+        end = max(end, seg.vaddr + bias + seg.memsz)
+        if seg.offset <= elf.phoff < seg.offset + seg.filesz:
+            phdr_addr = seg.vaddr + bias + (elf.phoff - seg.offset)
+    for seg in elf.segments:
+        if seg.type == PT_PHDR:
+            phdr_addr = seg.vaddr + bias
+    return bias, phdr_addr, end
+
+
+def build_stack(mm: AddressSpace, arch: Arch, argv: list[bytes], envp: list[bytes], execfn: bytes,
+                auxv: list[tuple[int, int]]) -> tuple[int, dict[int, int]]:
+    """Lay out argc/argv/envp/auxv and their strings exactly as Linux's create_elf_tables does.
+
+    From the top: an 8-byte NULL, then the strings (argv..., envp..., execfn, in ascending order), then the
+    platform string and 16 random bytes (AT_RANDOM), then, 16-byte aligned, argc, argv[], NULL, envp[], NULL,
+    auxv pairs ending in AT_NULL.  Returns the initial stack pointer and the addresses given to auxv entries.
+    """
+    top = arch.stack_top
+    mm.map(top - STACK_SIZE, STACK_SIZE, 3, name="[stack]")
+    p = top - 8
+    strings = bytearray()
+
+    def push(data: bytes) -> int:
+        nonlocal p, strings
+        p -= len(data)
+        strings[:0] = data
+        return p
+
+    execfn_addr = push(execfn + b"\0")
+    env_addrs = [push(s + b"\0") for s in reversed(envp)][::-1]
+    arg_addrs = [push(s + b"\0") for s in reversed(argv)][::-1]
+    copy_to_user(mm, p, bytes(strings))
+
+    p &= ~15
+    extra = {AT_EXECFN: execfn_addr}
+    if arch.platform:
+        platform = arch.platform.encode() + b"\0"
+        p -= len(platform)
+        copy_to_user(mm, p, platform)
+        extra[AT_PLATFORM] = p
+    p -= 16
+    copy_to_user(mm, p, os.urandom(16))
+    extra[AT_RANDOM] = p
+
+    entries = [(key, extra.get(key, value)) for key, value in auxv] + [(AT_NULL, 0)]
+    words = [len(argv)] + arg_addrs + [0] + env_addrs + [0]
+    sp = (p - 8 * (2 * len(entries) + len(words))) & ~15
+    for key, value in entries:
+        words += [key, value]
+    copy_to_user(mm, sp, struct.pack(f"<{len(words)}Q", *words))
+    return sp, extra
+
+
+def load_program(mm: AddressSpace, elf: ElfFile, argv: list[bytes], envp: list[bytes], execfn: bytes,
+                 creds: Credentials, name: str) -> ProgramImage:
+    """Fill a fresh address space with the program (`name`: its path, for /proc/pid/maps) and its stack."""
+    arch = elf.arch
+    bias, phdr_addr, end = load_segments(mm, elf, name)
+    mm.brk_start = mm.brk = page_align_up(end)
+    auxv = [(AT_HWCAP, arch.hwcap), (AT_PAGESZ, PAGE), (AT_CLKTCK, 100), (AT_PHDR, phdr_addr),
+            (AT_PHENT, 56), (AT_PHNUM, elf.phnum), (AT_BASE, 0), (AT_FLAGS, 0), (AT_ENTRY, elf.entry + bias),
+            (AT_UID, creds.uid), (AT_EUID, creds.euid), (AT_GID, creds.gid), (AT_EGID, creds.egid),
+            (AT_SECURE, 0), (AT_RANDOM, 0), (AT_EXECFN, 0)]
+    if arch.platform:
+        auxv.append((AT_PLATFORM, 0))
+    auxv += list(arch.extra_auxv)
+    sp, _ = build_stack(mm, arch, argv, envp, execfn, auxv)
+    return ProgramImage(entry=elf.entry + bias, stack_pointer=sp, load_bias=bias, brk_start=mm.brk_start)

@@ -1,0 +1,271 @@
+"""Address spaces (Linux's mm_struct) made of virtual memory areas (vm_area_struct) over a page table.
+
+A VMA says what may be mapped in a range (protection, sharing, backing file); the page table says what *is*
+mapped.  Frames are allocated lazily: the first access to a page of a VMA faults, and `handle_fault` allocates a
+zeroed frame (anonymous memory) or one filled from the backing image (ELF segments), or copies a shared frame
+on the first write (copy-on-write).  The emulator asks for translations through `tlb_fill`, which resolves such
+faults on the spot, so the guest never leaves the JIT for them.
+"""
+from __future__ import annotations
+
+import bisect
+import errno
+from dataclasses import dataclass, replace
+from typing import Callable
+
+from pynix.arch import Arch
+from pynix.errors import KernelError
+from pynix.hal import ACCESS_WRITE, PhysicalMemory
+from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
+from pynix.mm.page_table import ZERO_PAGE, PageTable
+
+PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+PAGE_MASK = ~(PAGE_SIZE - 1)
+
+
+def page_align_up(value: int) -> int:
+    return (value + PAGE_SIZE - 1) & PAGE_MASK
+
+
+def hardware_prot(prot: int) -> int:
+    """Protection as page tables can express it: writable or executable pages are also readable."""
+    return prot | PROT_READ if prot else 0
+
+
+@dataclass
+class VmArea:
+    """A contiguous range [start, end) of user addresses with one protection and one backing.
+
+    `image`, if set, backs the area with bytes (an ELF file): byte `va` of the area is `image[offset + va -
+    start]` for va < `image_end`, zero above it (the .bss part of a segment).  Otherwise the area is anonymous
+    (zero-filled on first touch)."""
+    start: int
+    end: int
+    prot: int
+    shared: bool = False
+    name: str = ""                       # "[heap]", "[stack]", or a file path, as /proc/pid/maps shows
+    image: bytes | None = None
+    offset: int = 0
+    image_end: int = 0
+
+    def split(self, at: int) -> "VmArea":
+        """Cut this area at `at`: keep [start, at), return [at, end)."""
+        upper = replace(self, start=at, offset=self.offset + (at - self.start))
+        self.end = at
+        return upper
+
+
+class AddressSpace:
+    def __init__(self, arch: Arch, ram: PhysicalMemory, frames: FrameAllocator) -> None:
+        self.arch = arch
+        self.ram = ram
+        self.frames = frames
+        self.fmt = arch.page_table
+        self.page_table = PageTable(arch.page_table, ram, frames)
+        self.vmas: list[VmArea] = []
+        self._starts: list[int] = []
+        self.brk_start = 0
+        self.brk = 0
+        # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
+        self.on_tlb_flush: Callable[[], None] = lambda: None
+
+    # ----------------------------------------------------------------------------------------------- VMAs
+    def find_vma(self, addr: int) -> VmArea | None:
+        i = bisect.bisect_right(self._starts, addr) - 1
+        if i >= 0 and addr < self.vmas[i].end:
+            return self.vmas[i]
+        return None
+
+    def _insert(self, vma: VmArea) -> None:
+        i = bisect.bisect_left(self._starts, vma.start)
+        self.vmas.insert(i, vma)
+        self._starts.insert(i, vma.start)
+
+    def _carve(self, start: int, end: int) -> tuple[int, int]:
+        """Split VMAs at `start` and `end`; return the index range of the VMAs now inside [start, end)."""
+        for cut in (start, end):
+            vma = self.find_vma(cut)
+            if vma is not None and vma.start < cut:
+                self._insert(vma.split(cut))
+        return bisect.bisect_left(self._starts, start), bisect.bisect_left(self._starts, end)
+
+    # --------------------------------------------------------------------------------------- page faults
+    def tlb_fill(self, va: int, access: int) -> int:
+        """The TLB-miss handler: `physical page | prot` for an allowed access, -1 for a fault (SIGSEGV)."""
+        fmt = self.fmt
+        if va < self.arch.task_size:
+            slot = self.page_table.leaf_slot(va)
+            if slot >= 0:
+                pte = self.ram.words[slot]
+                if pte & fmt.present_bit:
+                    prot = fmt.leaf_prot(pte)
+                    if prot & access:
+                        return (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | prot
+            try:
+                pte = self.handle_fault(va, access)
+            except KernelError:
+                return -1
+            return (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | fmt.leaf_prot(pte)
+        return -1
+
+    def handle_fault(self, va: int, access: int) -> int:
+        """Resolve a fault at `va` for `access` (demand paging, copy-on-write); return the new leaf entry.
+        Raises EFAULT when no VMA allows the access and ENOMEM when no frame is left."""
+        vma = self.find_vma(va)
+        if vma is None or not (hardware_prot(vma.prot) & access):
+            raise KernelError(errno.EFAULT)
+        fmt, words = self.fmt, self.ram.words
+        page = va & PAGE_MASK
+        slot = self.page_table.ensure_slot(page)
+        pte = words[slot]
+        if pte:                                   # present (or held by PROT_NONE) yet not allowed
+            if not (access == ACCESS_WRITE and pte & fmt.cow_bit and pte & fmt.present_bit):
+                raise KernelError(errno.EFAULT)
+            old = fmt.pfn(pte)
+            if self.frames.refcount[old] == 1:
+                new = old                             # last user of the frame: take it over
+            else:
+                new = self.frames.alloc()
+                self.ram.mv[new << PAGE_SHIFT:(new + 1) << PAGE_SHIFT] = \
+                    self.ram.mv[old << PAGE_SHIFT:(old + 1) << PAGE_SHIFT]
+                self.frames.put(old)
+            pte = words[slot] = fmt.make_leaf(new, hardware_prot(vma.prot))
+            return pte
+        pfn = self.frames.alloc()
+        self._fill_frame(vma, page, pfn)
+        pte = words[slot] = fmt.make_leaf(pfn, hardware_prot(vma.prot))
+        return pte
+
+    def _fill_frame(self, vma: VmArea, page: int, pfn: int) -> None:
+        pa = pfn << PAGE_SHIFT
+        mv = self.ram.mv
+        mv[pa:pa + PAGE_SIZE] = ZERO_PAGE
+        if vma.image is None or page >= vma.image_end:
+            return
+        src = vma.offset + (page - vma.start)
+        n = min(PAGE_SIZE, vma.image_end - page, len(vma.image) - src)
+        if n > 0:
+            mv[pa:pa + n] = vma.image[src:src + n]
+
+    def translate(self, va: int, access: int) -> int:
+        """Physical address of user address `va` for a kernel access on the guest's behalf (EFAULT if not
+        allowed).  Resolves faults like the TLB does; a copy-on-write break also flushes the TLB."""
+        if va >= self.arch.task_size:
+            raise KernelError(errno.EFAULT)
+        fmt = self.fmt
+        slot = self.page_table.leaf_slot(va)
+        if slot >= 0:
+            pte = self.ram.words[slot]
+            if pte & fmt.present_bit and fmt.leaf_prot(pte) & access:
+                return (fmt.pfn(pte) << PAGE_SHIFT) | (va & ~PAGE_MASK)
+        was_present = slot >= 0 and self.ram.words[slot] & fmt.present_bit
+        pte = self.handle_fault(va, access)
+        if was_present:
+            self.on_tlb_flush()
+        return (fmt.pfn(pte) << PAGE_SHIFT) | (va & ~PAGE_MASK)
+
+    # ------------------------------------------------------------------------------- mapping operations
+    def get_unmapped_area(self, length: int) -> int:
+        """Find `length` free bytes, top-down from the mmap base, as Linux's default layout does."""
+        top = self.arch.mmap_base
+        for vma in reversed(self.vmas):
+            if vma.start >= top:
+                continue
+            if vma.end <= top - length:
+                break
+            top = vma.start
+        start = top - length
+        if start < max(self.brk, PAGE_SIZE * 16):
+            raise KernelError(errno.ENOMEM)
+        return start
+
+    def is_free(self, start: int, end: int) -> bool:
+        i = bisect.bisect_left(self._starts, end) - 1
+        return i < 0 or self.vmas[i].end <= start
+
+    def map(self, start: int, length: int, prot: int, *, shared: bool = False, name: str = "",
+            image: bytes | None = None, offset: int = 0, image_end: int = 0) -> VmArea:
+        """Create a VMA at [start, start+length), replacing whatever was mapped there (MAP_FIXED)."""
+        end = start + length
+        if start & ~PAGE_MASK or length <= 0 or end > self.arch.task_size:
+            raise KernelError(errno.EINVAL)
+        self.unmap(start, length)
+        vma = VmArea(start, end, prot, shared, name, image, offset, image_end)
+        self._insert(vma)
+        return vma
+
+    def unmap(self, start: int, length: int) -> None:
+        """munmap: drop the VMAs and pages in [start, start+length); holes are fine."""
+        end = start + page_align_up(length)
+        lo, hi = self._carve(start, end)
+        if lo == hi:
+            return
+        del self.vmas[lo:hi]
+        del self._starts[lo:hi]
+        self._drop_pages(start, end)
+
+    def zap(self, start: int, length: int) -> None:
+        """Drop the pages (not the VMAs) of a range: the next touch sees zeros, or the file again
+        (madvise(MADV_DONTNEED), Linux's zap_page_range)."""
+        self._drop_pages(start, start + page_align_up(length))
+
+    def _drop_pages(self, start: int, end: int) -> None:
+        words, fmt, flushed = self.ram.words, self.fmt, False
+        for _va, slot in list(self.page_table.present_slots(start, end)):
+            self.frames.put(fmt.pfn(words[slot]))
+            words[slot] = 0
+            flushed = True
+        if flushed:
+            self.on_tlb_flush()
+
+    def protect(self, start: int, length: int, prot: int) -> None:
+        """mprotect: change the protection of every page in the range; ENOMEM if part of it is unmapped."""
+        end = start + page_align_up(length)
+        addr = start
+        while addr < end:                         # the whole range must be mapped, with no holes
+            vma = self.find_vma(addr)
+            if vma is None:
+                raise KernelError(errno.ENOMEM)
+            addr = vma.end
+        lo, hi = self._carve(start, end)
+        for vma in self.vmas[lo:hi]:
+            vma.prot = prot
+        fmt, words = self.fmt, self.ram.words
+        hw = hardware_prot(prot)
+        for _va, slot in list(self.page_table.present_slots(start, end)):
+            pte = words[slot]
+            cow = bool(pte & fmt.cow_bit)
+            if hw:
+                words[slot] = fmt.make_leaf(fmt.pfn(pte), hw & ~PROT_WRITE if cow else hw, cow)
+            else:
+                # PROT_NONE keeps the frame in a non-present entry (Linux's _PAGE_PROTNONE idea), so the data
+                # is still there when the protection is raised again.
+                words[slot] = fmt.make_leaf(fmt.pfn(pte), PROT_READ, cow) & ~fmt.present_bit
+        self.on_tlb_flush()
+
+    # ----------------------------------------------------------------------------------------------- brk
+    def set_brk(self, new: int) -> int:
+        """brk(2): move the program break; returns the (possibly unchanged) break like the raw syscall."""
+        if new < self.brk_start:
+            return self.brk
+        old_top, new_top = page_align_up(self.brk), page_align_up(new)
+        if new_top > old_top:
+            if new_top > self.arch.mmap_base or not self.is_free(old_top, new_top):
+                return self.brk
+            heap = self.find_vma(self.brk_start) if old_top > self.brk_start else None
+            if heap is not None and heap.end == old_top:
+                heap.end = new_top
+            else:
+                self.map(old_top, new_top - old_top, PROT_READ | PROT_WRITE, name="[heap]")
+        elif new_top < old_top:
+            self.unmap(new_top, old_top - new_top)
+        self.brk = new
+        return new
+
+    # -------------------------------------------------------------------------------------------- teardown
+    def destroy(self) -> None:
+        """Free every frame of this address space (exit, exec)."""
+        self._drop_pages(0, self.arch.task_size)
+        self.page_table.destroy()
+        self.vmas.clear()
+        self._starts.clear()

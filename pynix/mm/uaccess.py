@@ -1,0 +1,81 @@
+"""The one checked way for the kernel to touch user memory (Linux's copy_from_user / copy_to_user family).
+
+Every access translates through the process's page tables with the permission the guest itself would need
+(a kernel write into a read-only user page is EFAULT, as in Linux), resolving demand-zero and copy-on-write faults
+on the way.  Bulk data moves as memoryview slices of RAM, page by page: no per-byte Python loops.
+"""
+from __future__ import annotations
+
+import errno
+
+from pynix.errors import KernelError
+from pynix.hal import ACCESS_READ, ACCESS_WRITE
+from pynix.mm.address_space import AddressSpace
+from pynix.mm.frame_alloc import PAGE_SIZE
+
+
+def user_buffers(mm: AddressSpace, addr: int, size: int, access: int) -> list[memoryview]:
+    """RAM views covering user range [addr, addr+size), one per page run; EFAULT if any byte is not allowed."""
+    if size < 0 or addr < 0 or addr + size > mm.arch.task_size:
+        raise KernelError(errno.EFAULT)
+    views = []
+    mv = mm.ram.mv
+    while size > 0:
+        n = min(size, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+        pa = mm.translate(addr, access)
+        views.append(mv[pa:pa + n])
+        addr += n
+        size -= n
+    return views
+
+
+def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
+    return b"".join(user_buffers(mm, addr, size, ACCESS_READ))
+
+
+def copy_to_user(mm: AddressSpace, addr: int, data: bytes | bytearray | memoryview) -> None:
+    offset = 0
+    for view in user_buffers(mm, addr, len(data), ACCESS_WRITE):
+        n = len(view)
+        view[:] = data[offset:offset + n]
+        offset += n
+
+
+def strncpy_from_user(mm: AddressSpace, addr: int, limit: int) -> bytes:
+    """The NUL-terminated string at `addr` (without the NUL).  ENAMETOOLONG if none within `limit` bytes."""
+    out = bytearray()
+    mv = mm.ram.mv
+    while len(out) < limit:
+        n = min(PAGE_SIZE - (addr & (PAGE_SIZE - 1)), limit - len(out))
+        pa = mm.translate(addr, ACCESS_READ)
+        chunk = mv[pa:pa + n]
+        end = bytes(chunk).find(0)
+        if end >= 0:
+            out += chunk[:end]
+            return bytes(out)
+        out += chunk
+        addr += n
+    raise KernelError(errno.ENAMETOOLONG)
+
+
+def read_u64(mm: AddressSpace, addr: int) -> int:
+    return int.from_bytes(copy_from_user(mm, addr, 8), "little")
+
+
+def write_u64(mm: AddressSpace, addr: int, value: int) -> None:
+    copy_to_user(mm, addr, (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
+
+
+def read_iovec(mm: AddressSpace, addr: int, count: int) -> list[tuple[int, int]]:
+    """The (base, length) pairs of a user `struct iovec[count]`; EINVAL for a count beyond UIO_MAXIOV."""
+    if count < 0 or count > 1024:
+        raise KernelError(errno.EINVAL)
+    raw = copy_from_user(mm, addr, 16 * count)
+    pairs = [(int.from_bytes(raw[i:i + 8], "little"), int.from_bytes(raw[i + 8:i + 16], "little"))
+             for i in range(0, len(raw), 16)]
+    total = 0
+    for _base, length in pairs:
+        total += length
+        if length > 0x7FFFFFFFFFFFFFFF or total > 0x7FFFFFFFFFFFFFFF:
+            raise KernelError(errno.EINVAL)
+    return pairs

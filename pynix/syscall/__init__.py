@@ -1,0 +1,19 @@
+"""System calls: one module per family, registered by Linux name, dispatched through per-arch tables."""
+from __future__ import annotations
+
+import importlib
+
+FAMILIES = ("fs_read_write", "fs_stat", "fs_ioctl", "fs_link", "mmap", "process", "time", "random",
+            "signal", "sys_info")
+
+
+def load_handlers() -> dict:
+    """Import every family module (each registers its handlers) and return the name -> handler map."""
+    from pynix.syscall.registry import HANDLERS
+    for family in FAMILIES:
+        importlib.import_module(f"pynix.syscall.{family}")
+    return HANDLERS
+
+
+def implemented_names() -> set[str]:
+    return set(load_handlers())

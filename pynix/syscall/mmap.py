@@ -1,0 +1,103 @@
+"""Memory mapping: mmap, munmap, mprotect, brk, madvise (anonymous memory; file mappings need the VFS)."""
+from __future__ import annotations
+
+import errno
+
+from pynix.errors import KernelError
+from pynix.mm.address_space import PAGE_MASK, page_align_up
+from pynix.mm.frame_alloc import PAGE_SIZE
+from pynix.syscall.registry import s32, syscall
+from pynix.task.task import Task
+
+PROT_READ, PROT_WRITE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP = 1, 2, 4, 0x01000000, 0x02000000
+MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE = 0x1, 0x2, 0x3, 0xF
+MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x100000
+MADV_DONTNEED = 4
+# Advice that only steers Linux's heuristics (or never changes what the program sees): accepted, nothing to do.
+_ADVISORY = {0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 100, 101}
+
+
+def _check_prot(prot: int) -> int:
+    if prot & ~(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP):
+        raise KernelError(errno.EINVAL)
+    return prot & 7
+
+
+@syscall
+def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
+    """Linux's do_mmap for anonymous memory: page-aligned, top-down placement, MAP_FIXED replaces."""
+    mm = task.mm
+    prot = _check_prot(prot & 0xFFFFFFFF)
+    flags &= 0xFFFFFFFF
+    map_type = flags & MAP_TYPE
+    if map_type not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE) or length == 0 or offset & ~PAGE_MASK:
+        raise KernelError(errno.EINVAL)
+    size = page_align_up(length)
+    if size == 0 or size > mm.arch.task_size:
+        raise KernelError(errno.ENOMEM)
+    if not flags & MAP_ANONYMOUS:
+        task.group.fds.get(s32(fd))              # EBADF first, as Linux
+        raise KernelError(errno.ENODEV)          # no file can be mapped before the VFS and page cache land
+    if (prot & PROT_WRITE or map_type != MAP_PRIVATE) and size > mm.frames.total_frames * PAGE_SIZE:
+        raise KernelError(errno.ENOMEM)          # overcommit heuristic: more than all of RAM at once
+    if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
+        if addr & ~PAGE_MASK:
+            raise KernelError(errno.EINVAL)
+        if addr + size > mm.arch.task_size:
+            raise KernelError(errno.ENOMEM)
+        if flags & MAP_FIXED_NOREPLACE and not flags & MAP_FIXED and not mm.is_free(addr, addr + size):
+            raise KernelError(errno.EEXIST)
+        start = addr
+    elif addr and not addr & ~PAGE_MASK and addr + size <= mm.arch.mmap_base and mm.is_free(addr, addr + size):
+        start = addr                             # a usable hint is honoured
+    else:
+        start = mm.get_unmapped_area(size)
+    mm.map(start, size, prot, shared=map_type != MAP_PRIVATE)
+    return start
+
+
+@syscall
+def sys_munmap(task: Task, addr: int, length: int) -> int:
+    if addr & ~PAGE_MASK or length == 0 or addr + page_align_up(length) > task.mm.arch.task_size:
+        raise KernelError(errno.EINVAL)
+    task.mm.unmap(addr, length)
+    return 0
+
+
+@syscall
+def sys_mprotect(task: Task, addr: int, length: int, prot: int) -> int:
+    prot = _check_prot(prot & 0xFFFFFFFF)
+    if addr & ~PAGE_MASK:
+        raise KernelError(errno.EINVAL)
+    if length == 0:
+        return 0
+    if addr + page_align_up(length) > task.mm.arch.task_size or page_align_up(length) == 0:
+        raise KernelError(errno.ENOMEM)
+    task.mm.protect(addr, length, prot)
+    return 0
+
+
+@syscall
+def sys_brk(task: Task, addr: int) -> int:
+    return task.mm.set_brk(addr)
+
+
+@syscall
+def sys_madvise(task: Task, addr: int, length: int, advice: int) -> int:
+    advice = s32(advice)
+    if addr & ~PAGE_MASK or advice not in _ADVISORY | {MADV_DONTNEED}:
+        raise KernelError(errno.EINVAL)
+    if length == 0:
+        return 0
+    end = addr + page_align_up(length)
+    covered = 0
+    for vma in list(task.mm.vmas):
+        lo, hi = max(vma.start, addr), min(vma.end, end)
+        if lo >= hi:
+            continue
+        covered += hi - lo
+        if advice == MADV_DONTNEED and not vma.shared:
+            task.mm.zap(lo, hi - lo)
+    if covered < end - addr:
+        raise KernelError(errno.ENOMEM)          # part of the range was unmapped (the rest is still done)
+    return 0

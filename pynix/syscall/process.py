@@ -1,0 +1,153 @@
+"""Process identity and lifetime: exit, exit_group, get*id, set_tid_address, set_robust_list, prlimit64,
+sched_getaffinity, sched_yield, arch_prctl (x86_64), riscv_flush_icache (riscv64)."""
+from __future__ import annotations
+
+import errno
+import struct
+
+from pynix.errors import KernelError
+from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
+from pynix.syscall.registry import NO_RETURN, s32, syscall
+from pynix.task.task import Task, TaskState
+
+ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
+CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CPU
+
+
+@syscall
+def sys_exit(task: Task, status: int) -> None:
+    """End the calling thread; the last thread's exit ends the process with `status`."""
+    task.state = TaskState.ZOMBIE
+    if all(t.state is TaskState.ZOMBIE for t in task.group.tasks):
+        task.kernel.exit_group(task.group, (status & 0xFF) << 8)
+    task.kernel.cpu.stop()
+    return NO_RETURN
+
+
+@syscall
+def sys_exit_group(task: Task, status: int) -> None:
+    task.kernel.exit_group(task.group, (status & 0xFF) << 8)
+    return NO_RETURN
+
+
+@syscall
+def sys_getpid(task: Task) -> int:
+    return task.group.pid
+
+
+@syscall
+def sys_gettid(task: Task) -> int:
+    return task.tid
+
+
+@syscall
+def sys_getppid(task: Task) -> int:
+    return task.group.ppid
+
+
+@syscall
+def sys_getuid(task: Task) -> int:
+    return task.group.creds.uid
+
+
+@syscall
+def sys_geteuid(task: Task) -> int:
+    return task.group.creds.euid
+
+
+@syscall
+def sys_getgid(task: Task) -> int:
+    return task.group.creds.gid
+
+
+@syscall
+def sys_getegid(task: Task) -> int:
+    return task.group.creds.egid
+
+
+@syscall
+def sys_set_tid_address(task: Task, tidptr: int) -> int:
+    """Remember where to write 0 (and futex-wake) when this thread exits; return the caller's tid."""
+    task.clear_child_tid = tidptr
+    return task.tid
+
+
+@syscall
+def sys_set_robust_list(task: Task, head: int, length: int) -> int:
+    if length != ROBUST_LIST_HEAD_SIZE:
+        raise KernelError(errno.EINVAL)
+    task.robust_list, task.robust_list_len = head, length
+    return 0
+
+
+@syscall
+def sys_prlimit64(task: Task, pid: int, resource: int, new_limit: int, old_limit: int) -> int:
+    pid, resource = s32(pid), s32(resource)
+    if pid not in (0, task.group.pid):
+        raise KernelError(errno.ESRCH)
+    limits = task.group.rlimits
+    if resource not in limits:
+        raise KernelError(errno.EINVAL)
+    new = None
+    if new_limit:
+        new = struct.unpack("<QQ", copy_from_user(task.mm, new_limit, 16))
+        if new[0] > new[1]:
+            raise KernelError(errno.EINVAL)
+    if old_limit:
+        copy_to_user(task.mm, old_limit, struct.pack("<QQ", *limits[resource]))
+    if new is not None:
+        limits[resource] = new
+    return 0
+
+
+@syscall
+def sys_getrlimit(task: Task, resource: int, rlim: int) -> int:
+    return sys_prlimit64(task, 0, resource, 0, rlim)
+
+
+@syscall
+def sys_setrlimit(task: Task, resource: int, rlim: int) -> int:
+    return sys_prlimit64(task, 0, resource, rlim, 0)
+
+
+@syscall
+def sys_sched_getaffinity(task: Task, pid: int, length: int, mask: int) -> int:
+    if s32(pid) not in (0, task.group.pid):
+        raise KernelError(errno.ESRCH)
+    if length < CPUMASK_SIZE or length & 7:
+        raise KernelError(errno.EINVAL)
+    write_u64(task.mm, mask, 1)                    # CPU 0 only
+    return CPUMASK_SIZE
+
+
+@syscall
+def sys_sched_yield(task: Task) -> int:
+    return 0
+
+
+@syscall
+def sys_arch_prctl(task: Task, code: int, addr: int) -> int:
+    """x86_64 only: the FS/GS segment bases that hold the thread pointer."""
+    from pynix.arch.x86_64 import ARCH_GET_FS, ARCH_GET_GS, ARCH_SET_FS, ARCH_SET_GS
+    cpu = task.kernel.cpu
+    registers = {ARCH_SET_FS: "fs_base", ARCH_GET_FS: "fs_base", ARCH_SET_GS: "gs_base", ARCH_GET_GS: "gs_base"}
+    reg = registers.get(s32(code))
+    if reg is None:
+        raise KernelError(errno.EINVAL)
+    if s32(code) in (ARCH_SET_FS, ARCH_SET_GS):
+        if addr >= task.arch.task_size:
+            raise KernelError(errno.EPERM)
+        cpu.write(reg, addr)
+    else:
+        write_u64(task.mm, addr, cpu.read(reg))
+    return 0
+
+
+@syscall
+def sys_riscv_flush_icache(task: Task, start: int, end: int, flags: int) -> int:
+    """Guest stores to code are seen by the emulator's self-modifying-code tracking; nothing more to do."""
+    if flags & ~1:
+        raise KernelError(errno.EINVAL)
+    return 0
+
+

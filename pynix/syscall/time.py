@@ -1,0 +1,105 @@
+"""Clocks and sleeping: clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep."""
+from __future__ import annotations
+
+import errno
+import struct
+import time
+
+from pynix.errors import KernelError
+from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
+from pynix.syscall.registry import s32, syscall
+from pynix.task.task import Task
+
+CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
+CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME = 4, 5, 6, 7
+CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI = 8, 9, 11
+TIMER_ABSTIME = 1
+NSEC = 1_000_000_000
+
+# Guest clock -> host clock it reads.  The CPU-time clocks read the host process's CPU time.
+_HOST_CLOCK = {CLOCK_REALTIME: time.CLOCK_REALTIME, CLOCK_MONOTONIC: time.CLOCK_MONOTONIC,
+               CLOCK_PROCESS_CPUTIME_ID: time.CLOCK_PROCESS_CPUTIME_ID,
+               CLOCK_THREAD_CPUTIME_ID: time.CLOCK_PROCESS_CPUTIME_ID,
+               CLOCK_MONOTONIC_RAW: time.CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE: time.CLOCK_REALTIME,
+               CLOCK_MONOTONIC_COARSE: time.CLOCK_MONOTONIC, CLOCK_BOOTTIME: time.CLOCK_BOOTTIME,
+               CLOCK_REALTIME_ALARM: time.CLOCK_REALTIME, CLOCK_BOOTTIME_ALARM: time.CLOCK_BOOTTIME,
+               CLOCK_TAI: time.CLOCK_TAI}
+_COARSE = (CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE)
+
+
+def _host_clock(clockid: int) -> int:
+    host = _HOST_CLOCK.get(s32(clockid))
+    if host is None:
+        raise KernelError(errno.EINVAL)
+    return host
+
+
+def _read_timespec(task: Task, addr: int) -> int:
+    """A user `struct timespec` as nanoseconds; EINVAL for a negative or unnormalised value."""
+    sec, nsec = struct.unpack("<qq", copy_from_user(task.mm, addr, 16))
+    if sec < 0 or not 0 <= nsec < NSEC:
+        raise KernelError(errno.EINVAL)
+    return sec * NSEC + nsec
+
+
+def _write_timespec(task: Task, addr: int, ns: int) -> None:
+    copy_to_user(task.mm, addr, struct.pack("<qq", ns // NSEC, ns % NSEC))
+
+
+@syscall
+def sys_clock_gettime(task: Task, clockid: int, tp: int) -> int:
+    _write_timespec(task, tp, time.clock_gettime_ns(_host_clock(clockid)))
+    return 0
+
+
+@syscall
+def sys_clock_getres(task: Task, clockid: int, res: int) -> int:
+    _host_clock(clockid)
+    if res:
+        _write_timespec(task, res, 4_000_000 if s32(clockid) in _COARSE else 1)   # a jiffy at HZ=250
+    return 0
+
+
+@syscall
+def sys_gettimeofday(task: Task, tv: int, tz: int) -> int:
+    now = time.clock_gettime_ns(time.CLOCK_REALTIME)
+    if tv:
+        copy_to_user(task.mm, tv, struct.pack("<qq", now // NSEC, now % NSEC // 1000))
+    if tz:
+        copy_to_user(task.mm, tz, bytes(8))       # struct timezone: UTC, no DST
+    return 0
+
+
+@syscall
+def sys_time(task: Task, tloc: int) -> int:
+    now = time.time_ns() // NSEC
+    if tloc:
+        write_u64(task.mm, tloc, now)
+    return now
+
+
+def _sleep_until(host_clock: int, deadline_ns: int) -> None:
+    # Blocking belongs to the scheduler (wait queues with timeouts); with one task running the host sleeps.
+    while (left := deadline_ns - time.clock_gettime_ns(host_clock)) > 0:
+        time.sleep(left / NSEC)
+
+
+@syscall
+def sys_nanosleep(task: Task, req: int, rem: int) -> int:
+    duration = _read_timespec(task, req)
+    _sleep_until(time.CLOCK_MONOTONIC, time.clock_gettime_ns(time.CLOCK_MONOTONIC) + duration)
+    return 0
+
+
+@syscall
+def sys_clock_nanosleep(task: Task, clockid: int, flags: int, req: int, rem: int) -> int:
+    clockid = s32(clockid)
+    if clockid == CLOCK_THREAD_CPUTIME_ID:
+        raise KernelError(errno.EINVAL)
+    if clockid not in (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI, CLOCK_PROCESS_CPUTIME_ID):
+        raise KernelError(errno.EOPNOTSUPP if clockid in _HOST_CLOCK else errno.EINVAL)
+    host = _host_clock(clockid)
+    value = _read_timespec(task, req)
+    deadline = value if flags & TIMER_ABSTIME else time.clock_gettime_ns(host) + value
+    _sleep_until(host, deadline)
+    return 0

@@ -1,0 +1,88 @@
+"""Task control blocks.
+
+`Task` is a thread: its saved registers, thread id, signal mask, TLS-related addresses.  `ThreadGroup` is a
+process: pid, address space, descriptor table, credentials, resource limits, signal handlers, exit status.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from pynix.arch import Arch
+from pynix.fs.file import FdTable
+from pynix.hal import CpuContext
+from pynix.loader.exec import Credentials
+from pynix.mm.address_space import AddressSpace
+
+if TYPE_CHECKING:
+    from pynix.kernel import Kernel
+
+RLIM_INFINITY = (1 << 64) - 1
+# Resource limit numbers (include/uapi/asm-generic/resource.h; the same on riscv64 and x86_64).
+RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE = 3, 6, 7
+
+
+def default_rlimits() -> dict[int, tuple[int, int]]:
+    """The limits a Linux login shell typically starts with (soft, hard), by RLIMIT_* number 0..15."""
+    limits = {r: (RLIM_INFINITY, RLIM_INFINITY) for r in range(16)}
+    limits[RLIMIT_STACK] = (8 << 20, RLIM_INFINITY)
+    limits[RLIMIT_NOFILE] = (1024, 4096)
+    limits[4] = (0, RLIM_INFINITY)           # RLIMIT_CORE
+    limits[8] = (8 << 20, 8 << 20)           # RLIMIT_MEMLOCK
+    limits[RLIMIT_NPROC] = (4096, 4096)
+    limits[11] = (4096, 4096)                # RLIMIT_SIGPENDING
+    limits[12] = (819200, 819200)            # RLIMIT_MSGQUEUE
+    limits[13] = (0, 0)                      # RLIMIT_NICE
+    limits[14] = (0, 0)                      # RLIMIT_RTPRIO
+    return limits
+
+
+class TaskState(enum.Enum):
+    RUNNABLE = "R"
+    SLEEPING = "S"
+    ZOMBIE = "Z"
+
+
+@dataclass(eq=False)
+class SigAction:
+    handler: int = 0          # SIG_DFL
+    flags: int = 0
+    restorer: int = 0
+    mask: int = 0
+
+
+@dataclass(eq=False)
+class ThreadGroup:
+    pid: int
+    ppid: int
+    arch: Arch
+    mm: AddressSpace
+    fds: FdTable
+    exe: str                              # host path of the executable (/proc/self/exe)
+    creds: Credentials = field(default_factory=Credentials)
+    rlimits: dict[int, tuple[int, int]] = field(default_factory=default_rlimits)
+    sigactions: dict[int, SigAction] = field(default_factory=dict)
+    exit_status: int | None = None        # a wait status: (code << 8) for exit, signal number if killed
+    tasks: list["Task"] = field(default_factory=list)
+
+
+@dataclass(eq=False)
+class Task:
+    tid: int
+    group: ThreadGroup
+    kernel: "Kernel"
+    context: CpuContext | None = None
+    state: TaskState = TaskState.RUNNABLE
+    sigmask: int = 0
+    clear_child_tid: int = 0
+    robust_list: int = 0
+    robust_list_len: int = 0
+
+    @property
+    def mm(self) -> AddressSpace:
+        return self.group.mm
+
+    @property
+    def arch(self) -> Arch:
+        return self.group.arch
