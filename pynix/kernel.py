@@ -140,5 +140,10 @@ class Kernel:
         if trap.kind is TrapKind.PAGE_FAULT:
             access = {1: "read", 2: "write", 4: "execute"}.get(trap.access, "access")
             what = f"{access} of {trap.addr:#x} at pc {trap.pc:#x}"
+            try:                                    # ask the fault path again why it failed
+                task.mm.handle_fault(trap.addr, trap.access)
+            except KernelError as err:
+                if err.errno == errno.ENOMEM:       # Linux's OOM killer: SIGKILL, not SIGSEGV
+                    sig, what = SIGKILL, f"out of memory ({what})"
         self.log(f"pid {task.group.pid} killed by {host_signal.Signals(sig).name}: {what}")
         self.kill_group(task.group, sig)

@@ -73,6 +73,8 @@ class Arch:
     extra_auxv: tuple[tuple[int, int], ...]
     stat_layout: StatLayout
     sigaction_has_restorer: bool        # kernel struct sigaction carries sa_restorer
+    clone_tls_before_child_tid: bool    # raw clone() order: flags, stack, ptid, tls, ctid (else ..., ctid, tls)
+    extra_mmap_flags: tuple[tuple[int, str], ...]   # mmap flags only this ISA defines (for strace)
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
 
     def syscall_number(self, name: str) -> int | None:

@@ -96,13 +96,13 @@ class TracingDispatcher(SyscallDispatcher):
         args = (a0, a1, a2, a3, a4, a5)
         # Calls that end the task print before they run, with "= ?" as strace shows them.
         if name in ("exit", "exit_group"):
-            self.out(format_syscall(name, args, None, _TraceReader(task.mm)))
+            self.out(format_syscall(name, args, None, _TraceReader(task.mm), arch=task.arch))
         result = super().__call__(nr, a0, a1, a2, a3, a4, a5)
         if name not in ("exit", "exit_group"):
             shown = result
             if shown is not None and shown > (1 << 63):
                 shown -= 1 << 64
-            self.out(format_syscall(name, args, shown, _TraceReader(task.mm)))
+            self.out(format_syscall(name, args, shown, _TraceReader(task.mm), arch=task.arch))
         return result
 
 

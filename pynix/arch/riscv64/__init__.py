@@ -41,5 +41,7 @@ ARCH = Arch(
     extra_auxv=(),
     stat_layout=GENERIC_STAT,
     sigaction_has_restorer=False,
+    clone_tls_before_child_tid=True,
+    extra_mmap_flags=(),
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp},
 )

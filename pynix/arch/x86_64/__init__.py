@@ -43,5 +43,7 @@ ARCH = Arch(
     extra_auxv=(),
     stat_layout=X86_64_STAT,
     sigaction_has_restorer=True,
+    clone_tls_before_child_tid=False,
+    extra_mmap_flags=((0x40, "MAP_32BIT"),),
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp, "rdx": 0},
 )
