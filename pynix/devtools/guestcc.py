@@ -50,3 +50,39 @@ def compile_guest(source: str | Path, target: str, flags: tuple[str, ...] = ("-O
         raise RuntimeError(f"building {source} for {target} failed:\n{' '.join(cmd)}\n{proc.stderr}")
     tmp.rename(out)  # atomic: concurrent test workers never see a half-written binary
     return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m pynix.devtools.guestcc DIR...`: build every C/C++ source in DIRs for every target, two at a
+    time, so a test run starts with a warm cache (the first zig build of each target dominates CI time)."""
+    import argparse
+    from concurrent.futures import ThreadPoolExecutor
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("dirs", nargs="+", type=Path)
+    parser.add_argument("--targets", default=",".join(TARGETS))
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 2)
+    args = parser.parse_args(argv)
+    sources = [s for d in args.dirs for s in sorted(d.iterdir()) if s.suffix in (".c", ".cc", ".cpp")]
+    targets = args.targets.split(",")
+    # One job per target first: each target's first build compiles its libc and must not race itself.
+    jobs = [(s, t) for t in targets for s in sources]
+    failures = 0
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        warm = list(pool.map(lambda t: _try(sources[0], t), targets)) if sources else []
+        failures += warm.count(False)
+        failures += list(pool.map(lambda job: _try(*job), jobs)).count(False)
+    return 1 if failures else 0
+
+
+def _try(source: Path, target: str) -> bool:
+    try:
+        compile_guest(source, target)
+        return True
+    except RuntimeError as err:
+        print(err, file=sys.stderr)
+        return False
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
