@@ -1,14 +1,19 @@
-"""The kernel proper: physical memory, the CPU, the tasks, and the trap loop that ties them together.
+"""The kernel proper: physical memory, the CPU, the tasks, and the loop that schedules them.
 
 `Kernel.run` is the scheduler loop: pick a runnable task, switch to it (registers + address space), let the CPU
-run it until a trap needs the kernel, handle that trap, repeat.  Syscalls and resolvable page faults never get
-here: the CPU serves them through the dispatcher and the TLB-fill callback without leaving the emulator.
+run it until it blocks, exits, faults fatally or uses up its time slice, then handle what happened.  Syscalls and
+resolvable page faults never come back here: the CPU serves them through the dispatcher and the TLB-fill callback
+without leaving the emulator.  Work that must touch the registers of a stopped CPU (a forked child's context, a
+fresh exec image, rewinding a blocked syscall) is queued by the handler and done right after `cpu.run` returns.
 """
 from __future__ import annotations
 
 import errno
 import fcntl
+import heapq
+import itertools
 import os
+import select
 import signal as host_signal
 import sys
 import time
@@ -19,39 +24,73 @@ from pynix.errors import KernelError
 from pynix.fs.file import FdTable, HostStreamFile
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
 from pynix.loader.elf import parse_elf
-from pynix.loader.exec import Credentials, load_program
+from pynix.loader.exec import Credentials, ProgramImage, load_program
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
+from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
-from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.task.sched import POLICIES
+from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
+from pynix.task.wait import WaitQueue
 
-SIGILL, SIGTRAP, SIGFPE, SIGKILL, SIGSEGV = 4, 5, 8, 9, 11
+SIGILL, SIGTRAP, SIGFPE, SIGKILL, SIGSEGV, SIGCHLD = 4, 5, 8, 9, 11, 17
+SIG_IGN = 1
+PID_MAX = 32768
+MAX_TASKS = 4096                       # kernel-wide: a fork bomb gets EAGAIN, the kernel survives
+HOST_POLL_NS = 10_000_000              # how often host descriptors are polled while guests compute
+
+# CLONE_* flags (include/uapi/linux/sched.h)
+CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
+CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x4000, 0x8000, 0x10000
+CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = 0x80000, 0x100000, 0x200000, 0x1000000
 
 _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIGILL,
                  TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE}
 
 
 class Kernel:
-    def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None) -> None:
+    def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
+                 sched: str = "rr") -> None:
         self.arch = arch
         self.ram = PhysicalMemory(mem_size)
         self.frames = FrameAllocator(mem_size >> PAGE_SHIFT)
         self.cpu = new_cpu(arch.name, self.ram, arch.syscall_registers, arch.return_register)
         table = SyscallTable(arch)
         self.cpu.on_syscall = TracingDispatcher(self, table, strace) if strace else SyscallDispatcher(self, table)
+        self.scheduler = POLICIES[sched]()
         self.boot_time = time.monotonic()
-        self.groups: dict[int, ThreadGroup] = {}
+        self.tasks: dict[int, Task] = {}           # tid -> task, until released
+        self.groups: dict[int, ThreadGroup] = {}   # pid -> process, until reaped
+        self.init: ThreadGroup | None = None
         self.current: Task | None = None
-        self._next_pid = 1
+        self.futexes: dict[object, list] = {}      # futex key -> waiters (syscall/futex.py)
+        self._timers: list[tuple[int, int, Task]] = []
+        self._timer_seq = itertools.count()
+        self._host_waits: dict[int, WaitQueue] = {}
+        self._after_stop: list[Callable[[], None]] = []
+        self._rewind = False
+        self._last_pid = 0
 
     @staticmethod
     def log(message: str) -> None:
         """The kernel log: one line (or block) on the host's stderr."""
         print(f"pynix: {message}", file=sys.stderr, flush=True)
 
-    # ------------------------------------------------------------------------------------------- processes
-    def spawn(self, path: str, argv: list[bytes], envp: list[bytes]) -> ThreadGroup:
-        """Create the first process running the program at host `path` (the init of this machine)."""
+    def _alloc_pid(self) -> int:
+        if len(self.tasks) >= MAX_TASKS:
+            raise KernelError(errno.EAGAIN)
+        pid = self._last_pid
+        while True:                                # increasing, wrapping at pid_max, skipping ids in use
+            pid = pid + 1 if pid + 1 < PID_MAX else 2
+            if pid not in self.tasks and pid not in self.groups:
+                self._last_pid = pid
+                return pid
+
+    # ------------------------------------------------------------------------------------- program images
+    def load_image(self, path: bytes, argv: list[bytes], envp: list[bytes],
+                   creds: Credentials) -> tuple[AddressSpace, ProgramImage]:
+        """A new address space holding the program at `path` (a host path until the VFS lands) with its
+        initial stack.  Raises KernelError (ENOENT, EACCES, ENOEXEC...) leaving nothing behind."""
         try:
             with open(path, "rb") as f:
                 data = f.read()
@@ -65,19 +104,34 @@ class Kernel:
         if elf.interpreter is not None:
             raise KernelError(errno.ENOEXEC, f"dynamically linked programs (interpreter {elf.interpreter}) "
                                              "are not supported yet")
-        mm = AddressSpace(self.arch, self.ram, self.frames)
+        mm = self._new_mm()
+        try:
+            image = load_program(mm, elf, argv, envp, path, creds, name=os.fsdecode(os.path.abspath(path)))
+        except KernelError:
+            mm.destroy()
+            raise
+        return mm, image
+
+    def _new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
+        mm = mm or AddressSpace(self.arch, self.ram, self.frames)
+        mm.on_code_freed = self.cpu.stop           # stale translations are dropped before guest code runs again
+        return mm
+
+    def spawn(self, path: str, argv: list[bytes], envp: list[bytes]) -> ThreadGroup:
+        """Create the first process (pid 1, the init of this machine) running the program at host `path`."""
         creds = Credentials(os.getuid(), os.geteuid(), os.getgid(), os.getegid())
-        image = load_program(mm, elf, argv, envp, os.fsencode(path), creds, name=os.path.abspath(path))
-        pid = self._next_pid
-        self._next_pid += 1
-        group = ThreadGroup(pid=pid, ppid=0, arch=self.arch, mm=mm, fds=self._standard_streams(),
-                            exe=os.path.abspath(path), creds=creds)
+        mm, image = self.load_image(os.fsencode(path), argv, envp, creds)
+        pid = self._alloc_pid()
+        group = ThreadGroup(pid=pid, parent=None, arch=self.arch, mm=mm, fds=self._standard_streams(),
+                            exe=os.path.abspath(path), creds=creds, pgid=pid, sid=pid)
         task = Task(tid=pid, group=group, kernel=self)
         group.tasks.append(task)
-        self.groups[pid] = group
+        self.groups[pid], self.tasks[pid] = group, task
+        self.init = group
         self.cpu.reset_user_state()
         self.cpu.write_many(self.arch.start_registers(image.entry, image.stack_pointer))
         task.context = self.cpu.save_context()
+        self.scheduler.enqueue(task)
         return group
 
     @staticmethod
@@ -91,51 +145,309 @@ class Kernel:
             fds.install(HostStreamFile(fd, flags & (os.O_ACCMODE | os.O_NONBLOCK)), lowest=fd)
         return fds
 
+    # ------------------------------------------------------------------------------------------ blocking
+    def block(self, task: Task, queues: tuple[WaitQueue, ...], deadline: int | None, data: object,
+              rewind: bool = True) -> None:
+        """Put the running task to sleep (see task/wait.py).  With `rewind` its syscall runs again on wake-up."""
+        task.restart_data = data
+        task.state = TaskState.SLEEPING
+        task.wait_queues = queues
+        for q in queues:
+            q.waiters.append(task)
+        task.deadline = deadline
+        task.timed_out = False
+        if deadline is not None:
+            heapq.heappush(self._timers, (deadline, next(self._timer_seq), task))
+        self.scheduler.dequeue(task)
+        self._rewind = self._rewind or rewind
+        self.cpu.stop()
+
+    def wake(self, task: Task) -> None:
+        if task.state is not TaskState.SLEEPING:
+            return
+        for q in task.wait_queues:
+            if task in q.waiters:
+                q.waiters.remove(task)
+        task.wait_queues = ()
+        task.deadline = None
+        task.state = TaskState.RUNNABLE
+        self.scheduler.enqueue(task)
+
+    def host_fd_queue(self, fd: int) -> WaitQueue:
+        """The queue of tasks waiting for host descriptor `fd` to become readable."""
+        return self._host_waits.setdefault(fd, WaitQueue())
+
+    def _expire_timers(self) -> None:
+        now = time.monotonic_ns()
+        while self._timers and self._timers[0][0] <= now:
+            deadline, _, task = heapq.heappop(self._timers)
+            if task.state is TaskState.SLEEPING and task.deadline == deadline:
+                task.timed_out = True
+                self.wake(task)
+
+    def _poll_host(self, timeout: float) -> None:
+        """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
+        waited = [fd for fd, q in self._host_waits.items() if q.waiters]
+        if not waited:
+            if timeout:
+                time.sleep(timeout)
+            return
+        try:
+            ready, _, _ = select.select(waited, [], [], timeout)
+        except OSError:
+            ready = waited                         # a closed host descriptor: let the reader see the error
+        for fd in ready:
+            self._host_waits[fd].wake_all()
+
+    # ---------------------------------------------------------------------------------- process lifecycle
+    def clone(self, parent: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
+        """Linux's copy_process for the flag combinations fork, vfork and pthread_create use."""
+        pg = parent.group
+        tid = self._alloc_pid()
+        if not flags & CLONE_THREAD:
+            uid_procs = sum(1 for g in self.groups.values() if g.creds.uid == pg.creds.uid)
+            if uid_procs >= pg.rlimits[6][0] and pg.creds.uid != 0:
+                raise KernelError(errno.EAGAIN)
+        if flags & CLONE_VM:
+            mm = parent.mm
+            mm.users += 1
+        else:
+            mm = self._new_mm(parent.mm.fork())
+        if flags & CLONE_THREAD:
+            group = pg
+        else:
+            fds = pg.fds if flags & CLONE_FILES else pg.fds.copy()
+            fds.users += 1 if flags & CLONE_FILES else 0
+            sigactions = pg.sigactions if flags & CLONE_SIGHAND else \
+                {n: SigAction(a.handler, a.flags, a.restorer, a.mask) for n, a in pg.sigactions.items()}
+            real_parent = pg.parent if flags & CLONE_PARENT and pg.parent else pg
+            group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, exe=pg.exe,
+                                creds=pg.creds, rlimits=dict(pg.rlimits), sigactions=sigactions, pgid=pg.pgid,
+                                sid=pg.sid, nice=pg.nice, exit_signal=flags & 0xFF)
+            real_parent.children.append(group)
+            self.groups[tid] = group
+        child = Task(tid=tid, group=group, kernel=self, sigmask=parent.sigmask)
+        group.tasks.append(child)
+        self.tasks[tid] = child
+        if flags & CLONE_CHILD_CLEARTID:
+            child.clear_child_tid = ctid
+        if flags & CLONE_PARENT_SETTID:
+            copy_to_user(parent.mm, ptid, tid.to_bytes(4, "little"))
+        if flags & CLONE_CHILD_SETTID:
+            copy_to_user(mm, ctid, tid.to_bytes(4, "little"))
+        arch = self.arch
+
+        def build_child_context() -> None:        # the parent's registers just after the syscall returned
+            ctx = self.cpu.save_context()
+            ctx.write(arch.return_register, 0)
+            if stack:
+                ctx.write("sp", stack)
+            if flags & CLONE_SETTLS:
+                ctx.write(arch.tls_register, tls)
+            child.context = ctx
+            self.scheduler.enqueue(child)
+        self._after_stop.append(build_child_context)
+        self.cpu.stop()
+        if flags & CLONE_VFORK:                   # the parent sleeps until the child execs or exits
+            child.vfork_done = WaitQueue()
+            self._after_stop.append(lambda: self.block(parent, (child.vfork_done,), None, None, rewind=False))
+        return tid
+
+    def execve(self, task: Task, path: bytes, argv: list[bytes], envp: list[bytes]) -> None:
+        """Replace the image of `task`'s process.  Until the new image is built nothing changes, so a failed
+        exec returns its error to an intact caller."""
+        group = task.group
+        mm, image = self.load_image(path, argv, envp, group.creds)
+        # --- point of no return ---
+        for other in list(group.tasks):            # de_thread: the other threads die silently
+            if other is not task and other.state is not TaskState.ZOMBIE:
+                self._exit_thread(other)
+                group.tasks.remove(other)
+                self.tasks.pop(other.tid, None)
+        group.tasks = [task]
+        self._release_mm(task.mm)
+        group.mm = mm
+        group.exe = os.fsdecode(os.path.abspath(path))
+        if group.fds.users > 1:                    # a CLONE_FILES-shared table is unshared first
+            group.fds.users -= 1
+            group.fds = group.fds.copy()
+        group.fds.close_on_exec()
+        group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
+        task.clear_child_tid = task.robust_list = 0
+        self._vfork_release(task)
+        mm.on_tlb_flush = self.cpu.flush_tlb
+        self.cpu.on_tlb_fill = mm.tlb_fill
+        self.cpu.flush_tlb()
+        regs = self.arch.start_registers(image.entry, image.stack_pointer)
+
+        def start_image() -> None:
+            self.cpu.reset_user_state()
+            self.cpu.write_many(regs)
+        self._after_stop.append(start_image)
+        self.cpu.stop()
+
+    def _vfork_release(self, task: Task) -> None:
+        if task.vfork_done is not None:
+            done, task.vfork_done = task.vfork_done, None
+            done.wake_all()
+
+    def _release_mm(self, mm: AddressSpace) -> None:
+        mm.users -= 1
+        if mm.users == 0:
+            mm.destroy()
+
+    def _exit_thread(self, task: Task) -> None:
+        """What every dying thread does (Linux's do_exit up to exit_notify)."""
+        if task.state is TaskState.ZOMBIE:
+            return
+        if task.state is TaskState.SLEEPING:
+            self.wake(task)
+        self.scheduler.dequeue(task)
+        task.state = TaskState.ZOMBIE
+        if task.clear_child_tid:                   # pthread_join waits on this word
+            try:
+                copy_to_user(task.mm, task.clear_child_tid, bytes(4))
+                from pynix.syscall.futex import futex_wake
+                futex_wake(task, task.clear_child_tid, 1)
+            except KernelError:
+                pass
+        if task.robust_list:
+            from pynix.syscall.futex import exit_robust_list
+            exit_robust_list(task)
+        self._vfork_release(task)
+        task.group.utime_ns += task.utime_ns
+        task.group.stime_ns += task.stime_ns
+        self._release_mm(task.mm)
+        if task is self.current:
+            self.cpu.stop()
+
+    def exit_thread(self, task: Task, wait_status: int) -> None:
+        """exit(): this thread ends; the last one out ends the process with `wait_status`."""
+        group = task.group
+        self._exit_thread(task)
+        if group.live_tasks:
+            if task.tid != group.pid:              # a non-leader thread is released at once
+                group.tasks.remove(task)
+                self.tasks.pop(task.tid, None)
+            return
+        self._finish_group(group, wait_status)
+
     def exit_group(self, group: ThreadGroup, wait_status: int) -> None:
         """End every thread of `group` with `wait_status` (Linux's do_group_exit)."""
-        if group.exit_status is None:
-            group.exit_status = wait_status
-        for task in group.tasks:
-            task.state = TaskState.ZOMBIE
-        if self.current is not None and self.current.group is group:
-            self.cpu.stop()
+        for task in list(group.tasks):
+            self._exit_thread(task)
+        self._finish_group(group, wait_status)
 
     def kill_group(self, group: ThreadGroup, sig: int) -> None:
         """Terminate `group` by signal `sig` (default action; handlers arrive with the signals work)."""
         self.exit_group(group, sig)
 
-    # ----------------------------------------------------------------------------------------- trap loop
-    def _switch_to(self, task: Task) -> None:
-        if self.current is task:
+    def _finish_group(self, group: ThreadGroup, wait_status: int) -> None:
+        if group.exit_status is not None:
             return
-        if self.current is not None and self.current.state is not TaskState.ZOMBIE:
-            self.cpu.update_context(self.current.context)
+        group.exit_status = wait_status
+        group.fds.users -= 1
+        if group.fds.users == 0:
+            group.fds.close_all()
+        for child in group.children:               # orphans are re-parented to init
+            if self.init is not None and group is not self.init:
+                child.parent = self.init
+                self.init.children.append(child)
+        group.children = []
+        parent = group.parent
+        if parent is None:
+            return
+        action = parent.sigactions.get(SIGCHLD)
+        if action is not None and (action.handler == SIG_IGN or action.flags & 0x2):   # SA_NOCLDWAIT
+            self.reap(group)
+        parent.child_exit.wake_all()
+
+    def reap(self, group: ThreadGroup) -> None:
+        """Release a zombie process after its parent collected its status (or chose not to)."""
+        if group.parent is not None:
+            if group in group.parent.children:
+                group.parent.children.remove(group)
+            group.parent.children_utime_ns += group.utime_ns
+            group.parent.children_stime_ns += group.stime_ns
+        for task in group.tasks:
+            self.tasks.pop(task.tid, None)
+        self.groups.pop(group.pid, None)
+
+    # ----------------------------------------------------------------------------------------- the loop
+    def _switch_to(self, task: Task) -> None:
+        prev = self.current
+        if prev is task:
+            return
+        if prev is not None and prev.state is not TaskState.ZOMBIE:
+            self.cpu.update_context(prev.context)
         self.current = task
         self.cpu.restore_context(task.context)
         task.mm.on_tlb_flush = self.cpu.flush_tlb
-        self.cpu.on_tlb_fill = task.mm.tlb_fill
-        self.cpu.flush_tlb()
+        if prev is None or prev.mm is not task.mm or prev.state is TaskState.ZOMBIE:
+            self.cpu.on_tlb_fill = task.mm.tlb_fill
+            self.cpu.flush_tlb()
 
     def run(self) -> int:
-        """Run until every process has exited; return the first process's wait status."""
-        init = self.groups[1]
-        while True:
-            runnable = [t for g in self.groups.values() for t in g.tasks if t.state is TaskState.RUNNABLE]
-            if not runnable:
-                break
-            task = runnable[0]
+        """Schedule until the init process has exited; return its wait status."""
+        init = self.init
+        while init.exit_status is None:
+            if self._timers:
+                self._expire_timers()
+            if self._host_waits:
+                self._poll_host(0)
+            task = self.scheduler.pick_next()
+            if task is None:
+                self._idle()
+                continue
             self._switch_to(task)
-            trap = self.cpu.run()
-            self._handle_trap(task, trap)
+            if self.frames.stale_code:
+                self.cpu.invalidate_code(self.frames.stale_code)
+                self.frames.stale_code = []
+            timeout_ns = self._timeslice(task)
+            start = time.perf_counter_ns()
+            trap = self.cpu.run(timeout_ns // 1000)
+            ran = time.perf_counter_ns() - start
+            task.utime_ns += ran
+            self._after_run(task, trap, ran)
         self.current = None
-        for group in list(self.groups.values()):
-            group.mm.destroy()
-        return init.exit_status if init.exit_status is not None else 0
+        return init.exit_status
 
-    def _handle_trap(self, task: Task, trap: Trap) -> None:
+    def _timeslice(self, task: Task) -> int:
+        """How long `task` may run before the kernel wants the CPU back (0: until it traps)."""
+        limits = []
+        if len(self.scheduler) > 1:
+            limits.append(self.scheduler.timeslice_ns(task))
+        if self._timers:
+            limits.append(max(self._timers[0][0] - time.monotonic_ns(), 1000))
+        if any(q.waiters for q in self._host_waits.values()):
+            limits.append(HOST_POLL_NS)
+        return max(min(limits), 1000) if limits else 0
+
+    def _idle(self) -> None:
+        """Nothing is runnable: sleep until the earliest timer or a host descriptor event."""
+        timeout = None
+        if self._timers:
+            timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
+        elif not any(q.waiters for q in self._host_waits.values()):
+            self.log("deadlock: every task is asleep with nothing that can wake it; stopping")
+            self.exit_group(self.init, SIGKILL)
+            return
+        self._poll_host(timeout)
+
+    def _after_run(self, task: Task, trap: Trap, ran: int) -> None:
+        if self._rewind:                           # a blocked syscall: run the instruction again on wake-up
+            self._rewind = False
+            self.cpu.write("pc", self.cpu.read("pc") - self.arch.syscall_insn_size)
+        actions, self._after_stop = self._after_stop, []
+        for action in actions:
+            action()
         sig = _TRAP_SIGNALS.get(trap.kind)
-        if sig is None or task.state is TaskState.ZOMBIE:
-            return                                  # timer, kernel stop: just schedule again
+        if sig is not None and task.state is not TaskState.ZOMBIE:
+            self._fatal_trap(task, trap, sig)
+        if task.state is TaskState.RUNNABLE:
+            self.scheduler.tick(task, ran)
+
+    def _fatal_trap(self, task: Task, trap: Trap, sig: int) -> None:
         what = f"{trap.kind.value} at pc {trap.pc:#x}"
         if trap.kind is TrapKind.PAGE_FAULT:
             access = {1: "read", 2: "write", 4: "execute"}.get(trap.access, "access")

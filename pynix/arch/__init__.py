@@ -62,6 +62,7 @@ class Arch:
     syscall_names: dict[int, str]
     syscall_registers: tuple[str, ...]  # number first, then arguments 1..6
     return_register: str
+    syscall_insn_size: int              # bytes to step back to execute a syscall instruction again
     tls_register: str
     page_table: PageTableFormat
     task_size: int                      # first address above user space

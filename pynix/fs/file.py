@@ -9,11 +9,17 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
+import select
 import stat
 import termios
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.task.wait import Block
+
+if TYPE_CHECKING:
+    from pynix.task.task import Task
 
 O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
 O_NONBLOCK = 0o4000
@@ -26,6 +32,7 @@ class File:
 
     def __init__(self, flags: int) -> None:
         self.flags = flags
+        self.refs = 0            # descriptors (in any table) referring to this open file description
 
     @property
     def readable(self) -> bool:
@@ -35,10 +42,16 @@ class File:
     def writable(self) -> bool:
         return self.flags & O_ACCMODE in (O_WRONLY, O_RDWR)
 
-    def read(self, size: int) -> bytes:
+    @property
+    def nonblocking(self) -> bool:
+        return bool(self.flags & O_NONBLOCK)
+
+    def read(self, task: "Task", size: int) -> bytes:
+        """Up to `size` bytes; may raise Block to wait for data (see task/wait.py)."""
         raise KernelError(errno.EINVAL)
 
-    def write(self, views: list[memoryview]) -> int:
+    def write(self, task: "Task", views: list[memoryview]) -> int:
+        """Write the bytes of `views` (user memory); return how many were taken; may raise Block."""
         raise KernelError(errno.EINVAL)
 
     def stat(self) -> dict[str, int]:
@@ -64,13 +77,16 @@ class HostStreamFile(File):
         super().__init__(flags)
         self.host_fd = host_fd
 
-    def read(self, size: int) -> bytes:
+    def read(self, task: "Task", size: int) -> bytes:
+        # Never block the whole kernel on the host: wait for the host descriptor like for any other event.
+        if not self.nonblocking and not select.select([self.host_fd], [], [], 0)[0]:
+            raise Block(task.kernel.host_fd_queue(self.host_fd))
         try:
             return os.read(self.host_fd, size)
         except OSError as e:
             raise KernelError(e.errno or errno.EIO) from None
 
-    def write(self, views: list[memoryview]) -> int:
+    def write(self, task: "Task", views: list[memoryview]) -> int:
         total = 0
         try:
             while views:
@@ -125,10 +141,15 @@ class FdEntry:
     cloexec: bool = False
 
 
-@dataclass
+@dataclass(eq=False)
 class FdTable:
-    """Descriptor number -> open file (Linux's files_struct); shared by CLONE_FILES threads."""
+    """Descriptor number -> open file (Linux's files_struct); shared by CLONE_FILES tasks, copied by fork.
+
+    Every entry holds a reference on its File; the file is released when its last descriptor anywhere closes
+    (that is when a pipe's reader sees EOF)."""
     entries: dict[int, FdEntry] = field(default_factory=dict)
+    max_fds: int = MAX_FDS
+    users: int = 1                       # processes sharing this table (CLONE_FILES without CLONE_THREAD)
 
     def get(self, fd: int) -> File:
         entry = self.entries.get(fd)
@@ -136,18 +157,54 @@ class FdTable:
             raise KernelError(errno.EBADF)
         return entry.file
 
+    def entry(self, fd: int) -> FdEntry:
+        entry = self.entries.get(fd)
+        if entry is None:
+            raise KernelError(errno.EBADF)
+        return entry
+
     def install(self, file: File, cloexec: bool = False, lowest: int = 0) -> int:
+        """Put `file` at the lowest free descriptor >= `lowest` (EMFILE if there is none)."""
         fd = lowest
         while fd in self.entries:
             fd += 1
-        if fd >= MAX_FDS:
+        if fd >= self.max_fds:
             raise KernelError(errno.EMFILE)
-        self.entries[fd] = FdEntry(file, cloexec)
+        self.install_at(fd, file, cloexec)
         return fd
+
+    def install_at(self, fd: int, file: File, cloexec: bool = False) -> None:
+        """Put `file` at `fd`, closing what was there (dup2 semantics)."""
+        file.refs += 1
+        old = self.entries.get(fd)
+        self.entries[fd] = FdEntry(file, cloexec)
+        if old is not None:
+            _put_file(old.file)
 
     def close(self, fd: int) -> None:
         entry = self.entries.pop(fd, None)
         if entry is None:
             raise KernelError(errno.EBADF)
-        if not any(e.file is entry.file for e in self.entries.values()):
-            entry.file.release()
+        _put_file(entry.file)
+
+    def close_all(self) -> None:
+        for fd in list(self.entries):
+            self.close(fd)
+
+    def close_on_exec(self) -> None:
+        for fd in [fd for fd, e in self.entries.items() if e.cloexec]:
+            self.close(fd)
+
+    def copy(self) -> "FdTable":
+        """fork: a new table whose descriptors share the same open files."""
+        table = FdTable(max_fds=self.max_fds)
+        for fd, e in self.entries.items():
+            e.file.refs += 1
+            table.entries[fd] = FdEntry(e.file, e.cloexec)
+        return table
+
+
+def _put_file(file: File) -> None:
+    file.refs -= 1
+    if file.refs == 0:
+        file.release()

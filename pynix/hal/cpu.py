@@ -53,11 +53,18 @@ def _x86_registers() -> dict[str, int]:
 
 
 class CpuContext:
-    """A saved user register context (opaque to the kernel; includes FP state)."""
-    __slots__ = ("_ctx",)
+    """A saved user register context (includes FP state).  Registers are read and written by name."""
+    __slots__ = ("_ctx", "_registers")
 
-    def __init__(self, ctx: object) -> None:
+    def __init__(self, ctx: object, registers: dict[str, int]) -> None:
         self._ctx = ctx
+        self._registers = registers
+
+    def read(self, name: str) -> int:
+        return self._ctx.reg_read(self._registers[name])
+
+    def write(self, name: str, value: int) -> None:
+        self._ctx.reg_write(self._registers[name], value & 0xFFFFFFFFFFFFFFFF)
 
 
 class Cpu:
@@ -68,6 +75,7 @@ class Cpu:
     uc_arch: int
     uc_mode: int
     registers: dict[str, int]
+    _INVALIDATE_VA: int
 
     def __init__(self, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str) -> None:
         self.ram = ram
@@ -83,6 +91,7 @@ class Cpu:
         self._handle = self.emu._uch
         self._trap: Trap | None = None
         self._fault: tuple[int, int] | None = None
+        self._invalidate_pa = -1
         # Preallocated batch for the syscall registers: number first, then the six arguments.
         n = len(syscall_registers)
         self._sys_ids = (ctypes.c_int * n)(*(self.registers[r] for r in syscall_registers))
@@ -117,8 +126,11 @@ class Cpu:
             acc = _ACCESS.get(access, ACCESS_READ)
             result = self.on_tlb_fill(va, acc)
             if result < 0:
-                self._fault = (va, acc)
-                return False
+                if va == self._INVALIDATE_VA and self._invalidate_pa >= 0:
+                    result = self._invalidate_pa | 7
+                else:
+                    self._fault = (va, acc)
+                    return False
             e = entry[0]
             e.paddr = result & ~0xFFF
             e.perms = result & 7
@@ -188,12 +200,20 @@ class Cpu:
         """Forget every cached translation (after page-table changes or an address-space switch)."""
         uclib.uc_ctl(self._handle, self._TLB_FLUSH_CODE)
 
-    def invalidate_code(self, va: int, size: int) -> None:
-        """Drop translated code for a virtual range whose bytes the kernel rewrote behind the emulator."""
-        self.emu.ctl_remove_cache(va, va + size)
+    def invalidate_code(self, frames: list[int]) -> None:
+        """Drop the translated code of physical frames (freed code frames about to be reused).
+
+        Unicorn only offers invalidation by *virtual* range, translated through the TLB-fill hook; so a reserved
+        address outside user space is made to translate to each frame in turn (see `_tlb_fill`), and the TLB is
+        flushed afterwards so no translation of that address survives."""
+        for pfn in frames:
+            self._invalidate_pa = pfn << 12
+            self.emu.ctl_remove_cache(self._INVALIDATE_VA, self._INVALIDATE_VA + 4096)
+        self._invalidate_pa = -1
+        self.flush_tlb()
 
     def save_context(self) -> CpuContext:
-        return CpuContext(self.emu.context_save())
+        return CpuContext(self.emu.context_save(), self.registers)
 
     def update_context(self, ctx: CpuContext) -> None:
         self.emu.context_update(ctx._ctx)
@@ -217,6 +237,7 @@ class RiscvCpu(Cpu):
     uc_arch = uc.UC_ARCH_RISCV
     uc_mode = uc.UC_MODE_RISCV64
     registers = _riscv_registers()
+    _INVALIDATE_VA = 0xFFFFFFC000000000          # canonical SV39 kernel-half address
 
     _ECALL_FROM_U = 8
     _ILLEGAL = 2
@@ -274,6 +295,7 @@ class X86Cpu(Cpu):
     uc_arch = uc.UC_ARCH_X86
     uc_mode = uc.UC_MODE_64
     registers = _x86_registers()
+    _INVALIDATE_VA = 0xFFFF800000000000          # canonical kernel-half address
 
     _DIVIDE_ERROR = 0
     _BREAKPOINT = 3

@@ -66,8 +66,11 @@ class AddressSpace:
         self._starts: list[int] = []
         self.brk_start = 0
         self.brk = 0
+        self.users = 1                       # tasks using this address space (threads, vfork children)
         # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
         self.on_tlb_flush: Callable[[], None] = lambda: None
+        # Called when frames that held code were freed: their translations must go before guest code runs.
+        self.on_code_freed: Callable[[], None] = lambda: None
 
     # ----------------------------------------------------------------------------------------------- VMAs
     def find_vma(self, addr: int) -> VmArea | None:
@@ -129,10 +132,14 @@ class AddressSpace:
                 self.ram.mv[new << PAGE_SHIFT:(new + 1) << PAGE_SHIFT] = \
                     self.ram.mv[old << PAGE_SHIFT:(old + 1) << PAGE_SHIFT]
                 self.frames.put(old)
+            if vma.prot & PROT_EXEC:
+                self.frames.code[new] = 1
             pte = words[slot] = fmt.make_leaf(new, hardware_prot(vma.prot))
             return pte
         pfn = self.frames.alloc()
         self._fill_frame(vma, page, pfn)
+        if vma.prot & PROT_EXEC:
+            self.frames.code[pfn] = 1
         pte = words[slot] = fmt.make_leaf(pfn, hardware_prot(vma.prot))
         return pte
 
@@ -217,6 +224,8 @@ class AddressSpace:
             flushed = True
         if flushed:
             self.on_tlb_flush()
+        if self.frames.stale_code:
+            self.on_code_freed()
 
     def protect(self, start: int, length: int, prot: int) -> None:
         """mprotect: change the protection of every page in the range; ENOMEM if part of it is unmapped."""
@@ -236,6 +245,8 @@ class AddressSpace:
             pte = words[slot]
             cow = bool(pte & fmt.cow_bit)
             if hw:
+                if hw & PROT_EXEC:
+                    self.frames.code[fmt.pfn(pte)] = 1
                 words[slot] = fmt.make_leaf(fmt.pfn(pte), hw & ~PROT_WRITE if cow else hw, cow)
             else:
                 # PROT_NONE keeps the frame in a non-present entry (Linux's _PAGE_PROTNONE idea), so the data
@@ -261,6 +272,32 @@ class AddressSpace:
             self.unmap(new_top, old_top - new_top)
         self.brk = new
         return new
+
+    # ------------------------------------------------------------------------------------------------ fork
+    def fork(self) -> "AddressSpace":
+        """A copy-on-write duplicate (fork): same VMAs; private pages shared read-only with the cow mark in
+        both spaces (the first write copies, see handle_fault); MAP_SHARED pages shared as they are."""
+        child = AddressSpace(self.arch, self.ram, self.frames)
+        child.brk_start, child.brk = self.brk_start, self.brk
+        for vma in self.vmas:
+            child._insert(replace(vma))
+        fmt, words, frames = self.fmt, self.ram.words, self.frames
+        for vma in self.vmas:
+            for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
+                pte = words[slot]
+                if not vma.shared:
+                    pte = (pte | fmt.cow_bit) & ~self._write_bits(pte)
+                    words[slot] = pte
+                frames.get(fmt.pfn(pte))
+                words[child.page_table.ensure_slot(va)] = pte
+        self.on_tlb_flush()                  # the parent's cached writable translations are gone
+        return child
+
+    def _write_bits(self, pte: int) -> int:
+        """The bits of a leaf entry that grant write access (the difference between prot and prot-W)."""
+        fmt = self.fmt
+        prot = fmt.leaf_prot(pte)
+        return fmt.leaf_bits(prot) & ~fmt.leaf_bits(prot & ~PROT_WRITE)
 
     # -------------------------------------------------------------------------------------------- teardown
     def destroy(self) -> None:

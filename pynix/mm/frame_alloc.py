@@ -7,6 +7,10 @@ free too.  Single frames (order 0) are by far the most common request; larger or
 
 Every allocated frame carries a reference count: a frame shared copy-on-write by several address spaces is freed
 when its last user drops it (`put`).
+
+Frames that were ever mapped executable are marked in `code`: the emulator keeps translated code keyed by
+physical page, and host-side writes do not invalidate it, so when such a frame is freed it is queued in
+`stale_code` and the kernel discards its translations before any guest code runs again (DESIGN.md §5, pitfall 6).
 """
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ class FrameAllocator:
         self.total_frames = total_frames
         self.free_lists: list[set[int]] = [set() for _ in range(MAX_ORDER + 1)]
         self.refcount = array("I", bytes(4 * total_frames))
+        self.code = bytearray(total_frames)
+        self.stale_code: list[int] = []
         self.free_frames = 0
         pfn = reserved
         while pfn < total_frames:
@@ -55,6 +61,9 @@ class FrameAllocator:
         """Return a block to the free lists, merging it with free buddies."""
         for f in range(pfn, pfn + (1 << order)):
             self.refcount[f] = 0
+            if self.code[f]:
+                self.code[f] = 0
+                self.stale_code.append(f)
         self.free_frames += 1 << order
         while order < MAX_ORDER:
             buddy = pfn ^ (1 << order)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.syscall import load_handlers
+from pynix.task.wait import Block
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -46,6 +47,7 @@ class SyscallDispatcher:
         self.table = table
         self._entries = table.entries
         self._reported: set[int] = set()
+        self.blocked = False                       # the last call went to sleep (it will run again)
 
     def __call__(self, nr: int, a0: int, a1: int, a2: int, a3: int, a4: int, a5: int) -> int | None:
         task = self.kernel.current
@@ -55,18 +57,26 @@ class SyscallDispatcher:
         fn, nargs = entry
         try:
             if nargs == 0:
-                return fn(task)
-            if nargs == 1:
-                return fn(task, a0)
-            if nargs == 2:
-                return fn(task, a0, a1)
-            if nargs == 3:
-                return fn(task, a0, a1, a2)
-            return fn(task, *(a0, a1, a2, a3, a4, a5)[:nargs])
+                result = fn(task)
+            elif nargs == 1:
+                result = fn(task, a0)
+            elif nargs == 2:
+                result = fn(task, a0, a1)
+            elif nargs == 3:
+                result = fn(task, a0, a1, a2)
+            else:
+                result = fn(task, *(a0, a1, a2, a3, a4, a5)[:nargs])
         except KernelError as err:
-            return -err.errno
+            result = -err.errno
+        except Block as block:
+            self.kernel.block(task, block.queues, block.deadline, block.data)
+            self.blocked = True
+            return None
         except Exception:
             return self._bug(task, nr)
+        if task.restart_data is not None:          # the syscall completed: forget what a blocked run kept
+            task.restart_data = None
+        return result
 
     def _enosys(self, nr: int) -> int:
         if nr not in self._reported:
@@ -78,7 +88,12 @@ class SyscallDispatcher:
         """A Python exception escaped a handler: a kernel bug.  Log it and kill only the calling process."""
         self.kernel.log(f"kernel bug in {self.table.name(nr)} (pid {task.group.pid}), killing it with SIGSYS:\n"
                         + traceback.format_exc().rstrip())
-        self.kernel.kill_group(task.group, SIGSYS)
+        try:
+            self.kernel.kill_group(task.group, SIGSYS)
+        except Exception:                          # the bug may sit on the exit path itself: stop regardless
+            self.kernel.log("kernel bug while killing the process:\n" + traceback.format_exc().rstrip())
+            task.group.exit_status = task.group.exit_status or SIGSYS
+            self.kernel.cpu.stop()
         return None
 
 
@@ -97,8 +112,9 @@ class TracingDispatcher(SyscallDispatcher):
         # Calls that end the task print before they run, with "= ?" as strace shows them.
         if name in ("exit", "exit_group"):
             self.out(format_syscall(name, args, None, _TraceReader(task.mm), arch=task.arch))
+        self.blocked = False
         result = super().__call__(nr, a0, a1, a2, a3, a4, a5)
-        if name not in ("exit", "exit_group"):
+        if name not in ("exit", "exit_group") and not self.blocked:
             shown = result
             if shown is not None and shown > (1 << 63):
                 shown -= 1 << 64

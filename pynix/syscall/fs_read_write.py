@@ -29,7 +29,7 @@ def _writable(task: Task, fd: int):
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
     file = _readable(task, fd)
-    data = file.read(min(count, MAX_RW_COUNT))
+    data = file.read(task, min(count, MAX_RW_COUNT))
     copy_to_user(task.mm, buf, data)
     return len(data)
 
@@ -40,7 +40,7 @@ def sys_write(task: Task, fd: int, buf: int, count: int) -> int:
     count = min(count, MAX_RW_COUNT)
     if count == 0:
         return 0
-    return file.write(user_buffers(task.mm, buf, count, ACCESS_READ))
+    return file.write(task, user_buffers(task.mm, buf, count, ACCESS_READ))
 
 
 @syscall
@@ -48,7 +48,7 @@ def sys_readv(task: Task, fd: int, iov: int, iovcnt: int) -> int:
     file = _readable(task, fd)
     vectors = read_iovec(task.mm, iov, s32(iovcnt))
     total = sum(length for _, length in vectors)
-    data = file.read(min(total, MAX_RW_COUNT))
+    data = file.read(task, min(total, MAX_RW_COUNT))
     done = 0
     for base, length in vectors:            # scatter what was read over the vectors, in order
         if done >= len(data):
@@ -68,4 +68,4 @@ def sys_writev(task: Task, fd: int, iov: int, iovcnt: int) -> int:
             views += user_buffers(task.mm, base, length, ACCESS_READ)
     if not views:
         return 0
-    return file.write(views)
+    return file.write(task, views)

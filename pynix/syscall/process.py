@@ -8,7 +8,7 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import NO_RETURN, s32, syscall
-from pynix.task.task import Task, TaskState
+from pynix.task.task import Task
 
 ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
 CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CPU
@@ -17,10 +17,7 @@ CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CP
 @syscall
 def sys_exit(task: Task, status: int) -> None:
     """End the calling thread; the last thread's exit ends the process with `status`."""
-    task.state = TaskState.ZOMBIE
-    if all(t.state is TaskState.ZOMBIE for t in task.group.tasks):
-        task.kernel.exit_group(task.group, (status & 0xFF) << 8)
-    task.kernel.cpu.stop()
+    task.kernel.exit_thread(task, (status & 0xFF) << 8)
     return NO_RETURN
 
 

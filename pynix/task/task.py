@@ -14,6 +14,7 @@ from pynix.fs.file import FdTable
 from pynix.hal import CpuContext
 from pynix.loader.exec import Credentials
 from pynix.mm.address_space import AddressSpace
+from pynix.task.wait import WaitQueue
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -41,7 +42,7 @@ def default_rlimits() -> dict[int, tuple[int, int]]:
 class TaskState(enum.Enum):
     RUNNABLE = "R"
     SLEEPING = "S"
-    ZOMBIE = "Z"
+    ZOMBIE = "Z"          # exited; for a thread group, not yet reaped by its parent
 
 
 @dataclass(eq=False)
@@ -55,7 +56,7 @@ class SigAction:
 @dataclass(eq=False)
 class ThreadGroup:
     pid: int
-    ppid: int
+    parent: "ThreadGroup | None"
     arch: Arch
     mm: AddressSpace
     fds: FdTable
@@ -63,8 +64,26 @@ class ThreadGroup:
     creds: Credentials = field(default_factory=Credentials)
     rlimits: dict[int, tuple[int, int]] = field(default_factory=default_rlimits)
     sigactions: dict[int, SigAction] = field(default_factory=dict)
+    pgid: int = 0
+    sid: int = 0
+    nice: int = 0
     exit_status: int | None = None        # a wait status: (code << 8) for exit, signal number if killed
+    exit_signal: int = 17                 # sent to the parent on exit (SIGCHLD unless clone said otherwise)
     tasks: list["Task"] = field(default_factory=list)
+    children: list["ThreadGroup"] = field(default_factory=list)
+    child_exit: WaitQueue = field(default_factory=WaitQueue)   # wait4() sleeps here
+    utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
+    stime_ns: int = 0
+    children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
+    children_stime_ns: int = 0
+
+    @property
+    def ppid(self) -> int:
+        return self.parent.pid if self.parent is not None else 0
+
+    @property
+    def live_tasks(self) -> list["Task"]:
+        return [t for t in self.tasks if t.state is not TaskState.ZOMBIE]
 
 
 @dataclass(eq=False)
@@ -78,6 +97,16 @@ class Task:
     clear_child_tid: int = 0
     robust_list: int = 0
     robust_list_len: int = 0
+    # blocking (task/wait.py)
+    restart_data: object = None           # what a blocked syscall kept for its re-run
+    wait_queues: tuple[WaitQueue, ...] = ()
+    deadline: int | None = None           # CLOCK_MONOTONIC ns at which a sleep ends
+    timed_out: bool = False
+    vfork_done: WaitQueue | None = None   # the vfork parent sleeps here until this child execs or exits
+    # accounting
+    utime_ns: int = 0
+    stime_ns: int = 0
+    vruntime: int = 0                     # for the CFS policy
 
     @property
     def mm(self) -> AddressSpace:

@@ -30,6 +30,7 @@ ARCH = Arch(
     syscall_names=SYSCALL_NAMES,
     syscall_registers=("a7", "a0", "a1", "a2", "a3", "a4", "a5"),
     return_register="a0",
+    syscall_insn_size=4,                # ecall (never compressed)
     tls_register="tp",
     page_table=SV39,
     task_size=TASK_SIZE,

@@ -32,6 +32,7 @@ ARCH = Arch(
     syscall_names=SYSCALL_NAMES,
     syscall_registers=("rax", "rdi", "rsi", "rdx", "r10", "r8", "r9"),
     return_register="rax",
+    syscall_insn_size=2,                # syscall (0f 05)
     tls_register="fs_base",
     page_table=PAGING_4LEVEL,
     task_size=TASK_SIZE,

@@ -1,0 +1,275 @@
+"""Pipes (Linux's fs/pipe.c): a ring of page-sized buffers shared by a read end and a write end.
+
+The buffer is modelled the way Linux keeps it, because programs can observe the difference: a pipe holds up to
+`max_usage` buffers (16 by default: 64 KiB), each at most one page.  A write first appends the part of it that is
+not a whole number of pages to the last buffer if that fits entirely (that merges small writes and keeps the rest
+page-aligned), then fills fresh buffers a page at a time.  So a write of at most PIPE_BUF (4096) bytes is atomic
+-- it lands whole in the last buffer or in a new one -- and a pipe filled by 1000-byte writes holds 64000 bytes,
+not 65536, exactly as on Linux.  In packet mode (O_DIRECT on the write end) every buffer is one packet that a
+read takes whole (discarding what does not fit) and buffers never merge.
+
+Blocking follows task/wait.py: a reader that finds the pipe empty, or a writer that finds it full, raises
+`Block(queue)` and the syscall is run again when the other side wakes it.  A blocking write larger than the free
+space writes what fits and blocks with the count already written as restart data, so the re-run continues where
+the previous run stopped and no byte is written twice; it returns only once everything is written (or the last
+reader has gone, when it returns the partial count as Linux does).
+
+Not yet here: SIGPIPE (see `_sigpipe`), FIFOs opened by path (the VFS), splice/tee/vmsplice.
+"""
+from __future__ import annotations
+
+import errno
+import itertools
+import stat as stat_mod
+import time
+from collections import deque
+from typing import TYPE_CHECKING
+
+from pynix.errors import KernelError
+from pynix.fs.file import O_NONBLOCK, O_RDONLY, O_WRONLY, File
+from pynix.task.wait import Block, WaitQueue
+
+if TYPE_CHECKING:
+    from pynix.task.task import Task
+
+PAGE_SIZE = 4096
+PIPE_BUF = 4096                    # writes up to this size are atomic (limits.h)
+PIPE_DEF_BUFFERS = 16              # default capacity in buffers: 16 pages = 65536 bytes
+PIPE_MAX_SIZE = 1048576            # /proc/sys/fs/pipe-max-size: F_SETPIPE_SZ limit without CAP_SYS_RESOURCE
+O_DIRECT = 0o40000                 # the same on x86_64 and riscv64 (asm-generic)
+
+# poll(2) bits (include/uapi/asm-generic/poll.h)
+POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDNORM, POLLWRNORM = 0x1, 0x4, 0x8, 0x10, 0x40, 0x100
+
+PIPEFS_DEV = 0x0D                  # st_dev of pipefs: an anonymous device (0:13 on a typical x86_64 boot)
+_inode_numbers = itertools.count(0x10000)
+
+
+def _sigpipe(task: "Task") -> None:
+    """HOOK for the signals work: Linux sends SIGPIPE to the writer whenever a pipe write finds no reader
+    (`send_sig(SIGPIPE, current, 0)` in pipe_write), before returning EPIPE (or the partial count).  Until
+    signals are delivered, the write only fails with EPIPE -- which is what a program ignoring SIGPIPE sees."""
+
+
+class _Buffer:
+    """One pipe buffer: the unread bytes of one page, `start` bytes into it."""
+
+    __slots__ = ("data", "start", "packet")
+
+    def __init__(self, data: bytes, packet: bool) -> None:
+        self.data = bytearray(data)
+        self.start = 0
+        self.packet = packet
+
+
+class Pipe:
+    """The pipe itself (Linux's pipe_inode_info): buffers, end counts, wait queues, and its inode's stat."""
+
+    def __init__(self, uid: int = 0, gid: int = 0) -> None:
+        self.buffers: deque[_Buffer] = deque()
+        self.max_usage = PIPE_DEF_BUFFERS
+        self.readers = 0
+        self.writers = 0
+        self.read_queue = WaitQueue()        # readers waiting for data (or for the last writer to go)
+        self.write_queue = WaitQueue()       # writers waiting for room (or for the last reader to go)
+        self.ino = next(_inode_numbers)
+        self.uid, self.gid = uid, gid
+        now = time.time_ns()
+        self.atime = self.mtime = self.ctime = now
+
+    # ------------------------------------------------------------------------------------------- state
+    @property
+    def capacity(self) -> int:
+        """F_GETPIPE_SZ: the size in bytes."""
+        return self.max_usage * PAGE_SIZE
+
+    def bytes_available(self) -> int:
+        """FIONREAD: unread bytes in all buffers."""
+        return sum(len(b.data) for b in self.buffers)
+
+    def full(self) -> bool:
+        return len(self.buffers) >= self.max_usage
+
+    def set_size(self, size: int, privileged: bool = False) -> int:
+        """F_SETPIPE_SZ: round `size` up to a power-of-two number of pages; return the new size in bytes.
+        EPERM when growing above pipe-max-size without privilege, EBUSY if the data now in the pipe would not fit."""
+        if size > 1 << 31:
+            raise KernelError(errno.EINVAL)
+        nbytes = PAGE_SIZE if size < PAGE_SIZE else 1 << (size - 1).bit_length()
+        slots = nbytes // PAGE_SIZE
+        if slots > self.max_usage and nbytes > PIPE_MAX_SIZE and not privileged:
+            raise KernelError(errno.EPERM)
+        if slots < len(self.buffers):
+            raise KernelError(errno.EBUSY)
+        self.max_usage = slots
+        self.write_queue.wake_all()          # more room now, perhaps
+        return self.capacity
+
+    def stat(self) -> dict[str, int]:
+        def split(ns: int) -> tuple[int, int]:
+            return ns // 10**9, ns % 10**9
+        (at, atn), (mt, mtn), (ct, ctn) = split(self.atime), split(self.mtime), split(self.ctime)
+        return {"dev": PIPEFS_DEV, "ino": self.ino, "mode": stat_mod.S_IFIFO | 0o600, "nlink": 1,
+                "uid": self.uid, "gid": self.gid, "rdev": 0, "size": 0, "blksize": PAGE_SIZE, "blocks": 0,
+                "atime": at, "atime_nsec": atn, "mtime": mt, "mtime_nsec": mtn, "ctime": ct, "ctime_nsec": ctn}
+
+    # ------------------------------------------------------------------------------------------- data
+    def read(self, task: "Task", size: int, nonblocking: bool) -> bytes:
+        if size == 0:
+            return b""                       # Linux returns before looking at the pipe at all
+        out = bytearray()
+        buffers = self.buffers
+        while buffers and size > 0:
+            buf = buffers[0]
+            n = min(size, len(buf.data))
+            out += buf.data[:n]
+            if buf.packet:                   # a packet is consumed whole; the part that did not fit is lost
+                buffers.popleft()
+                break
+            del buf.data[:n]
+            buf.start += n
+            size -= n
+            if not buf.data:
+                buffers.popleft()
+        if out:
+            self.atime = time.time_ns()
+            self.write_queue.wake_all()
+            return bytes(out)
+        if self.writers == 0:
+            return b""                       # EOF: empty and no writer left
+        if nonblocking:
+            raise KernelError(errno.EAGAIN)
+        raise Block(self.read_queue)
+
+    def write(self, task: "Task", views: list[memoryview], nonblocking: bool, packet: bool) -> int:
+        total = sum(len(v) for v in views)
+        if total == 0:
+            return 0
+        resumed = task.restart_data
+        done = resumed if type(resumed) is int else None     # bytes written by earlier runs of this write
+        if self.readers == 0:
+            _sigpipe(task)
+            if done:
+                return done                  # Linux returns what was written before the reader went
+            raise KernelError(errno.EPIPE)
+        buffers = self.buffers
+        if done is None:
+            done = 0
+            # First run only: put the sub-page remainder into the last buffer if it fits there entirely
+            # (Linux checks only that the last buffer may merge, not whether this write is a packet).
+            chars = total & (PAGE_SIZE - 1)
+            if chars and buffers:
+                tail = buffers[-1]
+                if not tail.packet and tail.start + len(tail.data) + chars <= PAGE_SIZE:
+                    tail.data += _gather(views, 0, chars)
+                    done = chars
+        while done < total and len(buffers) < self.max_usage:
+            n = min(PAGE_SIZE, total - done)
+            buffers.append(_Buffer(_gather(views, done, n), packet))
+            done += n
+        if done:
+            self.mtime = self.ctime = time.time_ns()
+            self.read_queue.wake_all()
+        if done == total:
+            return done
+        if nonblocking:
+            if done:
+                return done
+            raise KernelError(errno.EAGAIN)
+        raise Block(self.write_queue, data=done)
+
+    # ---------------------------------------------------------------------------------------- poll
+    def poll_mask(self, reader: bool) -> int:
+        """What poll/select would report for this end now (Linux's pipe_poll)."""
+        mask = 0
+        if reader:
+            if self.buffers:
+                mask |= POLLIN | POLLRDNORM
+            if self.writers == 0:
+                mask |= POLLHUP
+        else:
+            if not self.full():
+                mask |= POLLOUT | POLLWRNORM
+            if self.readers == 0:
+                mask |= POLLERR
+        return mask
+
+
+def _gather(views: list[memoryview], offset: int, size: int) -> bytes:
+    """Bytes [offset, offset+size) of the concatenation of `views`, without joining the rest."""
+    parts = []
+    for v in views:
+        n = len(v)
+        if offset >= n:
+            offset -= n
+            continue
+        piece = v[offset:offset + size]
+        parts.append(piece)
+        size -= len(piece)
+        offset = 0
+        if size == 0:
+            break
+    return b"".join(parts)
+
+
+class PipeFile(File):
+    """One end of a pipe."""
+
+    is_fifo = True                # F_SETFL may set O_DIRECT (packet mode) on a pipe, as on any FIFO
+
+    def __init__(self, pipe: Pipe, flags: int) -> None:
+        super().__init__(flags)
+        self.pipe = pipe
+
+    def stat(self) -> dict[str, int]:
+        return self.pipe.stat()
+
+    def bytes_available(self) -> int:
+        """FIONREAD (ioctl 0x541B): bytes that a read could take now."""
+        return self.pipe.bytes_available()
+
+    @property
+    def wait_queues(self) -> tuple[WaitQueue, WaitQueue]:
+        """(readable, writable) queues, for poll/select/epoll."""
+        return self.pipe.read_queue, self.pipe.write_queue
+
+
+class PipeReadFile(PipeFile):
+    def __init__(self, pipe: Pipe, flags: int = 0) -> None:
+        super().__init__(pipe, O_RDONLY | (flags & O_NONBLOCK))
+        pipe.readers += 1
+
+    def read(self, task: "Task", size: int) -> bytes:
+        return self.pipe.read(task, size, self.nonblocking)
+
+    def poll_mask(self) -> int:
+        return self.pipe.poll_mask(reader=True)
+
+    def release(self) -> None:
+        self.pipe.readers -= 1
+        if self.pipe.readers == 0:
+            self.pipe.write_queue.wake_all()    # blocked writers now get EPIPE
+
+
+class PipeWriteFile(PipeFile):
+    def __init__(self, pipe: Pipe, flags: int = 0) -> None:
+        super().__init__(pipe, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)))
+        pipe.writers += 1
+
+    def write(self, task: "Task", views: list[memoryview]) -> int:
+        return self.pipe.write(task, views, self.nonblocking, bool(self.flags & O_DIRECT))
+
+    def poll_mask(self) -> int:
+        return self.pipe.poll_mask(reader=False)
+
+    def release(self) -> None:
+        self.pipe.writers -= 1
+        if self.pipe.writers == 0:
+            self.pipe.read_queue.wake_all()     # blocked readers now see EOF
+
+
+def create_pipe(flags: int = 0, uid: int = 0, gid: int = 0) -> tuple[PipeReadFile, PipeWriteFile]:
+    """The two ends of a new pipe (Linux's create_pipe_files): `flags` may hold O_NONBLOCK (both ends) and
+    O_DIRECT (the write end)."""
+    pipe = Pipe(uid, gid)
+    return PipeReadFile(pipe, flags), PipeWriteFile(pipe, flags)

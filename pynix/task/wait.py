@@ -1,0 +1,46 @@
+"""Blocking: wait queues and the `Block` request a syscall handler raises when it must wait.
+
+A handler that cannot complete yet raises `Block(queue..., deadline=..., data=...)`.  The dispatcher puts the
+task to sleep on those queues and rewinds its program counter onto the syscall instruction, so when the task is
+woken (by a queue, its deadline, or later a signal) it simply executes the same syscall again with the same
+arguments -- Linux's -ERESTARTSYS idea.  `data` is kept in `task.restart_data` for that second run (a sleep's
+absolute deadline, how much of a write was already done, whether a futex waiter was woken), and cleared when a
+syscall completes.  A signal that arrives while a task sleeps turns the restart into EINTR unless SA_RESTART.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pynix.task.task import Task
+
+
+class WaitQueue:
+    """Tasks sleeping until some condition may have changed (data in a pipe, a child exiting...)."""
+
+    __slots__ = ("waiters",)
+
+    def __init__(self) -> None:
+        self.waiters: list["Task"] = []
+
+    def wake_all(self) -> None:
+        for task in list(self.waiters):
+            task.kernel.wake(task)
+
+    def wake_one(self) -> bool:
+        if self.waiters:
+            task = self.waiters[0]
+            task.kernel.wake(task)
+            return True
+        return False
+
+
+class Block(Exception):
+    """Raised by a syscall handler: sleep on `queues` (and/or until `deadline`, a CLOCK_MONOTONIC time in ns),
+    then run the syscall again."""
+
+    def __init__(self, *queues: WaitQueue, deadline: int | None = None, data: object = None) -> None:
+        super().__init__("block")
+        self.queues = queues
+        self.deadline = deadline
+        self.data = data
