@@ -57,6 +57,10 @@ class File:
     def stat(self) -> dict[str, int]:
         raise KernelError(errno.EBADF)
 
+    def bytes_available(self) -> int:
+        """FIONREAD: bytes a read would return now; ENOTTY for files that do not support the query."""
+        raise KernelError(errno.ENOTTY)
+
     def ioctl_termios(self) -> bytes:
         """The 36-byte kernel `struct termios` (TCGETS); ENOTTY unless this is a terminal."""
         raise KernelError(errno.ENOTTY)
@@ -79,7 +83,9 @@ class HostStreamFile(File):
 
     def read(self, task: "Task", size: int) -> bytes:
         # Never block the whole kernel on the host: wait for the host descriptor like for any other event.
-        if not self.nonblocking and not select.select([self.host_fd], [], [], 0)[0]:
+        if not select.select([self.host_fd], [], [], 0)[0]:
+            if self.nonblocking:
+                raise KernelError(errno.EAGAIN)
             raise Block(task.kernel.host_fd_queue(self.host_fd))
         try:
             return os.read(self.host_fd, size)

@@ -1,4 +1,4 @@
-"""ioctl: the terminal queries programs make at start-up (TCGETS, TIOCGWINSZ); the rest is ENOTTY."""
+"""ioctl: the terminal queries programs make at start-up (TCGETS, TIOCGWINSZ), FIONREAD; the rest is ENOTTY."""
 from __future__ import annotations
 
 import errno
@@ -9,7 +9,7 @@ from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 
 # include/uapi/asm-generic/ioctls.h (x86_64 and riscv64 share these values)
-TCGETS, TIOCGWINSZ = 0x5401, 0x5413
+TCGETS, TIOCGWINSZ, FIONREAD = 0x5401, 0x5413, 0x541B
 
 
 @syscall
@@ -21,5 +21,8 @@ def sys_ioctl(task: Task, fd: int, request: int, arg: int) -> int:
         return 0
     if request == TIOCGWINSZ:
         copy_to_user(task.mm, arg, file.ioctl_winsize())
+        return 0
+    if request == FIONREAD:
+        copy_to_user(task.mm, arg, file.bytes_available().to_bytes(4, "little"))
         return 0
     raise KernelError(errno.ENOTTY)

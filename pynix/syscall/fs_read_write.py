@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.hal import ACCESS_READ
+from pynix.hal import ACCESS_READ, ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
@@ -29,7 +29,9 @@ def _writable(task: Task, fd: int):
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
     file = _readable(task, fd)
-    data = file.read(task, min(count, MAX_RW_COUNT))
+    count = min(count, MAX_RW_COUNT)
+    user_buffers(task.mm, buf, min(count, 1 << 16), ACCESS_WRITE)   # EFAULT before any data is consumed
+    data = file.read(task, count)
     copy_to_user(task.mm, buf, data)
     return len(data)
 

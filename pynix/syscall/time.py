@@ -9,6 +9,7 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.task.wait import Block
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
 CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME = 4, 5, 6, 7
@@ -78,17 +79,26 @@ def sys_time(task: Task, tloc: int) -> int:
     return now
 
 
-def _sleep_until(host_clock: int, deadline_ns: int) -> None:
-    # Blocking belongs to the scheduler (wait queues with timeouts); with one task running the host sleeps.
-    while (left := deadline_ns - time.clock_gettime_ns(host_clock)) > 0:
-        time.sleep(left / NSEC)
+def _sleep_until(task: Task, deadline_ns: int) -> int:
+    """Sleep until CLOCK_MONOTONIC reaches `deadline_ns`: block on the scheduler's timer, re-run on wake-up.
+    The deadline travels in the restart data, so a re-run sleeps for what is left, not the whole duration."""
+    if time.monotonic_ns() >= deadline_ns:
+        return 0
+    raise Block(deadline=deadline_ns, data=deadline_ns)
+
+
+def _monotonic_deadline(task: Task, host_clock: int, value_ns: int, absolute: bool) -> int:
+    if isinstance(task.restart_data, int):       # a re-run: the deadline was fixed by the first run
+        return task.restart_data
+    if absolute:                                 # an absolute time on another clock, seen on the monotonic one
+        return value_ns - time.clock_gettime_ns(host_clock) + time.monotonic_ns()
+    return time.monotonic_ns() + value_ns
 
 
 @syscall
 def sys_nanosleep(task: Task, req: int, rem: int) -> int:
     duration = _read_timespec(task, req)
-    _sleep_until(time.CLOCK_MONOTONIC, time.clock_gettime_ns(time.CLOCK_MONOTONIC) + duration)
-    return 0
+    return _sleep_until(task, _monotonic_deadline(task, time.CLOCK_MONOTONIC, duration, False))
 
 
 @syscall
@@ -100,6 +110,4 @@ def sys_clock_nanosleep(task: Task, clockid: int, flags: int, req: int, rem: int
         raise KernelError(errno.EOPNOTSUPP if clockid in _HOST_CLOCK else errno.EINVAL)
     host = _host_clock(clockid)
     value = _read_timespec(task, req)
-    deadline = value if flags & TIMER_ABSTIME else time.clock_gettime_ns(host) + value
-    _sleep_until(host, deadline)
-    return 0
+    return _sleep_until(task, _monotonic_deadline(task, host, value, bool(flags & TIMER_ABSTIME)))
