@@ -36,7 +36,7 @@ from pynix.task.wait import WaitQueue
 SIGILL, SIGTRAP, SIGFPE, SIGKILL, SIGSEGV, SIGCHLD = 4, 5, 8, 9, 11, 17
 SIG_IGN = 1
 PID_MAX = 32768
-MAX_TASKS = 4096                       # kernel-wide: a fork bomb gets EAGAIN, the kernel survives
+MAX_TASKS = 4096                       # default kernel-wide task limit: a fork bomb gets EAGAIN, the kernel survives
 HOST_POLL_NS = 10_000_000              # how often host descriptors are polled while guests compute
 
 # CLONE_* flags (include/uapi/linux/sched.h)
@@ -50,7 +50,7 @@ _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIG
 
 class Kernel:
     def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
-                 sched: str = "rr") -> None:
+                 sched: str = "rr", pids_max: int = MAX_TASKS) -> None:
         self.arch = arch
         self.ram = PhysicalMemory(mem_size)
         self.frames = FrameAllocator(mem_size >> PAGE_SHIFT)
@@ -58,6 +58,7 @@ class Kernel:
         table = SyscallTable(arch)
         self.cpu.on_syscall = TracingDispatcher(self, table, strace) if strace else SyscallDispatcher(self, table)
         self.scheduler = POLICIES[sched]()
+        self.pids_max = pids_max
         self.boot_time = time.monotonic()
         self.tasks: dict[int, Task] = {}           # tid -> task, until released
         self.groups: dict[int, ThreadGroup] = {}   # pid -> process, until reaped
@@ -77,7 +78,7 @@ class Kernel:
         print(f"pynix: {message}", file=sys.stderr, flush=True)
 
     def _alloc_pid(self) -> int:
-        if len(self.tasks) >= MAX_TASKS:
+        if len(self.tasks) >= self.pids_max:
             raise KernelError(errno.EAGAIN)
         pid = self._last_pid
         while True:                                # increasing, wrapping at pid_max, skipping ids in use

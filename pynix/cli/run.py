@@ -27,6 +27,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
     p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
     p.add_argument("--strace", action="store_true", help="print each syscall in strace format to stderr")
+    p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
+                   help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
+    p.add_argument("--pids-max", type=int, default=4096, metavar="N",
+                   help="most tasks the machine may hold at once; fork beyond it fails with EAGAIN (default 4096)")
     p.add_argument("program", help="host path of the program")
     p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     p.set_defaults(func=run_command)
@@ -58,7 +62,7 @@ def run_command(args: argparse.Namespace) -> int:
         print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
         return 2
     trace = (lambda line: print(line, file=sys.stderr, flush=True)) if args.strace else None
-    kernel = Kernel(arch, args.mem, strace=trace)
+    kernel = Kernel(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max)
     argv = [os.fsencode(path)] + [os.fsencode(a) for a in args.args]
     envp = [os.fsencode(f"{k}={v}") for k, v in os.environ.items()]
     try:

@@ -326,6 +326,10 @@ class X86Cpu(Cpu):
                      "r13", "r14", "r15", "fs_base", "gs_base"):
             self.write(name, 0)
         self.write("rflags", 0x202)
+        # The FPU state Linux gives a new program (fpstate_init): x87 control word 0x37f (64-bit precision, all
+        # exceptions masked) and MXCSR 0x1f80 (SSE exceptions masked, round to nearest).
+        self.emu.reg_write(x86.UC_X86_REG_FPCW, 0x37F)
+        self.emu.reg_write(x86.UC_X86_REG_MXCSR, 0x1F80)
 
 
 _BACKENDS = {"riscv64": RiscvCpu, "x86_64": X86Cpu}

@@ -32,6 +32,31 @@ def hardware_prot(prot: int) -> int:
     return prot | PROT_READ if prot else 0
 
 
+class SharedMemory:
+    """The pages of a MAP_SHARED anonymous mapping (Linux's shmem object): every VMA mapping it, in any process,
+    maps the same frames, so a write through one is seen through all of them.  Pages are created on first touch
+    and live while any VMA refers to the object."""
+
+    def __init__(self, frames: FrameAllocator, ram: PhysicalMemory) -> None:
+        self.frames, self.ram = frames, ram
+        self.pages: dict[int, int] = {}       # page index -> frame (holding one reference of its own)
+        self.users = 1                        # VMAs referring to this object
+
+    def page(self, index: int) -> int:
+        pfn = self.pages.get(index)
+        if pfn is None:
+            pfn = self.pages[index] = self.frames.alloc()
+            self.ram.mv[pfn << PAGE_SHIFT:(pfn + 1) << PAGE_SHIFT] = ZERO_PAGE
+        return pfn
+
+    def put(self) -> None:
+        self.users -= 1
+        if self.users == 0:
+            for pfn in self.pages.values():
+                self.frames.put(pfn)
+            self.pages.clear()
+
+
 @dataclass
 class VmArea:
     """A contiguous range [start, end) of user addresses with one protection and one backing.
@@ -47,12 +72,25 @@ class VmArea:
     image: bytes | None = None
     offset: int = 0
     image_end: int = 0
+    shmem: SharedMemory | None = None
 
     def split(self, at: int) -> "VmArea":
         """Cut this area at `at`: keep [start, at), return [at, end)."""
-        upper = replace(self, start=at, offset=self.offset + (at - self.start))
+        upper = self.copy()
+        upper.start, upper.offset = at, self.offset + (at - self.start)
         self.end = at
         return upper
+
+    def copy(self) -> "VmArea":
+        """Another VMA over the same backing (for split and fork)."""
+        if self.shmem is not None:
+            self.shmem.users += 1
+        return replace(self)
+
+    def release(self) -> None:
+        """This VMA is going away (munmap, exit)."""
+        if self.shmem is not None:
+            self.shmem.put()
 
 
 class AddressSpace:
@@ -136,8 +174,12 @@ class AddressSpace:
                 self.frames.code[new] = 1
             pte = words[slot] = fmt.make_leaf(new, hardware_prot(vma.prot))
             return pte
-        pfn = self.frames.alloc()
-        self._fill_frame(vma, page, pfn)
+        if vma.shmem is not None:
+            pfn = vma.shmem.page((vma.offset + page - vma.start) >> PAGE_SHIFT)
+            self.frames.get(pfn)                  # the page-table entry holds its own reference
+        else:
+            pfn = self.frames.alloc()
+            self._fill_frame(vma, page, pfn)
         if vma.prot & PROT_EXEC:
             self.frames.code[pfn] = 1
         pte = words[slot] = fmt.make_leaf(pfn, hardware_prot(vma.prot))
@@ -198,6 +240,8 @@ class AddressSpace:
             raise KernelError(errno.EINVAL)
         self.unmap(start, length)
         vma = VmArea(start, end, prot, shared, name, image, offset, image_end)
+        if shared and image is None:
+            vma.shmem = SharedMemory(self.frames, self.ram)
         self._insert(vma)
         return vma
 
@@ -207,6 +251,8 @@ class AddressSpace:
         lo, hi = self._carve(start, end)
         if lo == hi:
             return
+        for vma in self.vmas[lo:hi]:
+            vma.release()
         del self.vmas[lo:hi]
         del self._starts[lo:hi]
         self._drop_pages(start, end)
@@ -280,7 +326,7 @@ class AddressSpace:
         child = AddressSpace(self.arch, self.ram, self.frames)
         child.brk_start, child.brk = self.brk_start, self.brk
         for vma in self.vmas:
-            child._insert(replace(vma))
+            child._insert(vma.copy())
         fmt, words, frames = self.fmt, self.ram.words, self.frames
         for vma in self.vmas:
             for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
@@ -302,7 +348,9 @@ class AddressSpace:
     # -------------------------------------------------------------------------------------------- teardown
     def destroy(self) -> None:
         """Free every frame of this address space (exit, exec)."""
-        self._drop_pages(0, self.arch.task_size)
+        for vma in self.vmas:                # only where VMAs are can pages be: do not scan the rest
+            self._drop_pages(vma.start, vma.end)
+            vma.release()
         self.page_table.destroy()
         self.vmas.clear()
         self._starts.clear()

@@ -67,15 +67,17 @@ class PageTable:
         fmt, words = self.fmt, self.words
         first = max(start - base, 0) >> shift
         last = min((end - 1 - base) >> shift, 511)
-        for i in range(first, last + 1):
-            slot = (table << 9) | i
-            pte = words[slot]
-            va = base + i * span
-            if level == len(self.shifts) - 1:
-                if pte:
-                    yield va, slot
-            elif pte & fmt.present_bit:
-                yield from self._walk((pte >> fmt.pfn_shift) & fmt.pfn_mask, level + 1, start, end, va)
+        row = table << 9
+        entries = words[row + first:row + last + 1]
+        used = [i for i, pte in enumerate(entries, first) if pte]    # one C-speed pass over the table
+        if level == len(self.shifts) - 1:
+            for i in used:
+                yield base + i * span, row | i
+            return
+        for i in used:
+            pte = words[row | i]
+            if pte & fmt.present_bit:
+                yield from self._walk((pte >> fmt.pfn_shift) & fmt.pfn_mask, level + 1, start, end, base + i * span)
 
     def destroy(self) -> None:
         """Free the table frames themselves (the caller has already dropped the leaf frames)."""
@@ -84,8 +86,7 @@ class PageTable:
     def _free_tables(self, table: int, level: int) -> None:
         if level < len(self.shifts) - 1:
             fmt, words = self.fmt, self.words
-            for i in range(512):
-                pte = words[(table << 9) | i]
+            for pte in words[table << 9:(table + 1) << 9]:
                 if pte & fmt.present_bit:
                     self._free_tables((pte >> fmt.pfn_shift) & fmt.pfn_mask, level + 1)
         self.frames.put(table)

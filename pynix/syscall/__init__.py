@@ -4,7 +4,8 @@ from __future__ import annotations
 import importlib
 
 FAMILIES = ("fs_read_write", "fs_fd", "pipe", "fs_stat", "fs_ioctl", "fs_link", "mmap", "process", "time",
-            "random", "signal", "sys_info", "futex", "clone", "exec", "wait")
+            "random", "signal", "sys_info", "futex", "clone", "exec", "wait",
+            "sched", "pgrp", "rusage")
 
 
 def load_handlers() -> dict:

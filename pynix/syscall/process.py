@@ -1,5 +1,5 @@
 """Process identity and lifetime: exit, exit_group, get*id, set_tid_address, set_robust_list, prlimit64,
-sched_getaffinity, sched_yield, arch_prctl (x86_64), riscv_flush_icache (riscv64)."""
+arch_prctl (x86_64), riscv_flush_icache (riscv64)."""
 from __future__ import annotations
 
 import errno
@@ -11,7 +11,6 @@ from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task.task import Task
 
 ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
-CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CPU
 
 
 @syscall
@@ -105,21 +104,6 @@ def sys_getrlimit(task: Task, resource: int, rlim: int) -> int:
 @syscall
 def sys_setrlimit(task: Task, resource: int, rlim: int) -> int:
     return sys_prlimit64(task, 0, resource, rlim, 0)
-
-
-@syscall
-def sys_sched_getaffinity(task: Task, pid: int, length: int, mask: int) -> int:
-    if s32(pid) not in (0, task.group.pid):
-        raise KernelError(errno.ESRCH)
-    if length < CPUMASK_SIZE or length & 7:
-        raise KernelError(errno.EINVAL)
-    write_u64(task.mm, mask, 1)                    # CPU 0 only
-    return CPUMASK_SIZE
-
-
-@syscall
-def sys_sched_yield(task: Task) -> int:
-    return 0
 
 
 @syscall

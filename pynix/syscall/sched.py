@@ -1,0 +1,83 @@
+"""Scheduling syscalls: sched_yield, sched_getaffinity/sched_setaffinity, getpriority/setpriority."""
+from __future__ import annotations
+
+import errno
+
+from pynix.errors import KernelError
+from pynix.mm.uaccess import copy_from_user, write_u64
+from pynix.syscall.registry import s32, syscall
+from pynix.task.task import Task, ThreadGroup
+
+CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CPU
+PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
+
+
+@syscall
+def sys_sched_yield(task: Task) -> int:
+    kernel = task.kernel
+    kernel.scheduler.yield_(task)
+    if kernel.scheduler.pick_next() is not task:
+        kernel.cpu.stop()                          # someone else runs now; we continue when picked again
+    return 0
+
+
+def _thread(task: Task, pid: int) -> Task:
+    pid = s32(pid)
+    if pid == 0:
+        return task
+    target = task.kernel.tasks.get(pid)
+    if target is None or pid < 0:
+        raise KernelError(errno.ESRCH)
+    return target
+
+
+@syscall
+def sys_sched_getaffinity(task: Task, pid: int, length: int, mask: int) -> int:
+    _thread(task, pid)
+    if length < CPUMASK_SIZE or length & 7:
+        raise KernelError(errno.EINVAL)
+    write_u64(task.mm, mask, 1)                    # CPU 0 only
+    return CPUMASK_SIZE
+
+
+@syscall
+def sys_sched_setaffinity(task: Task, pid: int, length: int, mask: int) -> int:
+    _thread(task, pid)
+    raw = copy_from_user(task.mm, mask, min(length, CPUMASK_SIZE))
+    if not raw or not raw[0] & 1:
+        raise KernelError(errno.EINVAL)            # the mask must contain an online CPU: CPU 0
+    return 0
+
+
+def _targets(task: Task, which: int, who: int) -> list[ThreadGroup]:
+    which, who = s32(which), s32(who)
+    groups = task.kernel.groups.values()
+    if which == PRIO_PROCESS:
+        found = [_thread(task, who).group]
+    elif which == PRIO_PGRP:
+        pgid = who or task.group.pgid
+        found = [g for g in groups if g.pgid == pgid and g.exit_status is None]
+    elif which == PRIO_USER:
+        uid = who or task.group.creds.uid
+        found = [g for g in groups if g.creds.uid == uid and g.exit_status is None]
+    else:
+        raise KernelError(errno.EINVAL)
+    if not found:
+        raise KernelError(errno.ESRCH)
+    return found
+
+
+@syscall
+def sys_getpriority(task: Task, which: int, who: int) -> int:
+    """The raw syscall returns 20 - nice (1..40) so that no success looks like an error; libc converts."""
+    return max(20 - g.nice for g in _targets(task, which, who))
+
+
+@syscall
+def sys_setpriority(task: Task, which: int, who: int, niceval: int) -> int:
+    nice = min(max(s32(niceval), -20), 19)
+    for group in _targets(task, which, who):
+        if nice < group.nice and task.group.creds.euid != 0:
+            raise KernelError(errno.EACCES)
+        group.nice = nice
+    return 0

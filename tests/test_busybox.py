@@ -1,0 +1,97 @@
+"""Debian's static busybox (x86_64, package busybox-static) under pynix: a real, unmodified glibc program."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness import assert_no_traceback, assert_same, guest_command, pynix_env, run_guest
+
+BUSYBOX = Path("/bin/busybox")
+
+
+@pytest.fixture(scope="module")
+def busybox() -> Path:
+    harness.need(BUSYBOX.exists(), f"{BUSYBOX} is missing (Debian package busybox-static)")
+    with open(BUSYBOX, "rb") as f:
+        head = f.read(64)
+    harness.need(head[:4] == b"\x7fELF" and int.from_bytes(head[18:20], "little") == 62,
+                 f"{BUSYBOX} is not an x86_64 ELF")
+    harness.need(harness.host_isa() == "x86_64" or shutil.which("qemu-x86_64") is not None,
+                 "no x86_64 reference for busybox")
+    return BUSYBOX
+
+
+def test_echo(busybox):
+    got, _ = assert_same(busybox, ["echo", "hello", "world"])
+    assert (got.returncode, got.stdout) == (0, b"hello world\n")
+
+
+def test_uname_m(busybox):
+    got, _ = assert_same(busybox, ["uname", "-m"])
+    assert got.stdout == b"x86_64\n"
+
+
+def test_uname_s(busybox):
+    got, _ = assert_same(busybox, ["uname", "-s"])
+    assert got.stdout == b"Linux\n"
+
+
+@pytest.mark.parametrize("argv,status", [
+    (["true"], 0),
+    (["false"], 1),
+    (["printf", "%d|%5s|%-4x|%c\\n", "42", "ab", "255", "z"], 0),
+    (["basename", "/usr/lib/libfoo.so.1", ".1"], 0),
+    (["expr", "6", "*", "7"], 0),
+    (["seq", "-s", ",", "3", "3", "30"], 0),
+    (["sh", "-c", "exit 3"], 3),
+], ids=lambda v: v[0] if isinstance(v, list) else None)
+def test_applets(busybox, argv, status):
+    got, _ = assert_same(busybox, argv)
+    assert got.returncode == status
+
+
+def test_cat_stdin(busybox):
+    data = b"".join(b"line %d\n" % i for i in range(5000))
+    got, _ = assert_same(busybox, ["cat"], stdin=data)
+    assert got.stdout == data
+
+
+def test_sha256sum_stdin(busybox):
+    data = bytes((i * 31 + (i >> 8) * 7) & 0xFF for i in range(1 << 20))
+    result = run_guest(busybox, ["sha256sum"], stdin=data)
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.describe()
+    assert result.stdout == f"{hashlib.sha256(data).hexdigest()}  -\n".encode(), result.describe()
+
+
+def test_seq_pipe_wc(busybox):
+    """`busybox seq 1 1000 | busybox wc -l` as two pynix processes joined by a host pipe."""
+    env = pynix_env()
+    with tempfile.TemporaryFile() as err1, tempfile.TemporaryFile() as err2:
+        seq = subprocess.Popen(guest_command(busybox, ["seq", "1", "1000"]), stdin=subprocess.DEVNULL,
+                               stdout=subprocess.PIPE, stderr=err1, env=env)
+        wc = subprocess.Popen(guest_command(busybox, ["wc", "-l"]), stdin=seq.stdout, stdout=subprocess.PIPE,
+                              stderr=err2, env=env)
+        seq.stdout.close()  # wc holds the only reading end now
+        try:
+            out, _ = wc.communicate(timeout=harness.PYNIX_TIMEOUT)
+            seq_status = seq.wait(timeout=harness.PYNIX_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            seq.kill()
+            wc.kill()
+            seq.wait()
+            wc.wait()
+            pytest.fail("the pipeline timed out")
+        err1.seek(0)
+        err2.seek(0)
+        stderr1, stderr2 = err1.read(), err2.read()
+    detail = f"seq status {seq_status} stderr:\n{stderr1!r}\nwc status {wc.returncode} stderr:\n{stderr2!r}"
+    assert b"Traceback" not in stderr1 + stderr2, detail
+    assert out.strip() == b"1000", f"wc printed {out!r}\n" + detail
+    assert (seq_status, wc.returncode) == (0, 0), detail
