@@ -15,6 +15,7 @@ import itertools
 import os
 import select
 import signal as host_signal
+import stat as st
 import sys
 import time
 from typing import Callable
@@ -22,6 +23,8 @@ from typing import Callable
 from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.fs.file import FdTable, HostStreamFile
+from pynix.fs.rootfs import build_mounts
+from pynix.fs.vfs import MAY_EXEC, FsContext, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
 from pynix.loader.elf import parse_elf
 from pynix.loader.exec import Credentials, ProgramImage, load_program
@@ -58,6 +61,7 @@ class Kernel:
         table = SyscallTable(arch)
         self.cpu.on_syscall = TracingDispatcher(self, table, strace) if strace else SyscallDispatcher(self, table)
         self.scheduler = POLICIES[sched]()
+        self.mounts = build_mounts()
         self.pids_max = pids_max
         self.boot_time = time.monotonic()
         self.tasks: dict[int, Task] = {}           # tid -> task, until released
@@ -88,43 +92,47 @@ class Kernel:
                 return pid
 
     # ------------------------------------------------------------------------------------- program images
-    def load_image(self, path: bytes, argv: list[bytes], envp: list[bytes],
-                   creds: Credentials) -> tuple[AddressSpace, ProgramImage]:
-        """A new address space holding the program at `path` (a host path until the VFS lands) with its
-        initial stack.  Raises KernelError (ENOENT, EACCES, ENOEXEC...) leaving nothing behind."""
-        try:
-            with open(path, "rb") as f:
-                data = f.read()
-        except IsADirectoryError:
-            raise KernelError(errno.EACCES, "is a directory") from None
-        except OSError as e:
-            raise KernelError(e.errno or errno.ENOENT, e.strerror or "cannot open") from None
+    def load_image(self, fs: FsContext, path: bytes, argv: list[bytes], envp: list[bytes],
+                   creds: Credentials) -> tuple[AddressSpace, ProgramImage, bytes]:
+        """A new address space holding the program at `path` with its initial stack, and the program's
+        absolute path.  Raises KernelError (ENOENT, EACCES, ENOEXEC...) leaving nothing behind."""
+        target = Walker(fs, creds.euid, creds.egid).resolve(fs.cwd, path)
+        inode = target.inode
+        if not st.S_ISREG(inode.mode):
+            raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
+        permission(inode, MAY_EXEC, creds.euid, creds.egid)
+        data = inode.read_at(0, inode.stat()["size"])
         elf = parse_elf(data)
         if elf.arch is not self.arch:
             raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {self.arch.name} machine")
         if elf.interpreter is not None:
             raise KernelError(errno.ENOEXEC, f"dynamically linked programs (interpreter {elf.interpreter}) "
                                              "are not supported yet")
+        abspath = fs.mounts.path_of(target, fs.root)
         mm = self._new_mm()
         try:
-            image = load_program(mm, elf, argv, envp, path, creds, name=os.fsdecode(os.path.abspath(path)))
+            image = load_program(mm, elf, argv, envp, path, creds, name=os.fsdecode(abspath))
         except KernelError:
             mm.destroy()
             raise
-        return mm, image
+        return mm, image, abspath
 
     def _new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)
         mm.on_code_freed = self.cpu.stop           # stale translations are dropped before guest code runs again
         return mm
 
-    def spawn(self, path: str, argv: list[bytes], envp: list[bytes]) -> ThreadGroup:
-        """Create the first process (pid 1, the init of this machine) running the program at host `path`."""
+    def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
+        """Create the first process (pid 1, the init of this machine) running the program at `path`, with
+        the working directory `cwd` (both guest paths)."""
         creds = Credentials(os.getuid(), os.geteuid(), os.getgid(), os.getegid())
-        mm, image = self.load_image(os.fsencode(path), argv, envp, creds)
+        root = self.mounts.root_path()
+        fs = FsContext(self.mounts, root, root)
+        fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
+        mm, image, exe = self.load_image(fs, os.fsencode(path), argv, envp, creds)
         pid = self._alloc_pid()
-        group = ThreadGroup(pid=pid, parent=None, arch=self.arch, mm=mm, fds=self._standard_streams(),
-                            exe=os.path.abspath(path), creds=creds, pgid=pid, sid=pid)
+        group = ThreadGroup(pid=pid, parent=None, arch=self.arch, mm=mm, fds=self._standard_streams(), fs=fs,
+                            exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
         task = Task(tid=pid, group=group, kernel=self)
         group.tasks.append(task)
         self.groups[pid], self.tasks[pid] = group, task
@@ -222,7 +230,8 @@ class Kernel:
             sigactions = pg.sigactions if flags & CLONE_SIGHAND else \
                 {n: SigAction(a.handler, a.flags, a.restorer, a.mask) for n, a in pg.sigactions.items()}
             real_parent = pg.parent if flags & CLONE_PARENT and pg.parent else pg
-            group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, exe=pg.exe,
+            fs = pg.fs if flags & CLONE_FS else pg.fs.copy()
+            group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, fs=fs, exe=pg.exe,
                                 creds=pg.creds, rlimits=dict(pg.rlimits), sigactions=sigactions, pgid=pg.pgid,
                                 sid=pg.sid, nice=pg.nice, exit_signal=flags & 0xFF)
             real_parent.children.append(group)
@@ -258,7 +267,7 @@ class Kernel:
         """Replace the image of `task`'s process.  Until the new image is built nothing changes, so a failed
         exec returns its error to an intact caller."""
         group = task.group
-        mm, image = self.load_image(path, argv, envp, group.creds)
+        mm, image, exe = self.load_image(group.fs, path, argv, envp, group.creds)
         # --- point of no return ---
         for other in list(group.tasks):            # de_thread: the other threads die silently
             if other is not task and other.state is not TaskState.ZOMBIE:
@@ -268,7 +277,7 @@ class Kernel:
         group.tasks = [task]
         self._release_mm(task.mm)
         group.mm = mm
-        group.exe = os.fsdecode(os.path.abspath(path))
+        group.exe = os.fsdecode(exe)
         if group.fds.users > 1:                    # a CLONE_FILES-shared table is unshared first
             group.fds.users -= 1
             group.fds = group.fds.copy()

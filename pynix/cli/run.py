@@ -66,7 +66,7 @@ def run_command(args: argparse.Namespace) -> int:
     argv = [os.fsencode(path)] + [os.fsencode(a) for a in args.args]
     envp = [os.fsencode(f"{k}={v}") for k, v in os.environ.items()]
     try:
-        kernel.spawn(path, argv, envp)
+        kernel.spawn(path, argv, envp, cwd=os.getcwd())
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
         print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)

@@ -1,15 +1,22 @@
-"""fstat, newfstatat (fstatat), and the x86_64 legacy stat forms -- for descriptors until the VFS lands."""
+"""File status and the working directory: fstat, newfstatat, stat/lstat (x86_64), statx, faccessat(2)/access,
+readlinkat/readlink, getcwd, chdir, fchdir, chroot, umask, statfs, fstatfs."""
 from __future__ import annotations
 
 import errno
+import struct
 
 from pynix.errors import KernelError
-from pynix.mm.uaccess import copy_to_user, strncpy_from_user
+from pynix.fs.file_ops import InodeFile
+from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
+from pynix.mm.uaccess import copy_to_user
+from pynix.syscall.fs_path import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup_at, user_path, walker
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 
-AT_EMPTY_PATH = 0x1000
-PATH_MAX = 4096
+_CWD = AT_FDCWD & 0xFFFFFFFF
+STATX_BASIC_STATS = 0x7FF
+AT_EACCESS = 0x200
+F_OK, X_OK, W_OK, R_OK = 0, 1, 2, 4
 
 
 def _put_stat(task: Task, addr: int, fields: dict[str, int]) -> int:
@@ -22,10 +29,167 @@ def sys_fstat(task: Task, fd: int, statbuf: int) -> int:
     return _put_stat(task, statbuf, task.group.fds.get(s32(fd)).stat())
 
 
+def _stat_at(task: Task, dirfd: int, pathname: int, flags: int) -> dict[str, int]:
+    if flags & ~(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | 0x800):
+        raise KernelError(errno.EINVAL)
+    if flags & AT_EMPTY_PATH and not user_path(task, pathname) and s32(dirfd) != AT_FDCWD:
+        return task.group.fds.get(s32(dirfd)).stat()     # any descriptor, not only path-opened ones
+    return lookup_at(task, dirfd, pathname, flags).inode.stat()
+
+
 @syscall
 def sys_newfstatat(task: Task, dirfd: int, pathname: int, statbuf: int, flags: int) -> int:
-    path = strncpy_from_user(task.mm, pathname, PATH_MAX)
-    if path == b"" and flags & AT_EMPTY_PATH:
-        return sys_fstat(task, dirfd, statbuf)
-    # Path lookup needs the VFS; until it exists no path names a file.
-    raise KernelError(errno.ENOENT)
+    return _put_stat(task, statbuf, _stat_at(task, dirfd, pathname, flags))
+
+
+@syscall
+def sys_stat(task: Task, pathname: int, statbuf: int) -> int:
+    return _put_stat(task, statbuf, _stat_at(task, _CWD, pathname, 0))
+
+
+@syscall
+def sys_lstat(task: Task, pathname: int, statbuf: int) -> int:
+    return _put_stat(task, statbuf, _stat_at(task, _CWD, pathname, AT_SYMLINK_NOFOLLOW))
+
+
+def _split_dev(dev: int) -> tuple[int, int]:
+    """Linux's MAJOR/MINOR of a new-style dev_t."""
+    return (dev >> 8) & 0xFFF, (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
+
+
+@syscall
+def sys_statx(task: Task, dirfd: int, pathname: int, flags: int, mask: int, statxbuf: int) -> int:
+    if mask & 0x80000000:                         # STATX__RESERVED
+        raise KernelError(errno.EINVAL)
+    f = _stat_at(task, dirfd, pathname, flags & ~0x6000)   # AT_STATX_SYNC_TYPE bits are hints
+    rmaj, rmin = _split_dev(f["rdev"])
+    dmaj, dmin = _split_dev(f["dev"])
+    out = struct.pack("<IIQIIIHHQQQQ", STATX_BASIC_STATS, f["blksize"], 0, f["nlink"], f["uid"], f["gid"],
+                      f["mode"], 0, f["ino"], f["size"], f["blocks"], 0)
+    for sec, nsec in ((f["atime"], f["atime_nsec"]), (0, 0), (f["ctime"], f["ctime_nsec"]),
+                      (f["mtime"], f["mtime_nsec"])):
+        out += struct.pack("<qIi", sec, nsec, 0)
+    out += struct.pack("<IIII", rmaj, rmin, dmaj, dmin)
+    copy_to_user(task.mm, statxbuf, out.ljust(256, b"\0"))
+    return 0
+
+
+def _access(task: Task, dirfd: int, pathname: int, mode: int, flags: int) -> int:
+    mode = s32(mode)
+    if mode & ~7 or flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
+        raise KernelError(errno.EINVAL)
+    target = lookup_at(task, dirfd, pathname, flags)
+    creds = task.group.creds
+    uid, gid = (creds.euid, creds.egid) if flags & AT_EACCESS else (creds.uid, creds.gid)
+    mask = (MAY_READ if mode & R_OK else 0) | (MAY_WRITE if mode & W_OK else 0) | (MAY_EXEC if mode & X_OK else 0)
+    if mask:
+        permission(target.inode, mask, uid, gid)
+    if mode & W_OK and (target.mount.readonly or target.inode.sb.readonly) and not target.inode.is_symlink:
+        raise KernelError(errno.EROFS)
+    return 0
+
+
+@syscall
+def sys_faccessat(task: Task, dirfd: int, pathname: int, mode: int) -> int:
+    return _access(task, dirfd, pathname, mode, 0)
+
+
+@syscall
+def sys_faccessat2(task: Task, dirfd: int, pathname: int, mode: int, flags: int) -> int:
+    return _access(task, dirfd, pathname, mode, flags)
+
+
+@syscall
+def sys_access(task: Task, pathname: int, mode: int) -> int:
+    return _access(task, _CWD, pathname, mode, 0)
+
+
+@syscall
+def sys_readlinkat(task: Task, dirfd: int, pathname: int, buf: int, bufsiz: int) -> int:
+    if s32(bufsiz) <= 0:
+        raise KernelError(errno.EINVAL)
+    target = lookup_at(task, dirfd, pathname, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH)
+    if not target.inode.is_symlink:
+        raise KernelError(errno.EINVAL)
+    data = target.inode.readlink()[:bufsiz]        # readlink does not NUL-terminate
+    copy_to_user(task.mm, buf, data)
+    return len(data)
+
+
+@syscall
+def sys_readlink(task: Task, pathname: int, buf: int, bufsiz: int) -> int:
+    return sys_readlinkat(task, _CWD, pathname, buf, bufsiz)
+
+
+@syscall
+def sys_getcwd(task: Task, buf: int, size: int) -> int:
+    fs = task.group.fs
+    name = fs.mounts.path_of(fs.cwd, fs.root) + b"\0"
+    if size < len(name):
+        raise KernelError(errno.ERANGE)
+    copy_to_user(task.mm, buf, name)
+    return len(name)
+
+
+def _set_cwd(task: Task, target: VfsPath) -> int:
+    if not target.inode.is_dir:
+        raise KernelError(errno.ENOTDIR)
+    permission(target.inode, MAY_EXEC, task.group.creds.euid, task.group.creds.egid)
+    task.group.fs.cwd = target
+    return 0
+
+
+@syscall
+def sys_chdir(task: Task, pathname: int) -> int:
+    path = user_path(task, pathname)
+    return _set_cwd(task, walker(task).resolve(task.group.fs.cwd, path))
+
+
+@syscall
+def sys_fchdir(task: Task, fd: int) -> int:
+    file = task.group.fds.get(s32(fd))
+    if not isinstance(file, InodeFile):
+        raise KernelError(errno.ENOTDIR)
+    return _set_cwd(task, file.path)
+
+
+@syscall
+def sys_chroot(task: Task, pathname: int) -> int:
+    if task.group.creds.euid != 0:
+        raise KernelError(errno.EPERM)
+    path = user_path(task, pathname)
+    target = walker(task).resolve(task.group.fs.cwd, path)
+    if not target.inode.is_dir:
+        raise KernelError(errno.ENOTDIR)
+    task.group.fs.root = target
+    return 0
+
+
+@syscall
+def sys_umask(task: Task, mask: int) -> int:
+    old = task.group.fs.umask
+    task.group.fs.umask = mask & 0o777
+    return old
+
+
+def _put_statfs(task: Task, addr: int, path: VfsPath) -> int:
+    i = path.inode.sb.statfs()
+    flags = i["flags"] | (1 if path.mount.readonly else 0)
+    copy_to_user(task.mm, addr, struct.pack("<qqQQQQQiiqqq4q", i["type"], i["bsize"], i["blocks"], i["bfree"],
+                                            i["bavail"], i["files"], i["ffree"], path.inode.sb.dev, 0,
+                                            i["namelen"], i["frsize"], flags, 0, 0, 0, 0))
+    return 0
+
+
+@syscall
+def sys_statfs(task: Task, pathname: int, buf: int) -> int:
+    return _put_statfs(task, buf, walker(task).resolve(task.group.fs.cwd, user_path(task, pathname)))
+
+
+@syscall
+def sys_fstatfs(task: Task, fd: int, buf: int) -> int:
+    file = task.group.fds.get(s32(fd))
+    if not isinstance(file, InodeFile):
+        raise KernelError(errno.ENOSYS)           # pipes and host streams: pipefs/sockfs come later
+    return _put_statfs(task, buf, file.path)
+

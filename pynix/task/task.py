@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from pynix.arch import Arch
 from pynix.fs.file import FdTable
+from pynix.fs.vfs import FsContext
 from pynix.hal import CpuContext
 from pynix.loader.exec import Credentials
 from pynix.mm.address_space import AddressSpace
@@ -60,6 +61,7 @@ class ThreadGroup:
     arch: Arch
     mm: AddressSpace
     fds: FdTable
+    fs: FsContext
     exe: str                              # host path of the executable (/proc/self/exe)
     creds: Credentials = field(default_factory=Credentials)
     rlimits: dict[int, tuple[int, int]] = field(default_factory=default_rlimits)

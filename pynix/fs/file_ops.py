@@ -1,0 +1,118 @@
+"""Open files of inodes reached through the VFS: regular files and directories (Linux's generic file ops)."""
+from __future__ import annotations
+
+import errno
+import struct
+from typing import TYPE_CHECKING
+
+from pynix.errors import KernelError
+from pynix.fs.file import O_ACCMODE, File
+from pynix.fs.vfs import DT_DIR, VfsPath
+
+if TYPE_CHECKING:
+    from pynix.task.task import Task
+
+O_APPEND = 0o2000
+SEEK_SET, SEEK_CUR, SEEK_END, SEEK_DATA, SEEK_HOLE = 0, 1, 2, 3, 4
+MAX_OFFSET = (1 << 63) - 1
+
+
+class InodeFile(File):
+    """A file opened by path: it remembers where (for /proc/pid/fd and fchdir) and its offset."""
+
+    def __init__(self, path: VfsPath, flags: int) -> None:
+        super().__init__(flags)
+        self.path = path
+        self.inode = path.inode
+        self.offset = 0
+
+    def stat(self) -> dict[str, int]:
+        return self.inode.stat()
+
+    def seekable_size(self) -> int:
+        return self.inode.size
+
+    def lseek(self, offset: int, whence: int) -> int:
+        size = self.seekable_size()
+        if whence == SEEK_SET:
+            new = offset
+        elif whence == SEEK_CUR:
+            new = self.offset + offset
+        elif whence == SEEK_END:
+            new = size + offset
+        elif whence == SEEK_DATA:            # no holes are tracked: all data up to the end
+            if offset >= size:
+                raise KernelError(errno.ENXIO)
+            new = offset
+        elif whence == SEEK_HOLE:
+            if offset >= size:
+                raise KernelError(errno.ENXIO)
+            new = size
+        else:
+            raise KernelError(errno.EINVAL)
+        if new < 0 or new > MAX_OFFSET:
+            raise KernelError(errno.EINVAL)
+        self.offset = new
+        return new
+
+
+class RegularFile(InodeFile):
+    def read(self, task: "Task", size: int) -> bytes:
+        data = self.inode.read_at(self.offset, size)
+        self.offset += len(data)
+        return data
+
+    def write(self, task: "Task", views: list[memoryview]) -> int:
+        if self.flags & O_APPEND:
+            self.offset = self.inode.size
+        data = b"".join(views)
+        n = self.inode.write_at(self.offset, data)
+        self.offset += n
+        return n
+
+    def pread(self, size: int, offset: int) -> bytes:
+        return self.inode.read_at(offset, size)
+
+    def pwrite(self, data: bytes, offset: int) -> int:
+        return self.inode.write_at(self.inode.size if self.flags & O_APPEND else offset, data)
+
+    def bytes_available(self) -> int:
+        return max(self.inode.size - self.offset, 0)
+
+
+class DirectoryFile(InodeFile):
+    """A directory opened for getdents64: `offset` counts entries already returned (`.` and `..` first)."""
+
+    def read(self, task: "Task", size: int) -> bytes:
+        raise KernelError(errno.EISDIR)
+
+    def write(self, task: "Task", views: list[memoryview]) -> int:
+        raise KernelError(errno.EISDIR)
+
+    def seekable_size(self) -> int:
+        return 0
+
+    def getdents64(self, size: int) -> bytes:
+        """Pack `struct linux_dirent64` records (d_ino, d_off, d_reclen, d_type, d_name) into at most `size`
+        bytes, continuing where the last call stopped; EINVAL if not even one entry fits."""
+        parent = self.path.dentry.parent
+        entries = [(b".", self.inode.ino, DT_DIR),
+                   (b"..", parent.inode.ino if parent is not None else self.inode.ino, DT_DIR)]
+        entries += sorted(self.inode.readdir())
+        out = bytearray()
+        index = self.offset
+        while index < len(entries):
+            name, ino, dtype = entries[index]
+            reclen = (19 + len(name) + 1 + 7) & ~7
+            if len(out) + reclen > size:
+                if not out:
+                    raise KernelError(errno.EINVAL)
+                break
+            out += struct.pack("<QqHB", ino, index + 1, reclen, dtype) + name + bytes(reclen - 19 - len(name))
+            index += 1
+        self.offset = index
+        return bytes(out)
+
+
+def access_mode_ok(flags: int) -> bool:
+    return flags & O_ACCMODE != O_ACCMODE

@@ -1,0 +1,29 @@
+"""The guest's initial mount tree.
+
+With no --root the guest's / is the host's / through read-only hostfs, so host paths work as under qemu-user
+(programs re-execute themselves by path, tests run binaries from wherever they were built), and nothing the
+guest does reaches the host.  A tmpfs on /dev/shm gives it somewhere to write.  (The design's goal is an overlay
+-- tmpfs over the read-only host layer -- so writes work everywhere; this is its stepping stone.)
+"""
+from __future__ import annotations
+
+import errno
+
+from pynix.errors import KernelError
+from pynix.fs.hostfs import HostfsSuperBlock
+from pynix.fs.tmpfs import TmpfsSuperBlock
+from pynix.fs.vfs import MountTable, SuperBlock, Walker, FsContext
+
+
+def build_mounts(root: str = "/", extra: list[tuple[str, SuperBlock]] | None = None) -> MountTable:
+    mounts = MountTable(HostfsSuperBlock(root, readonly=True), source=root)
+    walker = Walker(FsContext(mounts, mounts.root_path(), mounts.root_path()))
+    for where, sb in [("/dev/shm", TmpfsSuperBlock())] + (extra or []):
+        try:
+            point = walker.resolve(mounts.root_path(), where.encode())
+        except KernelError as err:
+            if err.errno in (errno.ENOENT, errno.ENOTDIR):
+                continue                               # the host has no such directory: nothing to cover
+            raise
+        mounts.mount(sb, point, source=sb.fs_type)
+    return mounts

@@ -1,0 +1,386 @@
+"""The virtual filesystem: inodes, dentries, mounts, path resolution -- Linux's VFS shape, simplified.
+
+- `Inode` is an object of one filesystem (file, directory, symlink, device, fifo).  Each filesystem subclasses
+  it and implements the operations it supports; the defaults fail like Linux does for unsupported operations.
+- `Dentry` names an inode inside its parent directory and caches the children already looked up.
+- `Mount` attaches a filesystem's root dentry over a dentry of another mount; a `VfsPath` (Linux's struct path)
+  is a (mount, dentry) pair, so `..` and mount crossing are exact.
+- `FsContext` is a process's root, working directory and umask (shared by CLONE_FS).
+- `resolve()` walks a path like Linux's path_lookupat: relative to the cwd or a directory descriptor, `.` and
+  `..` (also across mount points, never above the process root), symlinks (ELOOP after 40), ENOTDIR,
+  ENAMETOOLONG, search (x) permission on every directory, trailing-slash rules.
+"""
+from __future__ import annotations
+
+import errno
+import itertools
+import stat as st
+import time
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from pynix.errors import KernelError
+
+NAME_MAX = 255
+PATH_MAX = 4096
+MAXSYMLINKS = 40
+
+# d_type values of getdents64
+DT_UNKNOWN, DT_FIFO, DT_CHR, DT_DIR, DT_BLK, DT_REG, DT_LNK, DT_SOCK = 0, 1, 2, 4, 6, 8, 10, 12
+
+_dev_numbers = itertools.count(0x20)      # anonymous device numbers for filesystems without a disk
+
+
+def dtype_of(mode: int) -> int:
+    return {st.S_IFIFO: DT_FIFO, st.S_IFCHR: DT_CHR, st.S_IFDIR: DT_DIR, st.S_IFBLK: DT_BLK, st.S_IFREG: DT_REG,
+            st.S_IFLNK: DT_LNK, st.S_IFSOCK: DT_SOCK}.get(st.S_IFMT(mode), DT_UNKNOWN)
+
+
+def now_ns() -> int:
+    return time.time_ns()
+
+
+class SuperBlock:
+    """One mounted filesystem instance."""
+
+    fs_type = "none"
+    magic = 0
+
+    def __init__(self, readonly: bool = False) -> None:
+        self.dev = next(_dev_numbers)
+        self.readonly = readonly
+        self._next_ino = itertools.count(2)
+        self.root: Inode
+
+    def new_ino(self) -> int:
+        return next(self._next_ino)
+
+    def statfs(self) -> dict[str, int]:
+        """Fields of struct statfs (sizes in blocks of `bsize`)."""
+        return {"type": self.magic, "bsize": 4096, "blocks": 0, "bfree": 0, "bavail": 0, "files": 0,
+                "ffree": 0, "namelen": NAME_MAX, "frsize": 4096, "flags": 1 if self.readonly else 0}
+
+
+class Inode:
+    """A filesystem object.  Attributes follow struct inode; times are nanoseconds since the epoch."""
+
+    def __init__(self, sb: SuperBlock, mode: int, uid: int = 0, gid: int = 0, rdev: int = 0,
+                 ino: int | None = None) -> None:
+        self.sb = sb
+        self.ino = ino if ino is not None else sb.new_ino()
+        self.mode = mode
+        self.uid, self.gid = uid, gid
+        self.rdev = rdev
+        self.nlink = 2 if st.S_ISDIR(mode) else 1
+        self.atime_ns = self.mtime_ns = self.ctime_ns = now_ns()
+
+    # --- attributes ---------------------------------------------------------------------------------------
+    @property
+    def size(self) -> int:
+        return 0
+
+    @property
+    def is_dir(self) -> bool:
+        return st.S_ISDIR(self.mode)
+
+    @property
+    def is_symlink(self) -> bool:
+        return st.S_ISLNK(self.mode)
+
+    def stat(self) -> dict[str, int]:
+        """The fields `arch.stat_layout.pack` takes."""
+        size = self.size
+        return {"dev": self.sb.dev, "ino": self.ino, "mode": self.mode, "nlink": self.nlink, "uid": self.uid,
+                "gid": self.gid, "rdev": self.rdev, "size": size, "blksize": 4096, "blocks": (size + 511) // 512,
+                "atime": self.atime_ns // 10**9, "atime_nsec": self.atime_ns % 10**9,
+                "mtime": self.mtime_ns // 10**9, "mtime_nsec": self.mtime_ns % 10**9,
+                "ctime": self.ctime_ns // 10**9, "ctime_nsec": self.ctime_ns % 10**9}
+
+    def setattr(self, *, mode: int | None = None, uid: int | None = None, gid: int | None = None,
+                atime_ns: int | None = None, mtime_ns: int | None = None) -> None:
+        """chmod/chown/utimens; filesystems that store attributes elsewhere override this."""
+        if mode is not None:
+            self.mode = (self.mode & st.S_IFMT(0o170000)) | (mode & 0o7777)
+        if uid is not None:
+            self.uid = uid
+        if gid is not None:
+            self.gid = gid
+        if atime_ns is not None:
+            self.atime_ns = atime_ns
+        if mtime_ns is not None:
+            self.mtime_ns = mtime_ns
+        self.ctime_ns = now_ns()
+
+    # --- directories (defaults: this is not a directory) --------------------------------------------------
+    def lookup(self, name: bytes) -> "Inode | None":
+        raise KernelError(errno.ENOTDIR)
+
+    def readdir(self) -> Iterable[tuple[bytes, int, int]]:
+        """(name, ino, d_type) of every entry except `.` and `..`."""
+        raise KernelError(errno.ENOTDIR)
+
+    def create(self, name: bytes, mode: int, uid: int, gid: int) -> "Inode":
+        raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
+
+    def mkdir(self, name: bytes, mode: int, uid: int, gid: int) -> "Inode":
+        raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
+
+    def mknod(self, name: bytes, mode: int, rdev: int, uid: int, gid: int) -> "Inode":
+        raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
+
+    def symlink(self, name: bytes, target: bytes, uid: int, gid: int) -> "Inode":
+        raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
+
+    def link(self, name: bytes, inode: "Inode") -> None:
+        raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
+
+    def unlink(self, name: bytes) -> None:
+        raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
+
+    def rmdir(self, name: bytes) -> None:
+        raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
+
+    def rename(self, name: bytes, new_dir: "Inode", new_name: bytes, flags: int) -> None:
+        """Move entry `name` to `new_dir`/`new_name` (same filesystem; RENAME_NOREPLACE/EXCHANGE in flags)."""
+        raise KernelError(errno.EPERM)
+
+    # --- symlinks -----------------------------------------------------------------------------------------
+    def readlink(self) -> bytes:
+        raise KernelError(errno.EINVAL)
+
+    # --- data ---------------------------------------------------------------------------------------------
+    def read_at(self, offset: int, size: int) -> bytes:
+        raise KernelError(errno.EINVAL)
+
+    def write_at(self, offset: int, data: bytes | memoryview) -> int:
+        raise KernelError(errno.EINVAL)
+
+    def truncate(self, size: int) -> None:
+        raise KernelError(errno.EINVAL)
+
+    def open(self, path: "VfsPath", flags: int) -> "File":
+        """The open file description for this inode (devices and special files override this)."""
+        from pynix.fs.file_ops import DirectoryFile, RegularFile
+        if self.is_dir:
+            return DirectoryFile(path, flags)
+        if st.S_ISREG(self.mode):
+            return RegularFile(path, flags)
+        raise KernelError(errno.ENXIO)
+
+
+@dataclass(eq=False)
+class Dentry:
+    name: bytes
+    inode: Inode
+    parent: "Dentry | None" = None               # None only for a filesystem's root
+    children: dict[bytes, "Dentry"] = field(default_factory=dict)
+
+    def child(self, name: bytes) -> "Dentry | None":
+        """The cached or freshly looked-up child `name` (None if it does not exist)."""
+        d = self.children.get(name)
+        if d is not None:
+            return d
+        inode = self.inode.lookup(name)
+        if inode is None:
+            return None
+        d = Dentry(name, inode, self)
+        self.children[name] = d
+        return d
+
+    def forget(self, name: bytes) -> None:
+        self.children.pop(name, None)
+
+
+@dataclass(eq=False)
+class Mount:
+    sb: SuperBlock
+    root: Dentry
+    parent: "Mount | None" = None
+    mountpoint: Dentry | None = None
+    readonly: bool = False
+    source: str = "none"
+
+
+@dataclass(frozen=True, eq=False)
+class VfsPath:
+    """A position in the mount tree (Linux's struct path)."""
+    mount: Mount
+    dentry: Dentry
+
+    @property
+    def inode(self) -> Inode:
+        return self.dentry.inode
+
+
+class MountTable:
+    """Every mount of the (single) mount namespace, and which mount covers which dentry."""
+
+    def __init__(self, root_sb: SuperBlock, source: str = "rootfs") -> None:
+        self.root = Mount(root_sb, Dentry(b"/", root_sb.root), readonly=root_sb.readonly, source=source)
+        self.mounts: list[Mount] = [self.root]
+        self._covering: dict[tuple[int, int], Mount] = {}
+
+    def mount(self, sb: SuperBlock, where: VfsPath, source: str = "none", readonly: bool = False) -> Mount:
+        if not where.inode.is_dir:
+            raise KernelError(errno.ENOTDIR)
+        m = Mount(sb, Dentry(where.dentry.name, sb.root), where.mount, where.dentry, readonly or sb.readonly, source)
+        self._covering[(id(where.mount), id(where.dentry))] = m
+        self.mounts.append(m)
+        return m
+
+    def umount(self, m: Mount) -> None:
+        if m is self.root:
+            raise KernelError(errno.EINVAL)
+        if any(o.parent is m for o in self.mounts):
+            raise KernelError(errno.EBUSY)
+        self._covering.pop((id(m.parent), id(m.mountpoint)), None)
+        self.mounts.remove(m)
+
+    def covering(self, path: VfsPath) -> Mount | None:
+        return self._covering.get((id(path.mount), id(path.dentry)))
+
+    def follow_mounts(self, path: VfsPath) -> VfsPath:
+        """Step down into whatever is mounted on `path` (repeatedly: mounts may stack)."""
+        while (m := self._covering.get((id(path.mount), id(path.dentry)))) is not None:
+            path = VfsPath(m, m.root)
+        return path
+
+    def root_path(self) -> VfsPath:
+        return self.follow_mounts(VfsPath(self.root, self.root.root))
+
+    def path_of(self, path: VfsPath, root: VfsPath) -> bytes:
+        """The absolute name of `path` as seen from `root` (getcwd, /proc/pid/fd, /proc/mounts)."""
+        parts: list[bytes] = []
+        mount, dentry = path.mount, path.dentry
+        while not (mount is root.mount and dentry is root.dentry):
+            if dentry is mount.root:
+                if mount.parent is None:
+                    break
+                mount, dentry = mount.parent, mount.mountpoint
+                continue
+            parts.append(dentry.name)
+            if dentry.parent is None:
+                break
+            dentry = dentry.parent
+        return b"/" + b"/".join(reversed(parts))
+
+
+@dataclass(eq=False)
+class FsContext:
+    """A process's filesystem view (Linux's fs_struct): root, cwd, umask; shared by CLONE_FS."""
+    mounts: MountTable
+    root: VfsPath
+    cwd: VfsPath
+    umask: int = 0o022
+    users: int = 1
+
+    def copy(self) -> "FsContext":
+        return FsContext(self.mounts, self.root, self.cwd, self.umask)
+
+
+# ------------------------------------------------------------------------------------------ permissions
+MAY_EXEC, MAY_WRITE, MAY_READ = 1, 2, 4
+
+
+def permission(inode: Inode, mask: int, uid: int, gid: int, groups: tuple[int, ...] = ()) -> None:
+    """generic_permission: EACCES unless the owner/group/other bits grant `mask` (root passes, except that
+    executing needs some x bit)."""
+    mode = inode.mode
+    if uid == 0:
+        if mask & MAY_EXEC and not inode.is_dir and not mode & 0o111:
+            raise KernelError(errno.EACCES)
+        return
+    if uid == inode.uid:
+        bits = (mode >> 6) & 7
+    elif gid == inode.gid or inode.gid in groups:
+        bits = (mode >> 3) & 7
+    else:
+        bits = mode & 7
+    if mask & ~bits:
+        raise KernelError(errno.EACCES)
+
+
+# -------------------------------------------------------------------------------------------- path walk
+@dataclass
+class Walker:
+    """Resolves path names for one process (its FsContext and credentials)."""
+    fs: FsContext
+    uid: int = 0
+    gid: int = 0
+
+    def resolve(self, start: VfsPath, path: bytes, follow: bool = True, must_dir: bool = False) -> VfsPath:
+        """The object `path` names (ENOENT if it does not exist)."""
+        parent, name, trailing = self.resolve_parent(start, path)
+        if name is None:                                 # "/" or a path made only of "." / ".." steps
+            return parent
+        result = self._step(parent, name, follow or trailing, 0)
+        if result is None:
+            raise KernelError(errno.ENOENT)
+        if (trailing or must_dir) and not result.inode.is_dir:
+            raise KernelError(errno.ENOTDIR)
+        return result
+
+    def resolve_parent(self, start: VfsPath, path: bytes, depth: int = 0) -> tuple[VfsPath, bytes | None, bool]:
+        """Walk all but the last component: (the parent directory, the last name, whether a slash followed it).
+        The last name is None when the path ends in `.`/`..` or is `/` (then the first item is the target)."""
+        if not path:
+            raise KernelError(errno.ENOENT)
+        if len(path) >= PATH_MAX:
+            raise KernelError(errno.ENAMETOOLONG)
+        cur = self.fs.root if path.startswith(b"/") else start
+        cur = self.fs.mounts.follow_mounts(cur)
+        parts = [p for p in path.split(b"/") if p]
+        trailing = path.endswith(b"/")
+        if not parts:
+            return cur, None, trailing
+        for i, part in enumerate(parts):
+            if len(part) > NAME_MAX:
+                raise KernelError(errno.ENAMETOOLONG)
+            if not cur.inode.is_dir:
+                raise KernelError(errno.ENOTDIR)
+            permission(cur.inode, MAY_EXEC, self.uid, self.gid)
+            last = i == len(parts) - 1
+            if part in (b".", b".."):
+                cur = self._dotdot(cur) if part == b".." else cur
+                if last:
+                    return cur, None, trailing
+                continue
+            if last:
+                return cur, part, trailing
+            nxt = self._step(cur, part, True, depth)
+            if nxt is None:
+                raise KernelError(errno.ENOENT)
+            cur = nxt
+        raise AssertionError("unreachable")
+
+    def _dotdot(self, cur: VfsPath) -> VfsPath:
+        root = self.fs.root
+        while True:
+            if cur.mount is root.mount and cur.dentry is root.dentry:
+                return cur                                # never above the process root
+            if cur.dentry is cur.mount.root:
+                if cur.mount.parent is None:
+                    return cur
+                cur = VfsPath(cur.mount.parent, cur.mount.mountpoint)
+                continue
+            parent = cur.dentry.parent
+            return self.fs.mounts.follow_mounts(VfsPath(cur.mount, parent if parent is not None else cur.dentry))
+
+    def _step(self, cur: VfsPath, name: bytes, follow: bool, depth: int) -> VfsPath | None:
+        """Look `name` up in directory `cur`, cross mounts, and follow a symlink if asked."""
+        child = cur.dentry.child(name)
+        if child is None:
+            return None
+        nxt = self.fs.mounts.follow_mounts(VfsPath(cur.mount, child))
+        if follow and nxt.inode.is_symlink:
+            if depth >= MAXSYMLINKS:
+                raise KernelError(errno.ELOOP)
+            target = nxt.inode.readlink()
+            parent, name2, trailing = self.resolve_parent(cur, target, depth + 1)
+            if name2 is None:
+                return parent
+            result = self._step(parent, name2, True, depth + 1)
+            if result is not None and trailing and not result.inode.is_dir:
+                raise KernelError(errno.ENOTDIR)
+            return result
+        return nxt

@@ -1,0 +1,202 @@
+"""openat, open, creat; lseek, pread64, pwrite64, preadv, pwritev; getdents64; ftruncate/truncate."""
+from __future__ import annotations
+
+import errno
+import stat as st
+
+from pynix.errors import KernelError
+from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
+from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
+from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
+from pynix.hal import ACCESS_READ, ACCESS_WRITE
+from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
+from pynix.syscall.fs_path import AT_FDCWD, check_writable, start_dir, user_path, walker
+from pynix.syscall.registry import s32, s64, syscall
+from pynix.task.task import Task
+
+O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC = 0o100, 0o200, 0o400, 0o1000
+O_DSYNC, O_DIRECT, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW, O_NOATIME = 0o10000, 0o40000, 0o100000, 0o200000, 0o400000, 0o1000000
+O_SYNC, O_PATH, O_TMPFILE = 0o4010000, 0o10000000, 0o20200000
+VALID_OPEN_FLAGS = (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_DIRECT
+                    | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE
+                    | 0o20000)   # FASYNC
+
+
+def _mask_for(flags: int) -> int:
+    acc = flags & O_ACCMODE
+    return {O_RDONLY: MAY_READ, O_WRONLY: MAY_WRITE, O_RDWR: MAY_READ | MAY_WRITE}.get(acc, MAY_READ | MAY_WRITE)
+
+
+def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int:
+    """Linux's do_filp_open: resolve (creating with O_CREAT), check permissions, build the open file."""
+    flags &= 0xFFFFFFFF
+    if flags & O_TMPFILE == O_TMPFILE:
+        raise KernelError(errno.EOPNOTSUPP)
+    path = user_path(task, pathname)
+    if not path:
+        raise KernelError(errno.ENOENT)
+    creds = task.group.creds
+    w = walker(task)
+    start = start_dir(task, dirfd, path)
+    parent, name, trailing = w.resolve_parent(start, path)
+    if name is None:
+        target = parent
+        if flags & O_CREAT:
+            raise KernelError(errno.EISDIR)
+    else:
+        follow = not (flags & O_NOFOLLOW) and not (flags & O_CREAT and flags & O_EXCL)
+        try:
+            target = w.resolve(start, path, follow=follow)
+        except KernelError as err:
+            if err.errno != errno.ENOENT or not flags & O_CREAT:
+                raise
+            if trailing:
+                raise KernelError(errno.EISDIR) from None
+            if parent.dentry.child(name) is not None:      # a dangling symlink: Linux creates its target
+                raise
+            check_writable(parent)
+            permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.euid, creds.egid)
+            inode = parent.inode.create(name, mode & 0o7777 & ~task.group.fs.umask, creds.euid, creds.egid)
+            parent.dentry.forget(name)
+            target = VfsPath(parent.mount, parent.dentry.child(name))
+            file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
+            return task.group.fds.install(file, bool(flags & O_CLOEXEC))
+        else:
+            if flags & O_CREAT and flags & O_EXCL:
+                raise KernelError(errno.EEXIST)
+    inode = target.inode
+    if inode.is_symlink:
+        raise KernelError(errno.ELOOP)                     # O_NOFOLLOW on a symlink
+    if flags & O_DIRECTORY and not inode.is_dir:
+        raise KernelError(errno.ENOTDIR)
+    if flags & O_PATH:
+        return task.group.fds.install(InodeFile(target, flags), bool(flags & O_CLOEXEC))
+    if inode.is_dir and (flags & O_ACCMODE != O_RDONLY or flags & O_CREAT):
+        raise KernelError(errno.EISDIR)
+    if flags & O_ACCMODE == O_ACCMODE:
+        raise KernelError(errno.EINVAL)
+    permission(inode, _mask_for(flags), creds.euid, creds.egid)
+    writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
+    if writes and st.S_ISREG(inode.mode):
+        check_writable(target)
+    file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))
+    if flags & O_TRUNC and st.S_ISREG(inode.mode) and flags & O_ACCMODE != O_RDONLY:
+        inode.truncate(0)
+    return task.group.fds.install(file, bool(flags & O_CLOEXEC))
+
+
+@syscall
+def sys_openat(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int:
+    return do_open(task, dirfd, pathname, flags, mode)
+
+
+@syscall
+def sys_open(task: Task, pathname: int, flags: int, mode: int) -> int:
+    return do_open(task, AT_FDCWD & 0xFFFFFFFF, pathname, flags, mode)
+
+
+@syscall
+def sys_creat(task: Task, pathname: int, mode: int) -> int:
+    return do_open(task, AT_FDCWD & 0xFFFFFFFF, pathname, O_CREAT | O_WRONLY | O_TRUNC, mode)
+
+
+def _inode_file(task: Task, fd: int) -> InodeFile:
+    file = task.group.fds.get(s32(fd))
+    if not isinstance(file, InodeFile):
+        raise KernelError(errno.ESPIPE)
+    return file
+
+
+@syscall
+def sys_lseek(task: Task, fd: int, offset: int, whence: int) -> int:
+    return _inode_file(task, fd).lseek(s64(offset), s32(whence))
+
+
+def _regular(task: Task, fd: int, write: bool) -> RegularFile:
+    file = task.group.fds.get(s32(fd))
+    if not (file.writable if write else file.readable):
+        raise KernelError(errno.EBADF)
+    if not isinstance(file, RegularFile):
+        raise KernelError(errno.EISDIR if isinstance(file, InodeFile) and file.inode.is_dir else errno.ESPIPE)
+    return file
+
+
+@syscall
+def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
+    file = _regular(task, fd, False)
+    if s64(offset) < 0:
+        raise KernelError(errno.EINVAL)
+    data = file.pread(min(count, 0x7FFFF000), offset)
+    copy_to_user(task.mm, buf, data)
+    return len(data)
+
+
+@syscall
+def sys_pwrite64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
+    file = _regular(task, fd, True)
+    if s64(offset) < 0:
+        raise KernelError(errno.EINVAL)
+    data = b"".join(user_buffers(task.mm, buf, min(count, 0x7FFFF000), ACCESS_READ))
+    return file.pwrite(data, offset)
+
+
+@syscall
+def sys_preadv(task: Task, fd: int, iov: int, iovcnt: int, pos_l: int) -> int:
+    file = _regular(task, fd, False)
+    vectors = read_iovec(task.mm, iov, s32(iovcnt))
+    data = file.pread(sum(n for _, n in vectors), s64(pos_l))
+    done = 0
+    for base, length in vectors:
+        piece = data[done:done + length]
+        if not piece:
+            break
+        copy_to_user(task.mm, base, piece)
+        done += len(piece)
+    return done
+
+
+@syscall
+def sys_pwritev(task: Task, fd: int, iov: int, iovcnt: int, pos_l: int) -> int:
+    file = _regular(task, fd, True)
+    data = b"".join(b"".join(user_buffers(task.mm, base, n, ACCESS_READ))
+                    for base, n in read_iovec(task.mm, iov, s32(iovcnt)) if n)
+    return file.pwrite(data, s64(pos_l))
+
+
+@syscall
+def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
+    file = task.group.fds.get(s32(fd))
+    if not isinstance(file, InodeFile) or not file.inode.is_dir:
+        raise KernelError(errno.ENOTDIR)
+    user_buffers(task.mm, dirp, min(count, 1 << 16), ACCESS_WRITE)
+    data = file.getdents64(min(count, 1 << 20))
+    copy_to_user(task.mm, dirp, data)
+    return len(data)
+
+
+@syscall
+def sys_ftruncate(task: Task, fd: int, length: int) -> int:
+    file = task.group.fds.get(s32(fd))
+    if not isinstance(file, RegularFile) or not file.writable:
+        raise KernelError(errno.EINVAL if file.writable else errno.EBADF)
+    if s64(length) < 0:
+        raise KernelError(errno.EINVAL)
+    check_writable(file.path)
+    file.inode.truncate(length)
+    return 0
+
+
+@syscall
+def sys_truncate(task: Task, pathname: int, length: int) -> int:
+    path = user_path(task, pathname)
+    target = walker(task).resolve(task.group.fs.cwd, path)
+    if target.inode.is_dir:
+        raise KernelError(errno.EISDIR)
+    if s64(length) < 0:
+        raise KernelError(errno.EINVAL)
+    creds = task.group.creds
+    permission(target.inode, MAY_WRITE, creds.euid, creds.egid)
+    check_writable(target)
+    target.inode.truncate(length)
+    return 0
+
