@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from pynix.task.task import Task
 
 O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
+POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLWRNORM = 1, 2, 4, 8, 16, 32, 0x40, 0x100
 O_NONBLOCK = 0o4000
 O_CLOEXEC = 0o2000000
 MAX_FDS = 1024                       # RLIMIT_NOFILE's default soft limit
@@ -60,6 +61,14 @@ class File:
     def bytes_available(self) -> int:
         """FIONREAD: bytes a read would return now; ENOTTY for files that do not support the query."""
         raise KernelError(errno.ENOTTY)
+
+    def poll_mask(self) -> int:
+        """POLL* events ready now (Linux's f_op->poll).  Files that never block are always ready."""
+        return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM
+
+    def poll_queues(self, task: "Task") -> tuple:
+        """Wait queues that are woken when `poll_mask` may have changed."""
+        return ()
 
     def ioctl_termios(self) -> bytes:
         """The 36-byte kernel `struct termios` (TCGETS); ENOTTY unless this is a terminal."""
@@ -108,6 +117,17 @@ class HostStreamFile(File):
                 return total
             raise KernelError(e.errno or errno.EIO) from None
         return total
+
+    def poll_mask(self) -> int:
+        try:
+            readable, writable, _ = select.select([self.host_fd] if self.readable else [],
+                                                  [self.host_fd] if self.writable else [], [], 0)
+        except (OSError, ValueError):
+            return POLLNVAL
+        return (POLLIN | POLLRDNORM if readable else 0) | (POLLOUT | POLLWRNORM if writable else 0)
+
+    def poll_queues(self, task: "Task") -> tuple:
+        return (task.kernel.host_fd_queue(self.host_fd),)
 
     def stat(self) -> dict[str, int]:
         try:

@@ -228,8 +228,7 @@ class PipeFile(File):
         """FIONREAD (ioctl 0x541B): bytes that a read could take now."""
         return self.pipe.bytes_available()
 
-    @property
-    def wait_queues(self) -> tuple[WaitQueue, WaitQueue]:
+    def poll_queues(self, task: "Task") -> tuple[WaitQueue, WaitQueue]:
         """(readable, writable) queues, for poll/select/epoll."""
         return self.pipe.read_queue, self.pipe.write_queue
 
