@@ -22,7 +22,9 @@ from typing import Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
+from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
+from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.vfs import MAY_EXEC, FsContext, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
@@ -33,11 +35,11 @@ from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
 from pynix.task.sched import POLICIES
+from pynix.task import signal
+from pynix.task.signal import SIG_IGN, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 from pynix.task.wait import WaitQueue
 
-SIGILL, SIGTRAP, SIGFPE, SIGKILL, SIGSEGV, SIGCHLD = 4, 5, 8, 9, 11, 17
-SIG_IGN = 1
 PID_MAX = 32768
 MAX_TASKS = 4096                       # default kernel-wide task limit: a fork bomb gets EAGAIN, the kernel survives
 HOST_POLL_NS = 10_000_000              # how often host descriptors are polled while guests compute
@@ -53,7 +55,7 @@ _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIG
 
 class Kernel:
     def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
-                 sched: str = "rr", pids_max: int = MAX_TASKS) -> None:
+                 sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None) -> None:
         self.arch = arch
         self.ram = PhysicalMemory(mem_size)
         self.frames = FrameAllocator(mem_size >> PAGE_SHIFT)
@@ -61,7 +63,8 @@ class Kernel:
         table = SyscallTable(arch)
         self.cpu.on_syscall = TracingDispatcher(self, table, strace) if strace else SyscallDispatcher(self, table)
         self.scheduler = POLICIES[sched]()
-        self.mounts = build_mounts()
+        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self))]
+                                   + list(disks or []))   # disks: [(guest path, SuperBlock)]
         self.pids_max = pids_max
         self.boot_time = time.monotonic()
         self.tasks: dict[int, Task] = {}           # tid -> task, until released
@@ -69,7 +72,7 @@ class Kernel:
         self.init: ThreadGroup | None = None
         self.current: Task | None = None
         self.futexes: dict[object, list] = {}      # futex key -> waiters (syscall/futex.py)
-        self._timers: list[tuple[int, int, Task]] = []
+        self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
         self._after_stop: list[Callable[[], None]] = []
@@ -166,7 +169,7 @@ class Kernel:
         task.deadline = deadline
         task.timed_out = False
         if deadline is not None:
-            heapq.heappush(self._timers, (deadline, next(self._timer_seq), task))
+            self.add_timer(deadline, lambda: self._sleep_timeout(task, deadline))
         self.scheduler.dequeue(task)
         self._rewind = self._rewind or rewind
         self.cpu.stop()
@@ -180,19 +183,28 @@ class Kernel:
         task.wait_queues = ()
         task.deadline = None
         task.state = TaskState.RUNNABLE
-        self.scheduler.enqueue(task)
+        if not task.stopped:
+            self.scheduler.enqueue(task)
 
     def host_fd_queue(self, fd: int) -> WaitQueue:
         """The queue of tasks waiting for host descriptor `fd` to become readable."""
         return self._host_waits.setdefault(fd, WaitQueue())
 
+    def add_timer(self, deadline: int, callback: Callable[[], None]) -> None:
+        """Call `callback` once CLOCK_MONOTONIC reaches `deadline` (ns).  Callbacks check themselves whether
+        they still matter (a woken sleeper, a re-armed itimer), so nothing needs cancelling."""
+        heapq.heappush(self._timers, (deadline, next(self._timer_seq), callback))
+
+    def _sleep_timeout(self, task: Task, deadline: int) -> None:
+        if task.state is TaskState.SLEEPING and task.deadline == deadline:
+            task.timed_out = True
+            self.wake(task)
+
     def _expire_timers(self) -> None:
         now = time.monotonic_ns()
         while self._timers and self._timers[0][0] <= now:
-            deadline, _, task = heapq.heappop(self._timers)
-            if task.state is TaskState.SLEEPING and task.deadline == deadline:
-                task.timed_out = True
-                self.wake(task)
+            _, _, callback = heapq.heappop(self._timers)
+            callback()
 
     def _poll_host(self, timeout: float) -> None:
         """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
@@ -296,6 +308,12 @@ class Kernel:
         self._after_stop.append(start_image)
         self.cpu.stop()
 
+    def after_stop(self, action: Callable[[], None]) -> None:
+        """Run `action` once the CPU has stopped after the current syscall, when registers may be rewritten
+        freely (x86's `syscall` adjusts RIP after the hook; a new context must come after that)."""
+        self._after_stop.append(action)
+        self.cpu.stop()
+
     def _vfork_release(self, task: Task) -> None:
         if task.vfork_done is not None:
             done, task.vfork_done = task.vfork_done, None
@@ -349,7 +367,7 @@ class Kernel:
         self._finish_group(group, wait_status)
 
     def kill_group(self, group: ThreadGroup, sig: int) -> None:
-        """Terminate `group` by signal `sig` (default action; handlers arrive with the signals work)."""
+        """Terminate `group` by signal `sig` (its default action, whatever the handler)."""
         self.exit_group(group, sig)
 
     def _finish_group(self, group: ThreadGroup, wait_status: int) -> None:
@@ -368,9 +386,15 @@ class Kernel:
         if parent is None:
             return
         action = parent.sigactions.get(SIGCHLD)
-        if action is not None and (action.handler == SIG_IGN or action.flags & 0x2):   # SA_NOCLDWAIT
-            self.reap(group)
-        parent.child_exit.wake_all()
+        if action is not None and (action.handler == SIG_IGN or action.flags & signal.SA_NOCLDWAIT):
+            self.reap(group)                       # nobody will wait: no zombie, no SIGCHLD (Linux)
+            parent.child_exit.wake_all()
+            return
+        if wait_status & 0x7F:
+            code = signal.CLD_DUMPED if wait_status & 0x80 else signal.CLD_KILLED
+            signal.notify_parent(self, group, code, wait_status & 0x7F)
+        else:
+            signal.notify_parent(self, group, signal.CLD_EXITED, wait_status >> 8)
 
     def reap(self, group: ThreadGroup) -> None:
         """Release a zombie process after its parent collected its status (or chose not to)."""
@@ -410,6 +434,10 @@ class Kernel:
                 self._idle()
                 continue
             self._switch_to(task)
+            if task.interrupted or task.pending or task.group.shared_pending:
+                signal.deliver_signals(self, task)
+                if task.state is not TaskState.RUNNABLE or task.stopped:
+                    continue
             if self.frames.stale_code:
                 self.cpu.invalidate_code(self.frames.stale_code)
                 self.frames.stale_code = []
@@ -453,9 +481,31 @@ class Kernel:
             action()
         sig = _TRAP_SIGNALS.get(trap.kind)
         if sig is not None and task.state is not TaskState.ZOMBIE:
-            self._fatal_trap(task, trap, sig)
-        if task.state is TaskState.RUNNABLE:
+            self._trap_signal(task, trap, sig)
+        if task.state is TaskState.RUNNABLE and not task.stopped:
+            if task.pending or task.group.shared_pending:
+                signal.deliver_signals(self, task)
             self.scheduler.tick(task, ran)
+
+    def _trap_signal(self, task: Task, trap: Trap, sig: int) -> None:
+        """A fault in user code: the signal goes to the faulting thread.  With a handler that does not block
+        it, the handler runs (si_addr/si_code filled in); otherwise the process dies, as force_sig does."""
+        action = task.group.sigactions.get(sig)
+        addr = trap.addr if trap.kind is TrapKind.PAGE_FAULT else trap.pc
+        code = 1                                   # SEGV_MAPERR, ILL_ILLOPC, FPE_INTDIV, TRAP_BRKPT
+        if trap.kind is TrapKind.PAGE_FAULT and task.mm.find_vma(trap.addr) is not None:
+            code = 2                               # SEGV_ACCERR: mapped, but not for this access
+        if action is not None and action.handler > signal.SIG_IGN and not task.sigmask & signal.bit(sig):
+            if trap.kind is TrapKind.PAGE_FAULT:
+                try:
+                    task.mm.handle_fault(trap.addr, trap.access)
+                except KernelError as err:
+                    if err.errno == errno.ENOMEM:
+                        self._fatal_trap(task, trap, SIGKILL)
+                        return
+            task.pending.setdefault(sig, []).append(signal.siginfo(sig, code, addr=addr))
+            return
+        self._fatal_trap(task, trap, sig)
 
     def _fatal_trap(self, task: Task, trap: Trap, sig: int) -> None:
         what = f"{trap.kind.value} at pc {trap.pc:#x}"

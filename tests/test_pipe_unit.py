@@ -41,6 +41,7 @@ BLOCKED = "blocked"
 class FakeKernel:
     def __init__(self) -> None:
         self.woken: list = []
+        self.sigpipes: list = []               # tasks that were sent SIGPIPE (see the sigpipe fixture)
 
     def wake(self, task) -> None:
         for queue in task.sleeping_on:
@@ -67,6 +68,13 @@ class FakeTask:
     @property
     def mm(self):
         return self.group.mm
+
+
+@pytest.fixture(autouse=True)
+def sigpipe(monkeypatch):
+    """Record SIGPIPE instead of running signal generation on these fakes."""
+    import pynix.fs.pipe as pipe_mod
+    monkeypatch.setattr(pipe_mod, "_sigpipe", lambda task: task.kernel.sigpipes.append(task))
 
 
 @pytest.fixture(scope="module")
@@ -235,6 +243,7 @@ def test_write_without_reader_is_epipe(task):
     r, w = make_pipe(task)
     assert call(task, fs_fd.sys_close, r) == 0
     assert write(task, w, b"x") == neg(errno.EPIPE)
+    assert task.kernel.sigpipes == [task]                  # and the writer was sent SIGPIPE
     assert call(task, fs_read_write.sys_write, w, BUF, 0) == 0     # empty writes succeed (Linux too)
 
 

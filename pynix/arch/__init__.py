@@ -75,8 +75,11 @@ class Arch:
     stat_layout: StatLayout
     sigaction_has_restorer: bool        # kernel struct sigaction carries sa_restorer
     clone_tls_before_child_tid: bool    # raw clone() order: flags, stack, ptid, tls, ctid (else ..., ctid, tls)
+    signal_frame: object                # the rt_sigframe layout: build(...) / parse(...) (arch/<isa>/signal.py)
+    sigreturn_trampoline: bytes         # code calling rt_sigreturn, mapped into every process
     extra_mmap_flags: tuple[tuple[int, str], ...]   # mmap flags only this ISA defines (for strace)
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
+    cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
 
     def syscall_number(self, name: str) -> int | None:
         for nr, n in self.syscall_names.items():

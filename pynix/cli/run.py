@@ -31,6 +31,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
                    help="most tasks the machine may hold at once; fork beyond it fails with EAGAIN (default 4096)")
+    p.add_argument("--disk", action="append", default=[], metavar="IMAGE:GUEST",
+                   help="mount the FAT32 image IMAGE read-write on the guest directory GUEST (repeatable; "
+                        "make one with `pynix mkfs.fat`)")
     p.add_argument("program", help="host path of the program")
     p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     p.set_defaults(func=run_command)
@@ -49,6 +52,23 @@ def _elf_arch_name(path: str) -> str | None:
     return arch.name if arch else None
 
 
+def _open_disks(specs: list[str]) -> list | None:
+    """[(guest path, superblock)] for the --disk options, or None after printing why one cannot be used."""
+    from pynix.fs.fat32 import Fat32SuperBlock
+    disks = []
+    for spec in specs:
+        image, sep, guest = spec.rpartition(":")
+        if not sep or not image or not guest.startswith("/"):
+            print(f"pynix: --disk {spec}: expected IMAGE:GUEST with an absolute guest directory", file=sys.stderr)
+            return None
+        try:
+            disks.append((guest, Fat32SuperBlock(image, uid=os.getuid(), gid=os.getgid())))
+        except KernelError as err:
+            print(f"pynix: --disk {spec}: cannot mount: {err}", file=sys.stderr)
+            return None
+    return disks
+
+
 def run_command(args: argparse.Namespace) -> int:
     from pynix.arch import arch_by_name
     from pynix.kernel import Kernel
@@ -62,7 +82,15 @@ def run_command(args: argparse.Namespace) -> int:
         print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
         return 2
     trace = (lambda line: print(line, file=sys.stderr, flush=True)) if args.strace else None
-    kernel = Kernel(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max)
+    disks = _open_disks(args.disk)
+    if disks is None:
+        return 2
+    kernel = Kernel(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks)
+    mounted = {id(m.sb) for m in kernel.mounts.mounts}
+    for guest, sb in disks:
+        if id(sb) not in mounted:
+            print(f"pynix: --disk {sb.image}:{guest}: no directory {guest} in the guest", file=sys.stderr)
+            return 2
     argv = [os.fsencode(path)] + [os.fsencode(a) for a in args.args]
     envp = [os.fsencode(f"{k}={v}") for k, v in os.environ.items()]
     try:
@@ -72,6 +100,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
     status = kernel.run()
+    for _guest, sb in disks:
+        sb.close()
     if status & 0x7F:
         if args.strace:
             print(f"+++ killed by signal {status & 0x7F} +++", file=sys.stderr)

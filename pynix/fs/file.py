@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.locks import file_closed
 from pynix.task.wait import Block
 
 if TYPE_CHECKING:
@@ -205,13 +206,13 @@ class FdTable:
         old = self.entries.get(fd)
         self.entries[fd] = FdEntry(file, cloexec)
         if old is not None:
-            _put_file(old.file)
+            _put_file(old.file, self)
 
     def close(self, fd: int) -> None:
         entry = self.entries.pop(fd, None)
         if entry is None:
             raise KernelError(errno.EBADF)
-        _put_file(entry.file)
+        _put_file(entry.file, self)
 
     def close_all(self) -> None:
         for fd in list(self.entries):
@@ -230,7 +231,9 @@ class FdTable:
         return table
 
 
-def _put_file(file: File) -> None:
+def _put_file(file: File, table: FdTable) -> None:
+    """A descriptor of `table` referring to `file` is gone (Linux's filp_close, then fput)."""
+    file_closed(file, table, file.refs == 1)     # advisory locks: POSIX ones on every close, the rest on the last
     file.refs -= 1
     if file.refs == 0:
         file.release()

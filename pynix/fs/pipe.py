@@ -14,7 +14,7 @@ space writes what fits and blocks with the count already written as restart data
 the previous run stopped and no byte is written twice; it returns only once everything is written (or the last
 reader has gone, when it returns the partial count as Linux does).
 
-Not yet here: SIGPIPE (see `_sigpipe`), FIFOs opened by path (the VFS), splice/tee/vmsplice.
+Not yet here: splice/tee/vmsplice.
 """
 from __future__ import annotations
 
@@ -46,9 +46,11 @@ _inode_numbers = itertools.count(0x10000)
 
 
 def _sigpipe(task: "Task") -> None:
-    """HOOK for the signals work: Linux sends SIGPIPE to the writer whenever a pipe write finds no reader
-    (`send_sig(SIGPIPE, current, 0)` in pipe_write), before returning EPIPE (or the partial count).  Until
-    signals are delivered, the write only fails with EPIPE -- which is what a program ignoring SIGPIPE sees."""
+    """Linux sends SIGPIPE to the writer whenever a pipe write finds no reader (`send_sig(SIGPIPE, current, 0)`
+    in pipe_write), before returning EPIPE (or the partial count)."""
+    from pynix.task.signal import SI_USER, SIGPIPE, send_signal, siginfo
+    send_signal(task.kernel, task.group, SIGPIPE, siginfo(SIGPIPE, SI_USER, pid=task.group.pid,
+                                                          uid=task.group.creds.uid), thread=task)
 
 
 class _Buffer:

@@ -18,7 +18,9 @@ from pynix.fs.vfs import MountTable, SuperBlock, Walker, FsContext
 def build_mounts(root: str = "/", extra: list[tuple[str, SuperBlock]] | None = None) -> MountTable:
     mounts = MountTable(HostfsSuperBlock(root, readonly=True), source=root)
     walker = Walker(FsContext(mounts, mounts.root_path(), mounts.root_path()))
-    for where, sb in [("/dev/shm", TmpfsSuperBlock())] + (extra or []):
+    wanted = [("/dev/shm", TmpfsSuperBlock())] + (extra or [])
+    # Parents before children (/dev before /dev/shm), otherwise in the order given.
+    for where, sb in sorted(wanted, key=lambda item: len([p for p in item[0].split("/") if p])):
         try:
             point = walker.resolve(mounts.root_path(), where.encode())
         except KernelError as err:

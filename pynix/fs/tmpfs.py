@@ -121,6 +121,11 @@ class TmpfsInode(Inode):
             if target is None:
                 raise KernelError(errno.ENOENT)
             self.entries[name], new_dir.entries[new_name] = target, inode
+            if new_dir is not self and inode.is_dir != target.is_dir:   # a directory changes parent: its ".."
+                delta = 1 if inode.is_dir else -1
+                new_dir.nlink += delta
+                self.nlink -= delta
+            self.mtime_ns = new_dir.mtime_ns = inode.ctime_ns = target.ctime_ns = now_ns()
             return
         if target is inode:
             return

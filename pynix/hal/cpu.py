@@ -47,6 +47,8 @@ def _x86_registers() -> dict[str, int]:
              "r14", "r15", "rip", "rflags", "fs_base", "gs_base", "cs", "ss"]
     regs = {n: getattr(x86, f"UC_X86_REG_{n.upper()}") for n in names}
     regs["rflags"] = x86.UC_X86_REG_EFLAGS
+    regs.update({f"xmm{i}": getattr(x86, f"UC_X86_REG_XMM{i}") for i in range(16)})
+    regs.update(fpcw=x86.UC_X86_REG_FPCW, fpsw=x86.UC_X86_REG_FPSW, mxcsr=x86.UC_X86_REG_MXCSR)
     regs["pc"] = x86.UC_X86_REG_RIP
     regs["sp"] = x86.UC_X86_REG_RSP
     return regs

@@ -119,4 +119,8 @@ def load_program(mm: AddressSpace, elf: ElfFile, argv: list[bytes], envp: list[b
         auxv.append((AT_PLATFORM, 0))
     auxv += list(arch.extra_auxv)
     sp, _ = build_stack(mm, arch, argv, envp, execfn, auxv)
+    trampoline = mm.get_unmapped_area(PAGE)        # the rt_sigreturn trampoline page (a minimal "vDSO")
+    mm.map(trampoline, PAGE, 5, name="[vdso]", image=arch.sigreturn_trampoline,
+           image_end=trampoline + len(arch.sigreturn_trampoline))
+    mm.sigreturn_trampoline = trampoline
     return ProgramImage(entry=elf.entry + bias, stack_pointer=sp, load_bias=bias, brk_start=mm.brk_start)

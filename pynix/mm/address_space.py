@@ -105,6 +105,7 @@ class AddressSpace:
         self.brk_start = 0
         self.brk = 0
         self.users = 1                       # tasks using this address space (threads, vfork children)
+        self.sigreturn_trampoline = 0        # where the loader mapped the rt_sigreturn trampoline
         # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
         self.on_tlb_flush: Callable[[], None] = lambda: None
         # Called when frames that held code were freed: their translations must go before guest code runs.
@@ -325,6 +326,7 @@ class AddressSpace:
         both spaces (the first write copies, see handle_fault); MAP_SHARED pages shared as they are."""
         child = AddressSpace(self.arch, self.ram, self.frames)
         child.brk_start, child.brk = self.brk_start, self.brk
+        child.sigreturn_trampoline = self.sigreturn_trampoline
         for vma in self.vmas:
             child._insert(vma.copy())
         fmt, words, frames = self.fmt, self.ram.words, self.frames

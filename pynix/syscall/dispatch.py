@@ -70,6 +70,7 @@ class SyscallDispatcher:
             result = -err.errno
         except Block as block:
             self.kernel.block(task, block.queues, block.deadline, block.data)
+            task.restartable, task.on_interrupt = block.restartable, block.on_interrupt
             self.blocked = True
             return None
         except Exception:

@@ -10,6 +10,7 @@ import errno
 from pynix.errors import KernelError
 from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.fs.pipe import O_DIRECT, PipeFile
+from pynix.syscall.fs_attr import LOCK_COMMANDS, fcntl_lock
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
 
@@ -116,7 +117,9 @@ def sys_fcntl(task: Task, fd: int, cmd: int, arg: int) -> int:
         if cmd == F_GETPIPE_SZ:
             return file.pipe.capacity
         return file.pipe.set_size(argi, privileged=task.group.creds.euid == 0)
-    # Locks (F_GETLK/F_SETLK/F_OFD_*), leases, owners and seals arrive with the VFS work.
+    if cmd in LOCK_COMMANDS:
+        return fcntl_lock(task, fd, cmd, arg)
+    # Leases, owners and seals arrive with the VFS work.
     raise KernelError(errno.EINVAL)
 
 

@@ -6,6 +6,7 @@ import stat as st
 
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
+from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_READ, ACCESS_WRITE
@@ -79,7 +80,10 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):
         check_writable(target)
-    file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))
+    if st.S_ISFIFO(inode.mode):
+        file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner
+    else:
+        file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))
     if flags & O_TRUNC and st.S_ISREG(inode.mode) and flags & O_ACCMODE != O_RDONLY:
         inode.truncate(0)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))

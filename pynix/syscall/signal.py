@@ -1,19 +1,32 @@
-"""rt_sigaction and rt_sigprocmask: the state is kept per process / per thread; delivery comes with the signals
-work (task/signal)."""
+"""Signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigpending, rt_sigsuspend, pause,
+rt_sigtimedwait, sigaltstack, kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, alarm, setitimer,
+getitimer.  Generation and delivery live in task/signal.py."""
 from __future__ import annotations
 
 import errno
 import struct
+import time
 
 from pynix.errors import KernelError
-from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64, read_u64
-from pynix.syscall.registry import s32, syscall
-from pynix.task.task import SigAction, Task
+from pynix.mm.uaccess import copy_from_user, copy_to_user, read_u64, write_u64
+from pynix.syscall.registry import NO_RETURN, s32, syscall
+from pynix.task import signal as sig_mod
+from pynix.task.signal import (MINSIGSTKSZ, NSIG, SI_QUEUE, SI_TKILL, SI_USER, SIGALRM, SIGKILL, SIGSTOP,
+                               SS_DISABLE, SS_ONSTACK, SS_AUTODISARM, UNBLOCKABLE, bit, has_deliverable,
+                               send_signal, siginfo)
+from pynix.task.task import SigAction, Task, ThreadGroup
+from pynix.task.wait import Block
 
-SIGKILL, SIGSTOP, NSIG = 9, 19, 64
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 SIGSET_SIZE = 8
-UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF = 0, 1, 2
+NSEC = 1_000_000_000
+
+
+def _deliver_soon(task: Task) -> None:
+    """A signal became deliverable to the running task: leave the emulator after this syscall to deliver it."""
+    if has_deliverable(task):
+        task.kernel.cpu.stop()
 
 
 @syscall
@@ -26,10 +39,9 @@ def sys_rt_sigaction(task: Task, sig: int, act: int, oldact: int, sigsetsize: in
     size = struct.calcsize(fmt)
     new = None
     if act:
-        fields = struct.unpack(fmt, copy_from_user(task.mm, act, size))
-        handler, flags, *rest = fields
+        handler, flags, *rest = struct.unpack(fmt, copy_from_user(task.mm, act, size))
         restorer, mask = (rest[0], rest[1]) if len(rest) == 2 else (0, rest[0])
-        new = SigAction(handler, flags, restorer, mask & ~UNBLOCKABLE)
+        new = SigAction(handler, flags & 0xFFFFFFFF, restorer, mask & ~UNBLOCKABLE)
     if oldact:
         old = task.group.sigactions.get(sig, SigAction())
         values = (old.handler, old.flags, old.restorer, old.mask) if task.arch.sigaction_has_restorer else \
@@ -37,27 +49,279 @@ def sys_rt_sigaction(task: Task, sig: int, act: int, oldact: int, sigsetsize: in
         copy_to_user(task.mm, oldact, struct.pack(fmt, *values))
     if new is not None:
         task.group.sigactions[sig] = new
+        if sig_mod.is_ignored(task.group, sig):   # setting SIG_IGN discards what is pending (POSIX)
+            task.group.shared_pending.pop(sig, None)
+            for t in task.group.tasks:
+                t.pending.pop(sig, None)
     return 0
+
+
+def _new_mask(task: Task, how: int, value: int) -> int:
+    if how == SIG_BLOCK:
+        return task.sigmask | value
+    if how == SIG_UNBLOCK:
+        return task.sigmask & ~value
+    if how == SIG_SETMASK:
+        return value
+    raise KernelError(errno.EINVAL)
 
 
 @syscall
 def sys_rt_sigprocmask(task: Task, how: int, set_: int, oldset: int, sigsetsize: int) -> int:
     if sigsetsize != SIGSET_SIZE:
         raise KernelError(errno.EINVAL)
-    new = None
-    if set_:
-        value = read_u64(task.mm, set_)
-        how = s32(how)
-        if how == SIG_BLOCK:
-            new = task.sigmask | value
-        elif how == SIG_UNBLOCK:
-            new = task.sigmask & ~value
-        elif how == SIG_SETMASK:
-            new = value
-        else:
-            raise KernelError(errno.EINVAL)
+    new = _new_mask(task, s32(how), read_u64(task.mm, set_)) if set_ else None
     if oldset:
         write_u64(task.mm, oldset, task.sigmask)
     if new is not None:
         task.sigmask = new & ~UNBLOCKABLE
+        _deliver_soon(task)
+    return 0
+
+
+@syscall
+def sys_rt_sigreturn(task: Task) -> None:
+    """Return from a handler: the registers are restored once the CPU has stopped (see Kernel.after_stop)."""
+    kernel = task.kernel
+    kernel.after_stop(lambda: sig_mod.sigreturn(kernel, task))
+    return NO_RETURN
+
+
+@syscall
+def sys_rt_sigpending(task: Task, set_: int, sigsetsize: int) -> int:
+    if sigsetsize > SIGSET_SIZE:
+        raise KernelError(errno.EINVAL)
+    pending = 0
+    for s in list(task.pending) + list(task.group.shared_pending):
+        pending |= bit(s)
+    copy_to_user(task.mm, set_, (pending & task.sigmask).to_bytes(8, "little")[:sigsetsize])
+    return 0
+
+
+@syscall
+def sys_rt_sigsuspend(task: Task, mask: int, sigsetsize: int) -> int:
+    """Sleep with a temporary mask until a handler runs; the frame saves (and sigreturn restores) the old
+    mask.  Always returns -EINTR."""
+    if sigsetsize != SIGSET_SIZE:
+        raise KernelError(errno.EINVAL)
+    if task.saved_sigmask is None:
+        task.saved_sigmask = task.sigmask
+        task.sigmask = read_u64(task.mm, mask) & ~UNBLOCKABLE
+    raise Block(restartable=False)
+
+
+@syscall
+def sys_pause(task: Task) -> int:
+    raise Block(restartable=False)
+
+
+@syscall
+def sys_rt_sigtimedwait(task: Task, set_: int, info: int, timeout: int, sigsetsize: int) -> int:
+    if sigsetsize != SIGSET_SIZE:
+        raise KernelError(errno.EINVAL)
+    wanted = read_u64(task.mm, set_) & ~UNBLOCKABLE
+    taken = sig_mod.dequeue(task, wanted)
+    if taken is not None:
+        task.sigwait = 0
+        sig, data = taken
+        if info:
+            copy_to_user(task.mm, info, data)
+        return sig
+    deadline = task.restart_data
+    if deadline is None and timeout:
+        sec, nsec = struct.unpack("<qq", copy_from_user(task.mm, timeout, 16))
+        if sec < 0 or not 0 <= nsec < NSEC:
+            raise KernelError(errno.EINVAL)
+        deadline = time.monotonic_ns() + sec * NSEC + nsec
+    if deadline is not None and time.monotonic_ns() >= deadline:
+        task.sigwait = 0
+        raise KernelError(errno.EAGAIN)
+    task.sigwait = wanted
+    raise Block(deadline=deadline, data=deadline, restartable=False)
+
+
+@syscall
+def sys_sigaltstack(task: Task, ss: int, old_ss: int) -> int:
+    sp = task.kernel.cpu.read("sp")
+    on_stack = task.altstack_size and task.altstack_sp <= sp < task.altstack_sp + task.altstack_size
+    if old_ss:
+        flags = SS_ONSTACK if on_stack else (task.altstack_flags if task.altstack_size else SS_DISABLE)
+        copy_to_user(task.mm, old_ss, struct.pack("<QiiQ", task.altstack_sp, flags, 0, task.altstack_size))
+    if ss:
+        ss_sp, flags, _, size = struct.unpack("<QiiQ", copy_from_user(task.mm, ss, 24))
+        if on_stack:
+            raise KernelError(errno.EPERM)
+        mode = flags & ~SS_AUTODISARM
+        if mode not in (0, SS_DISABLE, SS_ONSTACK):
+            raise KernelError(errno.EINVAL)
+        if mode == SS_DISABLE:
+            task.altstack_sp, task.altstack_size, task.altstack_flags = 0, 0, SS_DISABLE
+        else:
+            if size < MINSIGSTKSZ:
+                raise KernelError(errno.ENOMEM)
+            task.altstack_sp, task.altstack_size, task.altstack_flags = ss_sp, size, flags & SS_AUTODISARM
+    return 0
+
+
+# ------------------------------------------------------------------------------------------------ sending
+def _check_sig(sig: int) -> int:
+    sig = s32(sig)
+    if not 0 <= sig <= NSIG:
+        raise KernelError(errno.EINVAL)
+    return sig
+
+
+def _may_signal(sender: Task, target: ThreadGroup) -> bool:
+    c, t = sender.group.creds, target.creds
+    return c.euid == 0 or c.uid in (t.uid,) or c.euid == t.uid
+
+
+def _kill_group(task: Task, group: ThreadGroup, sig: int, info: bytes) -> None:
+    if not _may_signal(task, group):
+        raise KernelError(errno.EPERM)
+    send_signal(task.kernel, group, sig, info)
+
+
+@syscall
+def sys_kill(task: Task, pid: int, sig: int) -> int:
+    pid, sig = s32(pid), _check_sig(sig)
+    info = siginfo(sig, SI_USER, pid=task.group.pid, uid=task.group.creds.uid)
+    groups = [g for g in task.kernel.groups.values() if g.exit_status is None]
+    if pid > 0:
+        targets = [g for g in groups if g.pid == pid]
+    elif pid == 0:
+        targets = [g for g in groups if g.pgid == task.group.pgid]
+    elif pid == -1:
+        targets = [g for g in groups if g.pid != 1 and g is not task.group] + [task.group]
+    else:
+        targets = [g for g in groups if g.pgid == -pid]
+    if not targets:
+        raise KernelError(errno.ESRCH)
+    errors = 0
+    for group in targets:
+        try:
+            _kill_group(task, group, sig, info)
+        except KernelError:
+            errors += 1
+    if errors == len(targets):
+        raise KernelError(errno.EPERM)
+    _deliver_soon(task)
+    return 0
+
+
+def _thread_signal(task: Task, tgid: int | None, tid: int, sig: int, info: bytes) -> int:
+    target = task.kernel.tasks.get(tid)
+    if tid <= 0 or (tgid is not None and tgid <= 0):
+        raise KernelError(errno.EINVAL)
+    if target is None or target.group.exit_status is not None or (tgid is not None and target.group.pid != tgid):
+        raise KernelError(errno.ESRCH)
+    if not _may_signal(task, target.group):
+        raise KernelError(errno.EPERM)
+    send_signal(task.kernel, target.group, sig, info, thread=target)
+    _deliver_soon(task)
+    return 0
+
+
+@syscall
+def sys_tkill(task: Task, tid: int, sig: int) -> int:
+    sig = _check_sig(sig)
+    return _thread_signal(task, None, s32(tid), sig, siginfo(sig, SI_TKILL, task.group.pid, task.group.creds.uid))
+
+
+@syscall
+def sys_tgkill(task: Task, tgid: int, tid: int, sig: int) -> int:
+    sig = _check_sig(sig)
+    return _thread_signal(task, s32(tgid), s32(tid), sig,
+                          siginfo(sig, SI_TKILL, task.group.pid, task.group.creds.uid))
+
+
+def _queued_info(task: Task, sig: int, uinfo: int) -> bytes:
+    data = copy_from_user(task.mm, uinfo, 128)
+    (code,) = struct.unpack_from("<i", data, 8)
+    if (code >= 0 or code == SI_TKILL) and task.group.pid != 0:
+        raise KernelError(errno.EPERM)             # only the kernel may send SI_USER/SI_KERNEL-coded infos
+    return struct.pack("<i", sig) + data[4:]
+
+
+@syscall
+def sys_rt_sigqueueinfo(task: Task, pid: int, sig: int, uinfo: int) -> int:
+    sig = _check_sig(sig)
+    group = task.kernel.groups.get(s32(pid))
+    if group is None or group.exit_status is not None:
+        raise KernelError(errno.ESRCH)
+    _kill_group(task, group, sig, _queued_info(task, sig, uinfo))
+    _deliver_soon(task)
+    return 0
+
+
+@syscall
+def sys_rt_tgsigqueueinfo(task: Task, tgid: int, tid: int, sig: int, uinfo: int) -> int:
+    sig = _check_sig(sig)
+    return _thread_signal(task, s32(tgid), s32(tid), sig, _queued_info(task, sig, uinfo))
+
+
+# ------------------------------------------------------------------------------------------------- timers
+def _arm_real_timer(task: Task, value_ns: int, interval_ns: int) -> None:
+    group, kernel = task.group, task.kernel
+    if value_ns == 0:
+        group.itimer_real = None
+        return
+    deadline = time.monotonic_ns() + value_ns
+    group.itimer_real = (deadline, interval_ns)
+
+    def expire(expected: tuple[int, int] = (deadline, interval_ns)) -> None:
+        if group.itimer_real != expected or group.exit_status is not None:
+            return                                 # re-armed or cancelled since
+        send_signal(kernel, group, SIGALRM, siginfo(SIGALRM, 0x80))   # SI_KERNEL
+        if interval_ns:
+            nxt = (expected[0] + interval_ns, interval_ns)
+            group.itimer_real = nxt
+            kernel.add_timer(nxt[0], lambda: expire(nxt))
+        else:
+            group.itimer_real = None
+    kernel.add_timer(deadline, expire)
+
+
+def _real_timer_left(task: Task) -> tuple[int, int]:
+    timer = task.group.itimer_real
+    if timer is None:
+        return 0, 0
+    return max(timer[0] - time.monotonic_ns(), 1000), timer[1]
+
+
+@syscall
+def sys_alarm(task: Task, seconds: int) -> int:
+    left, _ = _real_timer_left(task)
+    _arm_real_timer(task, (seconds & 0xFFFFFFFF) * NSEC, 0)
+    return (left + NSEC // 2) // NSEC if left else 0
+
+
+def _timeval_pair(values: tuple[int, int]) -> bytes:
+    interval, value = values
+    return struct.pack("<qqqq", interval // NSEC, interval % NSEC // 1000, value // NSEC, value % NSEC // 1000)
+
+
+@syscall
+def sys_getitimer(task: Task, which: int, curr_value: int) -> int:
+    which = s32(which)
+    if which not in (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF):
+        raise KernelError(errno.EINVAL)
+    left, interval = _real_timer_left(task) if which == ITIMER_REAL else (0, 0)
+    copy_to_user(task.mm, curr_value, _timeval_pair((interval, left)))
+    return 0
+
+
+@syscall
+def sys_setitimer(task: Task, which: int, new_value: int, old_value: int) -> int:
+    which = s32(which)
+    if which != ITIMER_REAL:
+        raise KernelError(errno.EINVAL if which not in (ITIMER_VIRTUAL, ITIMER_PROF) else errno.ENOSYS)
+    if old_value:
+        left, interval = _real_timer_left(task)
+        copy_to_user(task.mm, old_value, _timeval_pair((interval, left)))
+    if new_value:
+        isec, iusec, vsec, vusec = struct.unpack("<qqqq", copy_from_user(task.mm, new_value, 32))
+        if min(isec, vsec) < 0 or not (0 <= iusec < 1_000_000 and 0 <= vusec < 1_000_000):
+            raise KernelError(errno.EINVAL)
+        _arm_real_timer(task, vsec * NSEC + vusec * 1000, isec * NSEC + iusec * 1000)
     return 0

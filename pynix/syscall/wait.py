@@ -44,6 +44,13 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
     else:
         match = lambda c: c.pgid == -pid                                     # noqa: E731
     for child in _matching(task, match):
+        report = child.wait_report
+        if child.exit_status is None and report is not None and (
+                (report & 0xFF == 0x7F and options & WUNTRACED) or (report == 0xFFFF and options & WCONTINUED)):
+            child.wait_report = None               # a stop or continue is reported once
+            if wstatus:
+                copy_to_user(task.mm, wstatus, report.to_bytes(4, "little"))
+            return child.pid
         if child.exit_status is None:
             continue
         if wstatus:

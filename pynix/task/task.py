@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from pynix.arch import Arch
 from pynix.fs.file import FdTable
@@ -74,6 +74,10 @@ class ThreadGroup:
     tasks: list["Task"] = field(default_factory=list)
     children: list["ThreadGroup"] = field(default_factory=list)
     child_exit: WaitQueue = field(default_factory=WaitQueue)   # wait4() sleeps here
+    shared_pending: dict[int, list[bytes]] = field(default_factory=dict)   # process-directed signals
+    stopped: bool = False                 # job-control stop (SIGSTOP, SIGTSTP...)
+    wait_report: int | None = None        # a stop/continue wait status not yet collected by the parent
+    itimer_real: tuple[int, int] | None = None   # (deadline ns, interval ns) of ITIMER_REAL / alarm()
     utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
@@ -99,8 +103,19 @@ class Task:
     clear_child_tid: int = 0
     robust_list: int = 0
     robust_list_len: int = 0
+    # signals (task/signal.py)
+    pending: dict[int, list[bytes]] = field(default_factory=dict)          # thread-directed signals
+    saved_sigmask: int | None = None      # the mask to restore after sigsuspend/ppoll's temporary one
+    sigwait: int = 0                      # signals rt_sigtimedwait is waiting for
+    altstack_sp: int = 0
+    altstack_size: int = 0
+    altstack_flags: int = 0
+    interrupted: bool = False             # a signal woke this task from a blocking syscall
+    stopped: bool = False
     # blocking (task/wait.py)
     restart_data: object = None           # what a blocked syscall kept for its re-run
+    restartable: bool = True              # may SA_RESTART restart the syscall it sleeps in
+    on_interrupt: Callable[[], int] | None = None   # result of that syscall if a handler interrupts it
     wait_queues: tuple[WaitQueue, ...] = ()
     deadline: int | None = None           # CLOCK_MONOTONIC ns at which a sleep ends
     timed_out: bool = False

@@ -9,7 +9,7 @@ syscall completes.  A signal that arrives while a task sleeps turns the restart 
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -37,10 +37,18 @@ class WaitQueue:
 
 class Block(Exception):
     """Raised by a syscall handler: sleep on `queues` (and/or until `deadline`, a CLOCK_MONOTONIC time in ns),
-    then run the syscall again."""
+    then run the syscall again.
 
-    def __init__(self, *queues: WaitQueue, deadline: int | None = None, data: object = None) -> None:
+    `restartable=False` marks syscalls that a signal handler always interrupts with EINTR, even under
+    SA_RESTART (nanosleep, poll, select, pause, sigsuspend -- Linux's ERESTARTNOHAND).  `on_interrupt`, if
+    given, computes the syscall's result when a handler interrupts it (the bytes a write already moved,
+    nanosleep's remaining time); the default result is -EINTR."""
+
+    def __init__(self, *queues: WaitQueue, deadline: int | None = None, data: object = None,
+                 restartable: bool = True, on_interrupt: "Callable[[], int] | None" = None) -> None:
         super().__init__("block")
         self.queues = queues
         self.deadline = deadline
         self.data = data
+        self.restartable = restartable
+        self.on_interrupt = on_interrupt

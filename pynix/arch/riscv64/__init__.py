@@ -1,5 +1,6 @@
 """RISC-V 64 (RV64GC, LP64D) facts: SV39 page tables, the generic syscall table, the asm-generic stat."""
 from pynix.arch import Arch, PageTableFormat, StatLayout
+from pynix.arch.riscv64.signal import SIGNAL_FRAME, SIGRETURN_TRAMPOLINE
 from pynix.arch.riscv64.syscall_nr import SYSCALL_NAMES
 
 # SV39 page-table entry bits (privileged spec §4.4).
@@ -17,6 +18,15 @@ GENERIC_STAT = StatLayout(
     fmt="<QQIIIIQQqiiqqQqQqQII",
     fields=("dev", "ino", "mode", "nlink", "uid", "gid", "rdev", None, "size", "blksize", None, "blocks",
             "atime", "atime_nsec", "mtime", "mtime_nsec", "ctime", "ctime_nsec", None, None),
+)
+
+# /proc/cpuinfo as Linux 6.1's show_cpuinfo prints it for an RV64GC hart with SV39 paging.
+CPUINFO = (
+    "processor\t: 0\n"
+    "hart\t\t: 0\n"
+    "isa\t\t: rv64imafdc\n"
+    "mmu\t\t: sv39\n"
+    "\n"
 )
 
 TASK_SIZE = 1 << 38                     # SV39: user space is the lower half of a 39-bit space
@@ -43,6 +53,9 @@ ARCH = Arch(
     stat_layout=GENERIC_STAT,
     sigaction_has_restorer=False,
     clone_tls_before_child_tid=True,
+    signal_frame=SIGNAL_FRAME,
+    sigreturn_trampoline=SIGRETURN_TRAMPOLINE,
     extra_mmap_flags=(),
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp},
+    cpuinfo=CPUINFO,
 )

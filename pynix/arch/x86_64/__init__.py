@@ -1,5 +1,6 @@
 """x86-64 facts: 4-level page tables, the x86_64 syscall table, the x86_64 stat, FS-base TLS."""
 from pynix.arch import Arch, PageTableFormat, StatLayout
+from pynix.arch.x86_64.signal import SIGNAL_FRAME, SIGRETURN_TRAMPOLINE
 from pynix.arch.x86_64.syscall_nr import SYSCALL_NAMES
 
 # 4-level paging entry bits (Intel SDM vol. 3 §4.5).
@@ -16,9 +17,43 @@ PAGING_4LEVEL = PageTableFormat(
 
 # arch/x86/include/uapi/asm/stat.h
 X86_64_STAT = StatLayout(
-    fmt="<QQQIIIIQqqqQQQQQQqqq",
+    fmt="<QQQIIIIQqqqqQqQqQqqq",            # times signed: a time before 1970 is a negative count
     fields=("dev", "ino", "nlink", "mode", "uid", "gid", None, "rdev", "size", "blksize", "blocks",
             "atime", "atime_nsec", "mtime", "mtime_nsec", "ctime", "ctime_nsec", None, None, None),
+)
+
+# /proc/cpuinfo: the CPU Unicorn emulates (its Haswell model); the flags are the CPUID bits the guest really
+# sees there (leaves 1, 7 and 0x80000001), in Linux's order and names.
+CPUINFO = (
+    "processor\t: 0\n"
+    "vendor_id\t: GenuineIntel\n"
+    "cpu family\t: 6\n"
+    "model\t\t: 60\n"
+    "model name\t: Intel Core Processor (Haswell)\n"
+    "stepping\t: 4\n"
+    "microcode\t: 0x1\n"
+    "cpu MHz\t\t: 2400.000\n"
+    "cache size\t: 16384 KB\n"
+    "physical id\t: 0\n"
+    "siblings\t: 1\n"
+    "core id\t\t: 0\n"
+    "cpu cores\t: 1\n"
+    "apicid\t\t: 0\n"
+    "initial apicid\t: 0\n"
+    "fpu\t\t: yes\n"
+    "fpu_exception\t: yes\n"
+    "cpuid level\t: 13\n"
+    "wp\t\t: yes\n"
+    "flags\t\t: fpu de pse tsc msr pae mce cx8 apic sep mtrr pge mca cmov pat pse36 clflush mmx fxsr sse sse2 "
+    "syscall nx rdtscp lm constant_tsc rep_good nopl cpuid pni pclmulqdq ssse3 cx16 sse4_1 sse4_2 movbe popcnt "
+    "aes xsave rdrand hypervisor lahf_lm abm fsgsbase bmi1 smep bmi2 erms\n"
+    "bugs\t\t:\n"
+    "bogomips\t: 4800.00\n"
+    "clflush size\t: 64\n"
+    "cache_alignment\t: 64\n"
+    "address sizes\t: 40 bits physical, 48 bits virtual\n"
+    "power management:\n"
+    "\n"
 )
 
 TASK_SIZE = 0x7FFFFFFFF000              # TASK_SIZE_MAX with 4-level paging
@@ -45,6 +80,9 @@ ARCH = Arch(
     stat_layout=X86_64_STAT,
     sigaction_has_restorer=True,
     clone_tls_before_child_tid=False,
+    signal_frame=SIGNAL_FRAME,
+    sigreturn_trampoline=SIGRETURN_TRAMPOLINE,
     extra_mmap_flags=((0x40, "MAP_32BIT"),),
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp, "rdx": 0},
+    cpuinfo=CPUINFO,
 )

@@ -1,0 +1,264 @@
+"""devfs: the guest's /dev (Linux's devtmpfs plus the nodes udev would add).
+
+A tmpfs whose character-device inodes open real devices: the memory devices of drivers/char/mem.c (null, zero,
+full, random, urandom), the controlling terminal (/dev/tty, /dev/console: for now the host's terminal, found on
+the host's standard descriptors) and the host terminal's own /dev/pts node.  The usual symlinks (/dev/fd,
+/dev/stdin, /dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts are directories.
+
+Which driver a device inode opens is decided by its device number alone (Linux's chrdev_open), through
+`CHRDEVS`, so a node made by mknod(2) in /dev with the number of a known device works like the original.
+`open_chrdev` is the entry point other filesystems can use for their own S_IFCHR inodes.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import stat as st
+from typing import TYPE_CHECKING, Callable
+
+from pynix.errors import KernelError
+from pynix.fs.file import O_ACCMODE, O_NONBLOCK, File, HostStreamFile, host_stat_fields
+from pynix.fs.file_ops import InodeFile, RegularFile
+from pynix.fs.tmpfs import TMPFS_MAGIC, TmpfsInode
+from pynix.fs.vfs import Inode, SuperBlock, VfsPath
+
+if TYPE_CHECKING:
+    from pynix.task.task import Task
+
+TTY_GID = 5                               # the "tty" group owns terminals (Debian)
+
+
+def new_encode_dev(major: int, minor: int) -> int:
+    """Linux's new_encode_dev: the dev_t user space sees (st_rdev), 12-bit major, 20-bit minor."""
+    return (minor & 0xFF) | (major << 8) | ((minor & ~0xFF) << 12)
+
+
+def dev_major(dev: int) -> int:
+    return (dev >> 8) & 0xFFF
+
+
+def dev_minor(dev: int) -> int:
+    return (dev & 0xFF) | ((dev >> 12) & 0xFFF00)
+
+
+# ------------------------------------------------------------------------------------------ memory devices
+class MemDeviceFile(RegularFile):
+    """An open memory device.  It is a RegularFile so that pread/pwrite work on it as they do on Linux (the
+    devices are positioned files there, not streams), but every operation is the device's own: the position
+    never moves and lseek always returns 0 (mem.c's null_lseek, also used for zero and full; random's
+    noop_llseek returns the position, which is 0 too)."""
+
+    def _read(self, size: int) -> bytes:
+        raise KernelError(errno.EINVAL)
+
+    def _write(self, size: int) -> int:
+        return size
+
+    def read(self, task: "Task", size: int) -> bytes:
+        return self._read(size)
+
+    def write(self, task: "Task", views: list[memoryview]) -> int:
+        return self._write(sum(len(v) for v in views))
+
+    def pread(self, size: int, offset: int) -> bytes:
+        return self._read(size)
+
+    def pwrite(self, data: bytes, offset: int) -> int:
+        return self._write(len(data))
+
+    def lseek(self, offset: int, whence: int) -> int:
+        self.offset = 0
+        return 0
+
+    def seekable_size(self) -> int:
+        return 0
+
+    def bytes_available(self) -> int:
+        raise KernelError(errno.ENOTTY)          # FIONREAD is for regular files, pipes, sockets, ttys
+
+
+class NullFile(MemDeviceFile):
+    def _read(self, size: int) -> bytes:
+        return b""
+
+
+class ZeroFile(MemDeviceFile):
+    def _read(self, size: int) -> bytes:
+        return bytes(size)
+
+
+class FullFile(MemDeviceFile):
+    def _read(self, size: int) -> bytes:
+        return bytes(size)
+
+    def _write(self, size: int) -> int:
+        raise KernelError(errno.ENOSPC)
+
+
+class RandomFile(MemDeviceFile):
+    """/dev/random and /dev/urandom: the host's CSPRNG (random no longer blocks once the pool is ready, which on
+    the host it long is).  Writes are accepted and, as on Linux without CAP_SYS_ADMIN, credit no entropy."""
+
+    def _read(self, size: int) -> bytes:
+        return os.urandom(size)
+
+
+# --------------------------------------------------------------------------------------------- terminals
+def host_terminal_fd() -> int | None:
+    """The host descriptor of the terminal the guest's controlling terminal stands for: the first of the host's
+    standard streams that is a terminal, or None."""
+    for fd in (0, 1, 2):
+        try:
+            if os.isatty(fd):
+                return fd
+        except OSError:
+            continue
+    return None
+
+
+class HostTtyFile(HostStreamFile, InodeFile):
+    """A terminal opened by path (/dev/tty, /dev/console, /dev/pts/N): reads, writes, polls and terminal ioctls go
+    to the host terminal (HostStreamFile), while fstat, fchdir and /proc/pid/fd see the devfs inode (InodeFile).
+    Terminals are streams: lseek is ESPIPE (tty_fops' no_llseek)."""
+
+    def __init__(self, path: VfsPath, flags: int, host_fd: int) -> None:
+        File.__init__(self, flags)
+        self.host_fd = host_fd
+        self.path = path
+        self.inode = path.inode
+        self.offset = 0
+
+    def stat(self) -> dict[str, int]:
+        return self.inode.stat()
+
+    def lseek(self, offset: int, whence: int) -> int:
+        raise KernelError(errno.ESPIPE)
+
+    def bytes_available(self) -> int:
+        import fcntl
+        import termios
+        try:
+            return int.from_bytes(fcntl.ioctl(self.host_fd, termios.FIONREAD, bytes(4)), "little")
+        except OSError as e:
+            raise KernelError(e.errno or errno.ENOTTY) from None
+
+
+def _open_tty(path: VfsPath, flags: int) -> File:
+    fd = host_terminal_fd()
+    if fd is None:
+        raise KernelError(errno.ENXIO)           # no controlling terminal
+    return HostTtyFile(path, flags & (O_ACCMODE | O_NONBLOCK), fd)
+
+
+# ------------------------------------------------------------------------------------- device registry
+DEV_NULL, DEV_ZERO, DEV_FULL = new_encode_dev(1, 3), new_encode_dev(1, 5), new_encode_dev(1, 7)
+DEV_RANDOM, DEV_URANDOM = new_encode_dev(1, 8), new_encode_dev(1, 9)
+DEV_TTY, DEV_CONSOLE = new_encode_dev(5, 0), new_encode_dev(5, 1)
+
+# device number -> open(path, flags): the character devices the kernel has drivers for
+CHRDEVS: dict[int, Callable[[VfsPath, int], File]] = {
+    DEV_NULL: NullFile,
+    DEV_ZERO: ZeroFile,
+    DEV_FULL: FullFile,
+    DEV_RANDOM: RandomFile,
+    DEV_URANDOM: RandomFile,
+    DEV_TTY: _open_tty,
+    DEV_CONSOLE: _open_tty,
+}
+
+
+def open_chrdev(path: VfsPath, flags: int) -> File:
+    """Open the character device `path` names (ENXIO when no driver has its number, as chrdev_open)."""
+    factory = CHRDEVS.get(path.inode.rdev)
+    if factory is None:
+        raise KernelError(errno.ENXIO)
+    return factory(path, flags)
+
+
+# ----------------------------------------------------------------------------------------- the filesystem
+class DevfsInode(TmpfsInode):
+    """A tmpfs inode whose device nodes open their devices; everything created below /dev is one too."""
+
+    def open(self, path: VfsPath, flags: int) -> File:
+        if st.S_ISCHR(self.mode):
+            return open_chrdev(path, flags)
+        if st.S_ISBLK(self.mode):
+            raise KernelError(errno.ENXIO)
+        return super().open(path, flags)
+
+    def truncate(self, size: int) -> None:
+        if not st.S_ISREG(self.mode):
+            raise KernelError(errno.EINVAL)
+        super().truncate(size)
+
+    def create(self, name: bytes, mode: int, uid: int, gid: int) -> Inode:
+        return self._add(name, DevfsInode(self.sb, st.S_IFREG | (mode & 0o7777), uid, gid))
+
+    def mkdir(self, name: bytes, mode: int, uid: int, gid: int) -> Inode:
+        return self._add(name, DevfsInode(self.sb, st.S_IFDIR | (mode & 0o7777), uid, gid))
+
+    def mknod(self, name: bytes, mode: int, rdev: int, uid: int, gid: int) -> Inode:
+        return self._add(name, DevfsInode(self.sb, mode, uid, gid, rdev))
+
+    def symlink(self, name: bytes, target: bytes, uid: int, gid: int) -> Inode:
+        inode = DevfsInode(self.sb, st.S_IFLNK | 0o777, uid, gid)
+        inode.target = target
+        return self._add(name, inode)
+
+
+class HostPtsInode(DevfsInode):
+    """/dev/pts/N for the host terminal the guest runs on: its stat is the host node's (so ttyname(3), which
+    compares st_dev/st_ino of the link target with fstat of the descriptor, finds it), opening it reaches the
+    host terminal."""
+
+    def __init__(self, sb: SuperBlock, host_fd: int, info: os.stat_result) -> None:
+        super().__init__(sb, info.st_mode, info.st_uid, info.st_gid, info.st_rdev)
+        self.host_fd = host_fd
+
+    def stat(self) -> dict[str, int]:
+        try:
+            return host_stat_fields(os.fstat(self.host_fd))
+        except OSError:
+            return super().stat()
+
+    def open(self, path: VfsPath, flags: int) -> File:
+        return HostTtyFile(path, flags & (O_ACCMODE | O_NONBLOCK), self.host_fd)
+
+
+class DevfsSuperBlock(SuperBlock):
+    fs_type = "devtmpfs"
+    magic = TMPFS_MAGIC                  # devtmpfs is a tmpfs: statfs says so on Linux too
+
+    def __init__(self, kernel: object = None) -> None:
+        super().__init__()
+        self.kernel = kernel
+        self.root = root = DevfsInode(self, st.S_IFDIR | 0o755)
+        for name, rdev, mode, gid in ((b"null", DEV_NULL, 0o666, 0), (b"zero", DEV_ZERO, 0o666, 0),
+                                      (b"full", DEV_FULL, 0o666, 0), (b"random", DEV_RANDOM, 0o666, 0),
+                                      (b"urandom", DEV_URANDOM, 0o666, 0), (b"tty", DEV_TTY, 0o666, TTY_GID),
+                                      (b"console", DEV_CONSOLE, 0o600, 0)):
+            root.mknod(name, st.S_IFCHR | mode, rdev, 0, gid)
+        for name, target in ((b"fd", b"/proc/self/fd"), (b"stdin", b"/proc/self/fd/0"),
+                             (b"stdout", b"/proc/self/fd/1"), (b"stderr", b"/proc/self/fd/2")):
+            root.symlink(name, target, 0, 0)
+        root.mkdir(b"shm", 0o1777, 0, 0)
+        pts = root.mkdir(b"pts", 0o755, 0, 0)
+        self._add_host_pts(pts)
+
+    def _add_host_pts(self, pts: Inode) -> None:
+        """Give the host terminal (if the guest runs on one) its /dev/pts/N node."""
+        fd = host_terminal_fd()
+        if fd is None:
+            return
+        try:
+            name = os.ttyname(fd)
+            info = os.fstat(fd)
+        except OSError:
+            return
+        if name.startswith("/dev/pts/") and name[9:].isdigit():
+            pts._add(name[9:].encode(), HostPtsInode(self, fd, info))
+
+    def statfs(self) -> dict[str, int]:
+        info = super().statfs()
+        info.update(blocks=1 << 18, bfree=1 << 18, bavail=1 << 18, files=1 << 18, ffree=(1 << 18) - 64)
+        return info

@@ -1,0 +1,144 @@
+"""In-kernel copies: sendfile (from a regular file to anything writable) and copy_file_range (regular file to
+regular file on one filesystem), with Linux's argument checks in Linux's order."""
+from __future__ import annotations
+
+import errno
+
+from pynix.errors import KernelError
+from pynix.fs.file import O_NONBLOCK, File
+from pynix.fs.file_ops import O_APPEND, RegularFile
+from pynix.fs.pipe import O_DIRECT, PipeFile
+from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.syscall.fs_attr import fdget, file_path
+from pynix.syscall.registry import s64, syscall
+from pynix.task.task import Task
+from pynix.task.wait import Block
+
+MAX_RW_COUNT = 0x7FFFF000
+OFFSET_MAX = (1 << 63) - 1
+CHUNK = 1 << 20
+
+
+def _read_loff(task: Task, addr: int) -> int:
+    return s64(int.from_bytes(copy_from_user(task.mm, addr, 8), "little"))
+
+
+def _write_loff(task: Task, addr: int, value: int) -> None:
+    copy_to_user(task.mm, addr, (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
+
+
+def _seekable(file: File) -> bool:
+    path = file_path(file)
+    return path is not None and not isinstance(file, PipeFile)
+
+
+def _put(task: Task, out: File, data: bytes, first: bool, nonblocking: bool) -> int:
+    """Write `data` to `out` for sendfile: what fits into a pipe (waiting only if nothing was sent yet)."""
+    if isinstance(out, PipeFile):
+        pipe = out.pipe
+        try:
+            return pipe.write(task, [memoryview(data)], True, bool(out.flags & O_DIRECT))
+        except KernelError as err:
+            if err.errno != errno.EAGAIN or not first:
+                raise
+            if nonblocking or out.nonblocking:
+                raise
+            raise Block(pipe.write_queue) from None
+    return out.write(task, [memoryview(data)])
+
+
+@syscall
+def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -> int:
+    ppos = _read_loff(task, offset) if offset else None
+    infile = fdget(task, in_fd)
+    if not infile.readable:
+        raise KernelError(errno.EBADF)
+    if ppos is None:
+        pos = getattr(infile, "offset", 0)
+    else:
+        pos = ppos
+        if not _seekable(infile):
+            raise KernelError(errno.ESPIPE)
+    if count & (1 << 63) or pos < 0:
+        raise KernelError(errno.EINVAL)
+    count = min(count, MAX_RW_COUNT)
+    out = fdget(task, out_fd)
+    if not out.writable:
+        raise KernelError(errno.EBADF)
+    if pos + count > OFFSET_MAX:
+        count = OFFSET_MAX - pos
+    if not isinstance(out, PipeFile) and out.flags & O_APPEND:
+        raise KernelError(errno.EINVAL)
+    if not isinstance(infile, RegularFile):
+        raise KernelError(errno.EINVAL)        # only page-cache files can be spliced from
+    done = 0
+    while done < count:
+        data = infile.inode.read_at(pos, min(CHUNK, count - done))
+        if not data:
+            break
+        try:
+            n = _put(task, out, data, done == 0, bool(infile.flags & O_NONBLOCK))
+        except KernelError:
+            if done:
+                break
+            raise
+        pos += n
+        done += n
+        if n < len(data):
+            break
+    if ppos is not None:
+        _write_loff(task, offset, pos)
+    elif done:
+        infile.offset = pos
+    return done
+
+
+@syscall
+def sys_copy_file_range(task: Task, fd_in: int, off_in: int, fd_out: int, off_out: int, length: int,
+                        flags: int) -> int:
+    fin = fdget(task, fd_in)
+    fout = fdget(task, fd_out)
+    pos_in = _read_loff(task, off_in) if off_in else getattr(fin, "offset", 0)
+    pos_out = _read_loff(task, off_out) if off_out else getattr(fout, "offset", 0)
+    if flags & 0xFFFFFFFF:
+        raise KernelError(errno.EINVAL)
+    # generic_file_rw_checks
+    pin, pout = file_path(fin), file_path(fout)
+    if (pin is not None and pin.inode.is_dir) or (pout is not None and pout.inode.is_dir):
+        raise KernelError(errno.EISDIR)
+    if not isinstance(fin, RegularFile) or not isinstance(fout, RegularFile):
+        raise KernelError(errno.EINVAL)
+    if not fin.readable or not fout.writable or fout.flags & O_APPEND:
+        raise KernelError(errno.EBADF)
+    inode_in, inode_out = fin.inode, fout.inode
+    if inode_in.sb is not inode_out.sb:
+        raise KernelError(errno.EXDEV)
+    mask = (1 << 64) - 1
+    if (pos_in + length) & mask < pos_in & mask or (pos_out + length) & mask < pos_out & mask:
+        raise KernelError(errno.EOVERFLOW)
+    size_in = inode_in.size
+    count = 0 if pos_in >= size_in else min(length, size_in - pos_in)
+    if inode_in is inode_out and pos_out + count > pos_in and pos_out < pos_in + count:
+        raise KernelError(errno.EINVAL)
+    for pos in (pos_in, pos_out):              # rw_verify_area
+        if count & (1 << 63) or pos < 0 or pos + count > OFFSET_MAX:
+            raise KernelError(errno.EINVAL)
+    if count == 0:
+        return 0
+    count = min(count, MAX_RW_COUNT)
+    done = 0
+    while done < count:
+        data = inode_in.read_at(pos_in + done, min(CHUNK, count - done))
+        if not data:
+            break
+        inode_out.write_at(pos_out + done, data)
+        done += len(data)
+    if off_in:
+        _write_loff(task, off_in, pos_in + done)
+    else:
+        fin.offset = pos_in + done
+    if off_out:
+        _write_loff(task, off_out, pos_out + done)
+    else:
+        fout.offset = pos_out + done
+    return done
