@@ -79,12 +79,18 @@ def sys_time(task: Task, tloc: int) -> int:
     return now
 
 
-def _sleep_until(task: Task, deadline_ns: int) -> int:
+def _sleep_until(task: Task, deadline_ns: int, rem: int = 0) -> int:
     """Sleep until CLOCK_MONOTONIC reaches `deadline_ns`: block on the scheduler's timer, re-run on wake-up.
-    The deadline travels in the restart data, so a re-run sleeps for what is left, not the whole duration."""
+    The deadline travels in the restart data, so a re-run sleeps for what is left, not the whole duration.
+    A signal handler interrupts the sleep with EINTR, writing the time left to `rem` if given."""
     if time.monotonic_ns() >= deadline_ns:
         return 0
-    raise Block(deadline=deadline_ns, data=deadline_ns)
+
+    def interrupted() -> int:
+        if rem:
+            _write_timespec(task, rem, max(deadline_ns - time.monotonic_ns(), 0))
+        return -errno.EINTR
+    raise Block(deadline=deadline_ns, data=deadline_ns, restartable=False, on_interrupt=interrupted)
 
 
 def _monotonic_deadline(task: Task, host_clock: int, value_ns: int, absolute: bool) -> int:
@@ -98,7 +104,7 @@ def _monotonic_deadline(task: Task, host_clock: int, value_ns: int, absolute: bo
 @syscall
 def sys_nanosleep(task: Task, req: int, rem: int) -> int:
     duration = _read_timespec(task, req)
-    return _sleep_until(task, _monotonic_deadline(task, time.CLOCK_MONOTONIC, duration, False))
+    return _sleep_until(task, _monotonic_deadline(task, time.CLOCK_MONOTONIC, duration, False), rem)
 
 
 @syscall
@@ -110,4 +116,5 @@ def sys_clock_nanosleep(task: Task, clockid: int, flags: int, req: int, rem: int
         raise KernelError(errno.EOPNOTSUPP if clockid in _HOST_CLOCK else errno.EINVAL)
     host = _host_clock(clockid)
     value = _read_timespec(task, req)
-    return _sleep_until(task, _monotonic_deadline(task, host, value, bool(flags & TIMER_ABSTIME)))
+    absolute = bool(flags & TIMER_ABSTIME)
+    return _sleep_until(task, _monotonic_deadline(task, host, value, absolute), 0 if absolute else rem)

@@ -228,7 +228,10 @@ def _finish_interrupted(kernel: "Kernel", task: Task, action: SigAction) -> None
     if task.restartable and action.flags & SA_RESTART:
         return
     cpu, arch = kernel.cpu, task.arch
-    result = task.on_interrupt() if task.on_interrupt is not None else -errno.EINTR
+    try:
+        result = task.on_interrupt() if task.on_interrupt is not None else -errno.EINTR
+    except KernelError as err:
+        result = -err.errno
     cpu.write("pc", cpu.read("pc") + arch.syscall_insn_size)
     cpu.write(arch.return_register, result)
     task.restart_data = None
