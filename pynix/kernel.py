@@ -25,6 +25,7 @@ from pynix.errors import KernelError
 from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
+from pynix.fs.file_cache import file_bytes
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.vfs import MAY_EXEC, FsContext, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
@@ -78,11 +79,17 @@ class Kernel:
         self._after_stop: list[Callable[[], None]] = []
         self._rewind = False
         self._last_pid = 0
+        self._logged: set[str] = set()
 
     @staticmethod
     def log(message: str) -> None:
         """The kernel log: one line (or block) on the host's stderr."""
         print(f"pynix: {message}", file=sys.stderr, flush=True)
+
+    def log_once(self, message: str) -> None:
+        if message not in self._logged:
+            self._logged.add(message)
+            self.log(message)
 
     def _alloc_pid(self) -> int:
         if len(self.tasks) >= self.pids_max:
@@ -99,26 +106,37 @@ class Kernel:
                    creds: Credentials) -> tuple[AddressSpace, ProgramImage, bytes]:
         """A new address space holding the program at `path` with its initial stack, and the program's
         absolute path.  Raises KernelError (ENOENT, EACCES, ENOEXEC...) leaving nothing behind."""
-        target = Walker(fs, creds.euid, creds.egid).resolve(fs.cwd, path)
-        inode = target.inode
-        if not st.S_ISREG(inode.mode):
-            raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
-        permission(inode, MAY_EXEC, creds.euid, creds.egid)
-        data = inode.read_at(0, inode.stat()["size"])
-        elf = parse_elf(data)
-        if elf.arch is not self.arch:
-            raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {self.arch.name} machine")
+        walker = Walker(fs, creds.euid, creds.egid)
+        elf, target = self._read_elf(walker, fs, path, creds)
+        interp = None
         if elf.interpreter is not None:
-            raise KernelError(errno.ENOEXEC, f"dynamically linked programs (interpreter {elf.interpreter}) "
-                                             "are not supported yet")
+            try:
+                interp_elf, interp_path = self._read_elf(walker, fs, os.fsencode(elf.interpreter), creds)
+            except KernelError as err:
+                raise KernelError(err.errno, f"interpreter {elf.interpreter}: {err}") from None
+            if interp_elf.interpreter is not None:
+                raise KernelError(errno.ELIBBAD, "the interpreter itself asks for an interpreter")
+            interp = (interp_elf, os.fsdecode(fs.mounts.path_of(interp_path, fs.root)))
         abspath = fs.mounts.path_of(target, fs.root)
         mm = self._new_mm()
         try:
-            image = load_program(mm, elf, argv, envp, path, creds, name=os.fsdecode(abspath))
+            image = load_program(mm, elf, argv, envp, path, creds, name=os.fsdecode(abspath), interp=interp)
         except KernelError:
             mm.destroy()
             raise
         return mm, image, abspath
+
+    def _read_elf(self, walker: Walker, fs: FsContext, path: bytes, creds: Credentials):
+        """Resolve and parse an executable: (ElfFile, its VfsPath); EACCES unless it is an executable file."""
+        target = walker.resolve(fs.cwd, path)
+        inode = target.inode
+        if not st.S_ISREG(inode.mode):
+            raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
+        permission(inode, MAY_EXEC, creds.euid, creds.egid)
+        elf = parse_elf(file_bytes(inode))
+        if elf.arch is not self.arch:
+            raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {self.arch.name} machine")
+        return elf, target
 
     def _new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)

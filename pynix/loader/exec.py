@@ -38,12 +38,14 @@ class ProgramImage:
     brk_start: int
 
 
-def load_segments(mm: AddressSpace, elf: ElfFile, name: str) -> tuple[int, int, int]:
-    """Map the PT_LOAD segments; return (load bias, address of the program headers, end of the highest one)."""
+def load_segments(mm: AddressSpace, elf: ElfFile, name: str, base: int | None = None) -> tuple[int, int, int]:
+    """Map the PT_LOAD segments; return (load bias, address of the program headers, end of the highest one).
+    An ET_DYN image goes at `base` (default: the arch's ELF_ET_DYN_BASE)."""
     loads = elf.loads
     bias = 0
     if elf.type == ET_DYN:
-        bias = elf.arch.et_dyn_base - (min(s.vaddr for s in loads) & ~(PAGE - 1))
+        low = min(s.vaddr for s in loads) & ~(PAGE - 1)
+        bias = (elf.arch.et_dyn_base if base is None else base) - low
     phdr_addr = 0
     end = 0
     for seg in loads:
@@ -105,14 +107,31 @@ def build_stack(mm: AddressSpace, arch: Arch, argv: list[bytes], envp: list[byte
     return sp, extra
 
 
+def _span(elf: ElfFile) -> int:
+    loads = elf.loads
+    return page_align_up(max(s.vaddr + s.memsz for s in loads)) - (min(s.vaddr for s in loads) & ~(PAGE - 1))
+
+
 def load_program(mm: AddressSpace, elf: ElfFile, argv: list[bytes], envp: list[bytes], execfn: bytes,
-                 creds: Credentials, name: str) -> ProgramImage:
-    """Fill a fresh address space with the program (`name`: its path, for /proc/pid/maps) and its stack."""
+                 creds: Credentials, name: str, interp: tuple[ElfFile, str] | None = None) -> ProgramImage:
+    """Fill a fresh address space with the program (`name`: its path, for /proc/pid/maps) and its stack.
+
+    With `interp` (the PT_INTERP program and its path) the interpreter is mapped too, top-down in the mmap area
+    as Linux does, and the program starts at the interpreter's entry point; AT_BASE tells it where it is and
+    AT_PHDR/AT_ENTRY describe the main program it must link."""
     arch = elf.arch
     bias, phdr_addr, end = load_segments(mm, elf, name)
     mm.brk_start = mm.brk = page_align_up(end)
+    entry, interp_base = elf.entry + bias, 0
+    if interp is not None:
+        interp_elf, interp_name = interp
+        base = mm.get_unmapped_area(_span(interp_elf))
+        interp_bias, _, _ = load_segments(mm, interp_elf, interp_name, base)
+        interp_base = base
+        entry = interp_elf.entry + interp_bias
     auxv = [(AT_HWCAP, arch.hwcap), (AT_PAGESZ, PAGE), (AT_CLKTCK, 100), (AT_PHDR, phdr_addr),
-            (AT_PHENT, 56), (AT_PHNUM, elf.phnum), (AT_BASE, 0), (AT_FLAGS, 0), (AT_ENTRY, elf.entry + bias),
+            (AT_PHENT, 56), (AT_PHNUM, elf.phnum), (AT_BASE, interp_base), (AT_FLAGS, 0),
+            (AT_ENTRY, elf.entry + bias),
             (AT_UID, creds.uid), (AT_EUID, creds.euid), (AT_GID, creds.gid), (AT_EGID, creds.egid),
             (AT_SECURE, 0), (AT_RANDOM, 0), (AT_EXECFN, 0)]
     if arch.platform:
@@ -123,4 +142,4 @@ def load_program(mm: AddressSpace, elf: ElfFile, argv: list[bytes], envp: list[b
     mm.map(trampoline, PAGE, 5, name="[vdso]", image=arch.sigreturn_trampoline,
            image_end=trampoline + len(arch.sigreturn_trampoline))
     mm.sigreturn_trampoline = trampoline
-    return ProgramImage(entry=elf.entry + bias, stack_pointer=sp, load_bias=bias, brk_start=mm.brk_start)
+    return ProgramImage(entry=entry, stack_pointer=sp, load_bias=bias, brk_start=mm.brk_start)

@@ -1,9 +1,13 @@
-"""Memory mapping: mmap, munmap, mprotect, brk, madvise (anonymous memory; file mappings need the VFS)."""
+"""Memory mapping: mmap (anonymous and private file mappings), munmap, mprotect, brk, madvise."""
 from __future__ import annotations
 
 import errno
+import os
+import stat
 
 from pynix.errors import KernelError
+from pynix.fs.file_cache import file_bytes
+from pynix.fs.file_ops import InodeFile
 from pynix.mm.address_space import PAGE_MASK, page_align_up
 from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.syscall.registry import s32, syscall
@@ -35,10 +39,10 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
     size = page_align_up(length)
     if size == 0 or size > mm.arch.task_size:
         raise KernelError(errno.ENOMEM)
+    backing = {}
     if not flags & MAP_ANONYMOUS:
-        task.group.fds.get(s32(fd))              # EBADF first, as Linux
-        raise KernelError(errno.ENODEV)          # no file can be mapped before the VFS and page cache land
-    if (prot & PROT_WRITE or map_type != MAP_PRIVATE) and size > mm.frames.total_frames * PAGE_SIZE:
+        backing = _file_backing(task, s32(fd), prot, map_type, offset)
+    elif (prot & PROT_WRITE or map_type != MAP_PRIVATE) and size > mm.frames.total_frames * PAGE_SIZE:
         raise KernelError(errno.ENOMEM)          # overcommit heuristic: more than all of RAM at once
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         if addr & ~PAGE_MASK:
@@ -52,8 +56,32 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
         start = addr                             # a usable hint is honoured
     else:
         start = mm.get_unmapped_area(size)
-    mm.map(start, size, prot, shared=map_type != MAP_PRIVATE)
+    if backing:
+        backing["image_end"] = start + max(len(backing["image"]) - offset, 0)
+        mm.map(start, size, prot, **backing)
+    else:
+        mm.map(start, size, prot, shared=map_type != MAP_PRIVATE)
     return start
+
+
+def _file_backing(task: Task, fd: int, prot: int, map_type: int, offset: int) -> dict:
+    """What a file mapping is made of: the file's bytes from `offset` (zero past the end of the file).
+
+    MAP_PRIVATE mappings are exact (pages copied on first touch, writes private).  A MAP_SHARED mapping that
+    may write would need the page cache to carry writes back to the file; until it exists such mappings are
+    refused with ENODEV rather than silently losing writes.  Read-only shared mappings behave like private."""
+    file = task.group.fds.get(fd)
+    if not isinstance(file, InodeFile) or not stat.S_ISREG(file.inode.mode):
+        raise KernelError(errno.ENODEV if isinstance(file, InodeFile) else errno.EACCES)
+    if not file.readable:
+        raise KernelError(errno.EACCES)
+    if map_type != MAP_PRIVATE and prot & PROT_WRITE:
+        if not file.writable:
+            raise KernelError(errno.EACCES)
+        task.kernel.log_once("shared writable file mappings are not supported yet (ENODEV)")
+        raise KernelError(errno.ENODEV)
+    name = task.group.fs.mounts.path_of(file.path, task.group.fs.root)
+    return {"image": file_bytes(file.inode), "offset": offset, "name": os.fsdecode(name)}
 
 
 @syscall
