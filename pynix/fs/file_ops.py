@@ -98,7 +98,7 @@ class DirectoryFile(InodeFile):
         parent = self.path.dentry.parent
         entries = [(b".", self.inode.ino, DT_DIR),
                    (b"..", parent.inode.ino if parent is not None else self.inode.ino, DT_DIR)]
-        entries += sorted(self.inode.readdir())
+        entries += list(self.inode.readdir())         # in the filesystem's own order, as Linux
         out = bytearray()
         index = self.offset
         while index < len(entries):

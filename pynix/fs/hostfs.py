@@ -57,6 +57,7 @@ class HostfsInode(Inode):
         self.mode, self.uid, self.gid, self.nlink = info.st_mode, info.st_uid, info.st_gid, info.st_nlink
         self.atime_ns, self.mtime_ns, self.ctime_ns = info.st_atime_ns, info.st_mtime_ns, info.st_ctime_ns
         self._size = info.st_size
+        self._blocks, self._blksize, self._host_dev = info.st_blocks, info.st_blksize, info.st_dev
 
     def _refresh(self) -> None:
         try:
@@ -70,7 +71,9 @@ class HostfsInode(Inode):
 
     def stat(self) -> dict[str, int]:
         self._refresh()
-        return super().stat()
+        info = super().stat()
+        info.update(blocks=self._blocks, blksize=self._blksize)   # what the host's disk really uses
+        return info
 
     def lookup(self, name: bytes) -> Inode | None:
         if not self.is_dir:
