@@ -20,6 +20,8 @@ Header directives, as `// key: value` comment lines anywhere before the first no
                           execve themselves, which qemu-riscv64 cannot follow without binfmt_misc (their
                           output is ISA-independent by construction)
   // timeout: S           per-run timeout in seconds (default: --timeout)
+  // syscalls: NAME...     syscalls the test exercises through libc functions that `pynix syscalls` cannot
+                          map by name (e.g. malloc's brk/mmap); informational, for the coverage map
   // expect-diff: /REGEX/ REASON
                           lines matching REGEX are left out on both sides before comparing; only for places
                           where Linux itself differs between versions (say which)

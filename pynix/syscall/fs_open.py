@@ -76,7 +76,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         raise KernelError(errno.EISDIR)
     if flags & O_ACCMODE == O_ACCMODE:
         raise KernelError(errno.EINVAL)
-    permission(inode, _mask_for(flags), creds.euid, creds.egid)
+    permission(inode, _mask_for(flags) | (MAY_WRITE if flags & O_TRUNC else 0), creds.euid, creds.egid)
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):
         check_writable(target)
@@ -84,7 +84,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner
     else:
         file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))
-    if flags & O_TRUNC and st.S_ISREG(inode.mode) and flags & O_ACCMODE != O_RDONLY:
+    if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         inode.truncate(0)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))
 
@@ -182,7 +182,7 @@ def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
 def sys_ftruncate(task: Task, fd: int, length: int) -> int:
     file = task.group.fds.get(s32(fd))
     if not isinstance(file, RegularFile) or not file.writable:
-        raise KernelError(errno.EINVAL if file.writable else errno.EBADF)
+        raise KernelError(errno.EINVAL)            # do_sys_ftruncate: not a regular file opened for writing
     if s64(length) < 0:
         raise KernelError(errno.EINVAL)
     check_writable(file.path)

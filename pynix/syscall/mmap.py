@@ -15,7 +15,7 @@ from pynix.task.task import Task
 
 PROT_READ, PROT_WRITE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP = 1, 2, 4, 0x01000000, 0x02000000
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE = 0x1, 0x2, 0x3, 0xF
-MAP_FIXED, MAP_ANONYMOUS, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x100000
+MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x4000, 0x100000
 MADV_DONTNEED = 4
 # Advice that only steers Linux's heuristics (or never changes what the program sees): accepted, nothing to do.
 _ADVISORY = {0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 100, 101}
@@ -31,7 +31,7 @@ def _check_prot(prot: int) -> int:
 def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
     """Linux's do_mmap for anonymous memory: page-aligned, top-down placement, MAP_FIXED replaces."""
     mm = task.mm
-    prot = _check_prot(prot & 0xFFFFFFFF)
+    prot &= 7                                    # mmap ignores unknown PROT bits (only mprotect checks them)
     flags &= 0xFFFFFFFF
     map_type = flags & MAP_TYPE
     if map_type not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE) or length == 0 or offset & ~PAGE_MASK:
@@ -42,7 +42,8 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
     backing = {}
     if not flags & MAP_ANONYMOUS:
         backing = _file_backing(task, s32(fd), prot, map_type, offset)
-    elif (prot & PROT_WRITE or map_type != MAP_PRIVATE) and size > mm.frames.total_frames * PAGE_SIZE:
+    elif (prot & PROT_WRITE or map_type != MAP_PRIVATE) and not flags & MAP_NORESERVE \
+            and size > mm.frames.total_frames * PAGE_SIZE:
         raise KernelError(errno.ENOMEM)          # overcommit heuristic: more than all of RAM at once
     if flags & (MAP_FIXED | MAP_FIXED_NOREPLACE):
         if addr & ~PAGE_MASK:

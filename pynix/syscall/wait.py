@@ -88,7 +88,7 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
             code, value = (CLD_EXITED, status >> 8) if not status & 0x7F else \
                           (CLD_DUMPED if status & 0x80 else CLD_KILLED, status & 0x7F)
             if infop:
-                info = struct.pack("<iiiiiiqq", SIGCHLD, 0, code, 0, child.pid, child.creds.uid, value,
+                info = struct.pack("<iiiiiIiiqq", SIGCHLD, 0, code, 0, child.pid, child.creds.uid, value, 0,
                                    child.utime_ns // 10**7, child.stime_ns // 10**7)
                 copy_to_user(task.mm, infop, info.ljust(128, b"\0"))
             if rusage:
