@@ -1,6 +1,6 @@
 """Attributes, syncing, space and locks: fchmod/fchmodat/fchmodat2/chmod, fchown/fchownat/chown/lchown,
-utimensat/utimes/utime/futimesat, fsync/fdatasync/sync/syncfs/sync_file_range, fallocate, flock, and the
-record-lock commands of fcntl (`fcntl_lock`, called from fs_fd.sys_fcntl).
+utimensat/utimes/utime/futimesat, fsync/fdatasync/sync/syncfs/sync_file_range, fadvise64/readahead, fallocate,
+flock, and the record-lock commands of fcntl (`fcntl_lock`, called from fs_fd.sys_fcntl).
 
 The checks follow Linux's order: descriptor or path first, then EROFS (mnt_want_write), then the attribute
 rules of notify_change/setattr_prepare (owner or root for chmod and explicit times, write permission for
@@ -275,6 +275,27 @@ def sys_sync_file_range(task: Task, fd: int, offset: int, nbytes: int, flags: in
     if path is None or not (st.S_ISREG(path.inode.mode) or st.S_ISDIR(path.inode.mode)
                             or st.S_ISBLK(path.inode.mode) or st.S_ISLNK(path.inode.mode)):
         raise KernelError(errno.ESPIPE)
+    return 0
+
+
+@syscall
+def sys_fadvise64(task: Task, fd: int, offset: int, length: int, advice: int) -> int:
+    """generic_fadvise on filesystems without a backing device: the advice is checked and ignored."""
+    file = fdget(task, fd)
+    if isinstance(file, PipeFile):
+        raise KernelError(errno.ESPIPE)
+    if s64(length) < 0 or not 0 <= s32(advice) <= 5:
+        raise KernelError(errno.EINVAL)
+    return 0
+
+
+@syscall
+def sys_readahead(task: Task, fd: int, offset: int, count: int) -> int:
+    file = fdget(task, fd)
+    if not file.readable:
+        raise KernelError(errno.EBADF)
+    if not isinstance(file, RegularFile):
+        raise KernelError(errno.EINVAL)
     return 0
 
 
