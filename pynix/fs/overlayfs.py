@@ -17,6 +17,7 @@ from pynix.fs.tmpfs import RENAME_EXCHANGE, RENAME_NOREPLACE, TmpfsSuperBlock
 from pynix.fs.vfs import Inode, SuperBlock
 
 COPY_CHUNK = 1 << 20
+UPPER_INO_BIT = 1 << 48
 
 
 class OverlaySuperBlock(SuperBlock):
@@ -39,7 +40,10 @@ class OverlayInode(Inode):
     def __init__(self, sb: OverlaySuperBlock, parent: "OverlayInode | None", upper: Inode | None,
                  lower: Inode | None, name: bytes = b"") -> None:
         real = upper or lower
-        super().__init__(sb, real.mode, real.uid, real.gid, real.rdev, ino=lower.ino if lower else real.ino)
+        # Lower objects keep the host's inode number; objects that exist only in the upper tmpfs get numbers
+        # from a range no host filesystem uses (overlayfs's "xino" idea), so the two never collide.
+        super().__init__(sb, real.mode, real.uid, real.gid, real.rdev,
+                         ino=lower.ino if lower else real.ino | UPPER_INO_BIT)
         self.parent, self.name = parent, name
         self.upper, self.lower = upper, lower
         self.whiteouts: set[bytes] = set()
