@@ -36,6 +36,7 @@ import stat as st
 import struct
 import sys
 import time
+import zlib
 from array import array
 from typing import Callable, Iterable
 
@@ -185,8 +186,10 @@ def plain_short_name(text: str) -> bytes | None:
     return base.ljust(8) + ext.ljust(3)
 
 
-def make_short_name(text: str, taken: set[bytes]) -> bytes:
-    """A `BASIS~N.EXT` alias for a long name, unique among `taken` (the directory's short names)."""
+def make_short_name(text: str, taken, exclude: bytes | None = None) -> bytes:
+    """A `BASIS~N.EXT` alias for a long name, not in `taken` (the directory's short names) unless it is
+    `exclude`.  Like Windows: ~1..~4, then two letters of the basis, four hex digits of a hash of the long
+    name and ~1..~9 (so that many similar names do not cost a search each), then any free number."""
     def clean(part: str) -> bytes:
         out = bytearray()
         for ch in part.upper():
@@ -195,18 +198,31 @@ def make_short_name(text: str, taken: set[bytes]) -> bytes:
             code = ord(ch)
             out.append(code if code < 128 and code in _SHORT_OK else ord("_"))
         return bytes(out)
+
+    def free(candidate: bytes) -> bool:
+        return candidate not in taken or candidate == exclude
+
     stripped = text.lstrip(".")
     base_s, dot, ext_s = stripped.rpartition(".")
     if not dot:
         base_s, ext_s = stripped, ""
-    base, ext = clean(base_s) or b"_", clean(ext_s)[:3]
-    for n in itertools.count(1):
-        tail = b"~%d" % n
-        candidate = (base[:8 - len(tail)] + tail).ljust(8) + ext.ljust(3)
-        if candidate not in taken:
+    base, ext = clean(base_s) or b"_", clean(ext_s)[:3].ljust(3)
+    for n in range(1, 5):
+        candidate = (base[:8 - 2] + b"~%d" % n).ljust(8) + ext
+        if free(candidate):
             return candidate
-        if n > 999999:
-            break
+    digest = zlib.crc32(text.encode("utf-8", "surrogatepass"))
+    for salt in range(4):
+        h = b"%04X" % ((digest >> (salt * 4)) & 0xFFFF)
+        for n in range(1, 10):
+            candidate = base[:2] + h + b"~%d" % n + ext
+            if free(candidate):
+                return candidate
+    for n in range(5, 1000000):
+        tail = b"~%d" % n
+        candidate = (base[:8 - len(tail)] + tail).ljust(8) + ext
+        if free(candidate):
+            return candidate
     raise _err(errno.EEXIST)
 
 
@@ -236,12 +252,15 @@ class Fat32SuperBlock(SuperBlock):
     fs_type = "vfat"
     magic = MSDOS_SUPER_MAGIC
 
-    def __init__(self, image: str, readonly: bool = False, uid: int = 0, gid: int = 0) -> None:
+    def __init__(self, image: str, readonly: bool = False, uid: int = 0, gid: int = 0, fmask: int = 0o133,
+                 dmask: int = 0o022) -> None:
         """Mount the FAT32 image at host path `image`: EINVAL if it is not a sound FAT32, EIO if it cannot be
-        read, EBUSY if another process has it mounted read-write."""
+        read, EBUSY if another process has it mounted read-write.  uid, gid, fmask and dmask are vfat's mount
+        options: every file is 0777 & ~fmask (0644 by default), every directory 0777 & ~dmask (0755)."""
         super().__init__(readonly)
         self.image = image
         self.uid, self.gid = uid, gid
+        self.fmask, self.dmask = fmask & 0o777, dmask & 0o777
         self.dirty_sectors: set[int] = set()
         self.fsinfo_stale = False
         self.fd = -1
@@ -522,6 +541,13 @@ class Fat32SuperBlock(SuperBlock):
         self.fsinfo_stale = False
 
     # --- inodes -----------------------------------------------------------------------------------------
+    def mode_for(self, attr: int) -> int:
+        """fat_make_mode: the mount's masks; the read-only attribute takes a file's write bits away."""
+        if attr & ATTR_DIR:
+            return st.S_IFDIR | (0o777 & ~self.dmask)
+        mode = st.S_IFREG | (0o777 & ~self.fmask)
+        return mode & ~0o222 if attr & ATTR_RO else mode
+
     def iget(self, parent: "FatInode", slot: int) -> "FatInode":
         """The one inode of the entry at `slot` of directory `parent`."""
         pos = parent._slot_pos(slot)
@@ -648,7 +674,7 @@ class FatInode(Inode):
         if entry is None:                                       # the root directory
             self.attr, self.start, self._size = ATTR_DIR, sb.root_cluster, 0
             self.crt = (0, 0, 0)
-            super().__init__(sb, st.S_IFDIR | 0o755, sb.uid, sb.gid, ino=1)
+            super().__init__(sb, st.S_IFDIR | (0o777 & ~sb.dmask), sb.uid, sb.gid, ino=1)
             self.atime_ns = self.mtime_ns = self.ctime_ns = 0
         else:
             self.attr = entry[11]
@@ -656,9 +682,7 @@ class FatInode(Inode):
             self.start = (hi << 16) | lo
             self._size = size if not self.attr & ATTR_DIR else 0
             self.crt = (cdate, ctime, ctenth)
-            mode = st.S_IFDIR | 0o755 if self.attr & ATTR_DIR else st.S_IFREG | 0o644
-            if self.attr & ATTR_RO and not self.attr & ATTR_DIR:
-                mode &= ~0o222
+            mode = sb.mode_for(self.attr)
             super().__init__(sb, mode, sb.uid, sb.gid, ino=sb._ino_for(pos))
             self.mtime_ns = self.ctime_ns = fat_time_to_ns(wdate, wtime)
             self.atime_ns = fat_time_to_ns(adate)
@@ -704,7 +728,7 @@ class FatInode(Inode):
             raise _err(errno.EPERM)
         new_attr = self.attr
         if mode is not None:                                    # fat_sanitize_mode_change
-            mask = 0o022 if self.is_dir else 0o133
+            mask = self.sb.dmask if self.is_dir else self.sb.fmask
             perm = mode & 0o777 & ~mask
             writes = 0o222 & ~mask
             if perm & 0o555 != self.mode & 0o555:
@@ -717,7 +741,7 @@ class FatInode(Inode):
         if new_attr != self.attr:
             self.attr = new_attr
             if not self.is_dir:
-                self.mode = st.S_IFREG | (0o444 if new_attr & ATTR_RO else 0o644)
+                self.mode = self.sb.mode_for(new_attr)
         if atime_ns is not None:
             self.atime_ns = fat_time_to_ns(ns_to_fat_time(atime_ns)[0])
         if mtime_ns is not None:
@@ -794,6 +818,15 @@ class FatInode(Inode):
         slot = d.find(text)
         return None if slot is None else self.sb.iget(self, slot)
 
+    def revalidate(self, name: bytes, inode: Inode) -> bool:
+        """Whether a cached dentry `name` -> `inode` in this directory still holds (Linux's d_revalidate;
+        needed here because other spellings of a name reach the same entry, so unlink/rename through one
+        spelling leaves the others' dentries stale)."""
+        try:
+            return self.lookup(name) is inode
+        except KernelError:
+            return False
+
     @_guard
     def readdir(self) -> list[tuple[bytes, int, int]]:
         d = self._dir()
@@ -837,11 +870,9 @@ class FatInode(Inode):
         """Write a new entry for `text` (long-name slots + short slot carrying the 21 bytes `meta` of offsets
         11..31); returns the short entry's slot."""
         d = self._alive()
-        taken = set(d.shorts)
-        taken.discard(exclude_short)
         short = plain_short_name(text.upper())             # an 8.3 name keeps itself as its alias (no ~N)
-        if short is None or short in taken:
-            short = make_short_name(text, taken)
+        if short is None or (short in d.shorts and short != exclude_short):
+            short = make_short_name(text, d.shorts, exclude_short)
         slots: list[bytes] = []
         if short_display(short, 0) != text:                # anything but an upper-case 8.3 name needs a long name
             slots = lfn_slots(text, lfn_checksum(short))
@@ -949,7 +980,7 @@ class FatInode(Inode):
         chain = self._get_chain()
         self.sb.release(list(chain))
         chain.clear()
-        self.start = 0
+        self.start = self._size = 0
 
     @_guard
     def unlink(self, name: bytes) -> None:
@@ -1266,5 +1297,9 @@ def mkfs(path: str, size: int, label: bytes = b"NO NAME", volume_id: int | None 
         for n in range(NUM_FATS):
             f.seek((RESERVED_SECTORS + n * fatsz) * SECTOR)
             f.write(fat_head)
+        if label != b"NO NAME    ":                              # a label lives in the root directory too
+            date, tm, tenth = ns_to_fat_time(now_ns())
+            f.seek(data_start * SECTOR)
+            f.write(label + bytes([ATTR_VOLUME, 0]) + _ENTRY_META.pack(tenth, tm, date, date, 0, tm, date, 0, 0))
     return {"sectors": total, "sectors_per_cluster": spc, "fat_sectors": fatsz, "clusters": clusters,
             "data_start": data_start, "volume_id": volume_id}

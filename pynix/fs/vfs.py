@@ -119,6 +119,11 @@ class Inode:
         """(name, ino, d_type) of every entry except `.` and `..`."""
         raise KernelError(errno.ENOTDIR)
 
+    def revalidate(self, name: bytes, child: "Inode") -> bool:
+        """Is the cached entry `name` -> `child` still right (Linux's d_revalidate)?  Filesystems whose names
+        can change behind the dentry cache (case-insensitive ones) say no, and the name is looked up again."""
+        return True
+
     def create(self, name: bytes, mode: int, uid: int, gid: int) -> "Inode":
         raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
 
@@ -179,7 +184,9 @@ class Dentry:
         """The cached or freshly looked-up child `name` (None if it does not exist)."""
         d = self.children.get(name)
         if d is not None:
-            return d
+            if self.inode.revalidate(name, d.inode):
+                return d
+            del self.children[name]
         inode = self.inode.lookup(name)
         if inode is None:
             return None
