@@ -76,6 +76,9 @@ class Kernel:
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
+        self._host_readers: dict[int, Callable[[], None]] = {}   # watch_host_fd: host fd -> callback
+        self.console = None                        # the console (tty/console.py) when run on a terminal
+        self.ttys: list = []                       # every terminal device (tty/tty.py's Tty)
         self._after_stop: list[Callable[[], None]] = []
         self._rewind = False
         self._last_pid = 0
@@ -152,7 +155,7 @@ class Kernel:
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
         mm, image, exe = self.load_image(fs, os.fsencode(path), argv, envp, creds)
         pid = self._alloc_pid()
-        group = ThreadGroup(pid=pid, parent=None, arch=self.arch, mm=mm, fds=self._standard_streams(), fs=fs,
+        group = ThreadGroup(pid=pid, parent=None, arch=self.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
                             exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
         task = Task(tid=pid, group=group, kernel=self)
         group.tasks.append(task)
@@ -164,15 +167,27 @@ class Kernel:
         self.scheduler.enqueue(task)
         return group
 
-    @staticmethod
-    def _standard_streams() -> FdTable:
+    def _standard_streams(self, pid: int) -> FdTable:
+        """Descriptors 0, 1 and 2 of the first process (pid `pid`).
+
+        When the host's stdin is a terminal, the machine gets a console (tty/console.py): a terminal device with
+        its own line discipline over the host terminal, whose controlling session is `pid`'s.  Every standard
+        descriptor that refers to that host terminal shares one open file of it, as a login's 0, 1 and 2 do.
+        Anything else -- a pipe, a file, another terminal -- is passed through as a HostStreamFile, so a guest
+        whose stdin is not a terminal sees a pipe, as under Linux."""
+        from pynix.tty.console import attach_console, console_file
         fds = FdTable()
+        self.console = attach_console(self, session=pid)
+        shared = console_file(self, self.console) if self.console is not None else None
         for fd in (0, 1, 2):
             try:
                 flags = fcntl.fcntl(fd, fcntl.F_GETFL)
             except OSError:
                 continue                          # closed on the host: closed in the guest too
-            fds.install(HostStreamFile(fd, flags & (os.O_ACCMODE | os.O_NONBLOCK)), lowest=fd)
+            if shared is not None and self.console.is_host_terminal(fd):
+                fds.install(shared, lowest=fd)
+            else:
+                fds.install(HostStreamFile(fd, flags & (os.O_ACCMODE | os.O_NONBLOCK)), lowest=fd)
         return fds
 
     # ------------------------------------------------------------------------------------------ blocking
@@ -191,6 +206,9 @@ class Kernel:
         self.scheduler.dequeue(task)
         self._rewind = self._rewind or rewind
         self.cpu.stop()
+        if rewind and signal.has_deliverable(task):   # a signal is already waiting: do not sleep through it
+            task.interrupted = True
+            self.wake(task)
 
     def wake(self, task: Task) -> None:
         if task.state is not TaskState.SLEEPING:
@@ -207,6 +225,17 @@ class Kernel:
     def host_fd_queue(self, fd: int) -> WaitQueue:
         """The queue of tasks waiting for host descriptor `fd` to become readable."""
         return self._host_waits.setdefault(fd, WaitQueue())
+
+    def watch_host_fd(self, fd: int, callback: Callable[[], None] | None) -> None:
+        """Call `callback` from the scheduler loop whenever host descriptor `fd` is readable, whether or not a
+        task waits for it -- a device's receive interrupt (`None` stops watching).  The console uses it so that
+        every key goes through the line discipline as it arrives and ^C reaches a busy program.  While anything
+        is watched, guest time slices are cut to HOST_POLL_NS and an idle machine waits for input instead of
+        reporting a deadlock (someone at the keyboard can still wake it)."""
+        if callback is None:
+            self._host_readers.pop(fd, None)
+        else:
+            self._host_readers[fd] = callback
 
     def add_timer(self, deadline: int, callback: Callable[[], None]) -> None:
         """Call `callback` once CLOCK_MONOTONIC reaches `deadline` (ns).  Callbacks check themselves whether
@@ -226,7 +255,7 @@ class Kernel:
 
     def _poll_host(self, timeout: float) -> None:
         """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
-        waited = [fd for fd, q in self._host_waits.items() if q.waiters]
+        waited = [fd for fd, q in self._host_waits.items() if q.waiters] + list(self._host_readers)
         if not waited:
             if timeout:
                 time.sleep(timeout)
@@ -235,8 +264,13 @@ class Kernel:
             ready, _, _ = select.select(waited, [], [], timeout)
         except OSError:
             ready = waited                         # a closed host descriptor: let the reader see the error
-        for fd in ready:
-            self._host_waits[fd].wake_all()
+        for fd in set(ready):
+            callback = self._host_readers.get(fd)  # watched descriptors first (watch_host_fd) ...
+            if callback is not None:
+                callback()
+            queue = self._host_waits.get(fd)       # ... then the tasks waiting for it
+            if queue is not None:
+                queue.wake_all()
 
     # ---------------------------------------------------------------------------------- process lifecycle
     def clone(self, parent: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
@@ -445,7 +479,7 @@ class Kernel:
         while init.exit_status is None:
             if self._timers:
                 self._expire_timers()
-            if self._host_waits:
+            if self._host_waits or self._host_readers:
                 self._poll_host(0)
             task = self.scheduler.pick_next()
             if task is None:
@@ -475,7 +509,7 @@ class Kernel:
             limits.append(self.scheduler.timeslice_ns(task))
         if self._timers:
             limits.append(max(self._timers[0][0] - time.monotonic_ns(), 1000))
-        if any(q.waiters for q in self._host_waits.values()):
+        if self._host_readers or any(q.waiters for q in self._host_waits.values()):
             limits.append(HOST_POLL_NS)
         return max(min(limits), 1000) if limits else 0
 
@@ -484,7 +518,7 @@ class Kernel:
         timeout = None
         if self._timers:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
-        elif not any(q.waiters for q in self._host_waits.values()):
+        elif not self._host_readers and not any(q.waiters for q in self._host_waits.values()):
             self.log("deadlock: every task is asleep with nothing that can wake it; stopping")
             self.exit_group(self.init, SIGKILL)
             return

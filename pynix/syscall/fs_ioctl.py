@@ -1,21 +1,43 @@
-"""ioctl: the terminal queries programs make at start-up (TCGETS, TIOCGWINSZ), FIONREAD; the rest is ENOTTY."""
+"""ioctl: the generic requests every descriptor takes, then the file's own.
+
+Like Linux's do_vfs_ioctl, FIOCLEX/FIONCLEX (close-on-exec), FIONBIO (O_NONBLOCK) and FIOASYNC are handled here
+for every file.  Everything else goes to the file: a file that implements `ioctl(task, request, arg)` -- a
+terminal (tty/tty.py) -- gets the request whole; for the others the queries programs make at start-up are
+answered from the file (TCGETS, TIOCGWINSZ: ENOTTY unless it is a host terminal; FIONREAD) and the rest is
+ENOTTY.
+"""
 from __future__ import annotations
 
 import errno
 
 from pynix.errors import KernelError
-from pynix.mm.uaccess import copy_to_user
+from pynix.fs.file import O_NONBLOCK
+from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 
 # include/uapi/asm-generic/ioctls.h (x86_64 and riscv64 share these values)
-TCGETS, TIOCGWINSZ, FIONREAD = 0x5401, 0x5413, 0x541B
+TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO = 0x5401, 0x5413, 0x541B, 0x5421
+FIONCLEX, FIOCLEX, FIOASYNC = 0x5450, 0x5451, 0x5452
+O_ASYNC = 0o20000
 
 
 @syscall
 def sys_ioctl(task: Task, fd: int, request: int, arg: int) -> int:
-    file = task.group.fds.get(s32(fd))
+    fd = s32(fd)
+    file = task.group.fds.get(fd)
     request &= 0xFFFFFFFF
+    if request in (FIOCLEX, FIONCLEX):
+        task.group.fds.entry(fd).cloexec = request == FIOCLEX
+        return 0
+    if request in (FIONBIO, FIOASYNC):
+        on = int.from_bytes(copy_from_user(task.mm, arg, 4), "little") != 0
+        bit = O_NONBLOCK if request == FIONBIO else O_ASYNC
+        file.flags = file.flags | bit if on else file.flags & ~bit
+        return 0
+    file_ioctl = getattr(file, "ioctl", None)
+    if file_ioctl is not None:
+        return file_ioctl(task, request, arg)
     if request == TCGETS:
         copy_to_user(task.mm, arg, file.ioctl_termios())
         return 0
