@@ -143,11 +143,25 @@ class HostTtyFile(HostStreamFile, InodeFile):
             raise KernelError(e.errno or errno.ENOTTY) from None
 
 
-def _open_tty(path: VfsPath, flags: int) -> File:
+def _open_host_tty(path: VfsPath, flags: int) -> File:
     fd = host_terminal_fd()
     if fd is None:
         raise KernelError(errno.ENXIO)           # no controlling terminal
     return HostTtyFile(path, flags & (O_ACCMODE | O_NONBLOCK), fd)
+
+
+def _open_tty(path: VfsPath, flags: int) -> File:
+    """/dev/tty: the caller's controlling terminal -- the console device (tty/console.py) when the machine has
+    one, else the host terminal passed through."""
+    from pynix.tty.console import open_controlling_tty
+    file = open_controlling_tty(path.inode.sb.kernel, path, flags)
+    return file if file is not None else _open_host_tty(path, flags)
+
+
+def _open_console(path: VfsPath, flags: int) -> File:
+    from pynix.tty.console import open_console
+    file = open_console(path.inode.sb.kernel, path, flags)
+    return file if file is not None else _open_host_tty(path, flags)
 
 
 # ------------------------------------------------------------------------------------- device registry
@@ -163,7 +177,7 @@ CHRDEVS: dict[int, Callable[[VfsPath, int], File]] = {
     DEV_RANDOM: RandomFile,
     DEV_URANDOM: RandomFile,
     DEV_TTY: _open_tty,
-    DEV_CONSOLE: _open_tty,
+    DEV_CONSOLE: _open_console,
 }
 
 
@@ -222,7 +236,9 @@ class HostPtsInode(DevfsInode):
             return super().stat()
 
     def open(self, path: VfsPath, flags: int) -> File:
-        return HostTtyFile(path, flags & (O_ACCMODE | O_NONBLOCK), self.host_fd)
+        from pynix.tty.console import open_console
+        file = open_console(self.sb.kernel, path, flags, acquire=True)
+        return file if file is not None else HostTtyFile(path, flags & (O_ACCMODE | O_NONBLOCK), self.host_fd)
 
 
 class DevfsSuperBlock(SuperBlock):
