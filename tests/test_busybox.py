@@ -95,3 +95,16 @@ def test_seq_pipe_wc(busybox):
     assert b"Traceback" not in stderr1 + stderr2, detail
     assert out.strip() == b"1000", f"wc printed {out!r}\n" + detail
     assert (seq_status, wc.returncode) == (0, 0), detail
+
+
+@pytest.mark.parametrize("script", [
+    "for i in 1 2 3; do echo $i; done | sort -r | head -n 2",
+    "x=$(echo hi); echo $x",
+    "(sleep 0.2; echo background) & echo foreground; wait; echo waited $?",
+    "false | true; echo $?; exit 3",
+])
+def test_shell(busybox, script):
+    """busybox sh: pipelines of applets (fork + exec of /bin/busybox), command substitution, a background job
+    and `wait`, exit statuses -- compared with native busybox."""
+    got, _ = assert_same(busybox, ["sh", "-c", script])
+    assert got.stdout
