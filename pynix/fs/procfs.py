@@ -7,9 +7,11 @@
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
   stat, swaps, uptime, version, and a few sysctls under sys/ (kernel, vm, fs).
 
-Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache (`_Uncached`):
-processes come and go and pids are reused, which Linux handles with pid_revalidate; here the dentries are
-simply never cached.  A file's text is generated when it is read at offset 0 and kept while the reader moves
+Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache: processes come
+and go and pids are reused, which Linux handles with pid_revalidate.  Here every procfs directory refuses its
+cached entries (`revalidate`), and the dentries of a procfs mount do not even keep them (`_Uncached`, installed
+on the mount's root dentry by the first lookup in it), so dead processes are not held in memory by names once
+looked up.  A file's text is generated when it is read at offset 0 and kept while the reader moves
 forward through it (seq_file's behaviour for sequential reads), so a read in small pieces sees one consistent
 snapshot.
 
@@ -82,6 +84,9 @@ class ProcInode(Inode):
 
     def setattr(self, **kwargs) -> None:
         raise KernelError(errno.EPERM)
+
+    def revalidate(self, name: bytes, child: Inode) -> bool:
+        return False              # never trust a cached entry (normally none is kept at all: `_Uncached`)
 
 
 class ProcDir(ProcInode):

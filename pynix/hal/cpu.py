@@ -6,12 +6,21 @@ current page tables (and may resolve a demand-zero or copy-on-write fault on the
 a0..a5)`; an integer result is written to the return register and the guest simply continues.  A callback that
 needs the scheduler (exit, block, exec, signal delivery) calls `stop()` and `run` returns a KERNEL_STOP trap.
 
-Costs that shaped this file (DESIGN.md §5): hooks are registered through raw ctypes, the syscall registers are
-read with one `uc_reg_read_batch` into preallocated arrays, and no Python object is allocated per syscall.
+Costs that shaped this file (DESIGN.md §5): hooks are registered through raw ctypes and no Python object is
+allocated per syscall.  The syscall path (`_syscall_path`) is the hottest code of the whole kernel: a null
+syscall costs ~1 us, of which Unicorn's own trap and return take 0.05 us, entering Python through the ctypes
+trampoline ~0.15 us, the closure itself ~0.3 us and the kernel's dispatcher and handler ~0.25 us.  It reads and
+writes the syscall registers as plain memory (`_register_window`); through Unicorn's API (two ctypes calls)
+the same syscall costs ~0.7 us more.
 """
 from __future__ import annotations
 
+import bisect
 import ctypes
+import errno
+import inspect
+import os
+import struct
 import sys
 import time
 import traceback
@@ -21,12 +30,71 @@ import unicorn as uc
 import unicorn.riscv_const as rv
 import unicorn.x86_const as x86
 from unicorn.unicorn_py3.unicorn import (HOOK_INTR_CFUNC, HOOK_TLB_FILL_CFUNC, uc_hook_h, uclib)
-from unicorn.unicorn_py3.arch.intel import HOOK_INSN_SYSCALL_CFUNC
 
 from pynix.hal.ram import PhysicalMemory
 from pynix.hal.trap import ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, Trap, TrapKind
 
 _ACCESS = {uc.UC_MEM_READ: ACCESS_READ, uc.UC_MEM_WRITE: ACCESS_WRITE, uc.UC_MEM_FETCH: ACCESS_EXEC}
+_U64 = 0xFFFFFFFFFFFFFFFF
+
+# Register calls that must be quick go through a second handle on the same libunicorn, opened with ctypes.PyDLL
+# and without argument types: ~0.4 us a call, where the binding's prototyped functions (`uclib`) take ~1 us
+# (they run every argument through a converter, and release and retake the GIL).  These two never call back
+# into Python and return at once, so keeping the GIL is safe; they cannot fail for the fixed, valid register
+# ids used, so their status is not even converted (restype None).
+_fast_uclib = ctypes.PyDLL(uclib._name)
+_fast_reg_read_batch = _fast_uclib.uc_reg_read_batch
+_fast_reg_read_batch.restype = None
+_fast_reg_write = _fast_uclib.uc_reg_write
+_fast_reg_write.restype = None
+
+# Hook prototypes declared with only the leading C arguments the hook uses.  A C caller may pass more
+# arguments than the callee reads (the System V calling convention leaves the rest in registers), and every
+# argument ctypes does not convert to a Python object is time saved on each trap (~0.07 us for two).
+_HOOK_NO_ARGS_CFUNC = ctypes.CFUNCTYPE(None)                                    # (uc, user_data) ignored
+_HOOK_INTNO_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)    # (uc, intno), user_data ignored
+
+
+# ------------------------------------------------------------ finding the register file (Cpu._register_window)
+def _find_words(struct_address: int, values: Sequence[int], struct_size: int = 4096,
+                object_size: int = 1 << 17) -> list[int] | None:
+    """Addresses of the 64-bit words `values` (8-aligned, all inside one object that a pointer among the
+    first `struct_size` bytes at `struct_address` points to), or None.  Only memory that cannot fault is read:
+    anonymous read-write mappings (malloc's heap and mmaps) as listed by /proc/self/maps."""
+    ranges = []
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            span, perms, _offset, _device, inode = line.split()[:5]
+            if perms.startswith("rw") and inode == "0":
+                ranges.append(tuple(int(x, 16) for x in span.split("-")))
+    starts = [low for low, _ in ranges]
+
+    def readable(address: int, size: int) -> int:         # how many bytes from `address` may be read
+        i = bisect.bisect_right(starts, address) - 1
+        return max(0, min(ranges[i][1] - address, size)) if i >= 0 else 0
+
+    def find_aligned(memory: bytes, pattern: bytes) -> int:
+        offset = memory.find(pattern)
+        while offset > 0 and offset % 8:
+            offset = memory.find(pattern, offset + 1)
+        return offset
+
+    fields = ctypes.string_at(struct_address, readable(struct_address, struct_size) // 8 * 8)
+    patterns = [v.to_bytes(8, "little") for v in values]
+    seen = set()
+    for (pointer,) in struct.iter_unpack("Q", fields):
+        size = readable(pointer, object_size)
+        if size < 8 or pointer in seen:
+            continue
+        seen.add(pointer)
+        memory = ctypes.string_at(pointer, size)
+        if find_aligned(memory, patterns[0]) < 0:
+            continue
+        offsets = [find_aligned(memory, p) for p in patterns]
+        if min(offsets) >= 0:
+            return [pointer + o for o in offsets]
+    return None
+
 
 SyscallHandler = Callable[[int, int, int, int, int, int, int], "int | None"]
 FillHandler = Callable[[int, int], int]
@@ -78,10 +146,13 @@ class Cpu:
     uc_mode: int
     registers: dict[str, int]
     _INVALIDATE_VA: int
+    use_register_window = True      # False: the syscall path uses Unicorn's register API (see _syscall_path)
 
     def __init__(self, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str) -> None:
         self.ram = ram
-        self.on_syscall: SyscallHandler | None = None
+        self._on_syscall: SyscallHandler | None = None
+        self._syscall_hook: uc_hook_h | None = None
+        self._window: tuple | None = None       # see _register_window; () once found missing
         self.on_tlb_fill: FillHandler | None = None
         self.emu = uc.Uc(self.uc_arch, self.uc_mode)
         self._configure()
@@ -91,25 +162,21 @@ class Cpu:
         self.emu.ctl_exits_enabled(True)
         self.emu.ctl_set_exits([])
         self._handle = self.emu._uch
+        # The engine handle as a premade ctypes argument (the address of a never-read byte at the engine's
+        # address): ctypes passes a `byref` through as it is, where it wraps a c_void_p anew on every call.
+        self._engine_arg = ctypes.byref(ctypes.c_char.from_address(self._handle.value))
         self._trap: Trap | None = None
         self._fault: tuple[int, int] | None = None
         self._invalidate_pa = -1
-        # Preallocated batch for the syscall registers: number first, then the six arguments.
-        n = len(syscall_registers)
-        self._sys_ids = (ctypes.c_int * n)(*(self.registers[r] for r in syscall_registers))
-        self._sys_vals = (ctypes.c_uint64 * n)()
-        base = ctypes.addressof(self._sys_vals)
-        self._sys_ptrs = (ctypes.c_void_p * n)(*(base + 8 * i for i in range(n)))
-        self._sys_count = n
+        self._sys_ids = tuple(self.registers[r] for r in syscall_registers)     # number first, then arguments
         self._ret_id = self.registers[return_register]
-        self._ret_val = ctypes.c_uint64()
-        self._ret_ref = ctypes.byref(self._ret_val)
         self._callbacks: list[object] = []      # keep the ctypes trampolines alive
         self._add_hook(uc.UC_HOOK_TLB_FILL, HOOK_TLB_FILL_CFUNC(self._tlb_fill))
         self._install_hooks()
+        self.on_syscall = None
 
     # ----------------------------------------------------------------------------------------- hook plumbing
-    def _add_hook(self, hook_type: int, callback: object, *extra: object) -> None:
+    def _add_hook(self, hook_type: int, callback: object, *extra: object) -> uc_hook_h:
         handle = uc_hook_h()
         self._callbacks.append(callback)
         args = [ctypes.c_uint64(1), ctypes.c_uint64(0)] + list(extra)
@@ -117,6 +184,23 @@ class Cpu:
                                    ctypes.cast(callback, ctypes.c_void_p), None, *args)
         if status != 0:
             raise RuntimeError(f"uc_hook_add failed: {status}")
+        return handle
+
+    @property
+    def on_syscall(self) -> SyscallHandler | None:
+        """The kernel's syscall entry, called as `on_syscall(nr, a0, ..., a5)` for every syscall trap."""
+        return self._on_syscall
+
+    @on_syscall.setter
+    def on_syscall(self, handler: SyscallHandler | None) -> None:
+        # The trap hook is a closure over the handler and everything else it touches (see _syscall_path), so
+        # installing a handler rebuilds it and replaces the registered hook.  Until the kernel installs its
+        # handler, every syscall fails with ENOSYS.
+        self._on_syscall = handler
+        if self._syscall_hook is not None:
+            uclib.uc_hook_del(self._handle, self._syscall_hook)
+        self._syscall_hook = self._install_syscall_hook(
+            self._syscall_path(handler or (lambda nr, *args: -errno.ENOSYS)))
 
     def _bug(self, where: str) -> None:
         """An exception escaped a kernel callback: a kernel bug.  Report it and stop the CPU."""
@@ -142,14 +226,114 @@ class Cpu:
             print(f"pynix: kernel bug in TLB fill at {va:#x}:\n{traceback.format_exc()}", file=sys.stderr, end="")
             return False
 
-    def _do_syscall(self) -> None:
-        """Read number + arguments in one batch, call the kernel, write the result (the hot path)."""
-        uclib.uc_reg_read_batch(self._handle, self._sys_ids, self._sys_ptrs, self._sys_count)
-        v = self._sys_vals
-        result = self.on_syscall(v[0], v[1], v[2], v[3], v[4], v[5], v[6])
-        if result is not None:
-            self._ret_val.value = result & 0xFFFFFFFFFFFFFFFF
-            uclib.uc_reg_write(self._handle, self._ret_id, self._ret_ref)
+    # ------------------------------------------------------------------------------------- the syscall path
+    def _syscall_path(self, handler: SyscallHandler) -> Callable[[], None]:
+        """The function run on every syscall trap: read the number and the six arguments, call `handler`,
+        write its result (unless it is None) to the return register.
+
+        This is the hot path of every syscall, so it is a closure: everything it uses is a local variable
+        (no attribute lookups per call) made here, once.  With the register file in reach (`_register_window`)
+        it touches the registers as plain memory, with no call into C at all; otherwise it uses two ctypes calls
+        (`uc_reg_read_batch`, `uc_reg_write`), which cost ~0.4 us each."""
+        # A function or bound method is called by the interpreter directly; an object with __call__ (the
+        # dispatcher) would go through the slower generic call protocol, so its bound __call__ is used instead.
+        call = handler if inspect.isroutine(handler) else handler.__call__
+        bug = self._bug
+        if self._window is None:
+            self._window = (self.use_register_window and self._register_window()) or ()
+        window = self._window
+        if window:
+            regs, (nr_at, a0_at, a1_at, a2_at, a3_at, a4_at, a5_at, ret_at) = window
+
+            def serve_syscall() -> None:
+                try:
+                    result = call(regs[nr_at], regs[a0_at], regs[a1_at], regs[a2_at], regs[a3_at], regs[a4_at],
+                                  regs[a5_at])
+                    if result is not None:
+                        regs[ret_at] = result & _U64
+                except Exception:
+                    bug("syscall")
+            return serve_syscall
+
+        count = len(self._sys_ids)
+        ids = (ctypes.c_int * count)(*self._sys_ids)
+        values = (ctypes.c_uint64 * count)()
+        pointers = (ctypes.c_void_p * count)(*(ctypes.addressof(values) + 8 * i for i in range(count)))
+        result_box = ctypes.c_uint64()
+        # Premade `byref` arguments: ctypes passes them through as they are, where a ctypes object or array
+        # would first be wrapped in a new argument object on every call.
+        engine, ret_id = self._engine_arg, self._ret_id
+        ids_arg, pointers_arg, result_arg = ctypes.byref(ids), ctypes.byref(pointers), ctypes.byref(result_box)
+        read_batch, write_reg = _fast_reg_read_batch, _fast_reg_write
+        # All the register values become Python ints in one C call (instead of one ctypes indexing each).
+        unpack = struct.Struct(f"{count}Q").unpack_from
+
+        def serve_syscall_through_api() -> None:
+            try:
+                read_batch(engine, ids_arg, pointers_arg, count)
+                nr, a0, a1, a2, a3, a4, a5 = unpack(values)
+                result = call(nr, a0, a1, a2, a3, a4, a5)
+                if result is not None:
+                    result_box.value = result & _U64
+                    write_reg(engine, ret_id, result_arg)
+            except Exception:
+                bug("syscall")
+        return serve_syscall_through_api
+
+    def _register_window(self) -> tuple[memoryview, tuple[int, ...]] | None:
+        """The syscall registers as host memory: a memoryview of 64-bit words and the index in it of the
+        number, the six arguments and the return register -- or None if they cannot be found.
+
+        Unicorn keeps the guest registers in one C struct (QEMU's CPUArchState); its reg_read/reg_write only
+        copy from and to it, and inside a syscall hook that struct holds the live values.  So the syscall path
+        may read and write them as plain memory and save two ctypes calls per syscall (KVM's shared kvm_run
+        "sync regs" page exists for the same reason).  No API gives the struct's address, so it is found: the
+        registers get random marker values through the API, the markers are searched for in the objects the
+        engine struct points to, and every address found must then follow its register in lockstep (a second
+        set of markers, then the original values, written through the API).  Anything unexpected (another
+        Unicorn build, no /proc) gives None, and the syscall path uses the API instead."""
+        reg_ids = list(self._sys_ids) + [self._ret_id]
+        saved = [self.emu.reg_read(r) for r in reg_ids]
+        try:
+            addresses = _find_words(self._handle.value, self._mark_registers(reg_ids))
+            if addresses is None:
+                return None
+
+            def seen() -> list[int]:
+                return [ctypes.c_uint64.from_address(a).value for a in addresses]
+            marked = self._mark_registers(reg_ids)
+            if seen() != marked:
+                return None
+            self._set_registers(reg_ids, saved)
+            if seen() != saved:
+                return None
+        except (OSError, ValueError):
+            return None
+        finally:
+            self._set_registers(reg_ids, saved)
+        base, top = min(addresses), max(addresses)
+        if top - base >= 4096:
+            return None
+        words = (ctypes.c_uint64 * ((top - base) // 8 + 1)).from_address(base)
+        return memoryview(words).cast("B").cast("Q"), tuple((a - base) // 8 for a in addresses)
+
+    def _mark_registers(self, reg_ids: Sequence[int]) -> list[int]:
+        """Give each register a fresh random value (distinct from every other) and return the values."""
+        values = [int.from_bytes(os.urandom(8), "little") | 1 for _ in reg_ids]
+        # Registers that share storage (x86 rax is both the number and the return register) share a marker.
+        for i, reg in enumerate(reg_ids):
+            values[i] = values[reg_ids.index(reg)]
+        self._set_registers(reg_ids, values)
+        return values
+
+    def _set_registers(self, reg_ids: Sequence[int], values: Sequence[int]) -> None:
+        """Write registers through the API, from one reused buffer that is wiped afterwards: no stray copy of
+        a marker is left in host memory for the search to find."""
+        box = ctypes.c_uint64()
+        for reg, value in zip(reg_ids, values):
+            box.value = value
+            _fast_reg_write(self._engine_arg, reg, ctypes.byref(box))
+        box.value = 0
 
     # ------------------------------------------------------------------------------------ kernel interface
     def run(self, timeslice_us: int = 0) -> Trap:
@@ -228,6 +412,11 @@ class Cpu:
         raise NotImplementedError
 
     def _install_hooks(self) -> None:
+        """Register the hooks of the traps other than syscalls."""
+        raise NotImplementedError
+
+    def _install_syscall_hook(self, serve_syscall: Callable[[], None]) -> uc_hook_h:
+        """Register the hook that runs `serve_syscall()` on every syscall trap; return its handle."""
         raise NotImplementedError
 
     def reset_user_state(self) -> None:
@@ -250,13 +439,21 @@ class RiscvCpu(Cpu):
         pass
 
     def _install_hooks(self) -> None:
-        self._add_hook(uc.UC_HOOK_INTR, HOOK_INTR_CFUNC(self._intr))
+        pass            # every trap arrives through the one interrupt hook, registered by _install_syscall_hook
 
-    def _intr(self, _h: int, intno: int, _ud: int) -> None:
+    def _install_syscall_hook(self, serve_syscall: Callable[[], None]) -> uc_hook_h:
+        ecall, other_trap = self._ECALL_FROM_U, self._other_trap
+
+        def on_interrupt(_uc: int, intno: int) -> None:
+            if intno == ecall:
+                serve_syscall()
+            else:
+                other_trap(intno)
+        return self._add_hook(uc.UC_HOOK_INTR, _HOOK_INTNO_CFUNC(on_interrupt))
+
+    def _other_trap(self, intno: int) -> None:
         try:
-            if intno == self._ECALL_FROM_U:
-                self._do_syscall()
-            elif intno == self._ILLEGAL:
+            if intno == self._ILLEGAL:
                 if not self._emulate_csr_read():
                     self.stop(Trap(TrapKind.ILLEGAL_INSTRUCTION, pc=self.read("pc") - 4))
             elif intno == self._BREAKPOINT:
@@ -308,14 +505,11 @@ class X86Cpu(Cpu):
         self.emu.ctl_set_cpu_model(x86.UC_CPU_X86_HASWELL)
 
     def _install_hooks(self) -> None:
-        self._add_hook(uc.UC_HOOK_INSN, HOOK_INSN_SYSCALL_CFUNC(self._syscall), ctypes.c_int(x86.UC_X86_INS_SYSCALL))
         self._add_hook(uc.UC_HOOK_INTR, HOOK_INTR_CFUNC(self._intr))
 
-    def _syscall(self, _h: int, _ud: int) -> None:
-        try:
-            self._do_syscall()
-        except Exception:
-            self._bug("syscall")
+    def _install_syscall_hook(self, serve_syscall: Callable[[], None]) -> uc_hook_h:
+        return self._add_hook(uc.UC_HOOK_INSN, _HOOK_NO_ARGS_CFUNC(serve_syscall),
+                              ctypes.c_int(x86.UC_X86_INS_SYSCALL))
 
     def _intr(self, _h: int, intno: int, _ud: int) -> None:
         pc = self.read("pc")
