@@ -23,9 +23,8 @@ which devfs also provides; a host pipe "pipe:[ino]").  Linux follows these links
 lookups of those names.  `follow_link(path)` on the link inodes gives the exact target for a VFS that supports
 magic links.
 
-Command lines and environments are read from the process's memory, like Linux's get_mm_cmdline: from the
-address space's `arg_start`/`arg_end`/`env_start`/`env_end` when the loader records them, otherwise from the
-initial stack found by its shape (argc, argv[], NULL, then the strings up to the top of the stack).
+Command lines and environments are read from the process's memory through the user-access layer, like Linux's
+get_mm_cmdline, between the `arg_start`/`arg_end`/`env_start`/`env_end` the loader records in the address space.
 """
 from __future__ import annotations
 
@@ -52,7 +51,6 @@ USER_HZ = 100                           # clock ticks of /proc/pid/stat, /proc/s
 PAGE_SIZE = 4096
 RLIM_INFINITY = (1 << 64) - 1
 O_CLOEXEC_BIT = 0o2000000
-SCAN_LIMIT = 4 << 20                    # how far below the stack top the initial stack is looked for
 
 Render = Callable[[], bytes]
 
@@ -665,87 +663,12 @@ def _read_user(mm, start: int, end: int) -> bytes:
         return b""
 
 
-_args_cache: "weakref.WeakKeyDictionary[object, tuple | None]" = weakref.WeakKeyDictionary()
-
-
 def mm_args(mm) -> tuple[int, int, int, int, int] | None:
-    """(arg_start, arg_end, env_start, env_end, start_stack) of an address space, or None if unknown."""
-    if getattr(mm, "arg_end", 0):
-        return (mm.arg_start, mm.arg_end, mm.env_start, mm.env_end, getattr(mm, "start_stack", 0))
-    try:
-        return _args_cache[mm]
-    except KeyError:
-        pass
-    try:
-        found = _scan_initial_stack(mm)
-    except Exception:          # a heuristic over guest memory must never take the kernel down
-        found = None
-    try:
-        _args_cache[mm] = found
-    except TypeError:
-        pass
-    return found
-
-
-def _peek_page(mm, page: int) -> bytes | None:
-    """The bytes of a present user page, without faulting anything in."""
-    slot = mm.page_table.leaf_slot(page)
-    if slot < 0:
+    """(arg_start, arg_end, env_start, env_end, start_stack) of an address space, as the loader recorded them
+    (Linux's mm_struct fields), or None for one that never ran a program."""
+    if not mm.arg_end:
         return None
-    fmt = mm.fmt
-    pte = mm.ram.words[slot]
-    if not pte & fmt.present_bit:
-        return None
-    pa = fmt.pfn(pte) << 12
-    return bytes(mm.ram.mv[pa:pa + PAGE_SIZE])
-
-
-def _scan_initial_stack(mm) -> tuple[int, int, int, int, int] | None:
-    """Find the initial stack (Linux's create_elf_tables layout) below the stack top: argc, argv[argc]
-    pointing at consecutive strings (in any order: getopt permutes them), NULL; the strings end with the
-    environment, then the exec file name, then 8 zero bytes at the very top."""
-    top = mm.arch.stack_top
-    vma = mm.find_vma(top - 1)
-    if vma is None:
-        return None
-    pages: list[bytes] = []
-    addr = top
-    low = max(vma.start, top - SCAN_LIMIT)
-    while addr > low:
-        data = _peek_page(mm, addr - PAGE_SIZE)
-        if data is None:
-            break
-        pages.append(data)
-        addr -= PAGE_SIZE
-    if not pages:
-        return None
-    base = addr
-    buf = b"".join(reversed(pages))
-    end = len(buf) - 8                       # the NUL ending the exec file name
-    if end < 1 or buf[end - 1] != 0 or any(buf[end:]):
-        return None
-    execfn = base + buf.rfind(b"\0", 0, end - 1) + 1
-    words = memoryview(buf).cast("Q")
-    nwords = len(words)
-    for i in range(nwords - 2, -1, -1):
-        n = words[i]
-        if not 1 <= n <= 0x40000 or i + 1 + n >= nwords or words[i + 1 + n] != 0:
-            continue
-        ptrs = sorted(words[i + 1:i + 1 + n])
-        if ptrs[0] <= base + 8 * (i + 1 + n) or ptrs[-1] >= execfn:
-            continue
-        p = ptrs[0]
-        for q in ptrs:
-            if q != p:
-                break
-            nul = buf.find(b"\0", q - base)
-            if nul < 0:
-                break
-            p = base + nul + 1
-        else:
-            if p <= execfn:
-                return ptrs[0], p, p, execfn, base + 8 * i
-    return None
+    return (mm.arg_start, mm.arg_end, mm.env_start, mm.env_end, mm.start_stack)
 
 
 def _cmdline(group: "ThreadGroup") -> bytes:

@@ -85,6 +85,8 @@ def build_stack(mm: AddressSpace, arch: Arch, argv: list[bytes], envp: list[byte
     execfn_addr = push(execfn + b"\0")
     env_addrs = [push(s + b"\0") for s in reversed(envp)][::-1]
     arg_addrs = [push(s + b"\0") for s in reversed(argv)][::-1]
+    mm.arg_start, mm.arg_end = p, env_addrs[0] if envp else execfn_addr
+    mm.env_start, mm.env_end = mm.arg_end, execfn_addr
     copy_to_user(mm, p, bytes(strings))
 
     p &= ~15
@@ -104,6 +106,7 @@ def build_stack(mm: AddressSpace, arch: Arch, argv: list[bytes], envp: list[byte
     for key, value in entries:
         words += [key, value]
     copy_to_user(mm, sp, struct.pack(f"<{len(words)}Q", *words))
+    mm.start_stack = sp
     return sp, extra
 
 

@@ -106,6 +106,8 @@ class AddressSpace:
         self.brk = 0
         self.users = 1                       # tasks using this address space (threads, vfork children)
         self.sigreturn_trampoline = 0        # where the loader mapped the rt_sigreturn trampoline
+        # Where the loader put argv/envp strings and the initial stack pointer (/proc/pid/cmdline, environ, stat)
+        self.arg_start = self.arg_end = self.env_start = self.env_end = self.start_stack = 0
         # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
         self.on_tlb_flush: Callable[[], None] = lambda: None
         # Called when frames that held code were freed: their translations must go before guest code runs.
@@ -327,6 +329,8 @@ class AddressSpace:
         child = AddressSpace(self.arch, self.ram, self.frames)
         child.brk_start, child.brk = self.brk_start, self.brk
         child.sigreturn_trampoline = self.sigreturn_trampoline
+        child.arg_start, child.arg_end = self.arg_start, self.arg_end
+        child.env_start, child.env_end, child.start_stack = self.env_start, self.env_end, self.start_stack
         for vma in self.vmas:
             child._insert(vma.copy())
         fmt, words, frames = self.fmt, self.ram.words, self.frames
