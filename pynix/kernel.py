@@ -531,6 +531,9 @@ class Kernel:
         actions, self._after_stop = self._after_stop, []
         for action in actions:
             action()
+        if trap.kind is TrapKind.TIMER and not self.cpu.exact_preemption:
+            self.log_once("warning: this Unicorn build cannot be told to stop only between instructions; "
+                          "a preempted read-modify-write instruction may take effect twice")
         sig = _TRAP_SIGNALS.get(trap.kind)
         if sig is not None and task.state is not TaskState.ZOMBIE:
             self._trap_signal(task, trap, sig)

@@ -45,6 +45,12 @@ def test_preemption(target):
     assert out == b"spinner saw the flag\nparent ran while a child spins\n"
 
 
+def test_preemption_is_invisible(target):
+    """Timer preemption lands between instructions: an atomic increment preempted by the timer is not repeated."""
+    out = differential("atomic_preempt.c", target)
+    assert out == b"counter=6000000 expected=6000000\n"
+
+
 @pytest.mark.parametrize("sched", ["rr", "cfs"])
 def test_scheduler_policies(sched):
     program = build("threads.c", "x86_64-musl")

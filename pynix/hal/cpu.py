@@ -96,6 +96,49 @@ def _find_words(struct_address: int, values: Sequence[int], struct_size: int = 4
     return None
 
 
+def _exits_only_between_blocks(emu: "uc.Uc") -> bool:
+    """Make asynchronous stops (the timeslice timeout, `emu_stop` from another thread) take effect only at the
+    start of a translation block, where the guest state is exact.  Returns False if that could not be arranged.
+
+    Why: Unicorn also polls for a pending stop after every guest memory store, and honours it by rewinding the
+    pc to the start of the storing instruction -- whose store has already happened.  On resume the instruction
+    runs again, so a preempted read-modify-write (x86 `add [m], 1`, an emulated `amoadd`, the increment
+    inside a pthread mutex) takes effect twice.  Unicorn leaves those per-store polls out of the code it
+    translates while its `no_exit_request` flag is set (its workaround for ARM IT blocks); the polls at every
+    block start stay, so a guest loop is still preempted within one block (at most 512 instructions).
+
+    The flag is a field of Unicorn's private engine struct, so it is found the way `_register_window` finds
+    the registers: it is the third of four flags that follow the field `context_content` (an int, 1 by
+    default, that uc_ctl(UC_CTL_CONTEXT_MODE) sets), the int `cpu_context_size`, and the 64-bit `next_pc`.
+    The mode field must follow two writes through the API in lockstep before anything is written."""
+    handle = emu._uch
+    request = (uc.UC_CTL_IO_WRITE << 30) | (1 << 26) | uc.UC_CTL_CONTEXT_MODE
+
+    def set_mode(mode: int) -> None:
+        uclib.uc_ctl(handle, request, ctypes.c_int(mode))
+
+    context_size = uclib.uc_context_size(handle)
+    fields = ctypes.string_at(handle.value, 4096)
+    for offset in range(0, len(fields) - 24, 4):
+        mode, cpu_context_size = struct.unpack_from("<iI", fields, offset)
+        # uc_context_size() is sizeof(struct uc_context), a small header, plus cpu_context_size.
+        if mode != uc.UC_CTL_CONTEXT_CPU or not 0 < context_size - cpu_context_size <= 128:
+            continue
+        field = ctypes.c_int.from_address(handle.value + offset)
+        set_mode(uc.UC_CTL_CONTEXT_CPU | uc.UC_CTL_CONTEXT_MEMORY)
+        followed = field.value == uc.UC_CTL_CONTEXT_CPU | uc.UC_CTL_CONTEXT_MEMORY
+        set_mode(uc.UC_CTL_CONTEXT_CPU)
+        if not followed or field.value != uc.UC_CTL_CONTEXT_CPU:
+            continue
+        flags = (offset + 8 + 7) // 8 * 8 + 8        # after cpu_context_size and the aligned next_pc
+        hook_insert, _first_tb, no_exit_request, init_done = fields[flags:flags + 4]
+        if (hook_insert, no_exit_request, init_done) != (0, 0, 1):
+            return False
+        ctypes.c_bool.from_address(handle.value + flags + 2).value = True
+        return True
+    return False
+
+
 SyscallHandler = Callable[[int, int, int, int, int, int, int], "int | None"]
 FillHandler = Callable[[int, int], int]
 
@@ -156,6 +199,8 @@ class Cpu:
         self.on_tlb_fill: FillHandler | None = None
         self.emu = uc.Uc(self.uc_arch, self.uc_mode)
         self._configure()
+        # Before any code is translated (the flag shapes the translated code):
+        self.exact_preemption = _exits_only_between_blocks(self.emu)
         self.emu.ctl_set_tlb_mode(uc.UC_TLB_VIRTUAL)
         self.emu.mem_map_ptr(0, ram.size, uc.UC_PROT_ALL, ram.host_address)
         # emu_start's `until` would itself be translated through the fill hook: run with an empty exit list.
