@@ -30,7 +30,7 @@ from pynix.fs.rootfs import build_mounts
 from pynix.fs.vfs import MAY_EXEC, FsContext, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
 from pynix.loader.elf import parse_elf
-from pynix.loader.exec import Credentials, ProgramImage, load_program
+from pynix.loader.exec import ProgramImage, load_program
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.mm.uaccess import copy_from_user, copy_to_user
@@ -38,6 +38,7 @@ from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispa
 from pynix.task.sched import POLICIES
 from pynix.task import signal
 from pynix.task.signal import SIG_IGN, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
+from pynix.task.cred import Credentials
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 from pynix.task.wait import WaitQueue
 
@@ -149,7 +150,7 @@ class Kernel:
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
         """Create the first process (pid 1, the init of this machine) running the program at `path`, with
         the working directory `cwd` (both guest paths)."""
-        creds = Credentials(os.getuid(), os.geteuid(), os.getgid(), os.getegid())
+        creds = Credentials.of_host()
         root = self.mounts.root_path()
         fs = FsContext(self.mounts, root, root)
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))

@@ -65,3 +65,9 @@ def test_fork_bomb_gets_eagain():
     result = run_pynix(program, extra=["--pids-max", "64"])
     assert_no_traceback(result)
     assert result.stdout == b"fork failed with EAGAIN; all children reaped\n", result.describe()
+
+
+def test_credentials(target):
+    """set*id/getres*id/setfs*id/setgroups follow Linux's rules, and a dropped privilege is seen by open()."""
+    out = differential("creds.c", target)
+    assert b"start: uid" in out and b"end: uid" in out

@@ -13,6 +13,7 @@ from pynix.arch import Arch
 from pynix.loader.elf import ET_DYN, PAGE, PT_PHDR, ElfFile
 from pynix.mm.address_space import AddressSpace, page_align_up
 from pynix.mm.uaccess import copy_to_user
+from pynix.task.cred import Credentials
 
 # auxv keys (include/uapi/linux/auxvec.h)
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9
@@ -20,14 +21,6 @@ AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13,
 AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
 
 STACK_SIZE = 8 << 20             # RLIMIT_STACK's default; the VMA is demand-paged, so this costs nothing up front
-
-
-@dataclass(frozen=True)
-class Credentials:
-    uid: int = 0
-    euid: int = 0
-    gid: int = 0
-    egid: int = 0
 
 
 @dataclass(frozen=True)

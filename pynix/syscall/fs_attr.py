@@ -94,7 +94,7 @@ def chown_common(task: Task, path: VfsPath, user: int, group: int) -> int:
     user &= 0xFFFFFFFF
     group &= 0xFFFFFFFF
     inode = path.inode
-    euid = task.group.creds.euid
+    euid = task.group.creds.fsuid           # capable(CAP_CHOWN) follows the fsuid too
     uid = None if user == 0xFFFFFFFF else user
     gid = None if group == 0xFFFFFFFF else group
     if uid is not None and euid != 0 and not (euid == inode.uid and uid == inode.uid):
@@ -166,7 +166,7 @@ def vfs_utimes(task: Task, path: VfsPath, times: list[tuple[int, int]] | None) -
     if times is None:                            # ATTR_TOUCH: the owner, or anyone who may write
         if not owner_or_capable(task, inode):
             creds = task.group.creds
-            permission(inode, MAY_WRITE, creds.euid, creds.egid)
+            permission(inode, MAY_WRITE, creds.fsuid, creds.fsgid)
         inode.setattr(atime_ns=now, mtime_ns=now)
         return 0
     if not owner_or_capable(task, inode):
@@ -358,7 +358,7 @@ def sys_fallocate(task: Task, fd: int, mode: int, offset: int, length: int) -> i
 def _file_modified(task: Task, inode: Inode) -> None:
     """file_modified: new mtime/ctime, and set-ID bits dropped unless the writer is root (CAP_FSETID)."""
     mode = None
-    if task.group.creds.euid != 0 and st.S_ISREG(inode.mode):
+    if task.group.creds.fsuid != 0 and st.S_ISREG(inode.mode):
         m = inode.mode & ~st.S_ISUID
         if m & st.S_ISGID and m & st.S_IXGRP:
             m &= ~st.S_ISGID

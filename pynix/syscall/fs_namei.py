@@ -40,7 +40,7 @@ def last_type(path: bytes) -> int:
 
 def _ids(task: Task) -> tuple[int, int]:
     creds = task.group.creds
-    return creds.euid, creds.egid
+    return creds.fsuid, creds.fsgid
 
 
 def is_dead_dir(inode: Inode) -> bool:
@@ -50,12 +50,12 @@ def is_dead_dir(inode: Inode) -> bool:
 
 def owner_or_capable(task: Task, inode: Inode) -> bool:
     """inode_owner_or_capable: the caller owns the inode or is root (CAP_FOWNER)."""
-    uid = task.group.creds.euid
-    return uid == 0 or uid == inode.uid
+    creds = task.group.creds
+    return creds.privileged or creds.fsuid == inode.uid
 
 
 def in_group(task: Task, gid: int) -> bool:
-    return task.group.creds.egid == gid or gid in getattr(task.group.creds, "groups", ())
+    return task.group.creds.in_group(gid)
 
 
 def new_owner(task: Task, parent: Inode, mode: int) -> tuple[int, int, int]:

@@ -56,8 +56,8 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
             if parent.dentry.child(name) is not None:      # a dangling symlink: Linux creates its target
                 raise
             check_writable(parent)
-            permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.euid, creds.egid)
-            inode = parent.inode.create(name, mode & 0o7777 & ~task.group.fs.umask, creds.euid, creds.egid)
+            permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.fsuid, creds.fsgid)
+            inode = parent.inode.create(name, mode & 0o7777 & ~task.group.fs.umask, creds.fsuid, creds.fsgid)
             parent.dentry.forget(name)
             target = VfsPath(parent.mount, parent.dentry.child(name))
             file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
@@ -76,7 +76,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         raise KernelError(errno.EISDIR)
     if flags & O_ACCMODE == O_ACCMODE:
         raise KernelError(errno.EINVAL)
-    permission(inode, _mask_for(flags) | (MAY_WRITE if flags & O_TRUNC else 0), creds.euid, creds.egid)
+    permission(inode, _mask_for(flags) | (MAY_WRITE if flags & O_TRUNC else 0), creds.fsuid, creds.fsgid)
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):
         check_writable(target)
@@ -199,7 +199,7 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     if s64(length) < 0:
         raise KernelError(errno.EINVAL)
     creds = task.group.creds
-    permission(target.inode, MAY_WRITE, creds.euid, creds.egid)
+    permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
     target.inode.truncate(length)
     return 0

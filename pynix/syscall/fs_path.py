@@ -24,7 +24,7 @@ def user_path(task: Task, addr: int) -> bytes:
 
 
 def walker(task: Task) -> Walker:
-    return Walker(task.group.fs, task.group.creds.euid, task.group.creds.egid)
+    return Walker(task.group.fs, task.group.creds.fsuid, task.group.creds.fsgid)
 
 
 def start_dir(task: Task, dirfd: int, path: bytes) -> VfsPath:

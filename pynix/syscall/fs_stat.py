@@ -80,7 +80,7 @@ def _access(task: Task, dirfd: int, pathname: int, mode: int, flags: int) -> int
         raise KernelError(errno.EINVAL)
     target = lookup_at(task, dirfd, pathname, flags)
     creds = task.group.creds
-    uid, gid = (creds.euid, creds.egid) if flags & AT_EACCESS else (creds.uid, creds.gid)
+    uid, gid = (creds.fsuid, creds.fsgid) if flags & AT_EACCESS else (creds.uid, creds.gid)
     mask = (MAY_READ if mode & R_OK else 0) | (MAY_WRITE if mode & W_OK else 0) | (MAY_EXEC if mode & X_OK else 0)
     if mask:
         permission(target.inode, mask, uid, gid)
@@ -134,7 +134,7 @@ def sys_getcwd(task: Task, buf: int, size: int) -> int:
 def _set_cwd(task: Task, target: VfsPath) -> int:
     if not target.inode.is_dir:
         raise KernelError(errno.ENOTDIR)
-    permission(target.inode, MAY_EXEC, task.group.creds.euid, task.group.creds.egid)
+    permission(target.inode, MAY_EXEC, task.group.creds.fsuid, task.group.creds.fsgid)
     task.group.fs.cwd = target
     return 0
 

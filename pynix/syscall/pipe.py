@@ -21,7 +21,7 @@ def sys_pipe2(task: Task, fds: int, flags: int) -> int:
     if flags & O_NOTIFICATION_PIPE:
         raise KernelError(errno.ENOPKG)   # what a kernel built without CONFIG_WATCH_QUEUE answers
     creds = task.group.creds
-    reader, writer = create_pipe(flags, creds.euid, creds.egid)
+    reader, writer = create_pipe(flags, creds.fsuid, creds.fsgid)
     table = task.group.fds
     cloexec = bool(flags & O_CLOEXEC)
     rfd = table.install(reader, cloexec)

@@ -1,5 +1,5 @@
-"""Process identity and lifetime: exit, exit_group, get*id, set_tid_address, set_robust_list, prlimit64,
-arch_prctl (x86_64), riscv_flush_icache (riscv64)."""
+"""Process identity and lifetime: exit, exit_group, getpid/gettid/getppid, set_tid_address, set_robust_list,
+prlimit64, arch_prctl (x86_64), riscv_flush_icache (riscv64)."""
 from __future__ import annotations
 
 import errno
@@ -39,26 +39,6 @@ def sys_gettid(task: Task) -> int:
 @syscall
 def sys_getppid(task: Task) -> int:
     return task.group.ppid
-
-
-@syscall
-def sys_getuid(task: Task) -> int:
-    return task.group.creds.uid
-
-
-@syscall
-def sys_geteuid(task: Task) -> int:
-    return task.group.creds.euid
-
-
-@syscall
-def sys_getgid(task: Task) -> int:
-    return task.group.creds.gid
-
-
-@syscall
-def sys_getegid(task: Task) -> int:
-    return task.group.creds.egid
 
 
 @syscall

@@ -13,7 +13,7 @@ from pynix.arch import Arch
 from pynix.fs.file import FdTable
 from pynix.fs.vfs import FsContext
 from pynix.hal import CpuContext
-from pynix.loader.exec import Credentials
+from pynix.task.cred import Credentials
 from pynix.mm.address_space import AddressSpace
 from pynix.task.wait import WaitQueue
 

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
@@ -34,5 +35,13 @@ int main(void)
     printf("gettid()==getpid(): %s\n", (pid_t)syscall(SYS_gettid) == pid ? "yes" : "no");
     printf("getppid()!=getpid(): %s\n", getppid() != pid ? "yes" : "no");
     printf("getpgrp()>0: %s\n", getpgrp() > 0 ? "yes" : "no");
+
+    struct sysinfo si;
+    memset(&si, 0xff, sizeof si);
+    printf("sysinfo: %d\n", sysinfo(&si));
+    printf("sysinfo memory sane: %s\n", si.mem_unit >= 1 && si.totalram > 0 && si.freeram <= si.totalram &&
+           si.freeswap <= si.totalswap ? "yes" : "no");
+    printf("sysinfo procs>=1: %s\n", si.procs >= 1 ? "yes" : "no");
+    printf("sysinfo uptime>=0: %s\n", si.uptime >= 0 ? "yes" : "no");
     return 0;
 }

@@ -1,0 +1,44 @@
+"""Process credentials (Linux's struct cred, include/linux/cred.h).
+
+Linux keeps four user ids: the real id (who started the process), the effective id (what permission checks use
+for most things), the saved id (lets a set-user-id program drop its privilege and take it back) and the
+filesystem id (what file permission checks use; it follows the effective id unless setfsuid() says otherwise);
+likewise for groups, plus the supplementary group list.  pynix has no capability sets: an effective uid of 0
+holds every capability (CAP_SETUID, CAP_SETGID, CAP_FOWNER, ...), and giving it up gives them all up, which is
+what Linux does for a process without file capabilities or securebits.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+NGROUPS_MAX = 65536
+
+
+@dataclass(frozen=True)
+class Credentials:
+    uid: int = 0
+    euid: int = 0
+    suid: int = 0
+    fsuid: int = 0
+    gid: int = 0
+    egid: int = 0
+    sgid: int = 0
+    fsgid: int = 0
+    groups: tuple[int, ...] = ()          # supplementary groups, sorted (Linux's groups_sort)
+
+    @classmethod
+    def of_host(cls) -> "Credentials":
+        """The identities of the user running pynix, which the first guest process inherits."""
+        uid, euid, suid = os.getresuid()
+        gid, egid, sgid = os.getresgid()
+        return cls(uid, euid, suid, euid, gid, egid, sgid, egid, tuple(sorted(set(os.getgroups()))))
+
+    @property
+    def privileged(self) -> bool:
+        """Holds the capabilities (CAP_SETUID, CAP_SETGID, CAP_FOWNER, ...): effective uid 0."""
+        return self.euid == 0
+
+    def in_group(self, gid: int) -> bool:
+        """in_group_p(): the filesystem gid or a supplementary group."""
+        return gid == self.fsgid or gid in self.groups
