@@ -435,10 +435,12 @@ class Cpu:
         """Drop the translated code of physical frames (freed code frames about to be reused).
 
         Unicorn only offers invalidation by *virtual* range, translated through the TLB-fill hook; so a reserved
-        address outside user space is made to translate to each frame in turn (see `_tlb_fill`), and the TLB is
-        flushed afterwards so no translation of that address survives."""
+        address outside user space is made to translate to each frame in turn (see `_tlb_fill`).  The lookup
+        goes through the TLB, so it is flushed before each frame (else every frame after the first would reuse
+        the first one's translation and keep its stale code) and after the last."""
         for pfn in frames:
             self._invalidate_pa = pfn << 12
+            self.flush_tlb()
             self.emu.ctl_remove_cache(self._INVALIDATE_VA, self._INVALIDATE_VA + 4096)
         self._invalidate_pa = -1
         self.flush_tlb()

@@ -1,0 +1,53 @@
+"""The machine layer on its own: a CPU over a small RAM arena, with a fill hook that maps fixed pages."""
+from __future__ import annotations
+
+import pytest
+
+from pynix.arch import arch_by_name
+from pynix.hal import PhysicalMemory, TrapKind, new_cpu
+
+PAGE = 4096
+CODE_VA = 0x10000
+
+
+def _exit_with(arch: str, value: int) -> bytes:
+    """Machine code for `syscall(value)`: the syscall number register gets `value`, then the trap."""
+    if arch == "x86_64":
+        return b"\xb8" + value.to_bytes(4, "little") + b"\x0f\x05"          # mov eax, value; syscall
+    return ((value << 20) | (17 << 7) | 0x13).to_bytes(4, "little") + (0x73).to_bytes(4, "little")  # li a7; ecall
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "riscv64"])
+def test_invalidate_code_of_several_frames(arch):
+    """Frames refilled by the kernel (not by guest stores, which the emulator notices itself) must run their
+    new code once `invalidate_code` was told about them: every frame of a batch, not just the first."""
+    facts = arch_by_name(arch)
+    ram = PhysicalMemory(2 << 20)
+    cpu = new_cpu(arch, ram, facts.syscall_registers, facts.return_register)
+    frames = [5, 9, 12]
+    mapping = {CODE_VA + i * PAGE: pfn for i, pfn in enumerate(frames)}
+    cpu.on_tlb_fill = lambda va, access: (mapping[va] << 12) | 5 if va in mapping else -1
+    seen = []
+
+    def on_syscall(nr, *args):
+        seen.append(nr)
+        cpu.stop()
+    cpu.on_syscall = on_syscall
+
+    def run_all() -> list[int]:
+        del seen[:]
+        for i in range(len(frames)):
+            cpu.write("pc", CODE_VA + i * PAGE)
+            assert cpu.run().kind is TrapKind.KERNEL_STOP
+        return list(seen)
+
+    def fill(base: int) -> None:
+        for i, pfn in enumerate(frames):
+            code = _exit_with(arch, base + i)
+            ram.mv[pfn * PAGE:pfn * PAGE + len(code)] = code
+
+    fill(100)
+    assert run_all() == [100, 101, 102]
+    fill(200)                                     # the kernel rewrites the frames behind the emulator's back
+    cpu.invalidate_code(frames)
+    assert run_all() == [200, 201, 202]
