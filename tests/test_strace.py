@@ -41,3 +41,11 @@ def test_without_strace_stderr_is_quiet(guest):
     assert_no_traceback(result)
     assert result.returncode == 0, result.describe()
     assert b"exit_group(" not in result.stderr and b"write(1," not in result.stderr, result.describe()
+
+
+def test_strace_execve_shows_arguments():
+    """A successful execve replaces the memory its arguments were in: they are printed as they were passed."""
+    result = run_pynix("/bin/busybox", ["sh", "-c", "/bin/busybox true x; exit 0"], extra=["--strace"])
+    assert_no_traceback(result)
+    pattern = r'execve\("/bin/busybox", \["/bin/busybox", "true", "x"\], 0x[0-9a-f]+ /\* \d+ vars \*/\)\s*= 0'
+    assert any(re.fullmatch(pattern, line) for line in strace_lines(result)), result.describe()

@@ -115,9 +115,14 @@ class TracingDispatcher(SyscallDispatcher):
         # Calls that end the task print before they run, with "= ?" as strace shows them.
         if name in ("exit", "exit_group"):
             self.out(format_syscall(name, args, None, _TraceReader(task.mm), arch=task.arch))
+        # A successful exec replaces the memory the arguments are in: format them before, print after.
+        before = format_syscall(name, args, None, _TraceReader(task.mm), arch=task.arch) \
+            if name in ("execve", "execveat") else None
         self.blocked = False
         result = super().__call__(nr, a0, a1, a2, a3, a4, a5)
-        if name not in ("exit", "exit_group") and not self.blocked:
+        if before is not None and not self.blocked and result in (None, 0):
+            self.out(before.removesuffix("?") + "0")
+        elif name not in ("exit", "exit_group") and not self.blocked:
             shown = result
             if shown is not None and shown > (1 << 63):
                 shown -= 1 << 64
