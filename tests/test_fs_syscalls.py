@@ -28,7 +28,7 @@ from pynix.fs.file import FdTable  # noqa: E402
 from pynix.fs.tmpfs import TmpfsSuperBlock  # noqa: E402
 from pynix.fs.vfs import FsContext, MountTable, Walker  # noqa: E402
 from pynix.hal import PhysicalMemory  # noqa: E402
-from pynix.loader.exec import Credentials  # noqa: E402
+from pynix.task.cred import Credentials  # noqa: E402
 from pynix.mm.address_space import AddressSpace  # noqa: E402
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator  # noqa: E402
 from pynix.mm.uaccess import copy_from_user, copy_to_user  # noqa: E402
@@ -92,7 +92,7 @@ class FakeGroup:
         self.arch = mm.arch
         self.fds = FdTable()
         self.fs = fs
-        self.creds = Credentials(uid, uid, gid, gid)
+        self.creds = Credentials(uid, uid, uid, uid, gid, gid, gid, gid)
         self.pid = pid
 
 

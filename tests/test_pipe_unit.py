@@ -22,7 +22,7 @@ from pynix.errors import KernelError  # noqa: E402
 from pynix.fs.file import FdTable, File  # noqa: E402
 from pynix.fs.pipe import POLLERR, POLLHUP, POLLIN, POLLOUT, Pipe, PipeReadFile, PipeWriteFile  # noqa: E402
 from pynix.hal import PhysicalMemory  # noqa: E402
-from pynix.loader.exec import Credentials  # noqa: E402
+from pynix.task.cred import Credentials  # noqa: E402
 from pynix.mm.address_space import AddressSpace  # noqa: E402
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator  # noqa: E402
 from pynix.mm.uaccess import copy_from_user, copy_to_user  # noqa: E402
@@ -55,7 +55,7 @@ class FakeGroup:
     def __init__(self, mm) -> None:
         self.mm = mm
         self.fds = FdTable()
-        self.creds = Credentials(1000, 1000, 100, 100)
+        self.creds = Credentials(uid=1000, euid=1000, suid=1000, fsuid=1000, gid=100, egid=100, sgid=100, fsgid=100)
 
 
 class FakeTask:
