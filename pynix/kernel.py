@@ -27,7 +27,7 @@ from pynix.fs.file import FdTable, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.file_cache import file_bytes
 from pynix.fs.rootfs import build_mounts
-from pynix.fs.vfs import MAY_EXEC, FsContext, Walker, permission
+from pynix.fs.vfs import MAY_EXEC, FsContext, SuperBlock, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
 from pynix.loader.elf import parse_elf
 from pynix.loader.exec import ProgramImage, load_program
@@ -57,7 +57,8 @@ _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIG
 
 class Kernel:
     def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
-                 sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None) -> None:
+                 sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
+                 sysroot: str | None = None, root: str | SuperBlock = "/", binds: list | None = None) -> None:
         self.arch = arch
         self.ram = PhysicalMemory(mem_size)
         self.frames = FrameAllocator(mem_size >> PAGE_SHIFT)
@@ -66,7 +67,9 @@ class Kernel:
         self.cpu.on_syscall = TracingDispatcher(self, table, strace) if strace else SyscallDispatcher(self, table)
         self.scheduler = POLICIES[sched]()
         self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self))]
-                                   + list(disks or []))   # disks: [(guest path, SuperBlock)]
+                                   + list(disks or []),    # disks: [(guest path, SuperBlock)]
+                                   sysroot=sysroot,         # -L: a host directory tried before the root
+                                   root=root, binds=binds)  # --root, --mount: [(guest path, HostfsSuperBlock)]
         self.pids_max = pids_max
         self.boot_time = time.monotonic()
         self.tasks: dict[int, Task] = {}           # tid -> task, until released

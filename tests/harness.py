@@ -262,10 +262,11 @@ def assert_no_traceback(result: Result) -> None:
 
 
 def assert_same(binary, args=(), stdin=b"", env=None, cwd=None, arch: str | None = None,
-                compare_stderr: bool = False) -> tuple[Result, Result]:
+                compare_stderr: bool = False, extra=()) -> tuple[Result, Result]:
     """Differential check: stdout and exit status under pynix equal the reference's; no traceback from pynix.
 
     `stdin` may be bytes, or a Path: then each side gets the file itself as its stdin (opened afresh).
+    `extra`: options for `pynix run` (the reference gets them through `env`, e.g. QEMU_LD_PREFIX for -L).
     Returns (pynix_result, reference_result) for further checks.
     """
     def side(run, **kw):
@@ -275,7 +276,7 @@ def assert_same(binary, args=(), stdin=b"", env=None, cwd=None, arch: str | None
         return run(binary, args, stdin, env=env, cwd=cwd, **kw)
 
     ref = side(run_reference)
-    got = side(run_reference) if selfcheck() else side(run_pynix, arch=arch)
+    got = side(run_reference) if selfcheck() else side(run_pynix, arch=arch, extra=extra)
     assert_no_traceback(got)
     report = f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
     assert got.stdout == ref.stdout, "stdout differs from the reference" + report

@@ -48,18 +48,39 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--disk", action="append", default=[], metavar="IMAGE:GUEST",
                    help="mount the FAT32 image IMAGE read-write on the guest directory GUEST (repeatable; "
                         "make one with `pynix mkfs.fat`)")
+    p.add_argument("--mount", action="append", default=[], metavar="HOST:GUEST[:ro|rw]",
+                   help="mount the host directory HOST on the guest directory GUEST (created if missing), "
+                        "read-only unless :rw is given, as docker run -v; the guest cannot reach anything of the "
+                        "host outside HOST through it (repeatable)")
+    p.add_argument("--root", metavar="DIR|IMAGE",
+                   help="the guest's root: a host directory (read-only, with an in-memory layer on top for the "
+                        "guest's changes, as the default root /) or a FAT32 image (read-write); PROGRAM is then "
+                        "a path inside the guest")
+    p.add_argument("-L", dest="sysroot", metavar="SYSROOT",
+                   help="as qemu-user's -L: guest paths are looked up in the host directory SYSROOT first, then "
+                        "in the root (the ELF interpreter and libraries of another architecture's programs)")
+    p.add_argument("-e", "--env", action="append", default=[], metavar="NAME[=VALUE]",
+                   help="set NAME=VALUE in the guest's environment, or pass NAME from pynix's own environment "
+                        "(repeatable; the guest's environment is pynix's plus these, as docker run -e)")
+    p.add_argument("--clear-env", action="store_true",
+                   help="start the guest's environment empty (only the --env variables)")
+    p.add_argument("-w", "--workdir", metavar="DIR",
+                   help="the guest's initial working directory, a guest path (default: the current directory)")
     p.add_argument("program", nargs="?", help=f"host path of the program (default: an interactive {DEFAULT_SHELL})")
     p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     p.set_defaults(func=run_command)
 
 
 def _elf_arch_name(path: str) -> str | None:
-    from pynix.arch import arch_for_elf_machine
     try:
         with open(path, "rb") as f:
-            header = f.read(20)
+            return _elf_arch_of(f.read(20))
     except OSError:
         return None
+
+
+def _elf_arch_of(header: bytes) -> str | None:
+    from pynix.arch import arch_for_elf_machine
     if len(header) < 20 or header[:4] != b"\x7fELF":
         return None
     arch = arch_for_elf_machine(int.from_bytes(header[18:20], "little"))
@@ -83,15 +104,119 @@ def _open_disks(specs: list[str]) -> list | None:
     return disks
 
 
+def _open_root(spec: str | None):
+    """The --root argument: a host directory name (kept as a string), a FAT32 superblock for an image, or None
+    after printing why it cannot be the root."""
+    from pynix.fs.fat32 import Fat32SuperBlock
+    if spec is None:
+        return "/"
+    if os.path.isdir(spec):
+        return os.path.abspath(spec)
+    try:
+        return Fat32SuperBlock(spec, uid=os.getuid(), gid=os.getgid())
+    except KernelError as err:
+        print(f"pynix: --root {spec}: neither a directory nor a usable FAT32 image: {err}", file=sys.stderr)
+        return None
+
+
+def _open_binds(specs: list[str]) -> list | None:
+    """[(guest path, hostfs superblock)] for the --mount options, or None after printing why one is wrong."""
+    from pynix.fs.hostfs import HostfsSuperBlock
+    binds = []
+    for spec in specs:
+        parts = spec.split(":")
+        mode = parts.pop() if len(parts) == 3 else "ro"
+        if len(parts) != 2 or mode not in ("ro", "rw") or not parts[0] or not parts[1].startswith("/"):
+            print(f"pynix: --mount {spec}: expected HOST:GUEST[:ro|rw] with an absolute guest directory",
+                  file=sys.stderr)
+            return None
+        host, guest = parts
+        if not os.path.isdir(host):
+            print(f"pynix: --mount {spec}: {host} is not a directory", file=sys.stderr)
+            return None
+        try:
+            binds.append((guest, HostfsSuperBlock(host, readonly=mode == "ro")))
+        except KernelError as err:
+            print(f"pynix: --mount {spec}: cannot mount: {err}", file=sys.stderr)
+            return None
+    return binds
+
+
+def _guest_header(root, binds: list, sysroot: str | None, path: str) -> bytes | None:
+    """The first bytes of the program `path` looked up in the guest's own tree (for --root), None if missing."""
+    from pynix.fs.rootfs import build_mounts
+    from pynix.fs.vfs import FsContext, Walker
+    mounts = build_mounts(root, sysroot=sysroot, binds=binds)
+    top = mounts.root_path()
+    try:
+        target = Walker(FsContext(mounts, top, top)).resolve(top, os.fsencode(path))
+        return target.inode.read_at(0, 20)
+    except KernelError:
+        return None
+
+
+def guest_environment(specs: list[str], clear: bool) -> list[bytes] | None:
+    """envp: pynix's environment (none with `clear`) changed by the --env specs in order, as docker run -e
+    does: NAME=VALUE sets, a bare NAME copies pynix's value and adds nothing when pynix has none.  None after
+    printing why a spec is malformed."""
+    env: dict[bytes, bytes] = {} if clear else dict(os.environb)
+    for spec in specs:
+        name, sep, value = os.fsencode(spec).partition(b"=")
+        if not name:
+            print(f"pynix: --env {spec}: expected NAME=VALUE or NAME", file=sys.stderr)
+            return None
+        if sep:
+            env[name] = value
+        elif name in os.environb:
+            env[name] = os.environb[name]
+    return [name + b"=" + value for name, value in env.items()]
+
+
+def _program_file(path: str, sysroot: str | None) -> str:
+    """The host file the guest will load for the program `path`: with -L, SYSROOT's copy of it if there is
+    one, since the guest looks paths up there first (see rootfs.lower_layer)."""
+    if sysroot is not None:
+        shadow = os.path.join(sysroot, os.path.abspath(path).lstrip("/"))
+        if os.path.exists(shadow):
+            return shadow
+    return path
+
+
+def _guest_dir(kernel, path: str) -> KernelError | None:
+    """Why the guest directory `path` cannot be the first process's working directory, or None."""
+    from pynix.fs.vfs import FsContext, Walker
+    root = kernel.mounts.root_path()
+    try:
+        Walker(FsContext(kernel.mounts, root, root)).resolve(root, os.fsencode(path), must_dir=True)
+    except KernelError as err:
+        return err
+    return None
+
+
 def run_command(args: argparse.Namespace) -> int:
     from pynix.arch import arch_by_name
     from pynix.kernel import Kernel
 
     path = args.program or DEFAULT_SHELL
-    if not os.path.exists(path):
-        print(f"pynix: {path}: No such file or directory", file=sys.stderr)
-        return 127
-    arch = arch_by_name(args.arch or _elf_arch_name(path) or "x86_64")
+    if args.sysroot is not None and not os.path.isdir(args.sysroot):
+        print(f"pynix: -L {args.sysroot}: not a directory", file=sys.stderr)
+        return 2
+    root, binds = _open_root(args.root), _open_binds(args.mount)
+    if root is None or binds is None:
+        return 2
+    if args.root is None:
+        program_file = _program_file(path, args.sysroot)
+        header = None
+        if not os.path.exists(program_file):
+            print(f"pynix: {path}: No such file or directory", file=sys.stderr)
+            return 127
+    else:                                          # the program is a path of the guest's own tree
+        header = _guest_header(root, binds, args.sysroot, path)
+        if header is None:
+            print(f"pynix: {path}: No such file or directory in the guest", file=sys.stderr)
+            return 127
+    arch = arch_by_name(args.arch or (_elf_arch_name(program_file) if header is None else _elf_arch_of(header))
+                        or "x86_64")
     if args.mem < (4 << 20) or args.mem % (2 << 20):
         print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
         return 2
@@ -99,16 +224,25 @@ def run_command(args: argparse.Namespace) -> int:
     disks = _open_disks(args.disk)
     if disks is None:
         return 2
-    kernel = Kernel(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks)
+    envp = guest_environment(args.env, args.clear_env)
+    if envp is None:
+        return 2
+    kernel = Kernel(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
+                    sysroot=args.sysroot, root=root, binds=binds)
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
             print(f"pynix: --disk {sb.image}:{guest}: no directory {guest} in the guest", file=sys.stderr)
             return 2
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
-    envp = [os.fsencode(f"{k}={v}") for k, v in os.environ.items()]
+    cwd = os.path.join(os.getcwd(), args.workdir) if args.workdir else os.getcwd()
+    if (err := _guest_dir(kernel, cwd)) is not None:
+        if args.workdir:
+            print(f"pynix: --workdir {args.workdir}: {os.strerror(err.errno)}", file=sys.stderr)
+            return 2
+        cwd = "/"                                  # the current directory does not exist in the guest
     try:
-        kernel.spawn(path, argv, envp, cwd=os.getcwd())
+        kernel.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
         print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
@@ -122,7 +256,7 @@ def run_command(args: argparse.Namespace) -> int:
         if terminal is not None:
             terminal.restore()
             kernel.console.close()
-    for _guest, sb in disks:
+    for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
     if status & 0x7F:
         if args.strace:

@@ -24,11 +24,13 @@ class OverlaySuperBlock(SuperBlock):
     fs_type = "overlay"
     magic = 0x794C7630
 
-    def __init__(self, lower: SuperBlock) -> None:
-        super().__init__(readonly=False)
-        self.upper_sb = TmpfsSuperBlock(mode=0o755)
+    def __init__(self, lower: SuperBlock, upper: SuperBlock | None = None) -> None:
+        """`upper` defaults to a fresh tmpfs; a read-only `upper` makes a read-only union of two layers (-L)."""
+        upper = upper or TmpfsSuperBlock(mode=0o755)
+        super().__init__(readonly=upper.readonly)
+        self.upper_sb = upper
         self.lower_sb = lower
-        self.root = OverlayInode(self, None, self.upper_sb.root, lower.root)
+        self.root = OverlayInode(self, None, upper.root, lower.root)
 
     def statfs(self) -> dict[str, int]:
         info = self.lower_sb.statfs()

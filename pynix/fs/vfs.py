@@ -227,19 +227,28 @@ class MountTable:
         self.mounts: list[Mount] = [self.root]
         self._covering: dict[tuple[int, int], Mount] = {}
 
-    def mount(self, sb: SuperBlock, where: VfsPath, source: str = "none", readonly: bool = False) -> Mount:
-        if not where.inode.is_dir:
+    def mount(self, sb: SuperBlock, where: VfsPath, source: str = "none", readonly: bool = False,
+              root: Dentry | None = None) -> Mount:
+        """Attach `sb` (or, for a bind mount, the subtree at its dentry `root`) over `where`; a directory only
+        covers a directory and a file a file (ENOTDIR)."""
+        root = root if root is not None else Dentry(where.dentry.name, sb.root)
+        if where.inode.is_dir != root.inode.is_dir:
             raise KernelError(errno.ENOTDIR)
-        m = Mount(sb, Dentry(where.dentry.name, sb.root), where.mount, where.dentry, readonly or sb.readonly, source)
+        m = Mount(sb, root, where.mount, where.dentry, readonly or sb.readonly, source)
         self._covering[(id(where.mount), id(where.dentry))] = m
         self.mounts.append(m)
         return m
 
-    def umount(self, m: Mount) -> None:
+    def umount(self, m: Mount, detach: bool = False) -> None:
+        """Take `m` out of the tree: EBUSY while mounts sit on it, unless `detach` (MNT_DETACH) takes them
+        along; open files and working directories inside keep their (now unreachable) mounts."""
         if m is self.root:
             raise KernelError(errno.EINVAL)
-        if any(o.parent is m for o in self.mounts):
+        children = [o for o in self.mounts if o.parent is m]
+        if children and not detach:
             raise KernelError(errno.EBUSY)
+        for child in children:
+            self.umount(child, detach=True)
         self._covering.pop((id(m.parent), id(m.mountpoint)), None)
         self.mounts.remove(m)
 

@@ -241,7 +241,10 @@ def _fsync(task: Task, fd: int) -> int:
         return 0
     if file_path(file) is None:
         raise KernelError(errno.EINVAL)
-    return 0                                     # everything of the guest lives in memory
+    host_sync = getattr(file, "fsync", None)     # a file kept on the host (hostfs); the rest lives in memory
+    if host_sync is not None:
+        host_sync()
+    return 0
 
 
 @syscall

@@ -1,0 +1,101 @@
+"""`pynix run` options that shape the first process: --env/--clear-env (docker run -e semantics), --workdir, and
+-L SYSROOT (paths looked up in SYSROOT first).  The guest side is compared with native runs of the same program
+given the environment or working directory the option stands for."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+import harness
+from harness import ROOT, assert_no_traceback, run_pynix
+
+ENV = Path("/usr/bin/env")
+BUSYBOX = Path("/bin/busybox")
+UNSET = "PYNIX_TEST_SURELY_UNSET"
+
+
+@pytest.fixture(autouse=True)
+def x86_64_host():
+    harness.need(harness.host_isa() == "x86_64", "these tests compare with native x86_64 runs")
+
+
+def native(argv: list, env: dict[str, str], cwd=None) -> harness.Result:
+    proc = subprocess.run([str(a) for a in argv], capture_output=True, env=env, cwd=cwd, timeout=60)
+    return harness.Result(proc.returncode, proc.stdout, proc.stderr, [str(a) for a in argv])
+
+
+def check(got: harness.Result, ref: harness.Result) -> None:
+    assert_no_traceback(got)
+    report = f"\n=== pynix ===\n{got.describe()}\n=== native ===\n{ref.describe()}"
+    assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), report
+
+
+def test_env_adds_overrides_and_passes():
+    """--env NAME=VALUE sets (empty values too), --env NAME passes pynix's own value, an unset NAME adds
+    nothing; the rest of the environment is pynix's, in its order."""
+    assert UNSET not in os.environ
+    host = {"PYNIX_TEST_FROM_HOST": "host value", "HOME": "/home/before"}
+    got = run_pynix(ENV, env=host, extra=["--env", "PYNIX_TEST_A=1=2", "-e", "PYNIX_TEST_FROM_HOST",
+                                          "--env", "PYNIX_TEST_EMPTY=", "--env", UNSET, "--env", "HOME=/home/x"])
+    ref = native([ENV], harness.pynix_env({**host, "PYNIX_TEST_A": "1=2", "PYNIX_TEST_EMPTY": "",
+                                           "HOME": "/home/x"}))
+    check(got, ref)
+    assert b"PYNIX_TEST_FROM_HOST=host value\n" in got.stdout and UNSET.encode() not in got.stdout
+
+
+def test_clear_env():
+    got = run_pynix(ENV, extra=["--clear-env", "-e", "X=1", "-e", "HOME", "-e", UNSET])
+    check(got, native([ENV], {"X": "1", "HOME": os.environ["HOME"]}))
+
+
+def test_env_without_name_is_refused():
+    got = run_pynix(ENV, extra=["--env", "=value"])
+    assert got.returncode == 2 and b"--env =value" in got.stderr, got.describe()
+
+
+@pytest.mark.parametrize("workdir", ["/usr/share", "/lib", "tests/guest", f"../{ROOT.name}/tests"])
+def test_workdir(workdir):
+    """The guest starts in DIR (a relative DIR is taken from the current directory, symlinks resolved)."""
+    harness.need(BUSYBOX.exists(), f"{BUSYBOX} is missing (Debian package busybox-static)")
+    args = ["sh", "-c", "pwd; pwd -P; ls -a | head -n 5; cd ..; pwd"]
+    got = run_pynix(BUSYBOX, args, cwd=ROOT, extra=["--workdir", workdir])
+    check(got, native([BUSYBOX, *args], harness.pynix_env(), cwd=ROOT / workdir))
+
+
+@pytest.mark.parametrize("workdir,reason", [("/surely/not/here", b"No such file or directory"),
+                                            ("/etc/passwd", b"Not a directory")])
+def test_workdir_must_be_a_guest_directory(workdir, reason):
+    got = run_pynix(ENV, extra=["--workdir", workdir])
+    assert got.returncode == 2 and reason in got.stderr and not got.stdout, got.describe()
+
+
+def test_sysroot_lookup_order(tmp_path):
+    """-L SYSROOT: a name in SYSROOT hides the host's, other names fall through to the host, directories are
+    merged, absolute symlinks in SYSROOT resolve in the guest's namespace, and guest writes stay in memory."""
+    harness.need(BUSYBOX.exists(), f"{BUSYBOX} is missing (Debian package busybox-static)")
+    etc = tmp_path / "etc"
+    etc.mkdir()
+    (etc / "os-release").write_text("ID=pynix-sysroot\n")
+    (etc / "pynix-only-here").write_text("only in the sysroot\n")
+    (etc / "pynix-link").symlink_to("/etc/passwd")
+    script = ("cat /etc/os-release /etc/pynix-only-here; cd /etc && cat pynix-only-here; head -n 1 pynix-link;"
+              "echo changed > /etc/pynix-only-here; cat /etc/pynix-only-here; echo ---; ls -a /etc")
+    got = run_pynix(BUSYBOX, ["sh", "-c", script], extra=["-L", str(tmp_path)])
+    assert_no_traceback(got)
+    assert got.returncode == 0, got.describe()
+    head, listing = got.stdout.split(b"---\n")
+    with open("/etc/passwd", "rb") as f:
+        first_passwd = f.readline()
+    assert head == (b"ID=pynix-sysroot\n" + b"only in the sysroot\n" * 2 + first_passwd + b"changed\n"), \
+        got.describe()
+    assert set(listing.split()) == {b".", b".."} | {os.fsencode(n) for n in os.listdir("/etc")} | {
+        b"pynix-only-here", b"pynix-link"}
+    assert (etc / "pynix-only-here").read_text() == "only in the sysroot\n"
+
+
+def test_sysroot_must_be_a_directory(tmp_path):
+    got = run_pynix(ENV, extra=["-L", str(tmp_path / "missing")])
+    assert got.returncode == 2 and b"-L" in got.stderr, got.describe()
