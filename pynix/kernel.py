@@ -40,6 +40,7 @@ from pynix.task import signal
 from pynix.task.signal import SIG_IGN, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from pynix.task.cred import Credentials
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
+from pynix.task.timer import delete_posix_timers
 from pynix.task.wait import WaitQueue
 
 PID_MAX = 32768
@@ -245,6 +246,9 @@ class Kernel:
         """Call `callback` once CLOCK_MONOTONIC reaches `deadline` (ns).  Callbacks check themselves whether
         they still matter (a woken sleeper, a re-armed itimer), so nothing needs cancelling."""
         heapq.heappush(self._timers, (deadline, next(self._timer_seq), callback))
+        # A running slice was sized before this deadline existed: end it after the current syscall, so that the
+        # next one is cut at the deadline (a busy loop would otherwise run past it).  Harmless outside a slice.
+        self.cpu.stop()
 
     def _sleep_timeout(self, task: Task, deadline: int) -> None:
         if task.state is TaskState.SLEEPING and task.deadline == deadline:
@@ -259,7 +263,7 @@ class Kernel:
 
     def _poll_host(self, timeout: float) -> None:
         """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
-        waited = [fd for fd, q in self._host_waits.items() if q.waiters] + list(self._host_readers)
+        waited = [fd for fd, q in self._host_waits.items() if q.waiters or q.callbacks] + list(self._host_readers)
         if not waited:
             if timeout:
                 time.sleep(timeout)
@@ -351,6 +355,7 @@ class Kernel:
             group.fds = group.fds.copy()
         group.fds.close_on_exec()
         group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
+        delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
         task.clear_child_tid = task.robust_list = 0
         self._vfork_release(task)
         mm.on_tlb_flush = self.cpu.flush_tlb
@@ -513,7 +518,7 @@ class Kernel:
             limits.append(self.scheduler.timeslice_ns(task))
         if self._timers:
             limits.append(max(self._timers[0][0] - time.monotonic_ns(), 1000))
-        if self._host_readers or any(q.waiters for q in self._host_waits.values()):
+        if self._host_readers or any(q.waiters or q.callbacks for q in self._host_waits.values()):
             limits.append(HOST_POLL_NS)
         return max(min(limits), 1000) if limits else 0
 
@@ -522,7 +527,7 @@ class Kernel:
         timeout = None
         if self._timers:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
-        elif not self._host_readers and not any(q.waiters for q in self._host_waits.values()):
+        elif not self._host_readers and not any(q.waiters or q.callbacks for q in self._host_waits.values()):
             self.log("deadlock: every task is asleep with nothing that can wake it; stopping")
             self.exit_group(self.init, SIGKILL)
             return

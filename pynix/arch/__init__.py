@@ -78,6 +78,7 @@ class Arch:
     signal_frame: object                # the rt_sigframe layout: build(...) / parse(...) (arch/<isa>/signal.py)
     sigreturn_trampoline: bytes         # code calling rt_sigreturn, mapped into every process
     extra_mmap_flags: tuple[tuple[int, str], ...]   # mmap flags only this ISA defines (for strace)
+    epoll_event_format: str             # struct epoll_event (events, data): packed on x86_64, aligned elsewhere
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
     cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
 

@@ -32,6 +32,8 @@ MAX_FDS = 1024                       # RLIMIT_NOFILE's default soft limit
 class File:
     """Base open file description: every operation unsupported until a subclass provides it."""
 
+    epitems: "list | None" = None    # epoll registrations watching this file (fs/eventpoll.py), set by epoll
+
     def __init__(self, flags: int) -> None:
         self.flags = flags
         self.refs = 0            # descriptors (in any table) referring to this open file description
@@ -236,4 +238,7 @@ def _put_file(file: File, table: FdTable) -> None:
     file_closed(file, table, file.refs == 1)     # advisory locks: POSIX ones on every close, the rest on the last
     file.refs -= 1
     if file.refs == 0:
+        if file.epitems:                           # Linux's eventpoll_release in __fput
+            from pynix.fs.eventpoll import eventpoll_release
+            eventpoll_release(file)
         file.release()

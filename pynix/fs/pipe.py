@@ -72,8 +72,8 @@ class Pipe:
         self.max_usage = PIPE_DEF_BUFFERS
         self.readers = 0
         self.writers = 0
-        self.read_queue = WaitQueue()        # readers waiting for data (or for the last writer to go)
-        self.write_queue = WaitQueue()       # writers waiting for room (or for the last reader to go)
+        self.read_queue = WaitQueue(POLLIN | POLLRDNORM)    # readers waiting for data (or the last writer to go)
+        self.write_queue = WaitQueue(POLLOUT | POLLWRNORM)  # writers waiting for room (or the last reader to go)
         self.ino = next(_inode_numbers)
         self.uid, self.gid = uid, gid
         now = time.time_ns()

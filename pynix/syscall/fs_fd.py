@@ -11,6 +11,7 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.fs.pipe import O_DIRECT, PipeFile
 from pynix.syscall.fs_attr import LOCK_COMMANDS, fcntl_lock
+from pynix.syscall.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
 
@@ -119,7 +120,9 @@ def sys_fcntl(task: Task, fd: int, cmd: int, arg: int) -> int:
         return file.pipe.set_size(argi, privileged=task.group.creds.euid == 0)
     if cmd in LOCK_COMMANDS:
         return fcntl_lock(task, fd, cmd, arg)
-    # Leases, owners and seals arrive with the VFS work.
+    if cmd == F_ADD_SEALS or cmd == F_GET_SEALS:
+        return seals_fcntl(file, cmd, argi)
+    # Leases and owners arrive with the VFS work.
     raise KernelError(errno.EINVAL)
 
 

@@ -1,6 +1,7 @@
 """Signal syscalls: rt_sigaction, rt_sigprocmask, rt_sigreturn, rt_sigpending, rt_sigsuspend, pause,
 rt_sigtimedwait, sigaltstack, kill, tkill, tgkill, rt_sigqueueinfo, rt_tgsigqueueinfo, alarm, setitimer,
-getitimer.  Generation and delivery live in task/signal.py."""
+getitimer.  Generation and delivery live in task/signal.py; the interval timers (ITIMER_REAL on CLOCK_MONOTONIC,
+ITIMER_VIRTUAL/ITIMER_PROF on the process's accounted CPU time) are task/timer.py's IntervalTimer."""
 from __future__ import annotations
 
 import errno
@@ -11,10 +12,11 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, read_u64, write_u64
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task import signal as sig_mod
-from pynix.task.signal import (MINSIGSTKSZ, NSIG, SI_QUEUE, SI_TKILL, SI_USER, SIGALRM, SIGKILL, SIGSTOP,
-                               SS_DISABLE, SS_ONSTACK, SS_AUTODISARM, UNBLOCKABLE, bit, has_deliverable,
-                               send_signal, siginfo)
+from pynix.task.signal import (MINSIGSTKSZ, NSIG, SI_KERNEL, SI_TKILL, SI_USER, SIGALRM, SIGKILL, SIGPROF,
+                               SIGSTOP, SIGVTALRM, SS_DISABLE, SS_ONSTACK, SS_AUTODISARM, UNBLOCKABLE,
+                               has_deliverable, send_signal, siginfo)
 from pynix.task.task import SigAction, Task, ThreadGroup
+from pynix.task.timer import TICK_NSEC, IntervalTimer
 from pynix.task.wait import Block
 
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
@@ -91,10 +93,8 @@ def sys_rt_sigreturn(task: Task) -> None:
 def sys_rt_sigpending(task: Task, set_: int, sigsetsize: int) -> int:
     if sigsetsize > SIGSET_SIZE:
         raise KernelError(errno.EINVAL)
-    pending = 0
-    for s in list(task.pending) + list(task.group.shared_pending):
-        pending |= bit(s)
-    copy_to_user(task.mm, set_, (pending & task.sigmask).to_bytes(8, "little")[:sigsetsize])
+    pending = sig_mod.pending_set(task) & task.sigmask
+    copy_to_user(task.mm, set_, pending.to_bytes(8, "little")[:sigsetsize])
     return 0
 
 
@@ -261,38 +261,41 @@ def sys_rt_tgsigqueueinfo(task: Task, tgid: int, tid: int, sig: int, uinfo: int)
 
 
 # ------------------------------------------------------------------------------------------------- timers
-def _arm_real_timer(task: Task, value_ns: int, interval_ns: int) -> None:
-    group, kernel = task.group, task.kernel
-    if value_ns == 0:
-        group.itimer_real = None
-        return
-    deadline = time.monotonic_ns() + value_ns
-    group.itimer_real = (deadline, interval_ns)
-
-    def expire(expected: tuple[int, int] = (deadline, interval_ns)) -> None:
-        if group.itimer_real != expected or group.exit_status is not None:
-            return                                 # re-armed or cancelled since
-        send_signal(kernel, group, SIGALRM, siginfo(SIGALRM, 0x80))   # SI_KERNEL
-        if interval_ns:
-            nxt = (expected[0] + interval_ns, interval_ns)
-            group.itimer_real = nxt
-            kernel.add_timer(nxt[0], lambda: expire(nxt))
-        else:
-            group.itimer_real = None
-    kernel.add_timer(deadline, expire)
+_ITIMER_SIGNAL = {ITIMER_REAL: SIGALRM, ITIMER_VIRTUAL: SIGVTALRM, ITIMER_PROF: SIGPROF}
 
 
-def _real_timer_left(task: Task) -> tuple[int, int]:
-    timer = task.group.itimer_real
+def _itimer(task: Task, which: int) -> IntervalTimer:
+    """The process's interval timer `which`: ITIMER_REAL counts CLOCK_MONOTONIC, ITIMER_VIRTUAL the process's
+    user CPU time, ITIMER_PROF its user + system time (approximated by the time the scheduler accounts)."""
+    group = task.group
+    timer = group.itimers.get(which)
     if timer is None:
+        if which not in _ITIMER_SIGNAL:
+            raise KernelError(errno.EINVAL)
+        clock = {ITIMER_REAL: time.monotonic_ns,
+                 ITIMER_VIRTUAL: lambda: group.cpu_time_ns()[0],
+                 ITIMER_PROF: lambda: sum(group.cpu_time_ns())}[which]
+        sig, kernel = _ITIMER_SIGNAL[which], task.kernel
+
+        def expire(periods: int) -> None:      # Linux sends these with SEND_SIG_PRIV: si_code SI_KERNEL
+            send_signal(kernel, group, sig, siginfo(sig, SI_KERNEL))
+        timer = group.itimers[which] = IntervalTimer(kernel, group, clock, expire,
+                                                     recheck_ns=0 if which == ITIMER_REAL else TICK_NSEC)
+    return timer
+
+
+def _itimer_left(task: Task, which: int) -> tuple[int, int]:
+    """(time left, interval) in ns; an armed timer whose expiry is being handled reports 1 us, as Linux."""
+    timer = _itimer(task, which)
+    if timer.expires is None:
         return 0, 0
-    return max(timer[0] - time.monotonic_ns(), 1000), timer[1]
+    return max(timer.remaining(), 1000), timer.interval
 
 
 @syscall
 def sys_alarm(task: Task, seconds: int) -> int:
-    left, _ = _real_timer_left(task)
-    _arm_real_timer(task, (seconds & 0xFFFFFFFF) * NSEC, 0)
+    left, _ = _itimer_left(task, ITIMER_REAL)
+    _itimer(task, ITIMER_REAL).arm((seconds & 0xFFFFFFFF) * NSEC, 0)
     return (left + NSEC // 2) // NSEC if left else 0
 
 
@@ -303,10 +306,7 @@ def _timeval_pair(values: tuple[int, int]) -> bytes:
 
 @syscall
 def sys_getitimer(task: Task, which: int, curr_value: int) -> int:
-    which = s32(which)
-    if which not in (ITIMER_REAL, ITIMER_VIRTUAL, ITIMER_PROF):
-        raise KernelError(errno.EINVAL)
-    left, interval = _real_timer_left(task) if which == ITIMER_REAL else (0, 0)
+    left, interval = _itimer_left(task, s32(which))
     copy_to_user(task.mm, curr_value, _timeval_pair((interval, left)))
     return 0
 
@@ -314,14 +314,17 @@ def sys_getitimer(task: Task, which: int, curr_value: int) -> int:
 @syscall
 def sys_setitimer(task: Task, which: int, new_value: int, old_value: int) -> int:
     which = s32(which)
-    if which != ITIMER_REAL:
-        raise KernelError(errno.EINVAL if which not in (ITIMER_VIRTUAL, ITIMER_PROF) else errno.ENOSYS)
-    if old_value:
-        left, interval = _real_timer_left(task)
-        copy_to_user(task.mm, old_value, _timeval_pair((interval, left)))
+    timer = _itimer(task, which)
+    new = None
     if new_value:
         isec, iusec, vsec, vusec = struct.unpack("<qqqq", copy_from_user(task.mm, new_value, 32))
         if min(isec, vsec) < 0 or not (0 <= iusec < 1_000_000 and 0 <= vusec < 1_000_000):
             raise KernelError(errno.EINVAL)
-        _arm_real_timer(task, vsec * NSEC + vusec * 1000, isec * NSEC + iusec * 1000)
+        new = (vsec * NSEC + vusec * 1000, isec * NSEC + iusec * 1000)
+        if new[0] and which != ITIMER_REAL:      # Linux's set_cpu_itimer adds a tick to a CPU-time expiry
+            new = (new[0] + TICK_NSEC, new[1])
+    if old_value:
+        copy_to_user(task.mm, old_value, _timeval_pair(_itimer_left(task, which)[::-1]))
+    if new is not None:
+        timer.arm(*new)
     return 0

@@ -1,4 +1,6 @@
-"""wait4 and waitid: collect the status of exited children (stopped/continued ones arrive with signals)."""
+"""wait4 and waitid: collect the status of exited children, and the stops and continues of the others
+(WUNTRACED/WSTOPPED, WCONTINUED: task/signal.py's stop_group/continue_group leave `wait_report`).  WNOWAIT
+(waitid) leaves what it reports to be collected again."""
 from __future__ import annotations
 
 import errno
@@ -7,14 +9,14 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import s32, syscall
+from pynix.task.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
 from pynix.task.task import Task, ThreadGroup
 from pynix.task.wait import Block
 
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
+WSTOPPED = WUNTRACED
 __WNOTHREAD, __WALL, __WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID = 0, 1, 2
-SIGCHLD = 17
-CLD_EXITED, CLD_KILLED, CLD_DUMPED = 1, 2, 3
 
 
 def _matching(task: Task, match) -> list[ThreadGroup]:
@@ -28,6 +30,17 @@ def rusage_bytes(utime_ns: int, stime_ns: int) -> bytes:
     """struct rusage: two timevals, then 14 longs (only the times are kept)."""
     return struct.pack("<qqqq14q", utime_ns // 10**9, utime_ns % 10**9 // 1000,
                        stime_ns // 10**9, stime_ns % 10**9 // 1000, *([0] * 14))
+
+
+def _stop_report(child: ThreadGroup, options: int) -> int | None:
+    """The stop (WUNTRACED/WSTOPPED) or continue (WCONTINUED) wait status `child` has to report, if `options`
+    ask for it.  Linux keeps one such event per child: a continue replaces an unreported stop."""
+    report = child.wait_report
+    if child.exit_status is not None or report is None:
+        return None
+    if (report & 0xFF == 0x7F and options & WUNTRACED) or (report == 0xFFFF and options & WCONTINUED):
+        return report
+    return None
 
 
 @syscall
@@ -44,31 +57,36 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
     else:
         match = lambda c: c.pgid == -pid                                     # noqa: E731
     for child in _matching(task, match):
-        report = child.wait_report
-        if child.exit_status is None and report is not None and (
-                (report & 0xFF == 0x7F and options & WUNTRACED) or (report == 0xFFFF and options & WCONTINUED)):
-            child.wait_report = None               # a stop or continue is reported once
-            if wstatus:
-                copy_to_user(task.mm, wstatus, report.to_bytes(4, "little"))
-            return child.pid
-        if child.exit_status is None:
+        report = _stop_report(child, options)
+        if report is None and child.exit_status is None:
             continue
         if wstatus:
-            copy_to_user(task.mm, wstatus, child.exit_status.to_bytes(4, "little"))
+            copy_to_user(task.mm, wstatus, (report if report is not None else child.exit_status).to_bytes(4, "little"))
         if rusage:
-            copy_to_user(task.mm, rusage, rusage_bytes(child.utime_ns, child.stime_ns))
-        task.kernel.reap(child)
+            copy_to_user(task.mm, rusage, rusage_bytes(*child.cpu_time_ns()))
+        if report is not None:
+            child.wait_report = None               # a stop or continue is reported once
+        else:
+            task.kernel.reap(child)
         return child.pid
     if options & WNOHANG:
         return 0
     raise Block(task.group.child_exit)
 
 
+def _put_waitid_info(task: Task, infop: int, code: int, pid: int, uid: int, status: int) -> None:
+    """The siginfo fields waitid fills in (si_signo, si_errno, si_code, si_pid, si_uid, si_status); Linux leaves
+    the rest of the caller's buffer alone.  All zero: nothing to report (WNOHANG)."""
+    if infop:
+        copy_to_user(task.mm, infop, struct.pack("<iii", SIGCHLD if pid else 0, 0, code))
+        copy_to_user(task.mm, infop + 16, struct.pack("<iIi", pid, uid, status))
+
+
 @syscall
 def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusage: int) -> int:
     idtype, id_, options = s32(idtype), s32(id_), options & 0xFFFFFFFF
-    if options & ~(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE) \
-            or not options & (WEXITED | WUNTRACED | WCONTINUED):
+    if options & ~(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE) \
+            or not options & (WEXITED | WSTOPPED | WCONTINUED):
         raise KernelError(errno.EINVAL)
     if idtype == P_ALL:
         match = lambda c: True                                               # noqa: E731
@@ -79,25 +97,26 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
         match = lambda c: c.pgid == pgid                                     # noqa: E731
     else:
         raise KernelError(errno.EINVAL)
-    children = _matching(task, match)
-    if options & WEXITED:
-        for child in children:
-            if child.exit_status is None:
-                continue
+    for child in _matching(task, match):
+        report = _stop_report(child, options)
+        if report is not None:
+            code, value = (CLD_CONTINUED, SIGCONT) if report == 0xFFFF else (CLD_STOPPED, report >> 8)
+        elif child.exit_status is not None and options & WEXITED:
             status = child.exit_status
             code, value = (CLD_EXITED, status >> 8) if not status & 0x7F else \
                           (CLD_DUMPED if status & 0x80 else CLD_KILLED, status & 0x7F)
-            if infop:
-                info = struct.pack("<iiiiiIiiqq", SIGCHLD, 0, code, 0, child.pid, child.creds.uid, value, 0,
-                                   child.utime_ns // 10**7, child.stime_ns // 10**7)
-                copy_to_user(task.mm, infop, info.ljust(128, b"\0"))
-            if rusage:
-                copy_to_user(task.mm, rusage, rusage_bytes(child.utime_ns, child.stime_ns))
-            if not options & WNOWAIT:
+        else:
+            continue
+        _put_waitid_info(task, infop, code, child.pid, child.creds.uid, value)
+        if rusage:
+            copy_to_user(task.mm, rusage, rusage_bytes(*child.cpu_time_ns()))
+        if not options & WNOWAIT:
+            if report is not None:
+                child.wait_report = None
+            else:
                 task.kernel.reap(child)
-            return 0
+        return 0
     if options & WNOHANG:
-        if infop:
-            copy_to_user(task.mm, infop, bytes(128))
+        _put_waitid_info(task, infop, 0, 0, 0, 0)
         return 0
     raise Block(task.group.child_exit)

@@ -1,7 +1,9 @@
 """Signals: generation, the default actions, and delivery on the way back to user mode (Linux's kernel/signal.c).
 
 - Pending signals are kept per thread (tkill, faults) and per process (kill); each entry carries its 128-byte
-  siginfo.  A standard signal is pending at most once; real-time signals (>= 32) queue.
+  siginfo, or is an object whose siginfo is built when it is dequeued (`DeferredInfo`: a POSIX timer, whose
+  si_overrun counts the expiries while it was queued).  A standard signal is pending at most once; real-time
+  signals (>= 32) queue.  Queuing a signal wakes the process's signalfd readers (fs/signalfd.py).
 - `send_signal` decides at generation time what Linux decides in complete_signal: an ignored signal is dropped,
   a fatal default action kills the whole process at once, a stop signal stops it, SIGCONT resumes it; otherwise
   one thread that does not block the signal is chosen and, if it sleeps in a syscall, woken.
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import errno
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
@@ -44,6 +46,12 @@ _IGNORE = {SIGCHLD, SIGCONT, SIGURG, SIGWINCH}
 _STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
 _CORE = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS}
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+
+
+class DeferredInfo(Protocol):
+    """A pending-queue entry whose siginfo is built when it is dequeued."""
+
+    def take(self) -> bytes: ...
 
 
 def bit(sig: int) -> int:
@@ -77,7 +85,8 @@ def is_ignored(group: ThreadGroup, sig: int) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------- sending
-def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes, thread: Task | None = None) -> None:
+def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | DeferredInfo,
+                thread: Task | None = None) -> None:
     """Generate `sig` for process `group` (or only for `thread`)."""
     if sig == 0 or group.exit_status is not None:
         return
@@ -107,6 +116,7 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes, thr
     if sig < SIGRTMIN and sig in queue:
         return                                     # standard signals do not queue
     queue.setdefault(sig, []).append(info)
+    group.signalfd_wait.wake_all()
     _wake_one(kernel, group, sig, thread)
 
 
@@ -177,6 +187,14 @@ def notify_parent(kernel: "Kernel", group: ThreadGroup, code: int, status: int) 
 
 
 # ---------------------------------------------------------------------------------------------- delivery
+def pending_set(task: Task) -> int:
+    """The signals pending for `task`, for itself or for its process, as a sigset."""
+    pending = 0
+    for sig in list(task.pending) + list(task.group.shared_pending):
+        pending |= bit(sig)
+    return pending
+
+
 def has_deliverable(task: Task) -> bool:
     mask = task.sigmask
     return any(not bit(s) & mask for s in task.pending) or any(not bit(s) & mask for s in task.group.shared_pending)
@@ -192,7 +210,7 @@ def dequeue(task: Task, allowed: int) -> tuple[int, bytes] | None:
             info = infos.pop(0)
             if not infos:
                 del queue[sig]
-            return sig, info
+            return sig, info if isinstance(info, bytes) else info.take()
     return None
 
 

@@ -19,6 +19,8 @@ from pynix.task.wait import WaitQueue
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.task.signal import DeferredInfo
+    from pynix.task.timer import IntervalTimer, PosixTimer
 
 RLIM_INFINITY = (1 << 64) - 1
 # Resource limit numbers (include/uapi/asm-generic/resource.h; the same on riscv64 and x86_64).
@@ -74,10 +76,13 @@ class ThreadGroup:
     tasks: list["Task"] = field(default_factory=list)
     children: list["ThreadGroup"] = field(default_factory=list)
     child_exit: WaitQueue = field(default_factory=WaitQueue)   # wait4() sleeps here
-    shared_pending: dict[int, list[bytes]] = field(default_factory=dict)   # process-directed signals
+    shared_pending: dict[int, list["bytes | DeferredInfo"]] = field(default_factory=dict)   # process-directed
     stopped: bool = False                 # job-control stop (SIGSTOP, SIGTSTP...)
     wait_report: int | None = None        # a stop/continue wait status not yet collected by the parent
-    itimer_real: tuple[int, int] | None = None   # (deadline ns, interval ns) of ITIMER_REAL / alarm()
+    itimers: dict[int, "IntervalTimer"] = field(default_factory=dict)   # setitimer/alarm, by ITIMER_* number
+    posix_timers: dict[int, "PosixTimer"] = field(default_factory=dict)  # timer_create, by timer id
+    next_timer_id: int = 0
+    signalfd_wait: WaitQueue = field(default_factory=WaitQueue)   # signalfd readers/pollers: a signal was queued
     utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
@@ -90,6 +95,11 @@ class ThreadGroup:
     @property
     def live_tasks(self) -> list["Task"]:
         return [t for t in self.tasks if t.state is not TaskState.ZOMBIE]
+
+    def cpu_time_ns(self) -> tuple[int, int]:
+        """(user, system) CPU time of the whole process: its exited threads plus the live ones."""
+        live = self.live_tasks
+        return self.utime_ns + sum(t.utime_ns for t in live), self.stime_ns + sum(t.stime_ns for t in live)
 
 
 @dataclass(eq=False)
@@ -104,7 +114,7 @@ class Task:
     robust_list: int = 0
     robust_list_len: int = 0
     # signals (task/signal.py)
-    pending: dict[int, list[bytes]] = field(default_factory=dict)          # thread-directed signals
+    pending: dict[int, list["bytes | DeferredInfo"]] = field(default_factory=dict)   # thread-directed signals
     saved_sigmask: int | None = None      # the mask to restore after sigsuspend/ppoll's temporary one
     sigwait: int = 0                      # signals rt_sigtimedwait is waiting for
     altstack_sp: int = 0

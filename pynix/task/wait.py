@@ -16,18 +16,32 @@ if TYPE_CHECKING:
 
 
 class WaitQueue:
-    """Tasks sleeping until some condition may have changed (data in a pipe, a child exiting...)."""
+    """Tasks sleeping until some condition may have changed (data in a pipe, a child exiting...), and the
+    callbacks of waiters that are not tasks (epoll registrations: Linux's wait_queue_entry with a func).
 
-    __slots__ = ("waiters",)
+    `events` is the POLL* bits a wake-up of this queue announces (Linux's wake-up key: a pipe's read queue says
+    POLLIN); 0 means "anything may have changed".  Callbacks get it on every wake-up, one or all."""
 
-    def __init__(self) -> None:
+    __slots__ = ("waiters", "events", "callbacks")
+
+    def __init__(self, events: int = 0) -> None:
         self.waiters: list["Task"] = []
+        self.events = events
+        self.callbacks: list[Callable[[int], None]] = []
 
     def wake_all(self) -> None:
         for task in list(self.waiters):
             task.kernel.wake(task)
+        if self.callbacks:
+            self._notify()
+
+    def _notify(self) -> None:
+        for callback in list(self.callbacks):
+            callback(self.events)
 
     def wake_one(self) -> bool:
+        if self.callbacks:
+            self._notify()
         if self.waiters:
             task = self.waiters[0]
             task.kernel.wake(task)

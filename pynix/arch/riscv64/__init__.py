@@ -56,6 +56,7 @@ ARCH = Arch(
     signal_frame=SIGNAL_FRAME,
     sigreturn_trampoline=SIGRETURN_TRAMPOLINE,
     extra_mmap_flags=(),
+    epoll_event_format="<I4xQ",           # naturally aligned: 16 bytes
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp},
     cpuinfo=CPUINFO,
 )

@@ -83,6 +83,7 @@ ARCH = Arch(
     signal_frame=SIGNAL_FRAME,
     sigreturn_trampoline=SIGRETURN_TRAMPOLINE,
     extra_mmap_flags=((0x40, "MAP_32BIT"),),
+    epoll_event_format="<IQ",             # __attribute__((packed)): 12 bytes
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp, "rdx": 0},
     cpuinfo=CPUINFO,
 )

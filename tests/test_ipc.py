@@ -1,0 +1,36 @@
+"""Differential tests of eventfd, epoll, AF_UNIX socket pairs and memfd_create (issue #7), native x86_64 and
+qemu-riscv64 against pynix."""
+from __future__ import annotations
+
+from harness import assert_same
+
+
+def test_eventfd(guest):
+    got, _ = assert_same(guest("eventfd.c"))
+    assert b"blocked read: read 8 value 41\n" in got.stdout
+    assert b"link anon_inode:[eventfd]\n" in got.stdout
+
+
+def test_epoll(guest):
+    got, _ = assert_same(guest("epoll.c"))
+    assert b"ET no new edge: 0\n" in got.stdout
+    assert b"pwait: -1 EINTR\n" in got.stdout
+
+
+def test_socketpair(guest):
+    got, _ = assert_same(guest("socketpair.c"))
+    assert b"read through it: via passed fd\n" in got.stdout
+    assert b"waitall: 10  'from child'\n" in got.stdout
+
+
+def test_memfd(guest):
+    got, _ = assert_same(guest("memfd.c"))
+    assert b"link /memfd:hello (deleted)\n" in got.stdout
+
+
+def test_epoll_event_layout():
+    """struct epoll_event is packed on x86_64 (12 bytes) and naturally aligned on riscv64 (16 bytes)."""
+    import struct
+    from pynix.arch import arch_by_name
+    assert struct.calcsize(arch_by_name("x86_64").epoll_event_format) == 12
+    assert struct.calcsize(arch_by_name("riscv64").epoll_event_format) == 16

@@ -1,0 +1,42 @@
+"""Differential tests of timers and signal plumbing: POSIX timers (timer_create...), setitimer's CPU-time timers,
+signalfd, and waitid/wait4 reports of stopped and continued children.
+
+The programs print ISA-independent text, so the native x86_64 run of the same source is the reference for every
+target (as in test_processes.py).  qemu-riscv64 cannot serve as the riscv64 reference here: qemu-user hands out
+its own timer ids (0x0caf0000 | n) instead of the kernel's, accepts any signalfd4 sigset size, leaves si_status
+unwritten in an empty WNOHANG waitid, and cannot follow a program that re-executes itself without binfmt_misc."""
+from __future__ import annotations
+
+from harness import assert_no_traceback, build, host_isa, need, run_guest, run_reference
+
+
+def differential(name: str, target: str) -> bytes:
+    need(host_isa() == "x86_64", "the native reference needs an x86_64 host")
+    got = run_guest(build(name, target))
+    ref = run_reference(build(name, "x86_64-musl"))
+    assert_no_traceback(got)
+    report = f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
+    assert got.stdout == ref.stdout, "stdout differs from the reference" + report
+    assert got.returncode == ref.returncode, "exit status differs from the reference" + report
+    return got.stdout
+
+
+def test_posix_timers_and_itimers(target):
+    out = differential("timers.c", target)
+    assert b"ids: 0 1 2 3\n" in out
+    assert b"periodic: sig 1 overrun>20 1 getoverrun==si_overrun 1\n" in out
+    assert b"thread got 2: code SI_TIMER 1 value 77\n" in out
+    assert b"itimer 1: counting 1 signal SIGVTALRM\n" in out and b"itimer 2: counting 1 signal SIGPROF\n" in out
+    assert b"after exec: old timer EINVAL, new id 15\n" in out
+
+
+def test_signalfd(target):
+    out = differential("signalfd.c", target)
+    assert b"batch: 4 records: USR1/0 RTMIN/1 RTMIN/2 RTMIN/3\n" in out
+    assert b"sigchld: signo 17 code 1 status 7 pid ok 1\n" in out
+
+
+def test_wait_stopped_continued(target):
+    out = differential("waitid_stop.c", target)
+    assert b"waitid WSTOPPED|WNOWAIT: ret 0 signo 17 code CLD_STOPPED status 20 pid ok 1\n" in out
+    assert b"wait4 WCONTINUED: pid ok 1 status 0xffff stopped 0 (sig 0) continued 1\n" in out
