@@ -56,6 +56,11 @@ _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIG
                  TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE}
 
 
+def task_comm(path: "str | bytes") -> str:
+    """The name exec gives a task: the last component of the path it was given, cut to TASK_COMM_LEN - 1."""
+    return os.fsdecode(os.path.basename(os.fsencode(path)))[:15]
+
+
 class Kernel:
     def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
                  sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
@@ -140,7 +145,7 @@ class Kernel:
         inode = target.inode
         if not st.S_ISREG(inode.mode):
             raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
-        permission(inode, MAY_EXEC, creds.euid, creds.egid)
+        permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
         elf = parse_elf(file_bytes(inode))
         if elf.arch is not self.arch:
             raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {self.arch.name} machine")
@@ -162,7 +167,7 @@ class Kernel:
         pid = self._alloc_pid()
         group = ThreadGroup(pid=pid, parent=None, arch=self.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
                             exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
-        task = Task(tid=pid, group=group, kernel=self)
+        task = Task(tid=pid, group=group, kernel=self, comm=task_comm(path))
         group.tasks.append(task)
         self.groups[pid], self.tasks[pid] = group, task
         self.init = group
@@ -305,10 +310,11 @@ class Kernel:
             fs = pg.fs if flags & CLONE_FS else pg.fs.copy()
             group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, fs=fs, exe=pg.exe,
                                 creds=pg.creds, rlimits=dict(pg.rlimits), sigactions=sigactions, pgid=pg.pgid,
-                                sid=pg.sid, nice=pg.nice, exit_signal=flags & 0xFF)
+                                sid=pg.sid, nice=pg.nice, exit_signal=flags & 0xFF, dumpable=pg.dumpable,
+                                no_new_privs=pg.no_new_privs)
             real_parent.children.append(group)
             self.groups[tid] = group
-        child = Task(tid=tid, group=group, kernel=self, sigmask=parent.sigmask)
+        child = Task(tid=tid, group=group, kernel=self, sigmask=parent.sigmask, comm=parent.comm)
         group.tasks.append(child)
         self.tasks[tid] = child
         if flags & CLONE_CHILD_CLEARTID:
@@ -357,6 +363,7 @@ class Kernel:
         group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
         delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
         task.clear_child_tid = task.robust_list = 0
+        task.comm = task_comm(path)
         self._vfork_release(task)
         mm.on_tlb_flush = self.cpu.flush_tlb
         self.cpu.on_tlb_fill = mm.tlb_fill
@@ -438,11 +445,7 @@ class Kernel:
         group.fds.users -= 1
         if group.fds.users == 0:
             group.fds.close_all()
-        for child in group.children:               # orphans are re-parented to init
-            if self.init is not None and group is not self.init:
-                child.parent = self.init
-                self.init.children.append(child)
-        group.children = []
+        self._forget_original_parent(group)
         parent = group.parent
         if parent is None:
             return
@@ -456,6 +459,25 @@ class Kernel:
             signal.notify_parent(self, group, code, wait_status & 0x7F)
         else:
             signal.notify_parent(self, group, signal.CLD_EXITED, wait_status >> 8)
+
+    def _forget_original_parent(self, group: ThreadGroup) -> None:
+        """The children of exiting `group` get a new parent: the nearest living ancestor that made itself a
+        child subreaper (PR_SET_CHILD_SUBREAPER), else init; those that asked for it (PR_SET_PDEATHSIG) are
+        sent their parent-death signal, as from the dying parent."""
+        reaper = group.parent
+        while reaper is not None and not (reaper.child_subreaper and reaper.exit_status is None):
+            reaper = reaper.parent
+        reaper = reaper or self.init
+        for child in group.children:
+            if reaper is not None and reaper is not group:
+                child.parent = reaper
+                reaper.children.append(child)
+            for thread in child.tasks:
+                if thread.pdeath_signal:
+                    signal.send_signal(self, child, thread.pdeath_signal,
+                                       signal.siginfo(thread.pdeath_signal, signal.SI_USER, pid=group.pid,
+                                                      uid=group.creds.uid))
+        group.children = []
 
     def reap(self, group: ThreadGroup) -> None:
         """Release a zombie process after its parent collected its status (or chose not to)."""

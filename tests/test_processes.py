@@ -71,3 +71,9 @@ def test_credentials(target):
     """set*id/getres*id/setfs*id/setgroups follow Linux's rules, and a dropped privilege is seen by open()."""
     out = differential("creds.c", target)
     assert b"start: uid" in out and b"end: uid" in out
+
+
+def test_prctl_membarrier_capget(target):
+    """prctl names/pdeathsig/subreaper/dumpable/no_new_privs, membarrier's rules, getcpu, capget."""
+    out = differential("prctl.c", target)
+    assert b"got SIGUSR1, parent is reaper: 1" in out and b"PR_GET_NAME [worker-thread-n]" in out

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import importlib
 
-FAMILIES = ("fs_read_write", "fs_fd", "pipe", "fs_open", "fs_stat", "fs_namei", "fs_attr", "fs_copy", "fs_ioctl", "poll", "xattr", "mmap", "process", "cred", "time",
-            "random", "signal", "sys_info", "futex", "clone", "exec", "wait",
-            "sched", "pgrp", "rusage", "mount", "posix_timers", "signalfd",
-            "eventfd", "eventpoll", "socket", "memfd")
+FAMILIES = ("fs_read_write", "fs_fd", "pipe", "fs_open", "fs_stat", "fs_namei", "fs_attr", "fs_copy",
+            "fs_ioctl", "poll", "xattr", "mmap", "process", "cred", "prctl", "capability", "membarrier",
+            "time", "random", "signal", "sys_info", "futex", "clone", "exec", "wait", "sched", "pgrp",
+            "rusage", "posix_timers", "signalfd", "mount", "eventfd", "eventpoll", "socket", "memfd")
 
 
 def load_handlers() -> dict:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.mm.uaccess import copy_from_user, write_u64
+from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task, ThreadGroup
 
@@ -80,4 +80,13 @@ def sys_setpriority(task: Task, which: int, who: int, niceval: int) -> int:
         if nice < group.nice and task.group.creds.euid != 0:
             raise KernelError(errno.EACCES)
         group.nice = nice
+    return 0
+
+
+@syscall
+def sys_getcpu(task: Task, cpu: int, node: int, cache: int) -> int:
+    """The machine has one CPU in one NUMA node: both are 0 (sched_getcpu() reads this)."""
+    for addr in (cpu, node):
+        if addr:
+            copy_to_user(task.mm, addr, (0).to_bytes(4, "little"))
     return 0

@@ -83,6 +83,11 @@ class ThreadGroup:
     posix_timers: dict[int, "PosixTimer"] = field(default_factory=dict)  # timer_create, by timer id
     next_timer_id: int = 0
     signalfd_wait: WaitQueue = field(default_factory=WaitQueue)   # signalfd readers/pollers: a signal was queued
+    # prctl state (syscall/prctl.py)
+    dumpable: int = 1                     # PR_SET_DUMPABLE (SUID_DUMP_USER)
+    no_new_privs: bool = False            # PR_SET_NO_NEW_PRIVS: sticky, inherited, kept across exec
+    child_subreaper: bool = False         # PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here
+    membarrier_registered: int = 0        # MEMBARRIER_CMD_REGISTER_* commands done (syscall/membarrier.py)
     utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
@@ -113,6 +118,8 @@ class Task:
     clear_child_tid: int = 0
     robust_list: int = 0
     robust_list_len: int = 0
+    comm: str = ""                        # the thread's name (TASK_COMM_LEN - 1 bytes): set by exec, PR_SET_NAME
+    pdeath_signal: int = 0                # PR_SET_PDEATHSIG: sent to this process when its parent dies
     # signals (task/signal.py)
     pending: dict[int, list["bytes | DeferredInfo"]] = field(default_factory=dict)   # thread-directed signals
     saved_sigmask: int | None = None      # the mask to restore after sigsuspend/ppoll's temporary one
