@@ -25,19 +25,17 @@ from pynix.errors import KernelError
 from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
-from pynix.fs.file_cache import file_bytes
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.vfs import MAY_EXEC, FsContext, SuperBlock, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
-from pynix.loader.elf import parse_elf
-from pynix.loader.exec import ProgramImage, load_program
+from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
 from pynix.task.sched import POLICIES
 from pynix.task import signal
-from pynix.task.signal import SIG_IGN, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
+from pynix.task.signal import SIG_IGN, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from pynix.task.cred import Credentials
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 from pynix.task.timer import delete_posix_timers
@@ -146,7 +144,7 @@ class Kernel:
         if not st.S_ISREG(inode.mode):
             raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
         permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
-        elf = parse_elf(file_bytes(inode))
+        elf = read_program(inode, self.ram, self.frames)
         if elf.arch is not self.arch:
             raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {self.arch.name} machine")
         return elf, target
@@ -576,6 +574,8 @@ class Kernel:
     def _trap_signal(self, task: Task, trap: Trap, sig: int) -> None:
         """A fault in user code: the signal goes to the faulting thread.  With a handler that does not block
         it, the handler runs (si_addr/si_code filled in); otherwise the process dies, as force_sig does."""
+        if trap.kind is TrapKind.PAGE_FAULT and task.mm.bus_error(trap.addr):
+            sig = SIGBUS                           # a file mapping past the end of its file (BUS_ADRERR below)
         action = task.group.sigactions.get(sig)
         addr = trap.addr if trap.kind is TrapKind.PAGE_FAULT else trap.pc
         code = 1                                   # SEGV_MAPERR, ILL_ILLOPC, FPE_INTDIV, TRAP_BRKPT

@@ -1,4 +1,9 @@
-"""Open files of inodes reached through the VFS: regular files and directories (Linux's generic file ops)."""
+"""Open files of inodes reached through the VFS: regular files and directories (Linux's generic file ops).
+
+Regular-file data goes through the inode's page cache when it has one (mm/page_cache.py: the file is or was
+mapped): read() copies out of the cached frames, so it sees the stores of MAP_SHARED mappings at once, and write()
+updates the frames after the inode.  `truncate_file` is the one way to set a file's size (truncate, ftruncate,
+O_TRUNC, fallocate) so that the cache and the mappings follow."""
 from __future__ import annotations
 
 import errno
@@ -7,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, File
-from pynix.fs.vfs import DT_DIR, VfsPath
+from pynix.fs.vfs import DT_DIR, Inode, VfsPath
+from pynix.mm.page_cache import file_truncated, file_written, find_page_cache
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -56,25 +62,43 @@ class InodeFile(File):
         return new
 
 
+def read_file(inode: Inode, offset: int, size: int) -> bytes:
+    """Up to `size` bytes of a regular file at `offset`, through its page cache if it has one."""
+    cache = find_page_cache(inode)
+    return inode.read_at(offset, size) if cache is None else cache.read(offset, size)
+
+
+def write_file(inode: Inode, offset: int, data: bytes | memoryview) -> int:
+    """Write to a regular file and keep its page cache (if any) coherent; returns the count written."""
+    n = inode.write_at(offset, data)
+    file_written(inode, offset, data[:n])
+    return n
+
+
+def truncate_file(inode: Inode, size: int) -> None:
+    """Set a regular file's size; cached pages past the end leave the cache and every mapping (SIGBUS after)."""
+    inode.truncate(size)
+    file_truncated(inode)
+
+
 class RegularFile(InodeFile):
     def read(self, task: "Task", size: int) -> bytes:
-        data = self.inode.read_at(self.offset, size)
+        data = read_file(self.inode, self.offset, size)
         self.offset += len(data)
         return data
 
     def write(self, task: "Task", views: list[memoryview]) -> int:
         if self.flags & O_APPEND:
             self.offset = self.inode.size
-        data = b"".join(views)
-        n = self.inode.write_at(self.offset, data)
+        n = write_file(self.inode, self.offset, b"".join(views))
         self.offset += n
         return n
 
     def pread(self, size: int, offset: int) -> bytes:
-        return self.inode.read_at(offset, size)
+        return read_file(self.inode, offset, size)
 
     def pwrite(self, data: bytes, offset: int) -> int:
-        return self.inode.write_at(self.inode.size if self.flags & O_APPEND else offset, data)
+        return write_file(self.inode, self.inode.size if self.flags & O_APPEND else offset, data)
 
     def bytes_available(self) -> int:
         return max(self.inode.size - self.offset, 0)

@@ -40,7 +40,8 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, File, HostStreamFile
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
-from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, Walker, dtype_of
+from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
+from pynix.mm.page_cache import PageCache
 
 if TYPE_CHECKING:
     from pynix.task.task import Task, ThreadGroup
@@ -738,7 +739,7 @@ class _MemUsage:
             self.rss += resident
             if vma.shmem is not None:
                 self.rss_shmem += resident
-            elif vma.image is not None:
+            elif vma.backing is not None:
                 self.rss_file += resident
             else:
                 self.rss_anon += resident
@@ -746,7 +747,7 @@ class _MemUsage:
                 self.stack += length
             elif vma.prot & 2 and not vma.shared:
                 self.data += length
-            if vma.image is not None and vma.name == exe:
+            if vma.backing is not None and vma.name == exe:
                 if vma.prot & 4:
                     self.exe += length
                     self.start_code = self.start_code or vma.start
@@ -919,31 +920,21 @@ def _maps(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
     if group.exit_status is not None:
         return b""
     mm = group.mm
-    identities: dict[str, tuple[int, int]] = {}
-
-    def identity(name: str) -> tuple[int, int]:
-        if name not in identities:
-            try:
-                info = Walker(group.fs).resolve(group.fs.root, os.fsencode(name)).inode.stat()
-                identities[name] = (info["dev"], info["ino"])
-            except Exception:
-                identities[name] = (0, 0)
-        return identities[name]
 
     # What Linux would have: an ELF segment's file part and its .bss beyond the last file page are two areas
     # there (the .bss is anonymous memory from vm_brk); here they are one VMA with `image_end`.
     areas = []
     for vma in list(mm.vmas):
-        if vma.image is not None and vma.image_end < vma.end:
+        if vma.backing is not None and vma.image_end < vma.end:
             file_end = (vma.image_end + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1)
             if file_end <= vma.start:
                 areas.append((vma.start, vma.end, vma.prot, vma.shared, "", None, vma.shmem, 0))
                 continue
             if file_end < vma.end:
-                areas.append((vma.start, file_end, vma.prot, vma.shared, vma.name, vma.image, None, vma.offset))
+                areas.append((vma.start, file_end, vma.prot, vma.shared, vma.name, vma.backing, None, vma.offset))
                 areas.append((file_end, vma.end, vma.prot, vma.shared, "", None, None, 0))
                 continue
-        areas.append((vma.start, vma.end, vma.prot, vma.shared, vma.name, vma.image, vma.shmem, vma.offset))
+        areas.append((vma.start, vma.end, vma.prot, vma.shared, vma.name, vma.backing, vma.shmem, vma.offset))
 
     lines: list[tuple] = []
     prev = None                  # (end, prot, name) of the last anonymous private area shown, for merging
@@ -957,8 +948,9 @@ def _maps(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
         perms = ("r" if prot & 1 else "-") + ("w" if prot & 2 else "-") + ("x" if prot & 4 else "-") + \
                 ("s" if shared else "p")
         if image is not None:
-            if name.startswith("/"):
-                dev, ino = identity(name)
+            if isinstance(image, PageCache):      # the mapped file's own identity (also after a rename)
+                info = image.inode.stat()
+                dev, ino = info["dev"], info["ino"]
         else:
             offset = 0
             if shmem is not None and not name:

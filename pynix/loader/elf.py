@@ -57,8 +57,10 @@ def _refuse(message: str, err: int = errno.ENOEXEC) -> KernelError:
     return KernelError(err, message)
 
 
-def parse_elf(data: bytes) -> ElfFile:
-    """Parse and validate an executable image; raise KernelError(ENOEXEC/EINVAL, reason) when it is unusable."""
+def parse_elf(data: bytes, size: int | None = None) -> ElfFile:
+    """Parse and validate an executable image; raise KernelError(ENOEXEC/EINVAL, reason) when it is unusable.
+    `data` is the file, or its beginning holding the headers and PT_INTERP when `size` gives the file's size."""
+    size = len(data) if size is None else size
     if len(data) < 4 or data[:4] != b"\x7fELF":
         raise _refuse("not an ELF file")
     if len(data) < _EHDR.size:
@@ -85,7 +87,7 @@ def parse_elf(data: bytes) -> ElfFile:
                 raise _refuse("bad PT_INTERP")
             interpreter = data[seg.offset:seg.offset + seg.filesz].split(b"\0")[0].decode(errors="replace")
     elf = ElfFile(data, arch, e_type, entry, phoff, phnum, segments, interpreter)
-    _check_loads(elf, len(data))
+    _check_loads(elf, size)
     return elf
 
 

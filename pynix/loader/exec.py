@@ -1,7 +1,9 @@
 """Building a program image: ELF segments into VMAs, and the initial stack Linux gives a new program.
 
-Segments are not copied at exec time: each PT_LOAD becomes a VMA backed by the file's bytes, and pages are
-filled on first touch by the page-fault path (the .bss tail zero-filled), as Linux's mmap of the file would.
+Segments are not copied at exec time: each PT_LOAD becomes a VMA backed by the file's page cache, and pages are
+mapped on first touch by the page-fault path, as Linux's mmap of the file would: read-only pages are the cache's
+own frames (every process running the same program or library shares them), written ones are copied first, and
+the .bss part beyond a segment's file size is zero (its first page a private copy with the tail zeroed).
 """
 from __future__ import annotations
 
@@ -10,8 +12,12 @@ import struct
 from dataclasses import dataclass
 
 from pynix.arch import Arch
-from pynix.loader.elf import ET_DYN, PAGE, PT_PHDR, ElfFile
+from pynix.fs.vfs import Inode
+from pynix.hal import PhysicalMemory
+from pynix.loader.elf import ET_DYN, PAGE, PT_PHDR, ElfFile, parse_elf
 from pynix.mm.address_space import AddressSpace, page_align_up
+from pynix.mm.frame_alloc import FrameAllocator
+from pynix.mm.page_cache import PageCache, page_cache
 from pynix.mm.uaccess import copy_to_user
 from pynix.task.cred import Credentials
 
@@ -21,6 +27,28 @@ AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13,
 AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
 
 STACK_SIZE = 8 << 20             # RLIMIT_STACK's default; the VMA is demand-paged, so this costs nothing up front
+ELF_HEAD = 16 * PAGE             # what is read to parse an executable: its headers and PT_INTERP lie in there
+
+
+@dataclass(frozen=True)
+class ProgramFile:
+    """An executable: its parsed headers and the page cache its segments are mapped from."""
+    elf: ElfFile
+    cache: PageCache
+
+    @property
+    def arch(self) -> Arch:
+        return self.elf.arch
+
+    @property
+    def interpreter(self) -> str | None:
+        return self.elf.interpreter
+
+
+def read_program(inode: Inode, ram: PhysicalMemory, frames: FrameAllocator) -> ProgramFile:
+    """Parse the executable `inode` from its page cache (ENOEXEC/EINVAL for what Linux would refuse)."""
+    cache = page_cache(inode, ram, frames)
+    return ProgramFile(parse_elf(cache.read(0, ELF_HEAD), cache.size), cache)
 
 
 @dataclass(frozen=True)
@@ -31,9 +59,11 @@ class ProgramImage:
     brk_start: int
 
 
-def load_segments(mm: AddressSpace, elf: ElfFile, name: str, base: int | None = None) -> tuple[int, int, int]:
+def load_segments(mm: AddressSpace, program: ProgramFile, name: str,
+                  base: int | None = None) -> tuple[int, int, int]:
     """Map the PT_LOAD segments; return (load bias, address of the program headers, end of the highest one).
     An ET_DYN image goes at `base` (default: the arch's ELF_ET_DYN_BASE)."""
+    elf = program.elf
     loads = elf.loads
     bias = 0
     if elf.type == ET_DYN:
@@ -45,8 +75,11 @@ def load_segments(mm: AddressSpace, elf: ElfFile, name: str, base: int | None = 
         start = (seg.vaddr + bias) & ~(PAGE - 1)
         stop = page_align_up(seg.vaddr + bias + seg.memsz)
         if stop > start:
-            mm.map(start, stop - start, seg.prot, name=name, image=elf.data,
-                   offset=seg.offset - (seg.vaddr + bias - start), image_end=seg.vaddr + bias + seg.filesz)
+            # Without .bss the whole last page comes from the file, as Linux maps it; with .bss the file part
+            # ends exactly at the segment's file size (Linux's padzero).
+            file_end = seg.vaddr + bias + seg.filesz if seg.memsz > seg.filesz else stop
+            mm.map(start, stop - start, seg.prot, name=name, file=program.cache,
+                   offset=seg.offset - (seg.vaddr + bias - start), image_end=file_end)
         end = max(end, seg.vaddr + bias + seg.memsz)
         if seg.offset <= elf.phoff < seg.offset + seg.filesz:
             phdr_addr = seg.vaddr + bias + (elf.phoff - seg.offset)
@@ -108,23 +141,24 @@ def _span(elf: ElfFile) -> int:
     return page_align_up(max(s.vaddr + s.memsz for s in loads)) - (min(s.vaddr for s in loads) & ~(PAGE - 1))
 
 
-def load_program(mm: AddressSpace, elf: ElfFile, argv: list[bytes], envp: list[bytes], execfn: bytes,
-                 creds: Credentials, name: str, interp: tuple[ElfFile, str] | None = None) -> ProgramImage:
+def load_program(mm: AddressSpace, program: ProgramFile, argv: list[bytes], envp: list[bytes], execfn: bytes,
+                 creds: Credentials, name: str, interp: tuple[ProgramFile, str] | None = None) -> ProgramImage:
     """Fill a fresh address space with the program (`name`: its path, for /proc/pid/maps) and its stack.
 
     With `interp` (the PT_INTERP program and its path) the interpreter is mapped too, top-down in the mmap area
     as Linux does, and the program starts at the interpreter's entry point; AT_BASE tells it where it is and
     AT_PHDR/AT_ENTRY describe the main program it must link."""
+    elf = program.elf
     arch = elf.arch
-    bias, phdr_addr, end = load_segments(mm, elf, name)
+    bias, phdr_addr, end = load_segments(mm, program, name)
     mm.brk_start = mm.brk = page_align_up(end)
     entry, interp_base = elf.entry + bias, 0
     if interp is not None:
-        interp_elf, interp_name = interp
-        base = mm.get_unmapped_area(_span(interp_elf))
-        interp_bias, _, _ = load_segments(mm, interp_elf, interp_name, base)
+        interp_program, interp_name = interp
+        base = mm.get_unmapped_area(_span(interp_program.elf))
+        interp_bias, _, _ = load_segments(mm, interp_program, interp_name, base)
         interp_base = base
-        entry = interp_elf.entry + interp_bias
+        entry = interp_program.elf.entry + interp_bias
     auxv = [(AT_HWCAP, arch.hwcap), (AT_PAGESZ, PAGE), (AT_CLKTCK, 100), (AT_PHDR, phdr_addr),
             (AT_PHENT, 56), (AT_PHNUM, elf.phnum), (AT_BASE, interp_base), (AT_FLAGS, 0),
             (AT_ENTRY, elf.entry + bias),

@@ -2,9 +2,11 @@
 
 A VMA says what may be mapped in a range (protection, sharing, backing file); the page table says what *is*
 mapped.  Frames are allocated lazily: the first access to a page of a VMA faults, and `handle_fault` allocates a
-zeroed frame (anonymous memory) or one filled from the backing image (ELF segments), or copies a shared frame
-on the first write (copy-on-write).  The emulator asks for translations through `tlb_fill`, which resolves such
-faults on the spot, so the guest never leaves the JIT for them.
+zeroed frame (anonymous memory), maps the file's page-cache frame (file mappings and ELF segments: read-only with
+the cow mark when private, so the first write copies; read-only until the first write when shared, which marks
+the page dirty), or copies a shared frame on the first write (copy-on-write).  The emulator asks for
+translations through `tlb_fill`, which resolves such faults on the spot, so the guest never leaves the JIT for
+them.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.hal import ACCESS_WRITE, PhysicalMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
+from pynix.mm.page_cache import PageCache
 from pynix.mm.page_table import ZERO_PAGE, PageTable
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
@@ -61,9 +64,10 @@ class SharedMemory:
 class VmArea:
     """A contiguous range [start, end) of user addresses with one protection and one backing.
 
-    `image`, if set, backs the area with bytes (an ELF file): byte `va` of the area is `image[offset + va -
-    start]` for va < `image_end`, zero above it (the .bss part of a segment).  Otherwise the area is anonymous
-    (zero-filled on first touch)."""
+    `file`, if set, backs the area with a file's page cache: byte `va` of the area is byte `offset + va - start`
+    of the file for va < `image_end`, zero above it (the .bss part of an ELF segment; `image_end` is `end` for
+    mmap); a page wholly past the end of the file is SIGBUS.  `image` does the same with bytes of the kernel's
+    own (the signal trampoline).  Otherwise the area is anonymous (zero-filled on first touch)."""
     start: int
     end: int
     prot: int
@@ -73,6 +77,12 @@ class VmArea:
     offset: int = 0
     image_end: int = 0
     shmem: SharedMemory | None = None
+    file: PageCache | None = None
+    may_write: bool = True               # False for a shared mapping of a file not open for writing (VM_MAYWRITE)
+
+    @property
+    def backing(self) -> PageCache | bytes | None:
+        return self.file if self.file is not None else self.image
 
     def split(self, at: int) -> "VmArea":
         """Cut this area at `at`: keep [start, at), return [at, end)."""
@@ -88,9 +98,18 @@ class VmArea:
         return replace(self)
 
     def release(self) -> None:
-        """This VMA is going away (munmap, exit)."""
+        """This VMA is going away (munmap, exit, exec): a shared file mapping writes its dirty pages back."""
         if self.shmem is not None:
             self.shmem.put()
+        if self.file is not None and self.shared:
+            try:
+                self.file.writeback(*self.file_pages(self.start, self.end))
+            except KernelError:
+                pass                              # the error is lost, as for a failed write-back in Linux
+
+    def file_pages(self, start: int, end: int) -> tuple[int, int]:
+        """The page indexes [first, last) of the file behind [start, end) of this area."""
+        return (self.offset + start - self.start) >> PAGE_SHIFT, (self.offset + end - self.start) >> PAGE_SHIFT
 
 
 class AddressSpace:
@@ -163,6 +182,10 @@ class AddressSpace:
         slot = self.page_table.ensure_slot(page)
         pte = words[slot]
         if pte:                                   # present (or held by PROT_NONE) yet not allowed
+            if access == ACCESS_WRITE and vma.shared and vma.file is not None and pte & fmt.present_bit:
+                vma.file.dirty.add((vma.offset + page - vma.start) >> PAGE_SHIFT)     # first store: dirty
+                pte = words[slot] = fmt.make_leaf(fmt.pfn(pte), hardware_prot(vma.prot))
+                return pte
             if not (access == ACCESS_WRITE and pte & fmt.cow_bit and pte & fmt.present_bit):
                 raise KernelError(errno.EFAULT)
             old = fmt.pfn(pte)
@@ -177,7 +200,10 @@ class AddressSpace:
                 self.frames.code[new] = 1
             pte = words[slot] = fmt.make_leaf(new, hardware_prot(vma.prot))
             return pte
-        if vma.shmem is not None:
+        prot, cow = hardware_prot(vma.prot), False
+        if vma.file is not None:
+            pfn, prot, cow = self._file_page(vma, page, access, prot)
+        elif vma.shmem is not None:
             pfn = vma.shmem.page((vma.offset + page - vma.start) >> PAGE_SHIFT)
             self.frames.get(pfn)                  # the page-table entry holds its own reference
         else:
@@ -185,8 +211,48 @@ class AddressSpace:
             self._fill_frame(vma, page, pfn)
         if vma.prot & PROT_EXEC:
             self.frames.code[pfn] = 1
-        pte = words[slot] = fmt.make_leaf(pfn, hardware_prot(vma.prot))
+        if self.frames.stale_code:                # an allocation reclaimed frames that held code
+            self.on_code_freed()
+        pte = words[slot] = fmt.make_leaf(pfn, prot, cow)
         return pte
+
+    def _file_page(self, vma: VmArea, page: int, access: int, prot: int) -> tuple[int, int, bool]:
+        """(frame, hardware prot, cow mark) for a fault at `page` of a file-backed area (see VmArea)."""
+        frames, mv = self.frames, self.ram.mv
+        if page >= vma.image_end:                 # the .bss pages of an ELF segment: anonymous memory
+            pfn = frames.alloc()
+            mv[pfn << PAGE_SHIFT:(pfn + 1) << PAGE_SHIFT] = ZERO_PAGE
+            return pfn, prot, False
+        cache = vma.file
+        index = (vma.offset + page - vma.start) >> PAGE_SHIFT
+        if index << PAGE_SHIFT >= cache.size:     # wholly past the end of the file: SIGBUS (see bus_error)
+            raise KernelError(errno.EFAULT)
+        src = cache.page(index)
+        if vma.shared:
+            if access == ACCESS_WRITE:
+                cache.dirty.add(index)
+            elif index not in cache.dirty:
+                prot &= ~PROT_WRITE               # read-only until the first store marks the page dirty
+            frames.get(src)
+            return src, prot, False
+        tail = vma.image_end - page               # < PAGE_SIZE: the last file page of an ELF segment with .bss
+        if access == ACCESS_WRITE or tail < PAGE_SIZE:
+            frames.get(src)                       # held while a copy is allocated (which may reclaim)
+            pfn = frames.alloc()
+            n = min(tail, PAGE_SIZE)
+            mv[pfn << PAGE_SHIFT:(pfn << PAGE_SHIFT) + n] = mv[src << PAGE_SHIFT:(src << PAGE_SHIFT) + n]
+            mv[(pfn << PAGE_SHIFT) + n:(pfn + 1) << PAGE_SHIFT] = ZERO_PAGE[n:]
+            frames.put(src)
+            return pfn, prot, False
+        frames.get(src)                           # the cache's frame itself, copied on the first write
+        return src, prot & ~PROT_WRITE, True
+
+    def bus_error(self, addr: int) -> bool:
+        """Is a fault at `addr` an access to a file mapping wholly past the end of its file (SIGBUS)?"""
+        vma = self.find_vma(addr)
+        if vma is None or vma.file is None or addr >= vma.image_end:
+            return False
+        return (vma.offset + (addr & PAGE_MASK) - vma.start) >= vma.file.size
 
     def _fill_frame(self, vma: VmArea, page: int, pfn: int) -> None:
         pa = pfn << PAGE_SHIFT
@@ -236,15 +302,18 @@ class AddressSpace:
         return i < 0 or self.vmas[i].end <= start
 
     def map(self, start: int, length: int, prot: int, *, shared: bool = False, name: str = "",
-            image: bytes | None = None, offset: int = 0, image_end: int = 0) -> VmArea:
+            image: bytes | None = None, file: PageCache | None = None, offset: int = 0,
+            image_end: int = 0, may_write: bool = True) -> VmArea:
         """Create a VMA at [start, start+length), replacing whatever was mapped there (MAP_FIXED)."""
         end = start + length
         if start & ~PAGE_MASK or length <= 0 or end > self.arch.task_size:
             raise KernelError(errno.EINVAL)
         self.unmap(start, length)
-        vma = VmArea(start, end, prot, shared, name, image, offset, image_end)
-        if shared and image is None:
+        vma = VmArea(start, end, prot, shared, name, image, offset, image_end, file=file, may_write=may_write)
+        if shared and image is None and file is None:
             vma.shmem = SharedMemory(self.frames, self.ram)
+        if file is not None:
+            file.mappers.add(self)
         self._insert(vma)
         return vma
 
@@ -277,31 +346,125 @@ class AddressSpace:
             self.on_code_freed()
 
     def protect(self, start: int, length: int, prot: int) -> None:
-        """mprotect: change the protection of every page in the range; ENOMEM if part of it is unmapped."""
+        """mprotect: change the protection of every page in the range; ENOMEM if part of it is unmapped, EACCES
+        for write access to a shared mapping of a file not open for writing."""
         end = start + page_align_up(length)
         addr = start
         while addr < end:                         # the whole range must be mapped, with no holes
             vma = self.find_vma(addr)
             if vma is None:
                 raise KernelError(errno.ENOMEM)
+            if prot & PROT_WRITE and not vma.may_write:
+                raise KernelError(errno.EACCES)
             addr = vma.end
         lo, hi = self._carve(start, end)
-        for vma in self.vmas[lo:hi]:
-            vma.prot = prot
         fmt, words = self.fmt, self.ram.words
         hw = hardware_prot(prot)
-        for _va, slot in list(self.page_table.present_slots(start, end)):
-            pte = words[slot]
-            cow = bool(pte & fmt.cow_bit)
-            if hw:
-                if hw & PROT_EXEC:
-                    self.frames.code[fmt.pfn(pte)] = 1
-                words[slot] = fmt.make_leaf(fmt.pfn(pte), hw & ~PROT_WRITE if cow else hw, cow)
-            else:
-                # PROT_NONE keeps the frame in a non-present entry (Linux's _PAGE_PROTNONE idea), so the data
-                # is still there when the protection is raised again.
-                words[slot] = fmt.make_leaf(fmt.pfn(pte), PROT_READ, cow) & ~fmt.present_bit
+        for vma in self.vmas[lo:hi]:
+            vma.prot = prot
+            clean = vma.file.dirty if vma.shared and vma.file is not None else None
+            for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
+                pte = words[slot]
+                cow = bool(pte & fmt.cow_bit)
+                if hw:
+                    if hw & PROT_EXEC:
+                        self.frames.code[fmt.pfn(pte)] = 1
+                    # copy-on-write pages and clean shared file pages stay read-only until their next fault
+                    readonly = cow or clean is not None and (vma.offset + va - vma.start) >> PAGE_SHIFT not in clean
+                    words[slot] = fmt.make_leaf(fmt.pfn(pte), hw & ~PROT_WRITE if readonly else hw, cow)
+                else:
+                    # PROT_NONE keeps the frame in a non-present entry (Linux's _PAGE_PROTNONE idea), so the data
+                    # is still there when the protection is raised again.
+                    words[slot] = fmt.make_leaf(fmt.pfn(pte), PROT_READ, cow) & ~fmt.present_bit
         self.on_tlb_flush()
+
+    def remap(self, old: int, old_size: int, new_size: int, may_move: bool, fixed: bool, dontunmap: bool,
+              new_addr: int) -> int:
+        """mremap (sizes page-aligned, flag combinations already checked), as Linux's mm/mremap.c: shrink in
+        place, grow in place when the pages above are free, otherwise move the pages (MREMAP_MAYMOVE) to
+        `new_addr` (MREMAP_FIXED, replacing what is there) or to a free range.  EFAULT when [old, old+old_size)
+        is not inside one area, ENOMEM when growing is impossible without moving."""
+        if fixed or dontunmap:
+            if fixed:
+                self.unmap(new_addr, new_size)
+            if old_size > new_size:
+                self.unmap(old + new_size, old_size - new_size)
+                old_size = new_size
+            vma = self._resizable(old, old_size)
+            if not fixed and not (new_addr and new_addr + new_size <= self.arch.mmap_base
+                                  and self.is_free(new_addr, new_addr + new_size)):
+                new_addr = self.get_unmapped_area(new_size)       # the address was only a hint
+            return self._move(vma, old, old_size, new_size, new_addr, dontunmap)
+        vma = self._resizable(old, old_size)
+        if old_size >= new_size:
+            if old_size > new_size:
+                self.unmap(old + new_size, old_size - new_size)
+            return old
+        end = old + new_size
+        if old + old_size == vma.end and end <= self.arch.task_size and self.is_free(vma.end, end):
+            if vma.backing is not None and vma.image_end >= vma.end:
+                vma.image_end = end               # a file mapping grows over more of its file
+            vma.end = end
+            return old
+        if not may_move:
+            raise KernelError(errno.ENOMEM)
+        return self._move(vma, old, old_size, new_size, self.get_unmapped_area(new_size), False)
+
+    def _resizable(self, old: int, old_size: int) -> VmArea:
+        vma = self.find_vma(old)
+        if vma is None or old_size > vma.end - old:
+            raise KernelError(errno.EFAULT)       # unmapped, or across areas
+        if old_size == 0 and not vma.shared:
+            raise KernelError(errno.EINVAL)       # only shared mappings can be duplicated
+        return vma
+
+    def _move(self, vma: VmArea, old: int, old_size: int, new_size: int, target: int, dontunmap: bool) -> int:
+        """move_vma: the area part [old, old+old_size) becomes [target, target+new_size) with its pages (the page
+        table entries move, the frames stay); with `dontunmap` the old range stays mapped, without pages.  An
+        `old_size` of 0 maps the same shared object a second time."""
+        if old_size == 0:
+            moved = vma.copy()
+            moved.start, moved.end, moved.offset = old, old, vma.offset + old - vma.start
+        else:
+            lo, hi = self._carve(old, old + old_size)
+            moved = self.vmas[lo]
+            del self.vmas[lo:hi]
+            del self._starts[lo:hi]
+            words, table = self.ram.words, self.page_table
+            for va, slot in list(table.present_slots(old, old + old_size)):
+                pte, words[slot] = words[slot], 0
+                words[table.ensure_slot(target + va - old)] = pte
+            if dontunmap:
+                self._insert(moved.copy())
+        if moved.backing is not None:
+            grows = moved.image_end >= moved.end
+            moved.image_end += target - old
+            if grows:
+                moved.image_end = target + new_size
+        moved.start, moved.end = target, target + new_size
+        self._insert(moved)
+        self.on_tlb_flush()
+        return target
+
+    def resident(self, start: int, end: int) -> bytearray:
+        """mincore: one byte per page of [start, end), 1 where the page is in memory -- mapped here, or for a file
+        mapping in the page cache (Linux reports the cache's pages even when this process never touched them).
+        ENOMEM if part of the range is unmapped."""
+        out = bytearray((end - start) >> PAGE_SHIFT)
+        addr = start
+        while addr < end:
+            vma = self.find_vma(addr)
+            if vma is None:
+                raise KernelError(errno.ENOMEM)
+            stop = min(vma.end, end)
+            if vma.file is not None:
+                for page in range(addr, min(stop, vma.image_end), PAGE_SIZE):
+                    if (vma.offset + page - vma.start) >> PAGE_SHIFT in vma.file.pages:
+                        out[(page - start) >> PAGE_SHIFT] = 1
+            addr = stop
+        for va, _slot in self.page_table.present_slots(start, end):
+            out[(va - start) >> PAGE_SHIFT] = 1
+        return out
 
     # ----------------------------------------------------------------------------------------------- brk
     def set_brk(self, new: int) -> int:
@@ -333,6 +496,8 @@ class AddressSpace:
         child.env_start, child.env_end, child.start_stack = self.env_start, self.env_end, self.start_stack
         for vma in self.vmas:
             child._insert(vma.copy())
+            if vma.file is not None:
+                vma.file.mappers.add(child)
         fmt, words, frames = self.fmt, self.ram.words, self.frames
         for vma in self.vmas:
             for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
@@ -344,6 +509,21 @@ class AddressSpace:
                 words[child.page_table.ensure_slot(va)] = pte
         self.on_tlb_flush()                  # the parent's cached writable translations are gone
         return child
+
+    def write_protect_file(self, cache: PageCache, pages: list[int]) -> None:
+        """Make pages `pages` of `cache` read-only in this space's shared mappings of it: they were just written
+        back, and the next store must fault to mark them dirty again (Linux's page_mkclean)."""
+        words, wanted, changed = self.ram.words, set(pages), False
+        for vma in self.vmas:
+            if vma.file is not cache or not vma.shared:
+                continue
+            for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
+                if (vma.offset + va - vma.start) >> PAGE_SHIFT in wanted:
+                    pte = words[slot]
+                    words[slot] = pte & ~self._write_bits(pte)
+                    changed = True
+        if changed:
+            self.on_tlb_flush()
 
     def _write_bits(self, pte: int) -> int:
         """The bits of a leaf entry that grant write access (the difference between prot and prot-W)."""

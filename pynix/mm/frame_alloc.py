@@ -8,6 +8,9 @@ free too.  Single frames (order 0) are by far the most common request; larger or
 Every allocated frame carries a reference count: a frame shared copy-on-write by several address spaces is freed
 when its last user drops it (`put`).
 
+When no block is left, `alloc` first asks the `shrinkers` (the page cache: clean pages nobody maps) to give frames
+back, as Linux's reclaim does, and fails with ENOMEM only if that frees nothing.
+
 Frames that were ever mapped executable are marked in `code`: the emulator keeps translated code keyed by
 physical page, and host-side writes do not invalidate it, so when such a frame is freed it is queued in
 `stale_code` and the kernel discards its translations before any guest code runs again (DESIGN.md §5, pitfall 6).
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import errno
 from array import array
+from typing import Callable
 
 from pynix.errors import KernelError
 
@@ -33,6 +37,7 @@ class FrameAllocator:
         self.refcount = array("I", bytes(4 * total_frames))
         self.code = bytearray(total_frames)
         self.stale_code: list[int] = []
+        self.shrinkers: list[Callable[[], int]] = []    # each frees what it can, returns how many frames
         self.free_frames = 0
         pfn = reserved
         while pfn < total_frames:
@@ -44,7 +49,8 @@ class FrameAllocator:
             pfn += 1 << order
 
     def alloc(self, order: int = 0) -> int:
-        """Allocate 2**order contiguous frames; return the first frame number.  ENOMEM when none is left."""
+        """Allocate 2**order contiguous frames; return the first frame number.  ENOMEM when none is left even
+        after reclaim."""
         for k in range(order, MAX_ORDER + 1):
             if self.free_lists[k]:
                 pfn = self.free_lists[k].pop()
@@ -55,6 +61,8 @@ class FrameAllocator:
                 for f in range(pfn, pfn + (1 << order)):
                     self.refcount[f] = 1
                 return pfn
+        if sum(shrink() for shrink in self.shrinkers):
+            return self.alloc(order)        # a shrinker that freed nothing ends the retries
         raise KernelError(errno.ENOMEM, "out of physical memory")
 
     def free(self, pfn: int, order: int = 0) -> None:

@@ -17,9 +17,10 @@ import struct
 from pynix.errors import KernelError
 from pynix.fs import locks
 from pynix.fs.file import File, HostStreamFile
-from pynix.fs.file_ops import RegularFile
+from pynix.fs.file_ops import RegularFile, truncate_file, write_file
 from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
+from pynix.mm.page_cache import sync_inode
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_namei import in_group, owner_or_capable
 from pynix.syscall.fs_path import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, check_writable, lookup_at
@@ -239,8 +240,10 @@ def _fsync(task: Task, fd: int) -> int:
         except OSError as e:
             raise KernelError(e.errno or errno.EINVAL) from None
         return 0
-    if file_path(file) is None:
+    path = file_path(file)
+    if path is None:
         raise KernelError(errno.EINVAL)
+    sync_inode(path.inode)                       # dirty pages of shared mappings go to the file first
     host_sync = getattr(file, "fsync", None)     # a file kept on the host (hostfs); the rest lives in memory
     if host_sync is not None:
         host_sync()
@@ -348,12 +351,12 @@ def sys_fallocate(task: Task, fd: int, mode: int, offset: int, length: int) -> i
     size = inode.size
     if kind == FALLOC_FL_PUNCH_HOLE:
         if offset < size:
-            inode.write_at(offset, bytes(min(end, size) - offset))
+            write_file(inode, offset, bytes(min(end, size) - offset))
     else:
         if end > MAX_FILE_SIZE:
             raise KernelError(errno.ENOSPC)
         if not mode & FALLOC_FL_KEEP_SIZE and end > size:
-            inode.truncate(end)
+            truncate_file(inode, end)
     _file_modified(task, inode)
     return 0
 

@@ -6,7 +6,7 @@ import errno
 
 from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK, File
-from pynix.fs.file_ops import O_APPEND, RegularFile
+from pynix.fs.file_ops import O_APPEND, RegularFile, read_file, write_file
 from pynix.fs.pipe import O_DIRECT, PipeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_attr import fdget, file_path
@@ -73,7 +73,7 @@ def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -
         raise KernelError(errno.EINVAL)        # only page-cache files can be spliced from
     done = 0
     while done < count:
-        data = infile.inode.read_at(pos, min(CHUNK, count - done))
+        data = read_file(infile.inode, pos, min(CHUNK, count - done))
         if not data:
             break
         try:
@@ -128,10 +128,10 @@ def sys_copy_file_range(task: Task, fd_in: int, off_in: int, fd_out: int, off_ou
     count = min(count, MAX_RW_COUNT)
     done = 0
     while done < count:
-        data = inode_in.read_at(pos_in + done, min(CHUNK, count - done))
+        data = read_file(inode_in, pos_in + done, min(CHUNK, count - done))
         if not data:
             break
-        inode_out.write_at(pos_out + done, data)
+        write_file(inode_out, pos_out + done, data)
         done += len(data)
     if off_in:
         _write_loff(task, off_in, pos_in + done)

@@ -7,7 +7,7 @@ import stat as st
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.fifo import fifo_open
-from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
+from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_READ, ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
@@ -85,7 +85,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     else:
         file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
-        inode.truncate(0)
+        truncate_file(inode, 0)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))
 
 
@@ -186,7 +186,7 @@ def sys_ftruncate(task: Task, fd: int, length: int) -> int:
     if s64(length) < 0:
         raise KernelError(errno.EINVAL)
     check_writable(file.path)
-    file.inode.truncate(length)
+    truncate_file(file.inode, length)
     return 0
 
 
@@ -201,6 +201,6 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     creds = task.group.creds
     permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
-    target.inode.truncate(length)
+    truncate_file(target.inode, length)
     return 0
 

@@ -1,4 +1,5 @@
-"""Memory mapping: mmap (anonymous and private file mappings), munmap, mprotect, brk, madvise."""
+"""Memory mapping: mmap (anonymous and file mappings, private or shared), munmap, mprotect, mremap, msync,
+mincore, brk, madvise.  File mappings map the file's page cache (mm/page_cache.py)."""
 from __future__ import annotations
 
 import errno
@@ -6,10 +7,11 @@ import os
 import stat
 
 from pynix.errors import KernelError
-from pynix.fs.file_cache import file_bytes
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.address_space import PAGE_MASK, page_align_up
 from pynix.mm.frame_alloc import PAGE_SIZE
+from pynix.mm.page_cache import page_cache
+from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 
@@ -17,6 +19,8 @@ PROT_READ, PROT_WRITE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP = 1, 2, 4, 0x0100
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE = 0x1, 0x2, 0x3, 0xF
 MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x4000, 0x100000
 MADV_DONTNEED = 4
+MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
+MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
 # Advice that only steers Linux's heuristics (or never changes what the program sees): accepted, nothing to do.
 _ADVISORY = {0, 1, 2, 3, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 100, 101}
 
@@ -29,7 +33,7 @@ def _check_prot(prot: int) -> int:
 
 @syscall
 def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int, offset: int) -> int:
-    """Linux's do_mmap for anonymous memory: page-aligned, top-down placement, MAP_FIXED replaces."""
+    """Linux's do_mmap: page-aligned, top-down placement, a usable hint honoured, MAP_FIXED replaces."""
     mm = task.mm
     prot &= 7                                    # mmap ignores unknown PROT bits (only mprotect checks them)
     flags &= 0xFFFFFFFF
@@ -41,7 +45,7 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
         raise KernelError(errno.ENOMEM)
     backing = {}
     if not flags & MAP_ANONYMOUS:
-        backing = _file_backing(task, s32(fd), prot, map_type, offset)
+        backing = _file_backing(task, s32(fd), prot, map_type != MAP_PRIVATE, offset)
     elif (prot & PROT_WRITE or map_type != MAP_PRIVATE) and not flags & MAP_NORESERVE \
             and size > mm.frames.total_frames * PAGE_SIZE:
         raise KernelError(errno.ENOMEM)          # overcommit heuristic: more than all of RAM at once
@@ -58,31 +62,25 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
     else:
         start = mm.get_unmapped_area(size)
     if backing:
-        backing["image_end"] = start + max(len(backing["image"]) - offset, 0)
-        mm.map(start, size, prot, **backing)
+        mm.map(start, size, prot, shared=map_type != MAP_PRIVATE, image_end=start + size, **backing)
     else:
         mm.map(start, size, prot, shared=map_type != MAP_PRIVATE)
     return start
 
 
-def _file_backing(task: Task, fd: int, prot: int, map_type: int, offset: int) -> dict:
-    """What a file mapping is made of: the file's bytes from `offset` (zero past the end of the file).
-
-    MAP_PRIVATE mappings are exact (pages copied on first touch, writes private).  A MAP_SHARED mapping that
-    may write would need the page cache to carry writes back to the file; until it exists such mappings are
-    refused with ENODEV rather than silently losing writes.  Read-only shared mappings behave like private."""
+def _file_backing(task: Task, fd: int, prot: int, shared: bool, offset: int) -> dict:
+    """What a file mapping is made of: the file's page cache from `offset`.  EACCES as Linux: the file must be
+    open for reading, and for writing if a shared mapping may write (then or after mprotect: `may_write`)."""
     file = task.group.fds.get(fd)
     if not isinstance(file, InodeFile) or not stat.S_ISREG(file.inode.mode):
         raise KernelError(errno.ENODEV if isinstance(file, InodeFile) else errno.EACCES)
     if not file.readable:
         raise KernelError(errno.EACCES)
-    if map_type != MAP_PRIVATE and prot & PROT_WRITE:
-        if not file.writable:
-            raise KernelError(errno.EACCES)
-        task.kernel.log_once("shared writable file mappings are not supported yet (ENODEV)")
-        raise KernelError(errno.ENODEV)
+    if shared and prot & PROT_WRITE and not file.writable:
+        raise KernelError(errno.EACCES)
     name = task.group.fs.mounts.path_of(file.path, task.group.fs.root)
-    return {"image": file_bytes(file.inode), "offset": offset, "name": os.fsdecode(name)}
+    return {"file": page_cache(file.inode, task.mm.ram, task.mm.frames), "offset": offset,
+            "name": os.fsdecode(name), "may_write": file.writable or not shared}
 
 
 @syscall
@@ -103,6 +101,64 @@ def sys_mprotect(task: Task, addr: int, length: int, prot: int) -> int:
     if addr + page_align_up(length) > task.mm.arch.task_size or page_align_up(length) == 0:
         raise KernelError(errno.ENOMEM)
     task.mm.protect(addr, length, prot)
+    return 0
+
+
+@syscall
+def sys_mremap(task: Task, old: int, old_size: int, new_size: int, flags: int, new_addr: int) -> int:
+    """mremap: argument checks as Linux's check_mremap_params / mremap_to; the work is AddressSpace.remap."""
+    mm = task.mm
+    fixed, dontunmap = bool(flags & MREMAP_FIXED), bool(flags & MREMAP_DONTUNMAP)
+    if flags & ~(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) or old & ~PAGE_MASK \
+            or (fixed or dontunmap) and not flags & MREMAP_MAYMOVE or dontunmap and old_size != new_size:
+        raise KernelError(errno.EINVAL)
+    old_size, new_size = page_align_up(old_size), page_align_up(new_size)
+    if new_size == 0:
+        raise KernelError(errno.EINVAL)
+    if fixed or dontunmap:
+        if new_addr & ~PAGE_MASK:
+            raise KernelError(errno.EINVAL)
+        if fixed and (new_size > mm.arch.task_size or new_addr > mm.arch.task_size - new_size
+                      or old + old_size > new_addr and new_addr + new_size > old):
+            raise KernelError(errno.EINVAL)       # out of range, or overlapping the old range
+    elif new_size > mm.arch.task_size:
+        raise KernelError(errno.ENOMEM)
+    return mm.remap(old, old_size, new_size, bool(flags & MREMAP_MAYMOVE), fixed, dontunmap, new_addr)
+
+
+@syscall
+def sys_msync(task: Task, addr: int, length: int, flags: int) -> int:
+    """msync: write back the dirty pages of the shared file mappings in the range (MS_ASYNC too: the write-back
+    is immediate here).  ENOMEM if part of the range is unmapped, after syncing the rest (Linux)."""
+    flags &= 0xFFFFFFFF
+    if flags & ~(MS_ASYNC | MS_INVALIDATE | MS_SYNC) or addr & ~PAGE_MASK or flags & MS_ASYNC and flags & MS_SYNC:
+        raise KernelError(errno.EINVAL)
+    end = addr + page_align_up(length)
+    if end > task.mm.arch.task_size:
+        raise KernelError(errno.ENOMEM)
+    covered = 0
+    for vma in list(task.mm.vmas):
+        lo, hi = max(vma.start, addr), min(vma.end, end)
+        if lo >= hi:
+            continue
+        covered += hi - lo
+        if vma.file is not None and vma.shared and flags & (MS_ASYNC | MS_SYNC):
+            vma.file.writeback(*vma.file_pages(lo, hi))
+    if covered < end - addr:
+        raise KernelError(errno.ENOMEM)
+    return 0
+
+
+@syscall
+def sys_mincore(task: Task, addr: int, length: int, vec: int) -> int:
+    """mincore: one byte per page, bit 0 set where the page is resident (AddressSpace.resident)."""
+    if addr & ~PAGE_MASK:
+        raise KernelError(errno.EINVAL)
+    end = addr + page_align_up(length)
+    if end > task.mm.arch.task_size or end < addr:
+        raise KernelError(errno.ENOMEM)
+    if end > addr:
+        copy_to_user(task.mm, vec, task.mm.resident(addr, end))
     return 0
 
 
