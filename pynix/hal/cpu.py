@@ -19,9 +19,11 @@ import bisect
 import ctypes
 import errno
 import inspect
+import math
 import os
 import struct
 import sys
+import threading
 import time
 import traceback
 from typing import Callable, Sequence
@@ -139,6 +141,47 @@ def _exits_only_between_blocks(emu: "uc.Uc") -> bool:
     return False
 
 
+class _Preempter:
+    """The timer interrupt: a host thread that stops the CPU when the running time slice is used up.
+
+    Unicorn's own `emu_start(timeout=...)` creates a thread for every call, polls every 2 us and joins the
+    thread on return: ~0.1-2 ms per slice, more than a whole context switch should cost.  This thread lives as
+    long as the CPU and sleeps until the armed deadline; arming stores the deadline and wakes the thread only
+    if it sleeps past it.  Python runs the thread while the emulator runs guest code (the emulator call
+    releases the GIL).  A stop that lands just after its slice ended only shortens the next one (the kernel
+    sees a TIMER trap)."""
+
+    def __init__(self, stop: Callable[[], None]) -> None:
+        self._stop = stop
+        self._deadline = 0.0                       # time.monotonic() at which to stop the CPU; 0: disarmed
+        self._waking_at = math.inf                 # when the thread will look again by itself
+        self._wakeup = threading.Event()
+        threading.Thread(target=self._loop, name="pynix-preempt", daemon=True).start()
+
+    def arm(self, deadline: float) -> None:
+        self._deadline = deadline
+        if deadline < self._waking_at:
+            self._wakeup.set()
+
+    def disarm(self) -> None:
+        self._deadline = 0.0
+
+    def _loop(self) -> None:
+        while True:
+            deadline = self._deadline
+            now = time.monotonic()
+            if deadline and now >= deadline:
+                if self._deadline == deadline:     # still the slice that was armed: end it
+                    self._deadline = 0.0
+                    self._stop()
+                continue
+            self._waking_at = deadline or math.inf
+            if self._deadline != deadline:         # re-armed meanwhile: look again
+                continue
+            self._wakeup.wait(deadline - now if deadline else None)
+            self._wakeup.clear()
+
+
 SyscallHandler = Callable[[int, int, int, int, int, int, int], "int | None"]
 FillHandler = Callable[[int, int], int]
 
@@ -213,6 +256,7 @@ class Cpu:
         self._trap: Trap | None = None
         self._fault: tuple[int, int] | None = None
         self._invalidate_pa = -1
+        self._preempter: _Preempter | None = None
         self._sys_ids = tuple(self.registers[r] for r in syscall_registers)     # number first, then arguments
         self._ret_id = self.registers[return_register]
         self._callbacks: list[object] = []      # keep the ctypes trampolines alive
@@ -382,15 +426,23 @@ class Cpu:
 
     # ------------------------------------------------------------------------------------ kernel interface
     def run(self, timeslice_us: int = 0) -> Trap:
-        """Run user code from the current registers until the kernel is needed; return why."""
+        """Run user code from the current registers until the kernel is needed; return why.  With a time
+        slice, the preemption timer (`_Preempter`) stops the CPU when it is used up: a TIMER trap."""
         self._trap = None
         self._fault = None
         pc = self.read("pc")
+        if timeslice_us:
+            if self._preempter is None:
+                self._preempter = _Preempter(self.emu.emu_stop)
+            self._preempter.arm(time.monotonic() + timeslice_us / 1e6)
         try:
-            self.emu.emu_start(pc, 0, timeout=timeslice_us)
+            self.emu.emu_start(pc, 0)
         except uc.UcError as err:
             if self._trap is None:
                 self._trap = self._decode_error(err)
+        finally:
+            if timeslice_us:
+                self._preempter.disarm()
         if self._trap is None:
             self._trap = Trap(TrapKind.TIMER, pc=self.read("pc"))
         return self._trap

@@ -1,6 +1,7 @@
 """uname, sysinfo."""
 from __future__ import annotations
 
+import math
 import struct
 import time
 
@@ -32,7 +33,7 @@ def sys_sysinfo(task: Task, info: int) -> int:
     """Memory figures come from the frame allocator (mem_unit 1: bytes); no swap, no high memory.  The load
     averages are 0: pynix keeps no run-queue average (/proc/loadavg says the same)."""
     kernel, frames = task.kernel, task.kernel.frames
-    uptime = int(time.monotonic() - kernel.boot_time)
+    uptime = math.ceil(time.monotonic() - kernel.boot_time)   # Linux rounds a started second up
     data = SYSINFO.pack(uptime, 0, 0, 0, frames.total_frames * PAGE_SIZE, frames.free_frames * PAGE_SIZE,
                         0, 0, 0, 0, min(len(kernel.tasks), 0xFFFF), 0, 0, 1)
     copy_to_user(task.mm, info, data)
