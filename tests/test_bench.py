@@ -1,0 +1,128 @@
+"""`pynix bench` as a command: a `--quick` smoke run of a micro-benchmark and a start-up benchmark must give a
+report with numbers under every runner, and a failing benchmark must be reported while the others go on.
+
+No timing is asserted: the machine is shared and the numbers of a --quick run mean nothing.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from harness import ROOT, host_isa, need, toolchain_missing
+from pynix.cli import bench as bench_cli
+
+NUMBER = re.compile(r"^\d+(\.\d+)?(e[+-]\d+)?$")
+
+
+def run_bench(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pynix", "bench", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def tables(report: str) -> dict[str, dict[str, dict[str, str]]]:
+    """The Markdown tables of a report: title -> row name -> column header -> cell."""
+    found: dict[str, dict[str, dict[str, str]]] = {}
+    title, header = None, None
+    for line in report.splitlines():
+        if line.startswith("### "):
+            title, header = line[4:], None
+        elif line.startswith("|") and title is not None:
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if header is None:
+                header = cells
+            elif not set(line) <= set("|-: "):
+                found.setdefault(title, {})[cells[0]] = dict(zip(header, cells))
+    return found
+
+
+def runners_for(arch: str) -> list[str]:
+    need(toolchain_missing(f"{arch}-musl") is None, f"no {arch}-musl toolchain: {toolchain_missing(f'{arch}-musl')}")
+    need(shutil.which(bench_cli.QEMU[arch]) is not None, f"{bench_cli.QEMU[arch]} is not installed")
+    if arch == "x86_64":
+        need(host_isa() == "x86_64", "native x86_64 runs need an x86_64 host")
+        return ["native", "qemu", "pynix"]
+    return ["qemu", "pynix"]
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "riscv64"])
+def test_quick_report_has_every_runner(arch, tmp_path):
+    """syscall (a guest program timing itself) and start_static (a whole command timed from the host)."""
+    runners = runners_for(arch)
+    out = tmp_path / "bench.json"
+    proc = run_bench("--quick", "--strict", "--arch", arch, "--runners", ",".join(runners), "--json", str(out),
+                     "syscall", "start_static")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    found = tables(proc.stdout)
+    micro, startup = found[arch], found[next(t for t in found if t.startswith(f"{arch} start-up"))]
+    for row, unit in ((micro["syscall"], "us/op"), (startup["start_static"], "ms")):
+        assert row["unit"] == unit
+        for runner in runners:
+            assert NUMBER.match(row[runner]), (runner, row)
+        for other in runners[:-1]:
+            assert re.fullmatch(r"\d+(\.\d+)?x", row[f"pynix/{other}"]), row
+    assert NUMBER.match(startup["start_static"][f"pynix-{runners[0]}"]), startup
+    assert f"pynix start-up overhead, {arch}:" in proc.stdout
+    results = json.loads(out.read_text())["results"]
+    got = {(r["result"], r["runner"]): r for r in results}
+    for result in ("syscall", "start_static"):
+        for runner in runners:
+            r = got[(result, runner)]
+            assert r["errors"] == [] and r["median"] > 0, r
+
+
+def test_failure_is_reported_and_the_rest_goes_on():
+    """A benchmark whose every run fails (a bad argument: the program exits 64 with a usage line) gets failed[n]
+    cells and a footnote with the program's own message; the other benchmark still runs; --strict exits 1."""
+    runners = runners_for("x86_64")
+    proc = run_bench("--quick", "--strict", "--arch", "x86_64", "--runners", ",".join(runners),
+                     "--args", "syscall=-1", "syscall", "start_true")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    found = tables(proc.stdout)
+    row = found["x86_64"]["syscall"]
+    notes = {}
+    for runner in runners:
+        m = re.fullmatch(r"failed\[(\d+)\]", row[runner])
+        assert m, row
+        notes[runner] = m.group(1)
+    for runner, n in notes.items():
+        footnote = re.search(rf"^\[{n}\] {runner} \(x86_64 syscall\): (.*)$", proc.stdout, re.M)
+        assert footnote and "exit 64" in footnote.group(1) and "positive integer" in footnote.group(1), proc.stdout
+    startup = found["x86_64 start-up (whole commands timed from the host, median ms)"]["start_true"]
+    assert all(NUMBER.match(startup[r]) for r in runners), startup
+
+
+def test_missing_program_is_skipped_with_a_note():
+    """A start-up command without a riscv64 program is left out of the riscv64 table and named under it."""
+    runners = runners_for("riscv64")
+    proc = run_bench("--quick", "--arch", "riscv64", "--runners", ",".join(runners), "start_true")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "start_true" not in "".join(tables(proc.stdout).get("riscv64", {}))
+    assert "skipped: start_true on riscv64: no riscv64 counterpart of this command" in proc.stdout
+
+
+def test_table_rendering_without_running():
+    """render() of a made-up session: medians, ratios, the ms difference and footnotes for partial failures."""
+    start = bench_cli.STARTUPS["start_static"]
+    session = bench_cli.Session(arches=["x86_64"], runners={"x86_64": ["native", "qemu", "pynix"]},
+                                benches=[bench_cli.BENCHMARKS["syscall"], start])
+    for runner, values in (("native", [1.0, 3.0, 2.0]), ("qemu", [20.0]), ("pynix", [500.0, 400.0])):
+        for v in values:
+            session.record("x86_64", start, runner, bench_cli.Outcome({"start_static": (v, "ms")}, v / 1000, None))
+    session.record("x86_64", bench_cli.BENCHMARKS["syscall"], "native",
+                   bench_cli.Outcome({"syscall": (0.25, "us/op")}, 0.01, None))
+    session.record("x86_64", bench_cli.BENCHMARKS["syscall"], "pynix", bench_cli.Outcome({}, 0.3, "exit 2"))
+    report = bench_cli.render(session)
+    found = tables(report)
+    assert found["x86_64"]["syscall"] == {
+        "benchmark": "syscall", "unit": "us/op", "native": "0.25", "qemu": "-", "pynix": "failed[1]",
+        "pynix/native": "-", "pynix/qemu": "-"}
+    row = found["x86_64 start-up (whole commands timed from the host, median ms)"]["start_static"]
+    assert row == {"benchmark": "start_static", "unit": "ms", "native": "2.00", "qemu": "20.0", "pynix": "450",
+                   "pynix/native": "225.0x", "pynix/qemu": "22.5x", "pynix-native": "448"}
+    assert "[1] pynix (x86_64 syscall): exit 2" in report
+    assert "pynix start-up overhead, x86_64: 448 ms (start_static: pynix 450 ms, native 2.00 ms)" in report
