@@ -23,6 +23,7 @@ from typing import Callable
 from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.fs.devfs import DevfsSuperBlock
+from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
@@ -70,7 +71,8 @@ class Kernel:
         table = SyscallTable(arch)
         self.cpu.on_syscall = TracingDispatcher(self, table, strace) if strace else SyscallDispatcher(self, table)
         self.scheduler = POLICIES[sched]()
-        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self))]
+        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self)),
+                                          ("/dev/pts", DevptsSuperBlock(self, host_terminal=True))]
                                    + list(disks or []),    # disks: [(guest path, SuperBlock)]
                                    sysroot=sysroot,         # -L: a host directory tried before the root
                                    root=root, binds=binds)  # --root, --mount: [(guest path, HostfsSuperBlock)]

@@ -27,12 +27,22 @@ from pynix.tty.tty import Tty
 class FakeDriver:
     """The hardware side: collects what the terminal shows."""
     name = b"/dev/pts/fake"
+    rdev = 0
 
     def __init__(self) -> None:
         self.out = bytearray()
 
+    def open(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
     def write(self, data: bytes) -> None:
         self.out += data
+
+    def write_room(self) -> int:
+        return 1 << 30
 
     def unthrottle(self) -> None:
         pass

@@ -1,9 +1,10 @@
 """devfs: the guest's /dev (Linux's devtmpfs plus the nodes udev would add).
 
 A tmpfs whose character-device inodes open real devices: the memory devices of drivers/char/mem.c (null, zero,
-full, random, urandom), the controlling terminal (/dev/tty, /dev/console: for now the host's terminal, found on
-the host's standard descriptors) and the host terminal's own /dev/pts node.  The usual symlinks (/dev/fd,
-/dev/stdin, /dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts are directories.
+full, random, urandom), the controlling terminal (/dev/tty), the console (/dev/console: the host's terminal) and
+/dev/ptmx, the pseudo-terminal multiplexer (tty/pty.py), which makes its pairs in the devpts mounted on /dev/pts
+(fs/devpts.py, which also holds the host terminal's own node).  The usual symlinks (/dev/fd, /dev/stdin,
+/dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts are directories.
 
 Which driver a device inode opens is decided by its device number alone (Linux's chrdev_open), through
 `CHRDEVS`, so a node made by mknod(2) in /dev with the number of a known device works like the original.
@@ -151,11 +152,19 @@ def _open_host_tty(path: VfsPath, flags: int) -> File:
 
 
 def _open_tty(path: VfsPath, flags: int) -> File:
-    """/dev/tty: the caller's controlling terminal -- the console device (tty/console.py) when the machine has
-    one, else the host terminal passed through."""
-    from pynix.tty.console import open_controlling_tty
+    """/dev/tty: the caller's controlling terminal (a pseudo-terminal or the console); without one and without
+    a console, the host terminal passed through."""
+    from pynix.tty.tty import open_controlling_tty
     file = open_controlling_tty(path.inode.sb.kernel, path, flags)
     return file if file is not None else _open_host_tty(path, flags)
+
+
+def _open_ptmx(path: VfsPath, flags: int) -> File:
+    """/dev/ptmx: a new pseudo-terminal in the devpts next to it (ptmx_open)."""
+    from pynix.fs.devpts import devpts_of_ptmx
+    from pynix.tty.pty import open_ptmx
+    kernel = path.inode.sb.kernel
+    return open_ptmx(kernel, devpts_of_ptmx(kernel, path), path, flags)
 
 
 def _open_console(path: VfsPath, flags: int) -> File:
@@ -167,7 +176,7 @@ def _open_console(path: VfsPath, flags: int) -> File:
 # ------------------------------------------------------------------------------------- device registry
 DEV_NULL, DEV_ZERO, DEV_FULL = new_encode_dev(1, 3), new_encode_dev(1, 5), new_encode_dev(1, 7)
 DEV_RANDOM, DEV_URANDOM = new_encode_dev(1, 8), new_encode_dev(1, 9)
-DEV_TTY, DEV_CONSOLE = new_encode_dev(5, 0), new_encode_dev(5, 1)
+DEV_TTY, DEV_CONSOLE, DEV_PTMX = new_encode_dev(5, 0), new_encode_dev(5, 1), new_encode_dev(5, 2)
 
 # device number -> open(path, flags): the character devices the kernel has drivers for
 CHRDEVS: dict[int, Callable[[VfsPath, int], File]] = {
@@ -178,6 +187,7 @@ CHRDEVS: dict[int, Callable[[VfsPath, int], File]] = {
     DEV_URANDOM: RandomFile,
     DEV_TTY: _open_tty,
     DEV_CONSOLE: _open_console,
+    DEV_PTMX: _open_ptmx,
 }
 
 
@@ -221,7 +231,7 @@ class DevfsInode(TmpfsInode):
 
 
 class HostPtsInode(DevfsInode):
-    """/dev/pts/N for the host terminal the guest runs on: its stat is the host node's (so ttyname(3), which
+    """/dev/pts/N for the host terminal the guest runs on (in the boot devpts, fs/devpts.py): its stat is the host node's (so ttyname(3), which
     compares st_dev/st_ino of the link target with fstat of the descriptor, finds it), opening it reaches the
     host terminal."""
 
@@ -252,27 +262,13 @@ class DevfsSuperBlock(SuperBlock):
         for name, rdev, mode, gid in ((b"null", DEV_NULL, 0o666, 0), (b"zero", DEV_ZERO, 0o666, 0),
                                       (b"full", DEV_FULL, 0o666, 0), (b"random", DEV_RANDOM, 0o666, 0),
                                       (b"urandom", DEV_URANDOM, 0o666, 0), (b"tty", DEV_TTY, 0o666, TTY_GID),
-                                      (b"console", DEV_CONSOLE, 0o600, 0)):
+                                      (b"console", DEV_CONSOLE, 0o600, 0), (b"ptmx", DEV_PTMX, 0o666, TTY_GID)):
             root.mknod(name, st.S_IFCHR | mode, rdev, 0, gid)
         for name, target in ((b"fd", b"/proc/self/fd"), (b"stdin", b"/proc/self/fd/0"),
                              (b"stdout", b"/proc/self/fd/1"), (b"stderr", b"/proc/self/fd/2")):
             root.symlink(name, target, 0, 0)
         root.mkdir(b"shm", 0o1777, 0, 0)
-        pts = root.mkdir(b"pts", 0o755, 0, 0)
-        self._add_host_pts(pts)
-
-    def _add_host_pts(self, pts: Inode) -> None:
-        """Give the host terminal (if the guest runs on one) its /dev/pts/N node."""
-        fd = host_terminal_fd()
-        if fd is None:
-            return
-        try:
-            name = os.ttyname(fd)
-            info = os.fstat(fd)
-        except OSError:
-            return
-        if name.startswith("/dev/pts/") and name[9:].isdigit():
-            pts._add(name[9:].encode(), HostPtsInode(self, fd, info))
+        root.mkdir(b"pts", 0o755, 0, 0)                  # devpts is mounted here
 
     def statfs(self) -> dict[str, int]:
         info = super().statfs()

@@ -782,6 +782,7 @@ def _sig_masks(group: "ThreadGroup") -> tuple[int, int]:
 
 def _stat(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool) -> bytes:
     """/proc/<pid>/stat: the 52 fields of do_task_stat."""
+    from pynix.tty.tty import tty_stat_fields
     whole = not thread_view
     pid = task.tid if thread_view and task is not None else group.pid
     state = _state(kernel, group, task)
@@ -797,7 +798,7 @@ def _stat(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool) 
     exit_code = group.exit_status if group.exit_status is not None else 0
     blocked = task.sigmask if task is not None else 0
     fields = [
-        state, group.ppid, group.pgid, group.sid, 0, -1,                # state ppid pgrp session tty_nr tpgid
+        state, group.ppid, group.pgid, group.sid, *tty_stat_fields(kernel, group),   # ... tty_nr tpgid
         0x400000, 0, 0, 0, 0,                                            # flags minflt cminflt majflt cmajflt
         utime, stime, cutime, cstime, 20 + nice, nice,                   # utime stime cutime cstime prio nice
         len(group.live_tasks) or 1, 0, _start_ticks(kernel, task or group),   # threads itrealvalue starttime
@@ -1038,7 +1039,8 @@ def _cpuinfo(kernel) -> bytes:
 
 
 def _filesystems() -> bytes:
-    return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"hostfs"))
+    return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
+                                                         b"hostfs"))
 
 
 def _uptime_seconds(kernel) -> float:

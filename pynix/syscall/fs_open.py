@@ -83,7 +83,8 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     if st.S_ISFIFO(inode.mode):
         file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner
     else:
-        file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))
+        file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
+        file.flags &= ~O_NOCTTY                          # then it is gone, as do_dentry_open clears it
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         truncate_file(inode, 0)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))

@@ -14,7 +14,7 @@ the caller must be root (EPERM: CAP_SYS_ADMIN is euid 0 here), then the request 
 - MS_MOVE moves a mount (EINVAL unless the source is a mount root).
 - Otherwise a new filesystem of type `fstype`: tmpfs/ramfs (options mode=, uid=, gid=; size=, nr_inodes=,
   nr_blocks=, huge=, inode64 accepted and ignored), proc, devtmpfs (the one devfs instance, as Linux's devtmpfs
-  is a single filesystem), vfat.  Unknown types: ENODEV.
+  is a single filesystem), devpts (a new instance; options ignored), vfat.  Unknown types: ENODEV.
 
 vfat differs from Linux: /dev has no block devices, so the source is the image *file* itself, as `mount -o
 loop` would give; it must be a file kept on the host (a read-write hostfs mount; on a read-only one or below
@@ -36,6 +36,7 @@ import weakref
 
 from pynix.errors import KernelError
 from pynix.fs.devfs import DevfsSuperBlock
+from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.fat32 import Fat32SuperBlock
 from pynix.fs.file_ops import InodeFile
 from pynix.fs.hostfs import HostfsInode
@@ -121,6 +122,8 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
         return _tmpfs(data)
     if fstype == b"proc":
         return ProcfsSuperBlock(kernel)
+    if fstype == b"devpts":
+        return DevptsSuperBlock(kernel)                  # a new instance every time, as since Linux 4.7
     if fstype == b"devtmpfs":
         for m in kernel.mounts.mounts:
             if isinstance(m.sb, DevfsSuperBlock):
@@ -227,7 +230,7 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
     if fstype is None:
         raise KernelError(errno.EINVAL)
     sb = _new_superblock(task, fstype, source, data, readonly)
-    if readonly and not isinstance(sb, (DevfsSuperBlock, ProcfsSuperBlock)):
+    if readonly and not isinstance(sb, (DevfsSuperBlock, ProcfsSuperBlock, DevptsSuperBlock)):
         sb.readonly = True
     if not sb.readonly:
         _was_writable.add(sb)

@@ -5,4 +5,5 @@
 - `tty`       -- the terminal itself (Linux's tty_struct): settings, window size, controlling session and
                  foreground process group, job-control checks, the terminal ioctls, and the open-file object.
 - `console`   -- the console: a terminal whose "hardware" is the host terminal pynix runs on.
+- `pty`       -- Unix98 pseudo-terminals: a slave terminal whose "hardware" is its master (/dev/ptmx, /dev/pts/N).
 """

@@ -19,8 +19,8 @@ terminal's own settings are never touched by the guest.
 The first process is the session leader and the console is its controlling terminal, with its process group in
 the foreground -- as for a program started by a login shell.
 
-For devfs: `open_controlling_tty` opens /dev/tty, `open_console` /dev/console and the host terminal's own
-/dev/pts/N node.
+For devfs: `open_console` opens /dev/console and the host terminal's own /dev/pts/N node (/dev/tty is
+tty.py's `open_controlling_tty`).
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.file import O_RDWR, File, host_stat_fields
 from pynix.tty.termbits import IUTF8, Termios
-from pynix.tty.tty import Tty, TtyFile, controlling_tty, open_tty_file
+from pynix.tty.tty import Tty, TtyFile, open_tty_file
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import VfsPath
@@ -68,6 +68,10 @@ class HostConsole:
             self.name = os.fsencode(os.ttyname(in_fd))
         except OSError:
             self.name = b"/dev/console"
+        try:
+            self.rdev = os.fstat(in_fd).st_rdev
+        except OSError:
+            self.rdev = 0
         settings = Termios()                              # Linux's tty_std_termios ...
         try:
             if host_termios.tcgetattr(in_fd)[0] & IUTF8:     # (the host is Linux: same bit)
@@ -85,6 +89,16 @@ class HostConsole:
         return _same_terminal(fd, self.in_fd)
 
     # ----------------------------------------------------------------------------------- the TtyDriver side
+    def open(self) -> None:
+        """Any number of opens; the host terminal stays until the machine stops."""
+
+    def close(self) -> None:
+        """Nothing to do: the host terminal is not the guest's to close."""
+
+    def write_room(self) -> int:
+        """The host terminal takes all output (`write` waits for it)."""
+        return 1 << 30
+
     def write(self, data: bytes) -> None:
         view = memoryview(data)
         while view:
@@ -210,16 +224,3 @@ def open_console(kernel: "Kernel", path: "VfsPath", flags: int, acquire: bool = 
     if console is None:
         return None
     return open_tty_file(console.tty, kernel.current, flags, path, may_acquire=acquire)
-
-
-def open_controlling_tty(kernel: "Kernel", path: "VfsPath", flags: int) -> File | None:
-    """Open /dev/tty: the calling process's controlling terminal (ENXIO if it has none).  None when the
-    machine has no terminals at all."""
-    console = get_console(kernel)
-    if console is None:
-        return None
-    task = kernel.current
-    tty = controlling_tty(kernel, task.group) if task is not None else None
-    if tty is None:
-        raise KernelError(errno.ENXIO)
-    return open_tty_file(tty, task, flags, path, may_acquire=False)

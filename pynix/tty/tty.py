@@ -1,8 +1,8 @@
 """The terminal device (Linux's tty_struct, drivers/tty/tty_io.c, tty_ioctl.c, tty_jobctrl.c).
 
 A `Tty` owns the settings (termios), the window size, the line discipline (tty/ldisc.py) and a driver -- the
-"hardware" that shows output and produces input (tty/console.py's host console).  Open descriptors of it are
-`TtyFile`s.
+"hardware" that shows output and produces input: tty/console.py's host console, or the master side of a
+pseudo-terminal (tty/pty.py).  Open descriptors of it are `TtyFile`s.
 
 Job control, as Linux does it:
 - A terminal is the *controlling terminal* of at most one session (`session`, a session id) and has a
@@ -25,7 +25,7 @@ import weakref
 from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
+from pynix.fs.file import O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.task.wait import Block, WaitQueue
@@ -54,10 +54,14 @@ _WINSIZE = struct.Struct("<HHHH")                              # ws_row, ws_col,
 
 
 class TtyDriver(Protocol):
-    """What a terminal needs from its hardware."""
+    """What a terminal needs from its hardware (Linux's tty_operations)."""
     name: bytes                            # the device's path, for /proc/pid/fd (b"/dev/pts/3")
+    rdev: int                              # its device number (/proc/pid/stat's tty_nr)
 
+    def open(self) -> None: ...                   # a new open file of the terminal (may refuse: KernelError)
+    def close(self) -> None: ...                  # an open file of it was released
     def write(self, data: bytes) -> None: ...     # show processed output
+    def write_room(self) -> int: ...              # how much output it takes now (0: writers wait)
     def unthrottle(self) -> None: ...             # the discipline has room for input again
     def stat(self) -> dict[str, int]: ...         # fstat of a descriptor of it
 
@@ -68,6 +72,15 @@ def controlling_tty(kernel: "Kernel", group: "ThreadGroup") -> "Tty | None":
         if tty.session is not None and tty.session == group.sid and group not in tty.detached:
             return tty
     return None
+
+
+def tty_stat_fields(kernel: "Kernel", group: "ThreadGroup") -> tuple[int, int]:
+    """(tty_nr, tpgid) of /proc/pid/stat: the controlling terminal's device number and foreground group
+    (0 and -1 without one)."""
+    tty = controlling_tty(kernel, group)
+    if tty is None:
+        return 0, -1
+    return tty.driver.rdev, tty.pgrp if tty.pgrp is not None else -1
 
 
 def kill_pgrp(kernel: "Kernel", pgid: int, sig: int) -> None:
@@ -208,10 +221,12 @@ class Tty:
         that opens one without O_NOCTTY acquires it (tty_open_proc_set_tty).  `may_acquire` is False for
         /dev/tty and /dev/console, which never become controlling terminals by open."""
         if task is None:
+            self.driver.open()
             return
         group = task.group
         if self.exclusive and group.creds.euid != 0:
             raise KernelError(errno.EBUSY)
+        self.driver.open()                 # a locked or closed pseudo-terminal refuses (pty_open: EIO)
         if (may_acquire and not flags & O_NOCTTY and group.sid == group.pid and self.session is None
                 and controlling_tty(self.kernel, group) is None):
             self._set_ctty(group)
@@ -221,38 +236,58 @@ class Tty:
         self.detached.discard(group)
 
     def read(self, task: "Task", file: "TtyFile", size: int) -> bytes:
-        """tty_read -> n_tty_read, after the background-read check (job_control)."""
+        """tty_read -> n_tty_read, after the background-read check (job_control).  After a hangup every read
+        returns end of file (hung_up_tty_read)."""
+        if self.hung_up:
+            return b""
         self.check_change(task, SIGTTIN)
         return self.ldisc.read(task, size, file.nonblocking)
 
-    def write(self, task: "Task", file: "TtyFile", views: list[memoryview]) -> int:
-        """tty_write -> n_tty_write: TOSTOP check, wait while output is stopped, output processing."""
+    def write(self, task: "Task", file: "File", views: list[memoryview]) -> int:
+        """tty_write -> n_tty_write: TOSTOP check, wait while output is stopped or the driver has no room,
+        output processing.  A blocking write returns once all of it is written; the count already written
+        is kept across its re-runs (restart data), as for pipes."""
+        if self.hung_up:
+            raise KernelError(errno.EIO)           # hung_up_tty_write
         if self.termios.lflag & TOSTOP:
             self.check_change(task, SIGTTOU)
-        if self.hung_up:
-            raise KernelError(errno.EIO)
-        if self.output_stopped:
-            if file.nonblocking:
-                raise KernelError(errno.EAGAIN)
-            raise Block(self.write_queue)
         data = b"".join(views)
-        self.write_to_device(self.ldisc.process_output(data))
-        return len(data)
+        done = task.restart_data if type(task.restart_data) is int else 0
+        while done < len(data) and not self.output_stopped:
+            room = self.driver.write_room()
+            if room <= 0:
+                break
+            chunk = data[done:done + room]
+            self.write_to_device(self.ldisc.process_output(chunk))
+            done += len(chunk)
+        if done == len(data):
+            return done
+        if file.nonblocking:
+            if done:
+                return done
+            raise KernelError(errno.EAGAIN)
+        raise Block(self.write_queue, data=done, on_interrupt=(lambda: done) if done else None)
 
     def poll_mask(self) -> int:
-        """n_tty_poll: readable when a read would not block, writable unless output is stopped."""
+        """n_tty_poll: readable when a read would not block, writable unless output is stopped or the driver
+        is full; everything at once after a hangup (hung_up_tty_poll)."""
+        if self.hung_up:
+            return POLLIN | POLLRDNORM | POLLOUT | POLLWRNORM | POLLERR | POLLHUP
         mask = 0
         if self.ldisc.input_available(for_poll=True):
             mask |= POLLIN | POLLRDNORM
-        if self.hung_up:
-            mask |= POLLHUP | POLLIN | POLLRDNORM
-        elif not self.output_stopped:
+        if not self.output_stopped and self.driver.write_room() > 0:
             mask |= POLLOUT | POLLWRNORM
         return mask
 
     # ------------------------------------------------------------------------------------------- ioctls
-    def ioctl(self, task: "Task", file: "TtyFile", request: int, arg: int) -> int:
-        """The terminal ioctls (tty_ioctl, tty_mode_ioctl, n_tty_ioctl).  Unknown requests are ENOTTY."""
+    def ioctl(self, task: "Task", file: "File", request: int, arg: int, master: bool = False) -> int:
+        """The terminal ioctls (tty_ioctl, tty_mode_ioctl, n_tty_ioctl).  Unknown requests are ENOTTY; after a
+        hangup all are EIO (TIOCSPGRP ENOTTY: hung_up_tty_ioctl).  `master`: the request came through the master
+        of a pseudo-terminal (tty/pty.py), which may read the foreground group and session without being the
+        caller's controlling terminal (tiocgpgrp/tiocgsid with tty != real_tty)."""
+        if self.hung_up:
+            raise KernelError(errno.ENOTTY if request == TIOCSPGRP else errno.EIO)
         mm = task.mm
         group = task.group
         if request in (TCGETS, TCGETS2):
@@ -273,14 +308,14 @@ class Tty:
             self.resize(_WINSIZE.unpack(copy_from_user(mm, arg, _WINSIZE.size)))
             return 0
         if request == TIOCGPGRP:
-            if not self.is_ctty_of(group):
+            if not master and not self.is_ctty_of(group):
                 raise KernelError(errno.ENOTTY)
             copy_to_user(mm, arg, struct.pack("<i", self.pgrp or 0))
             return 0
         if request == TIOCSPGRP:
             return self._tiocspgrp(task, arg)
         if request == TIOCGSID:
-            if not self.is_ctty_of(group) or self.session is None:
+            if (not master and not self.is_ctty_of(group)) or self.session is None:
                 raise KernelError(errno.ENOTTY)
             copy_to_user(mm, arg, struct.pack("<i", self.session))
             return 0
@@ -376,7 +411,7 @@ class Tty:
         self.pgrp = pgid
         return 0
 
-    def _tiocsctty(self, task: "Task", file: "TtyFile", arg: int) -> int:
+    def _tiocsctty(self, task: "Task", file: "File", arg: int) -> int:
         """TIOCSCTTY: a session leader without a controlling terminal makes this one it.  Taking a terminal from
         another session needs arg 1 and root (CAP_SYS_ADMIN)."""
         group = task.group
@@ -394,6 +429,18 @@ class Tty:
             raise KernelError(errno.EPERM)
         self._set_ctty(group)
         return 0
+
+    def release(self) -> None:
+        """An open file of the terminal is gone (tty_release)."""
+        self.driver.close()
+
+    def forget(self) -> None:
+        """The terminal is freed (release_tty, for a pseudo-terminal once both sides are closed): it stops being
+        anyone's controlling terminal (session_clear_tty) and leaves the machine's list."""
+        self.session = self.pgrp = None
+        self.detached = weakref.WeakSet()
+        if self in self.kernel.ttys:
+            self.kernel.ttys.remove(self)
 
     def disassociate(self) -> None:
         """The session leader gives up its controlling terminal (disassociate_ctty): the foreground group gets
@@ -444,6 +491,9 @@ class TtyFile(File):
     def lseek(self, offset: int, whence: int) -> int:
         raise KernelError(errno.ESPIPE)
 
+    def release(self) -> None:
+        self.tty.release()
+
     def proc_link_name(self) -> bytes:
         """/proc/pid/fd/N of a descriptor that was not opened by path: the device's name."""
         return self.tty.driver.name
@@ -471,4 +521,16 @@ def open_tty_file(tty: Tty, task: "Task | None", flags: int, path: "VfsPath | No
     tty.open(task, flags, may_acquire)
     flags &= 3 | O_NONBLOCK
     return TtyPathFile(tty, flags, path) if path is not None else TtyFile(tty, flags)
+
+
+def open_controlling_tty(kernel: "Kernel", path: "VfsPath", flags: int) -> File | None:
+    """Open /dev/tty: the calling process's controlling terminal (ENXIO if it has none).  None when the
+    process has none and the machine has no console (devfs then passes the host terminal through)."""
+    task = getattr(kernel, "current", None)                # (devfs may be built without a kernel)
+    tty = controlling_tty(kernel, task.group) if task is not None else None
+    if tty is None:
+        if getattr(kernel, "console", None) is None:
+            return None
+        raise KernelError(errno.ENXIO)
+    return open_tty_file(tty, task, flags, path, may_acquire=False)
 
