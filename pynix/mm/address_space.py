@@ -129,6 +129,11 @@ class AddressSpace:
         self.arg_start = self.arg_end = self.env_start = self.env_end = self.start_stack = 0
         # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
         self.on_tlb_flush: Callable[[], None] = lambda: None
+        # The kernel's own TLB: page -> `physical page | prot` for translations already looked up (tlb_fill,
+        # translate), so that refilling the CPU's TLB after a context switch and copying to or from user
+        # memory skip the page-table walk.  Entries never grant more than the page table: any change to an
+        # existing entry goes through _flush_tlb (or handle_fault, which drops its page).
+        self._tlb: dict[int, int] = {}
         # Called when frames that held code were freed: their translations must go before guest code runs.
         self.on_code_freed: Callable[[], None] = lambda: None
 
@@ -153,8 +158,17 @@ class AddressSpace:
         return bisect.bisect_left(self._starts, start), bisect.bisect_left(self._starts, end)
 
     # --------------------------------------------------------------------------------------- page faults
+    def _flush_tlb(self) -> None:
+        """Existing translations changed: forget the kernel's and the CPU's cached ones."""
+        self._tlb.clear()
+        self.on_tlb_flush()
+
     def tlb_fill(self, va: int, access: int) -> int:
-        """The TLB-miss handler: `physical page | prot` for an allowed access, -1 for a fault (SIGSEGV)."""
+        """The TLB-miss handler (`va` is page-aligned): `physical page | prot` for an allowed access, -1 for a
+        fault (SIGSEGV)."""
+        entry = self._tlb.get(va, 0)
+        if entry & access:
+            return entry
         fmt = self.fmt
         if va < self.arch.task_size:
             slot = self.page_table.leaf_slot(va)
@@ -163,12 +177,14 @@ class AddressSpace:
                 if pte & fmt.present_bit:
                     prot = fmt.leaf_prot(pte)
                     if prot & access:
-                        return (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | prot
+                        entry = self._tlb[va] = (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | prot
+                        return entry
             try:
                 pte = self.handle_fault(va, access)
             except KernelError:
                 return -1
-            return (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | fmt.leaf_prot(pte)
+            entry = self._tlb[va] = (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | fmt.leaf_prot(pte)
+            return entry
         return -1
 
     def handle_fault(self, va: int, access: int) -> int:
@@ -179,6 +195,7 @@ class AddressSpace:
             raise KernelError(errno.EFAULT)
         fmt, words = self.fmt, self.ram.words
         page = va & PAGE_MASK
+        self._tlb.pop(page, None)                 # the entry of `page` is about to change
         slot = self.page_table.ensure_slot(page)
         pte = words[slot]
         if pte:                                   # present (or held by PROT_NONE) yet not allowed
@@ -268,18 +285,23 @@ class AddressSpace:
     def translate(self, va: int, access: int) -> int:
         """Physical address of user address `va` for a kernel access on the guest's behalf (EFAULT if not
         allowed).  Resolves faults like the TLB does; a copy-on-write break also flushes the TLB."""
+        entry = self._tlb.get(va & PAGE_MASK, 0)
+        if entry & access:
+            return (entry & PAGE_MASK) | (va & ~PAGE_MASK)
         if va >= self.arch.task_size:
             raise KernelError(errno.EFAULT)
         fmt = self.fmt
         slot = self.page_table.leaf_slot(va)
         if slot >= 0:
             pte = self.ram.words[slot]
-            if pte & fmt.present_bit and fmt.leaf_prot(pte) & access:
+            prot = fmt.leaf_prot(pte)
+            if pte & fmt.present_bit and prot & access:
+                self._tlb[va & PAGE_MASK] = (fmt.pfn(pte) << PAGE_SHIFT) | prot
                 return (fmt.pfn(pte) << PAGE_SHIFT) | (va & ~PAGE_MASK)
         was_present = slot >= 0 and self.ram.words[slot] & fmt.present_bit
         pte = self.handle_fault(va, access)
         if was_present:
-            self.on_tlb_flush()
+            self._flush_tlb()
         return (fmt.pfn(pte) << PAGE_SHIFT) | (va & ~PAGE_MASK)
 
     # ------------------------------------------------------------------------------- mapping operations
@@ -341,7 +363,7 @@ class AddressSpace:
             words[slot] = 0
             flushed = True
         if flushed:
-            self.on_tlb_flush()
+            self._flush_tlb()
         if self.frames.stale_code:
             self.on_code_freed()
 
@@ -376,7 +398,7 @@ class AddressSpace:
                     # PROT_NONE keeps the frame in a non-present entry (Linux's _PAGE_PROTNONE idea), so the data
                     # is still there when the protection is raised again.
                     words[slot] = fmt.make_leaf(fmt.pfn(pte), PROT_READ, cow) & ~fmt.present_bit
-        self.on_tlb_flush()
+        self._flush_tlb()
 
     def remap(self, old: int, old_size: int, new_size: int, may_move: bool, fixed: bool, dontunmap: bool,
               new_addr: int) -> int:
@@ -443,7 +465,7 @@ class AddressSpace:
                 moved.image_end = target + new_size
         moved.start, moved.end = target, target + new_size
         self._insert(moved)
-        self.on_tlb_flush()
+        self._flush_tlb()
         return target
 
     def resident(self, start: int, end: int) -> bytearray:
@@ -507,7 +529,7 @@ class AddressSpace:
                     words[slot] = pte
                 frames.get(fmt.pfn(pte))
                 words[child.page_table.ensure_slot(va)] = pte
-        self.on_tlb_flush()                  # the parent's cached writable translations are gone
+        self._flush_tlb()                  # the parent's cached writable translations are gone
         return child
 
     def write_protect_file(self, cache: PageCache, pages: list[int]) -> None:
@@ -523,7 +545,7 @@ class AddressSpace:
                     words[slot] = pte & ~self._write_bits(pte)
                     changed = True
         if changed:
-            self.on_tlb_flush()
+            self._flush_tlb()
 
     def _write_bits(self, pte: int) -> int:
         """The bits of a leaf entry that grant write access (the difference between prot and prot-W)."""
