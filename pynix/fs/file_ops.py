@@ -68,6 +68,12 @@ def read_file(inode: Inode, offset: int, size: int) -> bytes:
     return inode.read_at(offset, size) if cache is None else cache.read(offset, size)
 
 
+def read_file_into(inode: Inode, offset: int, views: list[memoryview]) -> int:
+    """read() into user memory `views`: the file's bytes at `offset`, through its page cache if it has one."""
+    cache = find_page_cache(inode)
+    return inode.read_into(offset, views) if cache is None else cache.read_into(offset, views)
+
+
 def write_file(inode: Inode, offset: int, data: bytes | memoryview) -> int:
     """Write to a regular file and keep its page cache (if any) coherent; returns the count written."""
     n = inode.write_at(offset, data)
@@ -86,6 +92,12 @@ class RegularFile(InodeFile):
         data = read_file(self.inode, self.offset, size)
         self.offset += len(data)
         return data
+
+    def read_into(self, views: list[memoryview]) -> int:
+        """read() straight into user memory (sys_read gives views no longer than what is left of the file)."""
+        n = read_file_into(self.inode, self.offset, views)
+        self.offset += n
+        return n
 
     def write(self, task: "Task", views: list[memoryview]) -> int:
         if self.flags & O_APPEND:

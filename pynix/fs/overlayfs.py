@@ -207,6 +207,9 @@ class OverlayInode(Inode):
     def read_at(self, offset: int, size: int) -> bytes:
         return self.real.read_at(offset, size)
 
+    def read_into(self, offset: int, views: list[memoryview]) -> int:
+        return self.real.read_into(offset, views)
+
     def write_at(self, offset: int, data: bytes | memoryview) -> int:
         return self.copy_up().write_at(offset, data)
 

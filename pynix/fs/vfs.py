@@ -157,6 +157,19 @@ class Inode:
     def read_at(self, offset: int, size: int) -> bytes:
         raise KernelError(errno.EINVAL)
 
+    def read_into(self, offset: int, views: list[memoryview]) -> int:
+        """Copy the bytes at `offset` into `views` in turn (user memory); return how many (short at end of
+        file).  Filesystems whose data is in memory override this to copy without an intermediate bytes."""
+        data = self.read_at(offset, sum(len(v) for v in views))
+        done = 0
+        for view in views:
+            if done >= len(data):
+                break
+            n = min(len(view), len(data) - done)
+            view[:n] = data[done:done + n]
+            done += n
+        return done
+
     def write_at(self, offset: int, data: bytes | memoryview) -> int:
         raise KernelError(errno.EINVAL)
 

@@ -96,6 +96,22 @@ class PageCache:
             size -= n
         return b"".join(out)
 
+    def read_into(self, offset: int, views: list[memoryview]) -> int:
+        """read() into user memory: copy from the cached frames into `views`; return the count."""
+        mv, done = self.ram.mv, 0
+        for view in views:
+            filled = 0
+            while filled < len(view):
+                pos = offset + done
+                n = min(len(view) - filled, PAGE_SIZE - (pos & (PAGE_SIZE - 1)), self.size - pos)
+                if n <= 0:
+                    return done
+                pa = (self.page(pos >> PAGE_SHIFT) << PAGE_SHIFT) + (pos & (PAGE_SIZE - 1))
+                view[filled:filled + n] = mv[pa:pa + n]
+                filled += n
+                done += n
+        return done
+
     # ------------------------------------------------------------------------------- the write path
     def wrote(self, offset: int, data: bytes | memoryview) -> None:
         """The file path wrote `data` at `offset` to the inode: update the cached frames over that range."""

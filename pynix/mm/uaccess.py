@@ -14,19 +14,34 @@ from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import PAGE_SIZE
 
 
-def user_buffers(mm: AddressSpace, addr: int, size: int, access: int) -> list[memoryview]:
-    """RAM views covering user range [addr, addr+size), one per page run; EFAULT if any byte is not allowed."""
-    if size < 0 or addr < 0 or addr + size > mm.arch.task_size:
+def user_buffers(mm: AddressSpace, addr: int, size: int, access: int, partial: bool = False) -> list[memoryview]:
+    """RAM views covering user range [addr, addr+size), one per run of physically adjacent pages; EFAULT if any
+    byte is not allowed -- or, with `partial`, only if the first one is not, the views then covering the
+    allowed prefix (a read() into a buffer that runs into unmapped memory copies what fits, as in Linux)."""
+    if size < 0 or addr < 0:
         raise KernelError(errno.EFAULT)
-    views = []
-    mv = mm.ram.mv
+    if addr + size > mm.arch.task_size:
+        if not partial or addr >= mm.arch.task_size:
+            raise KernelError(errno.EFAULT)
+        size = mm.arch.task_size - addr
+    runs: list[list[int]] = []                 # [start, end) physical runs: adjacent frames become one view
+    translate = mm.translate
     while size > 0:
         n = min(size, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
-        pa = mm.translate(addr, access)
-        views.append(mv[pa:pa + n])
+        try:
+            pa = translate(addr, access)
+        except KernelError:
+            if not partial or not runs:
+                raise
+            break
+        if runs and runs[-1][1] == pa:
+            runs[-1][1] = pa + n
+        else:
+            runs.append([pa, pa + n])
         addr += n
         size -= n
-    return views
+    mv = mm.ram.mv
+    return [mv[start:end] for start, end in runs]
 
 
 def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
