@@ -858,7 +858,8 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
     if group.exit_status is None:
         mem = _MemUsage(group)
         lines += [
-            f"VmPeak:\t{_kb(mem.size)}", f"VmSize:\t{_kb(mem.size)}", f"VmLck:\t{_kb(0)}", f"VmPin:\t{_kb(0)}",
+            f"VmPeak:\t{_kb(mem.size)}", f"VmSize:\t{_kb(mem.size)}", f"VmLck:\t{_kb(group.mm.locked_bytes)}",
+            f"VmPin:\t{_kb(0)}",
             f"VmHWM:\t{_kb(mem.rss)}", f"VmRSS:\t{_kb(mem.rss)}", f"RssAnon:\t{_kb(mem.rss_anon)}",
             f"RssFile:\t{_kb(mem.rss_file)}", f"RssShmem:\t{_kb(mem.rss_shmem)}", f"VmData:\t{_kb(mem.data)}",
             f"VmStk:\t{_kb(mem.stack)}", f"VmExe:\t{_kb(mem.exe)}", f"VmLib:\t{_kb(0)}",

@@ -79,6 +79,7 @@ class VmArea:
     shmem: SharedMemory | None = None
     file: PageCache | None = None
     may_write: bool = True               # False for a shared mapping of a file not open for writing (VM_MAYWRITE)
+    locked: bool = False                 # VM_LOCKED (mlock): counted as VmLck; nothing is ever swapped out here
 
     @property
     def backing(self) -> PageCache | bytes | None:
@@ -127,6 +128,7 @@ class AddressSpace:
         self.sigreturn_trampoline = 0        # where the loader mapped the rt_sigreturn trampoline
         # Where the loader put argv/envp strings and the initial stack pointer (/proc/pid/cmdline, environ, stat)
         self.arg_start = self.arg_end = self.env_start = self.env_end = self.start_stack = 0
+        self.lock_future = False             # mlockall(MCL_FUTURE): new mappings are locked too
         # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
         self.on_tlb_flush: Callable[[], None] = lambda: None
         # The kernel's own TLB: page -> `physical page | prot` for translations already looked up (tlb_fill,
@@ -331,13 +333,30 @@ class AddressSpace:
         if start & ~PAGE_MASK or length <= 0 or end > self.arch.task_size:
             raise KernelError(errno.EINVAL)
         self.unmap(start, length)
-        vma = VmArea(start, end, prot, shared, name, image, offset, image_end, file=file, may_write=may_write)
+        vma = VmArea(start, end, prot, shared, name, image, offset, image_end, file=file, may_write=may_write,
+                     locked=self.lock_future)
         if shared and image is None and file is None:
             vma.shmem = SharedMemory(self.frames, self.ram)
         if file is not None:
             file.mappers.add(self)
         self._insert(vma)
         return vma
+
+    def set_locked(self, start: int, end: int, locked: bool) -> None:
+        """mlock/munlock: mark [start, end) (page-aligned) locked or not; ENOMEM if part of it is unmapped."""
+        addr = start
+        while addr < end:
+            vma = self.find_vma(addr)
+            if vma is None:
+                raise KernelError(errno.ENOMEM)
+            addr = vma.end
+        lo, hi = self._carve(start, end)
+        for vma in self.vmas[lo:hi]:
+            vma.locked = locked
+
+    @property
+    def locked_bytes(self) -> int:
+        return sum(vma.end - vma.start for vma in self.vmas if vma.locked)
 
     def unmap(self, start: int, length: int) -> None:
         """munmap: drop the VMAs and pages in [start, start+length); holes are fine."""
@@ -517,7 +536,7 @@ class AddressSpace:
         child.arg_start, child.arg_end = self.arg_start, self.arg_end
         child.env_start, child.env_end, child.start_stack = self.env_start, self.env_end, self.start_stack
         for vma in self.vmas:
-            child._insert(vma.copy())
+            child._insert(replace(vma.copy(), locked=False))     # memory locks are not inherited
             if vma.file is not None:
                 vma.file.mappers.add(child)
         fmt, words, frames = self.fmt, self.ram.words, self.frames
