@@ -18,7 +18,6 @@ from __future__ import annotations
 import functools
 import os
 import platform
-import re
 import shutil
 import subprocess
 import sys
@@ -33,7 +32,7 @@ GUEST_DIR = Path(__file__).resolve().parent / "guest"
 if str(ROOT) not in sys.path:  # so `pynix.devtools.guestcc` imports without an installed package
     sys.path.insert(0, str(ROOT))
 
-from pynix.devtools.guestcc import BUILD, TARGETS, compile_guest  # noqa: E402
+from pynix.devtools.guestcc import TARGETS, compile_guest  # noqa: E402
 
 PYNIX_TIMEOUT = float(os.environ.get("PYNIX_TEST_TIMEOUT", "120"))
 REFERENCE_TIMEOUT = 60.0
@@ -101,35 +100,6 @@ def _static_library_present(compiler: str, library: str) -> bool:
     return proc.returncode == 0 and os.path.isabs(path) and os.path.exists(path)
 
 
-_LOCAL_INCLUDE = re.compile(r'^#include "([^"/]+)"[ \t]*$', re.MULTILINE)
-
-
-def flattened_source(name: str) -> Path:
-    """tests/guest/<name> with its `#include "local.h"` lines replaced by the header's text.
-
-    guestcc keys its cache on the source text alone, so a change to a shared header would not rebuild the programs
-    that include it; compiling a flattened copy (kept under build/guest-src/) makes the key cover the headers too.
-    """
-    source = GUEST_DIR / name
-    text = source.read_text()
-    if not _LOCAL_INCLUDE.search(text):
-        return source
-
-    def inline(match: re.Match) -> str:
-        header = GUEST_DIR / match.group(1)
-        next_line = text.count("\n", 0, match.start()) + 2
-        return f'#line 1 "{header}"\n{header.read_text()}\n#line {next_line} "{source}"'
-
-    flat = _LOCAL_INCLUDE.sub(inline, text)
-    out = BUILD / "guest-src" / name
-    if not out.exists() or out.read_text() != flat:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}")
-        tmp.write_text(flat)
-        tmp.replace(out)
-    return out
-
-
 def build(name: str, target: str) -> Path:
     """Compile tests/guest/<name> for `target` (cached by guestcc); skip/fail if the toolchain is missing.
 
@@ -139,7 +109,7 @@ def build(name: str, target: str) -> Path:
     cplusplus = source.suffix in (".cc", ".cpp", ".cxx")
     missing = toolchain_missing(target, cplusplus)
     need(missing is None, missing or "")
-    return compile_guest(flattened_source(name), target)
+    return compile_guest(source, target)     # its cache key covers the local headers it includes
 
 
 # --------------------------------------------------------------------------------------------- running
@@ -259,6 +229,22 @@ def guest_command(binary, args=()) -> list[str]:
 
 def assert_no_traceback(result: Result) -> None:
     assert b"Traceback" not in result.stderr, "pynix printed a Python traceback:\n" + result.describe()
+
+
+def assert_same_as_native(name: str, target: str, args_for=lambda target: ()) -> bytes:
+    """Differential check against native Linux for every target: `tests/guest/NAME` built for `target` runs
+    under pynix, the x86_64-musl build of the same source runs natively, and stdout and exit status must match
+    (no traceback from pynix).  For programs whose output does not depend on the ISA, where qemu-user is no
+    reference (it cannot follow a riscv64 execve without binfmt_misc, and emulates some calls unlike Linux).
+    `args_for(target)` gives the arguments of each side.  Returns pynix's stdout."""
+    need(host_isa() == "x86_64", "the native reference needs an x86_64 host")
+    got = run_guest(build(name, target), args_for(target))
+    ref = run_reference(build(name, "x86_64-musl"), args_for("x86_64-musl"))
+    assert_no_traceback(got)
+    report = f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
+    assert got.stdout == ref.stdout, "stdout differs from the reference" + report
+    assert got.returncode == ref.returncode, "exit status differs from the reference" + report
+    return got.stdout
 
 
 def assert_same(binary, args=(), stdin=b"", env=None, cwd=None, arch: str | None = None,

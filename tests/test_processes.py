@@ -8,20 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from harness import assert_no_traceback, build, host_isa, need, run_guest, run_pynix, run_reference
+from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix
 
-
-def differential(name: str, target: str, args_for=lambda t: ()) -> bytes:
-    need(host_isa() == "x86_64", "the native reference needs an x86_64 host")
-    program = build(name, target)
-    reference_program = build(name, "x86_64-musl")
-    got = run_guest(program, args_for(target))
-    ref = run_reference(reference_program, args_for("x86_64-musl"))
-    assert_no_traceback(got)
-    report = f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
-    assert got.stdout == ref.stdout, "stdout differs from the reference" + report
-    assert got.returncode == ref.returncode, "exit status differs from the reference" + report
-    return got.stdout
 
 
 def test_fork_wait(target):

@@ -7,18 +7,8 @@ its own timer ids (0x0caf0000 | n) instead of the kernel's, accepts any signalfd
 unwritten in an empty WNOHANG waitid, and cannot follow a program that re-executes itself without binfmt_misc."""
 from __future__ import annotations
 
-from harness import assert_no_traceback, build, host_isa, need, run_guest, run_reference
+from harness import assert_same_as_native as differential
 
-
-def differential(name: str, target: str) -> bytes:
-    need(host_isa() == "x86_64", "the native reference needs an x86_64 host")
-    got = run_guest(build(name, target))
-    ref = run_reference(build(name, "x86_64-musl"))
-    assert_no_traceback(got)
-    report = f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
-    assert got.stdout == ref.stdout, "stdout differs from the reference" + report
-    assert got.returncode == ref.returncode, "exit status differs from the reference" + report
-    return got.stdout
 
 
 def test_posix_timers_and_itimers(target):

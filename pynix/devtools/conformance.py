@@ -46,7 +46,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from pynix.devtools.guestcc import BUILD, compile_guest
+from pynix.devtools.guestcc import compile_guest
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "tests" / "conformance"
@@ -112,38 +112,14 @@ def discover(pattern: str | None = None, suite: Path = SUITE) -> list[Program]:
 
 # --------------------------------------------------------------------------------------------- building
 
-_LOCAL_INCLUDE = re.compile(r'^#include "([^"/]+)"[ \t]*$', re.MULTILINE)
-
-
-def flattened(source: Path) -> Path:
-    """`source` with its local `#include "x.h"` lines replaced by the header text, under build/conformance-src."""
-    text = source.read_text()
-
-    def inline(match: re.Match) -> str:
-        header = source.parent / match.group(1)
-        next_line = text.count("\n", 0, match.start()) + 2
-        return f'#line 1 "{header}"\n{header.read_text()}\n#line {next_line} "{source}"'
-
-    flat = _LOCAL_INCLUDE.sub(inline, text)
-    out = BUILD / "conformance-src" / source.name
-    if not out.exists() or out.read_text() != flat:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(f".{out.name}.{os.getpid()}")
-        tmp.write_text(flat)
-        tmp.replace(out)
-    return out
-
-
 def build_all(programs: list[Program], targets: list[str], jobs: int = 2) -> dict[tuple[str, str], Path | str]:
     """(name, target) -> binary path, or the error text of a failed build.  One program per target is built
     first on its own: the first build of a target compiles musl and must not race itself."""
     results: dict[tuple[str, str], Path | str] = {}
 
-    sources = {prog.name: flattened(prog.source) for prog in programs}    # once each, before any thread runs
-
     def one(prog: Program, target: str) -> None:
         try:
-            results[prog.name, target] = compile_guest(sources[prog.name], target)
+            results[prog.name, target] = compile_guest(prog.source, target)    # keyed on its local headers too
         except (RuntimeError, OSError) as err:
             results[prog.name, target] = str(err).strip() or repr(err)
 

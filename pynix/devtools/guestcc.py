@@ -11,6 +11,7 @@ lives in build/zig-cache so the ~40 s first build per target is paid once per ch
 from __future__ import annotations
 
 import hashlib
+import re
 import os
 import subprocess
 import sys
@@ -32,11 +33,25 @@ def _command(target: str, cplusplus: bool) -> list[str]:
     raise ValueError(f"unknown target {target!r}; expected one of {TARGETS}")
 
 
+def _with_local_headers(source: Path, seen: set[Path] | None = None) -> bytes:
+    """The source's bytes followed by those of the headers it includes with quotes (recursively): what the
+    cache key must cover so that changing a shared header rebuilds its users."""
+    seen = set() if seen is None else seen
+    text = source.read_bytes()
+    out = [text]
+    for name in re.findall(rb'^\s*#\s*include\s+"([^"]+)"', text, re.M):
+        header = (source.parent / name.decode()).resolve()
+        if header.is_file() and header not in seen:
+            seen.add(header)
+            out.append(_with_local_headers(header, seen))
+    return b"".join(out)
+
+
 def compile_guest(source: str | Path, target: str, flags: tuple[str, ...] = ("-O2",)) -> Path:
     """Return the path of `source` compiled for `target`, building it only if the cache has no copy."""
     source = Path(source)
     cplusplus = source.suffix in (".cc", ".cpp", ".cxx")
-    text = source.read_bytes()
+    text = _with_local_headers(source)
     key = hashlib.sha256(text + repr((target, flags)).encode()).hexdigest()[:16]
     out = BUILD / "guest" / target / f"{source.stem}-{key}"
     if out.exists():

@@ -3,6 +3,7 @@
  * the output is compared with the reference either way. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include "errname.h"
 #include <fcntl.h>
 #include <grp.h>
 #include <stdio.h>
@@ -25,7 +26,7 @@ static void fsid(const char *what, int old) {    /* the call happens before setf
 }
 
 static void result(const char *what, int rc) {
-    printf("%s = %d%s%s\n", what, rc, rc < 0 ? " " : "", rc < 0 ? strerror(errno) : "");
+    printf("%s = %d%s%s\n", what, rc, rc < 0 ? " " : "", rc < 0 ? errname(errno) : "");
 }
 
 int main(void) {

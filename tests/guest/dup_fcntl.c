@@ -12,6 +12,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "errname.h"
+#include "say.h"
 
 #ifndef SYS_close_range
 #define SYS_close_range 436            /* the same number on x86_64 and riscv64 */
@@ -30,15 +31,6 @@ static const char *ename(int e)
     }
 }
 
-static void say(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    write(1, line, n);
-}
 
 /* dup2 as the kernel does it: the raw syscall where it exists (x86_64); elsewhere (riscv64 has only dup3) the
    way a libc builds it -- some libcs return `old` for dup2(old, old) without asking the kernel at all. */

@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include "say.h"
 
 static const char *ename(int e)
 {
@@ -36,17 +37,6 @@ static const char *ename(int e)
     }
 }
 
-static void say(const char *fmt, ...)
-{
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n > (int)sizeof line - 1)
-        n = sizeof line - 1;
-    write(1, line, n);
-}
 
 /* "label: result errno-name" of a call that may fail */
 #define TRY(label, expr) do { errno = 0; long r_ = (long)(expr); \

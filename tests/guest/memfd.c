@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 #include "errname.h"
+#include "say.h"
 
 #ifndef F_ADD_SEALS
 #define F_ADD_SEALS 1033
@@ -21,15 +22,6 @@
 #define F_SEAL_WRITE 8
 #endif
 
-static void say(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    write(1, line, n);
-}
 
 static int mfd(const char *name, unsigned flags)
 {

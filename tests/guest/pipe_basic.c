@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "errname.h"
+#include "say.h"
 
 static const char *ename(int e)
 {
@@ -23,15 +24,6 @@ static const char *ename(int e)
     }
 }
 
-static void say(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    write(1, line, n);
-}
 
 static char big[200000];
 

@@ -2,6 +2,7 @@
  * getcpu and capget: what a process can ask the kernel about itself. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include "errname.h"
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/membarrier.h>
@@ -15,7 +16,7 @@
 #include <unistd.h>
 
 static void result(const char *what, long rc) {
-    printf("%s = %ld%s%s\n", what, rc, rc < 0 ? " " : "", rc < 0 ? strerror(errno) : "");
+    printf("%s = %ld%s%s\n", what, rc, rc < 0 ? " " : "", rc < 0 ? errname(errno) : "");
 }
 
 static void show_comm(const char *when) {

@@ -18,16 +18,8 @@
 #include <termios.h>
 #include <unistd.h>
 #include "errname.h"
+#include "say.h"
 
-static void say(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    write(1, line, strlen(line));
-}
 
 /* bytes as a C-ish string: \r \n and other control characters made visible */
 static const char *show(const char *buf, int n)

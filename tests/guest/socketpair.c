@@ -16,16 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "errname.h"
+#include "say.h"
 
-static void say(const char *fmt, ...)
-{
-    char line[512];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    write(1, line, n);
-}
 
 static const char *en(int e)
 {

@@ -13,16 +13,8 @@
 #include <termios.h>
 #include <unistd.h>
 #include "errname.h"
+#include "say.h"
 
-static void say(const char *fmt, ...)
-{
-    char line[256];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    write(1, line, strlen(line));
-}
 
 static volatile sig_atomic_t winches;
 static void on_winch(int sig) { (void)sig; winches++; }
