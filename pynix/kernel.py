@@ -450,15 +450,18 @@ class Kernel:
         if parent is None:
             return
         action = parent.sigactions.get(SIGCHLD)
-        if action is not None and (action.handler == SIG_IGN or action.flags & signal.SA_NOCLDWAIT):
-            self.reap(group)                       # nobody will wait: no zombie, no SIGCHLD (Linux)
+        # Nobody will wait (SIGCHLD ignored, or SA_NOCLDWAIT): no zombie.  An ignored SIGCHLD is not sent at
+        # all; SA_NOCLDWAIT with a handler still runs it (Linux's do_notify_parent autoreap).
+        ignored = action is not None and action.handler == SIG_IGN
+        if not ignored:
+            if wait_status & 0x7F:
+                code = signal.CLD_DUMPED if wait_status & 0x80 else signal.CLD_KILLED
+                signal.notify_parent(self, group, code, wait_status & 0x7F)
+            else:
+                signal.notify_parent(self, group, signal.CLD_EXITED, wait_status >> 8)
+        if ignored or (action is not None and action.flags & signal.SA_NOCLDWAIT):
+            self.reap(group)
             parent.child_exit.wake_all()
-            return
-        if wait_status & 0x7F:
-            code = signal.CLD_DUMPED if wait_status & 0x80 else signal.CLD_KILLED
-            signal.notify_parent(self, group, code, wait_status & 0x7F)
-        else:
-            signal.notify_parent(self, group, signal.CLD_EXITED, wait_status >> 8)
 
     def _forget_original_parent(self, group: ThreadGroup) -> None:
         """The children of exiting `group` get a new parent: the nearest living ancestor that made itself a

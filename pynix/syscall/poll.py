@@ -36,7 +36,9 @@ def _expired(deadline: int | None) -> bool:
 
 
 def _sleep(task: Task, queues: list, deadline: int | None) -> None:
-    raise Block(*queues, deadline=deadline, data=deadline)
+    """Sleep on every queue until one is woken or the deadline passes.  A signal handler always ends the wait
+    with EINTR, SA_RESTART or not (Linux's -ERESTARTNOHAND for poll and select)."""
+    raise Block(*queues, deadline=deadline, data=deadline, restartable=False)
 
 
 def do_poll(task: Task, fds_addr: int, nfds: int, timeout_ns: int | None) -> int:

@@ -2,6 +2,8 @@
  * with SA_RESTART the read is restarted; nanosleep reports EINTR and the remaining time; alarm() returns the
  * seconds left of the previous alarm; setitimer/getitimer. */
 #include "conf.h"
+#include <poll.h>
+#include <sys/select.h>
 #include <sys/time.h>
 #include <time.h>
 
@@ -64,6 +66,23 @@ int main(void)
     errno = 0;
     r = pause();
     printf("pause: %d %s\n", r, errname(errno));
+
+    /* poll and select are never restarted after a handler, SA_RESTART or not (the handler has it) */
+    int never[2];
+    pipe(never);
+    struct pollfd pfd = {never[0], POLLIN, 0};
+    arm_ms(30);
+    errno = 0;
+    r = poll(&pfd, 1, 5000);
+    printf("poll under SA_RESTART: %d %s\n", r, errname(errno));
+    fd_set rset;
+    FD_ZERO(&rset);
+    FD_SET(never[0], &rset);
+    struct timeval tv = {5, 0};
+    arm_ms(30);
+    errno = 0;
+    r = select(never[0] + 1, &rset, NULL, NULL, &tv);
+    printf("select under SA_RESTART: %d %s\n", r, errname(errno));
 
     /* alarm() */
     printf("alarm(10) first: %u\n", alarm(10));
