@@ -26,6 +26,7 @@ O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLWRNORM = 1, 2, 4, 8, 16, 32, 0x40, 0x100
 O_NONBLOCK = 0o4000
 O_CLOEXEC = 0o2000000
+O_PATH = 0o10000000                  # a handle on a name: no reading or writing through it
 MAX_FDS = 1024                       # RLIMIT_NOFILE's default soft limit
 
 
@@ -40,11 +41,11 @@ class File:
 
     @property
     def readable(self) -> bool:
-        return self.flags & O_ACCMODE in (O_RDONLY, O_RDWR)
+        return self.flags & O_ACCMODE in (O_RDONLY, O_RDWR) and not self.flags & O_PATH
 
     @property
     def writable(self) -> bool:
-        return self.flags & O_ACCMODE in (O_WRONLY, O_RDWR)
+        return self.flags & O_ACCMODE in (O_WRONLY, O_RDWR) and not self.flags & O_PATH
 
     @property
     def nonblocking(self) -> bool:

@@ -16,7 +16,7 @@ import struct
 
 from pynix.errors import KernelError
 from pynix.fs import locks
-from pynix.fs.file import File, HostStreamFile
+from pynix.fs.file import File, HostStreamFile, O_PATH
 from pynix.fs.file_ops import RegularFile, truncate_file, write_file
 from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
@@ -28,7 +28,6 @@ from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
-O_PATH = 0o10000000
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
 
 

@@ -5,19 +5,20 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
+from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
-from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
+from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_READ, ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
+from pynix.syscall.fs_namei import is_dead_dir
 from pynix.syscall.fs_path import AT_FDCWD, check_writable, start_dir, user_path, walker
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 
 O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC = 0o100, 0o200, 0o400, 0o1000
 O_DSYNC, O_DIRECT, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW, O_NOATIME = 0o10000, 0o40000, 0o100000, 0o200000, 0o400000, 0o1000000
-O_SYNC, O_PATH, O_TMPFILE = 0o4010000, 0o10000000, 0o20200000
+O_SYNC, O_TMPFILE = 0o4010000, 0o20200000
 VALID_OPEN_FLAGS = (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_DIRECT
                     | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE
                     | 0o20000)   # FASYNC
@@ -53,8 +54,18 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
                 raise
             if trailing:
                 raise KernelError(errno.EISDIR) from None
-            if parent.dentry.child(name) is not None:      # a dangling symlink: Linux creates its target
+            depth = 0                                      # a dangling symlink: Linux creates its target
+            while (link := parent.dentry.child(name)) is not None and link.inode.is_symlink and follow:
+                depth += 1
+                if depth > MAXSYMLINKS:
+                    raise KernelError(errno.ELOOP) from None
+                parent, name, trailing = w.resolve_parent(parent, link.inode.readlink(), depth)
+                if name is None or trailing:
+                    raise KernelError(errno.EISDIR) from None
+            if parent.dentry.child(name) is not None:
                 raise
+            if is_dead_dir(parent.inode):                  # the directory was removed (may_create's IS_DEADDIR)
+                raise KernelError(errno.ENOENT) from None
             check_writable(parent)
             permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.fsuid, creds.fsgid)
             inode = parent.inode.create(name, mode & 0o7777 & ~task.group.fs.umask, creds.fsuid, creds.fsgid)
@@ -66,16 +77,14 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
             if flags & O_CREAT and flags & O_EXCL:
                 raise KernelError(errno.EEXIST)
     inode = target.inode
-    if inode.is_symlink:
-        raise KernelError(errno.ELOOP)                     # O_NOFOLLOW on a symlink
     if flags & O_DIRECTORY and not inode.is_dir:
         raise KernelError(errno.ENOTDIR)
-    if flags & O_PATH:
+    if flags & O_PATH:                                     # a handle on the object itself, even a symlink
         return task.group.fds.install(InodeFile(target, flags), bool(flags & O_CLOEXEC))
+    if inode.is_symlink:
+        raise KernelError(errno.ELOOP)                     # O_NOFOLLOW on a symlink
     if inode.is_dir and (flags & O_ACCMODE != O_RDONLY or flags & O_CREAT):
         raise KernelError(errno.EISDIR)
-    if flags & O_ACCMODE == O_ACCMODE:
-        raise KernelError(errno.EINVAL)
     permission(inode, _mask_for(flags) | (MAY_WRITE if flags & O_TRUNC else 0), creds.fsuid, creds.fsgid)
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):

@@ -9,6 +9,7 @@ from pynix.errors import KernelError
 from pynix.fs.file_ops import InodeFile
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.mm.uaccess import copy_to_user
+from pynix.syscall.fs_namei import is_dead_dir
 from pynix.syscall.fs_path import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup_at, user_path, walker
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
@@ -124,6 +125,8 @@ def sys_readlink(task: Task, pathname: int, buf: int, bufsiz: int) -> int:
 @syscall
 def sys_getcwd(task: Task, buf: int, size: int) -> int:
     fs = task.group.fs
+    if is_dead_dir(fs.cwd.inode):                  # the working directory was removed
+        raise KernelError(errno.ENOENT)
     name = fs.mounts.path_of(fs.cwd, fs.root) + b"\0"
     if size < len(name):
         raise KernelError(errno.ERANGE)

@@ -8,9 +8,10 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import NO_RETURN, s32, syscall
-from pynix.task.task import Task
+from pynix.task.task import RLIMIT_NOFILE, Task
 
 ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
+NR_OPEN = 1 << 20                   # /proc/sys/fs/nr_open: the most RLIMIT_NOFILE may be
 
 
 @syscall
@@ -69,10 +70,16 @@ def sys_prlimit64(task: Task, pid: int, resource: int, new_limit: int, old_limit
         new = struct.unpack("<QQ", copy_from_user(task.mm, new_limit, 16))
         if new[0] > new[1]:
             raise KernelError(errno.EINVAL)
+        if new[1] > limits[resource][1] and not task.group.creds.privileged:
+            raise KernelError(errno.EPERM)                   # raising a hard limit needs CAP_SYS_RESOURCE
+        if resource == RLIMIT_NOFILE and new[1] > NR_OPEN:
+            raise KernelError(errno.EPERM)
     if old_limit:
         copy_to_user(task.mm, old_limit, struct.pack("<QQ", *limits[resource]))
     if new is not None:
         limits[resource] = new
+        if resource == RLIMIT_NOFILE:                         # the descriptor table enforces the soft limit
+            task.group.fds.max_fds = new[0]
     return 0
 
 
