@@ -91,6 +91,7 @@ class Kernel:
         self.ttys: list = []                       # every terminal device (tty/tty.py's Tty)
         self._after_stop: list[Callable[[], None]] = []
         self._rewind = False
+        self._slice_start = 0                      # perf_counter_ns() when the running slice was last charged
         self._last_pid = 0
         self._logged: set[str] = set()
 
@@ -528,13 +529,23 @@ class Kernel:
                 self.cpu.invalidate_code(self.frames.stale_code)
                 self.frames.stale_code = []
             timeout_ns = self._timeslice(task)
-            start = time.perf_counter_ns()
+            start = self._slice_start = time.perf_counter_ns()
             trap = self.cpu.run(timeout_ns // 1000)
-            ran = time.perf_counter_ns() - start
-            task.utime_ns += ran
-            self._after_run(task, trap, ran)
+            end = time.perf_counter_ns()
+            task.utime_ns += end - self._slice_start     # what account_running has not charged yet
+            self._slice_start = 0
+            self._after_run(task, trap, end - start)
         self.current = None
         return init.exit_status
+
+    def account_running(self) -> None:
+        """Charge the running task for its slice so far, so that a CPU-time reading made from inside a syscall
+        (getrusage, times, clock_gettime of a CPU clock) includes the time up to the call."""
+        task = self.current
+        if task is not None and self._slice_start:
+            now = time.perf_counter_ns()
+            task.utime_ns += now - self._slice_start
+            self._slice_start = now
 
     def _timeslice(self, task: Task) -> int:
         """How long `task` may run before the kernel wants the CPU back (0: until it traps)."""

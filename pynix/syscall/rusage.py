@@ -16,9 +16,8 @@ CLK_TCK = 100
 
 
 def _group_times(task: Task) -> tuple[int, int]:
-    group = task.group
-    live = group.live_tasks
-    return group.utime_ns + sum(t.utime_ns for t in live), group.stime_ns + sum(t.stime_ns for t in live)
+    task.kernel.account_running()
+    return task.group.cpu_time_ns()
 
 
 @syscall
@@ -29,6 +28,7 @@ def sys_getrusage(task: Task, who: int, usage: int) -> int:
     elif who == RUSAGE_CHILDREN:
         utime, stime = task.group.children_utime_ns, task.group.children_stime_ns
     elif who == RUSAGE_THREAD:
+        task.kernel.account_running()
         utime, stime = task.utime_ns, task.stime_ns
     else:
         raise KernelError(errno.EINVAL)

@@ -9,6 +9,7 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.task.timer import clock_reader
 from pynix.task.wait import Block
 
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
@@ -17,7 +18,7 @@ CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI = 8, 9, 11
 TIMER_ABSTIME = 1
 NSEC = 1_000_000_000
 
-# Guest clock -> host clock it reads.  The CPU-time clocks read the host process's CPU time.
+# Guest clock -> host clock it reads (the CPU-time clocks are the guest's own: see sys_clock_gettime).
 _HOST_CLOCK = {CLOCK_REALTIME: time.CLOCK_REALTIME, CLOCK_MONOTONIC: time.CLOCK_MONOTONIC,
                CLOCK_PROCESS_CPUTIME_ID: time.CLOCK_PROCESS_CPUTIME_ID,
                CLOCK_THREAD_CPUTIME_ID: time.CLOCK_PROCESS_CPUTIME_ID,
@@ -49,7 +50,14 @@ def _write_timespec(task: Task, addr: int, ns: int) -> None:
 
 @syscall
 def sys_clock_gettime(task: Task, clockid: int, tp: int) -> int:
-    _write_timespec(task, tp, time.clock_gettime_ns(_host_clock(clockid)))
+    """The CPU-time clocks are the guest's own (the process's or the thread's accounted run time); the others
+    read the host clock of the same kind."""
+    clockid = s32(clockid)
+    if clockid in (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID):
+        ns = clock_reader(clockid, task)()
+    else:
+        ns = time.clock_gettime_ns(_host_clock(clockid))
+    _write_timespec(task, tp, ns)
     return 0
 
 

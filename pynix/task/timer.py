@@ -99,15 +99,25 @@ CPU_CLOCKS = (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID)
 
 def clock_reader(clockid: int, task: Task) -> Callable[[], int] | None:
     """The clock a timer created by `task` on `clockid` counts (ns), or None if timers cannot use it.  The
-    CPU-time clocks are the guest time accounted by the scheduler (ThreadGroup.cpu_time_ns)."""
-    group = task.group
+    CPU-time clocks are the guest time accounted by the scheduler (ThreadGroup.cpu_time_ns), including the
+    running slice."""
+    group, kernel = task.group, task.kernel
+
+    def process_cpu() -> int:
+        kernel.account_running()
+        return sum(group.cpu_time_ns())
+
+    def thread_cpu() -> int:
+        kernel.account_running()
+        return task.utime_ns + task.stime_ns
+
     readers: dict[int, Callable[[], int]] = {
         CLOCK_REALTIME: time.time_ns,
         CLOCK_MONOTONIC: time.monotonic_ns,
         CLOCK_BOOTTIME: lambda: time.clock_gettime_ns(time.CLOCK_BOOTTIME),
         CLOCK_TAI: lambda: time.clock_gettime_ns(time.CLOCK_TAI),
-        CLOCK_PROCESS_CPUTIME_ID: lambda: sum(group.cpu_time_ns()),
-        CLOCK_THREAD_CPUTIME_ID: lambda: task.utime_ns + task.stime_ns,
+        CLOCK_PROCESS_CPUTIME_ID: process_cpu,
+        CLOCK_THREAD_CPUTIME_ID: thread_cpu,
     }
     return readers.get(clockid)
 
