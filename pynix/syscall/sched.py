@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import errno
+import struct
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import s32, syscall
+from pynix.task.sched import TIMESLICE_NS
 from pynix.task.task import Task, ThreadGroup
 
 CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CPU
@@ -89,4 +91,55 @@ def sys_getcpu(task: Task, cpu: int, node: int, cache: int) -> int:
     for addr in (cpu, node):
         if addr:
             copy_to_user(task.mm, addr, (0).to_bytes(4, "little"))
+    return 0
+
+
+# Scheduling policies (include/uapi/linux/sched.h).  Every task here is SCHED_OTHER: the real-time and deadline
+# policies exist in the ABI (their priority ranges are answered) but sched_setscheduler is not offered.
+SCHED_OTHER, SCHED_FIFO, SCHED_RR, SCHED_BATCH, SCHED_IDLE, SCHED_DEADLINE = 0, 1, 2, 3, 5, 6
+_PRIORITY_RANGE = {SCHED_OTHER: (0, 0), SCHED_BATCH: (0, 0), SCHED_IDLE: (0, 0), SCHED_DEADLINE: (0, 0),
+                   SCHED_FIFO: (1, 99), SCHED_RR: (1, 99)}
+
+
+def _priority_range(policy: int) -> tuple[int, int]:
+    found = _PRIORITY_RANGE.get(s32(policy))
+    if found is None:
+        raise KernelError(errno.EINVAL)
+    return found
+
+
+@syscall
+def sys_sched_get_priority_max(task: Task, policy: int) -> int:
+    return _priority_range(policy)[1]
+
+
+@syscall
+def sys_sched_get_priority_min(task: Task, policy: int) -> int:
+    return _priority_range(policy)[0]
+
+
+@syscall
+def sys_sched_getscheduler(task: Task, pid: int) -> int:
+    if s32(pid) < 0:
+        raise KernelError(errno.EINVAL)
+    _thread(task, pid)
+    return SCHED_OTHER
+
+
+@syscall
+def sys_sched_getparam(task: Task, pid: int, param: int) -> int:
+    if s32(pid) < 0 or not param:
+        raise KernelError(errno.EINVAL)
+    _thread(task, pid)
+    copy_to_user(task.mm, param, (0).to_bytes(4, "little"))     # sched_priority: 0 for SCHED_OTHER
+    return 0
+
+
+@syscall
+def sys_sched_rr_get_interval(task: Task, pid: int, interval: int) -> int:
+    """The time slice the task gets (Linux reports its fair-class slice for SCHED_OTHER tasks)."""
+    if s32(pid) < 0:
+        raise KernelError(errno.EINVAL)
+    _thread(task, pid)
+    copy_to_user(task.mm, interval, struct.pack("<qq", TIMESLICE_NS // 1_000_000_000, TIMESLICE_NS % 1_000_000_000))
     return 0
