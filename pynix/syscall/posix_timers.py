@@ -12,24 +12,24 @@ from __future__ import annotations
 
 import errno
 import struct
+from typing import Callable
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.signal import NSIG, SIGALRM
 from pynix.task.task import Task
-from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_REALTIME, CPU_CLOCKS, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD,
-                              SIGEV_THREAD_ID, PosixTimer, clock_reader)
+from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
+                              CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CPU_CLOCKS, NSEC,
+                              SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, TIMER_ABSTIME, PosixTimer,
+                              clock_reader)
 
-CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE = 4, 5, 6
-CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM = 8, 9
-TIMER_ABSTIME = 1
-NSEC = 1_000_000_000
 INT_MAX = 0x7FFFFFFF
 SIGEVENT_SIZE = 64
 
 
-def _clock(task: Task, clockid: int):
+def timer_clock(task: Task, clockid: int) -> Callable[[], int]:
+    """The clock a timer on `clockid` counts; the alarm clocks need privilege (CAP_WAKE_ALARM)."""
     if clockid in (CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM):
         if task.group.creds.euid != 0:
             raise KernelError(errno.EPERM)
@@ -79,7 +79,7 @@ def _timer(task: Task, timerid: int) -> PosixTimer:
 @syscall
 def sys_timer_create(task: Task, clockid: int, sevp: int, created_timer_id: int) -> int:
     clockid = s32(clockid)
-    clock = _clock(task, clockid)
+    clock = timer_clock(task, clockid)
     group = task.group
     sigevent = copy_from_user(task.mm, sevp, SIGEVENT_SIZE) if sevp else None
     timer_id = _next_id(task)                    # Linux allocates the id first: a bad sigevent uses one up
@@ -91,29 +91,38 @@ def sys_timer_create(task: Task, clockid: int, sevp: int, created_timer_id: int)
     return 0
 
 
+def read_itimerspec(task: Task, addr: int) -> tuple[int, int]:
+    """A user `struct itimerspec` {it_interval, it_value} as (interval, value) in ns; EINVAL if not normalised."""
+    if not addr:
+        raise KernelError(errno.EINVAL)
+    isec, insec, vsec, vnsec = struct.unpack("<qqqq", copy_from_user(task.mm, addr, 32))
+    if min(isec, vsec) < 0 or not (0 <= insec < NSEC and 0 <= vnsec < NSEC):
+        raise KernelError(errno.EINVAL)
+    return isec * NSEC + insec, vsec * NSEC + vnsec
+
+
+def itimerspec_bytes(interval: int, value: int) -> bytes:
+    return struct.pack("<qqqq", interval // NSEC, interval % NSEC, value // NSEC, value % NSEC)
+
+
 def _itimerspec(timer: PosixTimer) -> bytes:
-    """struct itimerspec {it_interval, it_value}: what is left, at least 1 ns while an expiry is being
-    signalled (a SIGEV_NONE one-shot timer that expired reads 0)."""
+    """What is left, at least 1 ns while an expiry is being signalled (a SIGEV_NONE one-shot timer that expired
+    reads 0)."""
     left = timer.timer.remaining()
     if not left and timer.timer.expires is not None and timer.notify != SIGEV_NONE:
         left = 1
-    interval = timer.timer.interval
-    return struct.pack("<qqqq", interval // NSEC, interval % NSEC, left // NSEC, left % NSEC)
+    return itimerspec_bytes(timer.timer.interval, left)
 
 
 @syscall
 def sys_timer_settime(task: Task, timerid: int, flags: int, new_value: int, old_value: int) -> int:
     timer = _timer(task, timerid)
-    if not new_value:
-        raise KernelError(errno.EINVAL)
-    isec, insec, vsec, vnsec = struct.unpack("<qqqq", copy_from_user(task.mm, new_value, 32))
-    if min(isec, vsec) < 0 or not (0 <= insec < NSEC and 0 <= vnsec < NSEC):
-        raise KernelError(errno.EINVAL)
+    interval, value = read_itimerspec(task, new_value)
     if old_value:
         copy_to_user(task.mm, old_value, _itimerspec(timer))
     timer.withdraw()                             # a signal of the previous setting is not delivered any more
     timer.overrun_last = 0
-    timer.timer.arm(vsec * NSEC + vnsec, isec * NSEC + insec, absolute=bool(s32(flags) & TIMER_ABSTIME))
+    timer.timer.arm(value, interval, absolute=bool(s32(flags) & TIMER_ABSTIME))
     return 0
 
 

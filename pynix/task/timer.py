@@ -26,8 +26,12 @@ from pynix.task.task import Task, TaskState, ThreadGroup
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
 
+# Clock ids (include/uapi/linux/time.h), the same on every ISA.
 CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID = 0, 1, 2, 3
-CLOCK_BOOTTIME, CLOCK_TAI = 7, 11
+CLOCK_MONOTONIC_RAW, CLOCK_REALTIME_COARSE, CLOCK_MONOTONIC_COARSE, CLOCK_BOOTTIME = 4, 5, 6, 7
+CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM, CLOCK_TAI = 8, 9, 11
+TIMER_ABSTIME = 1
+NSEC = 1_000_000_000
 TICK_NSEC = 4_000_000                          # a jiffy at HZ=250 (what clock_getres reports for coarse clocks)
 SIGEV_SIGNAL, SIGEV_NONE, SIGEV_THREAD, SIGEV_THREAD_ID = 0, 1, 2, 4
 DELAYTIMER_MAX = 0x7FFFFFFF                    # timer_getoverrun / si_overrun saturate here

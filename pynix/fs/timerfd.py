@@ -1,0 +1,61 @@
+"""timerfd objects (Linux's fs/timerfd.c): a timer whose expirations are read from a descriptor.
+
+A read returns, as a u64, the number of expirations since the last read (or since the timer was set) and resets
+it; it blocks while that is 0 (EAGAIN with TFD_NONBLOCK) and a buffer shorter than 8 bytes is EINVAL.  poll
+reports POLLIN while expirations are pending.  Setting the timer again discards pending expirations.  The timer
+is the kernel's IntervalTimer (task/timer.py), as for setitimer and POSIX timers.
+"""
+from __future__ import annotations
+
+import errno
+from typing import TYPE_CHECKING, Callable
+
+from pynix.errors import KernelError
+from pynix.fs.anon_inodes import AnonInodeFile
+from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM
+from pynix.task.timer import IntervalTimer
+from pynix.task.wait import Block, WaitQueue
+
+if TYPE_CHECKING:
+    from pynix.kernel import Kernel
+    from pynix.task.task import Task, ThreadGroup
+
+
+class TimerFd(AnonInodeFile):
+    anon_name = b"timerfd"
+
+    def __init__(self, kernel: "Kernel", group: "ThreadGroup", clock: Callable[[], int], flags: int) -> None:
+        super().__init__(O_RDWR | (flags & O_NONBLOCK))
+        self.ticks = 0                                     # expirations not read yet
+        self.queue = WaitQueue(POLLIN | POLLRDNORM)
+        self.timer = IntervalTimer(kernel, group, clock, self._expire)
+
+    def _expire(self, periods: int) -> None:
+        self.ticks += periods
+        self.queue.wake_all()
+
+    def settime(self, value: int, interval: int, absolute: bool) -> None:
+        self.ticks = 0
+        self.timer.arm(value, interval, absolute)
+
+    def read(self, task: "Task", size: int) -> bytes:
+        if size < 8:
+            raise KernelError(errno.EINVAL)
+        if not self.ticks:
+            if self.nonblocking:
+                raise KernelError(errno.EAGAIN)
+            raise Block(self.queue)
+        ticks, self.ticks = self.ticks, 0
+        return ticks.to_bytes(8, "little")
+
+    def write(self, task: "Task", views: list[memoryview]) -> int:
+        raise KernelError(errno.EINVAL)
+
+    def poll_mask(self) -> int:
+        return POLLIN | POLLRDNORM if self.ticks else 0
+
+    def poll_queues(self, task: "Task") -> tuple[WaitQueue]:
+        return (self.queue,)
+
+    def release(self) -> None:
+        self.timer.disarm()
