@@ -49,6 +49,8 @@ _fast_reg_read_batch = _fast_uclib.uc_reg_read_batch
 _fast_reg_read_batch.restype = None
 _fast_reg_write = _fast_uclib.uc_reg_write
 _fast_reg_write.restype = None
+_fast_reg_read = _fast_uclib.uc_reg_read
+_fast_reg_read.restype = None
 
 # Hook prototypes declared with only the leading C arguments the hook uses.  A C caller may pass more
 # arguments than the callee reads (the System V calling convention leaves the rest in registers), and every
@@ -231,6 +233,7 @@ class Cpu:
     uc_arch: int
     uc_mode: int
     registers: dict[str, int]
+    word_registers: tuple[str, ...]      # the 64-bit registers among them (read/written as one machine word)
     _INVALIDATE_VA: int
     use_register_window = True      # False: the syscall path uses Unicorn's register API (see _syscall_path)
 
@@ -257,6 +260,11 @@ class Cpu:
         self._fault: tuple[int, int] | None = None
         self._invalidate_pa = -1
         self._preempter: _Preempter | None = None
+        # The 64-bit registers, read and written through the fast calls with one reused box (the binding's
+        # generic reg_read costs ~5 us: it looks up the register's class on every call).
+        self._words = {name: self.registers[name] for name in self.word_registers}
+        self._box = ctypes.c_uint64()
+        self._box_arg = ctypes.byref(self._box)
         self._sys_ids = tuple(self.registers[r] for r in syscall_registers)     # number first, then arguments
         self._ret_id = self.registers[return_register]
         self._callbacks: list[object] = []      # keep the ctypes trampolines alive
@@ -467,10 +475,19 @@ class Cpu:
         self.emu.emu_stop()
 
     def read(self, name: str) -> int:
-        return self.emu.reg_read(self.registers[name])
+        reg = self._words.get(name)
+        if reg is None:                           # a wide or odd-sized register: the binding knows its shape
+            return self.emu.reg_read(self.registers[name])
+        _fast_reg_read(self._engine_arg, reg, self._box_arg)
+        return self._box.value
 
     def write(self, name: str, value: int) -> None:
-        self.emu.reg_write(self.registers[name], value & 0xFFFFFFFFFFFFFFFF)
+        reg = self._words.get(name)
+        if reg is None:
+            self.emu.reg_write(self.registers[name], value & _U64)
+            return
+        self._box.value = value & _U64
+        _fast_reg_write(self._engine_arg, reg, self._box_arg)
 
     def read_many(self, names: Sequence[str]) -> list[int]:
         return [self.emu.reg_read(self.registers[n]) for n in names]
@@ -527,6 +544,7 @@ class RiscvCpu(Cpu):
     uc_arch = uc.UC_ARCH_RISCV
     uc_mode = uc.UC_MODE_RISCV64
     registers = _riscv_registers()
+    word_registers = tuple(name for name in registers if not name.startswith("f"))   # integer registers, pc
     _INVALIDATE_VA = 0xFFFFFFC000000000          # canonical SV39 kernel-half address
 
     _ECALL_FROM_U = 8
@@ -593,6 +611,8 @@ class X86Cpu(Cpu):
     uc_arch = uc.UC_ARCH_X86
     uc_mode = uc.UC_MODE_64
     registers = _x86_registers()
+    word_registers = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
+                      "r13", "r14", "r15", "rip", "pc", "sp", "fs_base", "gs_base")
     _INVALIDATE_VA = 0xFFFF800000000000          # canonical kernel-half address
 
     _DIVIDE_ERROR = 0
