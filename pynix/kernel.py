@@ -32,7 +32,7 @@ from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
-from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
 from pynix.task.sched import POLICIES
 from pynix.task import signal

@@ -255,7 +255,7 @@ def run_command(args: argparse.Namespace) -> int:
     finally:
         if terminal is not None:
             terminal.restore()
-            kernel.console.close()
+            kernel.console.shutdown()
     for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
     if status & 0x7F:

@@ -231,9 +231,9 @@ class DevfsInode(TmpfsInode):
 
 
 class HostPtsInode(DevfsInode):
-    """/dev/pts/N for the host terminal the guest runs on (in the boot devpts, fs/devpts.py): its stat is the host node's (so ttyname(3), which
-    compares st_dev/st_ino of the link target with fstat of the descriptor, finds it), opening it reaches the
-    host terminal."""
+    """/dev/pts/N for the host terminal the guest runs on (in the boot devpts, fs/devpts.py): its stat is the
+    host node's (so ttyname(3), which compares st_dev/st_ino of the link target with fstat of the descriptor,
+    finds it), opening it reaches the host terminal."""
 
     def __init__(self, sb: SuperBlock, host_fd: int, info: os.stat_result) -> None:
         super().__init__(sb, info.st_mode, info.st_uid, info.st_gid, info.st_rdev)

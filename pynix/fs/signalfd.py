@@ -54,7 +54,8 @@ def signalfd_siginfo(info: bytes) -> bytes:
         pid, uid = struct.unpack_from("<iI", info, 16)
     return struct.pack("<IiiIIiIIIIiiQQQQHHiQI", signo, err, code, pid & 0xFFFFFFFF, uid, fd,
                        tid & 0xFFFFFFFF, band & 0xFFFFFFFF, overrun & 0xFFFFFFFF, 0, status,
-                       (ptr & 0xFFFFFFFF ^ 0x80000000) - 0x80000000, ptr, utime, stime, addr, 0, 0, syscall_nr, call_addr, arch).ljust(SIGNALFD_SIGINFO_SIZE, b"\0")
+                       (ptr & 0xFFFFFFFF ^ 0x80000000) - 0x80000000, ptr, utime, stime, addr, 0, 0, syscall_nr,
+                       call_addr, arch).ljust(SIGNALFD_SIGINFO_SIZE, b"\0")
 
 
 class SignalFd(File):

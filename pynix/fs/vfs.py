@@ -17,9 +17,12 @@ import itertools
 import stat as st
 import time
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Iterable, TYPE_CHECKING
 
 from pynix.errors import KernelError
+
+if TYPE_CHECKING:
+    from pynix.fs.file import File
 
 NAME_MAX = 255
 PATH_MAX = 4096

@@ -103,7 +103,7 @@ def build_stack(mm: AddressSpace, arch: Arch, argv: list[bytes], envp: list[byte
     strings = bytearray()
 
     def push(data: bytes) -> int:
-        nonlocal p, strings
+        nonlocal p
         p -= len(data)
         strings[:0] = data
         return p

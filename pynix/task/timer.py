@@ -7,11 +7,13 @@ CLOCK_REALTIME, the CPU time of a process or thread -- and asks the heap to call
 CLOCK_MONOTONIC time has passed.  None of these clocks runs faster than CLOCK_MONOTONIC on one CPU, so the callback
 never comes late; when it comes early (a CPU-time clock advances only while its tasks run), it asks again for
 what is left.  Linux checks CPU-time timers on every tick instead; here their precision is the scheduler's: CPU
-time is accounted when a run slice ends (task.utime_ns), and the heap deadline itself ends the slice.
+time is charged when a run slice ends or is read (Kernel.account_running), and the heap deadline itself ends
+the slice.
 
 A CPU-time clock that does not advance (its tasks sleep) is looked at again no more often than once a tick
-(`recheck_ns`), the granularity at which Linux checks CPU timers.  A periodic timer that finds several periods elapsed at once (a CPU busy with another task, a delayed callback)
-reports them all in one call: POSIX timers count the extra ones as overruns.
+(`recheck_ns`), the granularity at which Linux checks CPU timers.  A periodic timer that finds several periods
+elapsed at once (a CPU busy with another task, a delayed callback) reports them all in one call: POSIX timers
+count the extra ones as overruns.
 """
 from __future__ import annotations
 

@@ -162,7 +162,7 @@ class HostConsole:
         self.kernel.watch_host_fd(self.in_fd, None)
         self.tty.hangup()
 
-    def close(self) -> None:
+    def shutdown(self) -> None:
         """Stop watching the host (the machine is shutting down)."""
         self.kernel.watch_host_fd(self.in_fd, None)
         self.kernel.watch_host_fd(self._resize_r, None)
