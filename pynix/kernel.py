@@ -27,9 +27,10 @@ from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
-from pynix.fs.vfs import MAY_EXEC, FsContext, SuperBlock, Walker, permission
+from pynix.fs.vfs import MAY_EXEC, FsContext, SuperBlock, VfsPath, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
 from pynix.loader.exec import ProgramImage, load_program, read_program
+from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.mm.uaccess import copy_to_user
@@ -119,13 +120,25 @@ class Kernel:
     def load_image(self, fs: FsContext, path: bytes, argv: list[bytes], envp: list[bytes],
                    creds: Credentials) -> tuple[AddressSpace, ProgramImage, bytes]:
         """A new address space holding the program at `path` with its initial stack, and the program's
-        absolute path.  Raises KernelError (ENOENT, EACCES, ENOEXEC...) leaving nothing behind."""
-        walker = Walker(fs, creds.euid, creds.egid)
-        elf, target = self._read_elf(walker, fs, path, creds)
+        absolute path.  A `#!` script runs its interpreter (loader/script.py), which may be a script too.
+        Raises KernelError (ENOENT, EACCES, ENOEXEC, ELOOP...) leaving nothing behind."""
+        walker = Walker(fs, creds.fsuid, creds.fsgid)
+        execfn = path                                  # AT_EXECFN: the path given, also for a script
+        for _ in range(MAX_NESTING + 1):
+            target = self._executable(walker, fs, path, creds)
+            shebang = parse_shebang(target.inode.read_at(0, BINPRM_BUF_SIZE))
+            if shebang is None:
+                break
+            argv = script_argv(*shebang, path, argv)
+            path = shebang[0]
+        else:
+            raise KernelError(errno.ELOOP, "#! interpreters nest too deeply")
+        elf = self._read_elf(target)
         interp = None
         if elf.interpreter is not None:
             try:
-                interp_elf, interp_path = self._read_elf(walker, fs, os.fsencode(elf.interpreter), creds)
+                interp_path = self._executable(walker, fs, os.fsencode(elf.interpreter), creds)
+                interp_elf = self._read_elf(interp_path)
             except KernelError as err:
                 raise KernelError(err.errno, f"interpreter {elf.interpreter}: {err}") from None
             if interp_elf.interpreter is not None:
@@ -134,23 +147,28 @@ class Kernel:
         abspath = fs.mounts.path_of(target, fs.root)
         mm = self._new_mm()
         try:
-            image = load_program(mm, elf, argv, envp, path, creds, name=os.fsdecode(abspath), interp=interp)
+            image = load_program(mm, elf, argv, envp, execfn, creds, name=os.fsdecode(abspath), interp=interp)
         except KernelError:
             mm.destroy()
             raise
         return mm, image, abspath
 
-    def _read_elf(self, walker: Walker, fs: FsContext, path: bytes, creds: Credentials):
-        """Resolve and parse an executable: (ElfFile, its VfsPath); EACCES unless it is an executable file."""
+    @staticmethod
+    def _executable(walker: Walker, fs: FsContext, path: bytes, creds: Credentials) -> VfsPath:
+        """Resolve a file to execute: EACCES unless it is a regular file with execute permission."""
         target = walker.resolve(fs.cwd, path)
         inode = target.inode
         if not st.S_ISREG(inode.mode):
             raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
         permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
-        elf = read_program(inode, self.ram, self.frames)
+        return target
+
+    def _read_elf(self, target: VfsPath):
+        """Parse the executable at `target` (ENOEXEC for what is not an ELF program of this machine)."""
+        elf = read_program(target.inode, self.ram, self.frames)
         if elf.arch is not self.arch:
             raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {self.arch.name} machine")
-        return elf, target
+        return elf
 
     def _new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)

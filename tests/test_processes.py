@@ -65,3 +65,10 @@ def test_prctl_membarrier_capget(target):
     """prctl names/pdeathsig/subreaper/dumpable/no_new_privs, membarrier's rules, getcpu, capget."""
     out = differential("prctl.c", target)
     assert b"got SIGUSR1, parent is reaper: 1" in out and b"PR_GET_NAME [worker-thread-n]" in out
+
+
+def test_exec_scripts(target):
+    """#! scripts: the interpreter's argv, nesting, ENOEXEC/ELOOP/ENOENT/EACCES."""
+    out = differential("exec_script.c", target)
+    assert b"[an argument  with spaces] [./witharg] [one] [two words] execfn=witharg" in out
+    assert b"loop: execve ELOOP" in out and b"no interpreter: execve ENOEXEC" in out

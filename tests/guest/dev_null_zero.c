@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include "errname.h"
 
-static const char *ename(int e)
+static const char *errname(int e)
 {
     switch (e) {
     case ENOSPC: return "ENOSPC";
@@ -30,7 +30,7 @@ static void show_node(const char *path)
 {
     struct stat s;
     if (stat(path, &s) != 0) {
-        printf("stat %s: %s\n", path, ename(errno));
+        printf("stat %s: %s\n", path, errname(errno));
         return;
     }
     printf("%s: chr=%d %u:%u mode=%o size=%lld\n", path, S_ISCHR(s.st_mode), major(s.st_rdev), minor(s.st_rdev),
@@ -42,7 +42,7 @@ static void show_link(const char *path)
     char buf[256];
     ssize_t n = readlink(path, buf, sizeof buf - 1);
     if (n < 0) {
-        printf("readlink %s: %s\n", path, ename(errno));
+        printf("readlink %s: %s\n", path, errname(errno));
         return;
     }
     buf[n] = 0;
@@ -61,7 +61,7 @@ int main(void)
 
     /* /dev/null */
     int fd = open("/dev/null", O_RDWR);
-    printf("open null: %s\n", fd >= 0 ? "ok" : ename(errno));
+    printf("open null: %s\n", fd >= 0 ? "ok" : errname(errno));
     n = write(fd, "hello", 5);
     printf("null write 5 -> %zd\n", n);
     memset(buf, 0xAA, sizeof buf);
@@ -79,17 +79,17 @@ int main(void)
     printf("null pread -> %zd\n", n);
     errno = 0;
     int r = ftruncate(fd, 0);
-    printf("null ftruncate -> %d %s\n", r, ename(errno));
+    printf("null ftruncate -> %d %s\n", r, errname(errno));
     errno = 0;
     r = isatty(fd);
-    printf("null isatty -> %d %s\n", r, ename(errno));
+    printf("null isatty -> %d %s\n", r, errname(errno));
     close(fd);
     fd = open("/dev/null", O_WRONLY | O_CREAT | O_TRUNC, 0644);   /* what a shell's "> /dev/null" does */
-    printf("open null O_CREAT|O_TRUNC: %s\n", fd >= 0 ? "ok" : ename(errno));
+    printf("open null O_CREAT|O_TRUNC: %s\n", fd >= 0 ? "ok" : errname(errno));
     printf("  write -> %zd\n", write(fd, "x", 1));
     close(fd);
     fd = open("/dev/null", O_WRONLY | O_APPEND);
-    printf("open null O_APPEND: %s\n", fd >= 0 ? "ok" : ename(errno));
+    printf("open null O_APPEND: %s\n", fd >= 0 ? "ok" : errname(errno));
     printf("  write -> %zd\n", write(fd, "xy", 2));
     close(fd);
 
@@ -111,7 +111,7 @@ int main(void)
     fd = open("/dev/full", O_RDWR);
     errno = 0;
     n = write(fd, "data", 4);
-    printf("full write -> %zd %s\n", n, ename(errno));
+    printf("full write -> %zd %s\n", n, errname(errno));
     memset(buf, 0xAA, sizeof buf);
     n = read(fd, buf, 32);
     printf("full read 32 -> %zd, all zero: %s\n", n, all_bytes(buf, 32, 0) ? "yes" : "no");
@@ -148,14 +148,14 @@ int main(void)
         n = write(fd, "written through /dev/stdout\n", 28);
         close(fd);
     } else {
-        printf("open /dev/stdout: %s\n", ename(errno));
+        printf("open /dev/stdout: %s\n", errname(errno));
     }
     fd = open("/dev/fd/1", O_WRONLY);
     if (fd >= 0) {
         n = write(fd, "written through /dev/fd/1\n", 26);
         close(fd);
     } else {
-        printf("open /dev/fd/1: %s\n", ename(errno));
+        printf("open /dev/fd/1: %s\n", errname(errno));
     }
 
     /* /dev/shm is a writable directory */
@@ -165,7 +165,7 @@ int main(void)
     char name[64];
     snprintf(name, sizeof name, "/dev/shm/pynix-devtest-%d", (int)getpid());
     fd = open(name, O_RDWR | O_CREAT | O_EXCL, 0600);
-    printf("create in /dev/shm: %s\n", fd >= 0 ? "ok" : ename(errno));
+    printf("create in /dev/shm: %s\n", fd >= 0 ? "ok" : errname(errno));
     if (fd >= 0) {
         write(fd, "shared", 6);
         memset(buf, 0, 16);
@@ -177,7 +177,7 @@ int main(void)
     printf("/dev/pts is a directory: %s\n", stat("/dev/pts", &s) == 0 && S_ISDIR(s.st_mode) ? "yes" : "no");
     errno = 0;
     fd = open("/dev/nonexistent-pynix", O_RDONLY);
-    printf("/dev/nonexistent: %d %s\n", fd, ename(errno));
+    printf("/dev/nonexistent: %d %s\n", fd, errname(errno));
     printf("ALL OK\n");
     return 0;
 }

@@ -22,7 +22,7 @@
 #define CLOSE_RANGE_CLOEXEC 4
 #endif
 
-static const char *ename(int e)
+static const char *errname(int e)
 {
     switch (e) {
     case EPIPE: return "EPIPE";
@@ -47,14 +47,14 @@ static int kdup2(int old, int new)
 
 /* "result errno" of a call that may fail */
 #define TRY(label, expr) do { errno = 0; long r_ = (long)(expr); \
-    say("%s: %ld %s\n", label, r_, r_ < 0 ? ename(errno) : "ok"); } while (0)
+    say("%s: %ld %s\n", label, r_, r_ < 0 ? errname(errno) : "ok"); } while (0)
 
 static void show_fd(int fd)
 {
     errno = 0;
     int r = fcntl(fd, F_GETFD);
     if (r < 0)
-        say(" %d:%s", fd, ename(errno));
+        say(" %d:%s", fd, errname(errno));
     else
         say(" %d:%d", fd, r);
 }
@@ -64,7 +64,7 @@ static void put(int fd, const char *text)
     errno = 0;
     ssize_t n = write(fd, text, strlen(text));
     if (n < 0)
-        say("write to %d failed: %s\n", fd, ename(errno));
+        say("write to %d failed: %s\n", fd, errname(errno));
 }
 
 int main(void)
@@ -107,7 +107,7 @@ int main(void)
     TRY("dup2(write end, read end)", kdup2(p[1], p[0]));
     errno = 0;
     ssize_t n = write(p[1], "x", 1);
-    say("write after the read end was replaced: %zd %s\n", n, ename(errno));
+    say("write after the read end was replaced: %zd %s\n", n, errname(errno));
     close(p[0]);
     close(p[1]);
 
@@ -163,7 +163,7 @@ int main(void)
     say("F_GETFL read end %o, its dup %o\n", fcntl(p[0], F_GETFL), fcntl(rdup, F_GETFL));
     errno = 0;
     n = read(rdup, buf, sizeof buf);
-    say("read through the dup: %zd %s\n", n, ename(errno));
+    say("read through the dup: %zd %s\n", n, errname(errno));
     TRY("F_SETFL O_RDWR|O_CREAT|O_TRUNC on the write end", fcntl(p[1], F_SETFL, O_RDWR | O_CREAT | O_TRUNC));
     say("F_GETFL write end %o\n", fcntl(p[1], F_GETFL));
     TRY("F_SETFL 0 on the dup", fcntl(rdup, F_SETFL, 0));
@@ -184,7 +184,7 @@ int main(void)
     TRY("close(20) again", close(20));
     errno = 0;
     n = write(20, "x", 1);
-    say("write to closed fd: %zd %s\n", n, ename(errno));
+    say("write to closed fd: %zd %s\n", n, errname(errno));
     TRY("close(99)", close(99));
     TRY("close(-1)", close(-1));
 

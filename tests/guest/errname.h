@@ -1,4 +1,5 @@
 /* errname: the symbolic name of an errno value, independent of the libc's strerror() wording. */
+#pragma once
 #include <errno.h>
 
 __attribute__((unused)) static const char *errname(int e)
@@ -25,6 +26,49 @@ __attribute__((unused)) static const char *errname(int e)
     case ENOSYS: return "ENOSYS";
     case ENAMETOOLONG: return "ENAMETOOLONG";
     case EOVERFLOW: return "EOVERFLOW";
+    case ENXIO: return "ENXIO";
+    case E2BIG: return "E2BIG";
+    case ENOEXEC: return "ENOEXEC";
+    case ECHILD: return "ECHILD";
+    case ENOTBLK: return "ENOTBLK";
+    case EBUSY: return "EBUSY";
+    case EXDEV: return "EXDEV";
+    case ENODEV: return "ENODEV";
+    case ENFILE: return "ENFILE";
+    case EMFILE: return "EMFILE";
+    case ETXTBSY: return "ETXTBSY";
+    case EFBIG: return "EFBIG";
+    case ENOSPC: return "ENOSPC";
+    case EROFS: return "EROFS";
+    case EMLINK: return "EMLINK";
+    case EPIPE: return "EPIPE";
+    case EDOM: return "EDOM";
+    case EDEADLK: return "EDEADLK";
+    case ENOLCK: return "ENOLCK";
+    case ENOTEMPTY: return "ENOTEMPTY";
+    case ELOOP: return "ELOOP";
+    case ENOMSG: return "ENOMSG";
+    case EIDRM: return "EIDRM";
+    case ENODATA: return "ENODATA";
+    case ETIME: return "ETIME";
+    case ENOTSOCK: return "ENOTSOCK";
+    case EDESTADDRREQ: return "EDESTADDRREQ";
+    case EMSGSIZE: return "EMSGSIZE";
+    case EPROTOTYPE: return "EPROTOTYPE";
+    case ENOPROTOOPT: return "ENOPROTOOPT";
+    case EPROTONOSUPPORT: return "EPROTONOSUPPORT";
+    case EOPNOTSUPP: return "EOPNOTSUPP";
+    case EAFNOSUPPORT: return "EAFNOSUPPORT";
+    case EADDRINUSE: return "EADDRINUSE";
+    case ECONNRESET: return "ECONNRESET";
+    case ENOTCONN: return "ENOTCONN";
+    case ETIMEDOUT: return "ETIMEDOUT";
+    case ECONNREFUSED: return "ECONNREFUSED";
+    case EALREADY: return "EALREADY";
+    case EINPROGRESS: return "EINPROGRESS";
+    case ECANCELED: return "ECANCELED";
+    case EOWNERDEAD: return "EOWNERDEAD";
+    case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
     default: return "E???";
     }
 }

@@ -28,7 +28,7 @@ static void owner(const char *path)
 {
     struct stat s;
     if (lstat(path, &s) != 0) {
-        say("  %s: %s\n", path, ename(errno));
+        say("  %s: %s\n", path, errname(errno));
         return;
     }
     say("  %s: %c%04o uid=%u gid=%u\n", path, type_char(s.st_mode), (unsigned)(s.st_mode & 07777),
@@ -40,7 +40,7 @@ static void times_of(const char *path, int follow)
     struct stat s;
     int r = follow ? stat(path, &s) : lstat(path, &s);
     if (r != 0) {
-        say("  %s: %s\n", path, ename(errno));
+        say("  %s: %s\n", path, errname(errno));
         return;
     }
     say("  %s: atime=%lld.%09ld mtime=%lld.%09ld\n", path, (long long)s.st_atim.tv_sec, s.st_atim.tv_nsec,

@@ -43,11 +43,11 @@ int main(void)
     say("--- non-blocking opens\n");
     TRY("open O_WRONLY|O_NONBLOCK without a reader", open("p", O_WRONLY | O_NONBLOCK));
     int r = open("p", O_RDONLY | O_NONBLOCK);
-    say("open O_RDONLY|O_NONBLOCK: %s\n", r >= 0 ? "ok" : ename(errno));
+    say("open O_RDONLY|O_NONBLOCK: %s\n", r >= 0 ? "ok" : errname(errno));
     char buf[64];
     TRY("read with no writer (EOF)", read(r, buf, sizeof buf));
     int w = open("p", O_WRONLY | O_NONBLOCK);
-    say("open O_WRONLY|O_NONBLOCK with a reader: %s\n", w >= 0 ? "ok" : ename(errno));
+    say("open O_WRONLY|O_NONBLOCK with a reader: %s\n", w >= 0 ? "ok" : errname(errno));
     TRY("write abc", write(w, "abc", 3));
     memset(buf, 0, sizeof buf);
     TRY("read", read(r, buf, sizeof buf));
@@ -68,7 +68,7 @@ int main(void)
 
     say("--- O_RDWR\n");
     int rw = open("p", O_RDWR);
-    say("open O_RDWR (never waits): %s\n", rw >= 0 ? "ok" : ename(errno));
+    say("open O_RDWR (never waits): %s\n", rw >= 0 ? "ok" : errname(errno));
     TRY("write 1234", write(rw, "1234", 4));
     memset(buf, 0, sizeof buf);
     TRY("read", read(rw, buf, sizeof buf));
@@ -91,7 +91,7 @@ int main(void)
     }
     nap(100);
     r = open("p", O_RDONLY);
-    say("parent open O_RDONLY: %s\n", r >= 0 ? "ok" : ename(errno));
+    say("parent open O_RDONLY: %s\n", r >= 0 ? "ok" : errname(errno));
     read_all("parent", r);
     close(r);
     reap("writer child");
@@ -108,7 +108,7 @@ int main(void)
     }
     nap(100);
     w = open("p", O_WRONLY);
-    say("parent open O_WRONLY: %s\n", w >= 0 ? "ok" : ename(errno));
+    say("parent open O_WRONLY: %s\n", w >= 0 ? "ok" : errname(errno));
     TRY("parent write at once", write(w, "hello fifo", 10));
     close(w);
     reap("reader child");

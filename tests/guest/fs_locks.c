@@ -58,7 +58,7 @@ static void query(const char *label, int fd, int cmd, int type, long start, long
     fl.l_pid = 0;
     errno = 0;
     if (fcntl(fd, cmd, &fl) < 0) {
-        say("%s: -1 %s\n", label, ename(errno));
+        say("%s: -1 %s\n", label, errname(errno));
         return;
     }
     if (fl.l_type == F_UNLCK) {
@@ -114,7 +114,7 @@ static void test_flock(void)
     if (pid == 0) {
         int own = open("f", O_RDONLY);
         long r = flock(own, LOCK_EX);          /* waits for the parent's unlock */
-        say("child: blocking EX: %ld %s\n", r, r < 0 ? ename(errno) : "ok");
+        say("child: blocking EX: %ld %s\n", r, r < 0 ? errname(errno) : "ok");
         _exit(0);
     }
     nap(100);
@@ -202,7 +202,7 @@ static void test_posix(void)
     if (pid == 0) {
         int own = open("f", O_RDWR);
         long r = setlk(own, F_SETLKW, F_WRLCK, SEEK_SET, 0, 1);
-        say("child: F_SETLKW: %ld %s\n", r, r < 0 ? ename(errno) : "ok");
+        say("child: F_SETLKW: %ld %s\n", r, r < 0 ? errname(errno) : "ok");
         _exit(0);
     }
     nap(100);

@@ -23,7 +23,7 @@ static void readlink_show(const char *path)
     char buf[256];
     ssize_t n = readlink(path, buf, sizeof buf - 1);
     if (n < 0) {
-        say("  readlink %s: %s\n", path, ename(errno));
+        say("  readlink %s: %s\n", path, errname(errno));
         return;
     }
     buf[n] = 0;
@@ -35,7 +35,7 @@ static void cat(const char *path)
     char buf[256];
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        say("  cat %s: %s\n", path, ename(errno));
+        say("  cat %s: %s\n", path, errname(errno));
         return;
     }
     ssize_t n = read(fd, buf, sizeof buf - 1);
@@ -48,7 +48,7 @@ static void cwd_suffix(void)
 {
     char buf[1024];
     if (!getcwd(buf, sizeof buf)) {
-        say("  getcwd: %s\n", ename(errno));
+        say("  getcwd: %s\n", errname(errno));
         return;
     }
     size_t n = strlen(scratch);
@@ -358,6 +358,6 @@ int main(void)
     list(".");
     cleanup();
     struct stat s;
-    say("cleaned up: %s\n", stat(scratch, &s) == 0 ? "no" : ename(errno));
+    say("cleaned up: %s\n", stat(scratch, &s) == 0 ? "no" : errname(errno));
     return 0;
 }

@@ -1,7 +1,6 @@
-/* fs_util: shared helpers of the fs_*.c programs -- output through write(2) (safe around fork), errno names,
-   a private scratch directory under /dev/shm (a tmpfs both natively and under pynix) and its removal.
-   Include it after `#define _GNU_SOURCE` and `#include "errname.h"` (the test harness inlines local headers
-   one level deep only). */
+/* fs_util: shared helpers of the fs_*.c programs -- output through write(2) (safe around fork, say.h), errno
+   names (errname.h), a private scratch directory under /dev/shm (a tmpfs both natively and under pynix) and
+   its removal.  Include it after `#define _GNU_SOURCE`. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -12,35 +11,13 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include "errname.h"
 #include "say.h"
-
-static const char *ename(int e)
-{
-    switch (e) {
-    case EXDEV: return "EXDEV";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case EBUSY: return "EBUSY";
-    case EROFS: return "EROFS";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case ENXIO: return "ENXIO";
-    case EDEADLK: return "EDEADLK";
-    case ELOOP: return "ELOOP";
-    case EMLINK: return "EMLINK";
-    case EFBIG: return "EFBIG";
-    case ENOSPC: return "ENOSPC";
-    case ENODEV: return "ENODEV";
-    case EPIPE: return "EPIPE";
-    case ETXTBSY: return "ETXTBSY";
-    case EMFILE: return "EMFILE";
-    case ECHILD: return "ECHILD";
-    default: return errname(e);
-    }
-}
 
 
 /* "label: result errno-name" of a call that may fail */
 #define TRY(label, expr) do { errno = 0; long r_ = (long)(expr); \
-    say("%s: %ld %s\n", label, r_ < 0 ? -1L : r_, r_ < 0 ? ename(errno) : "ok"); } while (0)
+    say("%s: %ld %s\n", label, r_ < 0 ? -1L : r_, r_ < 0 ? errname(errno) : "ok"); } while (0)
 
 static char scratch[256];
 
@@ -51,7 +28,7 @@ static void setup(const char *name)
     umask(022);
     snprintf(scratch, sizeof scratch, "/dev/shm/pynix-%s-%d", name, (int)getpid());
     if (mkdir(scratch, 0755) != 0 || chdir(scratch) != 0) {
-        say("setup %s failed: %s\n", name, ename(errno));
+        say("setup %s failed: %s\n", name, errname(errno));
         exit(1);
     }
 }
@@ -98,7 +75,7 @@ static void show(const char *path)
 {
     struct stat s;
     if (lstat(path, &s) != 0) {
-        say("  %s: %s\n", path, ename(errno));
+        say("  %s: %s\n", path, errname(errno));
         return;
     }
     if (S_ISDIR(s.st_mode))
@@ -118,7 +95,7 @@ static void list(const char *path)
     int n = 0;
     DIR *d = opendir(path);
     if (!d) {
-        say("  ls %s: %s\n", path, ename(errno));
+        say("  ls %s: %s\n", path, errname(errno));
         return;
     }
     struct dirent *e;

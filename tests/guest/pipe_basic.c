@@ -14,7 +14,7 @@
 #include "errname.h"
 #include "say.h"
 
-static const char *ename(int e)
+static const char *errname(int e)
 {
     switch (e) {
     case EPIPE: return "EPIPE";
@@ -35,7 +35,7 @@ static long fill(int fd, size_t chunk)
         ssize_t n = write(fd, big, chunk);
         if (n < 0) {
             if (errno != EAGAIN)
-                say("fill: unexpected %s\n", ename(errno));
+                say("fill: unexpected %s\n", errname(errno));
             return total;
         }
         total += n;
@@ -64,7 +64,7 @@ int main(void)
 
     /* data in order, partial reads */
     if (pipe2(p, 0) != 0) {
-        say("pipe2 failed: %s\n", ename(errno));
+        say("pipe2 failed: %s\n", errname(errno));
         return 1;
     }
     say("write hello: %zd\n", write(p[1], "hello ", 6));
@@ -82,7 +82,7 @@ int main(void)
     fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
     errno = 0;
     n = read(p[0], buf, sizeof buf);
-    say("nonblocking empty read: %zd %s\n", n, ename(errno));
+    say("nonblocking empty read: %zd %s\n", n, errname(errno));
 
     /* EOF only when the last write end is closed */
     int w2 = dup(p[1]);
@@ -92,7 +92,7 @@ int main(void)
     say("read after closing one writer: %zd '%.*s'\n", n, (int)(n > 0 ? n : 0), buf);
     errno = 0;
     n = read(p[0], buf, sizeof buf);
-    say("read with a writer left (nonblocking): %zd %s\n", n, ename(errno));
+    say("read with a writer left (nonblocking): %zd %s\n", n, errname(errno));
     close(w2);
     say("read after closing the last writer: %zd\n", read(p[0], buf, sizeof buf));
     say("read again: %zd\n", read(p[0], buf, sizeof buf));
@@ -103,10 +103,10 @@ int main(void)
     close(p[0]);
     errno = 0;
     n = write(p[1], "x", 1);
-    say("write without reader: %zd %s\n", n, ename(errno));
+    say("write without reader: %zd %s\n", n, errname(errno));
     errno = 0;
     n = write(p[1], "", 0);
-    say("empty write without reader: %zd %s\n", n, ename(errno));
+    say("empty write without reader: %zd %s\n", n, errname(errno));
     close(p[1]);
 
     /* pipe2(O_NONBLOCK): both ends non-blocking */
@@ -115,7 +115,7 @@ int main(void)
     say("F_GETFD read end %d, write end %d\n", fcntl(p[0], F_GETFD), fcntl(p[1], F_GETFD));
     errno = 0;
     n = read(p[0], buf, sizeof buf);
-    say("empty O_NONBLOCK pipe2 read: %zd %s\n", n, ename(errno));
+    say("empty O_NONBLOCK pipe2 read: %zd %s\n", n, errname(errno));
 
     /* capacity, as Linux's 16 page buffers give it */
     say("F_GETPIPE_SZ: %d\n", fcntl(p[1], F_GETPIPE_SZ));
@@ -131,7 +131,7 @@ int main(void)
     say("write 500: %zd\n", write(p[1], big, 500));
     errno = 0;
     n = write(p[1], big, 100);
-    say("write 100 with 36 bytes free: %zd %s\n", n, ename(errno));
+    say("write 100 with 36 bytes free: %zd %s\n", n, errname(errno));
     avail = -1;
     ioctl(p[0], FIONREAD, &avail);
     say("FIONREAD full pipe: %d\n", avail);
@@ -143,7 +143,7 @@ int main(void)
     say("write 200000 to empty pipe: %zd\n", write(p[1], big, sizeof big));
     errno = 0;
     n = write(p[1], big, sizeof big);
-    say("write 200000 to full pipe: %zd %s\n", n, ename(errno));
+    say("write 200000 to full pipe: %zd %s\n", n, errname(errno));
     say("drained: %ld\n", drain(p[0]));
     say("write 65436 then 4146: %zd ", write(p[1], big, 65436));
     say("%zd\n", write(p[1], big, 4146));
@@ -155,12 +155,12 @@ int main(void)
     say("write 10000 to an 8 KiB pipe: %zd\n", write(p[1], big, 10000));
     errno = 0;
     n = fcntl(p[1], F_SETPIPE_SZ, 4096);
-    say("shrink below the data: %zd %s\n", n, ename(errno));
+    say("shrink below the data: %zd %s\n", n, errname(errno));
     say("drained: %ld\n", drain(p[0]));
     say("F_SETPIPE_SZ 1: %d\n", fcntl(p[1], F_SETPIPE_SZ, 1));
     errno = 0;
     n = fcntl(p[0] + 100, F_GETPIPE_SZ);
-    say("F_GETPIPE_SZ of a closed fd: %zd %s\n", n, ename(errno));
+    say("F_GETPIPE_SZ of a closed fd: %zd %s\n", n, errname(errno));
 
     /* fstat */
     struct stat s0, s1;
@@ -189,27 +189,27 @@ int main(void)
         say("short packet read: %zd '%.*s'\n", n, (int)n, buf);
         errno = 0;
         n = read(p[0], buf, sizeof buf);
-        say("then: %zd %s\n", n, ename(errno));
+        say("then: %zd %s\n", n, errname(errno));
         say("write 5000 as packets: %zd\n", write(p[1], big, 5000));
         say("packet reads: %zd ", read(p[0], big, sizeof big));
         say("%zd\n", read(p[0], big, sizeof big));
         close(p[0]);
         close(p[1]);
     } else {
-        say("pipe2(O_DIRECT) failed: %s\n", ename(errno));
+        say("pipe2(O_DIRECT) failed: %s\n", errname(errno));
     }
 
     /* errors */
     errno = 0;
     r = pipe2(p, O_RDWR);
-    say("pipe2 bad flags: %d %s\n", r, ename(errno));
+    say("pipe2 bad flags: %d %s\n", r, errname(errno));
     errno = 0;
     r = pipe2(p, O_CREAT);
-    say("pipe2 bad flags O_CREAT: %d %s\n", r, ename(errno));
+    say("pipe2 bad flags O_CREAT: %d %s\n", r, errname(errno));
     /* (Linux closes both new descriptors again; qemu-user 7.2 leaks them, so nothing here depends on it) */
     errno = 0;
     r = pipe2((int *)8, 0);
-    say("pipe2 bad pointer: %d %s\n", r, ename(errno));
+    say("pipe2 bad pointer: %d %s\n", r, errname(errno));
     say("done\n");
     return 0;
 }
