@@ -68,16 +68,21 @@ def image(tmp_path) -> Path:
     return path
 
 
+# The unit tests mount with `fmask=0133` (files 0644) so that the execute bits are outside the writable set,
+# which the mode rules below exercise; the default (the umask: files 0755) is checked by the --root test.
+FMASK = 0o133
+
+
 @pytest.fixture
 def fs(image):
-    sb = Fat32SuperBlock(str(image))
+    sb = Fat32SuperBlock(str(image), fmask=FMASK)
     yield sb
     sb.close()
 
 
 def remount(sb: Fat32SuperBlock) -> Fat32SuperBlock:
     sb.close()
-    return Fat32SuperBlock(sb.image)
+    return Fat32SuperBlock(sb.image, fmask=FMASK)
 
 
 def walk(sb: Fat32SuperBlock, path: str):
@@ -834,3 +839,19 @@ def test_busybox_on_a_disk(image):
     fsck(image)
     assert mtools_tree(image) == {"A_long_file_name.txt", "d/", "moved"}
     assert mtool("mcopy", "-i", str(image), "::/A_long_file_name.txt", "-") == b"hi\n"
+
+
+def test_busybox_with_an_image_as_the_root(image):
+    """--root IMAGE: the machine boots from the FAT32 image (files are 0755 as vfat makes them by default, so
+    the busybox copied there runs), its writes land in the image, and devfs/procfs are mounted on top."""
+    harness.need(BUSYBOX.exists(), f"{BUSYBOX} is missing (Debian package busybox-static)")
+    mtool("mmd", "-i", str(image), "::/bin")
+    mtool("mcopy", "-i", str(image), str(BUSYBOX), "::/bin/busybox")
+    script = "echo booted; mkdir /made; echo data > /made/file; ls -l /made/file | cut -c1-10; " \
+             "grep -c ' / vfat ' /proc/mounts; ls /dev/null"
+    got = harness.run_pynix("/bin/busybox", ["sh", "-c", script], extra=["--root", str(image)])
+    harness.assert_no_traceback(got)
+    assert got.returncode == 0, got.describe()
+    assert got.stdout == b"booted\n-rwxr-xr-x\n1\n/dev/null\n", got.describe()
+    fsck(image)
+    assert mtool("mcopy", "-i", str(image), "::/made/file", "-") == b"data\n"

@@ -252,11 +252,12 @@ class Fat32SuperBlock(SuperBlock):
     fs_type = "vfat"
     magic = MSDOS_SUPER_MAGIC
 
-    def __init__(self, image: str, readonly: bool = False, uid: int = 0, gid: int = 0, fmask: int = 0o133,
+    def __init__(self, image: str, readonly: bool = False, uid: int = 0, gid: int = 0, fmask: int = 0o022,
                  dmask: int = 0o022) -> None:
         """Mount the FAT32 image at host path `image`: EINVAL if it is not a sound FAT32, EIO if it cannot be
         read, EBUSY if another process has it mounted read-write.  uid, gid, fmask and dmask are vfat's mount
-        options: every file is 0777 & ~fmask (0644 by default), every directory 0777 & ~dmask (0755)."""
+        options: every file is 0777 & ~fmask, every directory 0777 & ~dmask; both default to the umask, so
+        0755, and programs on the image can be run, as on Linux."""
         super().__init__(readonly)
         self.image = image
         self.uid, self.gid = uid, gid

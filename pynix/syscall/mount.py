@@ -136,7 +136,9 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
         fd = _image_file(image, readonly)
         try:
             creds = task.group.creds
-            return Fat32SuperBlock(f"/proc/self/fd/{fd}", readonly=readonly, uid=creds.euid, gid=creds.egid)
+            umask = task.group.fs.umask                 # vfat's fmask and dmask default to the caller's umask
+            return Fat32SuperBlock(f"/proc/self/fd/{fd}", readonly=readonly, uid=creds.euid, gid=creds.egid,
+                                   fmask=umask, dmask=umask)
         finally:
             os.close(fd)
     raise KernelError(errno.ENODEV)
