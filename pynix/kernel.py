@@ -36,7 +36,7 @@ from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
 from pynix.task.sched import POLICIES
-from pynix.task import signal
+from pynix.task import rseq, signal
 from pynix.task.signal import SIG_IGN, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from pynix.task.cred import Credentials
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
@@ -334,6 +334,8 @@ class Kernel:
             real_parent.children.append(group)
             self.groups[tid] = group
         child = Task(tid=tid, group=group, kernel=self, sigmask=parent.sigmask, comm=parent.comm)
+        if not flags & CLONE_VM:                  # a forked child keeps its registration (at the same address)
+            child.rseq, child.rseq_len, child.rseq_sig = parent.rseq, parent.rseq_len, parent.rseq_sig
         group.tasks.append(child)
         self.tasks[tid] = child
         if flags & CLONE_CHILD_CLEARTID:
@@ -381,7 +383,7 @@ class Kernel:
         group.fds.close_on_exec()
         group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
         delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
-        task.clear_child_tid = task.robust_list = 0
+        task.clear_child_tid = task.robust_list = task.rseq = 0
         task.comm = task_comm(path)
         self._vfork_release(task)
         mm.on_tlb_flush = self.cpu.flush_tlb
@@ -546,6 +548,11 @@ class Kernel:
             if self.frames.stale_code:
                 self.cpu.invalidate_code(self.frames.stale_code)
                 self.frames.stale_code = []
+            if task.rseq_preempted:
+                task.rseq_preempted = False
+                if not rseq.abort_critical_section(self, task):
+                    self.rseq_fault(task)
+                    continue
             timeout_ns = self._timeslice(task)
             start = self._slice_start = time.perf_counter_ns()
             trap = self.cpu.run(timeout_ns // 1000)
@@ -594,6 +601,8 @@ class Kernel:
         actions, self._after_stop = self._after_stop, []
         for action in actions:
             action()
+        if trap.kind is TrapKind.TIMER and task.rseq:
+            task.rseq_preempted = True             # it may have been stopped inside a critical section
         if trap.kind is TrapKind.TIMER and not self.cpu.exact_preemption:
             self.log_once("warning: this Unicorn build cannot be told to stop only between instructions; "
                           "a preempted read-modify-write instruction may take effect twice")
@@ -604,6 +613,11 @@ class Kernel:
             if task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)
             self.scheduler.tick(task, ran)
+
+    def rseq_fault(self, task: Task) -> None:
+        """A thread's rseq critical section descriptor cannot be used: Linux kills it with SIGSEGV."""
+        self.log(f"pid {task.group.pid}: unusable rseq critical section descriptor; killing it with SIGSEGV")
+        self.exit_group(task.group, SIGSEGV)
 
     def _trap_signal(self, task: Task, trap: Trap, sig: int) -> None:
         """A fault in user code: the signal goes to the faulting thread.  With a handler that does not block

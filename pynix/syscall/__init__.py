@@ -5,9 +5,9 @@ import importlib
 
 FAMILIES = ("fs_read_write", "fs_fd", "pipe", "fs_open", "fs_stat", "fs_namei", "fs_attr", "fs_copy",
             "fs_ioctl", "poll", "xattr", "mmap", "mlock", "process", "cred", "prctl", "capability",
-            "membarrier", "time", "random", "signal", "sys_info", "futex", "clone", "exec", "wait", "sched",
-            "pgrp", "rusage", "posix_timers", "timerfd", "signalfd", "mount", "eventfd", "eventpoll", "socket",
-            "memfd")
+            "membarrier", "rseq", "time", "random", "signal", "sys_info", "futex", "clone", "exec", "wait",
+            "sched", "pgrp", "rusage", "posix_timers", "timerfd", "signalfd", "mount", "eventfd", "eventpoll",
+            "socket", "memfd")
 
 
 def load_handlers() -> dict:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.task import rseq
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 
 if TYPE_CHECKING:
@@ -257,6 +258,9 @@ def _finish_interrupted(kernel: "Kernel", task: Task, action: SigAction) -> None
 
 
 def _setup_frame(kernel: "Kernel", task: Task, sig: int, info: bytes, action: SigAction) -> None:
+    if not rseq.abort_critical_section(kernel, task):   # the handler must not run inside a critical section
+        kernel.rseq_fault(task)
+        return
     cpu, arch, mm = kernel.cpu, task.arch, task.mm
     layout = arch.signal_frame
     regs = dict(zip(layout.saved_registers, cpu.read_many(layout.saved_registers)))

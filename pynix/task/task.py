@@ -120,6 +120,10 @@ class Task:
     robust_list_len: int = 0
     comm: str = ""                        # the thread's name (TASK_COMM_LEN - 1 bytes): set by exec, PR_SET_NAME
     pdeath_signal: int = 0                # PR_SET_PDEATHSIG: sent to this process when its parent dies
+    rseq: int = 0                         # the registered struct rseq (task/rseq.py), its length and signature
+    rseq_len: int = 0
+    rseq_sig: int = 0
+    rseq_preempted: bool = False          # preempted since it last ran: check for a critical section to abort
     # signals (task/signal.py)
     pending: dict[int, list["bytes | DeferredInfo"]] = field(default_factory=dict)   # thread-directed signals
     saved_sigmask: int | None = None      # the mask to restore after sigsuspend/ppoll's temporary one

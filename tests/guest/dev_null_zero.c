@@ -9,15 +9,6 @@
 #include <unistd.h>
 #include "errname.h"
 
-static const char *errname(int e)
-{
-    switch (e) {
-    case ENOSPC: return "ENOSPC";
-    case ENXIO: return "ENXIO";
-    default: return errname(e);
-    }
-}
-
 static int all_bytes(const unsigned char *p, size_t n, unsigned char v)
 {
     for (size_t i = 0; i < n; i++)

@@ -22,15 +22,6 @@
 #define CLOSE_RANGE_CLOEXEC 4
 #endif
 
-static const char *errname(int e)
-{
-    switch (e) {
-    case EPIPE: return "EPIPE";
-    case EMFILE: return "EMFILE";
-    default: return errname(e);
-    }
-}
-
 
 /* dup2 as the kernel does it: the raw syscall where it exists (x86_64); elsewhere (riscv64 has only dup3) the
    way a libc builds it -- some libcs return `old` for dup2(old, old) without asking the kernel at all. */

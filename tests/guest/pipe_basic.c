@@ -14,16 +14,6 @@
 #include "errname.h"
 #include "say.h"
 
-static const char *errname(int e)
-{
-    switch (e) {
-    case EPIPE: return "EPIPE";
-    case EMFILE: return "EMFILE";
-    case EBUSY: return "EBUSY";
-    default: return errname(e);
-    }
-}
-
 
 static char big[200000];
 
