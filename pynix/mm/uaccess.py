@@ -18,6 +18,9 @@ def user_buffers(mm: AddressSpace, addr: int, size: int, access: int, partial: b
     """RAM views covering user range [addr, addr+size), one per run of physically adjacent pages; EFAULT if any
     byte is not allowed -- or, with `partial`, only if the first one is not, the views then covering the
     allowed prefix (a read() into a buffer that runs into unmapped memory copies what fits, as in Linux)."""
+    if 0 < size <= PAGE_SIZE - (addr & (PAGE_SIZE - 1)) and addr >= 0:     # within one page: the common case
+        pa = mm.translate(addr, access)                                     # (EFAULT past task_size too)
+        return [mm.ram.mv[pa:pa + size]]
     if size < 0 or addr < 0:
         raise KernelError(errno.EFAULT)
     if addr + size > mm.arch.task_size:
