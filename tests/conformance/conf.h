@@ -21,63 +21,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-__attribute__((unused)) static const char *errname(int e)
-{
-    switch (e) {
-    case 0: return "0";
-    case EPERM: return "EPERM";
-    case ENOENT: return "ENOENT";
-    case ESRCH: return "ESRCH";
-    case EINTR: return "EINTR";
-    case EIO: return "EIO";
-    case ENXIO: return "ENXIO";
-    case E2BIG: return "E2BIG";
-    case ENOEXEC: return "ENOEXEC";
-    case EBADF: return "EBADF";
-    case ECHILD: return "ECHILD";
-    case EAGAIN: return "EAGAIN";
-    case ENOMEM: return "ENOMEM";
-    case EACCES: return "EACCES";
-    case EFAULT: return "EFAULT";
-    case EBUSY: return "EBUSY";
-    case EEXIST: return "EEXIST";
-    case EXDEV: return "EXDEV";
-    case ENODEV: return "ENODEV";
-    case ENOTDIR: return "ENOTDIR";
-    case EISDIR: return "EISDIR";
-    case EINVAL: return "EINVAL";
-    case ENFILE: return "ENFILE";
-    case EMFILE: return "EMFILE";
-    case ENOTTY: return "ENOTTY";
-    case ETXTBSY: return "ETXTBSY";
-    case EFBIG: return "EFBIG";
-    case ENOSPC: return "ENOSPC";
-    case ESPIPE: return "ESPIPE";
-    case EROFS: return "EROFS";
-    case EMLINK: return "EMLINK";
-    case EPIPE: return "EPIPE";
-    case EDOM: return "EDOM";
-    case ERANGE: return "ERANGE";
-    case EDEADLK: return "EDEADLK";
-    case ENAMETOOLONG: return "ENAMETOOLONG";
-    case ENOSYS: return "ENOSYS";
-    case ENOTEMPTY: return "ENOTEMPTY";
-    case ELOOP: return "ELOOP";
-    case EOVERFLOW: return "EOVERFLOW";
-    case ENOTSOCK: return "ENOTSOCK";
-    case EOPNOTSUPP: return "EOPNOTSUPP";
-    case ETIMEDOUT: return "ETIMEDOUT";
-    case ECANCELED: return "ECANCELED";
-    case EOWNERDEAD: return "EOWNERDEAD";
-    case ENOTCONN: return "ENOTCONN";
-    case ENOPKG: return "ENOPKG";
-    default: {
-        static char buf[32];
-        snprintf(buf, sizeof buf, "errno%d", e);
-        return buf;
-    }
-    }
-}
+#include "../guest/errname.h"   /* errname(): the symbolic name of an errno value */
 
 __attribute__((unused)) static const char *signame(int sig)
 {

@@ -69,6 +69,7 @@ __attribute__((unused)) static const char *errname(int e)
     case ECANCELED: return "ECANCELED";
     case EOWNERDEAD: return "EOWNERDEAD";
     case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
+    case ENOPKG: return "ENOPKG";
     default: return "E???";
     }
 }
