@@ -344,6 +344,13 @@ class AddressSpace:
         self._insert(vma)
         return vma
 
+    def areas_in(self, start: int, end: int) -> tuple[list[tuple[VmArea, int, int]], bool]:
+        """The VMAs meeting [start, end), each with the part of the range it covers, and whether they cover all
+        of it (msync and madvise act on the mapped parts, then say ENOMEM for the holes)."""
+        parts = [(vma, max(vma.start, start), min(vma.end, end)) for vma in self.vmas
+                 if vma.start < end and vma.end > start]
+        return parts, sum(hi - lo for _, lo, hi in parts) == end - start
+
     def set_locked(self, start: int, end: int, locked: bool) -> None:
         """mlock/munlock: mark [start, end) (page-aligned) locked or not; ENOMEM if part of it is unmapped."""
         addr = start

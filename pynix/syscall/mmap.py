@@ -136,15 +136,11 @@ def sys_msync(task: Task, addr: int, length: int, flags: int) -> int:
     end = addr + page_align_up(length)
     if end > task.mm.arch.task_size:
         raise KernelError(errno.ENOMEM)
-    covered = 0
-    for vma in list(task.mm.vmas):
-        lo, hi = max(vma.start, addr), min(vma.end, end)
-        if lo >= hi:
-            continue
-        covered += hi - lo
+    parts, whole = task.mm.areas_in(addr, end)
+    for vma, lo, hi in parts:
         if vma.file is not None and vma.shared and flags & (MS_ASYNC | MS_SYNC):
             vma.file.writeback(*vma.file_pages(lo, hi))
-    if covered < end - addr:
+    if not whole:
         raise KernelError(errno.ENOMEM)
     return 0
 
@@ -175,14 +171,10 @@ def sys_madvise(task: Task, addr: int, length: int, advice: int) -> int:
     if length == 0:
         return 0
     end = addr + page_align_up(length)
-    covered = 0
-    for vma in list(task.mm.vmas):
-        lo, hi = max(vma.start, addr), min(vma.end, end)
-        if lo >= hi:
-            continue
-        covered += hi - lo
+    parts, whole = task.mm.areas_in(addr, end)
+    for vma, lo, hi in parts:
         if advice == MADV_DONTNEED and not vma.shared:
             task.mm.zap(lo, hi - lo)
-    if covered < end - addr:
+    if not whole:
         raise KernelError(errno.ENOMEM)          # part of the range was unmapped (the rest is still done)
     return 0
