@@ -16,24 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from fakes import BLOCKED, FakeGroup, FakeKernel, FakeTask, call, new_machine
 from harness import assert_same, assert_same_as_native
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pynix.arch import arch_by_name  # noqa: E402
-from pynix.errors import KernelError  # noqa: E402
-from pynix.fs.file import FdTable  # noqa: E402
 from pynix.fs.tmpfs import TmpfsSuperBlock  # noqa: E402
 from pynix.fs.vfs import FsContext, MountTable, Walker  # noqa: E402
-from pynix.hal import PhysicalMemory  # noqa: E402
-from pynix.task.cred import Credentials  # noqa: E402
 from pynix.mm.address_space import AddressSpace  # noqa: E402
-from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator  # noqa: E402
 from pynix.mm.uaccess import copy_from_user, copy_to_user  # noqa: E402
 from pynix.syscall import fs_attr, fs_copy, fs_fd, fs_namei, fs_open, fs_read_write, fs_stat  # noqa: E402
-from pynix.task.wait import Block  # noqa: E402
 
 
 # ------------------------------------------------------------------------------------------ differential
@@ -81,59 +75,13 @@ def test_fs_locks(guest):
 
 PATHS = 0x10000000          # user memory for path strings
 BUF = 0x10100000            # user memory for structures
-BLOCKED = "blocked"
 AT_FDCWD = -100 & 0xFFFFFFFF
 O_RDONLY, O_WRONLY, O_RDWR, O_CREAT, O_NONBLOCK = 0, 1, 2, 0o100, 0o4000
 
 
-class FakeKernel:
-    def wake(self, task) -> None:
-        for queue in task.sleeping_on:
-            if task in queue.waiters:
-                queue.waiters.remove(task)
-        task.sleeping_on = ()
-
-
-class FakeGroup:
-    def __init__(self, mm, fs, uid: int, gid: int, pid: int) -> None:
-        self.mm = mm
-        self.arch = mm.arch
-        self.fds = FdTable()
-        self.fs = fs
-        self.creds = Credentials(uid, uid, uid, uid, gid, gid, gid, gid)
-        self.pid = pid
-
-
-class FakeTask:
-    def __init__(self, group: FakeGroup) -> None:
-        self.kernel = FakeKernel()
-        self.group = group
-        self.restart_data = None
-        self.sleeping_on = ()
-        self._next_path = PATHS
-
-    @property
-    def mm(self):
-        return self.group.mm
-
-    @property
-    def arch(self):
-        return self.group.arch
-
-    def path(self, name: str | bytes) -> int:
-        """Put a NUL-terminated string into user memory; its address."""
-        data = (name.encode() if isinstance(name, str) else name) + b"\0"
-        addr = self._next_path
-        copy_to_user(self.mm, addr, data)
-        self._next_path += (len(data) + 15) & ~15
-        return addr
-
-
 @pytest.fixture(scope="module")
 def machine():
-    arch = arch_by_name("riscv64")
-    size = 16 << 20
-    return arch, PhysicalMemory(size), FrameAllocator(size >> PAGE_SHIFT)
+    return new_machine()
 
 
 @pytest.fixture
@@ -158,28 +106,11 @@ def world(machine):
         mm.map(BUF, 1 << 16, 3)
         spaces.append(mm)
         fs = FsContext(mounts, mounts.root_path(), mounts.root_path())
-        return FakeTask(FakeGroup(mm, fs, uid, gid, pid))
+        return FakeTask(FakeKernel(), FakeGroup(mm, fs, uid, gid, pid), paths=PATHS)
 
     yield make_task
     for mm in spaces:
         mm.destroy()
-
-
-def call(task, fn, *args):
-    """Run one handler the way the dispatcher does: -errno for KernelError, BLOCKED for Block."""
-    try:
-        result = fn(task, *args)
-    except KernelError as err:
-        task.restart_data = None
-        return -err.errno
-    except Block as block:
-        task.restart_data = block.data
-        task.sleeping_on = block.queues
-        for queue in block.queues:
-            queue.waiters.append(task)
-        return BLOCKED
-    task.restart_data = None
-    return result
 
 
 def sys(task, name: str, *args):

@@ -1,8 +1,7 @@
 """Unit tests of pipes and the descriptor-table calls, run directly against the handlers with a fake task.
 
-The fake dispatcher below does what the real one does with a handler's outcome: KernelError -> -errno,
-Block -> the task sleeps on the queues with the Block's data kept in `task.restart_data` for the re-run, and a
-completed call clears `restart_data`.  User memory is a real AddressSpace over a small RAM.
+`fakes.call` does what the real dispatcher does with a handler's outcome; user memory is a real AddressSpace
+over a small RAM.
 """
 from __future__ import annotations
 
@@ -13,21 +12,17 @@ from pathlib import Path
 
 import pytest
 
+from fakes import BLOCKED, FakeGroup, FakeKernel, FakeTask, call, new_machine
+
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from pynix.arch import arch_by_name  # noqa: E402
-from pynix.errors import KernelError  # noqa: E402
-from pynix.fs.file import FdTable, File  # noqa: E402
+from pynix.fs.file import File  # noqa: E402
 from pynix.fs.pipe import POLLERR, POLLHUP, POLLIN, POLLOUT, Pipe, PipeReadFile, PipeWriteFile  # noqa: E402
-from pynix.hal import PhysicalMemory  # noqa: E402
-from pynix.task.cred import Credentials  # noqa: E402
 from pynix.mm.address_space import AddressSpace  # noqa: E402
-from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator  # noqa: E402
 from pynix.mm.uaccess import copy_from_user, copy_to_user  # noqa: E402
 from pynix.syscall import fs_fd, fs_read_write, pipe as pipe_calls  # noqa: E402
-from pynix.task.wait import Block  # noqa: E402
 
 O_NONBLOCK, O_CLOEXEC, O_DIRECT, O_EXCL = 0o4000, 0o2000000, 0o40000, 0o200
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL, F_DUPFD_CLOEXEC = 0, 1, 2, 3, 4, 1030
@@ -35,39 +30,6 @@ F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
 BUF = 0x10000000           # user buffer for data
 FDS = 0x20000000           # user int[2] for pipe2
 BUF_SIZE = 1 << 20
-BLOCKED = "blocked"
-
-
-class FakeKernel:
-    def __init__(self) -> None:
-        self.woken: list = []
-        self.sigpipes: list = []               # tasks that were sent SIGPIPE (see the sigpipe fixture)
-
-    def wake(self, task) -> None:
-        for queue in task.sleeping_on:
-            if task in queue.waiters:
-                queue.waiters.remove(task)
-        task.sleeping_on = ()
-        self.woken.append(task)
-
-
-class FakeGroup:
-    def __init__(self, mm) -> None:
-        self.mm = mm
-        self.fds = FdTable()
-        self.creds = Credentials(uid=1000, euid=1000, suid=1000, fsuid=1000, gid=100, egid=100, sgid=100, fsgid=100)
-
-
-class FakeTask:
-    def __init__(self, kernel: FakeKernel, group: FakeGroup) -> None:
-        self.kernel = kernel
-        self.group = group
-        self.restart_data = None
-        self.sleeping_on = ()
-
-    @property
-    def mm(self):
-        return self.group.mm
 
 
 @pytest.fixture(autouse=True)
@@ -79,11 +41,7 @@ def sigpipe(monkeypatch):
 
 @pytest.fixture(scope="module")
 def machine():
-    arch = arch_by_name("riscv64")
-    size = 16 << 20
-    ram = PhysicalMemory(size)
-    frames = FrameAllocator(size >> PAGE_SHIFT)
-    return arch, ram, frames
+    return new_machine()
 
 
 @pytest.fixture
@@ -92,27 +50,10 @@ def task(machine):
     mm = AddressSpace(arch, ram, frames)
     mm.map(BUF, BUF_SIZE, 3)
     mm.map(FDS, 4096, 3)
-    t = FakeTask(FakeKernel(), FakeGroup(mm))
+    t = FakeTask(FakeKernel(), FakeGroup(mm))          # uid 1000, gid 100
     yield t
     t.group.fds.close_all()
     mm.destroy()
-
-
-def call(task, fn, *args):
-    """Run one syscall the way the dispatcher does; BLOCKED if it must wait (the task is then on the queues)."""
-    try:
-        result = fn(task, *args)
-    except KernelError as err:
-        task.restart_data = None
-        return -err.errno
-    except Block as block:
-        task.restart_data = block.data
-        task.sleeping_on = block.queues
-        for queue in block.queues:
-            queue.waiters.append(task)
-        return BLOCKED
-    task.restart_data = None
-    return result
 
 
 def make_pipe(task, flags=0):
