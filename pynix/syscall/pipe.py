@@ -4,7 +4,7 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
+from pynix.fs.file import O_CLOEXEC, O_NONBLOCK, File
 from pynix.fs.pipe import O_DIRECT, create_pipe
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import syscall
@@ -22,20 +22,25 @@ def sys_pipe2(task: Task, fds: int, flags: int) -> int:
         raise KernelError(errno.ENOPKG)   # what a kernel built without CONFIG_WATCH_QUEUE answers
     creds = task.group.creds
     reader, writer = create_pipe(flags, creds.fsuid, creds.fsgid)
+    return install_fd_pair(task, reader, writer, bool(flags & O_CLOEXEC), fds)
+
+
+def install_fd_pair(task: Task, first: File, second: File, cloexec: bool, addr: int) -> int:
+    """Install two new open files (a pipe's ends, a socket pair) and write their descriptors as int[2] at
+    `addr`; on any failure nothing is left installed, as Linux installs them only once the copy succeeded."""
     table = task.group.fds
-    cloexec = bool(flags & O_CLOEXEC)
-    rfd = table.install(reader, cloexec)
+    fd0 = table.install(first, cloexec)
     try:
-        wfd = table.install(writer, cloexec)
+        fd1 = table.install(second, cloexec)
     except KernelError:
-        table.close(rfd)                  # EMFILE for the second end: undo the first
-        writer.release()                  # never installed, so no descriptor will drop it
+        table.close(fd0)                  # EMFILE for the second: undo the first
+        second.release()                  # never installed, so no descriptor will drop it
         raise
     try:
-        copy_to_user(task.mm, fds, rfd.to_bytes(4, "little") + wfd.to_bytes(4, "little"))
+        copy_to_user(task.mm, addr, fd0.to_bytes(4, "little") + fd1.to_bytes(4, "little"))
     except KernelError:
-        table.close(rfd)                  # Linux installs the descriptors only after the copy succeeds
-        table.close(wfd)
+        table.close(fd0)
+        table.close(fd1)
         raise
     return 0
 

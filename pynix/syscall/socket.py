@@ -16,6 +16,7 @@ from pynix.hal import ACCESS_READ
 from pynix.mm.uaccess import copy_from_user, copy_to_user, read_iovec, user_buffers
 from pynix.net.unix import (AF_UNIX, MSG_TRUNC, SOCK_DGRAM, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_SEQPACKET,
                             SOCK_STREAM, SK_WMEM_DEFAULT, Received, UnixSocket, socket_pair)
+from pynix.syscall.pipe import install_fd_pair
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 
@@ -71,22 +72,7 @@ def sys_socketpair(task: Task, family: int, sock_type: int, protocol: int, sv: i
         raise KernelError(errno.ESOCKTNOSUPPORT)
     creds = task.group.creds
     a, b = socket_pair(base, flags, creds.euid, creds.egid, task.group.pid)
-    table = task.group.fds
-    cloexec = bool(flags & SOCK_CLOEXEC)
-    fd0 = table.install(a, cloexec)
-    try:
-        fd1 = table.install(b, cloexec)
-    except KernelError:
-        table.close(fd0)
-        b.release()
-        raise
-    try:
-        copy_to_user(task.mm, sv, struct.pack("<ii", fd0, fd1))
-    except KernelError:
-        table.close(fd0)
-        table.close(fd1)
-        raise
-    return 0
+    return install_fd_pair(task, a, b, bool(flags & SOCK_CLOEXEC), sv)
 
 
 def _socket(task: Task, fd: int) -> UnixSocket:
