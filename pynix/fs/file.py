@@ -187,6 +187,13 @@ class FdTable:
             raise KernelError(errno.EBADF)
         return entry.file
 
+    def get_as(self, fd: int, kind: type, err: int):
+        """The open file at `fd` if it is a `kind` (EBADF if none is open there, `err` if it is another kind)."""
+        file = self.get(fd)
+        if not isinstance(file, kind):
+            raise KernelError(err)
+        return file
+
     def entry(self, fd: int) -> FdEntry:
         entry = self.entries.get(fd)
         if entry is None:

@@ -47,10 +47,7 @@ def sys_epoll_create(task: Task, size: int) -> int:
 
 
 def _epoll_file(task: Task, epfd: int) -> EventPoll:
-    file = task.group.fds.get(s32(epfd))
-    if not isinstance(file, EventPoll):
-        raise KernelError(errno.EINVAL)
-    return file
+    return task.group.fds.get_as(s32(epfd), EventPoll, errno.EINVAL)
 
 
 @syscall

@@ -115,10 +115,7 @@ def sys_creat(task: Task, pathname: int, mode: int) -> int:
 
 
 def _inode_file(task: Task, fd: int) -> InodeFile:
-    file = task.group.fds.get(s32(fd))
-    if not isinstance(file, InodeFile):
-        raise KernelError(errno.ESPIPE)
-    return file
+    return task.group.fds.get_as(s32(fd), InodeFile, errno.ESPIPE)
 
 
 @syscall

@@ -150,10 +150,7 @@ def sys_chdir(task: Task, pathname: int) -> int:
 
 @syscall
 def sys_fchdir(task: Task, fd: int) -> int:
-    file = task.group.fds.get(s32(fd))
-    if not isinstance(file, InodeFile):
-        raise KernelError(errno.ENOTDIR)
-    return _set_cwd(task, file.path)
+    return _set_cwd(task, task.group.fds.get_as(s32(fd), InodeFile, errno.ENOTDIR).path)
 
 
 @syscall
@@ -191,8 +188,6 @@ def sys_statfs(task: Task, pathname: int, buf: int) -> int:
 
 @syscall
 def sys_fstatfs(task: Task, fd: int, buf: int) -> int:
-    file = task.group.fds.get(s32(fd))
-    if not isinstance(file, InodeFile):
-        raise KernelError(errno.ENOSYS)           # pipes and host streams: pipefs/sockfs come later
+    file = task.group.fds.get_as(s32(fd), InodeFile, errno.ENOSYS)  # pipes, host streams: no pipefs/sockfs yet
     return _put_statfs(task, buf, file.path)
 

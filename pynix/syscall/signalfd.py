@@ -24,10 +24,7 @@ def sys_signalfd4(task: Task, fd: int, mask: int, sizemask: int, flags: int) -> 
     fd = s32(fd)
     if fd == -1:
         return task.group.fds.install(SignalFd(task.kernel, sigset, flags), cloexec=bool(flags & SFD_CLOEXEC))
-    file = task.group.fds.get(fd)
-    if not isinstance(file, SignalFd):
-        raise KernelError(errno.EINVAL)
-    file.set_mask(task, sigset)
+    task.group.fds.get_as(fd, SignalFd, errno.EINVAL).set_mask(task, sigset)
     return fd
 
 

@@ -76,10 +76,7 @@ def sys_socketpair(task: Task, family: int, sock_type: int, protocol: int, sv: i
 
 
 def _socket(task: Task, fd: int) -> UnixSocket:
-    file = task.group.fds.get(s32(fd))
-    if not isinstance(file, UnixSocket):
-        raise KernelError(errno.ENOTSOCK)
-    return file
+    return task.group.fds.get_as(s32(fd), UnixSocket, errno.ENOTSOCK)
 
 
 def _gather(task: Task, vectors: list[tuple[int, int]]) -> list[memoryview]:

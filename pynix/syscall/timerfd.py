@@ -23,10 +23,7 @@ TIMERFD_CLOCKS = (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_REALTIM
 
 
 def _timerfd(task: Task, fd: int) -> TimerFd:
-    file = task.group.fds.get(s32(fd))
-    if not isinstance(file, TimerFd):
-        raise KernelError(errno.EINVAL)
-    return file
+    return task.group.fds.get_as(s32(fd), TimerFd, errno.EINVAL)
 
 
 def _current(file: TimerFd) -> bytes:
