@@ -601,11 +601,12 @@ class Kernel:
         actions, self._after_stop = self._after_stop, []
         for action in actions:
             action()
-        if trap.kind is TrapKind.TIMER and task.rseq:
-            task.rseq_preempted = True             # it may have been stopped inside a critical section
-        if trap.kind is TrapKind.TIMER and not self.cpu.exact_preemption:
-            self.log_once("warning: this Unicorn build cannot be told to stop only between instructions; "
-                          "a preempted read-modify-write instruction may take effect twice")
+        if trap.kind is TrapKind.TIMER:
+            if task.rseq:
+                task.rseq_preempted = True         # it may have been stopped inside a critical section
+            if not self.cpu.exact_preemption:
+                self.log_once("warning: this Unicorn build cannot be told to stop only between instructions; "
+                              "a preempted read-modify-write instruction may take effect twice")
         sig = _TRAP_SIGNALS.get(trap.kind)
         if sig is not None and task.state is not TaskState.ZOMBIE:
             self._trap_signal(task, trap, sig)

@@ -700,8 +700,7 @@ def _environ(group: "ThreadGroup") -> bytes:
 
 def _cpu_ticks(group: "ThreadGroup", task: "Task | None", whole: bool) -> tuple[int, int]:
     if whole:
-        utime = group.utime_ns + sum(t.utime_ns for t in group.live_tasks)
-        stime = group.stime_ns + sum(t.stime_ns for t in group.live_tasks)
+        utime, stime = group.cpu_time_ns()
     else:
         utime, stime = (task.utime_ns, task.stime_ns) if task is not None else (0, 0)
     return utime * USER_HZ // 10**9, stime * USER_HZ // 10**9

@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import syscall
 from pynix.task.rseq import CPU_FIELDS, RSEQ_CPU_ID_UNINITIALIZED, write_cpu_fields
 from pynix.task.task import Task
@@ -27,8 +26,7 @@ def sys_rseq(task: Task, rseq: int, rseq_len: int, flags: int, sig: int) -> int:
             raise KernelError(errno.EINVAL)
         if task.rseq_sig != sig:
             raise KernelError(errno.EPERM)
-        write_cpu_fields(task, RSEQ_CPU_ID_UNINITIALIZED)
-        copy_to_user(task.mm, task.rseq, (0).to_bytes(4, "little"))     # cpu_id_start back to 0
+        write_cpu_fields(task, 0, RSEQ_CPU_ID_UNINITIALIZED)
         task.rseq = task.rseq_len = task.rseq_sig = 0
         return 0
     if flags:
@@ -44,7 +42,7 @@ def sys_rseq(task: Task, rseq: int, rseq_len: int, flags: int, sig: int) -> int:
         raise KernelError(errno.EINVAL)
     task.rseq, task.rseq_len, task.rseq_sig = rseq, rseq_len, sig
     try:
-        write_cpu_fields(task, 0)                           # the one CPU; EFAULT for an unwritable area
+        write_cpu_fields(task, 0, 0)                        # the one CPU; EFAULT for an unwritable area
     except KernelError:
         task.rseq = task.rseq_len = task.rseq_sig = 0
         raise

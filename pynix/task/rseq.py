@@ -26,9 +26,9 @@ RSEQ_CPU_ID_UNINITIALIZED = 0xFFFFFFFF
 CPU_FIELDS = 28                  # through mm_cid: cpu_id_start, cpu_id, rseq_cs, flags, node_id, mm_cid
 
 
-def write_cpu_fields(task: "Task", cpu: int) -> None:
-    """cpu_id_start and cpu_id (and node_id, mm_cid when the area has them) of `task`'s registered area."""
-    copy_to_user(task.mm, task.rseq, struct.pack("<II", cpu & 0xFFFFFFFF, cpu))
+def write_cpu_fields(task: "Task", cpu_id_start: int, cpu_id: int) -> None:
+    """cpu_id_start and cpu_id (and node_id, mm_cid when the area has them: 0) of `task`'s registered area."""
+    copy_to_user(task.mm, task.rseq, struct.pack("<II", cpu_id_start, cpu_id))
     if task.rseq_len >= CPU_FIELDS:
         copy_to_user(task.mm, task.rseq + 20, struct.pack("<II", 0, 0))
 
