@@ -490,7 +490,8 @@ class Cpu:
         _fast_reg_write(self._engine_arg, reg, self._box_arg)
 
     def read_many(self, names: Sequence[str]) -> list[int]:
-        return [self.emu.reg_read(self.registers[n]) for n in names]
+        read = self.read
+        return [read(n) for n in names]
 
     def write_many(self, values: dict[str, int]) -> None:
         for name, value in values.items():
