@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.locks import file_closed
+from pynix.hal import ACCESS_WRITE
+from pynix.mm.uaccess import copy_to_user, user_buffers
 from pynix.task.wait import Block
 
 if TYPE_CHECKING:
@@ -54,6 +56,15 @@ class File:
     def read(self, task: "Task", size: int) -> bytes:
         """Up to `size` bytes; may raise Block to wait for data (see task/wait.py)."""
         raise KernelError(errno.EINVAL)
+
+    def read_user(self, task: "Task", buf: int, count: int) -> int:
+        """read(2): up to `count` bytes into user memory at `buf`; the count read.  Like Linux's f_op->read, it
+        gets the user pointer, so a file that can copy straight into user memory overrides it; this version
+        reads with `read()` and copies the bytes."""
+        user_buffers(task.mm, buf, min(count, 1 << 16), ACCESS_WRITE)   # EFAULT before any data is consumed
+        data = self.read(task, count)
+        copy_to_user(task.mm, buf, data)
+        return len(data)
 
     def write(self, task: "Task", views: list[memoryview]) -> int:
         """Write the bytes of `views` (user memory); return how many were taken; may raise Block."""

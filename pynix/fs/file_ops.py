@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, File
 from pynix.fs.vfs import DT_DIR, Inode, VfsPath
+from pynix.hal import ACCESS_WRITE
 from pynix.mm.page_cache import file_truncated, file_written, find_page_cache
+from pynix.mm.uaccess import user_buffers
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -93,9 +95,15 @@ class RegularFile(InodeFile):
         self.offset += len(data)
         return data
 
-    def read_into(self, views: list[memoryview]) -> int:
-        """read() straight into user memory (sys_read gives views no longer than what is left of the file)."""
-        n = read_file_into(self.inode, self.offset, views)
+    def read_user(self, task: "Task", buf: int, count: int) -> int:
+        """read(2) straight from the inode or its page cache into user memory.  Files with their own `read()`
+        (/proc, devices, host files, FAT32) take the generic path."""
+        if type(self).read is not RegularFile.read:
+            return super().read_user(task, buf, count)
+        wanted = min(count, self.bytes_available())
+        if not wanted:
+            return 0
+        n = read_file_into(self.inode, self.offset, user_buffers(task.mm, buf, wanted, ACCESS_WRITE, partial=True))
         self.offset += n
         return n
 

@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK, O_RDONLY, O_WRONLY, File
+from pynix.hal import ACCESS_WRITE
+from pynix.mm.uaccess import scatter, user_buffers
 from pynix.task.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
@@ -119,32 +121,61 @@ class Pipe:
     def read(self, task: "Task", size: int, nonblocking: bool) -> bytes:
         if size == 0:
             return b""                       # Linux returns before looking at the pipe at all
-        out = bytearray()
-        buffers = self.buffers
-        while buffers and size > 0:
-            buf = buffers[0]
-            n = min(size, len(buf.data))
-            out += buf.data[:n]
-            if buf.packet:                   # a packet is consumed whole; the part that did not fit is lost
-                buffers.popleft()
-                break
-            del buf.data[:n]
-            buf.start += n
-            size -= n
-            if not buf.data:
-                buffers.popleft()
-        if out:
-            self.atime = time.time_ns()
-            self.write_queue.wake_all()
-            return bytes(out)
+        if self.buffers:
+            return self._take(size)
         if self.writers == 0:
             return b""                       # EOF: empty and no writer left
         if nonblocking:
             raise KernelError(errno.EAGAIN)
         raise Block(self.read_queue)
 
+    def read_user(self, task: "Task", buf: int, size: int, nonblocking: bool) -> int:
+        """read(2) into user memory at `buf`: `read`, with the destination checked first, so that a bad
+        buffer gets EFAULT and leaves the data in the pipe (Linux copies page by page and stops at a fault)."""
+        buffers = self.buffers
+        if not size or not buffers:
+            return len(self.read(task, size, nonblocking))       # nothing to copy: 0, EOF, EAGAIN or Block
+        first = buffers[0]
+        # What _take will take: from a packet or a lone buffer only that buffer, else up to all there is.
+        size = min(size, len(first.data) if first.packet or len(buffers) == 1 else self.bytes_available())
+        views = user_buffers(task.mm, buf, size, ACCESS_WRITE)
+        data = self._take(size)                                  # (less, if it meets a packet)
+        scatter(views, data)
+        return len(data)
+
+    def _take(self, size: int) -> bytes | bytearray:
+        """Consume up to `size` bytes from the (non-empty) buffers and wake the writers.  A packet is
+        consumed whole and ends the read; the part of it that did not fit is lost."""
+        buffers = self.buffers
+        first = buffers[0]
+        data = first.data
+        if size <= len(data) or first.packet or len(buffers) == 1:     # all from the first buffer
+            out = data[:size]
+            if first.packet or size >= len(data):
+                buffers.popleft()
+            else:
+                del data[:size]
+                first.start += size
+        else:
+            out = bytearray()
+            while buffers and size > 0:
+                buf = buffers[0]
+                n = min(size, len(buf.data))
+                out += buf.data[:n]
+                if buf.packet:
+                    buffers.popleft()
+                    break
+                del buf.data[:n]
+                buf.start += n
+                size -= n
+                if not buf.data:
+                    buffers.popleft()
+        self.atime = time.time_ns()
+        self.write_queue.wake_all()
+        return out
+
     def write(self, task: "Task", views: list[memoryview], nonblocking: bool, packet: bool) -> int:
-        total = sum(len(v) for v in views)
+        total = len(views[0]) if len(views) == 1 else sum(map(len, views))
         if total == 0:
             return 0
         resumed = task.restart_data
@@ -197,8 +228,10 @@ class Pipe:
         return mask
 
 
-def _gather(views: list[memoryview], offset: int, size: int) -> bytes:
+def _gather(views: list[memoryview], offset: int, size: int) -> bytes | memoryview:
     """Bytes [offset, offset+size) of the concatenation of `views`, without joining the rest."""
+    if len(views) == 1:
+        return views[0][offset:offset + size]
     parts = []
     for v in views:
         n = len(v)
@@ -242,6 +275,9 @@ class PipeReadFile(PipeFile):
 
     def read(self, task: "Task", size: int) -> bytes:
         return self.pipe.read(task, size, self.nonblocking)
+
+    def read_user(self, task: "Task", buf: int, count: int) -> int:
+        return self.pipe.read_user(task, buf, count, self.nonblocking)
 
     def poll_mask(self) -> int:
         return self.pipe.poll_mask(reader=True)

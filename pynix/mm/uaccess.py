@@ -52,11 +52,21 @@ def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
 
 
 def copy_to_user(mm: AddressSpace, addr: int, data: bytes | bytearray | memoryview) -> None:
+    scatter(user_buffers(mm, addr, len(data), ACCESS_WRITE), data)
+
+
+def scatter(views: list[memoryview], data: bytes | bytearray | memoryview) -> None:
+    """Copy `data` over `views` (from user_buffers), in order; they hold at least len(data) bytes."""
+    if len(views) == 1:
+        views[0][:len(data)] = data
+        return
     offset = 0
-    for view in user_buffers(mm, addr, len(data), ACCESS_WRITE):
-        n = len(view)
-        view[:] = data[offset:offset + n]
-        offset += n
+    for view in views:
+        if offset >= len(data):
+            break
+        piece = data[offset:offset + len(view)]
+        view[:len(piece)] = piece
+        offset += len(piece)
 
 
 def strncpy_from_user(mm: AddressSpace, addr: int, limit: int) -> bytes:

@@ -4,8 +4,7 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file_ops import RegularFile
-from pynix.hal import ACCESS_READ, ACCESS_WRITE
+from pynix.hal import ACCESS_READ
 from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
@@ -14,14 +13,14 @@ MAX_RW_COUNT = 0x7FFFF000        # Linux caps one read/write at INT_MAX rounded 
 
 
 def _readable(task: Task, fd: int):
-    file = task.group.fds.get(s32(fd))
+    file = task.group.fds.get(fd & 0xFFFFFFFF)         # a C int: a negative one is no descriptor either
     if not file.readable:
         raise KernelError(errno.EBADF)
     return file
 
 
 def _writable(task: Task, fd: int):
-    file = task.group.fds.get(s32(fd))
+    file = task.group.fds.get(fd & 0xFFFFFFFF)
     if not file.writable:
         raise KernelError(errno.EBADF)
     return file
@@ -29,16 +28,7 @@ def _writable(task: Task, fd: int):
 
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
-    file = _readable(task, fd)
-    count = min(count, MAX_RW_COUNT)
-    if type(file).read is RegularFile.read:     # plain file data (not /proc, a device, a host file, FAT32):
-        # straight from the inode or its page cache into the user's buffer
-        wanted = min(count, file.bytes_available())
-        return file.read_into(user_buffers(task.mm, buf, wanted, ACCESS_WRITE, partial=True)) if wanted else 0
-    user_buffers(task.mm, buf, min(count, 1 << 16), ACCESS_WRITE)   # EFAULT before any data is consumed
-    data = file.read(task, count)
-    copy_to_user(task.mm, buf, data)
-    return len(data)
+    return _readable(task, fd).read_user(task, buf, min(count, MAX_RW_COUNT))
 
 
 @syscall

@@ -197,6 +197,8 @@ def pending_set(task: Task) -> int:
 
 
 def has_deliverable(task: Task) -> bool:
+    if not task.pending and not task.group.shared_pending:     # the usual case, asked on every block
+        return False
     mask = task.sigmask
     return any(not bit(s) & mask for s in task.pending) or any(not bit(s) & mask for s in task.group.shared_pending)
 

@@ -30,8 +30,9 @@ class WaitQueue:
         self.callbacks: list[Callable[[int], None]] = []
 
     def wake_all(self) -> None:
-        for task in list(self.waiters):
-            task.kernel.wake(task)
+        if self.waiters:
+            for task in list(self.waiters):
+                task.kernel.wake(task)
         if self.callbacks:
             self._notify()
 
