@@ -93,6 +93,7 @@ class Kernel:
         self._after_stop: list[Callable[[], None]] = []
         self._rewind = False
         self._slice_start = 0                      # perf_counter_ns() when the running slice was last charged
+        self._slice_begin = 0                      # perf_counter_ns() when the running slice began
         self._last_pid = 0
         self._logged: set[str] = set()
 
@@ -529,17 +530,33 @@ class Kernel:
             self.cpu.flush_tlb()
 
     def run(self) -> int:
-        """Schedule until the init process has exited; return its wait status."""
+        """Schedule until the init process has exited; return its wait status.
+
+        The CPU hands every stop to `_on_stop` (the trap handler), which finishes the task's slice and, usually
+        without leaving the emulator, switches to the next task.  `cpu.run` returns here only when nothing can
+        run: then the machine idles until a timer or a host descriptor wakes a task."""
+        self.cpu.on_stop = self._on_stop
         init = self.init
         while init.exit_status is None:
+            if self._schedule():
+                self.cpu.run()
+            elif init.exit_status is None:
+                self._idle()
+        self.current = None
+        return init.exit_status
+
+    def _schedule(self) -> bool:
+        """Make the next runnable task current (Linux's schedule() plus the return to user mode): expire
+        timers, look at host descriptors, pick a task, switch to it, deliver its signals, and arm its time
+        slice.  False when no task can run now, or init has exited."""
+        while self.init.exit_status is None:
             if self._timers:
                 self._expire_timers()
             if self._host_waits or self._host_readers:
                 self._poll_host(0)
             task = self.scheduler.pick_next()
             if task is None:
-                self._idle()
-                continue
+                return False
             self._switch_to(task)
             if task.interrupted or task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)
@@ -553,15 +570,20 @@ class Kernel:
                 if not rseq.abort_critical_section(self, task):
                     self.rseq_fault(task)
                     continue
-            timeout_ns = self._timeslice(task)
-            start = self._slice_start = time.perf_counter_ns()
-            trap = self.cpu.run(timeout_ns // 1000)
-            end = time.perf_counter_ns()
-            task.utime_ns += end - self._slice_start     # what account_running has not charged yet
-            self._slice_start = 0
-            self._after_run(task, trap, end - start)
-        self.current = None
-        return init.exit_status
+            self.cpu.set_timeslice(self._timeslice(task) // 1000)
+            self._slice_start = self._slice_begin = time.perf_counter_ns()
+            return True
+        return False
+
+    def _on_stop(self, trap: Trap) -> bool:
+        """The trap handler: the current task stopped (`trap` says why).  Finish its slice, then schedule;
+        True if a task (the same or another) is ready to run on the CPU."""
+        task = self.current
+        end = time.perf_counter_ns()
+        task.utime_ns += end - self._slice_start       # what account_running has not charged yet
+        self._slice_start = 0
+        self._after_run(task, trap, end - self._slice_begin)
+        return self._schedule()
 
     def account_running(self) -> None:
         """Charge the running task for its slice so far, so that a CPU-time reading made from inside a syscall

@@ -51,3 +51,47 @@ def test_invalidate_code_of_several_frames(arch):
     fill(200)                                     # the kernel rewrites the frames behind the emulator's back
     cpu.invalidate_code(frames)
     assert run_all() == [200, 201, 202]
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "riscv64"])
+def test_stop_handler_switches_contexts_inside_a_syscall(arch):
+    """The kernel's trap handler (`on_stop`) may switch the CPU to another saved context inside a syscall trap
+    and go on without leaving run(): each program then resumes exactly after its own last syscall.  When the
+    handler declines, run() returns with the pc just past the syscall that stopped."""
+    facts = arch_by_name(arch)
+    ram = PhysicalMemory(2 << 20)
+    cpu = new_cpu(arch, ram, facts.syscall_registers, facts.return_register)
+    pfn = 5
+    programs = {CODE_VA: [100, 101, 102], CODE_VA + 0x100: [200, 201, 202]}
+    for start, numbers in programs.items():
+        code = b"".join(_exit_with(arch, n) for n in numbers)
+        ram.mv[pfn * PAGE + (start - CODE_VA):pfn * PAGE + (start - CODE_VA) + len(code)] = code
+    cpu.on_tlb_fill = lambda va, access: (pfn << 12) | 5 if va == CODE_VA else -1
+    contexts = []
+    for start in programs:
+        cpu.write("pc", start)
+        contexts.append(cpu.save_context())
+    seen, stops = [], []
+    current = [0]
+
+    def on_syscall(nr, *args):
+        seen.append(nr)
+        cpu.stop()
+    cpu.on_syscall = on_syscall
+
+    def on_stop(trap):
+        stops.append(trap.kind)
+        if len(seen) == 5:
+            return False                          # leave run() after the fifth syscall
+        cpu.update_context(contexts[current[0]])
+        current[0] ^= 1
+        cpu.restore_context(contexts[current[0]])
+        return True
+    cpu.on_stop = on_stop
+
+    cpu.restore_context(contexts[0])
+    trap = cpu.run()
+    assert seen == [100, 200, 101, 201, 102]
+    assert trap.kind is TrapKind.KERNEL_STOP and set(stops) == {TrapKind.KERNEL_STOP}
+    size = len(_exit_with(arch, 0))
+    assert cpu.read("pc") == CODE_VA + 3 * size   # just past program 0's third syscall
