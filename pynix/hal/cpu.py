@@ -59,6 +59,13 @@ _fast_context_restore = _fast_uclib.uc_context_restore
 _fast_context_restore.restype = None
 _fast_ctl = _fast_uclib.uc_ctl
 _fast_ctl.restype = None
+_fast_context_alloc = _fast_uclib.uc_context_alloc           # returns its status (ENOMEM)
+_fast_context_reg_read = _fast_uclib.uc_context_reg_read
+_fast_context_reg_read.restype = None
+_fast_context_reg_write = _fast_uclib.uc_context_reg_write
+_fast_context_reg_write.restype = None
+_context_box = ctypes.c_uint64()                               # CpuContext's register values pass through here
+_context_box_arg = ctypes.byref(_context_box)
 
 # Hook prototypes declared with only the leading C arguments the hook uses.  A C caller may pass more
 # arguments than the callee reads (the System V calling convention leaves the rest in registers), and every
@@ -220,19 +227,27 @@ def _x86_registers() -> dict[str, int]:
 
 
 class CpuContext:
-    """A saved user register context (includes FP state).  Registers are read and written by name."""
-    __slots__ = ("_ctx", "_registers", "_handle")
+    """A saved user register context: all the CPU state Unicorn keeps (FP and vector registers too), in a
+    uc_context of its own.  Its 64-bit registers can be read and written by name."""
+    __slots__ = ("_handle", "_words")
 
-    def __init__(self, ctx: "uc.UcContext", registers: dict[str, int]) -> None:
-        self._ctx = ctx
-        self._registers = registers
-        self._handle = ctx.context              # the uc_context pointer, passed as it is to the fast calls
+    def __init__(self, engine: object, words: dict[str, int]) -> None:
+        self._handle = ctypes.c_void_p()        # the uc_context pointer, passed as it is to the fast calls
+        if _fast_context_alloc(engine, ctypes.byref(self._handle)) != 0:
+            raise MemoryError("uc_context_alloc failed")
+        self._words = words
+
+    def __del__(self, free=_fast_uclib.uc_context_free) -> None:
+        if self._handle:
+            free(self._handle)
 
     def read(self, name: str) -> int:
-        return self._ctx.reg_read(self._registers[name])
+        _fast_context_reg_read(self._handle, self._words[name], _context_box_arg)
+        return _context_box.value
 
     def write(self, name: str, value: int) -> None:
-        self._ctx.reg_write(self._registers[name], value & 0xFFFFFFFFFFFFFFFF)
+        _context_box.value = value & _U64
+        _fast_context_reg_write(self._handle, self._words[name], _context_box_arg)
 
 
 class Cpu:
@@ -597,7 +612,10 @@ class Cpu:
         self.flush_tlb()
 
     def save_context(self) -> CpuContext:
-        return CpuContext(self.emu.context_save(), self.registers)
+        """A new context holding the current registers."""
+        ctx = CpuContext(self._engine_arg, self._words)
+        _fast_context_save(self._engine_arg, ctx._handle)
+        return ctx
 
     def update_context(self, ctx: CpuContext) -> None:
         """Save the registers into `ctx` (a context switch: ~0.4 us through the fast call)."""
