@@ -20,7 +20,7 @@ from pynix.errors import KernelError
 from pynix.hal import ACCESS_WRITE, PhysicalMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
 from pynix.mm.page_cache import PageCache
-from pynix.mm.page_table import ZERO_PAGE, PageTable
+from pynix.mm.page_table import LEAF_SHIFT, ZERO_PAGE, PageTable
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 PAGE_MASK = ~(PAGE_SIZE - 1)
@@ -552,10 +552,12 @@ class AddressSpace:
                 vma.file.mappers.add(child)
         fmt, words, frames = self.fmt, self.ram.words, self.frames
         pfn_shift, pfn_mask, cow_bit = fmt.pfn_shift, fmt.pfn_mask, fmt.cow_bit
-        refcount, child_slot = frames.refcount, child.page_table.ensure_slot
+        refcount = frames.refcount
         vmas, i = self.vmas, 0
         write_bits: dict[int, int] = {}             # leaf prot -> its write-granting bits
-        for va, slot in list(self.page_table.present_slots(0, self.arch.task_size)):   # one pass, in order
+        # First the parent's entries: private pages become copy-on-write, and every frame gets the reference
+        # the child's entry will hold.  Then the child gets a copy of each last-level table, whole.
+        for va, slot in self.page_table.present_slots(0, self.arch.task_size):   # one pass, in order
             while vmas[i].end <= va:                # pages exist only inside VMAs
                 i += 1
             pte = words[slot]
@@ -565,8 +567,11 @@ class AddressSpace:
                 if bits is None:
                     bits = write_bits[prot] = self._write_bits(pte)
                 pte = words[slot] = (pte | cow_bit) & ~bits
-            refcount[(pte >> pfn_shift) & pfn_mask] += 1        # the child's entry holds a reference too
-            words[child_slot(va)] = pte
+            refcount[(pte >> pfn_shift) & pfn_mask] += 1
+        mv = self.ram.mv
+        for region, table in self.page_table.leaves.items():
+            copy = child.page_table.ensure_slot(region << LEAF_SHIFT) << 3      # entry 0 of the child's table
+            mv[copy:copy + PAGE_SIZE] = mv[table << PAGE_SHIFT:(table + 1) << PAGE_SHIFT]
         self._flush_tlb()                  # the parent's cached writable translations are gone
         return child
 
@@ -594,7 +599,13 @@ class AddressSpace:
     # -------------------------------------------------------------------------------------------- teardown
     def destroy(self) -> None:
         """Free every frame of this address space (exit, exec)."""
-        self._drop_pages(0, self.arch.task_size)      # one pass over the tables that exist
+        words, fmt, put = self.ram.words, self.fmt, self.frames.put
+        pfn_shift, pfn_mask = fmt.pfn_shift, fmt.pfn_mask
+        for _va, slot in self.page_table.present_slots(0, self.arch.task_size):   # the tables go too: no
+            put((words[slot] >> pfn_shift) & pfn_mask)                            # entry needs clearing
+        self._flush_tlb()
+        if self.frames.stale_code:
+            self.on_code_freed()
         for vma in self.vmas:
             vma.release()
         self.page_table.destroy()
