@@ -1,10 +1,13 @@
-"""The kernel proper: physical memory, the CPU, the tasks, and the loop that schedules them.
+"""The kernel proper: physical memory, the CPU, the tasks, and the scheduler.
 
-`Kernel.run` is the scheduler loop: pick a runnable task, switch to it (registers + address space), let the CPU
-run it until it blocks, exits, faults fatally or uses up its time slice, then handle what happened.  Syscalls and
-resolvable page faults never come back here: the CPU serves them through the dispatcher and the TLB-fill callback
-without leaving the emulator.  Work that must touch the registers of a stopped CPU (a forked child's context, a
-fresh exec image, rewinding a blocked syscall) is queued by the handler and done right after `cpu.run` returns.
+Syscalls and resolvable page faults are served by the dispatcher and the TLB-fill callback while the guest runs.
+Anything else that stops the running task -- it blocked, exited or exec'd, a signal is to be delivered, a fatal
+fault, the end of its time slice -- goes to the trap handler `Kernel._on_stop`, which finishes the task's slice
+(`_after_run`) and picks and switches to the next task (`_schedule`), like the return-to-user path of a real
+kernel.  For a stop inside a syscall all of that happens within the syscall trap, without leaving the emulator.
+`Kernel.run` is only the outer loop that idles while no task can run.  Work that must touch the registers of
+the stopped task (a forked child's context, a fresh exec image, rewinding a blocked syscall) is queued by the
+syscall handler and done by `_after_run`.
 """
 from __future__ import annotations
 

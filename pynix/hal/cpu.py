@@ -4,7 +4,8 @@ Address translation is the kernel's: on every TLB miss Unicorn calls `on_tlb_fil
 current page tables (and may resolve a demand-zero or copy-on-write fault on the spot) and returns
 `physical_page | prot`, or -1 for a fault the kernel could not resolve.  System calls arrive in `on_syscall(nr,
 a0..a5)`; an integer result is written to the return register and the guest simply continues.  A callback that
-needs the scheduler (exit, block, exec, signal delivery) calls `stop()` and `run` returns a KERNEL_STOP trap.
+needs the scheduler (exit, block, exec, signal delivery) calls `stop()`: the trap goes to the kernel's trap
+handler `on_stop`, which may switch to another task's context and go on (see `run`).
 
 Costs that shaped this file (DESIGN.md §5): hooks are registered through raw ctypes and no Python object is
 allocated per syscall.  The syscall path (`_syscall_path`) is the hottest code of the whole kernel: a null
