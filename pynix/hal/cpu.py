@@ -387,7 +387,8 @@ class Cpu:
                         regs[ret_at] = result & _U64
                 except Exception:
                     bug("syscall")
-                cpu._in_syscall = False
+                finally:
+                    cpu._in_syscall = False
                 if cpu._trap is not None:          # the syscall stopped the CPU (block, exit, exec, signal...)
                     cpu._stop_in_syscall()
             return serve_syscall
