@@ -73,6 +73,10 @@ _context_box_arg = ctypes.byref(_context_box)
 # argument ctypes does not convert to a Python object is time saved on each trap (~0.07 us for two).
 _HOOK_NO_ARGS_CFUNC = ctypes.CFUNCTYPE(None)                                    # (uc, user_data) ignored
 _HOOK_INTNO_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)    # (uc, intno), user_data ignored
+# (uc, address, type, uc_tlb_entry *entry), user_data ignored; the entry as a plain address (see _fill_path)
+_HOOK_TLB_FILL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
+                                        ctypes.c_void_p)
+_TlbEntry = HOOK_TLB_FILL_CFUNC._argtypes_[3]._type_          # struct uc_tlb_entry {paddr; perms}
 
 
 # ------------------------------------------------------------ finding the register file (Cpu._register_window)
@@ -302,7 +306,7 @@ class Cpu:
         self._sys_ids = tuple(self.registers[r] for r in syscall_registers)     # number first, then arguments
         self._ret_id = self.registers[return_register]
         self._callbacks: list[object] = []      # keep the ctypes trampolines alive
-        self._add_hook(uc.UC_HOOK_TLB_FILL, HOOK_TLB_FILL_CFUNC(self._tlb_fill))
+        self._add_hook(uc.UC_HOOK_TLB_FILL, _HOOK_TLB_FILL_CFUNC(self._fill_path()))
         self._install_hooks()
         self.on_syscall = None
 
@@ -338,24 +342,35 @@ class Cpu:
         print(f"pynix: kernel bug in {where}:\n{traceback.format_exc()}", file=sys.stderr, end="")
         self.stop(Trap(TrapKind.ILLEGAL_INSTRUCTION, pc=self.read("pc")))
 
-    def _tlb_fill(self, _h: int, va: int, access: int, entry: ctypes.Array, _ud: int) -> bool:
-        try:
-            acc = _ACCESS.get(access, ACCESS_READ)
-            result = self.on_tlb_fill(va, acc)
-            if result < 0:
-                if va == self._INVALIDATE_VA and self._invalidate_pa >= 0:
-                    result = self._invalidate_pa | 7
-                else:
-                    self._fault = (va, acc)
-                    return False
-            e = entry[0]
-            e.paddr = result & ~0xFFF
-            e.perms = result & 7
-            return True
-        except Exception:
-            self._fault = (va, _ACCESS.get(access, ACCESS_READ))
-            print(f"pynix: kernel bug in TLB fill at {va:#x}:\n{traceback.format_exc()}", file=sys.stderr, end="")
-            return False
+    def _fill_path(self) -> Callable:
+        """The TLB-miss hook (a closure, like `_syscall_path`): ask the kernel, then fill in Unicorn's entry.
+        The entry arrives as a plain address; it lives on the emulator's stack, nearly always at the same
+        place, so the struct over it is made once and reused (~0.2 us of a ~1.2 us fill)."""
+        access_of = _ACCESS.get
+        cpu = self
+        cached = [0, None]                        # the entry's address and a struct over it
+
+        def fill(_h: int, va: int, access: int, entry_at: int) -> bool:
+            try:
+                acc = access_of(access, ACCESS_READ)
+                result = cpu.on_tlb_fill(va, acc)
+                if result < 0:
+                    if va == cpu._INVALIDATE_VA and cpu._invalidate_pa >= 0:
+                        result = cpu._invalidate_pa | 7
+                    else:
+                        cpu._fault = (va, acc)
+                        return False
+                if entry_at != cached[0]:
+                    cached[0], cached[1] = entry_at, _TlbEntry.from_address(entry_at)
+                e = cached[1]
+                e.paddr = result & ~0xFFF
+                e.perms = result & 7
+                return True
+            except Exception:
+                cpu._fault = (va, access_of(access, ACCESS_READ))
+                print(f"pynix: kernel bug in TLB fill at {va:#x}:\n{traceback.format_exc()}", file=sys.stderr, end="")
+                return False
+        return fill
 
     # ------------------------------------------------------------------------------------- the syscall path
     def _syscall_path(self, handler: SyscallHandler) -> Callable[[], None]:
@@ -603,7 +618,7 @@ class Cpu:
         """Drop the translated code of physical frames (freed code frames about to be reused).
 
         Unicorn only offers invalidation by *virtual* range, translated through the TLB-fill hook; so a reserved
-        address outside user space is made to translate to each frame in turn (see `_tlb_fill`).  The lookup
+        address outside user space is made to translate to each frame in turn (see `_fill_path`).  The lookup
         goes through the TLB, so it is flushed before each frame (else every frame after the first would reuse
         the first one's translation and keep its stale code) and after the last."""
         for pfn in frames:
