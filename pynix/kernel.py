@@ -177,6 +177,7 @@ class Kernel:
     def _new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)
         mm.on_code_freed = self.cpu.stop           # stale translations are dropped before guest code runs again
+        mm.on_tlb_flush = self.cpu.flush_tlb       # (a flush for a space that is not current is only wasted)
         return mm
 
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
@@ -527,9 +528,9 @@ class Kernel:
             self.cpu.update_context(prev.context)
         self.current = task
         self.cpu.restore_context(task.context)
-        task.mm.on_tlb_flush = self.cpu.flush_tlb
-        if prev is None or prev.mm is not task.mm or prev.state is TaskState.ZOMBIE:
-            self.cpu.on_tlb_fill = task.mm.tlb_fill
+        mm = task.group.mm
+        if prev is None or prev.group.mm is not mm or prev.state is TaskState.ZOMBIE:
+            self.cpu.on_tlb_fill = mm.tlb_fill
             self.cpu.flush_tlb()
 
     def run(self) -> int:
@@ -599,6 +600,8 @@ class Kernel:
 
     def _timeslice(self, task: Task) -> int:
         """How long `task` may run before the kernel wants the CPU back (0: until it traps)."""
+        if len(self.scheduler) <= 1 and not self._timers and not self._host_readers and not self._host_waits:
+            return 0                               # alone, and nothing to look at: run until it traps
         limits = []
         if len(self.scheduler) > 1:
             limits.append(self.scheduler.timeslice_ns(task))
@@ -623,9 +626,10 @@ class Kernel:
         if self._rewind:                           # a blocked syscall: run the instruction again on wake-up
             self._rewind = False
             self.cpu.write("pc", self.cpu.read("pc") - self.arch.syscall_insn_size)
-        actions, self._after_stop = self._after_stop, []
-        for action in actions:
-            action()
+        if self._after_stop:
+            actions, self._after_stop = self._after_stop, []
+            for action in actions:
+                action()
         if trap.kind is TrapKind.TIMER:
             if task.rseq:
                 task.rseq_preempted = True         # it may have been stopped inside a critical section
