@@ -5,6 +5,11 @@ Allocating order k takes a block from list k, or splits a larger one, putting th
 block merges it with its "buddy" (the block whose frame number differs only in bit k) for as long as the buddy is
 free too.  Single frames (order 0) are by far the most common request; larger orders serve contiguous needs.
 
+As in Linux, a freed single frame first goes to a short per-CPU list (`pcp`, Linux's per_cpu_pages), and the next
+single-frame allocation takes it back from there: a process that exits and a process being forked free and
+allocate the same few frames, and splitting and merging buddies for each of them would be wasted work.  The list
+gives its frames back to the buddy lists (merging them) when a larger block cannot be found otherwise.
+
 Every allocated frame carries a reference count: a frame shared copy-on-write by several address spaces is freed
 when its last user drops it (`put`).
 
@@ -26,6 +31,7 @@ from pynix.errors import KernelError
 PAGE_SHIFT = 12
 PAGE_SIZE = 1 << PAGE_SHIFT
 MAX_ORDER = 10                      # largest block: 2**10 frames = 4 MiB, as in Linux
+PCP_HIGH = 64                       # single frames kept on the per-CPU list at most
 
 
 class FrameAllocator:
@@ -34,6 +40,7 @@ class FrameAllocator:
         handed out (it would read as "no frame" in a page-table entry)."""
         self.total_frames = total_frames
         self.free_lists: list[set[int]] = [set() for _ in range(MAX_ORDER + 1)]
+        self.pcp: list[int] = []                         # freed single frames, reused last-in first-out
         self.refcount = array("I", bytes(4 * total_frames))
         self.code = bytearray(total_frames)
         self.stale_code: list[int] = []
@@ -51,6 +58,11 @@ class FrameAllocator:
     def alloc(self, order: int = 0) -> int:
         """Allocate 2**order contiguous frames; return the first frame number.  ENOMEM when none is left even
         after reclaim."""
+        if order == 0 and self.pcp:
+            pfn = self.pcp.pop()
+            self.free_frames -= 1
+            self.refcount[pfn] = 1
+            return pfn
         for k in range(order, MAX_ORDER + 1):
             if self.free_lists[k]:
                 pfn = self.free_lists[k].pop()
@@ -61,18 +73,35 @@ class FrameAllocator:
                 for f in range(pfn, pfn + (1 << order)):
                     self.refcount[f] = 1
                 return pfn
+        if self.pcp:                        # the single frames parked there may merge into a block
+            self._drain_pcp()
+            return self.alloc(order)
         if sum(shrink() for shrink in self.shrinkers):
             return self.alloc(order)        # a shrinker that freed nothing ends the retries
         raise KernelError(errno.ENOMEM, "out of physical memory")
 
     def free(self, pfn: int, order: int = 0) -> None:
-        """Return a block to the free lists, merging it with free buddies."""
+        """Return a block: a single frame to the per-CPU list while it has room, anything else to the free
+        lists."""
         for f in range(pfn, pfn + (1 << order)):
             self.refcount[f] = 0
             if self.code[f]:
                 self.code[f] = 0
                 self.stale_code.append(f)
         self.free_frames += 1 << order
+        if order == 0 and len(self.pcp) < PCP_HIGH:
+            self.pcp.append(pfn)
+        else:
+            self._free_block(pfn, order)
+
+    def _drain_pcp(self) -> None:
+        """Move the per-CPU list's frames to the free lists (Linux's drain_all_pages)."""
+        for pfn in self.pcp:
+            self._free_block(pfn, 0)
+        self.pcp = []
+
+    def _free_block(self, pfn: int, order: int) -> None:
+        """Put a free block on the free lists, merging it with free buddies (Linux's __free_one_page)."""
         while order < MAX_ORDER:
             buddy = pfn ^ (1 << order)
             if buddy not in self.free_lists[order]:
