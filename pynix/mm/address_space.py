@@ -20,7 +20,7 @@ from pynix.errors import KernelError
 from pynix.hal import ACCESS_WRITE, PhysicalMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
 from pynix.mm.page_cache import PageCache
-from pynix.mm.page_table import LEAF_SHIFT, ZERO_PAGE, PageTable
+from pynix.mm.page_table import ZERO_PAGE, PageTable
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 PAGE_MASK = ~(PAGE_SIZE - 1)
@@ -136,7 +136,8 @@ class AddressSpace:
         # The kernel's own TLB: page -> `physical page | prot` for translations already looked up (tlb_fill,
         # translate), so that refilling the CPU's TLB after a context switch and copying to or from user
         # memory skip the page-table walk.  Entries never grant more than the page table: any change to an
-        # existing entry goes through _flush_tlb (or handle_fault, which drops its page).
+        # existing entry goes through _flush_tlb (or handle_fault, which drops its page; or fork, which takes
+        # away the write permission).
         self._tlb: dict[int, int] = {}
         # Called when frames that held code were freed: their translations must go before guest code runs.
         self.on_code_freed: Callable[[], None] = lambda: None
@@ -547,14 +548,15 @@ class AddressSpace:
         for vma in self.vmas:
             twin = vma.copy()
             twin.locked = False                      # memory locks are not inherited
-            child._insert(twin)
-            if vma.file is not None:
-                vma.file.mappers.add(child)
+            child.vmas.append(twin)
+        child._starts = self._starts.copy()          # the same areas, already in order
+        for cache in {vma.file for vma in self.vmas if vma.file is not None}:
+            cache.mappers.add(child)
         fmt, words, frames = self.fmt, self.ram.words, self.frames
         pfn_shift, pfn_mask, cow_bit = fmt.pfn_shift, fmt.pfn_mask, fmt.cow_bit
         refcount = frames.refcount
         vmas, i = self.vmas, 0
-        write_bits: dict[int, int] = {}             # leaf prot -> its write-granting bits
+        read_only = ~self._write_bits()
         # First the parent's entries: private pages become copy-on-write, and every frame gets the reference
         # the child's entry will hold.  Then the child gets a copy of each last-level table, whole.
         for va, slot in self.page_table.present_slots(0, self.arch.task_size):   # one pass, in order
@@ -562,39 +564,37 @@ class AddressSpace:
                 i += 1
             pte = words[slot]
             if not vmas[i].shared:
-                prot = fmt.leaf_prot(pte)
-                bits = write_bits.get(prot)
-                if bits is None:
-                    bits = write_bits[prot] = self._write_bits(pte)
-                pte = words[slot] = (pte | cow_bit) & ~bits
+                pte = words[slot] = (pte | cow_bit) & read_only
             refcount[(pte >> pfn_shift) & pfn_mask] += 1
-        mv = self.ram.mv
-        for region, table in self.page_table.leaves.items():
-            copy = child.page_table.ensure_slot(region << LEAF_SHIFT) << 3      # entry 0 of the child's table
-            mv[copy:copy + PAGE_SIZE] = mv[table << PAGE_SHIFT:(table + 1) << PAGE_SHIFT]
-        self._flush_tlb()                  # the parent's cached writable translations are gone
+        child.page_table.copy_leaves(self.page_table)
+        # Both spaces now map the same frames, the private ones no longer writable: the translations cached so
+        # far hold for both without their write permission (so running again after the switch needs no
+        # page-table walks), and the CPU must forget its writable ones.
+        self._tlb = {va: entry & ~PROT_WRITE for va, entry in self._tlb.items()}
+        child._tlb = self._tlb.copy()
+        self.on_tlb_flush()
         return child
 
     def write_protect_file(self, cache: PageCache, pages: list[int]) -> None:
         """Make pages `pages` of `cache` read-only in this space's shared mappings of it: they were just written
         back, and the next store must fault to mark them dirty again (Linux's page_mkclean)."""
         words, wanted, changed = self.ram.words, set(pages), False
+        read_only = ~self._write_bits()
         for vma in self.vmas:
             if vma.file is not cache or not vma.shared:
                 continue
             for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
                 if (vma.offset + va - vma.start) >> PAGE_SHIFT in wanted:
-                    pte = words[slot]
-                    words[slot] = pte & ~self._write_bits(pte)
+                    words[slot] &= read_only
                     changed = True
         if changed:
             self._flush_tlb()
 
-    def _write_bits(self, pte: int) -> int:
-        """The bits of a leaf entry that grant write access (the difference between prot and prot-W)."""
-        fmt = self.fmt
-        prot = fmt.leaf_prot(pte)
-        return fmt.leaf_bits(prot) & ~fmt.leaf_bits(prot & ~PROT_WRITE)
+    def _write_bits(self) -> int:
+        """The bits of a leaf entry that grant write access (in both formats the same, whatever the other
+        permissions of the entry)."""
+        leaf_bits = self.fmt.leaf_bits
+        return leaf_bits(PROT_READ | PROT_WRITE) & ~leaf_bits(PROT_READ)
 
     # -------------------------------------------------------------------------------------------- teardown
     def destroy(self) -> None:
