@@ -314,9 +314,9 @@ class Kernel:
         """Linux's copy_process for the flag combinations fork, vfork and pthread_create use."""
         pg = parent.group
         tid = self._alloc_pid()
-        if not flags & CLONE_THREAD:
-            uid_procs = sum(1 for g in self.groups.values() if g.creds.uid == pg.creds.uid)
-            if uid_procs >= pg.rlimits[6][0] and pg.creds.uid != 0:
+        uid = pg.creds.uid
+        if not flags & CLONE_THREAD and uid != 0:     # RLIMIT_NPROC (6), which root is exempt from
+            if sum(1 for g in self.groups.values() if g.creds.uid == uid) >= pg.rlimits[6][0]:
                 raise KernelError(errno.EAGAIN)
         if flags & CLONE_VM:
             mm = parent.mm
@@ -426,7 +426,9 @@ class Kernel:
             self.wake(task)
         self.scheduler.dequeue(task)
         task.state = TaskState.ZOMBIE
-        if task.clear_child_tid:                   # pthread_join waits on this word
+        # pthread_join waits on this word; as in Linux's mm_release, it is cleared only while other tasks still
+        # use the address space (a process's last thread leaves it alone).
+        if task.clear_child_tid and task.mm.users > 1:
             try:
                 copy_to_user(task.mm, task.clear_child_tid, bytes(4))
                 from pynix.syscall.futex import futex_wake
