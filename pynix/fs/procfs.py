@@ -732,7 +732,7 @@ class _MemUsage:
             length = vma.end - vma.start
             self.size += length
             try:
-                resident = sum(1 for _ in mm.page_table.present_slots(vma.start, vma.end)) * PAGE_SIZE
+                resident = len(mm.page_table.present_slots(vma.start, vma.end)) * PAGE_SIZE
             except Exception:
                 resident = 0
             self.rss += resident

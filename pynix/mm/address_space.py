@@ -387,7 +387,7 @@ class AddressSpace:
 
     def _drop_pages(self, start: int, end: int) -> None:
         words, fmt, flushed = self.ram.words, self.fmt, False
-        for _va, slot in list(self.page_table.present_slots(start, end)):
+        for _va, slot in self.page_table.present_slots(start, end):
             self.frames.put(fmt.pfn(words[slot]))
             words[slot] = 0
             flushed = True
@@ -414,7 +414,7 @@ class AddressSpace:
         for vma in self.vmas[lo:hi]:
             vma.prot = prot
             clean = vma.file.dirty if vma.shared and vma.file is not None else None
-            for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
+            for va, slot in self.page_table.present_slots(vma.start, vma.end):
                 pte = words[slot]
                 cow = bool(pte & fmt.cow_bit)
                 if hw:
@@ -482,7 +482,7 @@ class AddressSpace:
             del self.vmas[lo:hi]
             del self._starts[lo:hi]
             words, table = self.ram.words, self.page_table
-            for va, slot in list(table.present_slots(old, old + old_size)):
+            for va, slot in table.present_slots(old, old + old_size):
                 pte, words[slot] = words[slot], 0
                 words[table.ensure_slot(target + va - old)] = pte
             if dontunmap:
@@ -583,7 +583,7 @@ class AddressSpace:
         for vma in self.vmas:
             if vma.file is not cache or not vma.shared:
                 continue
-            for va, slot in list(self.page_table.present_slots(vma.start, vma.end)):
+            for va, slot in self.page_table.present_slots(vma.start, vma.end):
                 if (vma.offset + va - vma.start) >> PAGE_SHIFT in wanted:
                     words[slot] &= read_only
                     changed = True

@@ -7,7 +7,6 @@ through `ram.words` (RAM as 64-bit words), so the same tables could be walked by
 from __future__ import annotations
 
 import bisect
-from typing import Iterator
 
 from pynix.arch import PageTableFormat
 from pynix.hal import PhysicalMemory
@@ -89,11 +88,13 @@ class PageTable:
             copy = self._new_leaf(region, list(parent.spans[region])) << PAGE_SHIFT
             mv[copy:copy + PAGE_SIZE] = mv[table << PAGE_SHIFT:(table + 1) << PAGE_SHIFT]
 
-    def present_slots(self, start: int, end: int) -> Iterator[tuple[int, int]]:
-        """Yield (va, slot) for every leaf entry in [start, end) that holds a frame (present, or kept
-        non-present by PROT_NONE), in address order."""
+    def present_slots(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(va, slot) of every leaf entry in [start, end) that holds a frame (present, or kept non-present by
+        PROT_NONE), in address order.  A list rather than a generator: callers change the entries as they go,
+        and a comprehension costs a third of what resuming a generator for each entry does."""
+        found: list[tuple[int, int]] = []
         if end <= start:
-            return
+            return found
         regions, spans, words, mv = self.regions, self.spans, self.words, self.ram.mv
         lo = bisect.bisect_left(regions, start >> LEAF_SHIFT)
         hi = bisect.bisect_right(regions, (end - 1) >> LEAF_SHIFT)
@@ -112,9 +113,9 @@ class PageTable:
                 continue
             last = first + (used.bit_length() - 1 >> 6)
             first += ((used & -used).bit_length() - 1) >> 6
-            for i, pte in enumerate(words[row + first:row + last + 1], first):
-                if pte:
-                    yield base + (i << PAGE_SHIFT), row | i
+            found += [(base + (i << PAGE_SHIFT), row | i)
+                      for i, pte in enumerate(words[row + first:row + last + 1], first) if pte]
+        return found
 
     def destroy(self) -> None:
         """Free the table frames themselves (the caller has already dropped the leaf frames)."""
