@@ -528,6 +528,8 @@ class Kernel:
             return
         if prev is not None and prev.state is not TaskState.ZOMBIE:
             self.cpu.update_context(prev.context)
+            if prev.rseq and prev.state is TaskState.RUNNABLE:    # preempted (not asleep in a syscall): it
+                prev.rseq_preempted = True                         # may have been inside a critical section
         self.current = task
         self.cpu.restore_context(task.context)
         mm = task.group.mm
@@ -601,17 +603,16 @@ class Kernel:
             self._slice_start = now
 
     def _timeslice(self, task: Task) -> int:
-        """How long `task` may run before the kernel wants the CPU back (0: until it traps)."""
-        if len(self.scheduler) <= 1 and not self._timers and not self._host_readers and not self._host_waits:
-            return 0                               # alone, and nothing to look at: run until it traps
-        limits = []
-        if len(self.scheduler) > 1:
-            limits.append(self.scheduler.timeslice_ns(task))
+        """How long `task` may run before the kernel wants the CPU back: the rest of its time slice, cut short by
+        the earliest timer and, while host descriptors are watched, by the host polling interval.  The tick
+        runs even for a task alone on the run queue (as Linux's does): a task it wakes without blocking itself
+        (a pipe write, a futex wake, a fork) then gets the CPU within a slice however long it computes."""
+        limit = self.scheduler.timeslice_ns(task)
         if self._timers:
-            limits.append(max(self._timers[0][0] - time.monotonic_ns(), 1000))
-        if self._host_readers or any(q.waiters or q.callbacks for q in self._host_waits.values()):
-            limits.append(HOST_POLL_NS)
-        return max(min(limits), 1000) if limits else 0
+            limit = min(limit, self._timers[0][0] - time.monotonic_ns())
+        if self._host_readers or self._host_waits and any(q.waiters or q.callbacks for q in self._host_waits.values()):
+            limit = min(limit, HOST_POLL_NS)
+        return max(limit, 1000)
 
     def _idle(self) -> None:
         """Nothing is runnable: sleep until the earliest timer or a host descriptor event."""
@@ -633,8 +634,6 @@ class Kernel:
             for action in actions:
                 action()
         if trap.kind is TrapKind.TIMER:
-            if task.rseq:
-                task.rseq_preempted = True         # it may have been stopped inside a critical section
             if not self.cpu.exact_preemption:
                 self.log_once("warning: this Unicorn build cannot be told to stop only between instructions; "
                               "a preempted read-modify-write instruction may take effect twice")

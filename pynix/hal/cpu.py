@@ -171,7 +171,14 @@ class _Preempter:
     long as the CPU and sleeps until the armed deadline; arming stores the deadline and wakes the thread only
     if it sleeps past it.  Python runs the thread while the emulator runs guest code (the emulator call
     releases the GIL).  A stop that lands just after its slice ended only shortens the next one (the kernel
-    sees a TIMER trap)."""
+    sees a TIMER trap).
+
+    The interrupt is level-triggered: once the deadline has passed, the thread stops the CPU again every
+    `RETRY_S` until the kernel acknowledges it by arming the next slice or disarming.  A stop that arrives
+    while the CPU is between two runs of the emulator is lost (emu_start clears any pending stop), and an
+    edge-triggered timer would then let the task run on for ever."""
+
+    RETRY_S = 0.0005
 
     def __init__(self, stop: Callable[[], None]) -> None:
         self._stop = stop
@@ -193,9 +200,11 @@ class _Preempter:
             deadline = self._deadline
             now = time.monotonic()
             if deadline and now >= deadline:
-                if self._deadline == deadline:     # still the slice that was armed: end it
-                    self._deadline = 0.0
+                if self._deadline == deadline:     # still the slice that was armed: end it (again)
                     self._stop()
+                    self._waking_at = now + self.RETRY_S
+                    self._wakeup.wait(self.RETRY_S)
+                    self._wakeup.clear()
                 continue
             self._waking_at = deadline or math.inf
             if self._deadline != deadline:         # re-armed meanwhile: look again
