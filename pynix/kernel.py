@@ -349,22 +349,17 @@ class Kernel:
             copy_to_user(parent.mm, ptid, tid.to_bytes(4, "little"))
         if flags & CLONE_CHILD_SETTID:
             copy_to_user(mm, ctid, tid.to_bytes(4, "little"))
-        arch = self.arch
-
-        def build_child_context() -> None:        # the parent's registers just after the syscall returned
-            ctx = self.cpu.save_context()
-            ctx.write(arch.return_register, 0)
-            if stack:
-                ctx.write("sp", stack)
-            if flags & CLONE_SETTLS:
-                ctx.write(arch.tls_register, tls)
-            child.context = ctx
-            self.scheduler.enqueue(child)
-        self._after_stop.append(build_child_context)
-        self.cpu.stop()
-        if flags & CLONE_VFORK:                   # the parent sleeps until the child execs or exits
-            child.vfork_done = WaitQueue()
-            self._after_stop.append(lambda: self.block(parent, (child.vfork_done,), None, None, rewind=False))
+        ctx = self.cpu.save_context()              # the parent's registers as the syscall returns them
+        ctx.write(self.arch.return_register, 0)
+        if stack:
+            ctx.write("sp", stack)
+        if flags & CLONE_SETTLS:
+            ctx.write(self.arch.tls_register, tls)
+        child.context = ctx
+        self.scheduler.enqueue(child)
+        if flags & CLONE_VFORK:                   # the parent sleeps until the child execs or exits, then the
+            child.vfork_done = WaitQueue()        # syscall returns (it is not run again)
+            self.block(parent, (child.vfork_done,), None, None, rewind=False)
         return tid
 
     def execve(self, task: Task, path: bytes, argv: list[bytes], envp: list[bytes]) -> None:

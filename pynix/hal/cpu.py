@@ -430,7 +430,10 @@ class Cpu:
         # All the register values become Python ints in one C call (instead of one ctypes indexing each).
         unpack = struct.Struct(f"{count}Q").unpack_from
 
+        cpu = self
+
         def serve_syscall_through_api() -> None:
+            cpu._in_syscall = True
             try:
                 read_batch(engine, ids_arg, pointers_arg, count)
                 nr, a0, a1, a2, a3, a4, a5 = unpack(values)
@@ -440,6 +443,10 @@ class Cpu:
                     write_reg(engine, ret_id, result_arg)
             except Exception:
                 bug("syscall")
+            finally:
+                cpu._in_syscall = False
+            if cpu._trap is not None:
+                cpu._stop_in_syscall()
         return serve_syscall_through_api
 
     def _register_window(self) -> tuple[memoryview, tuple[int, ...]] | None:
@@ -548,11 +555,12 @@ class Cpu:
         emulator.  If it goes on, the guest simply resumes from the registers it left -- the same task's or
         another's -- and `emu_start` never returns.  Unicorn adds `_PC_ADVANCE_AFTER_HOOK` to the pc once the
         hook returns (x86's `syscall`), so the handler sees the pc advanced and the emulator gets it back
-        unadvanced.  The pc is written as plain memory: through the API the write would make Unicorn drop a
-        pending stop of the preemption timer."""
-        regs, pc_at = self._raw_pc
-        advance = self._PC_ADVANCE_AFTER_HOOK
-        if self.on_stop is not None:
+        unadvanced.  The pc is written as plain memory (the register window): through the API the write would
+        also make Unicorn abandon its current translation block.  Without the register window the CPU simply
+        stops, and run() hands the trap over once emu_start has returned."""
+        if self.on_stop is not None and self._raw_pc is not None:
+            regs, pc_at = self._raw_pc
+            advance = self._PC_ADVANCE_AFTER_HOOK
             regs[pc_at] = (regs[pc_at] + advance) & _U64
             try:
                 go_on = self._handle_stop(self._trap)
@@ -638,9 +646,12 @@ class Cpu:
         self.flush_tlb()
 
     def save_context(self) -> CpuContext:
-        """A new context holding the current registers."""
+        """A new context holding the current registers -- inside a syscall, as they will be when it returns
+        (the pc past the syscall instruction, where Unicorn moves it only after the hook)."""
         ctx = CpuContext(self._engine_arg, self._words)
         _fast_context_save(self._engine_arg, ctx._handle)
+        if self._in_syscall and self._PC_ADVANCE_AFTER_HOOK:
+            ctx.write("pc", ctx.read("pc") + self._PC_ADVANCE_AFTER_HOOK)
         return ctx
 
     def update_context(self, ctx: CpuContext) -> None:
