@@ -40,31 +40,30 @@ from pynix.hal.trap import ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, Trap, TrapKin
 _ACCESS = {uc.UC_MEM_READ: ACCESS_READ, uc.UC_MEM_WRITE: ACCESS_WRITE, uc.UC_MEM_FETCH: ACCESS_EXEC}
 _U64 = 0xFFFFFFFFFFFFFFFF
 
-# Register calls that must be quick go through a second handle on the same libunicorn, opened with ctypes.PyDLL
-# and without argument types: ~0.4 us a call, where the binding's prototyped functions (`uclib`) take ~1 us
-# (they run every argument through a converter, and release and retake the GIL).  These two never call back
-# into Python and return at once, so keeping the GIL is safe; they cannot fail for the fixed, valid register
-# ids used, so their status is not even converted (restype None).
+# Calls that must be quick go through a second handle on the same libunicorn, opened with ctypes.PyDLL and
+# without argument types: ~0.4 us a call, where the binding's prototyped functions (`uclib`) take ~1 us (they
+# run every argument through a converter, and release and retake the GIL).  None of these calls back into
+# Python and each returns at once, so keeping the GIL is safe.  They cannot fail for the fixed, valid register
+# ids, contexts and requests they are given, so their status is not even converted (restype None) -- except
+# uc_context_alloc's, which may be ENOMEM.
 _fast_uclib = ctypes.PyDLL(uclib._name)
-_fast_reg_read_batch = _fast_uclib.uc_reg_read_batch
-_fast_reg_read_batch.restype = None
-_fast_reg_write = _fast_uclib.uc_reg_write
-_fast_reg_write.restype = None
-_fast_reg_read = _fast_uclib.uc_reg_read
-_fast_reg_read.restype = None
-# The same for saving and restoring a context (a memcpy of the CPU state) and for a uc_ctl request without
-# arguments (the TLB flush): they cannot fail for a valid context and request.
-_fast_context_save = _fast_uclib.uc_context_save
-_fast_context_save.restype = None
-_fast_context_restore = _fast_uclib.uc_context_restore
-_fast_context_restore.restype = None
-_fast_ctl = _fast_uclib.uc_ctl
-_fast_ctl.restype = None
-_fast_context_alloc = _fast_uclib.uc_context_alloc           # returns its status (ENOMEM)
-_fast_context_reg_read = _fast_uclib.uc_context_reg_read
-_fast_context_reg_read.restype = None
-_fast_context_reg_write = _fast_uclib.uc_context_reg_write
-_fast_context_reg_write.restype = None
+
+
+def _fast(name: str, restype: type | None = None) -> ctypes._CFuncPtr:
+    function = getattr(_fast_uclib, name)
+    function.restype = restype
+    return function
+
+
+_fast_reg_read_batch = _fast("uc_reg_read_batch")
+_fast_reg_write = _fast("uc_reg_write")
+_fast_reg_read = _fast("uc_reg_read")
+_fast_context_alloc = _fast("uc_context_alloc", ctypes.c_int)
+_fast_context_save = _fast("uc_context_save")                  # a memcpy of the CPU state, both ways
+_fast_context_restore = _fast("uc_context_restore")
+_fast_context_reg_read = _fast("uc_context_reg_read")
+_fast_context_reg_write = _fast("uc_context_reg_write")
+_fast_ctl = _fast("uc_ctl")                                    # only for requests without arguments (TLB flush)
 _context_box = ctypes.c_uint64()                               # CpuContext's register values pass through here
 _context_box_arg = ctypes.byref(_context_box)
 
