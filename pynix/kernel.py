@@ -386,7 +386,6 @@ class Kernel:
         task.clear_child_tid = task.robust_list = task.rseq = 0
         task.comm = task_comm(path)
         self._vfork_release(task)
-        mm.on_tlb_flush = self.cpu.flush_tlb
         self.cpu.on_tlb_fill = mm.tlb_fill
         self.cpu.flush_tlb()
         regs = self.arch.start_registers(image.entry, image.stack_pointer)
