@@ -94,6 +94,8 @@ class Kernel:
         self.console = None                        # the console (tty/console.py) when run on a terminal
         self.ttys: list = []                       # every terminal device (tty/tty.py's Tty)
         self._after_stop: list[Callable[[], None]] = []
+        self._host_signal_fd: int | None = None    # forward_host_signals: where the host's signals arrive
+        self._host_signal_pending = False
         self._rewind = False
         self._slice_start = 0                      # perf_counter_ns() when the running slice was last charged
         self._slice_begin = 0                      # perf_counter_ns() when the running slice began
@@ -290,18 +292,52 @@ class Kernel:
             _, _, callback = heapq.heappop(self._timers)
             callback()
 
+    def forward_host_signals(self, signals: tuple[int, ...]) -> None:
+        """Pass the host signals `signals` sent to pynix itself on to the machine, as qemu-user passes them to
+        its guest: each goes to init's process group (so ^C on a terminal that is not the guest's console
+        reaches the program).  Python runs a signal handler between any two bytecodes of the kernel, so the
+        handler only raises a flag; the signal number reaches a pipe (signal.set_wakeup_fd), which also
+        wakes an idle machine, and `_schedule` delivers it within a time slice."""
+        read_end, write_end = os.pipe()
+        os.set_blocking(read_end, False)
+        os.set_blocking(write_end, False)
+        self._host_signal_fd = read_end
+        host_signal.set_wakeup_fd(write_end)
+
+        def arrived(_signum: int, _frame: object) -> None:
+            self._host_signal_pending = True
+        for sig in signals:
+            host_signal.signal(sig, arrived)
+
+    def _deliver_host_signals(self) -> None:
+        self._host_signal_pending = False
+        try:
+            numbers = os.read(self._host_signal_fd, 256)
+        except BlockingIOError:
+            return
+        pgid = self.init.pgid
+        for sig in numbers:
+            info = signal.siginfo(sig, signal.SI_USER)            # from outside the machine: pid 0, uid 0
+            for group in list(self.groups.values()):
+                if group.pgid == pgid and group.exit_status is None:
+                    signal.send_signal(self, group, sig, info)
+
     def _poll_host(self, timeout: float) -> None:
         """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
         waited = [fd for fd, q in self._host_waits.items() if q.waiters or q.callbacks] + list(self._host_readers)
-        if not waited:
+        if not waited and self._host_signal_fd is None:
             if timeout:
                 time.sleep(timeout)
             return
         try:
-            ready, _, _ = select.select(waited, [], [], timeout)
+            ready, _, _ = select.select(waited + [self._host_signal_fd] if self._host_signal_fd is not None
+                                        else waited, [], [], timeout)
         except OSError:
             ready = waited                         # a closed host descriptor: let the reader see the error
         for fd in set(ready):
+            if fd == self._host_signal_fd:
+                self._host_signal_pending = True   # (the handler may not have run yet)
+                continue
             callback = self._host_readers.get(fd)  # watched descriptors first (watch_host_fd) ...
             if callback is not None:
                 callback()
@@ -552,6 +588,8 @@ class Kernel:
         timers, look at host descriptors, pick a task, switch to it, deliver its signals, and arm its time
         slice.  False when no task can run now, or init has exited."""
         while self.init.exit_status is None:
+            if self._host_signal_pending:
+                self._deliver_host_signals()
             if self._timers:
                 self._expire_timers()
             if self._host_waits or self._host_readers:

@@ -248,6 +248,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
+    if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
+        kernel.forward_host_signals(FORWARDED_SIGNALS)
     try:
         if terminal is not None:
             terminal.enter()
@@ -265,6 +267,11 @@ def run_command(args: argparse.Namespace) -> int:
     if args.strace:
         print(f"+++ exited with {status >> 8} +++", file=sys.stderr)
     return status >> 8
+
+
+# Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);
+# with one, they end pynix after restoring the terminal (HostTerminal), and keys reach the guest's own tty.
+FORWARDED_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
 
 
 class HostTerminal:
