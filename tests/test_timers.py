@@ -7,7 +7,7 @@ its own timer ids (0x0caf0000 | n) instead of the kernel's, accepts any signalfd
 unwritten in an empty WNOHANG waitid, and cannot follow a program that re-executes itself without binfmt_misc."""
 from __future__ import annotations
 
-from harness import assert_same_as_native as differential
+from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix
 
 
 
@@ -30,3 +30,18 @@ def test_wait_stopped_continued(target):
     out = differential("waitid_stop.c", target)
     assert b"waitid WSTOPPED|WNOWAIT: ret 0 signo 17 code CLD_STOPPED status 20 pid ok 1\n" in out
     assert b"wait4 WCONTINUED: pid ok 1 status 0xffff stopped 0 (sig 0) continued 1\n" in out
+
+
+def test_clocks_cannot_be_set(target):
+    """clock_settime and settimeofday: Linux's argument checks, then EPERM (no guest holds CAP_SYS_TIME).  Under
+    pynix only: natively, as root, the program would set the host's clock."""
+    result = run_pynix(build("settime.c", target))
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.describe()
+    assert result.stdout.decode().splitlines() == [
+        "realtime: -1 Operation not permitted", "realtime bad ts: -1 Invalid argument",
+        "realtime efault: -1 Bad address", "monotonic: -1 Invalid argument",
+        "process cputime: -1 Invalid argument", "invalid: -1 Invalid argument",
+        "settimeofday: -1 Operation not permitted", "settimeofday bad usec: -1 Invalid argument",
+        "settimeofday null: -1 Operation not permitted", "settimeofday bad tz: -1 Operation not permitted",
+        "settimeofday efault: -1 Bad address"]

@@ -1,4 +1,5 @@
-"""Clocks and sleeping: clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep."""
+"""Clocks and sleeping: clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep, and
+clock_settime and settimeofday, which the sandbox refuses."""
 from __future__ import annotations
 
 import errno
@@ -64,6 +65,30 @@ def sys_clock_getres(task: Task, clockid: int, res: int) -> int:
     if res:
         _write_timespec(task, res, 4_000_000 if s32(clockid) in _COARSE else 1)   # a jiffy at HZ=250
     return 0
+
+
+@syscall
+def sys_clock_settime(task: Task, clockid: int, tp: int) -> int:
+    """The machine's clocks are the host's, and no guest holds CAP_SYS_TIME over them (gVisor's choice too): after
+    Linux's own checks -- EINVAL for a clock that cannot be set (all but CLOCK_REALTIME), EFAULT, EINVAL for an
+    invalid time -- EPERM."""
+    if s32(clockid) != CLOCK_REALTIME:
+        raise KernelError(errno.EINVAL)
+    _read_timespec(task, tp)
+    raise KernelError(errno.EPERM)
+
+
+@syscall
+def sys_settimeofday(task: Task, tv: int, tz: int) -> int:
+    """As clock_settime: Linux's checks of the time (EFAULT, EINVAL), then EPERM (no CAP_SYS_TIME); Linux looks at
+    the time zone's range only once the caller has passed the capability check."""
+    if tv:
+        sec, usec = struct.unpack("<qq", copy_from_user(task.mm, tv, 16))
+        if sec < 0 or not 0 <= usec < 1_000_000:
+            raise KernelError(errno.EINVAL)
+    if tz:
+        copy_from_user(task.mm, tz, 8)
+    raise KernelError(errno.EPERM)
 
 
 @syscall
