@@ -36,14 +36,11 @@ MISSING = "ENOSYS"
 # What an implemented syscall still lacks.  Kept by hand: when a handler grows the feature, delete its line
 # (a module may also export PARTIAL = {name: note} from pynix.syscall.registry; those notes win).
 PARTIAL_NOTES: dict[str, str] = {
-    "mmap": "writable MAP_SHARED file mappings fail with ENODEV (no page cache); MAP_NORESERVE is not exempt "
-            "from the overcommit check",
-    "ioctl": "TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO, FIOASYNC, FIOCLEX/FIONCLEX only: TCSETS*, job control "
-             "(TIOCSPGRP...) and pty requests are ENOTTY",
-    "fcntl": "no leases, F_SETOWN/F_GETOWN/F_SETSIG or file seals",
-    "prlimit64": "only the calling process; a lowered RLIMIT_NOFILE does not limit new descriptors",
-    "getrlimit": "see prlimit64",
-    "setrlimit": "a lowered RLIMIT_NOFILE does not limit new descriptors",
+    "ioctl": "terminals, ptys and the generic FIO* requests only: no device-specific ioctls beyond those",
+    "fcntl": "no leases or F_SETOWN/F_GETOWN/F_SETSIG",
+    "prlimit64": "only the calling process (another pid: ESRCH)",
+    "clock_settime": "refused with EPERM after Linux's argument checks: the clocks are the host's",
+    "settimeofday": "refused with EPERM after Linux's argument checks: the clocks are the host's",
     "getrusage": "CPU times only; the other fields are 0",
     "clone": "no namespaces, CLONE_PIDFD, CLONE_PTRACE or CLONE_NEWTIME (EINVAL)",
     "clone3": "no namespaces, pidfds, set_tid or cgroups (EINVAL)",
