@@ -315,23 +315,20 @@ class Kernel:
             numbers = os.read(self._host_signal_fd, 256)
         except BlockingIOError:
             return
-        pgid = self.init.pgid
         for sig in numbers:
-            info = signal.siginfo(sig, signal.SI_USER)            # from outside the machine: pid 0, uid 0
-            for group in list(self.groups.values()):
-                if group.pgid == pgid and group.exit_status is None:
-                    signal.send_signal(self, group, sig, info)
+            signal.kill_pgrp(self, self.init.pgid, sig, signal.SI_USER)
 
     def _poll_host(self, timeout: float) -> None:
         """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
         waited = [fd for fd, q in self._host_waits.items() if q.waiters or q.callbacks] + list(self._host_readers)
-        if not waited and self._host_signal_fd is None:
+        if self._host_signal_fd is not None:
+            waited.append(self._host_signal_fd)
+        if not waited:
             if timeout:
                 time.sleep(timeout)
             return
         try:
-            ready, _, _ = select.select(waited + [self._host_signal_fd] if self._host_signal_fd is not None
-                                        else waited, [], [], timeout)
+            ready, _, _ = select.select(waited, [], [], timeout)
         except OSError:
             ready = waited                         # a closed host descriptor: let the reader see the error
         for fd in set(ready):
@@ -642,16 +639,20 @@ class Kernel:
         limit = self.scheduler.timeslice_ns(task)
         if self._timers:
             limit = min(limit, self._timers[0][0] - time.monotonic_ns())
-        if self._host_readers or self._host_waits and any(q.waiters or q.callbacks for q in self._host_waits.values()):
+        if self._watching_host():
             limit = min(limit, HOST_POLL_NS)
         return max(limit, 1000)
+
+    def _watching_host(self) -> bool:
+        """Some host descriptor is watched (watch_host_fd) or has a task or callback waiting for it."""
+        return bool(self._host_readers) or any(q.waiters or q.callbacks for q in self._host_waits.values())
 
     def _idle(self) -> None:
         """Nothing is runnable: sleep until the earliest timer or a host descriptor event."""
         timeout = None
         if self._timers:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
-        elif not self._host_readers and not any(q.waiters or q.callbacks for q in self._host_waits.values()):
+        elif not self._watching_host():
             self.log("deadlock: every task is asleep with nothing that can wake it; stopping")
             self.exit_group(self.init, SIGKILL)
             return

@@ -532,13 +532,10 @@ class Cpu:
                 return trap
 
     def set_timeslice(self, timeslice_us: int) -> None:
-        """Arm the preemption timer: the running task gets a TIMER trap `timeslice_us` from now (0: never)."""
-        if timeslice_us:
-            if self._preempter is None:
-                self._preempter = _Preempter(self.emu.emu_stop)
-            self._preempter.arm(time.monotonic() + timeslice_us / 1e6)
-        elif self._preempter is not None:
-            self._preempter.disarm()
+        """Arm the preemption timer: the running task gets a TIMER trap `timeslice_us` from now."""
+        if self._preempter is None:
+            self._preempter = _Preempter(self.emu.emu_stop)
+        self._preempter.arm(time.monotonic() + timeslice_us / 1e6)
 
     def _handle_stop(self, trap: Trap) -> bool:
         if self._preempter is not None:

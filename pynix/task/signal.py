@@ -121,6 +121,14 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
     _wake_one(kernel, group, sig, thread)
 
 
+def kill_pgrp(kernel: "Kernel", pgid: int, sig: int, code: int = SI_KERNEL) -> None:
+    """Send `sig` to every live process of group `pgid` (Linux's kill_pgrp): from the kernel (SI_KERNEL), or
+    with `code` SI_USER from a sender outside the machine (pid 0, uid 0)."""
+    for group in list(kernel.groups.values()):
+        if group.pgid == pgid and group.exit_status is None:
+            send_signal(kernel, group, sig, siginfo(sig, code))
+
+
 def _discard(group: ThreadGroup, thread: Task | None, sig: int) -> None:
     group.shared_pending.pop(sig, None)
     for t in group.tasks:

@@ -28,6 +28,7 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.task.signal import kill_pgrp
 from pynix.task.wait import Block, WaitQueue
 from pynix.tty.ldisc import NTty
 from pynix.tty.termbits import IXON, TERMIOS2_SIZE, TERMIOS_SIZE, TOSTOP, Termios
@@ -81,14 +82,6 @@ def tty_stat_fields(kernel: "Kernel", group: "ThreadGroup") -> tuple[int, int]:
     if tty is None:
         return 0, -1
     return tty.driver.rdev, tty.pgrp if tty.pgrp is not None else -1
-
-
-def kill_pgrp(kernel: "Kernel", pgid: int, sig: int) -> None:
-    """Send `sig` from the kernel (si_code SI_KERNEL) to every process of group `pgid` (Linux's kill_pgrp)."""
-    from pynix.task.signal import SI_KERNEL, send_signal, siginfo
-    for group in list(kernel.groups.values()):
-        if group.pgid == pgid and group.exit_status is None:
-            send_signal(kernel, group, sig, siginfo(sig, SI_KERNEL))
 
 
 def pgrp_orphaned(kernel: "Kernel", pgid: int) -> bool:
