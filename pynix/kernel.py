@@ -645,7 +645,8 @@ class Kernel:
 
     def _watching_host(self) -> bool:
         """Some host descriptor is watched (watch_host_fd) or has a task or callback waiting for it."""
-        return bool(self._host_readers) or any(q.waiters or q.callbacks for q in self._host_waits.values())
+        return bool(self._host_readers or self._host_waits
+                    and any(q.waiters or q.callbacks for q in self._host_waits.values()))
 
     def _idle(self) -> None:
         """Nothing is runnable: sleep until the earliest timer or a host descriptor event."""
