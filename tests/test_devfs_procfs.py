@@ -199,12 +199,13 @@ def test_proc_file_reads_are_consistent_and_seekable():
 def machine(request):
     """A kernel with init spawned (not run) from hello.c, and the init task as the current task."""
     from pynix.arch import arch_by_name
-    from pynix.kernel import Kernel
+    from pynix.boot import Machine
     binary = build("hello.c", request.param)
-    kernel = Kernel(arch_by_name(request.param.split("-")[0]), 32 << 20)
+    machine = Machine(arch_by_name(request.param.split("-")[0]), 32 << 20)
+    kernel = machine.kernel
     argv = [os.fsencode(binary), b"first", b"", b"two words"]
     envp = [b"A=1", b"PYNIX_UNIT=yes"]
-    group = kernel.spawn(str(binary), argv, envp, cwd="/tmp")
+    group = machine.spawn(str(binary), argv, envp, cwd="/tmp")
     kernel.current = group.tasks[0]
     return kernel, group, argv, envp, binary
 

@@ -195,7 +195,7 @@ def _guest_dir(kernel, path: str) -> KernelError | None:
 
 def run_command(args: argparse.Namespace) -> int:
     from pynix.arch import arch_by_name
-    from pynix.kernel import Kernel
+    from pynix.boot import Machine
 
     path = args.program or DEFAULT_SHELL
     if args.sysroot is not None and not os.path.isdir(args.sysroot):
@@ -227,8 +227,9 @@ def run_command(args: argparse.Namespace) -> int:
     envp = guest_environment(args.env, args.clear_env)
     if envp is None:
         return 2
-    kernel = Kernel(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
-                    sysroot=args.sysroot, root=root, binds=binds)
+    machine = Machine(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
+                      sysroot=args.sysroot, root=root, binds=binds)
+    kernel = machine.kernel
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
@@ -242,7 +243,7 @@ def run_command(args: argparse.Namespace) -> int:
             return 2
         cwd = "/"                                  # the current directory does not exist in the guest
     try:
-        kernel.spawn(path, argv, envp, cwd=cwd)
+        machine.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
         print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
@@ -253,7 +254,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         if terminal is not None:
             terminal.enter()
-        status = kernel.run()
+        status = machine.run()
     finally:
         if terminal is not None:
             terminal.restore()

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Callable
 from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.syscall import load_handlers
+from pynix.task.exit import exit_group
 from pynix.task.wait import Block
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class SyscallDispatcher:
         self.kernel.log(f"kernel bug in {self.table.name(nr)} (pid {task.group.pid}), killing it with SIGSYS:\n"
                         + traceback.format_exc().rstrip())
         try:
-            self.kernel.kill_group(task.group, SIGSYS)
+            exit_group(self.kernel, task.group, SIGSYS)
         except Exception:                          # the bug may sit on the exit path itself: stop regardless
             self.kernel.log("kernel bug while killing the process:\n" + traceback.format_exc().rstrip())
             task.group.exit_status = task.group.exit_status or SIGSYS

@@ -9,6 +9,7 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import s32, syscall
+from pynix.task.exit import reap
 from pynix.task.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
 from pynix.task.task import Task, ThreadGroup
 from pynix.task.wait import Block
@@ -67,7 +68,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
         if report is not None:
             child.wait_report = None               # a stop or continue is reported once
         else:
-            task.kernel.reap(child)
+            reap(task.kernel, child)
         return child.pid
     if options & WNOHANG:
         return 0
@@ -114,7 +115,7 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
             if report is not None:
                 child.wait_report = None
             else:
-                task.kernel.reap(child)
+                reap(task.kernel, child)
         return 0
     if options & WNOHANG:
         _put_waitid_info(task, infop, 0, 0, 0, 0)

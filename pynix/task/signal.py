@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
-from pynix.task import rseq
+from pynix.task import exit as task_exit, rseq
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
     if sig == 0 or group.exit_status is not None:
         return
     if sig == SIGKILL:
-        kernel.exit_group(group, SIGKILL)
+        task_exit.exit_group(kernel, group, SIGKILL)
         return
     if sig == SIGCONT:
         continue_group(kernel, group)
@@ -111,7 +111,7 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
             stop_group(kernel, group, sig)
             return
         if not default_ignored(sig):               # fatal: the whole process dies now
-            kernel.exit_group(group, sig)
+            task_exit.exit_group(kernel, group, sig)
             return
     queue = thread.pending if thread is not None else group.shared_pending
     if sig < SIGRTMIN and sig in queue:
@@ -242,7 +242,7 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
             if sig in _STOP:
                 stop_group(kernel, group, sig)
             else:
-                kernel.exit_group(group, sig)
+                task_exit.exit_group(kernel, group, sig)
             return
         if interrupted:
             _finish_interrupted(kernel, task, action)
@@ -269,7 +269,7 @@ def _finish_interrupted(kernel: "Kernel", task: Task, action: SigAction) -> None
 
 def _setup_frame(kernel: "Kernel", task: Task, sig: int, info: bytes, action: SigAction) -> None:
     if not rseq.abort_critical_section(kernel, task):   # the handler must not run inside a critical section
-        kernel.rseq_fault(task)
+        rseq.rseq_fault(kernel, task)
         return
     cpu, arch, mm = kernel.cpu, task.arch, task.mm
     layout = arch.signal_frame
@@ -285,14 +285,14 @@ def _setup_frame(kernel: "Kernel", task: Task, sig: int, info: bytes, action: Si
     restorer = action.restorer if action.flags & SA_RESTORER else mm.sigreturn_trampoline
     if not restorer:
         kernel.log(f"pid {task.group.pid}: signal {sig} handler without a restorer; killing it")
-        kernel.exit_group(task.group, SIGSEGV)
+        task_exit.exit_group(kernel, task.group, SIGSEGV)
         return
     frame_addr, frame, new_regs = layout.build(regs, sp, sig, info, old_mask, stack, action.handler, restorer)
     try:
         copy_to_user(mm, frame_addr, frame)
     except KernelError:
         kernel.log(f"pid {task.group.pid}: cannot write the frame for signal {sig}; killing it with SIGSEGV")
-        kernel.exit_group(task.group, SIGSEGV)
+        task_exit.exit_group(kernel, task.group, SIGSEGV)
         return
     cpu.write_many(new_regs)
     task.sigmask |= action.mask
@@ -311,7 +311,7 @@ def sigreturn(kernel: "Kernel", task: Task) -> None:
     try:
         frame = copy_from_user(task.mm, addr, layout.size)
     except KernelError:
-        kernel.exit_group(task.group, SIGSEGV)
+        task_exit.exit_group(kernel, task.group, SIGSEGV)
         return
     regs, mask = layout.parse(frame)
     cpu.write_many(regs)
