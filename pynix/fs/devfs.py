@@ -24,6 +24,7 @@ from pynix.fs.tmpfs import TMPFS_MAGIC, TmpfsInode
 from pynix.fs.vfs import Inode, SuperBlock, VfsPath
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 TTY_GID = 5                               # the "tty" group owns terminals (Debian)
@@ -49,23 +50,25 @@ class MemDeviceFile(RegularFile):
     never moves and lseek always returns 0 (mem.c's null_lseek, also used for zero and full; random's
     noop_llseek returns the position, which is 0 too)."""
 
-    def _read(self, size: int) -> bytes:
+    def _read(self, to: "IovIter") -> int:
         raise KernelError(errno.EINVAL)
 
-    def _write(self, size: int) -> int:
-        return size
+    def _write(self, source: "IovIter") -> int:
+        n = source.count
+        source.advance(n)                  # the data is dropped unread: no user page is even looked at
+        return n
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self._read(size)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        return self._read(to)
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self._write(sum(len(v) for v in views))
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        return self._write(source)
 
-    def pread(self, size: int, offset: int) -> bytes:
-        return self._read(size)
+    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
+        return self._read(to)
 
-    def pwrite(self, data: bytes, offset: int) -> int:
-        return self._write(len(data))
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        return self._write(source)
 
     def lseek(self, offset: int, whence: int) -> int:
         self.offset = 0
@@ -79,20 +82,20 @@ class MemDeviceFile(RegularFile):
 
 
 class NullFile(MemDeviceFile):
-    def _read(self, size: int) -> bytes:
-        return b""
+    def _read(self, to: "IovIter") -> int:
+        return 0
 
 
 class ZeroFile(MemDeviceFile):
-    def _read(self, size: int) -> bytes:
-        return bytes(size)
+    def _read(self, to: "IovIter") -> int:
+        return to.zero(to.count)           # read_iter_zero: short at the first page that faults
 
 
 class FullFile(MemDeviceFile):
-    def _read(self, size: int) -> bytes:
-        return bytes(size)
+    def _read(self, to: "IovIter") -> int:
+        return to.zero(to.count)
 
-    def _write(self, size: int) -> int:
+    def _write(self, source: "IovIter") -> int:
         raise KernelError(errno.ENOSPC)
 
 
@@ -100,8 +103,21 @@ class RandomFile(MemDeviceFile):
     """/dev/random and /dev/urandom: the host's CSPRNG (random no longer blocks once the pool is ready, which on
     the host it long is).  Writes are accepted and, as on Linux without CAP_SYS_ADMIN, credit no entropy."""
 
-    def _read(self, size: int) -> bytes:
-        return os.urandom(size)
+    def _read(self, to: "IovIter") -> int:
+        done = 0
+        while to.count:
+            try:
+                views = to.map(min(to.count, 1 << 20))
+            except KernelError:
+                if done:
+                    return done
+                raise
+            for view in views:
+                view[:] = os.urandom(len(view))
+            n = sum(map(len, views))
+            to.advance(n)
+            done += n
+        return done
 
 
 # --------------------------------------------------------------------------------------------- terminals

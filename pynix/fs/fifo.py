@@ -25,6 +25,7 @@ from pynix.task.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import Inode, VfsPath
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 
@@ -92,11 +93,11 @@ class FifoReadWriteFile(_FifoMixin, PipeFile):
         pipe.readers += 1
         pipe.writers += 1
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.pipe.read(task, size, self.nonblocking)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        return self.pipe.read_iter(task, to, self.nonblocking)
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.pipe.write(task, views, self.nonblocking, bool(self.flags & O_DIRECT))
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        return self.pipe.write_iter(task, source, self.nonblocking, bool(self.flags & O_DIRECT))
 
     def poll_mask(self) -> int:
         return self.pipe.poll_mask(reader=True) | self.pipe.poll_mask(reader=False)

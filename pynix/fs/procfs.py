@@ -44,6 +44,7 @@ from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
 PROC_SUPER_MAGIC = 0x9FA0
@@ -169,21 +170,11 @@ class ProcSeqFile(RegularFile):
             self._text = self.inode.render()
         return self._text
 
-    def read(self, task: "Task", size: int) -> bytes:
-        data = self._content(self.offset)[self.offset:self.offset + size]
-        self.offset += len(data)
-        return data
+    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
+        return to.copy_to(self._content(pos)[pos:pos + to.count])
 
-    def pread(self, size: int, offset: int) -> bytes:
-        return self._content(offset)[offset:offset + size]
-
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        n = self.inode.write_data(b"".join(views))
-        self.offset += n
-        return n
-
-    def pwrite(self, data: bytes, offset: int) -> int:
-        return self.inode.write_data(bytes(data))
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        return self.inode.write_data(bytes(source.copy_from(source.count)))
 
     def lseek(self, offset: int, whence: int) -> int:
         """seq_lseek: SEEK_SET and SEEK_CUR only."""

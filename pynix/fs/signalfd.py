@@ -22,6 +22,7 @@ from pynix.task.wait import Block
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 SIGNALFD_SIGINFO_SIZE = 128
@@ -71,9 +72,11 @@ class SignalFd(File):
         self.mask = mask & ~UNBLOCKABLE
         task.group.signalfd_wait.wake_all()
 
-    def read(self, task: "Task", size: int) -> bytes:
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        size = to.count
         if size < SIGNALFD_SIGINFO_SIZE:
             raise KernelError(errno.EINVAL)
+        to.map(SIGNALFD_SIGINFO_SIZE)        # EFAULT before a signal is taken
         out = bytearray()
         while len(out) + SIGNALFD_SIGINFO_SIZE <= size:
             taken = dequeue(task, self.mask)
@@ -81,7 +84,7 @@ class SignalFd(File):
                 break
             out += signalfd_siginfo(taken[1])
         if out:
-            return bytes(out)
+            return to.copy_to(out)
         if self.nonblocking:
             raise KernelError(errno.EAGAIN)
         raise Block(task.group.signalfd_wait)

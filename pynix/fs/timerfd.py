@@ -18,6 +18,7 @@ from pynix.task.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
 
@@ -38,17 +39,18 @@ class TimerFd(AnonInodeFile):
         self.ticks = 0
         self.timer.arm(value, interval, absolute)
 
-    def read(self, task: "Task", size: int) -> bytes:
-        if size < 8:
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if to.count < 8:
             raise KernelError(errno.EINVAL)
+        to.map(8)                                          # EFAULT before the expirations are taken
         if not self.ticks:
             if self.nonblocking:
                 raise KernelError(errno.EAGAIN)
             raise Block(self.queue)
         ticks, self.ticks = self.ticks, 0
-        return ticks.to_bytes(8, "little")
+        return to.copy_to(ticks.to_bytes(8, "little"))
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
         raise KernelError(errno.EINVAL)
 
     def poll_mask(self) -> int:

@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from pynix.fs.devpts import DevptsSuperBlock, PtsInode
     from pynix.fs.vfs import VfsPath
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 UNIX98_PTY_SLAVE_MAJOR = 136
@@ -194,11 +195,14 @@ class PtyMasterFile(InodeFile):
         super().__init__(path, flags & (O_ACCMODE | O_NONBLOCK))
         self.pty = pty
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.pty.master_read(size, self.nonblocking)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if not to.count:
+            return 0
+        to.map(min(to.count, 4096))                   # EFAULT before any output is taken
+        return to.copy_to(self.pty.master_read(to.count, self.nonblocking))
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.pty.master_write(task, b"".join(views), self.nonblocking)
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        return self.pty.master_write(task, bytes(source.copy_from(source.count)), self.nonblocking)
 
     def poll_mask(self) -> int:
         return self.pty.master_poll()

@@ -36,6 +36,7 @@ from pynix.tty.termbits import IXON, TERMIOS2_SIZE, TERMIOS_SIZE, TOSTOP, Termio
 if TYPE_CHECKING:
     from pynix.fs.vfs import VfsPath
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
 SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH = 1, 18, 21, 22, 28
@@ -453,11 +454,16 @@ class TtyFile(File):
         File.__init__(self, flags)
         self.tty = tty
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.tty.read(task, self, size)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if not to.count:
+            return 0
+        to.map(min(to.count, 4096))                   # EFAULT before any input is taken
+        return to.copy_to(self.tty.read(task, self, to.count))
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.tty.write(task, self, views)
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        n = self.tty.write(task, self, source.map(source.count))
+        source.advance(n)
+        return n
 
     def ioctl(self, task: "Task", request: int, arg: int) -> int:
         """Every ioctl on a terminal comes here (syscall/fs_ioctl.py)."""
