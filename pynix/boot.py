@@ -17,11 +17,13 @@ from pynix.hal import PhysicalMemory, new_cpu
 from pynix.kernel import MAX_TASKS, Kernel
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
+from pynix.syscall.sys_info import proc_values
 from pynix.task.cred import Credentials
 from pynix.task.exec import load_image, task_comm
 from pynix.task.sched import POLICIES
 from pynix.task.task import Task, ThreadGroup
 from pynix.tty.console import attach_console, console_file
+from pynix.tty.devices import open_host_pts, tty_init
 
 
 class Machine:
@@ -32,14 +34,15 @@ class Machine:
     def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
                  sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
                  sysroot: str | None = None, root: str | SuperBlock = "/", binds: list | None = None) -> None:
+        tty_init()
         ram = PhysicalMemory(mem_size)
         cpu = new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register)
         self.kernel = kernel = Kernel(arch, ram, FrameAllocator(mem_size >> PAGE_SHIFT), cpu, POLICIES[sched](),
                                       pids_max)
         table = SyscallTable(arch)
         cpu.on_syscall = TracingDispatcher(kernel, table, strace) if strace else SyscallDispatcher(kernel, table)
-        kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel)),
-                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=True))]
+        kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
+                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts))]
                                      + list(disks or []), sysroot=sysroot, root=root, binds=binds)
 
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:

@@ -28,12 +28,12 @@ from pynix.errors import KernelError
 from pynix.hal import Cpu, PhysicalMemory, Trap, TrapKind
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import FrameAllocator
+from pynix.sync.wait import WaitQueue
 from pynix.task import rseq, signal
 from pynix.task.exit import exit_group, fatal_trap
 from pynix.task.sched import Scheduler
-from pynix.task.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from pynix.task.task import Task, TaskState, ThreadGroup
-from pynix.task.wait import WaitQueue
+from pynix.uapi.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import MountTable
@@ -64,7 +64,7 @@ class Kernel:
         self.groups: dict[int, ThreadGroup] = {}   # pid -> process, until reaped
         self.init: ThreadGroup | None = None
         self.current: Task | None = None
-        self.futexes: dict[object, list] = {}      # futex key -> waiters (syscall/futex.py)
+        self.futexes: dict[object, list] = {}      # futex key -> waiters (task/futex.py)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
@@ -110,7 +110,7 @@ class Kernel:
     # ------------------------------------------------------------------------------------------ blocking
     def block(self, task: Task, queues: tuple[WaitQueue, ...], deadline: int | None, data: object,
               rewind: bool = True) -> None:
-        """Put the running task to sleep (see task/wait.py).  With `rewind` its syscall runs again on wake-up."""
+        """Put the running task to sleep (see sync/wait.py).  With `rewind` its syscall runs again on wake-up."""
         task.restart_data = data
         task.state = TaskState.SLEEPING
         task.wait_queues = queues

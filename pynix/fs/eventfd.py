@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
-from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDWR
+from pynix.uapi.poll import POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 
 if TYPE_CHECKING:
     from pynix.mm.iov_iter import IovIter

@@ -19,9 +19,10 @@ import errno
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, File
+from pynix.fs.file import File
 from pynix.fs.pipe import O_DIRECT, Pipe, PipeFile, PipeReadFile, PipeWriteFile
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import Inode, VfsPath

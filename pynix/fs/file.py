@@ -18,16 +18,14 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.locks import file_closed
 from pynix.mm.iov_iter import IovIter, KernelIter
-from pynix.task.wait import Block
+from pynix.sync.wait import Block
+# (also imported from here by filesystems and sockets)
+from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY  # noqa: F401
+from pynix.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM  # noqa: F401
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
 
-O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
-POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLWRNORM = 1, 2, 4, 8, 16, 32, 0x40, 0x100
-O_NONBLOCK = 0o4000
-O_CLOEXEC = 0o2000000
-O_PATH = 0o10000000                  # a handle on a name: no reading or writing through it
 MAX_FDS = 1024                       # RLIMIT_NOFILE's default soft limit
 
 
@@ -54,7 +52,7 @@ class File:
 
     def read_iter(self, task: "Task", to: "IovIter") -> int:
         """read(2), readv(2)...: move up to `to.count` bytes into the buffer `to` (mm/iov_iter.py); the count
-        moved.  May raise Block to wait for data (see task/wait.py).  Linux's f_op->read_iter."""
+        moved.  May raise Block to wait for data (see sync/wait.py).  Linux's f_op->read_iter."""
         raise KernelError(errno.EINVAL)
 
     def write_iter(self, task: "Task", source: "IovIter") -> int:

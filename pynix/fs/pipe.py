@@ -8,7 +8,7 @@ page-aligned), then fills fresh buffers a page at a time.  So a write of at most
 not 65536, exactly as on Linux.  In packet mode (O_DIRECT on the write end) every buffer is one packet that a
 read takes whole (discarding what does not fit) and buffers never merge.
 
-Blocking follows task/wait.py: a reader that finds the pipe empty, or a writer that finds it full, raises
+Blocking follows sync/wait.py: a reader that finds the pipe empty, or a writer that finds it full, raises
 `Block(queue)` and the syscall is run again when the other side wakes it.  A blocking write larger than the free
 space writes what fits and blocks with the count already written as restart data, so the re-run continues where
 the previous run stopped and no byte is written twice; it returns only once everything is written (or the last
@@ -26,9 +26,10 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK, O_RDONLY, O_WRONLY, File
+from pynix.fs.file import File
 from pynix.mm.uaccess import scatter
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
     from pynix.mm.iov_iter import IovIter
@@ -50,7 +51,8 @@ _inode_numbers = itertools.count(0x10000)
 def _sigpipe(task: "Task") -> None:
     """Linux sends SIGPIPE to the writer whenever a pipe write finds no reader (`send_sig(SIGPIPE, current, 0)`
     in pipe_write), before returning EPIPE (or the partial count)."""
-    from pynix.task.signal import SI_USER, SIGPIPE, send_signal, siginfo
+    from pynix.task.signal import send_signal, siginfo
+    from pynix.uapi.signal import SIGPIPE, SI_USER
     send_signal(task.kernel, task.group, SIGPIPE, siginfo(SIGPIPE, SI_USER, pid=task.group.pid,
                                                           uid=task.group.creds.uid), thread=task)
 

@@ -15,10 +15,12 @@ import struct
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM, File
-from pynix.task.signal import (SI_KERNEL, SI_TIMER, SI_USER, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGSYS,
-                               SIGTRAP, UNBLOCKABLE, dequeue, pending_set)
-from pynix.task.wait import Block
+from pynix.fs.file import File
+from pynix.sync.wait import Block
+from pynix.task.signal import UNBLOCKABLE, dequeue, pending_set
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDWR
+from pynix.uapi.poll import POLLIN, POLLRDNORM
+from pynix.uapi.signal import SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP, SI_KERNEL, SI_TIMER, SI_USER
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Callable
 
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
-from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM
+from pynix.sync.wait import Block, WaitQueue
 from pynix.task.timer import IntervalTimer
-from pynix.task.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDWR
+from pynix.uapi.poll import POLLIN, POLLRDNORM
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel

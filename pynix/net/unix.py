@@ -25,7 +25,7 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from pynix.fs.file import FdTable, File
 from pynix.fs.pipe import PAGE_SIZE, Pipe, _sigpipe
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
     from pynix.mm.iov_iter import IovIter

@@ -7,10 +7,11 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user
 from pynix.syscall.registry import syscall
-from pynix.task.fork import CLONE_VFORK, CLONE_VM, CSIGNAL, copy_process
+from pynix.task.fork import copy_process
 from pynix.task.task import Task
+from pynix.uapi.sched import CLONE_VFORK, CLONE_VM, CSIGNAL
+from pynix.uapi.signal import SIGCHLD
 
-SIGCHLD = 17
 CLONE_ARGS_SIZE_VER0 = 64
 
 

@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
+from pynix.sync.wait import Block
 from pynix.syscall import load_handlers
 from pynix.task.exit import exit_group
-from pynix.task.wait import Block
+from pynix.uapi.signal import SIGSYS
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
 
-SIGSYS = 31
 MAX_ERRNO = 4095
 
 

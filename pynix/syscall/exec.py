@@ -8,11 +8,11 @@ from pynix.mm.uaccess import read_u64, strncpy_from_user
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task.exec import execve
 from pynix.task.task import Task
+from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD
 
 PATH_MAX = 4096
 MAX_ARG_STRLEN = 32 * 4096          # one argument or environment string
 ARG_MAX = 2 << 20                   # a quarter of the 8 MiB stack limit, as Linux allows
-AT_FDCWD, AT_EMPTY_PATH = -100, 0x1000
 
 
 def _string_array(task: Task, addr: int) -> list[bytes]:

@@ -5,20 +5,19 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, user_buffers
 from pynix.syscall.fs_namei import is_dead_dir
-from pynix.syscall.fs_path import AT_FDCWD, check_writable, start_dir, user_path, walker
+from pynix.syscall.fs_path import check_writable, start_dir, user_path, walker
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import (AT_FDCWD, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL,
+                              O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR,
+                              O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY)
 
-O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC = 0o100, 0o200, 0o400, 0o1000
-O_DSYNC, O_DIRECT, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW, O_NOATIME = 0o10000, 0o40000, 0o100000, 0o200000, 0o400000, 0o1000000
-O_SYNC, O_TMPFILE = 0o4010000, 0o20200000
 VALID_OPEN_FLAGS = (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_DIRECT
                     | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE
                     | 0o20000)   # FASYNC

@@ -8,11 +8,11 @@ import struct
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_to_user
+from pynix.sync.wait import Block
 from pynix.syscall.registry import s32, syscall
 from pynix.task.exit import reap
-from pynix.task.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
 from pynix.task.task import Task, ThreadGroup
-from pynix.task.wait import Block
+from pynix.uapi.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
 
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WSTOPPED = WUNTRACED

@@ -16,9 +16,9 @@ from pynix.mm.address_space import AddressSpace
 from pynix.task.cred import Credentials
 from pynix.task.exit import do_exit
 from pynix.task.fork import release_mm, vfork_release
-from pynix.task.signal import SIG_IGN
 from pynix.task.task import Task, TaskState
 from pynix.task.timer import delete_posix_timers
+from pynix.uapi.signal import SIG_IGN
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel

@@ -12,6 +12,7 @@ from pynix.hal import Trap, TrapKind
 from pynix.mm.uaccess import copy_to_user
 from pynix.task import signal
 from pynix.task.fork import release_mm, vfork_release
+from pynix.task.futex import exit_robust_list, futex_wake
 from pynix.task.task import Task, TaskState, ThreadGroup
 
 if TYPE_CHECKING:
@@ -31,12 +32,10 @@ def do_exit(kernel: "Kernel", task: Task) -> None:
     if task.clear_child_tid and task.mm.users > 1:
         try:
             copy_to_user(task.mm, task.clear_child_tid, bytes(4))
-            from pynix.syscall.futex import futex_wake
             futex_wake(task, task.clear_child_tid, 1)
         except KernelError:
             pass
     if task.robust_list:
-        from pynix.syscall.futex import exit_robust_list
         exit_robust_list(task)
     vfork_release(task)
     task.group.utime_ns += task.utime_ns

@@ -8,18 +8,15 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.uaccess import copy_to_user
+from pynix.sync.wait import WaitQueue
 from pynix.task.task import SigAction, Task, ThreadGroup
-from pynix.task.wait import WaitQueue
+from pynix.uapi.sched import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS,
+                              CLONE_IO, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM,
+                              CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL)
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
 
-# CLONE_* flags (include/uapi/linux/sched.h)
-CSIGNAL = 0xFF
-CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
-CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x4000, 0x8000, 0x10000
-CLONE_SYSVSEM, CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID = 0x40000, 0x80000, 0x100000, 0x200000
-CLONE_DETACHED, CLONE_CHILD_SETTID, CLONE_IO = 0x400000, 0x1000000, 0x80000000
 SUPPORTED = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD
              | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED
              | CLONE_CHILD_SETTID | CLONE_IO)

@@ -30,13 +30,15 @@ import struct
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_NONBLOCK, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
+from pynix.fs.file import File
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
-from pynix.task.wait import Block, WaitQueue
-from pynix.tty.tty import (
-    FIONREAD, TCFLSH, TCIFLUSH, TCIOFLUSH, TCOFLUSH, TIOCNOTTY, TIOCOUTQ, TIOCSTI, Tty, open_tty_file,
-)
+from pynix.sync.wait import Block, WaitQueue
+from pynix.tty.tty import TCIFLUSH, TCIOFLUSH, TCOFLUSH, Tty, open_tty_file
+from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK
+from pynix.uapi.ioctls import (FIONREAD, TCFLSH, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCNOTTY, TIOCOUTQ,
+                               TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSTI)
+from pynix.uapi.poll import POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 
 if TYPE_CHECKING:
     from pynix.fs.devpts import DevptsSuperBlock, PtsInode
@@ -48,9 +50,6 @@ if TYPE_CHECKING:
 UNIX98_PTY_SLAVE_MAJOR = 136
 PTY_BUF_SIZE = 65536                 # what the master holds unread before slave writers wait (the flip buffers)
 
-# include/uapi/asm-generic/ioctls.h (the same numbers on x86_64 and riscv64)
-TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER = 0x80045430, 0x40045431, 0x80045439, 0x5441
-TIOCPKT, TIOCGPKT, TIOCSIG = 0x5420, 0x80045438, 0x40045436
 
 
 def pts_rdev(index: int) -> int:
@@ -75,6 +74,10 @@ class Pty:
         self.master_write_queue = WaitQueue()    # master writers: the slave's discipline has room again
         self.node: "PtsInode | None" = None      # /dev/pts/N while the master is open
         self.slave = Tty(kernel, PtySlaveDriver(self))
+
+    def open_node(self, path: "VfsPath", flags: int) -> File:
+        """Open the slave through its /dev/pts/N node (tty_open: may make it the caller's controlling terminal)."""
+        return open_tty_file(self.slave, self.kernel.current, flags, path)
 
     # -------------------------------------------------------------------------------------- master side
     def master_read(self, size: int, nonblocking: bool) -> bytes:
@@ -236,7 +239,7 @@ class PtyMasterFile(InodeFile):
             copy_to_user(mm, arg, struct.pack("<i", int(pty.locked)))
             return 0
         if request == TIOCGPTPEER:
-            from pynix.fs.file import O_CLOEXEC
+            from pynix.uapi.fcntl import O_CLOEXEC
             file = pty.open_slave(task, arg & ~O_CLOEXEC)
             return task.group.fds.install(file, bool(arg & O_CLOEXEC))
         if request in (TIOCPKT, TIOCGPKT):
