@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
     p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="copy the kernel log (what the guest's dmesg shows) to stderr as it is written")
+    p.add_argument("--log", metavar="FILE", help="copy the kernel log to FILE")
     p.add_argument("--strace", action="store_true", help="print each syscall in strace format to stderr")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
@@ -230,6 +233,12 @@ def run_command(args: argparse.Namespace) -> int:
     machine = Machine(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
                       sysroot=args.sysroot, root=root, binds=binds)
     kernel = machine.kernel
+    if args.log or args.verbose:
+        try:
+            kernel.klog.set_console(open(args.log, "a", buffering=1) if args.log else sys.stderr)
+        except OSError as err:
+            print(f"pynix: --log {args.log}: {err.strerror}", file=sys.stderr)
+            return 2
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
