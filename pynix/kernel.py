@@ -79,11 +79,17 @@ class Kernel:
         self._slice_begin = 0                      # perf_counter_ns() when the running slice began
         self._last_pid = 0
         self._logged: set[str] = set()
+        self.verbose = False                       # -v: informational messages (info) reach stderr too
 
     @staticmethod
     def log(message: str) -> None:
         """The kernel log: one line (or block) on the host's stderr."""
         print(f"pynix: {message}", file=sys.stderr, flush=True)
+
+    def info(self, message: str) -> None:
+        """An informational kernel message: on stderr only with -v."""
+        if self.verbose:
+            self.log(message)
 
     def log_once(self, message: str) -> None:
         if message not in self._logged:

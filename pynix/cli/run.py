@@ -41,6 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
     p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
     p.add_argument("--strace", action="store_true", help="print each syscall in strace format to stderr")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also print the kernel's informational messages to stderr (how the machine was set up)")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
@@ -228,7 +230,7 @@ def run_command(args: argparse.Namespace) -> int:
     if envp is None:
         return 2
     machine = Machine(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
-                      sysroot=args.sysroot, root=root, binds=binds)
+                      sysroot=args.sysroot, root=root, binds=binds, verbose=args.verbose)
     kernel = machine.kernel
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
