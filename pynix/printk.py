@@ -73,12 +73,6 @@ class KernelLog:
             print(f"pynix: {text}", file=sink, flush=True)
         self.queue.wake_all()
 
-    def set_console(self, console: TextIO) -> None:
-        """Copy every later record to `console`, after the ones logged so far (boot messages)."""
-        for record in self.records:
-            print(f"pynix: {record.text}", file=console, flush=True)
-        self.console = console
-
     @property
     def first_seq(self) -> int:
         return self.records[0].seq if self.records else self.next_seq

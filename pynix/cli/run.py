@@ -230,15 +230,16 @@ def run_command(args: argparse.Namespace) -> int:
     envp = guest_environment(args.env, args.clear_env)
     if envp is None:
         return 2
-    machine = Machine(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
-                      sysroot=args.sysroot, root=root, binds=binds)
-    kernel = machine.kernel
-    if args.log or args.verbose:
+    log = sys.stderr if args.verbose else None
+    if args.log:
         try:
-            kernel.klog.set_console(open(args.log, "a", buffering=1) if args.log else sys.stderr)
+            log = open(args.log, "a", buffering=1)
         except OSError as err:
             print(f"pynix: --log {args.log}: {err.strerror}", file=sys.stderr)
             return 2
+    machine = Machine(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
+                      sysroot=args.sysroot, root=root, binds=binds, log=log)
+    kernel = machine.kernel
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
