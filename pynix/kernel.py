@@ -105,7 +105,10 @@ class Kernel:
     @staticmethod
     def log(message: str) -> None:
         """The kernel log: one line (or block) on the host's stderr."""
-        print(f"pynix: {message}", file=sys.stderr, flush=True)
+        try:
+            print(f"pynix: {message}", file=sys.stderr, flush=True)
+        except OSError:
+            pass                         # the host's stderr is gone (its reader closed the pipe): line lost
 
     def log_once(self, message: str) -> None:
         if message not in self._logged:
@@ -187,7 +190,9 @@ class Kernel:
         the working directory `cwd` (both guest paths)."""
         creds = Credentials.of_host()
         root = self.mounts.root_path()
-        fs = FsContext(self.mounts, root, root)
+        umask = os.umask(0o022)                    # the host process's umask, as a child's (qemu-user's)
+        os.umask(umask)
+        fs = FsContext(self.mounts, root, root, umask)
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
         mm, image, exe = self.load_image(fs, os.fsencode(path), argv, envp, creds)
         pid = self._alloc_pid()

@@ -220,7 +220,7 @@ def run_command(args: argparse.Namespace) -> int:
     if args.mem < (4 << 20) or args.mem % (2 << 20):
         print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
         return 2
-    trace = (lambda line: print(line, file=sys.stderr, flush=True)) if args.strace else None
+    trace = _trace_line if args.strace else None
     disks = _open_disks(args.disk)
     if disks is None:
         return 2
@@ -262,11 +262,19 @@ def run_command(args: argparse.Namespace) -> int:
         sb.close()
     if status & 0x7F:
         if args.strace:
-            print(f"+++ killed by signal {status & 0x7F} +++", file=sys.stderr)
+            _trace_line(f"+++ killed by signal {status & 0x7F} +++")
         return 128 + (status & 0x7F)
     if args.strace:
-        print(f"+++ exited with {status >> 8} +++", file=sys.stderr)
+        _trace_line(f"+++ exited with {status >> 8} +++")
     return status >> 8
+
+
+def _trace_line(line: str) -> None:
+    """One --strace line on the host's stderr; lost, not fatal, once the stderr's reader is gone."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        pass
 
 
 # Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);

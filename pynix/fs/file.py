@@ -130,6 +130,9 @@ class HostStreamFile(File):
         except OSError as e:
             if total:
                 return total
+            if e.errno == errno.EPIPE:           # no reader: SIGPIPE, then EPIPE, as pipe_write and sockets do
+                from pynix.fs.pipe import _sigpipe
+                _sigpipe(task)
             raise KernelError(e.errno or errno.EIO) from None
         return total
 
