@@ -208,12 +208,12 @@ def run_command(args: argparse.Namespace) -> int:
         program_file = _program_file(path, args.sysroot)
         header = None
         if not os.path.exists(program_file):
-            print(f"pynix: {path}: No such file or directory", file=sys.stderr)
+            print(f"pynix: {printable(path)}: No such file or directory", file=sys.stderr)
             return 127
     else:                                          # the program is a path of the guest's own tree
         header = _guest_header(root, binds, args.sysroot, path)
         if header is None:
-            print(f"pynix: {path}: No such file or directory in the guest", file=sys.stderr)
+            print(f"pynix: {printable(path)}: No such file or directory in the guest", file=sys.stderr)
             return 127
     arch = arch_by_name(args.arch or (_elf_arch_name(program_file) if header is None else _elf_arch_of(header))
                         or "x86_64")
@@ -245,7 +245,7 @@ def run_command(args: argparse.Namespace) -> int:
         kernel.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
-        print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
+        print(f"pynix: {printable(path)}: cannot execute: {printable(reason)}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
     if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
@@ -267,6 +267,23 @@ def run_command(args: argparse.Namespace) -> int:
     if args.strace:
         _trace_line(f"+++ exited with {status >> 8} +++")
     return status >> 8
+
+
+def printable(text: str) -> str:
+    """`text` for a one-line message: every character that is not printable -- control characters, newlines,
+    bytes that are not UTF-8 (the surrogates of os.fsdecode) -- as a backslash escape; backslashes doubled."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable():
+            out.append(ch)
+        elif 0xDC80 <= code <= 0xDCFF:             # an undecodable byte, kept by surrogateescape
+            out.append(f"\\x{code - 0xDC00:02x}")
+        else:
+            out.append(ascii(ch)[1:-1])            # \n, \t, \x01, \u2028...
+    return "".join(out)
 
 
 def _trace_line(line: str) -> None:

@@ -6,6 +6,7 @@ refused with `ENOEXEC` (or `EINVAL` for insane segments, as Linux does) and a me
 from __future__ import annotations
 
 import errno
+import os
 import struct
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK = 1, 3, 6, 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 PAGE = 4096
+PATH_MAX = 4096
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
@@ -82,10 +84,20 @@ def parse_elf(data: bytes, size: int | None = None) -> ElfFile:
                      for i in range(phnum))
     interpreter = None
     for seg in segments:
-        if seg.type == PT_INTERP:
-            if seg.offset + seg.filesz > len(data) or not 1 < seg.filesz <= 4096:
-                raise _refuse("bad PT_INTERP")
-            interpreter = data[seg.offset:seg.offset + seg.filesz].split(b"\0")[0].decode(errors="replace")
+        if seg.type != PT_INTERP:
+            continue
+        # load_elf_binary: only the first PT_INTERP counts; 2 to PATH_MAX bytes of the file, the last one a NUL
+        if not 2 <= seg.filesz <= PATH_MAX:
+            raise _refuse("bad PT_INTERP size")
+        if seg.offset + seg.filesz > size:
+            raise _refuse("PT_INTERP lies past the end of the file", errno.EIO)
+        if seg.offset + seg.filesz > len(data):
+            raise _refuse("PT_INTERP lies beyond the file's first 64 KiB")
+        name = data[seg.offset:seg.offset + seg.filesz]
+        if name[-1] != 0:
+            raise _refuse("PT_INTERP is not NUL-terminated")
+        interpreter = os.fsdecode(name[:name.index(0)])     # a C string: up to its first NUL
+        break
     elf = ElfFile(data, arch, e_type, entry, phoff, phnum, segments, interpreter)
     _check_loads(elf, size)
     return elf
