@@ -35,11 +35,24 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+MAX_DEFAULT_MEM = 4 << 30
+
+
+def default_mem_size() -> int:
+    """A quarter of the host's physical memory, at most 4 GiB, rounded down to 2 MiB.  RAM is an anonymous
+    host mapping whose pages are only allocated when the guest first touches them, so a large default costs
+    the host nothing until a program needs it."""
+    host = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return max(4 << 20, min(host // 4, MAX_DEFAULT_MEM) & ~((2 << 20) - 1))
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a Linux program", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
-    p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
+    p.add_argument("--mem", default=default_mem_size(), type=parse_size,
+                   help="guest RAM size, a multiple of 2M (default: a quarter of the host's memory, at most 4G; "
+                        "frames are allocated on first touch)")
     p.add_argument("--strace", action="store_true", help="print each syscall in strace format to stderr")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
