@@ -1,7 +1,7 @@
 """CPython's regression tests as a judge: each module natively and under pynix, compared case by case.
 
     python -m pynix.devtools.cpython_tests [--timeout S] [--match PATTERN] [--python PATH]
-                                           [--pynix-arg ARG] [--verbose] MODULE...
+                                           [--pynix-arg ARG] [--verbose] [--save DIR] MODULE...
 
 Debian's `libpython3.11-testsuite` (installed by ./tools/test) holds CPython's own test suite.  For each MODULE
 the runner runs `/usr/bin/python3.11 -m test -v MODULE` natively and under `python -m pynix run`, reads every
@@ -113,12 +113,16 @@ def compare(native: Run, pynix: Run) -> list[tuple[str, Outcome]]:
 
 
 def judge(module: str, python: str, timeout: float, match: list[str], pynix_args: list[str],
-          verbose: bool = False) -> tuple[Run, Run, list[tuple[str, Outcome]]]:
+          verbose: bool = False, save: Path | None = None) -> tuple[Run, Run, list[tuple[str, Outcome]]]:
     args = regrtest_args(module, match)
     native = run([python, *args], timeout)
     # pynix itself runs from the project's root (so that `-m pynix` is this checkout), the guest in our cwd.
     pynix = run([sys.executable, "-m", "pynix", "run", "-w", os.getcwd(), *pynix_args, python, *args], timeout,
                 cwd=str(ROOT))
+    if save is not None:
+        save.mkdir(parents=True, exist_ok=True)
+        (save / f"{module}.native.txt").write_text(native.output)
+        (save / f"{module}.pynix.txt").write_text(pynix.output)
     diffs = compare(native, pynix)
     passed = sum(o.status == "pass" for o in native.outcomes.values())
     for case, outcome in diffs:
@@ -147,12 +151,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pynix-arg", action="append", default=[], metavar="ARG",
                         help="an option for `pynix run` (repeatable)")
     parser.add_argument("--verbose", action="store_true", help="print the last lines of both runs")
+    parser.add_argument("--save", type=Path, metavar="DIR", help="write both runs' full output to DIR")
     ns = parser.parse_args(argv)
     if not os.path.exists(ns.python):
         parser.error(f"{ns.python} not found")
     failed = False
     for module in ns.modules:
-        native, pynix, diffs = judge(module, ns.python, ns.timeout, ns.match, ns.pynix_arg, ns.verbose)
+        native, pynix, diffs = judge(module, ns.python, ns.timeout, ns.match, ns.pynix_arg, ns.verbose, ns.save)
         failed |= bool(diffs) or not native.outcomes
     return 1 if failed else 0
 
