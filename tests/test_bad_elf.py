@@ -427,3 +427,20 @@ def test_segment_tails_as_linux_maps_them(tmp_path):
     assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.describe() + "\n" + ref.describe()
     assert ref.stdout[:32] == b"\xa1" * 32 and ref.stdout[48:80] == b"\xb2" * 16 + b"\0" * 16
     assert ref.stdout.endswith(b"B\nC\n") and ref.returncode == 0
+
+
+def test_interp_far_into_the_file(dynamic_elf, tmp_path):
+    """PT_INTERP may lie anywhere in the file (Linux reads it with elf_read): moved 1 MiB in, the program
+    still runs, natively and under pynix."""
+    elf = Elf(dynamic_elf)
+    p = interp(elf)
+    name = bytes(elf.data[p.p_offset:p.p_offset + p.p_filesz])
+    far = max(len(elf.data), 1 << 20)
+    elf.data[len(elf.data):] = bytes(far - len(elf.data)) + name
+    p.p_offset = far
+    elf.put(p)
+    program = write_exe(tmp_path / "far-interp", bytes(elf.data))
+    assert native_exec_errno(program) == 0
+    result = run_pynix(program)
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.describe()

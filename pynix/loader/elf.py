@@ -9,6 +9,7 @@ import errno
 import os
 import struct
 from dataclasses import dataclass
+from typing import Callable
 
 from pynix.arch import Arch, arch_for_elf_machine
 from pynix.errors import KernelError
@@ -59,9 +60,10 @@ def _refuse(message: str, err: int = errno.ENOEXEC) -> KernelError:
     return KernelError(err, message)
 
 
-def parse_elf(data: bytes, size: int | None = None) -> ElfFile:
+def parse_elf(data: bytes, size: int | None = None, read: Callable[[int, int], bytes] | None = None) -> ElfFile:
     """Parse and validate an executable image; raise KernelError(ENOEXEC/EINVAL, reason) when it is unusable.
-    `data` is the file, or its beginning holding the headers and PT_INTERP when `size` gives the file's size."""
+    `data` is the file, or its beginning holding the headers when `size` gives the file's size; then
+    `read(offset, length)` reads the PT_INTERP string wherever in the file it lies."""
     size = len(data) if size is None else size
     if len(data) < 4 or data[:4] != b"\x7fELF":
         raise _refuse("not an ELF file")
@@ -91,9 +93,11 @@ def parse_elf(data: bytes, size: int | None = None) -> ElfFile:
             raise _refuse("bad PT_INTERP size")
         if seg.offset + seg.filesz > size:
             raise _refuse("PT_INTERP lies past the end of the file", errno.EIO)
-        if seg.offset + seg.filesz > len(data):
-            raise _refuse("PT_INTERP lies beyond the file's first 64 KiB")
         name = data[seg.offset:seg.offset + seg.filesz]
+        if len(name) < seg.filesz and read is not None:
+            name = read(seg.offset, seg.filesz)        # beyond the headers read first
+        if len(name) < seg.filesz:
+            raise _refuse("PT_INTERP lies beyond the part of the file given", errno.EIO)
         if name[-1] != 0:
             raise _refuse("PT_INTERP is not NUL-terminated")
         interpreter = os.fsdecode(name[:name.index(0)])     # a C string: up to its first NUL

@@ -28,7 +28,7 @@ AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13,
 AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
 
 STACK_SIZE = 8 << 20             # RLIMIT_STACK's default; the VMA is demand-paged, so this costs nothing up front
-ELF_HEAD = 16 * PAGE             # what is read to parse an executable: its headers and PT_INTERP lie in there
+ELF_HEAD = 16 * PAGE             # what is read to parse an executable: its headers (and PT_INTERP) lie in there
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ class ProgramFile:
 def read_program(inode: Inode, ram: PhysicalMemory, frames: FrameAllocator) -> ProgramFile:
     """Parse the executable `inode` from its page cache (ENOEXEC/EINVAL for what Linux would refuse)."""
     cache = page_cache(inode, ram, frames)
-    return ProgramFile(parse_elf(cache.read(0, ELF_HEAD), cache.size), cache)
+    return ProgramFile(parse_elf(cache.read(0, ELF_HEAD), cache.size, cache.read), cache)
 
 
 @dataclass(frozen=True)
