@@ -56,7 +56,9 @@ class Machine:
         kernel = self.kernel
         creds = Credentials.of_host()
         root = kernel.mounts.root_path()
-        fs = FsContext(kernel.mounts, root, root)
+        umask = os.umask(0o022)                    # the host process's umask, as a child's (qemu-user's)
+        os.umask(umask)
+        fs = FsContext(kernel.mounts, root, root, umask)
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
         mm, image, exe = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()

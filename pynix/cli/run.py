@@ -35,11 +35,24 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+MAX_DEFAULT_MEM = 4 << 30
+
+
+def default_mem_size() -> int:
+    """A quarter of the host's physical memory, at most 4 GiB, rounded down to 2 MiB.  RAM is an anonymous
+    host mapping whose pages are only allocated when the guest first touches them, so a large default costs
+    the host nothing until a program needs it."""
+    host = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return max(4 << 20, min(host // 4, MAX_DEFAULT_MEM) & ~((2 << 20) - 1))
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a Linux program", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
-    p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
+    p.add_argument("--mem", default=default_mem_size(), type=parse_size,
+                   help="guest RAM size, a multiple of 2M (default: a quarter of the host's memory, at most 4G; "
+                        "frames are allocated on first touch)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="copy the kernel log (what the guest's dmesg shows) to stderr as it is written")
     p.add_argument("--log", metavar="FILE", help="copy the kernel log to FILE")
@@ -211,19 +224,19 @@ def run_command(args: argparse.Namespace) -> int:
         program_file = _program_file(path, args.sysroot)
         header = None
         if not os.path.exists(program_file):
-            print(f"pynix: {path}: No such file or directory", file=sys.stderr)
+            print(f"pynix: {printable(path)}: No such file or directory", file=sys.stderr)
             return 127
     else:                                          # the program is a path of the guest's own tree
         header = _guest_header(root, binds, args.sysroot, path)
         if header is None:
-            print(f"pynix: {path}: No such file or directory in the guest", file=sys.stderr)
+            print(f"pynix: {printable(path)}: No such file or directory in the guest", file=sys.stderr)
             return 127
     arch = arch_by_name(args.arch or (_elf_arch_name(program_file) if header is None else _elf_arch_of(header))
                         or "x86_64")
     if args.mem < (4 << 20) or args.mem % (2 << 20):
         print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
         return 2
-    trace = (lambda line: print(line, file=sys.stderr, flush=True)) if args.strace else None
+    trace = _trace_line if args.strace else None
     disks = _open_disks(args.disk)
     if disks is None:
         return 2
@@ -256,7 +269,7 @@ def run_command(args: argparse.Namespace) -> int:
         machine.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
-        print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
+        print(f"pynix: {printable(path)}: cannot execute: {printable(reason)}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
     if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
@@ -273,11 +286,36 @@ def run_command(args: argparse.Namespace) -> int:
         sb.close()
     if status & 0x7F:
         if args.strace:
-            print(f"+++ killed by signal {status & 0x7F} +++", file=sys.stderr)
+            _trace_line(f"+++ killed by signal {status & 0x7F} +++")
         return 128 + (status & 0x7F)
     if args.strace:
-        print(f"+++ exited with {status >> 8} +++", file=sys.stderr)
+        _trace_line(f"+++ exited with {status >> 8} +++")
     return status >> 8
+
+
+def printable(text: str) -> str:
+    """`text` for a one-line message: every character that is not printable -- control characters, newlines,
+    bytes that are not UTF-8 (the surrogates of os.fsdecode) -- as a backslash escape; backslashes doubled."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable():
+            out.append(ch)
+        elif 0xDC80 <= code <= 0xDCFF:             # an undecodable byte, kept by surrogateescape
+            out.append(f"\\x{code - 0xDC00:02x}")
+        else:
+            out.append(ascii(ch)[1:-1])            # \n, \t, \x01, \u2028...
+    return "".join(out)
+
+
+def _trace_line(line: str) -> None:
+    """One --strace line on the host's stderr; lost, not fatal, once the stderr's reader is gone."""
+    try:
+        print(line, file=sys.stderr, flush=True)
+    except OSError:
+        pass
 
 
 # Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);

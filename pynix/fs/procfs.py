@@ -926,8 +926,8 @@ def _maps(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
         return b""
     mm = group.mm
 
-    # What Linux would have: an ELF segment's file part and its .bss beyond the last file page are two areas
-    # there (the .bss is anonymous memory from vm_brk); here they are one VMA with `image_end`.
+    # A file area whose zero-filled part (`image_end` onwards) reaches past its last file page -- an ELF
+    # segment's area that mremap grew -- shows as the file part and an anonymous area, as Linux's vm_brk'd .bss.
     areas = []
     for vma in list(mm.vmas):
         if vma.backing is not None and vma.image_end < vma.end:

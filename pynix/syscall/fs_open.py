@@ -10,7 +10,7 @@ from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, user_buffers
-from pynix.syscall.fs_namei import is_dead_dir
+from pynix.syscall.fs_namei import is_dead_dir, new_owner
 from pynix.syscall.fs_path import check_writable, start_dir, user_path, walker
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
@@ -44,6 +44,8 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         target = parent
         if flags & O_CREAT:
             raise KernelError(errno.EISDIR)
+    elif flags & O_CREAT and trailing:
+        raise KernelError(errno.EISDIR)                    # do_last: O_CREAT with a trailing slash, before lookup
     else:
         follow = not (flags & O_NOFOLLOW) and not (flags & O_CREAT and flags & O_EXCL)
         try:
@@ -51,8 +53,6 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         except KernelError as err:
             if err.errno != errno.ENOENT or not flags & O_CREAT:
                 raise
-            if trailing:
-                raise KernelError(errno.EISDIR) from None
             depth = 0                                      # a dangling symlink: Linux creates its target
             while (link := parent.dentry.child(name)) is not None and link.inode.is_symlink and follow:
                 depth += 1
@@ -67,7 +67,8 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
                 raise KernelError(errno.ENOENT) from None
             check_writable(parent)
             permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.fsuid, creds.fsgid)
-            inode = parent.inode.create(name, mode & 0o7777 & ~task.group.fs.umask, creds.fsuid, creds.fsgid)
+            perms, uid, gid = new_owner(task, parent.inode, st.S_IFREG | (mode & 0o7777 & ~task.group.fs.umask))
+            inode = parent.inode.create(name, perms & 0o7777, uid, gid)
             parent.dentry.forget(name)
             target = VfsPath(parent.mount, parent.dentry.child(name))
             file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
