@@ -491,7 +491,7 @@ class Kernel:
 
     def kill_group(self, group: ThreadGroup, sig: int) -> None:
         """Terminate `group` by signal `sig` (its default action, whatever the handler)."""
-        self.exit_group(group, sig)
+        self.exit_group(group, signal.death_status(group, sig))
 
     def _finish_group(self, group: ThreadGroup, wait_status: int) -> None:
         if group.exit_status is not None:
