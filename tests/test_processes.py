@@ -74,3 +74,19 @@ def test_exec_scripts(target):
     out = differential("exec_script.c", target)
     assert b"[an argument  with spaces] [./witharg] [one] [two words] execfn=witharg" in out
     assert b"loop: execve ELOOP" in out and b"no interpreter: execve ENOEXEC" in out
+
+
+def test_futex_wake_is_not_lost(target):
+    """A futex waiter that was killed, or interrupted by a handler (EINTR), or restarted after its handler made
+    a system call, does not take a FUTEX_WAKE meant for a live waiter (the lost wake-up behind the false
+    "deadlock" stops in CPython's multiprocessing and asyncio tests)."""
+    out = differential("futex_lost_wake.c", target)
+    assert out == (b"killed waiter: wake woke 1, second exited 0\ninterrupted wait: -1 EINTR\nrestarted wait: 0 \n"
+                   b"last wait: 0 \ninterrupted waiter: handled 2, last wake woke 1\n")
+
+
+def test_fork_kill_stress(target):
+    """Batches of forked children write at random into memory they share copy-on-write with the parent, fork,
+    map and unmap, and are SIGKILLed at random moments; the parent's own memory must stay intact."""
+    out = differential("fork_kill_stress.c", target)
+    assert out == b"12 batches: parent memory intact\n"

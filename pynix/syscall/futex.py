@@ -18,7 +18,7 @@ from pynix.errors import KernelError
 from pynix.hal import ACCESS_READ
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
-from pynix.task.task import Task
+from pynix.task.task import Task, TaskState
 from pynix.task.wait import Block
 
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE = 0, 1, 3, 4
@@ -51,9 +51,24 @@ def _load(task: Task, uaddr: int) -> int:
     return int.from_bytes(copy_from_user(task.mm, uaddr, 4), "little")
 
 
+def _waiting(waiter: FutexWaiter) -> bool:
+    """Is `waiter` still a waiter?  A wait can end without a wake-up -- the thread died, or a handler interrupted
+    it with EINTR, or ran a system call before the wait was restarted (a restart waits afresh) -- and such a
+    waiter must not take a wake-up meant for a live one (Linux's unqueue_me)."""
+    task = waiter.task
+    return task.restart_data is waiter and task.state is not TaskState.ZOMBIE
+
+
+def _live_waiters(task: Task, key: object) -> list[FutexWaiter]:
+    """The waiters on `key`, dropping those whose wait has ended without a wake-up."""
+    waiters = task.kernel.futexes.get(key, [])
+    waiters[:] = [w for w in waiters if _waiting(w)]
+    return waiters
+
+
 def futex_wake(task: Task, uaddr: int, count: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
     key = futex_key(task, uaddr)
-    waiters = task.kernel.futexes.get(key, [])
+    waiters = _live_waiters(task, key)
     woken = 0
     for waiter in list(waiters):
         if woken >= count:
@@ -140,7 +155,7 @@ def sys_futex(task: Task, uaddr: int, op: int, val: int, timeout: int, uaddr2: i
 
 def _requeue(task: Task, uaddr: int, uaddr2: int, count: int) -> int:
     key, key2 = futex_key(task, uaddr), futex_key(task, uaddr2)
-    waiters = task.kernel.futexes.get(key, [])
+    waiters = _live_waiters(task, key)
     moved = waiters[:count]
     del waiters[:count]
     if not waiters:
