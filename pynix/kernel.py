@@ -367,11 +367,12 @@ class Kernel:
             fs = pg.fs if flags & CLONE_FS else pg.fs.copy()
             group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, fs=fs, exe=pg.exe,
                                 creds=pg.creds, rlimits=dict(pg.rlimits), sigactions=sigactions, pgid=pg.pgid,
-                                sid=pg.sid, nice=pg.nice, exit_signal=flags & 0xFF, dumpable=pg.dumpable,
-                                no_new_privs=pg.no_new_privs)
+                                sid=pg.sid, nice=pg.nice, exit_signal=flags & 0xFF)
+            group.inherit_prctl(pg)
             real_parent.children.append(group)
             self.groups[tid] = group
-        child = Task(tid=tid, group=group, kernel=self, sigmask=parent.sigmask, comm=parent.comm)
+        child = Task(tid=tid, group=group, kernel=self, sigmask=parent.sigmask, comm=parent.comm,
+                     timer_slack_ns=parent.timer_slack_ns, default_timer_slack_ns=parent.timer_slack_ns)
         if not flags & CLONE_VM:                  # a forked child keeps its registration (at the same address)
             child.rseq, child.rseq_len, child.rseq_sig = parent.rseq, parent.rseq_len, parent.rseq_sig
         group.tasks.append(child)
@@ -416,6 +417,7 @@ class Kernel:
         group.fds.close_on_exec()
         group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
         delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
+        group.securebits &= ~0x10                  # SECURE_KEEP_CAPS does not survive exec
         task.clear_child_tid = task.robust_list = task.rseq = 0
         task.comm = task_comm(path)
         self._vfork_release(task)

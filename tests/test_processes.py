@@ -6,6 +6,8 @@ every target -- also for riscv64, where the qemu-riscv64 reference cannot follow
 without binfmt_misc (DESIGN.md §6)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix
@@ -90,3 +92,12 @@ def test_fork_kill_stress(target):
     map and unmap, and are SIGKILLed at random moments; the parent's own memory must stay intact."""
     out = differential("fork_kill_stress.c", target)
     assert out == b"12 batches: parent memory intact\n"
+
+
+def test_prctl_common_options(target):
+    """Timer slack (per thread, inherited, 0 restores the creator's), keepcaps, securebits, ambient
+    capabilities, PR_CAPBSET_DROP, THP disable, the MCE kill policy -- for root and for an unprivileged child."""
+    out = differential("prctl_more.c", target)
+    assert b"thread: PR_GET_TIMERSLACK = 1000\n" in out and b"child: PR_GET_TIMERSLACK = 1000\n" in out
+    assert b"PR_SET_SECUREBITS 0x10 = -1 EPERM\n" in out
+    assert (b"PR_CAPBSET_READ CAP_SYS_TIME = 0\n" in out) == (os.geteuid() == 0)     # the root part runs as root

@@ -5,12 +5,14 @@
  * child died shows up as a changed byte (or as the parent's own SIGSEGV). */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,15 +39,23 @@ static void fill(int gen)
     for (size_t i = 0; i < MAP_PAGES * PAGE; i++) priv[i] = expect(3, i, gen);
 }
 
-static int check(int gen)
+static int check_region(const char *name, const unsigned char *p, size_t size, int region, int gen)
 {
     int bad = 0;
-    for (size_t i = 0; i < sizeof data_seg; i++) bad += data_seg[i] != expect(0, i, gen);
-    for (size_t i = 0; i < sizeof bss_seg; i++) bad += bss_seg[i] != expect(1, i, gen);
-    for (size_t i = 0; i < HEAP_PAGES * PAGE; i++) bad += heap[i] != expect(2, i, gen);
-    for (size_t i = 0; i < MAP_PAGES * PAGE; i++) bad += priv[i] != expect(3, i, gen);
-    for (size_t i = 0; i < MAP_PAGES * PAGE; i++) bad += shared_ro[i] != (unsigned char)(i * 13);
+    for (size_t i = 0; i < size; i++)
+        if (p[i] != (region < 0 ? (unsigned char)(i * 13) : expect(region, i, gen))) {
+            if (!bad)
+                printf("%s: first changed byte at page %zu offset %zu\n", name, i / PAGE, i % PAGE);
+            bad++;
+        }
     return bad;
+}
+
+static int check(int gen)
+{
+    return check_region("data", data_seg, sizeof data_seg, 0, gen) + check_region("bss", bss_seg, sizeof bss_seg, 1, gen)
+           + check_region("heap", heap, HEAP_PAGES * PAGE, 2, gen) + check_region("private", priv, MAP_PAGES * PAGE, 3, gen)
+           + check_region("shared", shared_ro, MAP_PAGES * PAGE, -1, gen);
 }
 
 static void scribble(unsigned char *base, size_t size, int n)
@@ -54,12 +64,44 @@ static void scribble(unsigned char *base, size_t size, int n)
         base[next() % size] = (unsigned char)next();
 }
 
+static const long vals[] = {0, 1, -1, 0x7fffffff, 0x80000000L, 0xffffffffL, -4096, 4096, 3, 8, 64, 0x400000, 255,
+                            1L << 40};
+
+/* A system call with hostile arguments (the values of tests/guest/syscall_fuzz.c), among calls that can only
+ * change the calling child itself -- its memory map above all -- since the native reference runs them too. */
+static void random_syscall(void)
+{
+    static const long calls[] = {SYS_read, SYS_write, SYS_close, SYS_dup, SYS_dup3, SYS_pipe2, SYS_lseek,
+                                 SYS_readv, SYS_writev, SYS_pread64, SYS_pwrite64, SYS_fcntl, SYS_getpid,
+                                 SYS_sched_yield, SYS_getrusage, SYS_times, SYS_uname, SYS_getcwd, SYS_futex,
+                                 SYS_sysinfo, SYS_getrandom, SYS_mmap, SYS_munmap, SYS_mprotect, SYS_mremap,
+                                 SYS_madvise, SYS_brk, SYS_mincore, SYS_msync, SYS_mlock, SYS_munlock};
+    long nr = calls[next() % (sizeof calls / sizeof *calls)];
+    long a[6];
+    for (int i = 0; i < 6; i++)
+        a[i] = vals[next() % (sizeof vals / sizeof *vals)];
+    if (nr == SYS_munmap || nr == SYS_mprotect || nr == SYS_madvise || nr == SYS_mremap) {
+        /* aim at the pages shared copy-on-write with the parent (not at the MAP_SHARED ones: MADV_REMOVE would
+         * rightly punch a hole in the parent's view of them too) */
+        unsigned char *regions[] = {data_seg, bss_seg, heap, priv};
+        a[0] = ((long)regions[next() % 4] + (long)(next() % 8) * PAGE) & ~(long)(PAGE - 1);
+        a[1] = (long)(1 + next() % 4) * PAGE;
+        if (nr == SYS_madvise)
+            a[2] = (long)(next() % 24);
+    }
+    syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
 static void child_work(void)
 {
     rng ^= (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
+    int null = open("/dev/null", O_RDWR);       /* random writes to 0, 1 and 2 go nowhere */
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
     int rounds = (int)(next() % 200);
     for (int r = 0; r < rounds; r++) {
-        switch (next() % 7) {
+        switch (next() % 8) {
         case 0: scribble(data_seg, sizeof data_seg, 64); break;
         case 1: scribble(bss_seg, sizeof bss_seg, 64); break;
         case 2: scribble(heap, HEAP_PAGES * PAGE, 64); break;
@@ -75,6 +117,9 @@ static void child_work(void)
             if (g > 0 && next() % 2) waitpid(g, NULL, 0);
             break;
         }
+        case 6:
+            random_syscall();
+            break;
         default: {
             volatile unsigned char stack[2 * PAGE];
             for (int k = 0; k < 64; k++) stack[next() % sizeof stack] = (unsigned char)k;
@@ -128,8 +173,9 @@ int main(int argc, char **argv)
             ;
         int bad = check(gen);
         total_bad += bad;
-        if (bad || killed + exited != per_batch)
-            printf("batch %d: %d bytes changed, %d killed + %d exited of %d\n", gen, bad, killed, exited, per_batch);
+        if (bad)
+            printf("batch %d: %d bytes changed\n", gen, bad);
+        (void)killed, (void)exited;
     }
     printf("%d batches: parent memory %s\n", batches, total_bad ? "CORRUPTED" : "intact");
     return total_bad != 0;
