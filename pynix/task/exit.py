@@ -58,11 +58,16 @@ def exit_thread(kernel: "Kernel", task: Task, wait_status: int) -> None:
 
 
 def exit_group(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None:
-    """End every thread of `group` with `wait_status` (Linux's do_group_exit).  A wait status that is a
-    signal number is a death by that signal (its default action, whatever the handler)."""
+    """End every thread of `group` with `wait_status` (Linux's do_group_exit)."""
     for task in list(group.tasks):
         do_exit(kernel, task)
     _exit_notify(kernel, group, wait_status)
+
+
+def kill_group(kernel: "Kernel", group: ThreadGroup, sig: int) -> None:
+    """Terminate `group` by signal `sig` (its default action, whatever the handler): the wait status says so,
+    with the core-dump bit where Linux would have dumped core (signal.death_status)."""
+    exit_group(kernel, group, signal.death_status(group, sig))
 
 
 def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None:
@@ -139,4 +144,4 @@ def fatal_trap(kernel: "Kernel", task: Task, trap: Trap, sig: int) -> None:
                 sig, what = signal.SIGKILL, f"out of memory ({what})"
     kernel.log(f"pid {task.group.pid} killed by {host_signal.Signals(sig).name}: {what}",
                console=sig == signal.SIGKILL)       # an OOM kill says why on stderr; a crash is in the log
-    exit_group(kernel, task.group, sig)
+    kill_group(kernel, task.group, sig)
