@@ -32,6 +32,8 @@ from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.vfs import MAY_EXEC, FsContext, SuperBlock, VfsPath, Walker, permission
 from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
+from pynix.ipc.sem import exit_sem
+from pynix.ipc.util import IpcNamespace
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
@@ -87,6 +89,7 @@ class Kernel:
         self.init: ThreadGroup | None = None
         self.current: Task | None = None
         self.futexes: dict[object, list] = {}      # futex key -> waiters (syscall/futex.py)
+        self.ipc = IpcNamespace()                  # System V IPC objects and limits (pynix/ipc/)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
@@ -497,6 +500,7 @@ class Kernel:
         if group.exit_status is not None:
             return
         group.exit_status = wait_status
+        exit_sem(self.ipc, group.pid)              # SEM_UNDO adjustments (pynix/ipc/sem.py)
         group.fds.users -= 1
         if group.fds.users == 0:
             group.fds.close_all()

@@ -271,6 +271,7 @@ class ProcRoot(ProcDir):
             static[b"thread-self"] = lambda: ProcLinkInode(sb, ("thread-self",), self._thread_self_target)
             static[b"mounts"] = lambda: ProcLinkInode(sb, ("mounts",), lambda: b"self/mounts")
             static[b"sys"] = lambda: TreeDir(sb, ("sys",), _sysctl_tree(sb))
+            static[b"sysvipc"] = lambda: TreeDir(sb, ("sysvipc",), _sysvipc_tree(k))
             self._static = static
         return self._static
 
@@ -1119,9 +1120,12 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
         except Exception:
             return 32768
 
+    ipc = getattr(kernel, "ipc", None)
+    ipc_sysctls = {name: (render, 0o644, write) for name, (render, write) in ipc.sysctls().items()} if ipc else {}
     release, version, nodename = _uname()
     return {
         b"kernel": {
+            **ipc_sysctls,
             b"hostname": value(lambda: _uname()[2]),
             b"domainname": const("(none)"),
             b"ostype": const("Linux", 0o444),
@@ -1152,3 +1156,15 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"nr_open": const(1048576),
         },
     }
+
+
+def _sysvipc_tree(kernel) -> dict:
+    """/proc/sysvipc: the System V IPC objects, as ipcs reads them (pynix/ipc/)."""
+    from pynix.ipc.msg import proc_sysvipc_msg
+    from pynix.ipc.sem import proc_sysvipc_sem
+    from pynix.ipc.shm import proc_sysvipc_shm
+    ipc = getattr(kernel, "ipc", None)
+    if ipc is None:
+        return {}
+    return {b"shm": (lambda: proc_sysvipc_shm(ipc), 0o444, None), b"sem": (lambda: proc_sysvipc_sem(ipc), 0o444, None),
+            b"msg": (lambda: proc_sysvipc_msg(ipc), 0o444, None)}
