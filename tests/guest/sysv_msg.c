@@ -50,9 +50,6 @@ static void stat_line(const char *what)
         say("%s: IPC_STAT %s\n", what, errname(errno));
         return;
     }
-#ifdef __riscv /* qemu-user, the riscv64 reference, does not pass msg_lrpid on */
-        ds.msg_lrpid = getpid();
-#endif
         say("%s: qnum %lu cbytes %lu qbytes %lu mode %o lspid_me %d lrpid_me %d stime %d rtime %d\n", what,
             (unsigned long)ds.msg_qnum, (unsigned long)ds.__msg_cbytes, (unsigned long)ds.msg_qbytes,
             (unsigned)ds.msg_perm.mode & 0777, ds.msg_lspid == getpid(), ds.msg_lrpid == getpid(),
