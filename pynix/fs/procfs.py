@@ -5,7 +5,7 @@
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
-  stat, swaps, uptime, version, and a few sysctls under sys/ (kernel, vm, fs).
+  stat, swaps, uptime, version, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
 
 Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache: processes come
 and go and pids are reused, which Linux handles with pid_revalidate.  Here every procfs directory refuses its
@@ -1041,7 +1041,7 @@ def _cpuinfo(kernel) -> bytes:
 
 def _filesystems() -> bytes:
     return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
-                                                         b"hostfs"))
+                                                         b"mqueue", b"hostfs"))
 
 
 def _uptime_seconds(kernel) -> float:
@@ -1151,6 +1151,8 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"mmap_min_addr": const(65536),
         },
         b"fs": {
+            **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
+                            in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
             b"pipe-max-size": const(1048576),
             b"file-max": const(9223372036854775807),
             b"nr_open": const(1048576),

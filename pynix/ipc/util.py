@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 from pynix.errors import KernelError
 
 if TYPE_CHECKING:
+    from pynix.ipc.mqueue import MqueueSuperBlock
     from pynix.ipc.msg import MsgQueue
     from pynix.ipc.sem import SemArray, SemUndo
     from pynix.ipc.shm import ShmSegment
@@ -194,6 +195,15 @@ class IpcNamespace:
     msg_ctlmni: int = 32000
     sem_ctls: list[int] = field(default_factory=lambda: [32000, 1024000000, 500, 32000])  # SEMMSL SEMMNS SEMOPM SEMMNI
     sem_undo: dict[int, list["SemUndo"]] = field(default_factory=dict)   # pid -> the process's undo entries
+    _mqueue: "MqueueSuperBlock | None" = None
+
+    @property
+    def mqueue(self) -> "MqueueSuperBlock":
+        """The namespace's one mqueue filesystem (POSIX message queues), made on first use."""
+        if self._mqueue is None:
+            from pynix.ipc.mqueue import MqueueLimits, MqueueSuperBlock
+            self._mqueue = MqueueSuperBlock(MqueueLimits())
+        return self._mqueue
 
     def sysctls(self) -> dict[bytes, tuple[Callable[[], bytes], Callable[[bytes], None]]]:
         """The /proc/sys/kernel files of IPC: name -> (render, write)."""
