@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.locks import file_closed
+from pynix.fs.notify.fsnotify import fsnotify_close
 from pynix.hal import ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, user_buffers
 from pynix.task.wait import Block
@@ -257,6 +258,7 @@ def _put_file(file: File, table: FdTable) -> None:
     file_closed(file, table, file.refs == 1)     # advisory locks: POSIX ones on every close, the rest on the last
     file.refs -= 1
     if file.refs == 0:
+        fsnotify_close(file)                       # IN_CLOSE_WRITE / IN_CLOSE_NOWRITE (fs/notify/)
         if file.epitems:                           # Linux's eventpoll_release in __fput
             from pynix.fs.eventpoll import eventpoll_release
             eventpoll_release(file)

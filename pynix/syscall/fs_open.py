@@ -8,6 +8,8 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
+from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_access, fsnotify_change, fsnotify_create, fsnotify_modify,
+                                      fsnotify_open)
 from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_READ, ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
@@ -69,9 +71,11 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
             check_writable(parent)
             permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.fsuid, creds.fsgid)
             inode = parent.inode.create(name, mode & 0o7777 & ~task.group.fs.umask, creds.fsuid, creds.fsgid)
+            fsnotify_create(parent.inode, name)
             parent.dentry.forget(name)
             target = VfsPath(parent.mount, parent.dentry.child(name))
             file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
+            fsnotify_open(file)
             return task.group.fds.install(file, bool(flags & O_CLOEXEC))
         else:
             if flags & O_CREAT and flags & O_EXCL:
@@ -94,8 +98,10 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     else:
         file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
         file.flags &= ~O_NOCTTY                          # then it is gone, as do_dentry_open clears it
+    fsnotify_open(file)
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         truncate_file(inode, 0)
+        fsnotify_change(target.dentry, FS_MODIFY)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))
 
 
@@ -139,7 +145,7 @@ def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
         raise KernelError(errno.EINVAL)
     data = file.pread(min(count, 0x7FFFF000), offset)
     copy_to_user(task.mm, buf, data)
-    return len(data)
+    return fsnotify_access(file, len(data))
 
 
 @syscall
@@ -148,7 +154,7 @@ def sys_pwrite64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
     if s64(offset) < 0:
         raise KernelError(errno.EINVAL)
     data = b"".join(user_buffers(task.mm, buf, min(count, 0x7FFFF000), ACCESS_READ))
-    return file.pwrite(data, offset)
+    return fsnotify_modify(file, file.pwrite(data, offset))
 
 
 @syscall
@@ -163,7 +169,7 @@ def sys_preadv(task: Task, fd: int, iov: int, iovcnt: int, pos_l: int) -> int:
             break
         copy_to_user(task.mm, base, piece)
         done += len(piece)
-    return done
+    return fsnotify_access(file, done)
 
 
 @syscall
@@ -171,7 +177,7 @@ def sys_pwritev(task: Task, fd: int, iov: int, iovcnt: int, pos_l: int) -> int:
     file = _regular(task, fd, True)
     data = b"".join(b"".join(user_buffers(task.mm, base, n, ACCESS_READ))
                     for base, n in read_iovec(task.mm, iov, s32(iovcnt)) if n)
-    return file.pwrite(data, s64(pos_l))
+    return fsnotify_modify(file, file.pwrite(data, s64(pos_l)))
 
 
 @syscall
@@ -194,6 +200,7 @@ def sys_ftruncate(task: Task, fd: int, length: int) -> int:
         raise KernelError(errno.EINVAL)
     check_writable(file.path)
     truncate_file(file.inode, length)
+    fsnotify_change(file.path.dentry, FS_MODIFY)
     return 0
 
 
@@ -209,5 +216,6 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
     truncate_file(target.inode, length)
+    fsnotify_change(target.dentry, FS_MODIFY)
     return 0
 

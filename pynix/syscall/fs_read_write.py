@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
+from pynix.fs.notify.fsnotify import fsnotify_access, fsnotify_modify
 from pynix.hal import ACCESS_READ
 from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
 from pynix.syscall.registry import s32, syscall
@@ -28,7 +29,8 @@ def _writable(task: Task, fd: int):
 
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
-    return _readable(task, fd).read_user(task, buf, min(count, MAX_RW_COUNT))
+    file = _readable(task, fd)
+    return fsnotify_access(file, file.read_user(task, buf, min(count, MAX_RW_COUNT)))
 
 
 @syscall
@@ -37,7 +39,7 @@ def sys_write(task: Task, fd: int, buf: int, count: int) -> int:
     count = min(count, MAX_RW_COUNT)
     if count == 0:
         return 0
-    return file.write(task, user_buffers(task.mm, buf, count, ACCESS_READ))
+    return fsnotify_modify(file, file.write(task, user_buffers(task.mm, buf, count, ACCESS_READ)))
 
 
 @syscall
@@ -53,7 +55,7 @@ def sys_readv(task: Task, fd: int, iov: int, iovcnt: int) -> int:
         piece = data[done:done + length]
         copy_to_user(task.mm, base, piece)
         done += len(piece)
-    return len(data)
+    return fsnotify_access(file, len(data))
 
 
 @syscall
@@ -65,4 +67,4 @@ def sys_writev(task: Task, fd: int, iov: int, iovcnt: int) -> int:
             views += user_buffers(task.mm, base, length, ACCESS_READ)
     if not views:
         return 0
-    return file.write(task, views)
+    return fsnotify_modify(file, file.write(task, views))
