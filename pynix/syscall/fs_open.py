@@ -9,7 +9,7 @@ from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_access, fsnotify_change, fsnotify_create, fsnotify_modify,
-                                      fsnotify_open)
+                                      fsnotify_open, fsnotify_readdir)
 from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_READ, ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
@@ -187,6 +187,7 @@ def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
         raise KernelError(errno.ENOTDIR)
     user_buffers(task.mm, dirp, min(count, 1 << 16), ACCESS_WRITE)
     data = file.getdents64(min(count, 1 << 20))
+    fsnotify_readdir(file)
     copy_to_user(task.mm, dirp, data)
     return len(data)
 

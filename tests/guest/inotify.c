@@ -3,6 +3,7 @@
    IN_ONESHOT / IN_MASK_ADD / IN_MASK_CREATE / IN_ONLYDIR, rm_watch, read sizes, FIONREAD, poll, a blocking read,
    and queue overflow.  Works in a directory of its own under /tmp; output through write(2) only. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -126,6 +127,11 @@ int main(void)
     symlink("target", at("sym"));
     unlink(at("sym"));
     drain(fd, "symlink");
+    DIR *dd = opendir(dir);
+    while (readdir(dd))
+        ;
+    closedir(dd);
+    drain(fd, "readdir");
 
     /* flags */
     put("d", "d");

@@ -169,6 +169,12 @@ def fsnotify_access(file: "File", count: int) -> int:
     return count
 
 
+def fsnotify_readdir(file: "File") -> None:
+    """iterate_dir: every getdents, even one at the end of the directory, is an ACCESS of it."""
+    if active_marks:
+        _notify_dentry(file.path.dentry, FS_ACCESS)
+
+
 def fsnotify_modify(file: "File", count: int) -> int:
     """A write moved `count` bytes (MODIFY if any); returns `count` so the hook wraps the write."""
     if active_marks and count > 0 and getattr(file, "path", None) is not None:
