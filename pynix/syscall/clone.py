@@ -7,21 +7,23 @@ import struct
 from pynix.errors import KernelError
 from pynix.kernel import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT,
                           CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM)
-from pynix.mm.uaccess import copy_from_user
+from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
 
 SIGCHLD = 17
 CSIGNAL = 0xFF
-CLONE_SYSVSEM, CLONE_DETACHED, CLONE_IO = 0x40000, 0x400000, 0x80000000
-SUPPORTED = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD
-             | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED
-             | CLONE_CHILD_SETTID | CLONE_IO)
+CLONE_PIDFD, CLONE_SYSVSEM, CLONE_DETACHED, CLONE_IO = 0x1000, 0x40000, 0x400000, 0x80000000
+SUPPORTED = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD | CLONE_VFORK | CLONE_PARENT
+             | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID
+             | CLONE_DETACHED | CLONE_CHILD_SETTID | CLONE_IO)
 CLONE_ARGS_SIZE_VER0 = 64
 
 
-def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
-    """Validate the flags as Linux's copy_process does, then create the task."""
+def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int, pidfd: int = 0) -> int:
+    """Validate the flags as Linux's copy_process does, then create the task; with CLONE_PIDFD, a pidfd of the
+    child is stored (an int) at `pidfd`."""
     if flags & ~SUPPORTED:
         raise KernelError(errno.EINVAL)          # namespaces, ptrace, pidfd...: not supported, never ignored
     if flags & CLONE_THREAD and not flags & CLONE_SIGHAND:
@@ -30,7 +32,12 @@ def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int)
         raise KernelError(errno.EINVAL)
     if flags & CLONE_THREAD and flags & CSIGNAL:
         raise KernelError(errno.EINVAL)
-    return task.kernel.clone(task, flags, stack, ptid, ctid, tls)
+    if flags & CLONE_PIDFD and flags & (CLONE_THREAD | CLONE_DETACHED):
+        raise KernelError(errno.EINVAL)
+    tid = task.kernel.clone(task, flags, stack, ptid, ctid, tls)
+    if flags & CLONE_PIDFD:
+        copy_to_user(task.mm, pidfd, open_pidfd(task, tid, 0).to_bytes(4, "little"))
+    return tid
 
 
 @syscall
@@ -40,7 +47,9 @@ def sys_clone(task: Task, flags: int, stack: int, arg3: int, arg4: int, arg5: in
         ptid, tls, ctid = arg3, arg4, arg5
     else:
         ptid, ctid, tls = arg3, arg4, arg5
-    return do_clone(task, flags & 0xFFFFFFFF, stack, ptid, ctid, tls)
+    if flags & CLONE_PIDFD and flags & CLONE_PARENT_SETTID:
+        raise KernelError(errno.EINVAL)          # clone() returns the pidfd through parent_tid
+    return do_clone(task, flags & 0xFFFFFFFF, stack, ptid, ctid, tls, pidfd=ptid)
 
 
 @syscall
@@ -53,7 +62,8 @@ def sys_clone3(task: Task, cl_args: int, size: int) -> int:
         raise KernelError(errno.EINVAL)          # set_tid / cgroup are not supported
     if flags & CSIGNAL or exit_signal > 64 or (stack == 0) != (stack_size == 0):
         raise KernelError(errno.EINVAL)
-    return do_clone(task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls)
+    return do_clone(task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls,
+                    pidfd=pidfd)
 
 
 @syscall

@@ -176,10 +176,12 @@ def _may_signal(sender: Task, target: ThreadGroup) -> bool:
     return c.euid == 0 or c.uid in (t.uid,) or c.euid == t.uid
 
 
-def _kill_group(task: Task, group: ThreadGroup, sig: int, info: bytes) -> None:
+def kill_process(task: Task, group: ThreadGroup, sig: int, info: bytes, thread: Task | None = None) -> None:
+    """kill(2) of one process (or one `thread` of it): EPERM unless the sender may signal it
+    (check_kill_permission), then send."""
     if not _may_signal(task, group):
         raise KernelError(errno.EPERM)
-    send_signal(task.kernel, group, sig, info)
+    send_signal(task.kernel, group, sig, info, thread=thread)
 
 
 @syscall
@@ -200,7 +202,7 @@ def sys_kill(task: Task, pid: int, sig: int) -> int:
     errors = 0
     for group in targets:
         try:
-            _kill_group(task, group, sig, info)
+            kill_process(task, group, sig, info)
         except KernelError:
             errors += 1
     if errors == len(targets):
@@ -249,7 +251,7 @@ def sys_rt_sigqueueinfo(task: Task, pid: int, sig: int, uinfo: int) -> int:
     group = task.kernel.groups.get(s32(pid))
     if group is None or group.exit_status is not None:
         raise KernelError(errno.ESRCH)
-    _kill_group(task, group, sig, _queued_info(task, sig, uinfo))
+    kill_process(task, group, sig, _queued_info(task, sig, uinfo))
     _deliver_soon(task)
     return 0
 
