@@ -18,9 +18,10 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("syscall", ["pynix.syscall"]),                                 # one module per syscall family
     ("kernel", ["pynix.kernel"]),                                   # the kernel object and its trap loop
     ("procfs", ["pynix.fs.procfs"]),                                # /proc shows every subsystem below it
-    ("drivers", ["pynix.tty", "pynix.net", "pynix.ipc", "pynix.block"]),   # files over the VFS, blocking on sync
-    ("core", ["pynix.task", "pynix.fs"]),                           # processes and files: a process holds files,
-                                                                    # a pipe signals its writer, exec walks paths
+    ("drivers", ["pynix.tty", "pynix.net", "pynix.block"]),        # files over the VFS, blocking on sync
+    ("core", ["pynix.task", "pynix.fs", "pynix.ipc"]),              # processes, files and IPC objects: a process
+                                                                    # holds files, a pipe signals its writer, exec
+                                                                    # walks paths, exit undoes semaphores
     ("loader", ["pynix.loader"]),                                   # ELF -> program image in an address space
     ("mm", ["pynix.mm"]),                                           # frames, page tables, address spaces, uaccess
     ("arch", ["pynix.arch"]),                                       # ISA facts

@@ -5,7 +5,7 @@
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
-  stat, swaps, uptime, version, and a few sysctls under sys/ (kernel, vm, fs).
+  stat, swaps, uptime, version, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
 
 Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache: processes come
 and go and pids are reused, which Linux handles with pid_revalidate.  Here every procfs directory refuses its
@@ -275,6 +275,7 @@ class ProcRoot(ProcDir):
             static[b"thread-self"] = lambda: ProcLinkInode(sb, ("thread-self",), self._thread_self_target)
             static[b"mounts"] = lambda: ProcLinkInode(sb, ("mounts",), lambda: b"self/mounts")
             static[b"sys"] = lambda: TreeDir(sb, ("sys",), _sysctl_tree(sb))
+            static[b"sysvipc"] = lambda: TreeDir(sb, ("sysvipc",), _sysvipc_tree(k))
             self._static = static
         return self._static
 
@@ -1035,7 +1036,7 @@ def _cpuinfo(kernel) -> bytes:
 
 def _filesystems() -> bytes:
     return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
-                                                         b"hostfs"))
+                                                         b"mqueue", b"hostfs"))
 
 
 def _uptime_seconds(kernel) -> float:
@@ -1108,8 +1109,11 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
         return value(lambda: v, mode)
 
     values = sb.values
+    ipc = getattr(kernel, "ipc", None)
+    ipc_sysctls = {name: (render, 0o644, write) for name, (render, write) in ipc.sysctls().items()} if ipc else {}
     return {
         b"kernel": {
+            **ipc_sysctls,
             b"hostname": const(values.nodename),
             b"domainname": const("(none)"),
             b"ostype": const("Linux", 0o444),
@@ -1135,8 +1139,22 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"mmap_min_addr": const(65536),
         },
         b"fs": {
+            **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
+                            in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
             b"pipe-max-size": const(1048576),
             b"file-max": const(9223372036854775807),
             b"nr_open": const(1048576),
         },
     }
+
+
+def _sysvipc_tree(kernel) -> dict:
+    """/proc/sysvipc: the System V IPC objects, as ipcs reads them (pynix/ipc/)."""
+    from pynix.ipc.msg import proc_sysvipc_msg
+    from pynix.ipc.sem import proc_sysvipc_sem
+    from pynix.ipc.shm import proc_sysvipc_shm
+    ipc = getattr(kernel, "ipc", None)
+    if ipc is None:
+        return {}
+    return {b"shm": (lambda: proc_sysvipc_shm(ipc), 0o444, None), b"sem": (lambda: proc_sysvipc_sem(ipc), 0o444, None),
+            b"msg": (lambda: proc_sysvipc_msg(ipc), 0o444, None)}

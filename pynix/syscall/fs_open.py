@@ -7,6 +7,8 @@ import stat as st
 from pynix.errors import KernelError
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
+from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_change, fsnotify_create,
+                                      fsnotify_open, fsnotify_readdir)
 from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, user_buffers
@@ -69,9 +71,11 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
             permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.fsuid, creds.fsgid)
             perms, uid, gid = new_owner(task, parent.inode, st.S_IFREG | (mode & 0o7777 & ~task.group.fs.umask))
             inode = parent.inode.create(name, perms & 0o7777, uid, gid)
+            fsnotify_create(parent.inode, name)
             parent.dentry.forget(name)
             target = VfsPath(parent.mount, parent.dentry.child(name))
             file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
+            fsnotify_open(file)
             return task.group.fds.install(file, bool(flags & O_CLOEXEC))
         else:
             if flags & O_CREAT and flags & O_EXCL:
@@ -94,8 +98,10 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     else:
         file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
         file.flags &= ~O_NOCTTY                          # then it is gone, as do_dentry_open clears it
+    fsnotify_open(file)
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         truncate_file(inode, 0)
+        fsnotify_change(target.dentry, FS_MODIFY)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))
 
 
@@ -130,6 +136,7 @@ def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
         raise KernelError(errno.ENOTDIR)
     user_buffers(task.mm, dirp, min(count, 1 << 16), ACCESS_WRITE)
     data = file.getdents64(min(count, 1 << 20))
+    fsnotify_readdir(file)
     copy_to_user(task.mm, dirp, data)
     return len(data)
 
@@ -143,6 +150,7 @@ def sys_ftruncate(task: Task, fd: int, length: int) -> int:
         raise KernelError(errno.EINVAL)
     check_writable(file.path)
     truncate_file(file.inode, length)
+    fsnotify_change(file.path.dentry, FS_MODIFY)
     return 0
 
 
@@ -158,5 +166,6 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
     truncate_file(target.inode, length)
+    fsnotify_change(target.dentry, FS_MODIFY)
     return 0
 

@@ -14,7 +14,8 @@ the caller must be root (EPERM: CAP_SYS_ADMIN is euid 0 here), then the request 
 - MS_MOVE moves a mount (EINVAL unless the source is a mount root).
 - Otherwise a new filesystem of type `fstype`: tmpfs/ramfs (options mode=, uid=, gid=; size=, nr_inodes=,
   nr_blocks=, huge=, inode64 accepted and ignored), proc, devtmpfs (the one devfs instance, as Linux's devtmpfs
-  is a single filesystem), devpts (a new instance; options ignored), vfat.  Unknown types: ENODEV.
+  is a single filesystem), devpts (a new instance; options ignored), mqueue (the IPC namespace's one
+  instance, as in Linux), vfat.  Unknown types: ENODEV.
 
 vfat differs from Linux: /dev has no block devices, so the source is the image *file* itself, as `mount -o
 loop` would give; it must be a file kept on the host (a read-write hostfs mount; on a read-only one or below
@@ -125,6 +126,8 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
         return ProcfsSuperBlock(kernel, proc_values())
     if fstype == b"devpts":
         return DevptsSuperBlock(kernel)                  # a new instance every time, as since Linux 4.7
+    if fstype == b"mqueue":
+        return kernel.ipc.mqueue                         # the IPC namespace's one instance (ipc/mqueue.py)
     if fstype == b"devtmpfs":
         for m in kernel.mounts.mounts:
             if isinstance(m.sb, DevfsSuperBlock):

@@ -180,10 +180,12 @@ def _may_signal(sender: Task, target: ThreadGroup) -> bool:
     return c.euid == 0 or c.uid in (t.uid,) or c.euid == t.uid
 
 
-def _kill_group(task: Task, group: ThreadGroup, sig: int, info: bytes) -> None:
+def kill_process(task: Task, group: ThreadGroup, sig: int, info: bytes, thread: Task | None = None) -> None:
+    """kill(2) of one process (or one `thread` of it): EPERM unless the sender may signal it
+    (check_kill_permission), then send."""
     if not _may_signal(task, group):
         raise KernelError(errno.EPERM)
-    send_signal(task.kernel, group, sig, info)
+    send_signal(task.kernel, group, sig, info, thread=thread)
 
 
 @syscall
@@ -205,7 +207,7 @@ def sys_kill(task: Task, pid: int, sig: int) -> int:
     errors = 0
     for group in targets:
         try:
-            _kill_group(task, group, sig, info)
+            kill_process(task, group, sig, info)
         except KernelError:
             errors += 1
     if errors == len(targets):
@@ -262,7 +264,7 @@ def _process_of(task: Task, pid: int) -> ThreadGroup:
 def sys_rt_sigqueueinfo(task: Task, pid: int, sig: int, uinfo: int) -> int:
     sig, pid = _check_sig(sig), s32(pid)
     info = _queued_info(task, sig, uinfo, pid)
-    _kill_group(task, _process_of(task, pid), sig, info)
+    kill_process(task, _process_of(task, pid), sig, info)
     _deliver_soon(task)
     return 0
 

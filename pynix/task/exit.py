@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.hal import Trap, TrapKind
+from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_to_user
 from pynix.task import signal
 from pynix.task.fork import release_mm, vfork_release
@@ -76,6 +77,7 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
     if group.exit_status is not None:
         return
     group.exit_status = wait_status
+    exit_sem(kernel.ipc, group.pid)            # SEM_UNDO adjustments (ipc/sem.py)
     group.fds.users -= 1
     if group.fds.users == 0:
         group.fds.close_all()
