@@ -8,7 +8,9 @@ full, random, urandom), the controlling terminal (/dev/tty), the console (/dev/c
 
 Which driver a device inode opens is decided by its device number alone (Linux's chrdev_open), through
 `CHRDEVS`, so a node made by mknod(2) in /dev with the number of a known device works like the original.
-`open_chrdev` is the entry point other filesystems can use for their own S_IFCHR inodes.
+`open_chrdev` is the entry point other filesystems can use for their own S_IFCHR inodes.  Block device nodes
+(/dev/vda, /dev/loopN) are added and removed as the block layer's devices come and go (block/genhd.py) and open
+through block/fops.py.
 """
 from __future__ import annotations
 
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from pynix.task.task import Task
 
 TTY_GID = 5                               # the "tty" group owns terminals (Debian)
+DISK_GID = 6                              # and "disk" block devices
 
 
 def new_encode_dev(major: int, minor: int) -> int:
@@ -207,7 +210,8 @@ class DevfsInode(TmpfsInode):
         if st.S_ISCHR(self.mode):
             return open_chrdev(path, flags)
         if st.S_ISBLK(self.mode):
-            raise KernelError(errno.ENXIO)
+            from pynix.block.fops import open_blkdev
+            return open_blkdev(path, flags)
         return super().open(path, flags)
 
     def truncate(self, size: int) -> None:
@@ -269,6 +273,17 @@ class DevfsSuperBlock(SuperBlock):
             root.symlink(name, target, 0, 0)
         root.mkdir(b"shm", 0o1777, 0, 0)
         root.mkdir(b"pts", 0o755, 0, 0)                  # devpts is mounted here
+        from pynix.block.genhd import watch
+        watch(self, self._block_device)                  # /dev/vda, /dev/loop0...: nodes come and go with them
+
+    def _block_device(self, dev, added: bool) -> None:
+        """A block device appeared or went away: its node in /dev, as devtmpfs makes it (root:disk 0660)."""
+        name = dev.name.encode()
+        root = self.root
+        if root.entries.get(name) is not None:
+            root.entries.pop(name)
+        if added:
+            root.mknod(name, st.S_IFBLK | 0o660, dev.rdev, 0, DISK_GID)
 
     def statfs(self) -> dict[str, int]:
         info = super().statfs()
