@@ -106,8 +106,8 @@ def _open_disks(specs: list[str]) -> list | None:
         if not sep or not guest.startswith("/"):
             image, guest = rest, ""
         if not image:
-            print(f"pynix: --disk {spec}: expected IMAGE[:GUEST][:ro] with an absolute guest directory",
-                  file=sys.stderr)
+            print(f"pynix: --disk {spec}: expected IMAGE, IMAGE:ro, IMAGE:GUEST or IMAGE:GUEST:ro with an absolute "
+                  "guest directory", file=sys.stderr)
             return None
         try:
             dev = attach_image(image, readonly)
@@ -119,7 +119,8 @@ def _open_disks(specs: list[str]) -> list | None:
                 del_disk(dev)
                 disks.append((guest, Fat32SuperBlock(image, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
             elif fstype is None:
-                print(f"pynix: --disk {spec}: no ext2/ext3/ext4 or FAT32 filesystem on {image}", file=sys.stderr)
+                print(f"pynix: --disk {spec}: cannot mount: no ext2/ext3/ext4 or FAT32 filesystem on {image}",
+                      file=sys.stderr)
                 return None
             else:
                 try:

@@ -45,8 +45,8 @@ def build_mounts(root: "str | SuperBlock" = "/", extra: list[tuple[str, SuperBlo
             if not create and err.errno in (errno.ENOENT, errno.ENOTDIR):
                 continue                               # the host has no such directory: nothing to cover
             raise
-        mounts.mount(sb, point, source=os.fsdecode(sb.host_root) if isinstance(sb, HostfsSuperBlock) else sb.fs_type,
-                     readonly=sb.readonly)
+        source = os.fsdecode(sb.host_root) if isinstance(sb, HostfsSuperBlock) else getattr(sb, "source", sb.fs_type)
+        mounts.mount(sb, point, source=source, readonly=sb.readonly)
     return mounts
 
 

@@ -22,11 +22,13 @@
 static char scratch[256];
 
 /* mkdir /dev/shm/pynix-NAME-PID and make it the cwd (the pid keeps concurrent native runs apart; it is never
-   printed) */
+   printed).  $FS_SCRATCH, when set, is used instead of /dev/shm (to run the same checks on another
+   filesystem: an ext2 mount under pynix). */
 static void setup(const char *name)
 {
+    const char *base = getenv("FS_SCRATCH");
     umask(022);
-    snprintf(scratch, sizeof scratch, "/dev/shm/pynix-%s-%d", name, (int)getpid());
+    snprintf(scratch, sizeof scratch, "%s/pynix-%s-%d", base ? base : "/dev/shm", name, (int)getpid());
     if (mkdir(scratch, 0755) != 0 || chdir(scratch) != 0) {
         say("setup %s failed: %s\n", name, errname(errno));
         exit(1);

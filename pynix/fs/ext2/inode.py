@@ -130,6 +130,8 @@ class Ext2Inode(Ext2Dir, Inode):
         inode = cls(sb, ino, raw)
         inode.mode, inode.uid, inode.gid, inode.nlink = mode, uid, gid, 1
         inode.atime_ns = inode.mtime_ns = inode.ctime_ns = now_ns()
+        if inode.extra_isize >= 0x98 - 0x80:                 # i_crtime and its extra field: the birth time
+            struct.pack_into("<II", raw, 0x90, *L.encode_time(inode.ctime_ns))
         inode.rdev = rdev
         if rdev:
             major, minor = (rdev >> 8) & 0xFFF, (rdev & 0xFF) | ((rdev >> 12) & 0xFFF00)

@@ -41,6 +41,7 @@ class Ext2SuperBlock(SuperBlock):
         super().__init__(readonly or dev.readonly)
         self.bdev = dev
         self.dev = dev.rdev                              # st_dev of every file: the device's number, as Linux
+        self.source = f"/dev/{dev.name}"
         self.fs_type = fstype
         self.noatime = bool(flags & MS_NOATIME)
         self.strictatime = bool(flags & MS_STRICTATIME)
