@@ -49,6 +49,10 @@ class BlockDevice:
         """Write back everything and let go of the backing store."""
         self.cache.sync()
 
+    def release_holder(self) -> None:
+        """The filesystem mounted from the device was unmounted."""
+        self.holder = None
+
     # --- checked access ---------------------------------------------------------------------------------
     def check_range(self, offset: int, length: int) -> None:
         if offset < 0 or length < 0 or offset + length > self.size:

@@ -65,7 +65,7 @@ def attach_image(image: str, readonly: bool = False) -> ImageDevice:
     return add_disk(ImageDevice(name, new_encode_dev(VIRTBLK_MAJOR, index * VIRTBLK_MINORS), image, readonly))
 
 
-def sync_all() -> None:
+def sync_all_block_devices() -> None:
     """sync(2) and the end of the machine: every device's dirty pages to its backing store."""
     for dev in list(BLKDEVS.values()):
         dev.cache.sync()

@@ -2,7 +2,7 @@
 
 A tmpfs whose character-device inodes open real devices: the memory devices of drivers/char/mem.c (null, zero,
 full, random, urandom), the controlling terminal (/dev/tty), the console (/dev/console: the host's terminal) and
-/dev/ptmx, the pseudo-terminal multiplexer (tty/pty.py), which makes its pairs in the devpts mounted on /dev/pts
+/dev/loop-control (block/loop.py) and /dev/ptmx, the pseudo-terminal multiplexer (tty/pty.py), which makes its pairs in the devpts mounted on /dev/pts
 (fs/devpts.py, which also holds the host terminal's own node).  The usual symlinks (/dev/fd, /dev/stdin,
 /dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts are directories.
 
@@ -180,6 +180,13 @@ def _open_console(path: VfsPath, flags: int) -> File:
 DEV_NULL, DEV_ZERO, DEV_FULL = new_encode_dev(1, 3), new_encode_dev(1, 5), new_encode_dev(1, 7)
 DEV_RANDOM, DEV_URANDOM = new_encode_dev(1, 8), new_encode_dev(1, 9)
 DEV_TTY, DEV_CONSOLE, DEV_PTMX = new_encode_dev(5, 0), new_encode_dev(5, 1), new_encode_dev(5, 2)
+DEV_LOOP_CONTROL = new_encode_dev(10, 237)
+
+
+def _open_loop_control(path: VfsPath, flags: int) -> File:
+    from pynix.block.loop import open_loop_control
+    return open_loop_control(path, flags)
+
 
 # device number -> open(path, flags): the character devices the kernel has drivers for
 CHRDEVS: dict[int, Callable[[VfsPath, int], File]] = {
@@ -191,6 +198,7 @@ CHRDEVS: dict[int, Callable[[VfsPath, int], File]] = {
     DEV_TTY: _open_tty,
     DEV_CONSOLE: _open_console,
     DEV_PTMX: _open_ptmx,
+    DEV_LOOP_CONTROL: _open_loop_control,
 }
 
 
@@ -266,7 +274,8 @@ class DevfsSuperBlock(SuperBlock):
         for name, rdev, mode, gid in ((b"null", DEV_NULL, 0o666, 0), (b"zero", DEV_ZERO, 0o666, 0),
                                       (b"full", DEV_FULL, 0o666, 0), (b"random", DEV_RANDOM, 0o666, 0),
                                       (b"urandom", DEV_URANDOM, 0o666, 0), (b"tty", DEV_TTY, 0o666, TTY_GID),
-                                      (b"console", DEV_CONSOLE, 0o600, 0), (b"ptmx", DEV_PTMX, 0o666, TTY_GID)):
+                                      (b"console", DEV_CONSOLE, 0o600, 0), (b"ptmx", DEV_PTMX, 0o666, TTY_GID),
+                                      (b"loop-control", DEV_LOOP_CONTROL, 0o660, DISK_GID)):
             root.mknod(name, st.S_IFCHR | mode, rdev, 0, gid)
         for name, target in ((b"fd", b"/proc/self/fd"), (b"stdin", b"/proc/self/fd/0"),
                              (b"stdout", b"/proc/self/fd/1"), (b"stderr", b"/proc/self/fd/2")):

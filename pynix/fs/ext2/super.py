@@ -260,7 +260,7 @@ class Ext2SuperBlock(SuperBlock):
                 self.write_super()
             self.sync()
         finally:
-            self.bdev.holder = None
+            self.bdev.release_holder()
 
 
 def guard(method: Callable) -> Callable:
