@@ -54,7 +54,12 @@ class Ext2Inode(Ext2Dir, Inode):
         blocks_hi, acl_hi, uid_hi, gid_hi, _csum_lo, _res = L.OSD2.unpack(osd2)
         self.mode, self.nlink = mode, links
         self.uid, self.gid = uid | uid_hi << 16, gid | gid_hi << 16
-        self._size = size_lo | size_hi << 32
+        # i_size_high is the upper half of a regular file's size (ext2's i_dir_acl for anything else, unless
+        # largedir lets directories grow past 4 GiB)
+        large = st.S_ISREG(mode) or (st.S_ISDIR(mode) and sb.incompat & L.INCOMPAT_LARGEDIR)
+        self._size = size_lo | (size_hi << 32 if large else 0)
+        if self._size >= 1 << 63:
+            raise sb.error("ext2_iget", f"inode #{ino}: bad i_size {self._size}")
         self.i_block = list(struct.unpack("<15I", block))
         self.file_acl = acl_lo | (acl_hi << 32 if sb.is64 else 0)
         self.blocks = blocks_lo | (blocks_hi << 32 if sb.ro_compat & L.RO_COMPAT_HUGE_FILE else 0)
