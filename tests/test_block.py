@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -220,3 +221,54 @@ busybox blockdev --getsize64 /dev/loop0
     got = harness.run_pynix(Path("/bin/busybox"), ["sh", "-c", script], timeout=600)
     harness.assert_no_traceback(got)
     assert got.stdout.decode().splitlines() == ["/dev/loop0", "16384", "MARK", "capacity 0", "0"], got.describe()
+
+
+def test_issue_acceptance_loop_mkfs_and_file_work(tmp_path):
+    """Issue 15's scenario end to end, all under pynix: dd an image, `losetup -f --show`, Debian's mkfs.ext2,
+    mount /dev/loop0, tar extract, cp -a, rm -r, mv across directories, ln, mkfifo, 10,000 small files, a
+    200 MiB sparse file, unmount -- then the host's e2fsck -fn and debugfs."""
+    for name in ("losetup", "mkfs.ext2"):
+        tool(name)
+    harness.need(shutil.which("tar") is not None, "tar")
+    host = tmp_path / "host"
+    (host / "src" / "sub").mkdir(parents=True)
+    (host / "src" / "a.txt").write_text("alpha\n")
+    (host / "src" / "sub" / "b.bin").write_bytes(os.urandom(100_000))
+    subprocess.run(["tar", "-cf", str(host / "tree.tar"), "-C", str(host), "src"], check=True)
+    script = r"""
+set -e
+cd /work
+dd if=/dev/zero of=disk.img bs=1M count=300 2>/dev/null
+dev=$(losetup -f --show disk.img)
+mkfs.ext2 -q $dev
+mount $dev /mnt
+cd /mnt
+tar -xf /work/tree.tar
+cp -a src copy
+rm -r copy/sub
+mkdir -p x/y && mv src/a.txt x/y/moved && ln x/y/moved hard && ln -s x/y/moved soft && mkfifo fifo
+mkdir many && cd many && i=0 && while [ $i -lt 10000 ]; do : > f$i; i=$((i+1)); done && cd ..
+dd if=/dev/zero of=sparse bs=1 count=1 seek=209715199 2>/dev/null
+ls many | wc -l
+cd /
+umount /mnt
+losetup -d $dev
+"""
+    got = harness.run_pynix(Path("/bin/bash"), ["-c", script], extra=["--mount", f"{host}:/work:rw"],
+                            env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}, timeout=900)
+    harness.assert_no_traceback(got)
+    assert got.returncode == 0 and got.stdout == b"10000\n", got.describe()
+    image = host / "disk.img"
+    e2fsck_clean(image)
+    root = debugfs(image, "ls -l /")
+    for name in ("src", "copy", "x", "hard", "soft", "fifo", "many", "sparse"):
+        assert f" {name}" in root, root
+    assert "209715200" in root
+    assert debugfs(image, "cat /x/y/moved") == "alpha\n"
+    assert _names(debugfs(image, "ls /copy")) == {".", "..", "a.txt"}
+    assert _names(debugfs(image, "ls /many")) == {".", ".."} | {f"f{i}" for i in range(10000)}
+
+
+def _names(listing: str) -> set[str]:
+    """The names in debugfs's short `ls` output ("INODE (REC_LEN) NAME ...")."""
+    return set(re.findall(r"\(\d+\)\s+(\S+)", listing))
