@@ -292,3 +292,24 @@ def test_random_metadata_damage_never_crashes(tmp_path, tree, fstype, seed):
     got = busybox(FUZZ_SCRIPT, f"{image}:/mnt" + (":ro" if fstype == "ext4" else ""))
     assert got.returncode in (0, 1) or (got.returncode == 2 and b"cannot mount" in got.stderr), got.describe()
     assert image.stat().st_size == len(data)
+
+
+def test_mount_remount_and_type_detection(tmp_path, tree):
+    """mount(2) of /dev/vdX from the guest: read-only then remounted read-write (and back, leaving the image
+    clean); an ext4 image without -t is refused as ext2/ext3 and ends up mounted read-only as ext4, and cannot
+    be remounted read-write (EROFS)."""
+    ext2 = mke2fs(tmp_path / "r.img", "8M")
+    ext4 = mke2fs(tmp_path / "e.img", "32M", "ext4", tree)
+    script = ("busybox mount -o ro /dev/vda /mnt; echo a > /mnt/x; echo ro $?; busybox mount -o remount,rw /mnt; "
+              "echo a > /mnt/x; echo rw $?; busybox mount -o remount,ro /mnt; echo b > /mnt/y; echo ro-again $?; "
+              "busybox mount /dev/vdb /srv; echo ext4 $?; busybox cat /srv/a.txt; "
+              "busybox mount -o remount,rw /srv; echo ext4-rw $?; busybox grep /dev/vd /proc/mounts")
+    got = busybox(script, str(ext2), str(ext4))
+    assert got.stdout.decode().splitlines() == [
+        "ro 1", "rw 0", "ro-again 1", "ext4 0", "hello", "ext4-rw 255",
+        "/dev/vda /mnt ext2 ro,relatime 0 0", "/dev/vdb /srv ext4 ro,relatime 0 0"], got.describe()
+    assert b"couldn't remount RDWR because of unsupported optional features" in got.stderr
+    e2fsck_clean(ext2)
+    assert "Filesystem state:         clean" in subprocess.run([tool("dumpe2fs"), "-h", str(ext2)],
+                                                             capture_output=True, text=True).stdout
+    assert debugfs(ext2, "cat /x") == "a\n"

@@ -228,11 +228,14 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
         m = target.mount
         if not flags & MS_BIND:
             sb = m.sb
-            if not readonly and sb.readonly and sb not in _was_writable:
-                raise KernelError(errno.EACCES)
-            if not sb.readonly:
-                _was_writable.add(sb)
-            sb.readonly = readonly
+            if isinstance(sb, Ext2SuperBlock):
+                sb.remount(readonly)                     # the filesystem decides (features, device, state)
+            else:
+                if not readonly and sb.readonly and sb not in _was_writable:
+                    raise KernelError(errno.EACCES)
+                if not sb.readonly:
+                    _was_writable.add(sb)
+                sb.readonly = readonly
         m.readonly = readonly
         return 0
     if flags & MS_BIND:

@@ -2,12 +2,14 @@
 sync and unmount.
 
 Mounting follows ext2_fill_super/ext4_fill_super: no magic is EINVAL ("can't find an ext2 filesystem"),
-incompat features pynix cannot read are EINVAL, a read-write mount of a filesystem with features pynix cannot
+incompat features pynix cannot read are EINVAL (for a mount as ext2 or ext3, any ext4 one: mount(8) without -t
+then goes on to ext4), a read-write mount of a filesystem with features pynix cannot
 write (ext4's extents, 64bit, flex_bg, metadata_csum, huge_file...) is EROFS with a log line -- `mount` then
 retries read-only, as it does for a write-protected disk.  A geometry that does not fit the device, group
 descriptors pointing outside the filesystem, a bad superblock or group descriptor checksum (metadata_csum)
 refuse the mount.  Every later inconsistency (a block number past the end, a corrupt inode, a bad inode
-checksum) is an EUCLEAN/EBADMSG/EIO for the operation with an "EXT2-fs error" line in the kernel log.
+checksum) is an EUCLEAN/EBADMSG/EIO for the operation with an "EXT2-fs error" line (EXT4-fs for a mount as
+ext4) in the kernel log.
 
 A read-write mount clears VALID_FS in s_state and counts s_mnt_count, unmount sets it back (as Linux), so an
 image that was not cleanly unmounted says so to e2fsck.  Counters (free blocks and inodes, per group and in the
@@ -69,11 +71,11 @@ class Ext2SuperBlock(SuperBlock):
             raise KernelError(errno.EINVAL)
 
     def log(self, message: str) -> None:
-        printk(f"EXT2-fs ({self.bdev.name}): {message}")
+        printk(f"{self.fs_type.upper()}-fs ({self.bdev.name}): {message}")
 
     def error(self, function: str, message: str, code: int = errno.EUCLEAN) -> KernelError:
         """Log a filesystem inconsistency (ext2_error) and give the error the operation fails with."""
-        printk(f"EXT2-fs error (device {self.bdev.name}): {function}: {message}")
+        printk(f"{self.fs_type.upper()}-fs error (device {self.bdev.name}): {function}: {message}")
         return KernelError(code, message)
 
     def _refuse(self, message: str, code: int = errno.EINVAL) -> KernelError:
@@ -99,10 +101,11 @@ class Ext2SuperBlock(SuperBlock):
             if (self.inode_size < L.GOOD_OLD_INODE_SIZE or self.inode_size > bs
                     or self.inode_size & (self.inode_size - 1)):
                 raise self._refuse(f"error: unsupported inode size: {self.inode_size}")
-        unknown = self.incompat & ~L.INCOMPAT_READ
-        if unknown:
+        unknown = self.incompat & ~(L.INCOMPAT_READ if self.fs_type == "ext4" else L.INCOMPAT_WRITE)
+        if unknown:                                      # mounted as ext2/ext3, an ext4 is not one
+
             raise self._refuse(f"error: couldn't mount because of unsupported optional features ({unknown:x})")
-        unwritable = (self.incompat & ~L.INCOMPAT_WRITE) | (self.ro_compat & ~L.RO_COMPAT_WRITE) << 32
+        unwritable = self._unwritable_features()
         if not self.readonly and unwritable:
             raise self._refuse("error: couldn't mount RDWR because of unsupported optional features "
                                f"({unwritable:x}); mount it read-only", errno.EROFS)
@@ -149,15 +152,47 @@ class Ext2SuperBlock(SuperBlock):
             raise self._refuse("error: corrupt root inode, run e2fsck")
         self.root = root
         if not self.readonly:
-            if not sbf.state & L.VALID_FS:
-                self.log("warning: mounting unchecked fs, running e2fsck is recommended")
-            elif sbf.state & L.ERROR_FS:
-                self.log("warning: mounting fs with errors, running e2fsck is recommended")
-            sbf.set("mnt_count", (sbf.mnt_count + 1) & 0xFFFF)
-            sbf.set("mtime", int(time.time()) & 0xFFFFFFFF)
-            sbf.set("state", sbf.state & ~L.VALID_FS)
-            self.write_super()
-            self.sync()
+            self._begin_writing()
+
+    def _begin_writing(self) -> None:
+        """A read-write mount starts: the on-disk state says "not cleanly unmounted" until it ends."""
+        sbf = self.sbf
+        if not sbf.state & L.VALID_FS:
+            self.log("warning: mounting unchecked fs, running e2fsck is recommended")
+        elif sbf.state & L.ERROR_FS:
+            self.log("warning: mounting fs with errors, running e2fsck is recommended")
+        sbf.set("mnt_count", (sbf.mnt_count + 1) & 0xFFFF)
+        sbf.set("mtime", int(time.time()) & 0xFFFFFFFF)
+        sbf.set("state", sbf.state & ~L.VALID_FS)
+        self.write_super()
+        self.sync()
+
+    def _unwritable_features(self) -> int:
+        return (self.incompat & ~L.INCOMPAT_WRITE) | (self.ro_compat & ~L.RO_COMPAT_WRITE) << 32
+
+    def remount(self, readonly: bool) -> None:
+        """MS_REMOUNT (ext2_remount): read-only writes everything back and marks the filesystem clean;
+        read-write needs a writable device (EACCES) and features pynix can write (EROFS, logged)."""
+        if readonly == self.readonly:
+            return
+        if readonly:
+            self._end_writing()
+            self.readonly = True
+            return
+        if self.bdev.readonly:
+            raise KernelError(errno.EACCES)
+        if self._unwritable_features():
+            raise self._refuse("error: couldn't remount RDWR because of unsupported optional features "
+                               f"({self._unwritable_features():x})", errno.EROFS)
+        self.readonly = False
+        self._begin_writing()
+
+    def _end_writing(self) -> None:
+        for ino in sorted(self.orphans):
+            self.iget(ino).evict()
+        self.sbf.set("state", self.sbf.state | L.VALID_FS)
+        self.write_super()
+        self.sync()
 
     def _read_groups(self) -> None:
         bs, ds = self.block_size, self.desc_size
@@ -254,10 +289,7 @@ class Ext2SuperBlock(SuperBlock):
             return
         try:
             if not self.readonly:
-                for ino in sorted(self.orphans):
-                    self.iget(ino).evict()
-                self.sbf.set("state", self.sbf.state | L.VALID_FS)
-                self.write_super()
+                self._end_writing()
             self.sync()
         finally:
             self.bdev.release_holder()
