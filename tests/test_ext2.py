@@ -313,3 +313,18 @@ def test_mount_remount_and_type_detection(tmp_path, tree):
     assert "Filesystem state:         clean" in subprocess.run([tool("dumpe2fs"), "-h", str(ext2)],
                                                              capture_output=True, text=True).stdout
     assert debugfs(ext2, "cat /x") == "a\n"
+
+
+def test_htree_directory_read_and_changed(tmp_path, tree):
+    """A directory with an htree index (e2fsck -D builds them) reads through its leaf blocks; changing it drops
+    the index (INDEX_FL), which e2fsck accepts."""
+    image = mke2fs(tmp_path / "h.img", "16M", "ext2", tree)
+    subprocess.run([tool("e2fsck"), "-fyD", str(image)], capture_output=True, timeout=120)
+    assert "Flags: 0x1000" in debugfs(image, "stat /sub/deep")
+    assert "Indirect levels: 0" in debugfs(image, "htree /sub/deep")
+    got = busybox("cd /mnt/sub/deep; busybox cat file-0123 file-0399 | busybox wc -l; busybox ls | busybox wc -l; "
+                  "busybox rm file-0001; echo new > new-file; busybox ls | busybox wc -l", f"{image}:/mnt")
+    assert got.stdout.decode().split() == [str(123 % 7 + 399 % 7), "400", "400"], got.describe()
+    e2fsck_clean(image)
+    assert "Flags: 0x0" in debugfs(image, "stat /sub/deep")
+    assert debugfs(image, "cat /sub/deep/new-file") == "new\n"
