@@ -224,21 +224,27 @@ class Ext2Inode(Ext2Dir, Inode):
 
     def bmap(self, lblock: int) -> int:
         """The disk block holding logical block `lblock` of the file, 0 for a hole."""
+        return self.map_block(lblock)[0]
+
+    def map_block(self, lblock: int) -> tuple[int, int]:
+        """(disk block of `lblock` or 0 for a hole, how many blocks from `lblock` on the answer covers: 1 for a
+        mapped block, the rest of the hole when a missing indirect block or extent makes a longer one)."""
         if self.flags & L.EXTENTS_FL:
             return self._extent_map(lblock)
         if lblock >= self.max_blocks():
-            return 0
+            return 0, 1
         slot, indices = self._path(lblock)
         block = self.i_block[slot]
-        sb = self.sb
-        for index in indices:
-            if not block:
-                return 0
+        sb, apb, levels = self.sb, self._per_block, len(indices)
+        for depth, index in enumerate(indices):
+            if not block:                       # the whole subtree below this pointer is a hole
+                inside = sum(i * apb ** (levels - 1 - k) for k, i in enumerate(indices) if k >= depth)
+                return 0, apb ** (levels - depth) - inside
             sb.check_block(block, "ext2_get_branch")
             block = _PTR.unpack(sb.bdev.cache.read(block * sb.block_size + index * 4, 4))[0]
         if block:
             sb.check_block(block, "ext2_get_block")
-        return block
+        return block, 1
 
     def _new_block(self, goal: int) -> int:
         block = alloc_block(self.sb, goal or self._goal())
@@ -286,7 +292,7 @@ class Ext2Inode(Ext2Dir, Inode):
             block = child
         return block, False
 
-    def _extent_map(self, lblock: int) -> int:
+    def _extent_map(self, lblock: int) -> tuple[int, int]:
         if self.extents is None:
             self.extents = []
             self._load_extents(struct.pack("<15I", *self.i_block), 0)
@@ -300,9 +306,12 @@ class Ext2Inode(Ext2Dir, Inode):
                 hi = mid
         if lo:
             start, length, physical, unwritten = self.extents[lo - 1]
-            if lblock < start + length and not unwritten:
-                return self.sb.check_block(physical + lblock - start, "ext4_ext_map_blocks")
-        return 0
+            if lblock < start + length:
+                if unwritten:                             # allocated, not yet written: reads as zeros
+                    return 0, start + length - lblock
+                return self.sb.check_block(physical + lblock - start, "ext4_ext_map_blocks"), 1
+        following = self.extents[lo][0] if lo < len(self.extents) else lblock + (1 << 32)
+        return 0, following - lblock
 
     def _load_extents(self, node: bytes, depth_seen: int) -> None:
         sb = self.sb
@@ -336,10 +345,11 @@ class Ext2Inode(Ext2Dir, Inode):
         lblock, start = divmod(offset, bs)
         end = offset + size
         while offset < end:
-            n = min(bs - start, end - offset)
-            block = self.bmap(lblock)
-            if not block:
+            block, span = self.map_block(lblock)
+            if not block:                                 # a hole: zeros, as far as it goes
+                n = min(span * bs - start, end - offset)
                 out += bytes(n)
+                lblock += span - 1
             else:                                         # a run of contiguous blocks in one read
                 run = 1
                 while offset + (run * bs - start) < end and self.bmap(lblock + run) == block + run:
