@@ -7,6 +7,7 @@ import os
 from typing import Callable, TextIO
 
 from pynix.arch import Arch
+from pynix.block.sysfs import SysBlockSuperBlock
 from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
@@ -47,7 +48,9 @@ class Machine:
         table = SyscallTable(arch)
         cpu.on_syscall = TracingDispatcher(kernel, table, strace) if strace else SyscallDispatcher(kernel, table)
         kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
-                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts))]
+                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
+                                            ("/sys/block", SysBlockSuperBlock()),
+                                            ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
                                      + list(disks or []), sysroot=sysroot, root=root, binds=binds)
 
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:

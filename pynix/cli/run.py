@@ -61,9 +61,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
                    help="most tasks the machine may hold at once; fork beyond it fails with EAGAIN (default 4096)")
-    p.add_argument("--disk", action="append", default=[], metavar="IMAGE:GUEST",
-                   help="mount the FAT32 image IMAGE read-write on the guest directory GUEST (repeatable; "
-                        "make one with `pynix mkfs.fat`)")
+    p.add_argument("--disk", action="append", default=[], metavar="IMAGE[:GUEST][:ro]",
+                   help="attach the disk image IMAGE as the next block device /dev/vda, /dev/vdb, ... "
+                        "(read-write, read-only with :ro; writes reach the image on sync, unmount and exit) "
+                        "and, with GUEST, mount it there with the filesystem it holds: ext2/ext3 read-write, "
+                        "ext4 read-only, FAT32 read-write (repeatable; `pynix mkfs.fat` makes a FAT32 image)")
     p.add_argument("--mount", action="append", default=[], metavar="HOST:GUEST[:ro|rw]",
                    help="mount the host directory HOST on the guest directory GUEST (created if missing), "
                         "read-only unless :rw is given, as docker run -v; the guest cannot reach anything of the "
@@ -104,16 +106,48 @@ def _elf_arch_of(header: bytes) -> str | None:
 
 
 def _open_disks(specs: list[str]) -> list | None:
-    """[(guest path, superblock)] for the --disk options, or None after printing why one cannot be used."""
+    """Attach every --disk IMAGE[:GUEST][:ro] as the next /dev/vdX; [(guest path, superblock)] for those that
+    name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or FAT32).
+    None after printing why one cannot be used.  An ext4 image that pynix cannot write is mounted read-only
+    with a note, as mount(8) does for a write-protected disk; a FAT32 image is mounted from its file, without a
+    block device."""
+    from pynix.block.genhd import attach_image, del_disk
+    from pynix.block.probe import probe
+    from pynix.fs.ext2.super import MS_RDONLY, get_super
     from pynix.fs.fat32 import Fat32SuperBlock
     disks = []
     for spec in specs:
-        image, sep, guest = spec.rpartition(":")
-        if not sep or not image or not guest.startswith("/"):
-            print(f"pynix: --disk {spec}: expected IMAGE:GUEST with an absolute guest directory", file=sys.stderr)
+        rest, readonly = (spec[:-3], True) if spec.endswith(":ro") else (spec, False)
+        image, sep, guest = rest.rpartition(":")
+        if not sep or not guest.startswith("/"):
+            image, guest = rest, ""
+        if not image:
+            print(f"pynix: --disk {spec}: expected IMAGE, IMAGE:ro, IMAGE:GUEST or IMAGE:GUEST:ro with an absolute "
+                  "guest directory", file=sys.stderr)
             return None
         try:
-            disks.append((guest, Fat32SuperBlock(image, uid=os.getuid(), gid=os.getgid())))
+            dev = attach_image(image, readonly)
+            if not guest:
+                continue
+            fstype = probe(dev)
+            if fstype == "vfat":
+                dev.close()
+                del_disk(dev)
+                disks.append((guest, Fat32SuperBlock(image, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
+            elif fstype is None:
+                print(f"pynix: --disk {spec}: cannot mount: no ext2/ext3/ext4 or FAT32 filesystem on {image}",
+                      file=sys.stderr)
+                return None
+            else:
+                try:
+                    sb = get_super(dev, fstype, MS_RDONLY if readonly else 0, None)
+                except KernelError as err:
+                    if err.errno != errno.EROFS:
+                        raise
+                    print(f"pynix: --disk {spec}: {dev.name} is write-protected for pynix, mounting read-only",
+                          file=sys.stderr)
+                    sb = get_super(dev, fstype, MS_RDONLY, None)
+                disks.append((guest, sb))
         except KernelError as err:
             print(f"pynix: --disk {spec}: cannot mount: {err}", file=sys.stderr)
             return None
@@ -211,6 +245,7 @@ def _guest_dir(kernel, path: str) -> KernelError | None:
 
 def run_command(args: argparse.Namespace) -> int:
     from pynix.arch import arch_by_name
+    from pynix.block.genhd import detach_all
     from pynix.boot import Machine
 
     path = args.program or DEFAULT_SHELL
@@ -256,7 +291,7 @@ def run_command(args: argparse.Namespace) -> int:
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
-            print(f"pynix: --disk {sb.image}:{guest}: no directory {guest} in the guest", file=sys.stderr)
+            print(f"pynix: --disk ...:{guest}: no directory {guest} in the guest", file=sys.stderr)
             return 2
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
     cwd = os.path.join(os.getcwd(), args.workdir) if args.workdir else os.getcwd()
@@ -284,6 +319,7 @@ def run_command(args: argparse.Namespace) -> int:
             kernel.console.shutdown()
     for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
+    detach_all()                                   # the disks: every write reaches the image files now
     if status & 0x7F:
         if args.strace:
             _trace_line(f"+++ killed by signal {status & 0x7F} +++")

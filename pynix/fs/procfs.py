@@ -5,7 +5,8 @@
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
-  stat, swaps, uptime, version, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
+  partitions (the block devices, block/genhd.py), stat, swaps, uptime, version, a few sysctls under sys/
+  (kernel, vm, fs), and sysvipc/ (ipc/).
 
 Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache: processes come
 and go and pids are reused, which Linux handles with pid_revalidate.  Here every procfs directory refuses its
@@ -38,6 +39,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from pynix.block.genhd import proc_partitions
 from pynix.errors import KernelError
 from pynix.fs.file import File, HostStreamFile
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
@@ -266,6 +268,7 @@ class ProcRoot(ProcDir):
             files = {b"cmdline": lambda: _cmdline_global(sb.values), b"cpuinfo": lambda: _cpuinfo(k),
                      b"filesystems": lambda: _filesystems(), b"loadavg": lambda: _loadavg(k),
                      b"meminfo": lambda: _meminfo(k), b"stat": lambda: _stat_global(k),
+                     b"partitions": lambda: proc_partitions(),
                      b"swaps": lambda: b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
                      b"uptime": lambda: _uptime(k), b"version": lambda: _version(sb.values)}
             static: dict[bytes, Callable[[], Inode]] = {
@@ -1035,8 +1038,10 @@ def _cpuinfo(kernel) -> bytes:
 
 
 def _filesystems() -> bytes:
+    """Block-device filesystems without "nodev" (busybox mount tries each of them when no -t is given)."""
     return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
-                                                         b"mqueue", b"hostfs"))
+                                                         b"mqueue", b"hostfs")) \
+        + b"".join(b"\t%s\n" % name for name in (b"ext2", b"ext3", b"ext4", b"vfat"))
 
 
 def _uptime_seconds(kernel) -> float:

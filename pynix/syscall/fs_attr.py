@@ -14,6 +14,7 @@ import os
 import stat as st
 import struct
 
+from pynix.block.genhd import sync_all_block_devices
 from pynix.errors import KernelError
 from pynix.fs import locks
 from pynix.fs.file import File, HostStreamFile
@@ -267,12 +268,17 @@ def sys_fdatasync(task: Task, fd: int) -> int:
 
 @syscall
 def sys_sync(task: Task) -> int:
+    """Every block device's dirty buffers go to its disk (the other filesystems write through already)."""
+    sync_all_block_devices()
     return 0
 
 
 @syscall
 def sys_syncfs(task: Task, fd: int) -> int:
-    fdget(task, fd)
+    path = file_path(fdget(task, fd))
+    sync = getattr(path.inode.sb, "sync", None) if path is not None else None
+    if sync is not None:                          # a filesystem on a block device
+        sync()
     return 0
 
 

@@ -22,11 +22,13 @@
 static char scratch[256];
 
 /* mkdir BASE/pynix-NAME-PID and make it the cwd (the pid keeps concurrent native runs apart; it is never
-   printed) */
+   printed).  $FS_SCRATCH, when set, is used instead of BASE (to run the same checks on another filesystem: an
+   ext2 mount under pynix). */
 static void setup_in(const char *base, const char *name)
 {
+    const char *scratch_base = getenv("FS_SCRATCH");
     umask(022);
-    snprintf(scratch, sizeof scratch, "%s/pynix-%s-%d", base, name, (int)getpid());
+    snprintf(scratch, sizeof scratch, "%s/pynix-%s-%d", scratch_base ? scratch_base : base, name, (int)getpid());
     if (mkdir(scratch, 0755) != 0 || chdir(scratch) != 0) {
         say("setup %s failed: %s\n", name, errname(errno));
         exit(1);
