@@ -45,6 +45,7 @@ from pynix.task.cred import Credentials
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 from pynix.task.timer import delete_posix_timers
 from pynix.task.wait import WaitQueue
+from pynix.trace import Tracepoints
 
 PID_MAX = 32768
 MAX_TASKS = 4096                       # default kernel-wide task limit: a fork bomb gets EAGAIN, the kernel survives
@@ -65,15 +66,16 @@ def task_comm(path: "str | bytes") -> str:
 
 
 class Kernel:
-    def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
+    def __init__(self, arch: Arch, mem_size: int,
                  sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
                  sysroot: str | None = None, root: str | SuperBlock = "/", binds: list | None = None) -> None:
         self.arch = arch
         self.ram = PhysicalMemory(mem_size)
         self.frames = FrameAllocator(mem_size >> PAGE_SHIFT)
         self.cpu = new_cpu(arch.name, self.ram, arch.syscall_registers, arch.return_register)
-        table = SyscallTable(arch)
-        self.cpu.on_syscall = TracingDispatcher(self, table, strace) if strace else SyscallDispatcher(self, table)
+        self.syscall_table = SyscallTable(arch)
+        self.cpu.on_syscall = SyscallDispatcher(self, self.syscall_table)
+        self.tracer: Tracepoints | None = None     # set_tracer; the tracepoints below call it when set
         self.scheduler = POLICIES[sched]()
         self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self)),
                                           ("/dev/pts", DevptsSuperBlock(self, host_terminal=True))]
@@ -101,6 +103,12 @@ class Kernel:
         self._slice_begin = 0                      # perf_counter_ns() when the running slice began
         self._last_pid = 0
         self._logged: set[str] = set()
+
+    def set_tracer(self, tracer: Tracepoints) -> None:
+        """Trace this machine with `tracer` (pynix/trace): its syscalls through a tracing dispatcher, the
+        kernel's other events through the tracepoints that check `self.tracer`."""
+        self.tracer = tracer
+        self.cpu.on_syscall = TracingDispatcher(self, self.syscall_table, tracer)
 
     @staticmethod
     def log(message: str) -> None:
@@ -497,6 +505,8 @@ class Kernel:
         if group.exit_status is not None:
             return
         group.exit_status = wait_status
+        if self.tracer is not None:
+            self.tracer.sched_process_exit(group, wait_status)
         group.fds.users -= 1
         if group.fds.users == 0:
             group.fds.close_all()

@@ -40,7 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
     p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
-    p.add_argument("--strace", action="store_true", help="print each syscall in strace format to stderr")
+    p.add_argument("--strace", nargs="?", const="", metavar="OPTIONS",
+                   help="print each syscall in strace's format to stderr, as strace -f; --strace='OPTIONS' takes "
+                        "strace's options: -e trace=SET (names, %%file, %%process, %%network, %%signal, %%memory, "
+                        "%%desc...), -e signal=SET, -T, -t/-tt/-ttt, -r, -c, -C, -o FILE, -s SIZE, -y")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
@@ -197,6 +200,9 @@ def run_command(args: argparse.Namespace) -> int:
     from pynix.arch import arch_by_name
     from pynix.kernel import Kernel
 
+    if args.strace and not args.strace.startswith("-"):    # `--strace PROGRAM`: argparse took PROGRAM as the
+        args.args = ([args.program] if args.program else []) + args.args     # option's value; strace's
+        args.program, args.strace = args.strace, ""                           # options all start with -
     path = args.program or DEFAULT_SHELL
     if args.sysroot is not None and not os.path.isdir(args.sysroot):
         print(f"pynix: -L {args.sysroot}: not a directory", file=sys.stderr)
@@ -220,20 +226,30 @@ def run_command(args: argparse.Namespace) -> int:
     if args.mem < (4 << 20) or args.mem % (2 << 20):
         print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
         return 2
-    trace = (lambda line: print(line, file=sys.stderr, flush=True)) if args.strace else None
+    strace_options = None
+    if args.strace is not None:
+        from pynix.syscall.strace_session import StraceUsageError, parse_strace_options
+        try:
+            strace_options = parse_strace_options(args.strace, arch.syscall_names.values())
+        except StraceUsageError as err:
+            print(f"pynix: --strace: {err}", file=sys.stderr)
+            return 2
     disks = _open_disks(args.disk)
     if disks is None:
         return 2
     envp = guest_environment(args.env, args.clear_env)
     if envp is None:
         return 2
-    kernel = Kernel(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
+    kernel = Kernel(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
                     sysroot=args.sysroot, root=root, binds=binds)
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
             print(f"pynix: --disk {sb.image}:{guest}: no directory {guest} in the guest", file=sys.stderr)
             return 2
+    tracer = _tracer(kernel, strace_options)
+    if tracer is not None:
+        kernel.set_tracer(tracer)
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
     cwd = os.path.join(os.getcwd(), args.workdir) if args.workdir else os.getcwd()
     if (err := _guest_dir(kernel, cwd)) is not None:
@@ -258,15 +274,25 @@ def run_command(args: argparse.Namespace) -> int:
         if terminal is not None:
             terminal.restore()
             kernel.console.shutdown()
+        if tracer is not None:
+            tracer.close()
     for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
     if status & 0x7F:
-        if args.strace:
-            print(f"+++ killed by signal {status & 0x7F} +++", file=sys.stderr)
         return 128 + (status & 0x7F)
-    if args.strace:
-        print(f"+++ exited with {status >> 8} +++", file=sys.stderr)
     return status >> 8
+
+
+def _tracer(kernel, strace_options):
+    """The machine's tracer for --strace, or None."""
+    if strace_options is None:
+        return None
+    from pynix.syscall.strace_session import StraceSession
+    try:
+        return StraceSession(kernel, strace_options)
+    except OSError as err:
+        print(f"pynix: --strace: -o {strace_options.output}: {err.strerror}", file=sys.stderr)
+        raise SystemExit(2)
 
 
 # Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);
