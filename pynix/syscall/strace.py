@@ -31,7 +31,7 @@ from typing import Callable, Protocol, Sequence
 from pynix.errors import KernelError
 
 __all__ = ["UserMemoryReader", "StraceArch", "strace_arch", "format_syscall", "format_call", "format_return",
-           "quote_bytes", "signal_name"]
+           "quote_bytes", "signal_name", "format_sigset"]
 
 MAX_STRLEN = 32          # strace's default -s
 MAX_ELEMENTS = 32        # arrays (iovecs, argv) are cut after this many elements, like strace
@@ -480,7 +480,7 @@ class _Call:
         data = self.read(addr, size)
         if data is None:
             return _hex(addr)
-        return _format_sigset(int.from_bytes(data, "little"), min(size * 8, _NSIG))
+        return format_sigset(int.from_bytes(data, "little"), min(size * 8, _NSIG))
 
 
 def _fd_text(fd: int, fd_path: FdPath | None) -> str:
@@ -490,7 +490,8 @@ def _fd_text(fd: int, fd_path: FdPath | None) -> str:
     path = fd_path(fd)
     return str(fd) if path is None else f"{fd}<{quote_bytes(path)[1:-1]}>"
 
-def _format_sigset(bits: int, nbits: int) -> str:
+def format_sigset(bits: int, nbits: int = _NSIG) -> str:
+    """A signal set as strace prints it: ``[INT TERM]``, or ``~[...]`` for the complement when shorter."""
     members = [n for n in range(1, nbits + 1) if bits >> (n - 1) & 1]
     prefix = ""
     if len(members) > nbits // 2:

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TextIO
 
 from pynix.errors import KernelError
-from pynix.syscall.strace import MAX_STRLEN, format_call, format_return, signal_name
+from pynix.syscall.strace import MAX_STRLEN, format_call, format_return, format_sigset, signal_name
 from pynix.syscall.strace_classes import SYSCALL_CLASSES
 from pynix.task.task import TaskState
 from pynix.trace.tracepoints import Tracepoints
@@ -262,6 +262,8 @@ class _InCall:
     entered_ns: int                         # perf_counter_ns at the first entry (-T)
     busy_ns: int = 0                        # time in the handler over all runs (-c)
     before: str | None = None               # the call text formatted before it ran (execve)
+    restored: int | None = None             # rt_sigreturn: the return value its frame restores
+    prefixed: bool = False                  # several tasks lived when it began: "[pid N]" (without -o)
     fds: dict | None = None                 # -y: the descriptors as they were when the call began
 
 
@@ -286,12 +288,15 @@ class StraceSession(Tracepoints):
         call = self.in_call[task.tid] = _InCall(nr, tuple(args), time.time(), time.perf_counter_ns())
         if not (self.o.calls_too and self.o.traced(name)):
             return
+        call.prefixed = len(self.kernel.tasks) > 1 and self._live_tasks() > 1
         if self.o.decode_fds:
             call.fds = dict(task.group.fds.entries)
         if name in _EXITS:                          # they do not return: printed before they run, "= ?"
             self._print(task, self._call_text(task, name, args, None, call), call, "?")
         elif name in _EXECS:                        # a successful exec replaces the memory of the arguments
             call.before = self._call_text(task, name, args, None, call)
+        elif name == "rt_sigreturn":                # it returns what the frame restores
+            call.before, call.restored = self._sigreturn(task)
 
     def sys_exit(self, task: "Task", nr: int, name: str, args: Sequence[int], result: int | None,
                  busy_ns: int, blocked: bool) -> None:
@@ -313,7 +318,9 @@ class StraceSession(Tracepoints):
             self.summary.add(nr, name, call.busy_ns, failed)
         if not (self.o.calls_too and self.o.traced(name)):
             return
-        if name in _EXECS and not failed:
+        if name == "rt_sigreturn" and call.before is not None:
+            text, result = call.before, call.restored
+        elif name in _EXECS and not failed:
             text = call.before or ""
         else:
             text = self._call_text(task, name, args, result, call)
@@ -349,6 +356,19 @@ class StraceSession(Tracepoints):
         fd_path = self._fd_path(task, call.fds) if self.o.decode_fds else None
         return format_call(name, args, result, _UserMemory(task.mm), task.arch, self.o.strlen, fd_path)
 
+    def _sigreturn(self, task: "Task") -> tuple[str | None, int | None]:
+        """``rt_sigreturn({mask=[...]})`` and the return value it restores, from the frame at the stack pointer,
+        as strace shows them; (None, None) when the frame cannot be read (the call will kill the process)."""
+        from pynix.mm.uaccess import copy_from_user
+        layout = task.arch.signal_frame
+        try:
+            frame = copy_from_user(task.mm, layout.frame_address_at_return(self.kernel.cpu.read("sp")), layout.size)
+        except KernelError:
+            return None, None
+        regs, mask = layout.parse(frame)
+        value = regs[task.arch.return_register]
+        return f"rt_sigreturn({{mask={format_sigset(mask)}}})", value - (1 << 64) if value >> 63 else value
+
     def _fd_path(self, task: "Task", fds: dict | None = None) -> Callable[[int], bytes | None]:
         """-y: what descriptor fd of `task` refers to (from `fds` first: the table as the call began)."""
         from pynix.fs.procfs import fd_link_text
@@ -376,8 +396,8 @@ class StraceSession(Tracepoints):
         parts = []
         if self.o.output is not None:
             parts.append(f"{task.tid:<5} ")
-        elif self._live_tasks() + (task.state is TaskState.ZOMBIE) > 1:    # an exiting task still counts
-            parts.append(f"[pid {task.tid:5}] ")
+        elif call.prefixed if call is not None else self._live_tasks() + (task.state is TaskState.ZOMBIE) > 1:
+            parts.append(f"[pid {task.tid:5}] ")                # (an exiting task still counts)
         if self.o.timestamps:
             now = call.entered if call is not None else time.time()
             if self.o.timestamps == 3:
