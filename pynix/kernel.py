@@ -188,7 +188,16 @@ class Kernel:
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)
         mm.on_code_freed = self.cpu.stop           # stale translations are dropped before guest code runs again
         mm.on_tlb_flush = self.cpu.flush_tlb       # (a flush for a space that is not current is only wasted)
+        if self.tracer is not None:                # traced: its faults and flushes are tracepoints too
+            self._trace_mm(mm, self.tracer)
         return mm
+
+    def _trace_mm(self, mm: AddressSpace, tracer: Tracepoints) -> None:
+        def flush() -> None:
+            tracer.tlb_flush("mapping change")
+            self.cpu.flush_tlb()
+        mm.on_tlb_flush = flush
+        mm.on_fault = tracer.page_fault
 
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
         """Create the first process (pid 1, the init of this machine) running the program at `path`, with
@@ -263,6 +272,8 @@ class Kernel:
         task.wait_queues = ()
         task.deadline = None
         task.state = TaskState.RUNNABLE
+        if self.tracer is not None:
+            self.tracer.sched_wakeup(task)
         if not task.stopped:
             self.scheduler.enqueue(task)
 
@@ -398,6 +409,8 @@ class Kernel:
             ctx.write(self.arch.tls_register, tls)
         child.context = ctx
         self.scheduler.enqueue(child)
+        if self.tracer is not None:
+            self.tracer.sched_process_fork(parent, child)
         if flags & CLONE_VFORK:                   # the parent sleeps until the child execs or exits, then the
             child.vfork_done = WaitQueue()        # syscall returns (it is not run again)
             self.block(parent, (child.vfork_done,), None, None, rewind=False)
@@ -426,6 +439,8 @@ class Kernel:
         delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
         task.clear_child_tid = task.robust_list = task.rseq = 0
         task.comm = task_comm(path)
+        if self.tracer is not None:
+            self.tracer.sched_process_exec(task, exe)
         self._vfork_release(task)
         self.cpu.on_tlb_fill = mm.tlb_fill
         self.cpu.flush_tlb()
@@ -573,6 +588,8 @@ class Kernel:
         if prev is None or prev.group.mm is not mm or prev.state is TaskState.ZOMBIE:
             self.cpu.on_tlb_fill = mm.tlb_fill
             self.cpu.flush_tlb()
+            if self.tracer is not None:
+                self.tracer.tlb_flush("address space switch")
 
     def run(self) -> int:
         """Schedule until the init process has exited; return its wait status.
@@ -604,6 +621,8 @@ class Kernel:
             task = self.scheduler.pick_next()
             if task is None:
                 return False
+            if self.tracer is not None:
+                self.tracer.sched_switch(self.current, task)
             self._switch_to(task)
             if task.interrupted or task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)
@@ -627,6 +646,8 @@ class Kernel:
         True if a task (the same or another) is ready to run on the CPU."""
         task = self.current
         end = time.perf_counter_ns()
+        if self.tracer is not None:
+            self.tracer.sched_slice_end(task, trap)
         task.utime_ns += end - self._slice_start       # what account_running has not charged yet
         self._slice_start = 0
         self._after_run(task, trap, end - self._slice_begin)

@@ -44,6 +44,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="print each syscall in strace's format to stderr, as strace -f; --strace='OPTIONS' takes "
                         "strace's options: -e trace=SET (names, %%file, %%process, %%network, %%signal, %%memory, "
                         "%%desc...), -e signal=SET, -T, -t/-tt/-ttt, -r, -c, -C, -o FILE, -s SIZE, -y")
+    p.add_argument("--trace-out", metavar="FILE.json",
+                   help="write the machine's timeline to FILE.json in the Chrome trace event format (open it in "
+                        "ui.perfetto.dev or chrome://tracing): per task its syscalls, scheduler states, faults, "
+                        "TLB flushes and signals, with fork/exec/exit arrows")
+    p.add_argument("--trace-max", type=float, default=64, metavar="MiB",
+                   help="the most the --trace-out file holds; the oldest events are dropped beyond it (default 64)")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
@@ -247,7 +253,7 @@ def run_command(args: argparse.Namespace) -> int:
         if id(sb) not in mounted:
             print(f"pynix: --disk {sb.image}:{guest}: no directory {guest} in the guest", file=sys.stderr)
             return 2
-    tracer = _tracer(kernel, strace_options)
+    tracer = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)))
     if tracer is not None:
         kernel.set_tracer(tracer)
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
@@ -283,16 +289,23 @@ def run_command(args: argparse.Namespace) -> int:
     return status >> 8
 
 
-def _tracer(kernel, strace_options):
-    """The machine's tracer for --strace, or None."""
-    if strace_options is None:
-        return None
-    from pynix.syscall.strace_session import StraceSession
+def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int):
+    """The machine's tracer for --strace and --trace-out (both: a TracerGroup), or None."""
+    from pynix.trace import TracerGroup
+    tracers = []
     try:
-        return StraceSession(kernel, strace_options)
+        if strace_options is not None:
+            from pynix.syscall.strace_session import StraceSession
+            what = f"--strace: -o {strace_options.output}"
+            tracers.append(StraceSession(kernel, strace_options))
+        if trace_out is not None:
+            from pynix.trace.timeline import Timeline
+            what = f"--trace-out {trace_out}"
+            tracers.append(Timeline(kernel, trace_out, trace_max))
     except OSError as err:
-        print(f"pynix: --strace: -o {strace_options.output}: {err.strerror}", file=sys.stderr)
+        print(f"pynix: {what}: {err.strerror}", file=sys.stderr)
         raise SystemExit(2)
+    return None if not tracers else tracers[0] if len(tracers) == 1 else TracerGroup(tracers)
 
 
 # Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);

@@ -141,6 +141,8 @@ class AddressSpace:
         self._tlb: dict[int, int] = {}
         # Called when frames that held code were freed: their translations must go before guest code runs.
         self.on_code_freed: Callable[[], None] = lambda: None
+        # Tracing (pynix/trace): told of every fault the TLB-fill handler resolves (address, access).
+        self.on_fault: Callable[[int, int], None] | None = None
 
     # ----------------------------------------------------------------------------------------------- VMAs
     def find_vma(self, addr: int) -> VmArea | None:
@@ -184,6 +186,8 @@ class AddressSpace:
                     if prot & access:
                         entry = self._tlb[va] = (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | prot
                         return entry
+            if self.on_fault is not None:
+                self.on_fault(va, access)
             try:
                 pte = self.handle_fault(va, access)
             except KernelError:

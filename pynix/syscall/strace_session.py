@@ -354,7 +354,7 @@ class StraceSession(Tracepoints):
     def _call_text(self, task: "Task", name: str, args: Sequence[int], result: int | None,
                    call: _InCall) -> str:
         fd_path = self._fd_path(task, call.fds) if self.o.decode_fds else None
-        return format_call(name, args, result, _UserMemory(task.mm), task.arch, self.o.strlen, fd_path)
+        return format_call(name, args, result, UserMemory(task.mm), task.arch, self.o.strlen, fd_path)
 
     def _sigreturn(self, task: "Task") -> tuple[str | None, int | None]:
         """``rt_sigreturn({mask=[...]})`` and the return value it restores, from the frame at the stack pointer,
@@ -417,7 +417,7 @@ class StraceSession(Tracepoints):
         return sum(1 for t in self.kernel.tasks.values() if t.state is not TaskState.ZOMBIE)
 
 
-class _UserMemory:
+class UserMemory:
     """User memory as the strace formatter reads it (through the checked user-access layer)."""
 
     def __init__(self, mm) -> None:

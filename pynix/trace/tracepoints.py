@@ -33,6 +33,36 @@ class Tracepoints:
     def sched_process_exit(self, group: "ThreadGroup", wait_status: int) -> None:
         pass
 
+    # sched:sched_switch: `task` gets the CPU (a new time slice begins; `prev` ran before, maybe itself).
+    def sched_switch(self, prev: "Task | None", task: "Task") -> None:
+        pass
+
+    # the time slice of `task` ended because of `trap` (a hal Trap: syscall stop, timer, fault...); its state
+    # says why -- asleep, preempted (still runnable), stopped, or a zombie.
+    def sched_slice_end(self, task: "Task", trap: object) -> None:
+        pass
+
+    # sched:sched_wakeup: sleeping `task` became runnable (woken by the running task, if any).
+    def sched_wakeup(self, task: "Task") -> None:
+        pass
+
+    # sched:sched_process_fork (also for threads): `parent` created `child`, which is now runnable.
+    def sched_process_fork(self, parent: "Task", child: "Task") -> None:
+        pass
+
+    # sched:sched_process_exec: `task`'s process now runs the program `filename`.
+    def sched_process_exec(self, task: "Task", filename: bytes) -> None:
+        pass
+
+    # exceptions:page_fault_user: the running task faulted at `address` (`access`: 1 read, 2 write, 4 fetch) and
+    # the kernel is resolving it.
+    def page_fault(self, address: int, access: int) -> None:
+        pass
+
+    # tlb:tlb_flush: the running address space's translations were dropped (`reason`: why).
+    def tlb_flush(self, reason: str) -> None:
+        pass
+
     # the end of tracing: flush and close outputs
     def close(self) -> None:
         pass
@@ -44,22 +74,14 @@ class TracerGroup(Tracepoints):
     def __init__(self, tracers: Sequence[Tracepoints]) -> None:
         self.tracers = list(tracers)
 
-    def sys_enter(self, *args) -> None:
-        for t in self.tracers:
-            t.sys_enter(*args)
 
-    def sys_exit(self, *args) -> None:
-        for t in self.tracers:
-            t.sys_exit(*args)
+def _fan_out(name: str):
+    def event(self: TracerGroup, *args) -> None:
+        for tracer in self.tracers:
+            getattr(tracer, name)(*args)
+    event.__name__ = name
+    return event
 
-    def signal_deliver(self, *args) -> None:
-        for t in self.tracers:
-            t.signal_deliver(*args)
 
-    def sched_process_exit(self, *args) -> None:
-        for t in self.tracers:
-            t.sched_process_exit(*args)
-
-    def close(self) -> None:
-        for t in self.tracers:
-            t.close()
+for _name in [n for n, v in vars(Tracepoints).items() if callable(v) and not n.startswith("_")]:
+    setattr(TracerGroup, _name, _fan_out(_name))
