@@ -1,4 +1,6 @@
-"""The kernel proper: physical memory, the CPU, the tasks, and the scheduler.
+"""The kernel object's state and its trap loop: scheduling, blocking and waking, timers, host descriptors and
+host signals, and the trap handler.  The machine is built in boot.py; processes are created in task/fork.py,
+end in task/exit.py and change program in task/exec.py.
 
 Syscalls and resolvable page faults are served by the dispatcher and the TLB-fill callback while the guest runs.
 Anything else that stops the running task -- it blocked, exited or exec'd, a signal is to be delivered, a fatal
@@ -12,83 +14,59 @@ syscall handler and done by `_after_run`.
 from __future__ import annotations
 
 import errno
-import fcntl
 import heapq
 import itertools
 import os
 import select
 import signal as host_signal
-import stat as st
 import sys
 import time
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
-from pynix.fs.devfs import DevfsSuperBlock
-from pynix.fs.devpts import DevptsSuperBlock
-from pynix.fs.file import FdTable, HostStreamFile
-from pynix.fs.procfs import ProcfsSuperBlock
-from pynix.fs.rootfs import build_mounts
-from pynix.fs.vfs import MAY_EXEC, FsContext, SuperBlock, VfsPath, Walker, permission
-from pynix.hal import PhysicalMemory, Trap, TrapKind, new_cpu
-from pynix.loader.exec import ProgramImage, load_program, read_program
-from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
+from pynix.hal import Cpu, PhysicalMemory, Trap, TrapKind
 from pynix.mm.address_space import AddressSpace
-from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
-from pynix.mm.uaccess import copy_to_user
-from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
-from pynix.task.sched import POLICIES
+from pynix.mm.frame_alloc import FrameAllocator
+from pynix.sync.wait import WaitQueue
 from pynix.task import rseq, signal
-from pynix.task.signal import SIG_IGN, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
-from pynix.task.cred import Credentials
-from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
-from pynix.task.timer import delete_posix_timers
-from pynix.task.wait import WaitQueue
-from pynix.trace import Tracepoints
+from pynix.task.exit import exit_group, fatal_trap
+from pynix.task.sched import Scheduler
+from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.uapi.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
+
+if TYPE_CHECKING:
+    from pynix.fs.vfs import MountTable
+    from pynix.trace.tracepoints import Tracepoints
 
 PID_MAX = 32768
 MAX_TASKS = 4096                       # default kernel-wide task limit: a fork bomb gets EAGAIN, the kernel survives
 HOST_POLL_NS = 10_000_000              # how often host descriptors are polled while guests compute
 
-# CLONE_* flags (include/uapi/linux/sched.h)
-CLONE_VM, CLONE_FS, CLONE_FILES, CLONE_SIGHAND = 0x100, 0x200, 0x400, 0x800
-CLONE_VFORK, CLONE_PARENT, CLONE_THREAD = 0x4000, 0x8000, 0x10000
-CLONE_SETTLS, CLONE_PARENT_SETTID, CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID = 0x80000, 0x100000, 0x200000, 0x1000000
-
 _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIGILL,
                  TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE}
 
 
-def task_comm(path: "str | bytes") -> str:
-    """The name exec gives a task: the last component of the path it was given, cut to TASK_COMM_LEN - 1."""
-    return os.fsdecode(os.path.basename(os.fsencode(path)))[:15]
-
-
 class Kernel:
-    def __init__(self, arch: Arch, mem_size: int,
-                 sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
-                 sysroot: str | None = None, root: str | SuperBlock = "/", binds: list | None = None) -> None:
+    """The kernel's state (tasks, processes, timers, host descriptors) and its trap loop.  boot.py builds it
+    over a machine's RAM and CPU and gives it its mount tree and first process."""
+
+    def __init__(self, arch: Arch, ram: PhysicalMemory, frames: FrameAllocator, cpu: Cpu, scheduler: Scheduler,
+                 pids_max: int = MAX_TASKS) -> None:
         self.arch = arch
-        self.ram = PhysicalMemory(mem_size)
-        self.frames = FrameAllocator(mem_size >> PAGE_SHIFT)
-        self.cpu = new_cpu(arch.name, self.ram, arch.syscall_registers, arch.return_register)
-        self.syscall_table = SyscallTable(arch)
-        self.cpu.on_syscall = SyscallDispatcher(self, self.syscall_table)
-        self.tracer: Tracepoints | None = None     # set_tracer; the tracepoints below call it when set
-        self.scheduler = POLICIES[sched]()
-        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self)),
-                                          ("/dev/pts", DevptsSuperBlock(self, host_terminal=True))]
-                                   + list(disks or []),    # disks: [(guest path, SuperBlock)]
-                                   sysroot=sysroot,         # -L: a host directory tried before the root
-                                   root=root, binds=binds)  # --root, --mount: [(guest path, HostfsSuperBlock)]
+        self.ram = ram
+        self.frames = frames
+        self.cpu = cpu
+        self.scheduler = scheduler
+        self.mounts: MountTable | None = None     # the mount tree (boot.py: its filesystems need the kernel)
+        self.tracer: Tracepoints | None = None    # pynix/trace: called at its tracepoints when set (Machine.trace)
         self.pids_max = pids_max
         self.boot_time = time.monotonic()
         self.tasks: dict[int, Task] = {}           # tid -> task, until released
         self.groups: dict[int, ThreadGroup] = {}   # pid -> process, until reaped
         self.init: ThreadGroup | None = None
         self.current: Task | None = None
-        self.futexes: dict[object, list] = {}      # futex key -> waiters (syscall/futex.py)
+        self.futexes: dict[object, list] = {}      # futex key -> waiters (task/futex.py)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
@@ -104,12 +82,6 @@ class Kernel:
         self._last_pid = 0
         self._logged: set[str] = set()
 
-    def set_tracer(self, tracer: Tracepoints) -> None:
-        """Trace this machine with `tracer` (pynix/trace): its syscalls through a tracing dispatcher, the
-        kernel's other events through the tracepoints that check `self.tracer`."""
-        self.tracer = tracer
-        self.cpu.on_syscall = TracingDispatcher(self, self.syscall_table, tracer)
-
     @staticmethod
     def log(message: str) -> None:
         """The kernel log: one line (or block) on the host's stderr."""
@@ -120,7 +92,7 @@ class Kernel:
             self._logged.add(message)
             self.log(message)
 
-    def _alloc_pid(self) -> int:
+    def alloc_pid(self) -> int:
         if len(self.tasks) >= self.pids_max:
             raise KernelError(errno.EAGAIN)
         pid = self._last_pid
@@ -130,61 +102,8 @@ class Kernel:
                 self._last_pid = pid
                 return pid
 
-    # ------------------------------------------------------------------------------------- program images
-    def load_image(self, fs: FsContext, path: bytes, argv: list[bytes], envp: list[bytes],
-                   creds: Credentials) -> tuple[AddressSpace, ProgramImage, bytes]:
-        """A new address space holding the program at `path` with its initial stack, and the program's
-        absolute path.  A `#!` script runs its interpreter (loader/script.py), which may be a script too.
-        Raises KernelError (ENOENT, EACCES, ENOEXEC, ELOOP...) leaving nothing behind."""
-        walker = Walker(fs, creds.fsuid, creds.fsgid)
-        execfn = path                                  # AT_EXECFN: the path given, also for a script
-        for _ in range(MAX_NESTING + 1):
-            target = self._executable(walker, fs, path, creds)
-            shebang = parse_shebang(target.inode.read_at(0, BINPRM_BUF_SIZE))
-            if shebang is None:
-                break
-            argv = script_argv(*shebang, path, argv)
-            path = shebang[0]
-        else:
-            raise KernelError(errno.ELOOP, "#! interpreters nest too deeply")
-        elf = self._read_elf(target)
-        interp = None
-        if elf.interpreter is not None:
-            try:
-                interp_path = self._executable(walker, fs, os.fsencode(elf.interpreter), creds)
-                interp_elf = self._read_elf(interp_path)
-            except KernelError as err:
-                raise KernelError(err.errno, f"interpreter {elf.interpreter}: {err}") from None
-            if interp_elf.interpreter is not None:
-                raise KernelError(errno.ELIBBAD, "the interpreter itself asks for an interpreter")
-            interp = (interp_elf, os.fsdecode(fs.mounts.path_of(interp_path, fs.root)))
-        abspath = fs.mounts.path_of(target, fs.root)
-        mm = self._new_mm()
-        try:
-            image = load_program(mm, elf, argv, envp, execfn, creds, name=os.fsdecode(abspath), interp=interp)
-        except KernelError:
-            mm.destroy()
-            raise
-        return mm, image, abspath
-
-    @staticmethod
-    def _executable(walker: Walker, fs: FsContext, path: bytes, creds: Credentials) -> VfsPath:
-        """Resolve a file to execute: EACCES unless it is a regular file with execute permission."""
-        target = walker.resolve(fs.cwd, path)
-        inode = target.inode
-        if not st.S_ISREG(inode.mode):
-            raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
-        permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
-        return target
-
-    def _read_elf(self, target: VfsPath):
-        """Parse the executable at `target` (ENOEXEC for what is not an ELF program of this machine)."""
-        elf = read_program(target.inode, self.ram, self.frames)
-        if elf.arch is not self.arch:
-            raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {self.arch.name} machine")
-        return elf
-
-    def _new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
+    def new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
+        """Wire the address space `mm` (by default a new, empty one) to the CPU."""
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)
         mm.on_code_freed = self.cpu.stop           # stale translations are dropped before guest code runs again
         mm.on_tlb_flush = self.cpu.flush_tlb       # (a flush for a space that is not current is only wasted)
@@ -192,61 +111,17 @@ class Kernel:
             self._trace_mm(mm, self.tracer)
         return mm
 
-    def _trace_mm(self, mm: AddressSpace, tracer: Tracepoints) -> None:
+    def _trace_mm(self, mm: AddressSpace, tracer: "Tracepoints") -> None:
         def flush() -> None:
             tracer.tlb_flush("mapping change")
             self.cpu.flush_tlb()
         mm.on_tlb_flush = flush
         mm.on_fault = tracer.page_fault
 
-    def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
-        """Create the first process (pid 1, the init of this machine) running the program at `path`, with
-        the working directory `cwd` (both guest paths)."""
-        creds = Credentials.of_host()
-        root = self.mounts.root_path()
-        fs = FsContext(self.mounts, root, root)
-        fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
-        mm, image, exe = self.load_image(fs, os.fsencode(path), argv, envp, creds)
-        pid = self._alloc_pid()
-        group = ThreadGroup(pid=pid, parent=None, arch=self.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
-                            exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
-        task = Task(tid=pid, group=group, kernel=self, comm=task_comm(path))
-        group.tasks.append(task)
-        self.groups[pid], self.tasks[pid] = group, task
-        self.init = group
-        self.cpu.reset_user_state()
-        self.cpu.write_many(self.arch.start_registers(image.entry, image.stack_pointer))
-        task.context = self.cpu.save_context()
-        self.scheduler.enqueue(task)
-        return group
-
-    def _standard_streams(self, pid: int) -> FdTable:
-        """Descriptors 0, 1 and 2 of the first process (pid `pid`).
-
-        When the host's stdin is a terminal, the machine gets a console (tty/console.py): a terminal device with
-        its own line discipline over the host terminal, whose controlling session is `pid`'s.  Every standard
-        descriptor that refers to that host terminal shares one open file of it, as a login's 0, 1 and 2 do.
-        Anything else -- a pipe, a file, another terminal -- is passed through as a HostStreamFile, so a guest
-        whose stdin is not a terminal sees a pipe, as under Linux."""
-        from pynix.tty.console import attach_console, console_file
-        fds = FdTable()
-        self.console = attach_console(self, session=pid)
-        shared = console_file(self, self.console) if self.console is not None else None
-        for fd in (0, 1, 2):
-            try:
-                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
-            except OSError:
-                continue                          # closed on the host: closed in the guest too
-            if shared is not None and self.console.is_host_terminal(fd):
-                fds.install(shared, lowest=fd)
-            else:
-                fds.install(HostStreamFile(fd, flags & (os.O_ACCMODE | os.O_NONBLOCK)), lowest=fd)
-        return fds
-
     # ------------------------------------------------------------------------------------------ blocking
     def block(self, task: Task, queues: tuple[WaitQueue, ...], deadline: int | None, data: object,
               rewind: bool = True) -> None:
-        """Put the running task to sleep (see task/wait.py).  With `rewind` its syscall runs again on wake-up."""
+        """Put the running task to sleep (see sync/wait.py).  With `rewind` its syscall runs again on wake-up."""
         task.restart_data = data
         task.state = TaskState.SLEEPING
         task.wait_queues = queues
@@ -361,217 +236,11 @@ class Kernel:
             if queue is not None:
                 queue.wake_all()
 
-    # ---------------------------------------------------------------------------------- process lifecycle
-    def clone(self, parent: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
-        """Linux's copy_process for the flag combinations fork, vfork and pthread_create use."""
-        pg = parent.group
-        tid = self._alloc_pid()
-        uid = pg.creds.uid
-        if not flags & CLONE_THREAD and uid != 0:     # RLIMIT_NPROC (6), which root is exempt from
-            if sum(1 for g in self.groups.values() if g.creds.uid == uid) >= pg.rlimits[6][0]:
-                raise KernelError(errno.EAGAIN)
-        if flags & CLONE_VM:
-            mm = parent.mm
-            mm.users += 1
-        else:
-            mm = self._new_mm(parent.mm.fork())
-        if flags & CLONE_THREAD:
-            group = pg
-        else:
-            fds = pg.fds if flags & CLONE_FILES else pg.fds.copy()
-            fds.users += 1 if flags & CLONE_FILES else 0
-            sigactions = pg.sigactions if flags & CLONE_SIGHAND else \
-                {n: SigAction(a.handler, a.flags, a.restorer, a.mask) for n, a in pg.sigactions.items()}
-            real_parent = pg.parent if flags & CLONE_PARENT and pg.parent else pg
-            fs = pg.fs if flags & CLONE_FS else pg.fs.copy()
-            group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, fs=fs, exe=pg.exe,
-                                creds=pg.creds, rlimits=dict(pg.rlimits), sigactions=sigactions, pgid=pg.pgid,
-                                sid=pg.sid, nice=pg.nice, exit_signal=flags & 0xFF, dumpable=pg.dumpable,
-                                no_new_privs=pg.no_new_privs)
-            real_parent.children.append(group)
-            self.groups[tid] = group
-        child = Task(tid=tid, group=group, kernel=self, sigmask=parent.sigmask, comm=parent.comm)
-        if not flags & CLONE_VM:                  # a forked child keeps its registration (at the same address)
-            child.rseq, child.rseq_len, child.rseq_sig = parent.rseq, parent.rseq_len, parent.rseq_sig
-        group.tasks.append(child)
-        self.tasks[tid] = child
-        if flags & CLONE_CHILD_CLEARTID:
-            child.clear_child_tid = ctid
-        if flags & CLONE_PARENT_SETTID:
-            copy_to_user(parent.mm, ptid, tid.to_bytes(4, "little"))
-        if flags & CLONE_CHILD_SETTID:
-            copy_to_user(mm, ctid, tid.to_bytes(4, "little"))
-        ctx = self.cpu.save_context()              # the parent's registers as the syscall returns them
-        ctx.write(self.arch.return_register, 0)
-        if stack:
-            ctx.write("sp", stack)
-        if flags & CLONE_SETTLS:
-            ctx.write(self.arch.tls_register, tls)
-        child.context = ctx
-        self.scheduler.enqueue(child)
-        if self.tracer is not None:
-            self.tracer.sched_process_fork(parent, child)
-        if flags & CLONE_VFORK:                   # the parent sleeps until the child execs or exits, then the
-            child.vfork_done = WaitQueue()        # syscall returns (it is not run again)
-            self.block(parent, (child.vfork_done,), None, None, rewind=False)
-        return tid
-
-    def execve(self, task: Task, path: bytes, argv: list[bytes], envp: list[bytes]) -> None:
-        """Replace the image of `task`'s process.  Until the new image is built nothing changes, so a failed
-        exec returns its error to an intact caller."""
-        group = task.group
-        mm, image, exe = self.load_image(group.fs, path, argv, envp, group.creds)
-        # --- point of no return ---
-        for other in list(group.tasks):            # de_thread: the other threads die silently
-            if other is not task and other.state is not TaskState.ZOMBIE:
-                self._exit_thread(other)
-                group.tasks.remove(other)
-                self.tasks.pop(other.tid, None)
-        group.tasks = [task]
-        self._release_mm(task.mm)
-        group.mm = mm
-        group.exe = os.fsdecode(exe)
-        if group.fds.users > 1:                    # a CLONE_FILES-shared table is unshared first
-            group.fds.users -= 1
-            group.fds = group.fds.copy()
-        group.fds.close_on_exec()
-        group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
-        delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
-        task.clear_child_tid = task.robust_list = task.rseq = 0
-        task.comm = task_comm(path)
-        if self.tracer is not None:
-            self.tracer.sched_process_exec(task, exe)
-        self._vfork_release(task)
-        self.cpu.on_tlb_fill = mm.tlb_fill
-        self.cpu.flush_tlb()
-        regs = self.arch.start_registers(image.entry, image.stack_pointer)
-
-        def start_image() -> None:
-            self.cpu.reset_user_state()
-            self.cpu.write_many(regs)
-        self._after_stop.append(start_image)
-        self.cpu.stop()
-
     def after_stop(self, action: Callable[[], None]) -> None:
         """Run `action` once the CPU has stopped after the current syscall, when registers may be rewritten
         freely (x86's `syscall` adjusts RIP after the hook; a new context must come after that)."""
         self._after_stop.append(action)
         self.cpu.stop()
-
-    def _vfork_release(self, task: Task) -> None:
-        if task.vfork_done is not None:
-            done, task.vfork_done = task.vfork_done, None
-            done.wake_all()
-
-    def _release_mm(self, mm: AddressSpace) -> None:
-        mm.users -= 1
-        if mm.users == 0:
-            mm.destroy()
-
-    def _exit_thread(self, task: Task) -> None:
-        """What every dying thread does (Linux's do_exit up to exit_notify)."""
-        if task.state is TaskState.ZOMBIE:
-            return
-        if task.state is TaskState.SLEEPING:
-            self.wake(task)
-        self.scheduler.dequeue(task)
-        task.state = TaskState.ZOMBIE
-        # pthread_join waits on this word; as in Linux's mm_release, it is cleared only while other tasks still
-        # use the address space (a process's last thread leaves it alone).
-        if task.clear_child_tid and task.mm.users > 1:
-            try:
-                copy_to_user(task.mm, task.clear_child_tid, bytes(4))
-                from pynix.syscall.futex import futex_wake
-                futex_wake(task, task.clear_child_tid, 1)
-            except KernelError:
-                pass
-        if task.robust_list:
-            from pynix.syscall.futex import exit_robust_list
-            exit_robust_list(task)
-        self._vfork_release(task)
-        task.group.utime_ns += task.utime_ns
-        task.group.stime_ns += task.stime_ns
-        self._release_mm(task.mm)
-        if task is self.current:
-            self.cpu.stop()
-
-    def exit_thread(self, task: Task, wait_status: int) -> None:
-        """exit(): this thread ends; the last one out ends the process with `wait_status`."""
-        group = task.group
-        self._exit_thread(task)
-        if group.live_tasks:
-            if task.tid != group.pid:              # a non-leader thread is released at once
-                group.tasks.remove(task)
-                self.tasks.pop(task.tid, None)
-            return
-        self._finish_group(group, wait_status)
-
-    def exit_group(self, group: ThreadGroup, wait_status: int) -> None:
-        """End every thread of `group` with `wait_status` (Linux's do_group_exit)."""
-        for task in list(group.tasks):
-            self._exit_thread(task)
-        self._finish_group(group, wait_status)
-
-    def kill_group(self, group: ThreadGroup, sig: int) -> None:
-        """Terminate `group` by signal `sig` (its default action, whatever the handler)."""
-        self.exit_group(group, sig)
-
-    def _finish_group(self, group: ThreadGroup, wait_status: int) -> None:
-        if group.exit_status is not None:
-            return
-        group.exit_status = wait_status
-        if self.tracer is not None:
-            self.tracer.sched_process_exit(group, wait_status)
-        group.fds.users -= 1
-        if group.fds.users == 0:
-            group.fds.close_all()
-        self._forget_original_parent(group)
-        parent = group.parent
-        if parent is None:
-            return
-        action = parent.sigactions.get(SIGCHLD)
-        # Nobody will wait (SIGCHLD ignored, or SA_NOCLDWAIT): no zombie.  An ignored SIGCHLD is not sent at
-        # all; SA_NOCLDWAIT with a handler still runs it (Linux's do_notify_parent autoreap).
-        ignored = action is not None and action.handler == SIG_IGN
-        if not ignored:
-            if wait_status & 0x7F:
-                code = signal.CLD_DUMPED if wait_status & 0x80 else signal.CLD_KILLED
-                signal.notify_parent(self, group, code, wait_status & 0x7F)
-            else:
-                signal.notify_parent(self, group, signal.CLD_EXITED, wait_status >> 8)
-        if ignored or (action is not None and action.flags & signal.SA_NOCLDWAIT):
-            self.reap(group)
-            parent.child_exit.wake_all()
-
-    def _forget_original_parent(self, group: ThreadGroup) -> None:
-        """The children of exiting `group` get a new parent: the nearest living ancestor that made itself a
-        child subreaper (PR_SET_CHILD_SUBREAPER), else init; those that asked for it (PR_SET_PDEATHSIG) are
-        sent their parent-death signal, as from the dying parent."""
-        reaper = group.parent
-        while reaper is not None and not (reaper.child_subreaper and reaper.exit_status is None):
-            reaper = reaper.parent
-        reaper = reaper or self.init
-        for child in group.children:
-            if reaper is not None and reaper is not group:
-                child.parent = reaper
-                reaper.children.append(child)
-            for thread in child.tasks:
-                if thread.pdeath_signal:
-                    signal.send_signal(self, child, thread.pdeath_signal,
-                                       signal.siginfo(thread.pdeath_signal, signal.SI_USER, pid=group.pid,
-                                                      uid=group.creds.uid))
-        group.children = []
-
-    def reap(self, group: ThreadGroup) -> None:
-        """Release a zombie process after its parent collected its status (or chose not to)."""
-        if group.parent is not None:
-            if group in group.parent.children:
-                group.parent.children.remove(group)
-            group.parent.children_utime_ns += group.utime_ns
-            group.parent.children_stime_ns += group.stime_ns
-        for task in group.tasks:
-            self.tasks.pop(task.tid, None)
-        self.groups.pop(group.pid, None)
 
     # ----------------------------------------------------------------------------------------- the loop
     def _switch_to(self, task: Task) -> None:
@@ -634,7 +303,7 @@ class Kernel:
             if task.rseq_preempted:
                 task.rseq_preempted = False
                 if not rseq.abort_critical_section(self, task):
-                    self.rseq_fault(task)
+                    rseq.rseq_fault(self, task)
                     continue
             self.cpu.set_timeslice(self._timeslice(task) // 1000)
             self._slice_start = self._slice_begin = time.perf_counter_ns()
@@ -686,7 +355,7 @@ class Kernel:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
         elif not self._watching_host():
             self.log("deadlock: every task is asleep with nothing that can wake it; stopping")
-            self.exit_group(self.init, SIGKILL)
+            exit_group(self, self.init, SIGKILL)
             return
         self._poll_host(timeout)
 
@@ -710,11 +379,6 @@ class Kernel:
                 signal.deliver_signals(self, task)
             self.scheduler.tick(task, ran)
 
-    def rseq_fault(self, task: Task) -> None:
-        """A thread's rseq critical section descriptor cannot be used: Linux kills it with SIGSEGV."""
-        self.log(f"pid {task.group.pid}: unusable rseq critical section descriptor; killing it with SIGSEGV")
-        self.exit_group(task.group, SIGSEGV)
-
     def _trap_signal(self, task: Task, trap: Trap, sig: int) -> None:
         """A fault in user code: the signal goes to the faulting thread.  With a handler that does not block
         it, the handler runs (si_addr/si_code filled in); otherwise the process dies, as force_sig does."""
@@ -731,21 +395,8 @@ class Kernel:
                     task.mm.handle_fault(trap.addr, trap.access)
                 except KernelError as err:
                     if err.errno == errno.ENOMEM:
-                        self._fatal_trap(task, trap, SIGKILL)
+                        fatal_trap(self, task, trap, SIGKILL)
                         return
             task.pending.setdefault(sig, []).append(signal.siginfo(sig, code, addr=addr))
             return
-        self._fatal_trap(task, trap, sig)
-
-    def _fatal_trap(self, task: Task, trap: Trap, sig: int) -> None:
-        what = f"{trap.kind.value} at pc {trap.pc:#x}"
-        if trap.kind is TrapKind.PAGE_FAULT:
-            access = {1: "read", 2: "write", 4: "execute"}.get(trap.access, "access")
-            what = f"{access} of {trap.addr:#x} at pc {trap.pc:#x}"
-            try:                                    # ask the fault path again why it failed
-                task.mm.handle_fault(trap.addr, trap.access)
-            except KernelError as err:
-                if err.errno == errno.ENOMEM:       # Linux's OOM killer: SIGKILL, not SIGSEGV
-                    sig, what = SIGKILL, f"out of memory ({what})"
-        self.log(f"pid {task.group.pid} killed by {host_signal.Signals(sig).name}: {what}")
-        self.kill_group(task.group, sig)
+        fatal_trap(self, task, trap, sig)

@@ -17,8 +17,8 @@ from pynix.fs.file import FdTable  # noqa: E402
 from pynix.hal import PhysicalMemory  # noqa: E402
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator  # noqa: E402
 from pynix.mm.uaccess import copy_to_user  # noqa: E402
+from pynix.sync.wait import Block  # noqa: E402
 from pynix.task.cred import Credentials  # noqa: E402
-from pynix.task.wait import Block  # noqa: E402
 
 BLOCKED = "blocked"
 

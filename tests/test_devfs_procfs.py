@@ -12,12 +12,14 @@ from harness import assert_same, build
 from pynix.errors import KernelError
 from pynix.fs import devfs, procfs
 from pynix.fs.devfs import DevfsSuperBlock, new_encode_dev
-from pynix.fs.file import O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.file_ops import SEEK_CUR, SEEK_END, SEEK_SET
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import FsContext, Walker
+from pynix.syscall.sys_info import proc_values
+from pynix.tty.devices import tty_init
+from pynix.uapi.fcntl import O_RDONLY, O_RDWR, O_WRONLY
 
 
 def _walker(mounts) -> Walker:
@@ -42,6 +44,7 @@ def _read_all(file, chunk: int = 4096) -> bytes:
 # ------------------------------------------------------------------------------------------------- devfs
 @pytest.fixture
 def dev_walker():
+    tty_init()                                   # the terminal drivers, as boot registers them
     return _walker(build_mounts(extra=[("/dev", DevfsSuperBlock())]))
 
 
@@ -147,7 +150,7 @@ class _Kernelish:
         self.frames = FrameAllocator(4096)
         self.boot_time = time.monotonic() - 12.5
         self.groups, self.tasks, self.current = {}, {}, None
-        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self))])
+        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self, proc_values()))])
 
 
 def test_global_files_without_processes():
@@ -199,12 +202,13 @@ def test_proc_file_reads_are_consistent_and_seekable():
 def machine(request):
     """A kernel with init spawned (not run) from hello.c, and the init task as the current task."""
     from pynix.arch import arch_by_name
-    from pynix.kernel import Kernel
+    from pynix.boot import Machine
     binary = build("hello.c", request.param)
-    kernel = Kernel(arch_by_name(request.param.split("-")[0]), 32 << 20)
+    machine = Machine(arch_by_name(request.param.split("-")[0]), 32 << 20)
+    kernel = machine.kernel
     argv = [os.fsencode(binary), b"first", b"", b"two words"]
     envp = [b"A=1", b"PYNIX_UNIT=yes"]
-    group = kernel.spawn(str(binary), argv, envp, cwd="/tmp")
+    group = machine.spawn(str(binary), argv, envp, cwd="/tmp")
     kernel.current = group.tasks[0]
     return kernel, group, argv, envp, binary
 

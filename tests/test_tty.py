@@ -17,7 +17,7 @@ import pytest
 
 import harness
 from pynix.errors import KernelError
-from pynix.task.wait import Block
+from pynix.sync.wait import Block
 from pynix.tty import termbits as tb
 from pynix.tty.tty import Tty
 
@@ -330,7 +330,7 @@ def test_throttling_room(tty):
 
 
 def test_poll_mask(tty):
-    from pynix.fs.file import POLLIN, POLLOUT
+    from pynix.uapi.poll import POLLIN, POLLOUT
     assert tty.poll_mask() == POLLOUT | 0x100
     typed(tty, b"ab")
     assert not tty.poll_mask() & POLLIN                          # no complete line yet

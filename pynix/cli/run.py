@@ -204,7 +204,7 @@ def _guest_dir(kernel, path: str) -> KernelError | None:
 
 def run_command(args: argparse.Namespace) -> int:
     from pynix.arch import arch_by_name
-    from pynix.kernel import Kernel
+    from pynix.boot import Machine
 
     if args.strace and not args.strace.startswith("-"):    # `--strace PROGRAM`: argparse took PROGRAM as the
         args.args = ([args.program] if args.program else []) + args.args     # option's value; strace's
@@ -246,8 +246,9 @@ def run_command(args: argparse.Namespace) -> int:
     envp = guest_environment(args.env, args.clear_env)
     if envp is None:
         return 2
-    kernel = Kernel(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
-                    sysroot=args.sysroot, root=root, binds=binds)
+    machine = Machine(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
+                      sysroot=args.sysroot, root=root, binds=binds)
+    kernel = machine.kernel
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
@@ -255,7 +256,7 @@ def run_command(args: argparse.Namespace) -> int:
             return 2
     tracer = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)))
     if tracer is not None:
-        kernel.set_tracer(tracer)
+        machine.trace(tracer)
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
     cwd = os.path.join(os.getcwd(), args.workdir) if args.workdir else os.getcwd()
     if (err := _guest_dir(kernel, cwd)) is not None:
@@ -264,7 +265,7 @@ def run_command(args: argparse.Namespace) -> int:
             return 2
         cwd = "/"                                  # the current directory does not exist in the guest
     try:
-        kernel.spawn(path, argv, envp, cwd=cwd)
+        machine.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
         print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
@@ -275,7 +276,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         if terminal is not None:
             terminal.enter()
-        status = kernel.run()
+        status = machine.run()
     finally:
         if terminal is not None:
             terminal.restore()

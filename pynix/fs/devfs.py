@@ -6,24 +6,28 @@ full, random, urandom), the controlling terminal (/dev/tty), the console (/dev/c
 (fs/devpts.py, which also holds the host terminal's own node).  The usual symlinks (/dev/fd, /dev/stdin,
 /dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts are directories.
 
-Which driver a device inode opens is decided by its device number alone (Linux's chrdev_open), through
-`CHRDEVS`, so a node made by mknod(2) in /dev with the number of a known device works like the original.
-`open_chrdev` is the entry point other filesystems can use for their own S_IFCHR inodes.
+Which driver a device inode opens is decided by its device number alone (Linux's chrdev_open), through the
+character-device registry (fs/char_dev.py), so a node made by mknod(2) in /dev with the number of a known
+device works like the original.  The memory devices register here; the terminal drivers register theirs at boot
+(tty/devices.py), so this filesystem does not import them.
 """
 from __future__ import annotations
 
 import errno
 import os
 import stat as st
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_NONBLOCK, File, HostStreamFile, host_stat_fields
+from pynix.fs.char_dev import open_chrdev, register_chrdev
+from pynix.fs.file import File, HostStreamFile, host_stat_fields
 from pynix.fs.file_ops import InodeFile, RegularFile
 from pynix.fs.tmpfs import TMPFS_MAGIC, TmpfsInode
 from pynix.fs.vfs import Inode, SuperBlock, VfsPath
+from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 TTY_GID = 5                               # the "tty" group owns terminals (Debian)
@@ -49,23 +53,25 @@ class MemDeviceFile(RegularFile):
     never moves and lseek always returns 0 (mem.c's null_lseek, also used for zero and full; random's
     noop_llseek returns the position, which is 0 too)."""
 
-    def _read(self, size: int) -> bytes:
+    def _read(self, to: "IovIter") -> int:
         raise KernelError(errno.EINVAL)
 
-    def _write(self, size: int) -> int:
-        return size
+    def _write(self, source: "IovIter") -> int:
+        n = source.count
+        source.advance(n)                  # the data is dropped unread: no user page is even looked at
+        return n
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self._read(size)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        return self._read(to)
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self._write(sum(len(v) for v in views))
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        return self._write(source)
 
-    def pread(self, size: int, offset: int) -> bytes:
-        return self._read(size)
+    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
+        return self._read(to)
 
-    def pwrite(self, data: bytes, offset: int) -> int:
-        return self._write(len(data))
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        return self._write(source)
 
     def lseek(self, offset: int, whence: int) -> int:
         self.offset = 0
@@ -79,20 +85,20 @@ class MemDeviceFile(RegularFile):
 
 
 class NullFile(MemDeviceFile):
-    def _read(self, size: int) -> bytes:
-        return b""
+    def _read(self, to: "IovIter") -> int:
+        return 0
 
 
 class ZeroFile(MemDeviceFile):
-    def _read(self, size: int) -> bytes:
-        return bytes(size)
+    def _read(self, to: "IovIter") -> int:
+        return to.zero(to.count)           # read_iter_zero: short at the first page that faults
 
 
 class FullFile(MemDeviceFile):
-    def _read(self, size: int) -> bytes:
-        return bytes(size)
+    def _read(self, to: "IovIter") -> int:
+        return to.zero(to.count)
 
-    def _write(self, size: int) -> int:
+    def _write(self, source: "IovIter") -> int:
         raise KernelError(errno.ENOSPC)
 
 
@@ -100,8 +106,21 @@ class RandomFile(MemDeviceFile):
     """/dev/random and /dev/urandom: the host's CSPRNG (random no longer blocks once the pool is ready, which on
     the host it long is).  Writes are accepted and, as on Linux without CAP_SYS_ADMIN, credit no entropy."""
 
-    def _read(self, size: int) -> bytes:
-        return os.urandom(size)
+    def _read(self, to: "IovIter") -> int:
+        done = 0
+        while to.count:
+            try:
+                views = to.map(min(to.count, 1 << 20))
+            except KernelError:
+                if done:
+                    return done
+                raise
+            for view in views:
+                view[:] = os.urandom(len(view))
+            n = sum(map(len, views))
+            to.advance(n)
+            done += n
+        return done
 
 
 # --------------------------------------------------------------------------------------------- terminals
@@ -144,33 +163,13 @@ class HostTtyFile(HostStreamFile, InodeFile):
             raise KernelError(e.errno or errno.ENOTTY) from None
 
 
-def _open_host_tty(path: VfsPath, flags: int) -> File:
+def open_host_tty(path: VfsPath, flags: int) -> File:
+    """The host terminal itself, opened through the device node `path` (ENXIO when pynix runs on none): what the
+    terminal nodes open when the machine has no console."""
     fd = host_terminal_fd()
     if fd is None:
         raise KernelError(errno.ENXIO)           # no controlling terminal
     return HostTtyFile(path, flags & (O_ACCMODE | O_NONBLOCK), fd)
-
-
-def _open_tty(path: VfsPath, flags: int) -> File:
-    """/dev/tty: the caller's controlling terminal (a pseudo-terminal or the console); without one and without
-    a console, the host terminal passed through."""
-    from pynix.tty.tty import open_controlling_tty
-    file = open_controlling_tty(path.inode.sb.kernel, path, flags)
-    return file if file is not None else _open_host_tty(path, flags)
-
-
-def _open_ptmx(path: VfsPath, flags: int) -> File:
-    """/dev/ptmx: a new pseudo-terminal in the devpts next to it (ptmx_open)."""
-    from pynix.fs.devpts import devpts_of_ptmx
-    from pynix.tty.pty import open_ptmx
-    kernel = path.inode.sb.kernel
-    return open_ptmx(kernel, devpts_of_ptmx(kernel, path), path, flags)
-
-
-def _open_console(path: VfsPath, flags: int) -> File:
-    from pynix.tty.console import open_console
-    file = open_console(path.inode.sb.kernel, path, flags)
-    return file if file is not None else _open_host_tty(path, flags)
 
 
 # ------------------------------------------------------------------------------------- device registry
@@ -178,25 +177,10 @@ DEV_NULL, DEV_ZERO, DEV_FULL = new_encode_dev(1, 3), new_encode_dev(1, 5), new_e
 DEV_RANDOM, DEV_URANDOM = new_encode_dev(1, 8), new_encode_dev(1, 9)
 DEV_TTY, DEV_CONSOLE, DEV_PTMX = new_encode_dev(5, 0), new_encode_dev(5, 1), new_encode_dev(5, 2)
 
-# device number -> open(path, flags): the character devices the kernel has drivers for
-CHRDEVS: dict[int, Callable[[VfsPath, int], File]] = {
-    DEV_NULL: NullFile,
-    DEV_ZERO: ZeroFile,
-    DEV_FULL: FullFile,
-    DEV_RANDOM: RandomFile,
-    DEV_URANDOM: RandomFile,
-    DEV_TTY: _open_tty,
-    DEV_CONSOLE: _open_console,
-    DEV_PTMX: _open_ptmx,
-}
-
-
-def open_chrdev(path: VfsPath, flags: int) -> File:
-    """Open the character device `path` names (ENXIO when no driver has its number, as chrdev_open)."""
-    factory = CHRDEVS.get(path.inode.rdev)
-    if factory is None:
-        raise KernelError(errno.ENXIO)
-    return factory(path, flags)
+# the memory devices (drivers/char/mem.c's chr_dev_init); the terminals' are registered by tty_init
+for _dev, _driver in ((DEV_NULL, NullFile), (DEV_ZERO, ZeroFile), (DEV_FULL, FullFile), (DEV_RANDOM, RandomFile),
+                      (DEV_URANDOM, RandomFile)):
+    register_chrdev(_dev, _driver)
 
 
 # ----------------------------------------------------------------------------------------- the filesystem
@@ -246,8 +230,7 @@ class HostPtsInode(DevfsInode):
             return super().stat()
 
     def open(self, path: VfsPath, flags: int) -> File:
-        from pynix.tty.console import open_console
-        file = open_console(self.sb.kernel, path, flags, acquire=True)
+        file = self.sb.open_host_terminal(path, flags) if self.sb.open_host_terminal is not None else None
         return file if file is not None else HostTtyFile(path, flags & (O_ACCMODE | O_NONBLOCK), self.host_fd)
 
 

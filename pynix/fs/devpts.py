@@ -6,9 +6,10 @@ usual `gid=5,mode=620` mount options).  Nodes appear when /dev/ptmx is opened an
 closed (tty/pty.py); the index is reused once both sides are gone.  Nothing else can be created here (EPERM).
 
 Every mount of devpts is a new instance, as since Linux 4.7; /dev/ptmx (devfs) opens a master in the instance
-mounted at the "pts" directory next to it, /dev/pts/ptmx in its own instance.  The instance pynix mounts at
-boot also holds the node of the host terminal pynix runs on (devfs's HostPtsInode), under its host name, so
-ttyname(0) finds the console; that index is never handed out.  Mount options are accepted and ignored.
+mounted at the "pts" directory next to it, /dev/pts/ptmx in its own instance (both opened by the pty driver
+through the character-device registry, fs/char_dev.py).  The instance pynix mounts at boot also holds the node of
+the host terminal pynix runs on (devfs's HostPtsInode), under its host name, so ttyname(0) finds the console;
+that index is never handed out.  Mount options are accepted and ignored.
 """
 from __future__ import annotations
 
@@ -18,9 +19,11 @@ import stat as st
 from typing import TYPE_CHECKING, Iterable
 
 from pynix.errors import KernelError
+from pynix.fs.char_dev import open_chrdev
 from pynix.fs.vfs import Inode, SuperBlock, VfsPath, dtype_of
 
 if TYPE_CHECKING:
+    from pynix.fs.char_dev import ChrdevOpen
     from pynix.fs.file import File
     from pynix.fs.vfs import Mount
     from pynix.kernel import Kernel
@@ -52,10 +55,7 @@ class PtmxInode(Inode):
     """/dev/pts/ptmx: opens a master in this instance."""
 
     def open(self, path: VfsPath, flags: int) -> "File":
-        from pynix.tty.pty import open_ptmx
-        sb = self.sb
-        assert isinstance(sb, DevptsSuperBlock)
-        return open_ptmx(sb.kernel, sb, path, flags)
+        return open_chrdev(path, flags)              # the pty driver (tty/devices.py) opens in this instance
 
 
 class PtsInode(Inode):
@@ -66,15 +66,16 @@ class PtsInode(Inode):
         self.pty = pty
 
     def open(self, path: VfsPath, flags: int) -> "File":
-        from pynix.tty.tty import open_tty_file
-        return open_tty_file(self.pty.slave, self.pty.kernel.current, flags, path)
+        return self.pty.open_node(path, flags)
 
 
 class DevptsSuperBlock(SuperBlock):
     fs_type = "devpts"
     magic = DEVPTS_SUPER_MAGIC
 
-    def __init__(self, kernel: "Kernel", host_terminal: bool = False) -> None:
+    def __init__(self, kernel: "Kernel", host_terminal: "ChrdevOpen | None" = None) -> None:
+        """`host_terminal`: give the host terminal pynix runs on its node here, opened by this function (the
+        console driver's) or, when it returns None, as the host terminal itself."""
         super().__init__()
         from pynix.fs.devfs import TTY_GID
         self.kernel = kernel
@@ -82,7 +83,8 @@ class DevptsSuperBlock(SuperBlock):
         self.root = root = DevptsDir(self)
         root.entries[b"ptmx"] = PtmxInode(self, st.S_IFCHR, rdev=PTMX_RDEV)
         self.used: set[int] = set()                    # indices of live pairs (and the host terminal's)
-        if host_terminal:
+        self.open_host_terminal = host_terminal
+        if host_terminal is not None:
             self._add_host_pts()
 
     def _add_host_pts(self) -> None:

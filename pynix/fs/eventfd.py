@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
-from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDWR
+from pynix.uapi.poll import POLLERR, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 EFD_SEMAPHORE = 1
@@ -34,9 +36,10 @@ class EventFd(AnonInodeFile):
         self.read_queue = WaitQueue(POLLIN | POLLRDNORM)     # readers waiting for a non-zero count
         self.write_queue = WaitQueue(POLLOUT | POLLWRNORM)   # writers waiting for room
 
-    def read(self, task: "Task", size: int) -> bytes:
-        if size < 8:
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if to.count < 8:
             raise KernelError(errno.EINVAL)
+        to.map(8)                            # EFAULT before the counter is taken
         if self.count == 0:
             if self.nonblocking:
                 raise KernelError(errno.EAGAIN)
@@ -44,12 +47,14 @@ class EventFd(AnonInodeFile):
         value = 1 if self.semaphore else self.count
         self.count -= value
         self.write_queue.wake_all()
-        return value.to_bytes(8, "little")
+        return to.copy_to(value.to_bytes(8, "little"))
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        data = b"".join(views)
-        if len(data) != 8:                   # Linux 6.x: exactly 8 bytes (older kernels accepted more)
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        if source.count != 8:                # Linux 6.x: exactly 8 bytes (older kernels accepted more)
             raise KernelError(errno.EINVAL)
+        data = source.copy_from(8)
+        if len(data) != 8:                   # copy_from_iter_full
+            raise KernelError(errno.EFAULT)
         value = int.from_bytes(data, "little")
         if value == ULLONG_MAX:
             raise KernelError(errno.EINVAL)

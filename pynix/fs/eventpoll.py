@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
-from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM, File
-from pynix.task.wait import WaitQueue
+from pynix.fs.file import File
+from pynix.sync.wait import WaitQueue
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDWR
+from pynix.uapi.poll import POLLIN, POLLRDNORM
 
 if TYPE_CHECKING:
     from pynix.task.task import Task

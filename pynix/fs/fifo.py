@@ -19,12 +19,14 @@ import errno
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY, File
+from pynix.fs.file import File
 from pynix.fs.pipe import O_DIRECT, Pipe, PipeFile, PipeReadFile, PipeWriteFile
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_RDWR, O_WRONLY
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import Inode, VfsPath
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 
@@ -92,11 +94,11 @@ class FifoReadWriteFile(_FifoMixin, PipeFile):
         pipe.readers += 1
         pipe.writers += 1
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.pipe.read(task, size, self.nonblocking)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        return self.pipe.read_iter(task, to, self.nonblocking)
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.pipe.write(task, views, self.nonblocking, bool(self.flags & O_DIRECT))
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        return self.pipe.write_iter(task, source, self.nonblocking, bool(self.flags & O_DIRECT))
 
     def poll_mask(self) -> int:
         return self.pipe.poll_mask(reader=True) | self.pipe.poll_mask(reader=False)

@@ -17,18 +17,15 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.locks import file_closed
-from pynix.hal import ACCESS_WRITE
-from pynix.mm.uaccess import copy_to_user, user_buffers
-from pynix.task.wait import Block
+from pynix.mm.iov_iter import IovIter, KernelIter
+from pynix.sync.wait import Block
+# (also imported from here by filesystems and sockets)
+from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY  # noqa: F401
+from pynix.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM  # noqa: F401
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
 
-O_ACCMODE, O_RDONLY, O_WRONLY, O_RDWR = 3, 0, 1, 2
-POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLNVAL, POLLRDNORM, POLLWRNORM = 1, 2, 4, 8, 16, 32, 0x40, 0x100
-O_NONBLOCK = 0o4000
-O_CLOEXEC = 0o2000000
-O_PATH = 0o10000000                  # a handle on a name: no reading or writing through it
 MAX_FDS = 1024                       # RLIMIT_NOFILE's default soft limit
 
 
@@ -53,22 +50,26 @@ class File:
     def nonblocking(self) -> bool:
         return bool(self.flags & O_NONBLOCK)
 
-    def read(self, task: "Task", size: int) -> bytes:
-        """Up to `size` bytes; may raise Block to wait for data (see task/wait.py)."""
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        """read(2), readv(2)...: move up to `to.count` bytes into the buffer `to` (mm/iov_iter.py); the count
+        moved.  May raise Block to wait for data (see sync/wait.py).  Linux's f_op->read_iter."""
         raise KernelError(errno.EINVAL)
 
-    def read_user(self, task: "Task", buf: int, count: int) -> int:
-        """read(2): up to `count` bytes into user memory at `buf`; the count read.  Like Linux's f_op->read, it
-        gets the user pointer, so a file that can copy straight into user memory overrides it; this version
-        reads with `read()` and copies the bytes."""
-        user_buffers(task.mm, buf, min(count, 1 << 16), ACCESS_WRITE)   # EFAULT before any data is consumed
-        data = self.read(task, count)
-        copy_to_user(task.mm, buf, data)
-        return len(data)
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        """write(2), writev(2)...: take up to `source.count` bytes from `source`; the count taken.  May raise
+        Block.  Linux's f_op->write_iter."""
+        raise KernelError(errno.EINVAL)
+
+    def read(self, task: "Task", size: int) -> bytes:
+        """kernel_read: up to `size` bytes through `read_iter` into a kernel buffer (for the kernel's own
+        reads and for tests; the syscalls build a user iov_iter instead)."""
+        buf = bytearray(size)
+        n = self.read_iter(task, KernelIter(buf))
+        return bytes(buf[:n])
 
     def write(self, task: "Task", views: list[memoryview]) -> int:
-        """Write the bytes of `views` (user memory); return how many were taken; may raise Block."""
-        raise KernelError(errno.EINVAL)
+        """kernel_write: the bytes of `views` (kernel memory) through `write_iter`."""
+        return self.write_iter(task, KernelIter(views[0] if len(views) == 1 else b"".join(views)))
 
     def stat(self) -> dict[str, int]:
         raise KernelError(errno.EBADF)
@@ -105,18 +106,25 @@ class HostStreamFile(File):
         super().__init__(flags)
         self.host_fd = host_fd
 
-    def read(self, task: "Task", size: int) -> bytes:
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if not to.count:
+            return 0
         # Never block the whole kernel on the host: wait for the host descriptor like for any other event.
         if not select.select([self.host_fd], [], [], 0)[0]:
             if self.nonblocking:
                 raise KernelError(errno.EAGAIN)
             raise Block(task.kernel.host_fd_queue(self.host_fd))
+        to.map(min(to.count, 1 << 16))                 # EFAULT before anything is taken from the host
         try:
-            return os.read(self.host_fd, size)
+            data = os.read(self.host_fd, to.count)
         except OSError as e:
             raise KernelError(e.errno or errno.EIO) from None
+        return to.copy_to(data)
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        if not source.count:
+            return 0
+        views = source.map(source.count)
         total = 0
         try:
             while views:
@@ -128,9 +136,9 @@ class HostStreamFile(File):
                 if views and n:
                     views = [views[0][n:]] + views[1:]
         except OSError as e:
-            if total:
-                return total
-            raise KernelError(e.errno or errno.EIO) from None
+            if not total:
+                raise KernelError(e.errno or errno.EIO) from None
+        source.advance(total)
         return total
 
     def poll_mask(self) -> int:

@@ -13,9 +13,8 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, File
 from pynix.fs.vfs import DT_DIR, Inode, VfsPath
-from pynix.hal import ACCESS_WRITE
+from pynix.mm.iov_iter import IovIter, KernelIter
 from pynix.mm.page_cache import file_truncated, file_written, find_page_cache
-from pynix.mm.uaccess import user_buffers
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -90,35 +89,45 @@ def truncate_file(inode: Inode, size: int) -> None:
 
 
 class RegularFile(InodeFile):
-    def read(self, task: "Task", size: int) -> bytes:
-        data = read_file(self.inode, self.offset, size)
-        self.offset += len(data)
-        return data
+    """An open regular file: positioned reads and writes (`pread_iter` / `pwrite_iter` at an offset, which the
+    stream calls apply at the file's own offset).  Subclasses with data of their own (/proc, devices, hostfs,
+    FAT32) override the positioned pair."""
 
-    def read_user(self, task: "Task", buf: int, count: int) -> int:
-        """read(2) straight from the inode or its page cache into user memory.  Files with their own `read()`
-        (/proc, devices, host files, FAT32) take the generic path."""
-        if type(self).read is not RegularFile.read:
-            return super().read_user(task, buf, count)
-        wanted = min(count, self.bytes_available())
-        if not wanted:
-            return 0
-        n = read_file_into(self.inode, self.offset, user_buffers(task.mm, buf, wanted, ACCESS_WRITE, partial=True))
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        n = self.pread_iter(task, to, self.offset)
         self.offset += n
         return n
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        if self.flags & O_APPEND:
-            self.offset = self.inode.size
-        n = write_file(self.inode, self.offset, b"".join(views))
-        self.offset += n
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        pos = self.seekable_size() if self.flags & O_APPEND else self.offset
+        n = self.pwrite_iter(task, source, pos)
+        self.offset = pos + n
         return n
 
     def pread(self, size: int, offset: int) -> bytes:
-        return read_file(self.inode, offset, size)
+        """kernel_read at `offset` (the kernel's own positioned reads, and tests)."""
+        buf = bytearray(size)
+        return bytes(buf[:self.pread_iter(None, KernelIter(buf), offset)])
 
-    def pwrite(self, data: bytes, offset: int) -> int:
-        return write_file(self.inode, self.inode.size if self.flags & O_APPEND else offset, data)
+    def pwrite(self, data: bytes | memoryview, offset: int) -> int:
+        """kernel_write at `offset` (O_APPEND applied as by pwrite(2))."""
+        return self.pwrite_iter(None, KernelIter(data), self.seekable_size() if self.flags & O_APPEND else offset)
+
+    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
+        """pread64/preadv: up to `to.count` bytes at `pos` straight from the inode or its page cache."""
+        wanted = min(to.count, self.inode.size - pos)
+        if wanted <= 0:
+            return 0
+        n = read_file_into(self.inode, pos, to.map(wanted))
+        to.advance(n)
+        return n
+
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        """pwrite64/pwritev: the bytes of `source` at `pos` (the caller has applied O_APPEND/RWF_APPEND)."""
+        if not source.count:
+            return 0
+        data = source.copy_from(source.count)
+        return write_file(self.inode, pos, data)
 
     def bytes_available(self) -> int:
         return max(self.inode.size - self.offset, 0)
@@ -127,10 +136,10 @@ class RegularFile(InodeFile):
 class DirectoryFile(InodeFile):
     """A directory opened for getdents64: `offset` counts entries already returned (`.` and `..` first)."""
 
-    def read(self, task: "Task", size: int) -> bytes:
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
         raise KernelError(errno.EISDIR)
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
         raise KernelError(errno.EISDIR)
 
     def seekable_size(self) -> int:

@@ -33,12 +33,17 @@ import os
 import stat as st
 import weakref
 from collections import OrderedDict
+from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file_ops import O_APPEND, RegularFile
+from pynix.fs.file_ops import RegularFile
 from pynix.fs.file import O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.tmpfs import RENAME_EXCHANGE
 from pynix.fs.vfs import Inode, SuperBlock, VfsPath, dtype_of
+
+if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
+    from pynix.task.task import Task
 
 _CLOEXEC = os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
 _O_DIR = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -487,28 +492,20 @@ class HostFile(RegularFile):
     def seekable_size(self) -> int:
         return os.fstat(self.host_fd).st_size
 
-    def pread(self, size: int, offset: int) -> bytes:
+    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
+        if not to.count:
+            return 0
+        to.map(min(to.count, 1 << 16))                 # EFAULT before anything is read
         try:
-            return os.pread(self.host_fd, size, offset)
+            data = os.pread(self.host_fd, to.count, pos)
         except OSError as e:
             raise _host_error(e) from None
+        return to.copy_to(data)
 
-    def pwrite(self, data: bytes, offset: int) -> int:
-        if self.flags & O_APPEND:
-            offset = os.fstat(self.host_fd).st_size
-        return _pwrite_all(self.inode, self.host_fd, data, offset)
-
-    def read(self, task, size: int) -> bytes:
-        data = self.pread(size, self.offset)
-        self.offset += len(data)
-        return data
-
-    def write(self, task, views: list[memoryview]) -> int:
-        if self.flags & O_APPEND:
-            self.offset = os.fstat(self.host_fd).st_size
-        n = _pwrite_all(self.inode, self.host_fd, b"".join(views), self.offset)
-        self.offset += n
-        return n
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        if not source.count:
+            return 0
+        return _pwrite_all(self.inode, self.host_fd, source.copy_from(source.count), pos)
 
     def bytes_available(self) -> int:
         return max(self.seekable_size() - self.offset, 0)

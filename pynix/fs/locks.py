@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
     from pynix.fs.file import File

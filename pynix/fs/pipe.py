@@ -8,7 +8,7 @@ page-aligned), then fills fresh buffers a page at a time.  So a write of at most
 not 65536, exactly as on Linux.  In packet mode (O_DIRECT on the write end) every buffer is one packet that a
 read takes whole (discarding what does not fit) and buffers never merge.
 
-Blocking follows task/wait.py: a reader that finds the pipe empty, or a writer that finds it full, raises
+Blocking follows sync/wait.py: a reader that finds the pipe empty, or a writer that finds it full, raises
 `Block(queue)` and the syscall is run again when the other side wakes it.  A blocking write larger than the free
 space writes what fits and blocks with the count already written as restart data, so the re-run continues where
 the previous run stopped and no byte is written twice; it returns only once everything is written (or the last
@@ -26,12 +26,13 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK, O_RDONLY, O_WRONLY, File
-from pynix.hal import ACCESS_WRITE
-from pynix.mm.uaccess import scatter, user_buffers
-from pynix.task.wait import Block, WaitQueue
+from pynix.fs.file import File
+from pynix.mm.uaccess import scatter
+from pynix.sync.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 PAGE_SIZE = 4096
@@ -50,7 +51,8 @@ _inode_numbers = itertools.count(0x10000)
 def _sigpipe(task: "Task") -> None:
     """Linux sends SIGPIPE to the writer whenever a pipe write finds no reader (`send_sig(SIGPIPE, current, 0)`
     in pipe_write), before returning EPIPE (or the partial count)."""
-    from pynix.task.signal import SI_USER, SIGPIPE, send_signal, siginfo
+    from pynix.task.signal import send_signal, siginfo
+    from pynix.uapi.signal import SIGPIPE, SI_USER
     send_signal(task.kernel, task.group, SIGPIPE, siginfo(SIGPIPE, SI_USER, pid=task.group.pid,
                                                           uid=task.group.creds.uid), thread=task)
 
@@ -129,18 +131,22 @@ class Pipe:
             raise KernelError(errno.EAGAIN)
         raise Block(self.read_queue)
 
-    def read_user(self, task: "Task", buf: int, size: int, nonblocking: bool) -> int:
-        """read(2) into user memory at `buf`: `read`, with the destination checked first, so that a bad
-        buffer gets EFAULT and leaves the data in the pipe (Linux copies page by page and stops at a fault)."""
+    def read_iter(self, task: "Task", to: "IovIter", nonblocking: bool) -> int:
+        """pipe_read into `to`: `read`, with the destination mapped first, so that a bad buffer gets EFAULT and
+        leaves the data in the pipe."""
         buffers = self.buffers
+        size = to.count
         if not size or not buffers:
             return len(self.read(task, size, nonblocking))       # nothing to copy: 0, EOF, EAGAIN or Block
         first = buffers[0]
         # What _take will take: from a packet or a lone buffer only that buffer, else up to all there is.
         size = min(size, len(first.data) if first.packet or len(buffers) == 1 else self.bytes_available())
-        views = user_buffers(task.mm, buf, size, ACCESS_WRITE)
+        views = to.map(size)
+        if (len(views[0]) if len(views) == 1 else sum(map(len, views))) < size:
+            raise KernelError(errno.EFAULT)
         data = self._take(size)                                  # (less, if it meets a packet)
         scatter(views, data)
+        to.advance(len(data))
         return len(data)
 
     def _take(self, size: int) -> bytes | bytearray:
@@ -211,6 +217,13 @@ class Pipe:
             raise KernelError(errno.EAGAIN)
         raise Block(self.write_queue, data=done)
 
+    def write_iter(self, task: "Task", source: "IovIter", nonblocking: bool, packet: bool) -> int:
+        """pipe_write from `source` (mapped whole: a blocking write re-runs with the same buffer)."""
+        views = source.map(source.count)
+        n = self.write(task, views, nonblocking, packet)
+        source.advance(n)
+        return n
+
     # ---------------------------------------------------------------------------------------- poll
     def poll_mask(self, reader: bool) -> int:
         """What poll/select would report for this end now (Linux's pipe_poll)."""
@@ -273,11 +286,8 @@ class PipeReadFile(PipeFile):
         super().__init__(pipe, O_RDONLY | (flags & O_NONBLOCK))
         pipe.readers += 1
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.pipe.read(task, size, self.nonblocking)
-
-    def read_user(self, task: "Task", buf: int, count: int) -> int:
-        return self.pipe.read_user(task, buf, count, self.nonblocking)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        return self.pipe.read_iter(task, to, self.nonblocking)
 
     def poll_mask(self) -> int:
         return self.pipe.poll_mask(reader=True)
@@ -293,8 +303,8 @@ class PipeWriteFile(PipeFile):
         super().__init__(pipe, O_WRONLY | (flags & (O_NONBLOCK | O_DIRECT)))
         pipe.writers += 1
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.pipe.write(task, views, self.nonblocking, bool(self.flags & O_DIRECT))
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        return self.pipe.write_iter(task, source, self.nonblocking, bool(self.flags & O_DIRECT))
 
     def poll_mask(self) -> int:
         return self.pipe.poll_mask(reader=False)

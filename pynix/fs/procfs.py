@@ -35,15 +35,18 @@ import stat as st
 import time
 import uuid
 import weakref
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, File, HostStreamFile
+from pynix.fs.file import File, HostStreamFile
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
+from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
 PROC_SUPER_MAGIC = 0x9FA0
@@ -169,21 +172,11 @@ class ProcSeqFile(RegularFile):
             self._text = self.inode.render()
         return self._text
 
-    def read(self, task: "Task", size: int) -> bytes:
-        data = self._content(self.offset)[self.offset:self.offset + size]
-        self.offset += len(data)
-        return data
+    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
+        return to.copy_to(self._content(pos)[pos:pos + to.count])
 
-    def pread(self, size: int, offset: int) -> bytes:
-        return self._content(offset)[offset:offset + size]
-
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        n = self.inode.write_data(b"".join(views))
-        self.offset += n
-        return n
-
-    def pwrite(self, data: bytes, offset: int) -> int:
-        return self.inode.write_data(bytes(data))
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        return self.inode.write_data(bytes(source.copy_from(source.count)))
 
     def lseek(self, offset: int, whence: int) -> int:
         """seq_lseek: SEEK_SET and SEEK_CUR only."""
@@ -215,13 +208,24 @@ def mount_id(mount: object) -> int:
     return mid
 
 
+@dataclass(frozen=True)
+class ProcValues:
+    """What /proc shows that other layers own -- the kernel's pid_max, uname's strings -- given when procfs is
+    mounted (syscall/sys_info.py's proc_values), so that procfs need not import them."""
+    pid_max: int
+    release: str
+    version: str
+    nodename: str
+
+
 class ProcfsSuperBlock(SuperBlock):
     fs_type = "proc"
     magic = PROC_SUPER_MAGIC
 
-    def __init__(self, kernel) -> None:
+    def __init__(self, kernel, values: ProcValues) -> None:
         super().__init__()
         self.kernel = kernel
+        self.values = values
         self._inos: dict[tuple, int] = {("root",): PROC_ROOT_INO}
         self.boot_id = str(uuid.uuid4())
         self.root = ProcRoot(self)
@@ -259,11 +263,11 @@ class ProcRoot(ProcDir):
     def _static_children(self) -> dict[bytes, Callable[[], Inode]]:
         if self._static is None:
             sb, k = self.sb, self.sb.kernel
-            files = {b"cmdline": lambda: _cmdline_global(), b"cpuinfo": lambda: _cpuinfo(k),
+            files = {b"cmdline": lambda: _cmdline_global(sb.values), b"cpuinfo": lambda: _cpuinfo(k),
                      b"filesystems": lambda: _filesystems(), b"loadavg": lambda: _loadavg(k),
                      b"meminfo": lambda: _meminfo(k), b"stat": lambda: _stat_global(k),
                      b"swaps": lambda: b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
-                     b"uptime": lambda: _uptime(k), b"version": lambda: _version()}
+                     b"uptime": lambda: _uptime(k), b"version": lambda: _version(sb.values)}
             static: dict[bytes, Callable[[], Inode]] = {
                 name: (lambda name=name, render=render: ProcFileInode(sb, ("g", name), render))
                 for name, render in files.items()}
@@ -1014,23 +1018,14 @@ def _mountinfo(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
 
 
 # ----------------------------------------------------------------------------------------- global files
-def _uname() -> tuple[str, str, str]:
-    try:
-        from pynix.syscall.sys_info import NODENAME, RELEASE, VERSION
-        return RELEASE, VERSION, NODENAME
-    except Exception:
-        return "6.1.0-pynix", "#1 SMP PREEMPT_DYNAMIC pynix", "pynix"
-
-
-def _version() -> bytes:
-    release, version, _ = _uname()
+def _version(values: ProcValues) -> bytes:
+    release, version = values.release, values.version
     return _b(f"Linux version {release} (pynix@pynix) (gcc (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for "
               f"Debian) 2.40) {version}\n")
 
 
-def _cmdline_global() -> bytes:
-    release = _uname()[0]
-    return _b(f"BOOT_IMAGE=/boot/vmlinuz-{release} root=/dev/root ro quiet\n")
+def _cmdline_global(values: ProcValues) -> bytes:
+    return _b(f"BOOT_IMAGE=/boot/vmlinuz-{values.release} root=/dev/root ro quiet\n")
 
 
 def _cpuinfo(kernel) -> bytes:
@@ -1112,22 +1107,15 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
     def const(v: object, mode: int = 0o644):
         return value(lambda: v, mode)
 
-    def pid_max() -> int:
-        try:
-            from pynix.kernel import PID_MAX
-            return PID_MAX
-        except Exception:
-            return 32768
-
-    release, version, nodename = _uname()
+    values = sb.values
     return {
         b"kernel": {
-            b"hostname": value(lambda: _uname()[2]),
+            b"hostname": const(values.nodename),
             b"domainname": const("(none)"),
             b"ostype": const("Linux", 0o444),
-            b"osrelease": const(release, 0o444),
-            b"version": const(version, 0o444),
-            b"pid_max": value(pid_max),
+            b"osrelease": const(values.release, 0o444),
+            b"version": const(values.version, 0o444),
+            b"pid_max": const(values.pid_max),
             b"threads-max": value(lambda: getattr(kernel, "pids_max", 4096)),
             b"ngroups_max": const(65536, 0o444),
             b"cap_last_cap": const(40, 0o444),

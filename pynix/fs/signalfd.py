@@ -15,13 +15,16 @@ import struct
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM, File
-from pynix.task.signal import (SI_KERNEL, SI_TIMER, SI_USER, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGSYS,
-                               SIGTRAP, UNBLOCKABLE, dequeue, pending_set)
-from pynix.task.wait import Block
+from pynix.fs.file import File
+from pynix.sync.wait import Block
+from pynix.task.signal import UNBLOCKABLE, dequeue, pending_set
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDWR
+from pynix.uapi.poll import POLLIN, POLLRDNORM
+from pynix.uapi.signal import SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGSEGV, SIGSYS, SIGTRAP, SI_KERNEL, SI_TIMER, SI_USER
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 SIGNALFD_SIGINFO_SIZE = 128
@@ -71,9 +74,11 @@ class SignalFd(File):
         self.mask = mask & ~UNBLOCKABLE
         task.group.signalfd_wait.wake_all()
 
-    def read(self, task: "Task", size: int) -> bytes:
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        size = to.count
         if size < SIGNALFD_SIGINFO_SIZE:
             raise KernelError(errno.EINVAL)
+        to.map(SIGNALFD_SIGINFO_SIZE)        # EFAULT before a signal is taken
         out = bytearray()
         while len(out) + SIGNALFD_SIGINFO_SIZE <= size:
             taken = dequeue(task, self.mask)
@@ -81,7 +86,7 @@ class SignalFd(File):
                 break
             out += signalfd_siginfo(taken[1])
         if out:
-            return bytes(out)
+            return to.copy_to(out)
         if self.nonblocking:
             raise KernelError(errno.EAGAIN)
         raise Block(task.group.signalfd_wait)

@@ -12,12 +12,14 @@ from typing import TYPE_CHECKING, Callable
 
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
-from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM
+from pynix.sync.wait import Block, WaitQueue
 from pynix.task.timer import IntervalTimer
-from pynix.task.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_NONBLOCK, O_RDWR
+from pynix.uapi.poll import POLLIN, POLLRDNORM
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
 
@@ -38,17 +40,18 @@ class TimerFd(AnonInodeFile):
         self.ticks = 0
         self.timer.arm(value, interval, absolute)
 
-    def read(self, task: "Task", size: int) -> bytes:
-        if size < 8:
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if to.count < 8:
             raise KernelError(errno.EINVAL)
+        to.map(8)                                          # EFAULT before the expirations are taken
         if not self.ticks:
             if self.nonblocking:
                 raise KernelError(errno.EAGAIN)
             raise Block(self.queue)
         ticks, self.ticks = self.ticks, 0
-        return ticks.to_bytes(8, "little")
+        return to.copy_to(ticks.to_bytes(8, "little"))
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
         raise KernelError(errno.EINVAL)
 
     def poll_mask(self) -> int:

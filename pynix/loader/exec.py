@@ -10,16 +10,19 @@ from __future__ import annotations
 import os
 import struct
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pynix.arch import Arch
-from pynix.fs.vfs import Inode
 from pynix.hal import PhysicalMemory
 from pynix.loader.elf import ET_DYN, PAGE, PT_PHDR, ElfFile, parse_elf
 from pynix.mm.address_space import AddressSpace, page_align_up
 from pynix.mm.frame_alloc import FrameAllocator
 from pynix.mm.page_cache import PageCache, page_cache
 from pynix.mm.uaccess import copy_to_user
-from pynix.task.cred import Credentials
+
+if TYPE_CHECKING:
+    from pynix.fs.vfs import Inode
+    from pynix.task.cred import Credentials
 
 # auxv keys (include/uapi/linux/auxvec.h)
 AT_NULL, AT_PHDR, AT_PHENT, AT_PHNUM, AT_PAGESZ, AT_BASE, AT_FLAGS, AT_ENTRY = 0, 3, 4, 5, 6, 7, 8, 9

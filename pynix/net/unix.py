@@ -25,9 +25,10 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from pynix.fs.file import FdTable, File
 from pynix.fs.pipe import PAGE_SIZE, Pipe, _sigpipe
-from pynix.task.wait import Block, WaitQueue
+from pynix.sync.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 AF_UNIX = 1
@@ -212,11 +213,15 @@ class UnixSocket(File):
         _close_direction(self.tx)
 
     # ------------------------------------------------------------------------------------ file interface
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.recv(task, size, 0).data
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if to.count:
+            to.map(min(to.count, PAGE_SIZE))               # EFAULT before anything is received
+        return to.copy_to(self.recv(task, to.count, 0).data)
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.send(task, views, 0)
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        n = self.send(task, source.map(source.count), 0)
+        source.advance(n)
+        return n
 
     def bytes_available(self) -> int:
         """FIONREAD/SIOCINQ: unread bytes (stream) or the size of the next message."""

@@ -1,36 +1,18 @@
-"""clone, clone3, fork, vfork: new processes and threads (the work is done by Kernel.clone)."""
+"""clone, clone3, fork, vfork: new processes and threads (the work is done by task/fork.py)."""
 from __future__ import annotations
 
 import errno
 import struct
 
 from pynix.errors import KernelError
-from pynix.kernel import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES, CLONE_FS, CLONE_PARENT,
-                          CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_THREAD, CLONE_VFORK, CLONE_VM)
 from pynix.mm.uaccess import copy_from_user
 from pynix.syscall.registry import syscall
+from pynix.task.fork import copy_process
 from pynix.task.task import Task
+from pynix.uapi.sched import CLONE_VFORK, CLONE_VM, CSIGNAL
+from pynix.uapi.signal import SIGCHLD
 
-SIGCHLD = 17
-CSIGNAL = 0xFF
-CLONE_SYSVSEM, CLONE_DETACHED, CLONE_IO = 0x40000, 0x400000, 0x80000000
-SUPPORTED = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD
-             | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED
-             | CLONE_CHILD_SETTID | CLONE_IO)
 CLONE_ARGS_SIZE_VER0 = 64
-
-
-def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
-    """Validate the flags as Linux's copy_process does, then create the task."""
-    if flags & ~SUPPORTED:
-        raise KernelError(errno.EINVAL)          # namespaces, ptrace, pidfd...: not supported, never ignored
-    if flags & CLONE_THREAD and not flags & CLONE_SIGHAND:
-        raise KernelError(errno.EINVAL)
-    if flags & CLONE_SIGHAND and not flags & CLONE_VM:
-        raise KernelError(errno.EINVAL)
-    if flags & CLONE_THREAD and flags & CSIGNAL:
-        raise KernelError(errno.EINVAL)
-    return task.kernel.clone(task, flags, stack, ptid, ctid, tls)
 
 
 @syscall
@@ -40,7 +22,7 @@ def sys_clone(task: Task, flags: int, stack: int, arg3: int, arg4: int, arg5: in
         ptid, tls, ctid = arg3, arg4, arg5
     else:
         ptid, ctid, tls = arg3, arg4, arg5
-    return do_clone(task, flags & 0xFFFFFFFF, stack, ptid, ctid, tls)
+    return copy_process(task.kernel, task, flags & 0xFFFFFFFF, stack, ptid, ctid, tls)
 
 
 @syscall
@@ -53,14 +35,14 @@ def sys_clone3(task: Task, cl_args: int, size: int) -> int:
         raise KernelError(errno.EINVAL)          # set_tid / cgroup are not supported
     if flags & CSIGNAL or exit_signal > 64 or (stack == 0) != (stack_size == 0):
         raise KernelError(errno.EINVAL)
-    return do_clone(task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls)
+    return copy_process(task.kernel, task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls)
 
 
 @syscall
 def sys_fork(task: Task) -> int:
-    return do_clone(task, SIGCHLD, 0, 0, 0, 0)
+    return copy_process(task.kernel, task, SIGCHLD, 0, 0, 0, 0)
 
 
 @syscall
 def sys_vfork(task: Task) -> int:
-    return do_clone(task, CLONE_VFORK | CLONE_VM | SIGCHLD, 0, 0, 0, 0)
+    return copy_process(task.kernel, task, CLONE_VFORK | CLONE_VM | SIGCHLD, 0, 0, 0, 0)

@@ -15,14 +15,15 @@ from typing import TYPE_CHECKING, Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
+from pynix.sync.wait import Block
 from pynix.syscall import load_handlers
-from pynix.task.wait import Block
+from pynix.task.exit import exit_group
+from pynix.uapi.signal import SIGSYS
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
     from pynix.trace import Tracepoints
 
-SIGSYS = 31
 MAX_ERRNO = 4095
 
 
@@ -94,7 +95,7 @@ class SyscallDispatcher:
         self.kernel.log(f"kernel bug in {self.table.name(nr)} (pid {task.group.pid}), killing it with SIGSYS:\n"
                         + traceback.format_exc().rstrip())
         try:
-            self.kernel.kill_group(task.group, SIGSYS)
+            exit_group(self.kernel, task.group, SIGSYS)
         except Exception:                          # the bug may sit on the exit path itself: stop regardless
             self.kernel.log("kernel bug while killing the process:\n" + traceback.format_exc().rstrip())
             task.group.exit_status = task.group.exit_status or SIGSYS

@@ -5,9 +5,9 @@ import errno
 
 from pynix.errors import KernelError
 from pynix.fs.eventfd import EFD_SEMAPHORE, EventFd
-from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import O_CLOEXEC, O_NONBLOCK
 
 EFD_CLOEXEC, EFD_NONBLOCK = O_CLOEXEC, O_NONBLOCK
 

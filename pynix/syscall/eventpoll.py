@@ -16,14 +16,14 @@ from typing import Callable
 from pynix.errors import KernelError
 from pynix.fs.eventpoll import (EPOLLERR, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLHUP,
                                 EPOLLWAKEUP, EventPoll, file_can_poll)
-from pynix.fs.file import O_CLOEXEC
 from pynix.mm.uaccess import copy_from_user, copy_to_user, read_u64
+from pynix.sync.wait import Block
 from pynix.syscall.poll import _deadline, _expired, _timespec_ns
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.signal import _deliver_soon as deliver_soon
 from pynix.task.signal import UNBLOCKABLE
 from pynix.task.task import Task
-from pynix.task.wait import Block
+from pynix.uapi.fcntl import O_CLOEXEC
 
 EPOLL_CLOEXEC = O_CLOEXEC
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3

@@ -1,4 +1,4 @@
-"""execve and execveat (the work is done by Kernel.execve)."""
+"""execve and execveat (the work is done by task/exec.py)."""
 from __future__ import annotations
 
 import errno
@@ -6,12 +6,13 @@ import errno
 from pynix.errors import KernelError
 from pynix.mm.uaccess import read_u64, strncpy_from_user
 from pynix.syscall.registry import NO_RETURN, s32, syscall
+from pynix.task.exec import execve
 from pynix.task.task import Task
+from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD
 
 PATH_MAX = 4096
 MAX_ARG_STRLEN = 32 * 4096          # one argument or environment string
 ARG_MAX = 2 << 20                   # a quarter of the 8 MiB stack limit, as Linux allows
-AT_FDCWD, AT_EMPTY_PATH = -100, 0x1000
 
 
 def _string_array(task: Task, addr: int) -> list[bytes]:
@@ -38,7 +39,7 @@ def sys_execve(task: Task, pathname: int, argv: int, envp: int) -> None:
     path = strncpy_from_user(task.mm, pathname, PATH_MAX)
     if not path:
         raise KernelError(errno.ENOENT)
-    task.kernel.execve(task, path, _string_array(task, argv), _string_array(task, envp))
+    execve(task.kernel, task, path, _string_array(task, argv), _string_array(task, envp))
     return NO_RETURN
 
 

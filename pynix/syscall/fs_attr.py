@@ -16,16 +16,17 @@ import struct
 
 from pynix.errors import KernelError
 from pynix.fs import locks
-from pynix.fs.file import File, HostStreamFile, O_PATH
+from pynix.fs.file import File, HostStreamFile
 from pynix.fs.file_ops import RegularFile, truncate_file, write_file
 from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
 from pynix.mm.page_cache import sync_inode
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_namei import in_group, owner_or_capable
-from pynix.syscall.fs_path import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, check_writable, lookup_at
+from pynix.syscall.fs_path import check_writable, lookup_at
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2

@@ -5,14 +5,16 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK, File
+from pynix.fs.file import File
 from pynix.fs.file_ops import O_APPEND, RegularFile, read_file, write_file
 from pynix.fs.pipe import O_DIRECT, PipeFile
+from pynix.mm.iov_iter import KernelIter
 from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.sync.wait import Block
 from pynix.syscall.fs_attr import fdget, file_path
 from pynix.syscall.registry import s64, syscall
 from pynix.task.task import Task
-from pynix.task.wait import Block
+from pynix.uapi.fcntl import O_NONBLOCK
 
 MAX_RW_COUNT = 0x7FFFF000
 OFFSET_MAX = (1 << 63) - 1
@@ -37,14 +39,14 @@ def _put(task: Task, out: File, data: bytes, first: bool, nonblocking: bool) -> 
     if isinstance(out, PipeFile):
         pipe = out.pipe
         try:
-            return pipe.write(task, [memoryview(data)], True, bool(out.flags & O_DIRECT))
+            return pipe.write_iter(task, KernelIter(data), True, bool(out.flags & O_DIRECT))
         except KernelError as err:
             if err.errno != errno.EAGAIN or not first:
                 raise
             if nonblocking or out.nonblocking:
                 raise
             raise Block(pipe.write_queue) from None
-    return out.write(task, [memoryview(data)])
+    return out.write_iter(task, KernelIter(data))
 
 
 @syscall

@@ -8,19 +8,18 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.fs.pipe import O_DIRECT, PipeFile
 from pynix.syscall.fs_attr import LOCK_COMMANDS, fcntl_lock
 from pynix.syscall.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import O_APPEND, O_ASYNC, O_CLOEXEC, O_NOATIME, O_NONBLOCK
 
 # include/uapi/asm-generic/fcntl.h (x86_64 and riscv64 agree)
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_DUPFD_CLOEXEC = 1030
 F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
 FD_CLOEXEC = 1
-O_APPEND, O_ASYNC, O_NOATIME = 0o2000, 0o20000, 0o1000000
 # The status flags F_SETFL may change (Linux's SETFL_MASK, plus O_ASYNC which its ->fasync sets).
 SETFL_MASK = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC
 

@@ -11,15 +11,12 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import O_ASYNC, O_NONBLOCK
+from pynix.uapi.ioctls import FIOASYNC, FIOCLEX, FIONBIO, FIONCLEX, FIONREAD, TCGETS, TIOCGWINSZ
 
-# include/uapi/asm-generic/ioctls.h (x86_64 and riscv64 share these values)
-TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO = 0x5401, 0x5413, 0x541B, 0x5421
-FIONCLEX, FIOCLEX, FIOASYNC = 0x5450, 0x5451, 0x5452
-O_ASYNC = 0o20000
 
 
 @syscall

@@ -1,24 +1,23 @@
-"""openat, open, creat; lseek, pread64, pwrite64, preadv, pwritev; getdents64; ftruncate/truncate."""
+"""openat, open, creat; lseek; getdents64; ftruncate/truncate."""
 from __future__ import annotations
 
 import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
-from pynix.hal import ACCESS_READ, ACCESS_WRITE
-from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
+from pynix.hal import ACCESS_WRITE
+from pynix.mm.uaccess import copy_to_user, user_buffers
 from pynix.syscall.fs_namei import is_dead_dir
-from pynix.syscall.fs_path import AT_FDCWD, check_writable, start_dir, user_path, walker
+from pynix.syscall.fs_path import check_writable, start_dir, user_path, walker
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import (AT_FDCWD, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL,
+                              O_LARGEFILE, O_NOATIME, O_NOCTTY, O_NOFOLLOW, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR,
+                              O_SYNC, O_TMPFILE, O_TRUNC, O_WRONLY)
 
-O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC = 0o100, 0o200, 0o400, 0o1000
-O_DSYNC, O_DIRECT, O_LARGEFILE, O_DIRECTORY, O_NOFOLLOW, O_NOATIME = 0o10000, 0o40000, 0o100000, 0o200000, 0o400000, 0o1000000
-O_SYNC, O_TMPFILE = 0o4010000, 0o20200000
 VALID_OPEN_FLAGS = (O_ACCMODE | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC | O_DIRECT
                     | O_LARGEFILE | O_DIRECTORY | O_NOFOLLOW | O_NOATIME | O_CLOEXEC | O_SYNC | O_PATH | O_TMPFILE
                     | 0o20000)   # FASYNC
@@ -121,57 +120,6 @@ def _inode_file(task: Task, fd: int) -> InodeFile:
 @syscall
 def sys_lseek(task: Task, fd: int, offset: int, whence: int) -> int:
     return _inode_file(task, fd).lseek(s64(offset), s32(whence))
-
-
-def _regular(task: Task, fd: int, write: bool) -> RegularFile:
-    file = task.group.fds.get(s32(fd))
-    if not (file.writable if write else file.readable):
-        raise KernelError(errno.EBADF)
-    if not isinstance(file, RegularFile):
-        raise KernelError(errno.EISDIR if isinstance(file, InodeFile) and file.inode.is_dir else errno.ESPIPE)
-    return file
-
-
-@syscall
-def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
-    file = _regular(task, fd, False)
-    if s64(offset) < 0:
-        raise KernelError(errno.EINVAL)
-    data = file.pread(min(count, 0x7FFFF000), offset)
-    copy_to_user(task.mm, buf, data)
-    return len(data)
-
-
-@syscall
-def sys_pwrite64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
-    file = _regular(task, fd, True)
-    if s64(offset) < 0:
-        raise KernelError(errno.EINVAL)
-    data = b"".join(user_buffers(task.mm, buf, min(count, 0x7FFFF000), ACCESS_READ))
-    return file.pwrite(data, offset)
-
-
-@syscall
-def sys_preadv(task: Task, fd: int, iov: int, iovcnt: int, pos_l: int) -> int:
-    file = _regular(task, fd, False)
-    vectors = read_iovec(task.mm, iov, s32(iovcnt))
-    data = file.pread(sum(n for _, n in vectors), s64(pos_l))
-    done = 0
-    for base, length in vectors:
-        piece = data[done:done + length]
-        if not piece:
-            break
-        copy_to_user(task.mm, base, piece)
-        done += len(piece)
-    return done
-
-
-@syscall
-def sys_pwritev(task: Task, fd: int, iov: int, iovcnt: int, pos_l: int) -> int:
-    file = _regular(task, fd, True)
-    data = b"".join(b"".join(user_buffers(task.mm, base, n, ACCESS_READ))
-                    for base, n in read_iovec(task.mm, iov, s32(iovcnt)) if n)
-    return file.pwrite(data, s64(pos_l))
 
 
 @syscall

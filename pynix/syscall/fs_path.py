@@ -13,9 +13,8 @@ from pynix.fs.vfs import PATH_MAX, VfsPath, Walker
 from pynix.mm.uaccess import strncpy_from_user
 from pynix.syscall.registry import s32
 from pynix.task.task import Task
+from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_FOLLOW, AT_SYMLINK_NOFOLLOW
 
-AT_FDCWD = -100
-AT_SYMLINK_NOFOLLOW, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH = 0x100, 0x200, 0x400, 0x800, 0x1000
 
 
 def user_path(task: Task, addr: int) -> bytes:

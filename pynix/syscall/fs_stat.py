@@ -10,13 +10,13 @@ from pynix.fs.file_ops import InodeFile
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.fs_namei import is_dead_dir
-from pynix.syscall.fs_path import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup_at, user_path, walker
+from pynix.syscall.fs_path import lookup_at, user_path, walker
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
 STATX_BASIC_STATS = 0x7FF
-AT_EACCESS = 0x200
 F_OK, X_OK, W_OK, R_OK = 0, 1, 2, 4
 
 

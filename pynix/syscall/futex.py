@@ -1,98 +1,21 @@
-"""futex(2): FUTEX_WAIT/WAKE, the BITSET variants, REQUEUE/CMP_REQUEUE, private futexes, timeouts; and the
-robust-list walk done when a thread dies.
-
-A waiter is keyed by (address space, address) -- or by physical address for MAP_SHARED memory, so processes
-sharing a page meet on the same futex.  FUTEX_WAIT blocks with a `FutexWaiter` as its restart data: when it is
-re-run after a wake-up it returns 0 if a FUTEX_WAKE chose it, ETIMEDOUT if its deadline passed, and goes back
-to sleep otherwise (a spurious wake-up), without re-reading the futex word -- re-reading would lose wake-ups
-that leave the word unchanged.
-"""
+"""futex(2): FUTEX_WAIT/WAKE, the BITSET variants, REQUEUE/CMP_REQUEUE, private futexes, timeouts (the futexes
+themselves are task/futex.py)."""
 from __future__ import annotations
 
 import errno
 import struct
 import time
-from dataclasses import dataclass
 
 from pynix.errors import KernelError
-from pynix.hal import ACCESS_READ
-from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.mm.uaccess import copy_from_user
 from pynix.syscall.registry import s32, syscall
+from pynix.task.futex import FUTEX_BITSET_MATCH_ANY, futex_load, futex_requeue, futex_wait, futex_wake
 from pynix.task.task import Task
-from pynix.task.wait import Block
 
 FUTEX_WAIT, FUTEX_WAKE, FUTEX_REQUEUE, FUTEX_CMP_REQUEUE = 0, 1, 3, 4
 FUTEX_WAIT_BITSET, FUTEX_WAKE_BITSET = 9, 10
 FUTEX_PRIVATE_FLAG, FUTEX_CLOCK_REALTIME = 128, 256
-FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
-FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x40000000, 0x3FFFFFFF
 NSEC = 1_000_000_000
-
-
-@dataclass(eq=False)
-class FutexWaiter:
-    task: Task
-    key: object
-    bitset: int
-    deadline: int | None
-    woken: bool = False
-
-
-def futex_key(task: Task, uaddr: int) -> object:
-    if uaddr & 3:
-        raise KernelError(errno.EINVAL)
-    vma = task.mm.find_vma(uaddr)
-    if vma is not None and vma.shared:
-        return ("shared", task.mm.translate(uaddr, ACCESS_READ))
-    return (id(task.mm), uaddr)
-
-
-def _load(task: Task, uaddr: int) -> int:
-    return int.from_bytes(copy_from_user(task.mm, uaddr, 4), "little")
-
-
-def futex_wake(task: Task, uaddr: int, count: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
-    key = futex_key(task, uaddr)
-    waiters = task.kernel.futexes.get(key, [])
-    woken = 0
-    for waiter in list(waiters):
-        if woken >= count:
-            break
-        if waiter.bitset & bitset:
-            waiters.remove(waiter)
-            waiter.woken = True
-            task.kernel.wake(waiter.task)
-            woken += 1
-    if not waiters:
-        task.kernel.futexes.pop(key, None)
-    return woken
-
-
-def _wait(task: Task, uaddr: int, val: int, timeout: int, absolute: bool, realtime: bool, bitset: int) -> int:
-    waiter = task.restart_data
-    if isinstance(waiter, FutexWaiter):            # re-run after a wake-up
-        if waiter.woken:
-            return 0
-        if waiter.deadline is not None and time.monotonic_ns() >= waiter.deadline:
-            _remove(task, waiter)
-            raise KernelError(errno.ETIMEDOUT)
-        raise Block(deadline=waiter.deadline, data=waiter)
-    if bitset == 0:
-        raise KernelError(errno.EINVAL)
-    key = futex_key(task, uaddr)
-    if _load(task, uaddr) != val & 0xFFFFFFFF:
-        raise KernelError(errno.EAGAIN)
-    waiter = FutexWaiter(task, key, bitset, _deadline(task, timeout, absolute, realtime))
-    task.kernel.futexes.setdefault(key, []).append(waiter)
-    raise Block(deadline=waiter.deadline, data=waiter)
-
-
-def _remove(task: Task, waiter: FutexWaiter) -> None:
-    waiters = task.kernel.futexes.get(waiter.key, [])
-    if waiter in waiters:
-        waiters.remove(waiter)
-    if not waiters:
-        task.kernel.futexes.pop(waiter.key, None)
 
 
 def _deadline(task: Task, timeout: int, absolute: bool, realtime: bool) -> int | None:
@@ -119,9 +42,9 @@ def sys_futex(task: Task, uaddr: int, op: int, val: int, timeout: int, uaddr2: i
     if realtime and cmd not in (FUTEX_WAIT, FUTEX_WAIT_BITSET):
         raise KernelError(errno.ENOSYS)
     if cmd == FUTEX_WAIT:
-        return _wait(task, uaddr, val, timeout, False, False, FUTEX_BITSET_MATCH_ANY)
+        return futex_wait(task, uaddr, val, lambda: _deadline(task, timeout, False, False), FUTEX_BITSET_MATCH_ANY)
     if cmd == FUTEX_WAIT_BITSET:
-        return _wait(task, uaddr, val, timeout, True, realtime, val3 & 0xFFFFFFFF)
+        return futex_wait(task, uaddr, val, lambda: _deadline(task, timeout, True, realtime), val3 & 0xFFFFFFFF)
     if cmd == FUTEX_WAKE:
         return futex_wake(task, uaddr, s32(val))
     if cmd == FUTEX_WAKE_BITSET:
@@ -131,43 +54,8 @@ def sys_futex(task: Task, uaddr: int, op: int, val: int, timeout: int, uaddr2: i
     if cmd in (FUTEX_REQUEUE, FUTEX_CMP_REQUEUE):
         if s32(val) < 0 or s32(timeout) < 0:
             raise KernelError(errno.EINVAL)
-        if cmd == FUTEX_CMP_REQUEUE and _load(task, uaddr) != val3 & 0xFFFFFFFF:
+        if cmd == FUTEX_CMP_REQUEUE and futex_load(task, uaddr) != val3 & 0xFFFFFFFF:
             raise KernelError(errno.EAGAIN)
         woken = futex_wake(task, uaddr, s32(val))
-        return woken + _requeue(task, uaddr, uaddr2, s32(timeout))   # nr_requeue travels in the timeout slot
+        return woken + futex_requeue(task, uaddr, uaddr2, s32(timeout))   # nr_requeue travels in the timeout slot
     raise KernelError(errno.ENOSYS)
-
-
-def _requeue(task: Task, uaddr: int, uaddr2: int, count: int) -> int:
-    key, key2 = futex_key(task, uaddr), futex_key(task, uaddr2)
-    waiters = task.kernel.futexes.get(key, [])
-    moved = waiters[:count]
-    del waiters[:count]
-    if not waiters:
-        task.kernel.futexes.pop(key, None)
-    for waiter in moved:
-        waiter.key = key2
-    if moved:
-        task.kernel.futexes.setdefault(key2, []).extend(moved)
-    return len(moved)
-
-
-def exit_robust_list(task: Task) -> None:
-    """A dying thread's robust futexes: mark each lock it held OWNER_DIED and wake one waiter
-    (Linux's exit_robust_list; the list is `struct robust_list_head {next, futex_offset, list_op_pending}`)."""
-    try:
-        head, offset, pending = struct.unpack("<QqQ", copy_from_user(task.mm, task.robust_list, 24))
-        entries, entry = [], head
-        while entry != task.robust_list and len(entries) < 2048:    # ROBUST_LIST_LIMIT
-            entries.append(entry)
-            entry = int.from_bytes(copy_from_user(task.mm, entry, 8), "little")
-        if pending:
-            entries.append(pending)
-        for entry in entries:
-            uaddr = (entry + offset) & 0xFFFFFFFFFFFFFFFF
-            word = _load(task, uaddr)
-            if word & FUTEX_TID_MASK == task.tid:
-                copy_to_user(task.mm, uaddr, ((word & ~FUTEX_TID_MASK) | FUTEX_OWNER_DIED).to_bytes(4, "little"))
-                futex_wake(task, uaddr, 1)
-    except KernelError:
-        pass                                       # a corrupt list is the program's problem, as in Linux

@@ -17,17 +17,17 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_RDWR, File
+from pynix.fs.file import File
 from pynix.fs.file_ops import RegularFile
 from pynix.fs.tmpfs import TmpfsInode, TmpfsSuperBlock
 from pynix.fs.vfs import Dentry, Mount, VfsPath
 from pynix.mm.uaccess import strncpy_from_user
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import O_LARGEFILE, O_RDWR
 
 MFD_CLOEXEC, MFD_ALLOW_SEALING, MFD_HUGETLB, MFD_NOEXEC_SEAL, MFD_EXEC = 0x1, 0x2, 0x4, 0x8, 0x10
 MFD_NAME_MAX_LEN = 255 - len("memfd:")
-O_LARGEFILE = 0o100000                  # set by the kernel on every file a 64-bit process opens
 
 # fcntl commands and seals (include/uapi/linux/fcntl.h)
 F_ADD_SEALS, F_GET_SEALS = 1033, 1034

@@ -46,6 +46,7 @@ from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import Dentry, Mount, MountTable, SuperBlock, VfsPath
 from pynix.mm.uaccess import strncpy_from_user
 from pynix.syscall.fs_path import user_path, walker
+from pynix.syscall.sys_info import proc_values
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 
@@ -121,7 +122,7 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
     if fstype in (b"tmpfs", b"ramfs"):
         return _tmpfs(data)
     if fstype == b"proc":
-        return ProcfsSuperBlock(kernel)
+        return ProcfsSuperBlock(kernel, proc_values())
     if fstype == b"devpts":
         return DevptsSuperBlock(kernel)                  # a new instance every time, as since Linux 4.7
     if fstype == b"devtmpfs":

@@ -4,11 +4,12 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_CLOEXEC, O_NONBLOCK, File
+from pynix.fs.file import File
 from pynix.fs.pipe import O_DIRECT, create_pipe
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import O_CLOEXEC, O_NONBLOCK
 
 O_NOTIFICATION_PIPE = 0o200          # = O_EXCL: a watch_queue notification pipe (not supported)
 

@@ -11,11 +11,11 @@ import struct
 import time
 
 from pynix.errors import KernelError
-from pynix.fs.file import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM
 from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.sync.wait import Block
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
-from pynix.task.wait import Block
+from pynix.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM
 
 NSEC = 1_000_000_000
 FD_SETSIZE_MAX = 1 << 20

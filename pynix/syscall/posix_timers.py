@@ -17,12 +17,12 @@ from typing import Callable
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
-from pynix.task.signal import NSIG, SIGALRM
 from pynix.task.task import Task
 from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
                               CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CPU_CLOCKS, NSEC,
                               SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, TIMER_ABSTIME, PosixTimer,
                               clock_reader)
+from pynix.uapi.signal import NSIG, SIGALRM
 
 INT_MAX = 0x7FFFFFFF
 SIGEVENT_SIZE = 64

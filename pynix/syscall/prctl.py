@@ -11,8 +11,8 @@ import errno
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
-from pynix.task.signal import NSIG
 from pynix.task.task import Task
+from pynix.uapi.signal import NSIG
 
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_SET_NAME, PR_GET_NAME = 15, 16

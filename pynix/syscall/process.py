@@ -8,6 +8,7 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import NO_RETURN, s32, syscall
+from pynix.task.exit import exit_group, exit_thread
 from pynix.task.task import RLIMIT_NOFILE, Task
 
 ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
@@ -17,13 +18,13 @@ NR_OPEN = 1 << 20                   # /proc/sys/fs/nr_open: the most RLIMIT_NOFI
 @syscall
 def sys_exit(task: Task, status: int) -> None:
     """End the calling thread; the last thread's exit ends the process with `status`."""
-    task.kernel.exit_thread(task, (status & 0xFF) << 8)
+    exit_thread(task.kernel, task, (status & 0xFF) << 8)
     return NO_RETURN
 
 
 @syscall
 def sys_exit_group(task: Task, status: int) -> None:
-    task.kernel.exit_group(task.group, (status & 0xFF) << 8)
+    exit_group(task.kernel, task.group, (status & 0xFF) << 8)
     return NO_RETURN
 
 

@@ -10,14 +10,14 @@ import time
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, read_u64, write_u64
+from pynix.sync.wait import Block
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task import signal as sig_mod
-from pynix.task.signal import (MINSIGSTKSZ, NSIG, SI_KERNEL, SI_TKILL, SI_USER, SIGALRM, SIGKILL, SIGPROF,
-                               SIGSTOP, SIGVTALRM, SS_DISABLE, SS_ONSTACK, SS_AUTODISARM, UNBLOCKABLE,
-                               has_deliverable, send_signal, siginfo)
+from pynix.task.signal import UNBLOCKABLE, has_deliverable, send_signal, siginfo
 from pynix.task.task import SigAction, Task, ThreadGroup
 from pynix.task.timer import TICK_NSEC, IntervalTimer
-from pynix.task.wait import Block
+from pynix.uapi.signal import (MINSIGSTKSZ, NSIG, SIGALRM, SIGKILL, SIGPROF, SIGSTOP, SIGVTALRM, SI_KERNEL, SI_TKILL,
+                               SI_USER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK)
 
 SIG_BLOCK, SIG_UNBLOCK, SIG_SETMASK = 0, 1, 2
 SIGSET_SIZE = 8

@@ -4,11 +4,11 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.fs.signalfd import SignalFd
 from pynix.mm.uaccess import read_u64
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import O_CLOEXEC, O_NONBLOCK
 
 SFD_CLOEXEC, SFD_NONBLOCK = O_CLOEXEC, O_NONBLOCK
 SIGSET_SIZE = 8

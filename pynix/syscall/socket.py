@@ -12,8 +12,8 @@ import struct
 
 from pynix.errors import KernelError
 from pynix.fs.file import O_CLOEXEC, O_NONBLOCK, FdTable
-from pynix.hal import ACCESS_READ
-from pynix.mm.uaccess import copy_from_user, copy_to_user, read_iovec, user_buffers
+from pynix.mm.iov_iter import UserIter
+from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.net.unix import (AF_UNIX, MSG_TRUNC, SOCK_DGRAM, SOCK_MIN_RCVBUF, SOCK_MIN_SNDBUF, SOCK_SEQPACKET,
                             SOCK_STREAM, SK_WMEM_DEFAULT, Received, UnixSocket, socket_pair)
 from pynix.syscall.pipe import install_fd_pair
@@ -29,7 +29,6 @@ MSG_CTRUNC, MSG_CMSG_CLOEXEC = 0x8, 0x40000000
 MSGHDR = struct.Struct("<QI4xQQQQi4x")       # struct msghdr (the same on x86_64 and riscv64)
 CMSGHDR = struct.Struct("<Qii")
 UIO_MAXIOV = 1024
-MAX_RW_COUNT = 0x7FFFF000
 
 
 def _check_type(sock_type: int) -> tuple[int, int]:
@@ -79,32 +78,16 @@ def _socket(task: Task, fd: int) -> UnixSocket:
     return task.group.fds.get_as(s32(fd), UnixSocket, errno.ENOTSOCK)
 
 
-def _gather(task: Task, vectors: list[tuple[int, int]]) -> list[memoryview]:
-    views = []
-    for base, length in vectors:
-        if length:
-            views += user_buffers(task.mm, base, length, ACCESS_READ)
-    return views
-
-
-def _scatter(task: Task, vectors: list[tuple[int, int]], data: bytes) -> None:
-    done = 0
-    for base, length in vectors:
-        if done >= len(data):
-            break
-        piece = data[done:done + length]
-        copy_to_user(task.mm, base, piece)
-        done += len(piece)
-
-
-def _send(task: Task, sock: UnixSocket, views: list[memoryview], flags: int, addr: int,
+def _send(task: Task, sock: UnixSocket, source: UserIter, flags: int, addr: int,
           files: FdTable | None = None) -> int:
     if addr and sock.type != SOCK_DGRAM:
         raise KernelError(errno.EISCONN)
     if addr:
         raise KernelError(errno.EOPNOTSUPP)              # no named sockets to send to yet
     try:
-        return sock.send(task, views, flags, files)
+        n = sock.send(task, source.map(source.count), flags, files)
+        source.advance(n)
+        return n
     except KernelError:
         if files is not None:
             files.close_all()                            # not sent: the in-flight references go
@@ -125,18 +108,17 @@ def _put_addr(task: Task, addr: int, addrlen_ptr: int) -> None:
 @syscall
 def sys_sendto(task: Task, fd: int, buf: int, length: int, flags: int, addr: int, addrlen: int) -> int:
     sock = _socket(task, fd)
-    length = min(length, MAX_RW_COUNT)
-    views = user_buffers(task.mm, buf, length, ACCESS_READ) if length else []
-    return _send(task, sock, views, s32(flags), addr)
+    return _send(task, sock, UserIter.ubuf(task.mm, buf, length, False), s32(flags), addr)
 
 
 @syscall
 def sys_recvfrom(task: Task, fd: int, buf: int, length: int, flags: int, addr: int, addrlen: int) -> int:
     sock = _socket(task, fd)
     flags = s32(flags)
-    got = sock.recv(task, min(length, MAX_RW_COUNT), flags)
+    to = UserIter.ubuf(task.mm, buf, length, True)
+    got = sock.recv(task, to.count, flags)
     _finish_files(task, got, 0, 0, flags)
-    copy_to_user(task.mm, buf, got.data)
+    to.copy_to(got.data)
     if addr:
         copy_to_user(task.mm, addrlen, struct.pack("<i", 0))   # an unnamed sender: no address
     return got.length if flags & MSG_TRUNC and sock.type != SOCK_STREAM else len(got.data)
@@ -179,9 +161,9 @@ def _rights(task: Task, control: int, controllen: int) -> FdTable | None:
 def sys_sendmsg(task: Task, fd: int, msg: int, flags: int) -> int:
     sock = _socket(task, fd)
     name, _namelen, iov, iovlen, control, controllen, _ = _read_msghdr(task, msg)
-    views = _gather(task, read_iovec(task.mm, iov, iovlen))
+    source = UserIter.iovec(task.mm, iov, iovlen, False)
     files = _rights(task, control, controllen) if task.restart_data is None else None
-    return _send(task, sock, views, s32(flags), name, files)
+    return _send(task, sock, source, s32(flags), name, files)
 
 
 def _finish_files(task: Task, got: Received, control: int, controllen: int, flags: int) -> tuple[bytes, int]:
@@ -207,13 +189,13 @@ def sys_recvmsg(task: Task, fd: int, msg: int, flags: int) -> int:
     sock = _socket(task, fd)
     flags = s32(flags)
     name, _namelen, iov, iovlen, control, controllen, _ = _read_msghdr(task, msg)
-    vectors = read_iovec(task.mm, iov, iovlen)
-    got = sock.recv(task, min(sum(n for _, n in vectors), MAX_RW_COUNT), flags)
+    to = UserIter.iovec(task.mm, iov, iovlen, True)
+    got = sock.recv(task, to.count, flags)
     cmsg, msg_flags = _finish_files(task, got, control, controllen, flags)
     msg_flags |= flags & MSG_CMSG_CLOEXEC                      # Linux starts msg_flags from it
     if got.length > len(got.data) and sock.type != SOCK_STREAM:
         msg_flags |= MSG_TRUNC
-    _scatter(task, vectors, got.data)
+    to.copy_to(got.data)
     if cmsg:
         copy_to_user(task.mm, control, cmsg)
     header = bytearray(copy_from_user(task.mm, msg, MSGHDR.size))

@@ -22,13 +22,13 @@ it such arguments are printed as plain pointers.
 """
 from __future__ import annotations
 
-import errno as _errno
 import os
 import struct
 from dataclasses import dataclass
 from typing import Callable, Protocol, Sequence
 
 from pynix.errors import KernelError
+from pynix.uapi.errno import ERRNO_NAMES
 
 __all__ = ["UserMemoryReader", "StraceArch", "strace_arch", "format_syscall", "format_call", "format_return",
            "quote_bytes", "signal_name", "format_sigset"]
@@ -288,10 +288,6 @@ _RESTART_ERRNOS = {512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
                    514: ("ERESTARTNOHAND", "To be restarted if no handler"),
                    515: ("ENOIOCTLCMD", "No ioctl command"),
                    516: ("ERESTART_RESTARTBLOCK", "Interrupted by signal")}
-# Python's errno.errorcode picks an alias for a few numbers; strace prints these names.
-_ERRNO_NAMES = dict(_errno.errorcode)
-_ERRNO_NAMES.update({_errno.EAGAIN: "EAGAIN", _errno.EDEADLK: "EDEADLK", _errno.EOPNOTSUPP: "EOPNOTSUPP",
-                     524: "ENOTSUPP"})
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1376,7 +1372,7 @@ def format_return(name: str, result: int | None, args: Sequence[int] = (), fd_pa
         if err in _RESTART_ERRNOS:
             ename, text = _RESTART_ERRNOS[err]
             return f"? {ename} ({text})"
-        ename = _ERRNO_NAMES.get(err, f"E{err}")
+        ename = ERRNO_NAMES.get(err, f"E{err}")
         return f"-1 {ename} ({os.strerror(err)})"
     if name in _RESULT_HEX:
         return _hex(result)

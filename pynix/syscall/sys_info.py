@@ -5,6 +5,8 @@ import math
 import struct
 import time
 
+from pynix.fs.procfs import ProcValues
+from pynix.kernel import PID_MAX
 from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import syscall
@@ -14,6 +16,11 @@ RELEASE = "6.1.0-pynix"
 VERSION = "#1 SMP PREEMPT_DYNAMIC pynix"
 NODENAME = "pynix"
 FIELD = 65                                      # __NEW_UTS_LEN + 1
+
+
+def proc_values() -> ProcValues:
+    """What a new procfs instance shows of the kernel's identity and limits."""
+    return ProcValues(pid_max=PID_MAX, release=RELEASE, version=VERSION, nodename=NODENAME)
 
 
 @syscall

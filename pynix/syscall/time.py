@@ -8,13 +8,13 @@ import time
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
+from pynix.sync.wait import Block
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
                               CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
                               CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, NSEC, TIMER_ABSTIME,
                               clock_reader)
-from pynix.task.wait import Block
 
 # Guest clock -> host clock it reads (the CPU-time clocks are the guest's own: see sys_clock_gettime).
 _HOST_CLOCK = {CLOCK_REALTIME: time.CLOCK_REALTIME, CLOCK_MONOTONIC: time.CLOCK_MONOTONIC,

@@ -9,7 +9,6 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.fs.timerfd import TimerFd
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.posix_timers import itimerspec_bytes, read_itimerspec, timer_clock
@@ -17,6 +16,7 @@ from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_REALTIME,
                               CLOCK_REALTIME_ALARM)
+from pynix.uapi.fcntl import O_CLOEXEC, O_NONBLOCK
 
 TFD_TIMER_ABSTIME, TFD_TIMER_CANCEL_ON_SET = 1, 2
 TIMERFD_CLOCKS = (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM)

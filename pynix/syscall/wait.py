@@ -8,10 +8,11 @@ import struct
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_to_user
+from pynix.sync.wait import Block
 from pynix.syscall.registry import s32, syscall
-from pynix.task.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
+from pynix.task.exit import reap
 from pynix.task.task import Task, ThreadGroup
-from pynix.task.wait import Block
+from pynix.uapi.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
 
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WSTOPPED = WUNTRACED
@@ -67,7 +68,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
         if report is not None:
             child.wait_report = None               # a stop or continue is reported once
         else:
-            task.kernel.reap(child)
+            reap(task.kernel, child)
         return child.pid
     if options & WNOHANG:
         return 0
@@ -114,7 +115,7 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
             if report is not None:
                 child.wait_report = None
             else:
-                task.kernel.reap(child)
+                reap(task.kernel, child)
         return 0
     if options & WNOHANG:
         _put_waitid_info(task, infop, 0, 0, 0, 0)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import errno
 
 from pynix.errors import KernelError
-from pynix.syscall.fs_path import AT_FDCWD, AT_SYMLINK_NOFOLLOW, lookup_at
+from pynix.syscall.fs_path import lookup_at
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.uapi.fcntl import AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
 

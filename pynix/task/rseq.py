@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.task import exit as task_exit, signal
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -56,3 +57,9 @@ def abort_critical_section(kernel: "Kernel", task: "Task") -> bool:
         return True
     except KernelError:
         return False
+
+
+def rseq_fault(kernel: "Kernel", task: "Task") -> None:
+    """A thread's rseq critical section descriptor cannot be used: Linux kills it with SIGSEGV."""
+    kernel.log(f"pid {task.group.pid}: unusable rseq critical section descriptor; killing it with SIGSEGV")
+    task_exit.exit_group(kernel, task.group, signal.SIGSEGV)

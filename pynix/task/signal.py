@@ -22,26 +22,20 @@ from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
-from pynix.task import rseq
+from pynix.task import exit as task_exit, rseq
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
+# the signal ABI (re-exported: this module is where the kernel's signal code lives)
+from pynix.uapi.signal import (CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MINSIGSTKSZ, NSIG,
+                               SA_NOCLDSTOP, SA_NOCLDWAIT, SA_NODEFER, SA_ONSTACK, SA_RESETHAND, SA_RESTART,
+                               SA_RESTORER, SA_SIGINFO, SIGABRT, SIGALRM, SIGBUS, SIGCHLD, SIGCONT, SIGFPE, SIGHUP,
+                               SIGILL, SIGINT, SIGIO, SIGKILL, SIGPIPE, SIGPROF, SIGPWR, SIGQUIT, SIGRTMIN, SIGSEGV,
+                               SIGSTKFLT, SIGSTOP, SIGSYS, SIGTERM, SIGTRAP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,
+                               SIGUSR1, SIGUSR2, SIGVTALRM, SIGWINCH, SIGXCPU, SIGXFSZ, SIG_DFL, SIG_IGN, SI_KERNEL,
+                               SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK)  # noqa: F401
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
 
-(SIGHUP, SIGINT, SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGKILL, SIGUSR1, SIGSEGV, SIGUSR2, SIGPIPE,
- SIGALRM, SIGTERM, SIGSTKFLT, SIGCHLD, SIGCONT, SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG, SIGXCPU, SIGXFSZ,
- SIGVTALRM, SIGPROF, SIGWINCH, SIGIO, SIGPWR, SIGSYS) = range(1, 32)
-SIGRTMIN, NSIG = 32, 64
-
-SIG_DFL, SIG_IGN = 0, 1
-SA_NOCLDSTOP, SA_NOCLDWAIT, SA_SIGINFO, SA_RESTORER = 1, 2, 4, 0x04000000
-SA_ONSTACK, SA_RESTART, SA_NODEFER, SA_RESETHAND = 0x08000000, 0x10000000, 0x40000000, 0x80000000
-SS_ONSTACK, SS_DISABLE, SS_AUTODISARM = 1, 2, 1 << 31
-MINSIGSTKSZ = 2048
-
-# si_code values
-SI_USER, SI_KERNEL, SI_QUEUE, SI_TIMER, SI_TKILL = 0, 0x80, -1, -2, -6
-CLD_EXITED, CLD_KILLED, CLD_DUMPED, CLD_STOPPED, CLD_CONTINUED = 1, 2, 3, 5, 6
 
 _IGNORE = {SIGCHLD, SIGCONT, SIGURG, SIGWINCH}
 _STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
@@ -92,7 +86,7 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
     if sig == 0 or group.exit_status is not None:
         return
     if sig == SIGKILL:
-        kernel.exit_group(group, SIGKILL)
+        task_exit.exit_group(kernel, group, SIGKILL)
         return
     if sig == SIGCONT:
         continue_group(kernel, group)
@@ -111,7 +105,7 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
             stop_group(kernel, group, sig)
             return
         if not default_ignored(sig):               # fatal: the whole process dies now
-            kernel.exit_group(group, sig)
+            task_exit.exit_group(kernel, group, sig)
             return
     queue = thread.pending if thread is not None else group.shared_pending
     if sig < SIGRTMIN and sig in queue:
@@ -244,7 +238,7 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
             if sig in _STOP:
                 stop_group(kernel, group, sig)
             else:
-                kernel.exit_group(group, sig)
+                task_exit.exit_group(kernel, group, sig)
             return
         if interrupted:
             _finish_interrupted(kernel, task, action)
@@ -271,7 +265,7 @@ def _finish_interrupted(kernel: "Kernel", task: Task, action: SigAction) -> None
 
 def _setup_frame(kernel: "Kernel", task: Task, sig: int, info: bytes, action: SigAction) -> None:
     if not rseq.abort_critical_section(kernel, task):   # the handler must not run inside a critical section
-        kernel.rseq_fault(task)
+        rseq.rseq_fault(kernel, task)
         return
     cpu, arch, mm = kernel.cpu, task.arch, task.mm
     layout = arch.signal_frame
@@ -287,14 +281,14 @@ def _setup_frame(kernel: "Kernel", task: Task, sig: int, info: bytes, action: Si
     restorer = action.restorer if action.flags & SA_RESTORER else mm.sigreturn_trampoline
     if not restorer:
         kernel.log(f"pid {task.group.pid}: signal {sig} handler without a restorer; killing it")
-        kernel.exit_group(task.group, SIGSEGV)
+        task_exit.exit_group(kernel, task.group, SIGSEGV)
         return
     frame_addr, frame, new_regs = layout.build(regs, sp, sig, info, old_mask, stack, action.handler, restorer)
     try:
         copy_to_user(mm, frame_addr, frame)
     except KernelError:
         kernel.log(f"pid {task.group.pid}: cannot write the frame for signal {sig}; killing it with SIGSEGV")
-        kernel.exit_group(task.group, SIGSEGV)
+        task_exit.exit_group(kernel, task.group, SIGSEGV)
         return
     cpu.write_many(new_regs)
     task.sigmask |= action.mask
@@ -313,7 +307,7 @@ def sigreturn(kernel: "Kernel", task: Task) -> None:
     try:
         frame = copy_from_user(task.mm, addr, layout.size)
     except KernelError:
-        kernel.exit_group(task.group, SIGSEGV)
+        task_exit.exit_group(kernel, task.group, SIGSEGV)
         return
     regs, mask = layout.parse(frame)
     cpu.write_many(regs)

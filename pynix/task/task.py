@@ -13,9 +13,9 @@ from pynix.arch import Arch
 from pynix.fs.file import FdTable
 from pynix.fs.vfs import FsContext
 from pynix.hal import CpuContext
-from pynix.task.cred import Credentials
 from pynix.mm.address_space import AddressSpace
-from pynix.task.wait import WaitQueue
+from pynix.sync.wait import WaitQueue
+from pynix.task.cred import Credentials
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -133,7 +133,7 @@ class Task:
     altstack_flags: int = 0
     interrupted: bool = False             # a signal woke this task from a blocking syscall
     stopped: bool = False
-    # blocking (task/wait.py)
+    # blocking (sync/wait.py)
     restart_data: object = None           # what a blocked syscall kept for its re-run
     restartable: bool = True              # may SA_RESTART restart the syscall it sleeps in
     on_interrupt: Callable[[], int] | None = None   # result of that syscall if a handler interrupts it

@@ -22,8 +22,9 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from pynix.task.signal import SI_TIMER, send_signal
+from pynix.task.signal import send_signal
 from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.uapi.signal import SI_TIMER
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel

@@ -49,7 +49,8 @@ class Timeline(Tracepoints):
         self.names: dict[tuple[int, int, str], str] = {}   # (pid, tid, kind) -> its naming `M` event
         self.t0 = time.perf_counter_ns()
         self.state: dict[int, tuple[str, int, dict]] = {}  # tid -> (scheduler state, since, args)
-        self.in_call: dict[int, tuple[int, tuple[int, ...], int, str | None]] = {}   # tid -> nr, args, since, text
+        self.in_call: dict[int, tuple[int, tuple[int, ...], int, str | None, str]] = {}  # tid -> nr, args, since,
+        #                                                                          text before the call, name
         self.flows_to: dict[int, list[tuple[int, str]]] = {}  # tid -> flows that end at its next time slice
         self.flow_ids = itertools.count(1)
         self.file = open(path, "w")            # fail now, before the machine runs, if it cannot be written
@@ -118,7 +119,7 @@ class Timeline(Tracepoints):
         text = None
         if name in _EXITS or name in _EXECS:        # formatted now: exit does not return, exec loses the memory
             text = self._call_text(task, name, args, None)
-        self.in_call[task.tid] = (nr, tuple(args), time.perf_counter_ns(), text)
+        self.in_call[task.tid] = (nr, tuple(args), time.perf_counter_ns(), text, name)
         if name in _EXITS:
             self._syscall_slice(task, name, text, "?")
 
@@ -139,7 +140,7 @@ class Timeline(Tracepoints):
         self._syscall_slice(task, name, text, format_return(name, result, args))
 
     def _syscall_slice(self, task: "Task", name: str, text: str | None, result: str) -> None:
-        _nr, _args, since, _text = self.in_call.pop(task.tid)
+        since = self.in_call.pop(task.tid)[2]
         now = time.perf_counter_ns()
         self._emit({"ph": "X", "name": name, "cat": "syscall", "ts": self._us(since),
                     "dur": round((now - since) / 1000, 3), "pid": task.group.pid, "tid": task.tid,
@@ -172,8 +173,7 @@ class Timeline(Tracepoints):
             self._set_state(task, None)
         elif task.state is TaskState.SLEEPING:
             call = self.in_call.get(task.tid)
-            in_call = self.kernel.syscall_table.name(call[0]) if call is not None else None
-            self._set_state(task, "sleeping", {"in": in_call} if in_call else {})
+            self._set_state(task, "sleeping", {"in": call[4]} if call is not None else {})
         elif task.stopped:
             self._set_state(task, "stopped")
         else:

@@ -33,9 +33,10 @@ import termios as host_termios
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_RDWR, File, host_stat_fields
+from pynix.fs.file import File, host_stat_fields
 from pynix.tty.termbits import IUTF8, Termios
 from pynix.tty.tty import Tty, TtyFile, open_tty_file
+from pynix.uapi.fcntl import O_RDWR
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import VfsPath

@@ -28,7 +28,7 @@ import time
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.task.wait import Block
+from pynix.sync.wait import Block
 from pynix.tty.termbits import (
     DISABLED_CHAR, ECHO, ECHOCTL, ECHOE, ECHOK, ECHOKE, ECHONL, ECHOPRT, ICANON, ICRNL, IEXTEN, IGNCR, INLCR,
     ISIG, ISTRIP, IUCLC, IUTF8, IXANY, IXON, NOFLSH, OCRNL, OLCUC, ONLCR, ONLRET, ONOCR, OPOST, TABDLY, VEOF, VEOL,

@@ -30,26 +30,26 @@ import struct
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_ACCMODE, O_NONBLOCK, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
+from pynix.fs.file import File
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
-from pynix.task.wait import Block, WaitQueue
-from pynix.tty.tty import (
-    FIONREAD, TCFLSH, TCIFLUSH, TCIOFLUSH, TCOFLUSH, TIOCNOTTY, TIOCOUTQ, TIOCSTI, Tty, open_tty_file,
-)
+from pynix.sync.wait import Block, WaitQueue
+from pynix.tty.tty import TCIFLUSH, TCIOFLUSH, TCOFLUSH, Tty, open_tty_file
+from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK
+from pynix.uapi.ioctls import (FIONREAD, TCFLSH, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCNOTTY, TIOCOUTQ,
+                               TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSTI)
+from pynix.uapi.poll import POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 
 if TYPE_CHECKING:
     from pynix.fs.devpts import DevptsSuperBlock, PtsInode
     from pynix.fs.vfs import VfsPath
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
 
 UNIX98_PTY_SLAVE_MAJOR = 136
 PTY_BUF_SIZE = 65536                 # what the master holds unread before slave writers wait (the flip buffers)
 
-# include/uapi/asm-generic/ioctls.h (the same numbers on x86_64 and riscv64)
-TIOCGPTN, TIOCSPTLCK, TIOCGPTLCK, TIOCGPTPEER = 0x80045430, 0x40045431, 0x80045439, 0x5441
-TIOCPKT, TIOCGPKT, TIOCSIG = 0x5420, 0x80045438, 0x40045436
 
 
 def pts_rdev(index: int) -> int:
@@ -74,6 +74,10 @@ class Pty:
         self.master_write_queue = WaitQueue()    # master writers: the slave's discipline has room again
         self.node: "PtsInode | None" = None      # /dev/pts/N while the master is open
         self.slave = Tty(kernel, PtySlaveDriver(self))
+
+    def open_node(self, path: "VfsPath", flags: int) -> File:
+        """Open the slave through its /dev/pts/N node (tty_open: may make it the caller's controlling terminal)."""
+        return open_tty_file(self.slave, self.kernel.current, flags, path)
 
     # -------------------------------------------------------------------------------------- master side
     def master_read(self, size: int, nonblocking: bool) -> bytes:
@@ -194,11 +198,14 @@ class PtyMasterFile(InodeFile):
         super().__init__(path, flags & (O_ACCMODE | O_NONBLOCK))
         self.pty = pty
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.pty.master_read(size, self.nonblocking)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if not to.count:
+            return 0
+        to.map(min(to.count, 4096))                   # EFAULT before any output is taken
+        return to.copy_to(self.pty.master_read(to.count, self.nonblocking))
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.pty.master_write(task, b"".join(views), self.nonblocking)
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        return self.pty.master_write(task, bytes(source.copy_from(source.count)), self.nonblocking)
 
     def poll_mask(self) -> int:
         return self.pty.master_poll()
@@ -232,7 +239,7 @@ class PtyMasterFile(InodeFile):
             copy_to_user(mm, arg, struct.pack("<i", int(pty.locked)))
             return 0
         if request == TIOCGPTPEER:
-            from pynix.fs.file import O_CLOEXEC
+            from pynix.uapi.fcntl import O_CLOEXEC
             file = pty.open_slave(task, arg & ~O_CLOEXEC)
             return task.group.fds.install(file, bool(arg & O_CLOEXEC))
         if request in (TIOCPKT, TIOCGPKT):

@@ -25,29 +25,27 @@ import weakref
 from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
-from pynix.fs.file import O_NONBLOCK, POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM, File
+from pynix.fs.file import File
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.sync.wait import Block, WaitQueue
 from pynix.task.signal import kill_pgrp
-from pynix.task.wait import Block, WaitQueue
 from pynix.tty.ldisc import NTty
 from pynix.tty.termbits import IXON, TERMIOS2_SIZE, TERMIOS_SIZE, TOSTOP, Termios
+from pynix.uapi.fcntl import O_NOCTTY, O_NONBLOCK
+from pynix.uapi.ioctls import (FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF,
+                               TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCCBRK, TIOCEXCL, TIOCGEXCL, TIOCGETD,
+                               TIOCGPGRP, TIOCGSID, TIOCGWINSZ, TIOCNOTTY, TIOCNXCL, TIOCOUTQ, TIOCSBRK, TIOCSCTTY,
+                               TIOCSETD, TIOCSPGRP, TIOCSTI, TIOCSWINSZ)
+from pynix.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
+from pynix.uapi.signal import SIGCONT, SIGHUP, SIGTTIN, SIGTTOU, SIGWINCH
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import VfsPath
     from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
-SIGHUP, SIGCONT, SIGTTIN, SIGTTOU, SIGWINCH = 1, 18, 21, 22, 28
-O_NOCTTY = 0o400
-
-# include/uapi/asm-generic/ioctls.h (the same numbers on x86_64 and riscv64)
-TCGETS, TCSETS, TCSETSW, TCSETSF = 0x5401, 0x5402, 0x5403, 0x5404
-TCSBRK, TCXONC, TCFLSH, TIOCEXCL, TIOCNXCL, TIOCSCTTY = 0x5409, 0x540A, 0x540B, 0x540C, 0x540D, 0x540E
-TIOCGPGRP, TIOCSPGRP, TIOCOUTQ, TIOCSTI, TIOCGWINSZ, TIOCSWINSZ = 0x540F, 0x5410, 0x5411, 0x5412, 0x5413, 0x5414
-FIONREAD, TIOCNOTTY, TIOCSETD, TIOCGETD, TCSBRKP = 0x541B, 0x5422, 0x5423, 0x5424, 0x5425
-TIOCSBRK, TIOCCBRK, TIOCGSID, TIOCGEXCL = 0x5427, 0x5428, 0x5429, 0x80045440
-TCGETS2, TCSETS2, TCSETSW2, TCSETSF2 = 0x802C542A, 0x402C542B, 0x402C542C, 0x402C542D
 TCOOFF, TCOON, TCIOFF, TCION = 0, 1, 2, 3                    # TCXONC arguments
 TCIFLUSH, TCOFLUSH, TCIOFLUSH = 0, 1, 2                      # TCFLSH arguments
 _WINSIZE = struct.Struct("<HHHH")                              # ws_row, ws_col, ws_xpixel, ws_ypixel
@@ -161,7 +159,8 @@ class Tty:
         if self.hung_up:
             return
         self.hung_up = True
-        from pynix.task.signal import SI_KERNEL, send_signal, siginfo
+        from pynix.task.signal import send_signal, siginfo
+        from pynix.uapi.signal import SI_KERNEL
         if self.session is not None:
             leader = self.kernel.groups.get(self.session)
             if leader is not None and leader.sid == leader.pid:
@@ -182,7 +181,8 @@ class Tty:
         group = task.group
         if not self.is_ctty_of(group) or self.pgrp is None or group.pgid == self.pgrp:
             return
-        from pynix.task.signal import SIG_IGN, bit
+        from pynix.task.signal import bit
+        from pynix.uapi.signal import SIG_IGN
         action = group.sigactions.get(sig)
         if task.sigmask & bit(sig) or (action is not None and action.handler == SIG_IGN):
             if sig == SIGTTIN:
@@ -453,11 +453,16 @@ class TtyFile(File):
         File.__init__(self, flags)
         self.tty = tty
 
-    def read(self, task: "Task", size: int) -> bytes:
-        return self.tty.read(task, self, size)
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        if not to.count:
+            return 0
+        to.map(min(to.count, 4096))                   # EFAULT before any input is taken
+        return to.copy_to(self.tty.read(task, self, to.count))
 
-    def write(self, task: "Task", views: list[memoryview]) -> int:
-        return self.tty.write(task, self, views)
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        n = self.tty.write(task, self, source.map(source.count))
+        source.advance(n)
+        return n
 
     def ioctl(self, task: "Task", request: int, arg: int) -> int:
         """Every ioctl on a terminal comes here (syscall/fs_ioctl.py)."""

@@ -1,0 +1,101 @@
+"""Booting a machine (Linux's init/main.c): RAM, a CPU, the kernel over them with its syscall table, the root
+filesystem with /dev, /dev/pts and /proc mounted, and the first process -- what `pynix run` builds."""
+from __future__ import annotations
+
+import fcntl
+import os
+
+from pynix.arch import Arch
+from pynix.fs.devfs import DevfsSuperBlock
+from pynix.fs.devpts import DevptsSuperBlock
+from pynix.fs.file import FdTable, HostStreamFile
+from pynix.fs.procfs import ProcfsSuperBlock
+from pynix.fs.rootfs import build_mounts
+from pynix.fs.vfs import FsContext, SuperBlock, Walker
+from pynix.hal import PhysicalMemory, new_cpu
+from pynix.kernel import MAX_TASKS, Kernel
+from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
+from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
+from pynix.syscall.sys_info import proc_values
+from pynix.task.cred import Credentials
+from pynix.task.exec import load_image, task_comm
+from pynix.task.sched import POLICIES
+from pynix.task.task import Task, ThreadGroup
+from pynix.tty.console import attach_console, console_file
+from pynix.trace.tracepoints import Tracepoints
+from pynix.tty.devices import open_host_pts, tty_init
+
+
+class Machine:
+    """One emulated computer: `mem_size` bytes of RAM, a CPU of `arch`, and a kernel (`kernel`) whose root is
+    `root` (a host directory under an in-memory layer, or a filesystem such as a FAT32 image), with `disks`
+    and `binds` ([(guest path, SuperBlock)]: --disk, --mount) mounted and `sysroot` (-L) tried first."""
+
+    def __init__(self, arch: Arch, mem_size: int, sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
+                 sysroot: str | None = None, root: str | SuperBlock = "/", binds: list | None = None) -> None:
+        tty_init()
+        ram = PhysicalMemory(mem_size)
+        cpu = new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register)
+        self.kernel = kernel = Kernel(arch, ram, FrameAllocator(mem_size >> PAGE_SHIFT), cpu, POLICIES[sched](),
+                                      pids_max)
+        self.syscall_table = SyscallTable(arch)
+        cpu.on_syscall = SyscallDispatcher(kernel, self.syscall_table)
+        kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
+                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts))]
+                                     + list(disks or []), sysroot=sysroot, root=root, binds=binds)
+
+    def trace(self, tracer: Tracepoints) -> None:
+        """Trace this machine with `tracer` (pynix/trace): its syscalls through a tracing dispatcher, the
+        kernel's other events through the tracepoints that call `kernel.tracer`.  Before `spawn`."""
+        self.kernel.tracer = tracer
+        self.kernel.cpu.on_syscall = TracingDispatcher(self.kernel, self.syscall_table, tracer)
+
+    def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
+        """Create the first process (pid 1, the init of this machine) running the program at `path`, with
+        the working directory `cwd` (both guest paths)."""
+        kernel = self.kernel
+        creds = Credentials.of_host()
+        root = kernel.mounts.root_path()
+        fs = FsContext(kernel.mounts, root, root)
+        fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
+        mm, image, exe = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
+        pid = kernel.alloc_pid()
+        group = ThreadGroup(pid=pid, parent=None, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
+                            exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
+        task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path))
+        group.tasks.append(task)
+        kernel.groups[pid], kernel.tasks[pid] = group, task
+        kernel.init = group
+        cpu = kernel.cpu
+        cpu.reset_user_state()
+        cpu.write_many(kernel.arch.start_registers(image.entry, image.stack_pointer))
+        task.context = cpu.save_context()
+        kernel.scheduler.enqueue(task)
+        return group
+
+    def _standard_streams(self, pid: int) -> FdTable:
+        """Descriptors 0, 1 and 2 of the first process (pid `pid`).
+
+        When the host's stdin is a terminal, the machine gets a console (tty/console.py): a terminal device with
+        its own line discipline over the host terminal, whose controlling session is `pid`'s.  Every standard
+        descriptor that refers to that host terminal shares one open file of it, as a login's 0, 1 and 2 do.
+        Anything else -- a pipe, a file, another terminal -- is passed through as a HostStreamFile, so a guest
+        whose stdin is not a terminal sees a pipe, as under Linux."""
+        kernel = self.kernel
+        fds = FdTable()
+        kernel.console = attach_console(kernel, session=pid)
+        shared = console_file(kernel, kernel.console) if kernel.console is not None else None
+        for fd in (0, 1, 2):
+            try:
+                flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+            except OSError:
+                continue                          # closed on the host: closed in the guest too
+            if shared is not None and kernel.console.is_host_terminal(fd):
+                fds.install(shared, lowest=fd)
+            else:
+                fds.install(HostStreamFile(fd, flags & (os.O_ACCMODE | os.O_NONBLOCK)), lowest=fd)
+        return fds
+
+    def run(self) -> int:
+        """Run the machine until its init process has exited; its wait status."""
+        return self.kernel.run()

@@ -1,0 +1,121 @@
+"""Running a new program (Linux's fs/exec.c): find and check the executable (binprm), follow `#!` scripts to
+their interpreter, read the ELF and its interpreter, build the new address space, then replace the caller's
+image at the point of no return (de_thread, close-on-exec, handlers reset)."""
+from __future__ import annotations
+
+import errno
+import os
+import stat as st
+from typing import TYPE_CHECKING
+
+from pynix.errors import KernelError
+from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, permission
+from pynix.loader.exec import ProgramImage, load_program, read_program
+from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
+from pynix.mm.address_space import AddressSpace
+from pynix.task.cred import Credentials
+from pynix.task.exit import do_exit
+from pynix.task.fork import release_mm, vfork_release
+from pynix.task.task import Task, TaskState
+from pynix.task.timer import delete_posix_timers
+from pynix.uapi.signal import SIG_IGN
+
+if TYPE_CHECKING:
+    from pynix.kernel import Kernel
+
+
+def task_comm(path: "str | bytes") -> str:
+    """The name exec gives a task: the last component of the path it was given, cut to TASK_COMM_LEN - 1."""
+    return os.fsdecode(os.path.basename(os.fsencode(path)))[:15]
+
+
+def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], envp: list[bytes],
+               creds: Credentials) -> tuple[AddressSpace, ProgramImage, bytes]:
+    """A new address space holding the program at `path` with its initial stack, and the program's
+    absolute path.  A `#!` script runs its interpreter (loader/script.py), which may be a script too.
+    Raises KernelError (ENOENT, EACCES, ENOEXEC, ELOOP...) leaving nothing behind."""
+    walker = Walker(fs, creds.fsuid, creds.fsgid)
+    execfn = path                                  # AT_EXECFN: the path given, also for a script
+    for _ in range(MAX_NESTING + 1):
+        target = _executable(walker, fs, path, creds)
+        shebang = parse_shebang(target.inode.read_at(0, BINPRM_BUF_SIZE))
+        if shebang is None:
+            break
+        argv = script_argv(*shebang, path, argv)
+        path = shebang[0]
+    else:
+        raise KernelError(errno.ELOOP, "#! interpreters nest too deeply")
+    elf = _read_elf(kernel, target)
+    interp = None
+    if elf.interpreter is not None:
+        try:
+            interp_path = _executable(walker, fs, os.fsencode(elf.interpreter), creds)
+            interp_elf = _read_elf(kernel, interp_path)
+        except KernelError as err:
+            raise KernelError(err.errno, f"interpreter {elf.interpreter}: {err}") from None
+        if interp_elf.interpreter is not None:
+            raise KernelError(errno.ELIBBAD, "the interpreter itself asks for an interpreter")
+        interp = (interp_elf, os.fsdecode(fs.mounts.path_of(interp_path, fs.root)))
+    abspath = fs.mounts.path_of(target, fs.root)
+    mm = kernel.new_mm()
+    try:
+        image = load_program(mm, elf, argv, envp, execfn, creds, name=os.fsdecode(abspath), interp=interp)
+    except KernelError:
+        mm.destroy()
+        raise
+    return mm, image, abspath
+
+
+def _executable(walker: Walker, fs: FsContext, path: bytes, creds: Credentials) -> VfsPath:
+    """Resolve a file to execute: EACCES unless it is a regular file with execute permission."""
+    target = walker.resolve(fs.cwd, path)
+    inode = target.inode
+    if not st.S_ISREG(inode.mode):
+        raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
+    permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
+    return target
+
+
+def _read_elf(kernel: "Kernel", target: VfsPath):
+    """Parse the executable at `target` (ENOEXEC for what is not an ELF program of this machine)."""
+    elf = read_program(target.inode, kernel.ram, kernel.frames)
+    if elf.arch is not kernel.arch:
+        raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {kernel.arch.name} machine")
+    return elf
+
+
+def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: list[bytes]) -> None:
+    """Replace the image of `task`'s process.  Until the new image is built nothing changes, so a failed
+    exec returns its error to an intact caller."""
+    group = task.group
+    mm, image, exe = load_image(kernel, group.fs, path, argv, envp, group.creds)
+    # --- point of no return ---
+    for other in list(group.tasks):            # de_thread: the other threads die silently
+        if other is not task and other.state is not TaskState.ZOMBIE:
+            do_exit(kernel, other)
+            group.tasks.remove(other)
+            kernel.tasks.pop(other.tid, None)
+    group.tasks = [task]
+    release_mm(task.mm)
+    group.mm = mm
+    group.exe = os.fsdecode(exe)
+    if group.fds.users > 1:                    # a CLONE_FILES-shared table is unshared first
+        group.fds.users -= 1
+        group.fds = group.fds.copy()
+    group.fds.close_on_exec()
+    group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
+    delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
+    task.clear_child_tid = task.robust_list = task.rseq = 0
+    task.comm = task_comm(path)
+    if kernel.tracer is not None:
+        kernel.tracer.sched_process_exec(task, exe)
+    vfork_release(task)
+    cpu = kernel.cpu
+    cpu.on_tlb_fill = mm.tlb_fill
+    cpu.flush_tlb()
+    regs = kernel.arch.start_registers(image.entry, image.stack_pointer)
+
+    def start_image() -> None:
+        cpu.reset_user_state()
+        cpu.write_many(regs)
+    kernel.after_stop(start_image)

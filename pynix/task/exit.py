@@ -1,0 +1,143 @@
+"""Ending threads and processes (Linux's kernel/exit.c): do_exit for one thread, do_group_exit, exit_notify
+(the parent's SIGCHLD or an autoreap), forget_original_parent (orphans go to a subreaper or init), release of
+a reaped zombie, and the death of a process from a fault it has no handler for."""
+from __future__ import annotations
+
+import errno
+import signal as host_signal
+from typing import TYPE_CHECKING
+
+from pynix.errors import KernelError
+from pynix.hal import Trap, TrapKind
+from pynix.mm.uaccess import copy_to_user
+from pynix.task import signal
+from pynix.task.fork import release_mm, vfork_release
+from pynix.task.futex import exit_robust_list, futex_wake
+from pynix.task.task import Task, TaskState, ThreadGroup
+
+if TYPE_CHECKING:
+    from pynix.kernel import Kernel
+
+
+def do_exit(kernel: "Kernel", task: Task) -> None:
+    """What every dying thread does (Linux's do_exit up to exit_notify)."""
+    if task.state is TaskState.ZOMBIE:
+        return
+    if task.state is TaskState.SLEEPING:
+        kernel.wake(task)
+    kernel.scheduler.dequeue(task)
+    task.state = TaskState.ZOMBIE
+    # pthread_join waits on this word; as in Linux's mm_release, it is cleared only while other tasks still
+    # use the address space (a process's last thread leaves it alone).
+    if task.clear_child_tid and task.mm.users > 1:
+        try:
+            copy_to_user(task.mm, task.clear_child_tid, bytes(4))
+            futex_wake(task, task.clear_child_tid, 1)
+        except KernelError:
+            pass
+    if task.robust_list:
+        exit_robust_list(task)
+    vfork_release(task)
+    task.group.utime_ns += task.utime_ns
+    task.group.stime_ns += task.stime_ns
+    release_mm(task.mm)
+    if task is kernel.current:
+        kernel.cpu.stop()
+
+
+def exit_thread(kernel: "Kernel", task: Task, wait_status: int) -> None:
+    """exit(): this thread ends; the last one out ends the process with `wait_status`."""
+    group = task.group
+    do_exit(kernel, task)
+    if group.live_tasks:
+        if task.tid != group.pid:              # a non-leader thread is released at once
+            group.tasks.remove(task)
+            kernel.tasks.pop(task.tid, None)
+        return
+    _exit_notify(kernel, group, wait_status)
+
+
+def exit_group(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None:
+    """End every thread of `group` with `wait_status` (Linux's do_group_exit).  A wait status that is a
+    signal number is a death by that signal (its default action, whatever the handler)."""
+    for task in list(group.tasks):
+        do_exit(kernel, task)
+    _exit_notify(kernel, group, wait_status)
+
+
+def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None:
+    """The process is dead: close its files, hand its children on, and tell its parent (or reap it at once
+    when the parent will not wait)."""
+    if group.exit_status is not None:
+        return
+    group.exit_status = wait_status
+    if kernel.tracer is not None:
+        kernel.tracer.sched_process_exit(group, wait_status)
+    group.fds.users -= 1
+    if group.fds.users == 0:
+        group.fds.close_all()
+    forget_original_parent(kernel, group)
+    parent = group.parent
+    if parent is None:
+        return
+    action = parent.sigactions.get(signal.SIGCHLD)
+    # Nobody will wait (SIGCHLD ignored, or SA_NOCLDWAIT): no zombie.  An ignored SIGCHLD is not sent at
+    # all; SA_NOCLDWAIT with a handler still runs it (Linux's do_notify_parent autoreap).
+    ignored = action is not None and action.handler == signal.SIG_IGN
+    if not ignored:
+        if wait_status & 0x7F:
+            code = signal.CLD_DUMPED if wait_status & 0x80 else signal.CLD_KILLED
+            signal.notify_parent(kernel, group, code, wait_status & 0x7F)
+        else:
+            signal.notify_parent(kernel, group, signal.CLD_EXITED, wait_status >> 8)
+    if ignored or (action is not None and action.flags & signal.SA_NOCLDWAIT):
+        reap(kernel, group)
+        parent.child_exit.wake_all()
+
+
+def forget_original_parent(kernel: "Kernel", group: ThreadGroup) -> None:
+    """The children of exiting `group` get a new parent: the nearest living ancestor that made itself a
+    child subreaper (PR_SET_CHILD_SUBREAPER), else init; those that asked for it (PR_SET_PDEATHSIG) are
+    sent their parent-death signal, as from the dying parent."""
+    reaper = group.parent
+    while reaper is not None and not (reaper.child_subreaper and reaper.exit_status is None):
+        reaper = reaper.parent
+    reaper = reaper or kernel.init
+    for child in group.children:
+        if reaper is not None and reaper is not group:
+            child.parent = reaper
+            reaper.children.append(child)
+        for thread in child.tasks:
+            if thread.pdeath_signal:
+                signal.send_signal(kernel, child, thread.pdeath_signal,
+                                   signal.siginfo(thread.pdeath_signal, signal.SI_USER, pid=group.pid,
+                                                  uid=group.creds.uid))
+    group.children = []
+
+
+def reap(kernel: "Kernel", group: ThreadGroup) -> None:
+    """Release a zombie process after its parent collected its status (or chose not to)."""
+    if group.parent is not None:
+        if group in group.parent.children:
+            group.parent.children.remove(group)
+        group.parent.children_utime_ns += group.utime_ns
+        group.parent.children_stime_ns += group.stime_ns
+    for task in group.tasks:
+        kernel.tasks.pop(task.tid, None)
+    kernel.groups.pop(group.pid, None)
+
+
+def fatal_trap(kernel: "Kernel", task: Task, trap: Trap, sig: int) -> None:
+    """A fault nobody handles kills the process with `sig` (SIGKILL when the fault was running out of
+    memory, as Linux's OOM killer), with one line in the kernel log saying what faulted where."""
+    what = f"{trap.kind.value} at pc {trap.pc:#x}"
+    if trap.kind is TrapKind.PAGE_FAULT:
+        access = {1: "read", 2: "write", 4: "execute"}.get(trap.access, "access")
+        what = f"{access} of {trap.addr:#x} at pc {trap.pc:#x}"
+        try:                                    # ask the fault path again why it failed
+            task.mm.handle_fault(trap.addr, trap.access)
+        except KernelError as err:
+            if err.errno == errno.ENOMEM:       # Linux's OOM killer: SIGKILL, not SIGSEGV
+                sig, what = signal.SIGKILL, f"out of memory ({what})"
+    kernel.log(f"pid {task.group.pid} killed by {host_signal.Signals(sig).name}: {what}")
+    exit_group(kernel, task.group, sig)

@@ -1,0 +1,103 @@
+"""Creating processes and threads (Linux's kernel/fork.c): copy_process, and mm_release, which a task's exit
+and exec both do when it lets go of its address space."""
+from __future__ import annotations
+
+import errno
+from typing import TYPE_CHECKING
+
+from pynix.errors import KernelError
+from pynix.mm.address_space import AddressSpace
+from pynix.mm.uaccess import copy_to_user
+from pynix.sync.wait import WaitQueue
+from pynix.task.task import SigAction, Task, ThreadGroup
+from pynix.uapi.sched import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS,
+                              CLONE_IO, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM,
+                              CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL)
+
+if TYPE_CHECKING:
+    from pynix.kernel import Kernel
+
+SUPPORTED = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD
+             | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED
+             | CLONE_CHILD_SETTID | CLONE_IO)
+RLIMIT_NPROC = 6
+
+
+def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
+    """Linux's copy_process for the flag combinations fork, vfork and pthread_create use: a new task, in a new
+    process unless CLONE_THREAD, starting from the caller's registers as its syscall returns (0 in the child).
+    Returns the new task's id."""
+    if flags & ~SUPPORTED:
+        raise KernelError(errno.EINVAL)          # namespaces, ptrace, pidfd...: not supported, never ignored
+    if flags & CLONE_THREAD and not flags & CLONE_SIGHAND:
+        raise KernelError(errno.EINVAL)
+    if flags & CLONE_SIGHAND and not flags & CLONE_VM:
+        raise KernelError(errno.EINVAL)
+    if flags & CLONE_THREAD and flags & CSIGNAL:
+        raise KernelError(errno.EINVAL)
+    pg = parent.group
+    tid = kernel.alloc_pid()
+    uid = pg.creds.uid
+    if not flags & CLONE_THREAD and uid != 0:     # RLIMIT_NPROC, which root is exempt from
+        if sum(1 for g in kernel.groups.values() if g.creds.uid == uid) >= pg.rlimits[RLIMIT_NPROC][0]:
+            raise KernelError(errno.EAGAIN)
+    if flags & CLONE_VM:
+        mm = parent.mm
+        mm.users += 1
+    else:
+        mm = kernel.new_mm(parent.mm.fork())
+    if flags & CLONE_THREAD:
+        group = pg
+    else:
+        fds = pg.fds if flags & CLONE_FILES else pg.fds.copy()
+        fds.users += 1 if flags & CLONE_FILES else 0
+        sigactions = pg.sigactions if flags & CLONE_SIGHAND else \
+            {n: SigAction(a.handler, a.flags, a.restorer, a.mask) for n, a in pg.sigactions.items()}
+        real_parent = pg.parent if flags & CLONE_PARENT and pg.parent else pg
+        fs = pg.fs if flags & CLONE_FS else pg.fs.copy()
+        group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, fs=fs, exe=pg.exe,
+                            creds=pg.creds, rlimits=dict(pg.rlimits), sigactions=sigactions, pgid=pg.pgid,
+                            sid=pg.sid, nice=pg.nice, exit_signal=flags & CSIGNAL, dumpable=pg.dumpable,
+                            no_new_privs=pg.no_new_privs)
+        real_parent.children.append(group)
+        kernel.groups[tid] = group
+    child = Task(tid=tid, group=group, kernel=kernel, sigmask=parent.sigmask, comm=parent.comm)
+    if not flags & CLONE_VM:                  # a forked child keeps its registration (at the same address)
+        child.rseq, child.rseq_len, child.rseq_sig = parent.rseq, parent.rseq_len, parent.rseq_sig
+    group.tasks.append(child)
+    kernel.tasks[tid] = child
+    if flags & CLONE_CHILD_CLEARTID:
+        child.clear_child_tid = ctid
+    if flags & CLONE_PARENT_SETTID:
+        copy_to_user(parent.mm, ptid, tid.to_bytes(4, "little"))
+    if flags & CLONE_CHILD_SETTID:
+        copy_to_user(mm, ctid, tid.to_bytes(4, "little"))
+    arch = kernel.arch
+    ctx = kernel.cpu.save_context()            # the parent's registers as the syscall returns them
+    ctx.write(arch.return_register, 0)
+    if stack:
+        ctx.write("sp", stack)
+    if flags & CLONE_SETTLS:
+        ctx.write(arch.tls_register, tls)
+    child.context = ctx
+    kernel.scheduler.enqueue(child)
+    if kernel.tracer is not None:
+        kernel.tracer.sched_process_fork(parent, child)
+    if flags & CLONE_VFORK:                   # the parent sleeps until the child execs or exits, then the
+        child.vfork_done = WaitQueue()        # syscall returns (it is not run again)
+        kernel.block(parent, (child.vfork_done,), None, None, rewind=False)
+    return tid
+
+
+def vfork_release(task: Task) -> None:
+    """A vfork child lets its parent go on (it exec'd or exited): the vfork half of Linux's mm_release."""
+    if task.vfork_done is not None:
+        done, task.vfork_done = task.vfork_done, None
+        done.wake_all()
+
+
+def release_mm(mm: AddressSpace) -> None:
+    """Drop one user of `mm`; the last one out frees it (Linux's mmput)."""
+    mm.users -= 1
+    if mm.users == 0:
+        mm.destroy()
