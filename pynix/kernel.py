@@ -44,7 +44,7 @@ MAX_TASKS = 4096                       # default kernel-wide task limit: a fork 
 HOST_POLL_NS = 10_000_000              # how often host descriptors are polled while guests compute
 
 _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIGILL,
-                 TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE}
+                 TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE, TrapKind.SINGLE_STEP: SIGTRAP}
 
 
 class Kernel:
@@ -373,7 +373,8 @@ class Kernel:
                               "a preempted read-modify-write instruction may take effect twice")
         sig = _TRAP_SIGNALS.get(trap.kind)
         if sig is not None and task.state is not TaskState.ZOMBIE:
-            self._trap_signal(task, trap, sig)
+            if self.tracer is None or not self.tracer.trap_signal(task, trap, sig):   # (a debugger may take it)
+                self._trap_signal(task, trap, sig)
         if task.state is TaskState.RUNNABLE and not task.stopped:
             if task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)

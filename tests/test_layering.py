@@ -15,7 +15,7 @@ PYNIX = Path(__file__).resolve().parent.parent / "pynix"
 LAYERS: list[tuple[str, list[str]]] = [
     ("cli", ["pynix.__main__", "pynix.cli", "pynix.devtools"]),   # command line, host terminal, dev tools
     ("boot", ["pynix.boot"]),                                       # the Machine: RAM, CPU, kernel, mounts, init
-    ("syscall", ["pynix.syscall", "pynix.trace"]),                  # one module per syscall family; tracers
+    ("syscall", ["pynix.syscall", "pynix.trace", "pynix.debug"]),   # one module per syscall family; tracers
     ("kernel", ["pynix.kernel"]),                                   # the kernel object and its trap loop
     ("procfs", ["pynix.fs.procfs"]),                                # /proc shows every subsystem below it
     ("drivers", ["pynix.tty", "pynix.net", "pynix.ipc", "pynix.block"]),   # files over the VFS, blocking on sync

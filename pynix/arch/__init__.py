@@ -81,6 +81,7 @@ class Arch:
     epoll_event_format: str             # struct epoll_event (events, data): packed on x86_64, aligned elsewhere
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
     cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
+    gdb: object = field(default=None, repr=False)  # a GdbTarget (arch/gdb.py): registers and breakpoints for gdb
 
     def syscall_number(self, name: str) -> int | None:
         for nr, n in self.syscall_names.items():

@@ -48,6 +48,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="write the machine's timeline to FILE.json in the Chrome trace event format (open it in "
                         "ui.perfetto.dev or chrome://tracing): per task its syscalls, scheduler states, faults, "
                         "TLB flushes and signals, with fork/exec/exit arrows")
+    p.add_argument("--gdb", metavar="[HOST:]PORT",
+                   help="serve gdb's remote protocol on HOST:PORT (default host 127.0.0.1): the program stops before "
+                        "its first instruction until gdb connects (target remote :PORT)")
     p.add_argument("--trace-max", type=float, default=64, metavar="MiB",
                    help="the most the --trace-out file holds; the oldest events are dropped beyond it (default 64)")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
@@ -254,7 +257,7 @@ def run_command(args: argparse.Namespace) -> int:
         if id(sb) not in mounted:
             print(f"pynix: --disk {sb.image}:{guest}: no directory {guest} in the guest", file=sys.stderr)
             return 2
-    tracer = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)))
+    tracer, debugger = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)), args.gdb)
     if tracer is not None:
         machine.trace(tracer)
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
@@ -265,11 +268,13 @@ def run_command(args: argparse.Namespace) -> int:
             return 2
         cwd = "/"                                  # the current directory does not exist in the guest
     try:
-        machine.spawn(path, argv, envp, cwd=cwd)
+        init = machine.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
         print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
+    if debugger is not None:
+        debugger.attach(init)                      # waits for gdb; the program has not run an instruction yet
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
     if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
         kernel.forward_host_signals(FORWARDED_SIGNALS)
@@ -290,10 +295,11 @@ def run_command(args: argparse.Namespace) -> int:
     return status >> 8
 
 
-def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int):
-    """The machine's tracer for --strace and --trace-out (both: a TracerGroup), or None."""
+def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: str | None):
+    """The machine's tracer for --strace, --trace-out and --gdb (several: a TracerGroup) or None, and the gdb
+    stub (or None)."""
     from pynix.trace import TracerGroup
-    tracers = []
+    tracers, debugger = [], None
     try:
         if strace_options is not None:
             from pynix.syscall.strace_session import StraceSession
@@ -303,10 +309,15 @@ def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int):
             from pynix.trace.timeline import Timeline
             what = f"--trace-out {trace_out}"
             tracers.append(Timeline(kernel, trace_out, trace_max))
-    except OSError as err:
-        print(f"pynix: {what}: {err.strerror}", file=sys.stderr)
+        if gdb is not None:
+            from pynix.debug.gdbstub import GdbStub
+            what = f"--gdb {gdb}"
+            debugger = GdbStub(kernel, gdb)
+            tracers.append(debugger)
+    except (OSError, ValueError) as err:
+        print(f"pynix: {what}: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
         raise SystemExit(2)
-    return None if not tracers else tracers[0] if len(tracers) == 1 else TracerGroup(tracers)
+    return (None if not tracers else tracers[0] if len(tracers) == 1 else TracerGroup(tracers)), debugger
 
 
 # Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);

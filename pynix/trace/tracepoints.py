@@ -63,6 +63,11 @@ class Tracepoints:
     def tlb_flush(self, reason: str) -> None:
         pass
 
+    # signal:signal_generate for a trap (breakpoint, single step, fault) of `task`: return True to take it (a
+    # debugger stops the task here, as ptrace does) so that the signal `sig` is not raised.
+    def trap_signal(self, task: "Task", trap: object, sig: int) -> bool:
+        return False
+
     # the end of tracing: flush and close outputs
     def close(self) -> None:
         pass
@@ -85,3 +90,10 @@ def _fan_out(name: str):
 
 for _name in [n for n, v in vars(Tracepoints).items() if callable(v) and not n.startswith("_")]:
     setattr(TracerGroup, _name, _fan_out(_name))
+
+
+def _trap_signal(self: TracerGroup, task: "Task", trap: object, sig: int) -> bool:
+    return any(tracer.trap_signal(task, trap, sig) for tracer in self.tracers)
+
+
+TracerGroup.trap_signal = _trap_signal

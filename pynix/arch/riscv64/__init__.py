@@ -1,5 +1,6 @@
 """RISC-V 64 (RV64GC, LP64D) facts: SV39 page tables, the generic syscall table, the asm-generic stat."""
 from pynix.arch import Arch, PageTableFormat, StatLayout
+from pynix.arch.riscv64.gdb import GDB_TARGET
 from pynix.arch.riscv64.signal import SIGNAL_FRAME, SIGRETURN_TRAMPOLINE
 from pynix.arch.riscv64.syscall_nr import SYSCALL_NAMES
 
@@ -59,4 +60,5 @@ ARCH = Arch(
     epoll_event_format="<I4xQ",           # naturally aligned: 16 bytes
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp},
     cpuinfo=CPUINFO,
+    gdb=GDB_TARGET,
 )
