@@ -56,7 +56,7 @@ class GdbStub(Tracepoints):
         self.conn, _ = self.listener.accept()
         self.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.listener.close()
-        self._serve(group.tasks[0], SIGTRAP)
+        self._serve(group.tasks[0], SIGTRAP, report=False)     # gdb asks with `?`
         if self.conn is not None:
             self.kernel.watch_host_fd(self.conn.fileno(), self._on_input)
 
@@ -110,12 +110,13 @@ class GdbStub(Tracepoints):
             self._serve(task, SIGINT)
 
     # ------------------------------------------------------------------------------------ the protocol
-    def _serve(self, task: "Task", sig: int, reason: str = "") -> bool:
-        """Report the stop of `task` by `sig` and answer gdb until it resumes the machine.  True when it resumed
-        with the signal to be delivered (C/S with that signal)."""
+    def _serve(self, task: "Task", sig: int, reason: str = "", report: bool = True) -> bool:
+        """Report the stop of `task` by `sig` (the reply to the c/s that resumed it) and answer gdb until it
+        resumes the machine.  True when it resumed with the signal to be delivered (C/S with that signal)."""
         self.thread = task
         self.last_stop = f"T{sig:02x}thread:{task.tid:x};{reason}"
-        self._send(self.last_stop)
+        if report:
+            self._send(self.last_stop)
         while self.conn is not None:
             packet = self._recv_packet()
             if packet is None:                      # gdb went away: let the program run on
