@@ -21,6 +21,7 @@ int main(int argc, char **argv)
 {
     int x = add(argc, 41);
     printf("x=%d counter=%d\n", x, counter);
+    fflush(stdout);
     if (argc > 1 && strcmp(argv[1], "crash") == 0)
         return fault(NULL);
     if (argc > 1 && strcmp(argv[1], "spin") == 0) {
