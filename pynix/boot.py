@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+from typing import TextIO
 
 from pynix.arch import Arch
 from pynix.fs.devfs import DevfsSuperBlock
@@ -29,15 +30,20 @@ from pynix.tty.devices import open_host_pts, tty_init
 class Machine:
     """One emulated computer: `mem_size` bytes of RAM, a CPU of `arch`, and a kernel (`kernel`) whose root is
     `root` (a host directory under an in-memory layer, or a filesystem such as a FAT32 image), with `disks`
-    and `binds` ([(guest path, SuperBlock)]: --disk, --mount) mounted and `sysroot` (-L) tried first."""
+    and `binds` ([(guest path, SuperBlock)]: --disk, --mount) mounted and `sysroot` (-L) tried first.
+    `log` (-v, --log FILE): where the kernel log is copied as it is written (pynix/printk.py)."""
 
-    def __init__(self, arch: Arch, mem_size: int, sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
-                 sysroot: str | None = None, root: str | SuperBlock = "/", binds: list | None = None) -> None:
+    def __init__(self, arch: Arch, mem_size: int, sched: str = "rr", pids_max: int = MAX_TASKS,
+                 disks: list | None = None, sysroot: str | None = None, root: str | SuperBlock = "/",
+                 binds: list | None = None, log: TextIO | None = None) -> None:
         tty_init()
         ram = PhysicalMemory(mem_size)
         cpu = new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register)
         self.kernel = kernel = Kernel(arch, ram, FrameAllocator(mem_size >> PAGE_SHIFT), cpu, POLICIES[sched](),
                                       pids_max)
+        kernel.klog.console = log
+        for line in cpu.internals.report():    # the Unicorn tricks the CPU was set up with (hal/uc_internals.py)
+            kernel.log(line)
         self.syscall_table = SyscallTable(arch)
         cpu.on_syscall = SyscallDispatcher(kernel, self.syscall_table)
         kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),

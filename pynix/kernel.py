@@ -19,12 +19,12 @@ import itertools
 import os
 import select
 import signal as host_signal
-import sys
 import time
 from typing import TYPE_CHECKING, Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
+from pynix.printk import KernelLog
 from pynix.hal import Cpu, PhysicalMemory, Trap, TrapKind
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import FrameAllocator
@@ -81,11 +81,12 @@ class Kernel:
         self._slice_begin = 0                      # perf_counter_ns() when the running slice began
         self._last_pid = 0
         self._logged: set[str] = set()
+        self.klog = KernelLog()                    # the kernel log: dmesg, /dev/kmsg, -v
 
-    @staticmethod
-    def log(message: str) -> None:
-        """The kernel log: one line (or block) on the host's stderr."""
-        print(f"pynix: {message}", file=sys.stderr, flush=True)
+    def log(self, message: str, console: bool = False) -> None:
+        """printk: a record in the kernel log (pynix/printk.py), which the host sees under -v or --log; with
+        `console`, a message explaining why the program failed, which always reaches stderr too."""
+        self.klog.printk(message, console=console)
 
     def log_once(self, message: str) -> None:
         if message not in self._logged:
@@ -354,7 +355,7 @@ class Kernel:
         if self._timers:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
         elif not self._watching_host():
-            self.log("deadlock: every task is asleep with nothing that can wake it; stopping")
+            self.log("deadlock: every task is asleep with nothing that can wake it; stopping", console=True)
             exit_group(self, self.init, SIGKILL)
             return
         self._poll_host(timeout)

@@ -95,3 +95,24 @@ def test_stop_handler_switches_contexts_inside_a_syscall(arch):
     assert trap.kind is TrapKind.KERNEL_STOP and set(stops) == {TrapKind.KERNEL_STOP}
     size = len(_exit_with(arch, 0))
     assert cpu.read("pc") == CODE_VA + 3 * size   # just past program 0's third syscall
+
+
+@pytest.mark.parametrize("arch", ["riscv64", "x86_64"])
+def test_unicorn_internals_are_active(arch):
+    """Both tricks of hal/uc_internals.py work with this machine's Unicorn: the syscall path reads registers as
+    memory, and preemption stops only between translated blocks (a silent fallback would make preemption
+    replay read-modify-write instructions)."""
+    facts = arch_by_name(arch)
+    cpu = new_cpu(arch, PhysicalMemory(2 << 20), facts.syscall_registers, facts.return_register)
+    assert cpu.internals.register_window
+    assert cpu.internals.exits_between_blocks
+
+
+def test_pynix_run_v_reports_the_unicorn_internals():
+    from harness import run_pynix
+    got = run_pynix("/bin/true", extra=["-v"])
+    assert got.returncode == 0, got.describe()
+    assert b"unicorn: register window active" in got.stderr, got.describe()
+    assert b"unicorn: no_exit_request active" in got.stderr, got.describe()
+    quiet = run_pynix("/bin/true")
+    assert b"unicorn:" not in quiet.stderr, quiet.describe()

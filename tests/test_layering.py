@@ -24,8 +24,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("loader", ["pynix.loader"]),                                   # ELF -> program image in an address space
     ("mm", ["pynix.mm"]),                                           # frames, page tables, address spaces, uaccess
     ("arch", ["pynix.arch"]),                                       # ISA facts
-    ("base", ["pynix.sync", "pynix.uapi", "pynix.errors",          # wait queues, Linux constants, KernelError,
-              "pynix.trace.tracepoints"]),                          # the tracer interface the kernel calls
+    ("base", ["pynix.sync", "pynix.uapi", "pynix.errors", "pynix.printk",     # wait queues, Linux constants,
+              "pynix.trace.tracepoints"]),                          # KernelError, the kernel log, the tracer
+                                                                    # interface the kernel calls
     ("hal", ["pynix.hal"]),                                         # the only importer of the emulator
     ("package", ["pynix"]),                                         # pynix/__init__.py: the version
 ]

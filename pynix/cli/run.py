@@ -40,6 +40,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
     p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="copy the kernel log (what the guest's dmesg shows) to stderr as it is written")
+    p.add_argument("--log", metavar="FILE", help="copy the kernel log to FILE")
     p.add_argument("--strace", nargs="?", const="", metavar="OPTIONS",
                    help="print each syscall in strace's format to stderr, as strace -f; --strace='OPTIONS' takes "
                         "strace's options: -e trace=SET (names, %%file, %%process, %%network, %%signal, %%memory, "
@@ -249,8 +252,15 @@ def run_command(args: argparse.Namespace) -> int:
     envp = guest_environment(args.env, args.clear_env)
     if envp is None:
         return 2
+    log = sys.stderr if args.verbose else None
+    if args.log:
+        try:
+            log = open(args.log, "a", buffering=1)
+        except OSError as err:
+            print(f"pynix: --log {args.log}: {err.strerror}", file=sys.stderr)
+            return 2
     machine = Machine(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
-                      sysroot=args.sysroot, root=root, binds=binds)
+                      sysroot=args.sysroot, root=root, binds=binds, log=log)
     kernel = machine.kernel
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.char_dev import open_chrdev, register_chrdev
+from pynix.fs.kmsg import KmsgFile
 from pynix.fs.file import File, HostStreamFile, host_stat_fields
 from pynix.fs.file_ops import InodeFile, RegularFile
 from pynix.fs.tmpfs import TMPFS_MAGIC, TmpfsInode
@@ -174,12 +175,12 @@ def open_host_tty(path: VfsPath, flags: int) -> File:
 
 # ------------------------------------------------------------------------------------- device registry
 DEV_NULL, DEV_ZERO, DEV_FULL = new_encode_dev(1, 3), new_encode_dev(1, 5), new_encode_dev(1, 7)
-DEV_RANDOM, DEV_URANDOM = new_encode_dev(1, 8), new_encode_dev(1, 9)
+DEV_RANDOM, DEV_URANDOM, DEV_KMSG = new_encode_dev(1, 8), new_encode_dev(1, 9), new_encode_dev(1, 11)
 DEV_TTY, DEV_CONSOLE, DEV_PTMX = new_encode_dev(5, 0), new_encode_dev(5, 1), new_encode_dev(5, 2)
 
 # the memory devices (drivers/char/mem.c's chr_dev_init); the terminals' are registered by tty_init
 for _dev, _driver in ((DEV_NULL, NullFile), (DEV_ZERO, ZeroFile), (DEV_FULL, FullFile), (DEV_RANDOM, RandomFile),
-                      (DEV_URANDOM, RandomFile)):
+                      (DEV_URANDOM, RandomFile), (DEV_KMSG, KmsgFile)):
     register_chrdev(_dev, _driver)
 
 
@@ -244,7 +245,8 @@ class DevfsSuperBlock(SuperBlock):
         self.root = root = DevfsInode(self, st.S_IFDIR | 0o755)
         for name, rdev, mode, gid in ((b"null", DEV_NULL, 0o666, 0), (b"zero", DEV_ZERO, 0o666, 0),
                                       (b"full", DEV_FULL, 0o666, 0), (b"random", DEV_RANDOM, 0o666, 0),
-                                      (b"urandom", DEV_URANDOM, 0o666, 0), (b"tty", DEV_TTY, 0o666, TTY_GID),
+                                      (b"urandom", DEV_URANDOM, 0o666, 0), (b"kmsg", DEV_KMSG, 0o644, 0),
+                                      (b"tty", DEV_TTY, 0o666, TTY_GID),
                                       (b"console", DEV_CONSOLE, 0o600, 0), (b"ptmx", DEV_PTMX, 0o666, TTY_GID)):
             root.mknod(name, st.S_IFCHR | mode, rdev, 0, gid)
         for name, target in ((b"fd", b"/proc/self/fd"), (b"stdin", b"/proc/self/fd/0"),

@@ -11,17 +11,15 @@ Costs that shaped this file (DESIGN.md §5): hooks are registered through raw ct
 allocated per syscall.  The syscall path (`_syscall_path`) is the hottest code of the whole kernel: a null
 syscall costs ~1 us, of which Unicorn's own trap and return take 0.05 us, entering Python through the ctypes
 trampoline ~0.15 us, the closure itself ~0.3 us and the kernel's dispatcher and handler ~0.25 us.  It reads and
-writes the syscall registers as plain memory (`_register_window`); through Unicorn's API (two ctypes calls)
-the same syscall costs ~0.7 us more.
+writes the syscall registers as plain memory (the register window of uc_internals.py, where every use of
+Unicorn's private state is); through Unicorn's API (two ctypes calls) the same syscall costs ~0.7 us more.
 """
 from __future__ import annotations
 
-import bisect
 import ctypes
 import errno
 import inspect
 import math
-import os
 import struct
 import sys
 import threading
@@ -36,6 +34,7 @@ from unicorn.unicorn_py3.unicorn import (HOOK_INTR_CFUNC, HOOK_TLB_FILL_CFUNC, u
 
 from pynix.hal.ram import PhysicalMemory
 from pynix.hal.trap import ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, Trap, TrapKind
+from pynix.hal.uc_internals import UnicornInternals, exits_only_between_blocks, find_register_window
 
 _ACCESS = {uc.UC_MEM_READ: ACCESS_READ, uc.UC_MEM_WRITE: ACCESS_WRITE, uc.UC_MEM_FETCH: ACCESS_EXEC}
 _U64 = 0xFFFFFFFFFFFFFFFF
@@ -76,92 +75,6 @@ _HOOK_INTNO_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)    
 _HOOK_TLB_FILL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
                                         ctypes.c_void_p)
 _TlbEntry = HOOK_TLB_FILL_CFUNC._argtypes_[3]._type_          # struct uc_tlb_entry {paddr; perms}
-
-
-# ------------------------------------------------------------ finding the register file (Cpu._register_window)
-def _find_words(struct_address: int, values: Sequence[int], struct_size: int = 4096,
-                object_size: int = 1 << 17) -> list[int] | None:
-    """Addresses of the 64-bit words `values` (8-aligned, all inside one object that a pointer among the
-    first `struct_size` bytes at `struct_address` points to), or None.  Only memory that cannot fault is read:
-    anonymous read-write mappings (malloc's heap and mmaps) as listed by /proc/self/maps."""
-    ranges = []
-    with open("/proc/self/maps") as maps:
-        for line in maps:
-            span, perms, _offset, _device, inode = line.split()[:5]
-            if perms.startswith("rw") and inode == "0":
-                ranges.append(tuple(int(x, 16) for x in span.split("-")))
-    starts = [low for low, _ in ranges]
-
-    def readable(address: int, size: int) -> int:         # how many bytes from `address` may be read
-        i = bisect.bisect_right(starts, address) - 1
-        return max(0, min(ranges[i][1] - address, size)) if i >= 0 else 0
-
-    def find_aligned(memory: bytes, pattern: bytes) -> int:
-        offset = memory.find(pattern)
-        while offset > 0 and offset % 8:
-            offset = memory.find(pattern, offset + 1)
-        return offset
-
-    fields = ctypes.string_at(struct_address, readable(struct_address, struct_size) // 8 * 8)
-    patterns = [v.to_bytes(8, "little") for v in values]
-    seen = set()
-    for (pointer,) in struct.iter_unpack("Q", fields):
-        size = readable(pointer, object_size)
-        if size < 8 or pointer in seen:
-            continue
-        seen.add(pointer)
-        memory = ctypes.string_at(pointer, size)
-        if find_aligned(memory, patterns[0]) < 0:
-            continue
-        offsets = [find_aligned(memory, p) for p in patterns]
-        if min(offsets) >= 0:
-            return [pointer + o for o in offsets]
-    return None
-
-
-def _exits_only_between_blocks(emu: "uc.Uc") -> ctypes.c_bool | None:
-    """Make asynchronous stops (the timeslice timeout, `emu_stop` from another thread) take effect only at the
-    start of a translation block, where the guest state is exact.  Returns the flag that does it (see below),
-    None if that could not be arranged.
-
-    Why: Unicorn also polls for a pending stop after every guest memory store, and honours it by rewinding the
-    pc to the start of the storing instruction -- whose store has already happened.  On resume the instruction
-    runs again, so a preempted read-modify-write (x86 `add [m], 1`, an emulated `amoadd`, the increment
-    inside a pthread mutex) takes effect twice.  Unicorn leaves those per-store polls out of the code it
-    translates while its `no_exit_request` flag is set (its workaround for ARM IT blocks); the polls at every
-    block start stay, so a guest loop is still preempted within one block (at most 512 instructions).
-
-    The flag is a field of Unicorn's private engine struct, so it is found the way `_register_window` finds
-    the registers: it is the third of four flags that follow the field `context_content` (an int, 1 by
-    default, that uc_ctl(UC_CTL_CONTEXT_MODE) sets), the int `cpu_context_size`, and the 64-bit `next_pc`.
-    The mode field must follow two writes through the API in lockstep before anything is written."""
-    handle = emu._uch
-    request = (uc.UC_CTL_IO_WRITE << 30) | (1 << 26) | uc.UC_CTL_CONTEXT_MODE
-
-    def set_mode(mode: int) -> None:
-        uclib.uc_ctl(handle, request, ctypes.c_int(mode))
-
-    context_size = uclib.uc_context_size(handle)
-    fields = ctypes.string_at(handle.value, 4096)
-    for offset in range(0, len(fields) - 24, 4):
-        mode, cpu_context_size = struct.unpack_from("<iI", fields, offset)
-        # uc_context_size() is sizeof(struct uc_context), a small header, plus cpu_context_size.
-        if mode != uc.UC_CTL_CONTEXT_CPU or not 0 < context_size - cpu_context_size <= 128:
-            continue
-        field = ctypes.c_int.from_address(handle.value + offset)
-        set_mode(uc.UC_CTL_CONTEXT_CPU | uc.UC_CTL_CONTEXT_MEMORY)
-        followed = field.value == uc.UC_CTL_CONTEXT_CPU | uc.UC_CTL_CONTEXT_MEMORY
-        set_mode(uc.UC_CTL_CONTEXT_CPU)
-        if not followed or field.value != uc.UC_CTL_CONTEXT_CPU:
-            continue
-        flags = (offset + 8 + 7) // 8 * 8 + 8        # after cpu_context_size and the aligned next_pc
-        hook_insert, _first_tb, no_exit_request, init_done = fields[flags:flags + 4]
-        if (hook_insert, no_exit_request, init_done) != (0, 0, 1):
-            return None
-        flag = ctypes.c_bool.from_address(handle.value + flags + 2)
-        flag.value = True
-        return flag
-    return None
 
 
 class _Preempter:
@@ -282,12 +195,12 @@ class Cpu:
         self.ram = ram
         self._on_syscall: SyscallHandler | None = None
         self._syscall_hook: uc_hook_h | None = None
-        self._window: tuple | None = None       # see _register_window; () once found missing
+        self._window: tuple | None = None       # see uc_internals.find_register_window; () once found missing
         self.on_tlb_fill: FillHandler | None = None
         self.emu = uc.Uc(self.uc_arch, self.uc_mode)
         self._configure()
         # Before any code is translated (the flag shapes the translated code):
-        self._no_exit_request = _exits_only_between_blocks(self.emu)
+        self._no_exit_request = exits_only_between_blocks(self.emu)
         self.exact_preemption = self._no_exit_request is not None
         self.emu.ctl_set_tlb_mode(uc.UC_TLB_VIRTUAL)
         self.emu.mem_map_ptr(0, ram.size, uc.UC_PROT_ALL, ram.host_address)
@@ -350,6 +263,11 @@ class Cpu:
         self._syscall_hook = self._install_syscall_hook(
             self._syscall_path(handler or (lambda nr, *args: -errno.ENOSYS)))
 
+    @property
+    def internals(self) -> UnicornInternals:
+        """Which of the Unicorn tricks of uc_internals.py are active on this CPU (both are set up with it)."""
+        return UnicornInternals(register_window=bool(self._window), exits_between_blocks=self.exact_preemption)
+
     def _bug(self, where: str) -> None:
         """An exception escaped a kernel callback: a kernel bug.  Report it and stop the CPU."""
         print(f"pynix: kernel bug in {where}:\n{traceback.format_exc()}", file=sys.stderr, end="")
@@ -391,7 +309,8 @@ class Cpu:
         write its result (unless it is None) to the return register.
 
         This is the hot path of every syscall, so it is a closure: everything it uses is a local variable
-        (no attribute lookups per call) made here, once.  With the register file in reach (`_register_window`)
+        (no attribute lookups per call) made here, once.  With the register file in reach (the register window
+        of uc_internals.py)
         it touches the registers as plain memory, with no call into C at all; otherwise it uses two ctypes calls
         (`uc_reg_read_batch`, `uc_reg_write`), which cost ~0.4 us each."""
         # A function or bound method is called by the interpreter directly; an object with __call__ (the
@@ -399,7 +318,8 @@ class Cpu:
         call = handler if inspect.isroutine(handler) else handler.__call__
         bug = self._bug
         if self._window is None:
-            self._window = (self.use_register_window and self._register_window()) or ()
+            reg_ids = list(self._sys_ids) + [self._ret_id, self.registers["pc"]]
+            self._window = (self.use_register_window and find_register_window(self.emu, reg_ids)) or ()
         window = self._window
         if window:
             regs, (nr_at, a0_at, a1_at, a2_at, a3_at, a4_at, a5_at, ret_at, pc_at) = window
@@ -453,61 +373,6 @@ class Cpu:
                 cpu._stop_in_syscall()
         return serve_syscall_through_api
 
-    def _register_window(self) -> tuple[memoryview, tuple[int, ...]] | None:
-        """The syscall registers as host memory: a memoryview of 64-bit words and the index in it of the
-        number, the six arguments, the return register and the pc -- or None if they cannot be found.
-
-        Unicorn keeps the guest registers in one C struct (QEMU's CPUArchState); its reg_read/reg_write only
-        copy from and to it, and inside a syscall hook that struct holds the live values.  So the syscall path
-        may read and write them as plain memory and save two ctypes calls per syscall (KVM's shared kvm_run
-        "sync regs" page exists for the same reason).  No API gives the struct's address, so it is found: the
-        registers get random marker values through the API, the markers are searched for in the objects the
-        engine struct points to, and every address found must then follow its register in lockstep (a second
-        set of markers, then the original values, written through the API).  Anything unexpected (another
-        Unicorn build, no /proc) gives None, and the syscall path uses the API instead."""
-        reg_ids = list(self._sys_ids) + [self._ret_id, self.registers["pc"]]
-        saved = [self.emu.reg_read(r) for r in reg_ids]
-        try:
-            addresses = _find_words(self._handle.value, self._mark_registers(reg_ids))
-            if addresses is None:
-                return None
-
-            def seen() -> list[int]:
-                return [ctypes.c_uint64.from_address(a).value for a in addresses]
-            marked = self._mark_registers(reg_ids)
-            if seen() != marked:
-                return None
-            self._set_registers(reg_ids, saved)
-            if seen() != saved:
-                return None
-        except (OSError, ValueError):
-            return None
-        finally:
-            self._set_registers(reg_ids, saved)
-        base, top = min(addresses), max(addresses)
-        if top - base >= 4096:
-            return None
-        words = (ctypes.c_uint64 * ((top - base) // 8 + 1)).from_address(base)
-        return memoryview(words).cast("B").cast("Q"), tuple((a - base) // 8 for a in addresses)
-
-    def _mark_registers(self, reg_ids: Sequence[int]) -> list[int]:
-        """Give each register a fresh random value (distinct from every other) and return the values."""
-        values = [int.from_bytes(os.urandom(8), "little") | 1 for _ in reg_ids]
-        # Registers that share storage (x86 rax is both the number and the return register) share a marker.
-        for i, reg in enumerate(reg_ids):
-            values[i] = values[reg_ids.index(reg)]
-        self._set_registers(reg_ids, values)
-        return values
-
-    def _set_registers(self, reg_ids: Sequence[int], values: Sequence[int]) -> None:
-        """Write registers through the API, from one reused buffer that is wiped afterwards: no stray copy of
-        a marker is left in host memory for the search to find."""
-        box = ctypes.c_uint64()
-        for reg, value in zip(reg_ids, values):
-            box.value = value
-            _fast_reg_write(self._engine_arg, reg, ctypes.byref(box))
-        box.value = 0
-
     # ------------------------------------------------------------------------------------ kernel interface
     def run(self) -> Trap:
         """Run user code from the current registers.  Every stop -- a syscall that blocked, exited or exec'd,
@@ -551,9 +416,9 @@ class Cpu:
 
     def _translate_for_step(self, pc: int, stepping: bool) -> None:
         """Unicorn counts instructions (emu_start's `count`) with a hook before each one that stops the CPU;
-        code translated while stops are deferred to block starts (`_exits_only_between_blocks`) does not look
-        at that stop until the block ends.  So for a step the block at `pc` is translated again with stops
-        honoured at once, and after it translated again the fast way."""
+        code translated while stops are deferred to block starts (uc_internals.exits_only_between_blocks) does
+        not look at that stop until the block ends.  So for a step the block at `pc` is translated again with
+        stops honoured at once, and after it translated again the fast way."""
         if self._no_exit_request is not None:
             self._no_exit_request.value = not stepping
         self.emu.ctl_remove_cache(pc, pc + 1)

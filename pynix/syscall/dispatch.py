@@ -93,11 +93,11 @@ class SyscallDispatcher:
     def _bug(self, task, nr: int) -> None:
         """A Python exception escaped a handler: a kernel bug.  Log it and kill only the calling process."""
         self.kernel.log(f"kernel bug in {self.table.name(nr)} (pid {task.group.pid}), killing it with SIGSYS:\n"
-                        + traceback.format_exc().rstrip())
+                        + traceback.format_exc().rstrip(), console=True)
         try:
             exit_group(self.kernel, task.group, SIGSYS)
         except Exception:                          # the bug may sit on the exit path itself: stop regardless
-            self.kernel.log("kernel bug while killing the process:\n" + traceback.format_exc().rstrip())
+            self.kernel.log("kernel bug while killing the process:\n" + traceback.format_exc().rstrip(), console=True)
             task.group.exit_status = task.group.exit_status or SIGSYS
             self.kernel.cpu.stop()
         return None

@@ -139,5 +139,6 @@ def fatal_trap(kernel: "Kernel", task: Task, trap: Trap, sig: int) -> None:
         except KernelError as err:
             if err.errno == errno.ENOMEM:       # Linux's OOM killer: SIGKILL, not SIGSEGV
                 sig, what = signal.SIGKILL, f"out of memory ({what})"
-    kernel.log(f"pid {task.group.pid} killed by {host_signal.Signals(sig).name}: {what}")
+    kernel.log(f"pid {task.group.pid} killed by {host_signal.Signals(sig).name}: {what}",
+               console=sig == signal.SIGKILL)       # an OOM kill says why on stderr; a crash is in the log
     exit_group(kernel, task.group, sig)
