@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
-from typing import Callable, TextIO
+from typing import TextIO
 
 from pynix.arch import Arch
 from pynix.block.sysfs import SysBlockSuperBlock
@@ -24,6 +24,7 @@ from pynix.task.exec import load_image, task_comm
 from pynix.task.sched import POLICIES
 from pynix.task.task import Task, ThreadGroup
 from pynix.tty.console import attach_console, console_file
+from pynix.trace.tracepoints import Tracepoints
 from pynix.tty.devices import open_host_pts, tty_init
 
 
@@ -33,10 +34,9 @@ class Machine:
     and `binds` ([(guest path, SuperBlock)]: --disk, --mount) mounted and `sysroot` (-L) tried first.
     `log` (-v, --log FILE): where the kernel log is copied as it is written (pynix/printk.py)."""
 
-    def __init__(self, arch: Arch, mem_size: int, strace: Callable[[str], None] | None = None,
-                 sched: str = "rr", pids_max: int = MAX_TASKS, disks: list | None = None,
-                 sysroot: str | None = None, root: str | SuperBlock = "/", binds: list | None = None,
-                 log: TextIO | None = None) -> None:
+    def __init__(self, arch: Arch, mem_size: int, sched: str = "rr", pids_max: int = MAX_TASKS,
+                 disks: list | None = None, sysroot: str | None = None, root: str | SuperBlock = "/",
+                 binds: list | None = None, log: TextIO | None = None) -> None:
         tty_init()
         ram = PhysicalMemory(mem_size)
         cpu = new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register)
@@ -45,13 +45,19 @@ class Machine:
         kernel.klog.console = log
         for line in cpu.internals.report():    # the Unicorn tricks the CPU was set up with (hal/uc_internals.py)
             kernel.log(line)
-        table = SyscallTable(arch)
-        cpu.on_syscall = TracingDispatcher(kernel, table, strace) if strace else SyscallDispatcher(kernel, table)
+        self.syscall_table = SyscallTable(arch)
+        cpu.on_syscall = SyscallDispatcher(kernel, self.syscall_table)
         kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
                                             ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
                                             ("/sys/block", SysBlockSuperBlock()),
                                             ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
                                      + list(disks or []), sysroot=sysroot, root=root, binds=binds)
+
+    def trace(self, tracer: Tracepoints) -> None:
+        """Trace this machine with `tracer` (pynix/trace): its syscalls through a tracing dispatcher, the
+        kernel's other events through the tracepoints that call `kernel.tracer`.  Before `spawn`."""
+        self.kernel.tracer = tracer
+        self.kernel.cpu.on_syscall = TracingDispatcher(self.kernel, self.syscall_table, tracer)
 
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
         """Create the first process (pid 1, the init of this machine) running the program at `path`, with

@@ -38,13 +38,14 @@ from pynix.uapi.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import MountTable
+    from pynix.trace.tracepoints import Tracepoints
 
 PID_MAX = 32768
 MAX_TASKS = 4096                       # default kernel-wide task limit: a fork bomb gets EAGAIN, the kernel survives
 HOST_POLL_NS = 10_000_000              # how often host descriptors are polled while guests compute
 
 _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIGILL,
-                 TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE}
+                 TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE, TrapKind.SINGLE_STEP: SIGTRAP}
 
 
 class Kernel:
@@ -59,6 +60,7 @@ class Kernel:
         self.cpu = cpu
         self.scheduler = scheduler
         self.mounts: MountTable | None = None     # the mount tree (boot.py: its filesystems need the kernel)
+        self.tracer: Tracepoints | None = None    # pynix/trace: called at its tracepoints when set (Machine.trace)
         self.pids_max = pids_max
         self.boot_time = time.monotonic()
         self.tasks: dict[int, Task] = {}           # tid -> task, until released
@@ -108,7 +110,16 @@ class Kernel:
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)
         mm.on_code_freed = self.cpu.stop           # stale translations are dropped before guest code runs again
         mm.on_tlb_flush = self.cpu.flush_tlb       # (a flush for a space that is not current is only wasted)
+        if self.tracer is not None:                # traced: its faults and flushes are tracepoints too
+            self._trace_mm(mm, self.tracer)
         return mm
+
+    def _trace_mm(self, mm: AddressSpace, tracer: "Tracepoints") -> None:
+        def flush() -> None:
+            tracer.tlb_flush("mapping change")
+            self.cpu.flush_tlb()
+        mm.on_tlb_flush = flush
+        mm.on_fault = tracer.page_fault
 
     # ------------------------------------------------------------------------------------------ blocking
     def block(self, task: Task, queues: tuple[WaitQueue, ...], deadline: int | None, data: object,
@@ -139,6 +150,8 @@ class Kernel:
         task.wait_queues = ()
         task.deadline = None
         task.state = TaskState.RUNNABLE
+        if self.tracer is not None:
+            self.tracer.sched_wakeup(task)
         if not task.stopped:
             self.scheduler.enqueue(task)
 
@@ -247,6 +260,8 @@ class Kernel:
         if prev is None or prev.group.mm is not mm or prev.state is TaskState.ZOMBIE:
             self.cpu.on_tlb_fill = mm.tlb_fill
             self.cpu.flush_tlb()
+            if self.tracer is not None:
+                self.tracer.tlb_flush("address space switch")
 
     def run(self) -> int:
         """Schedule until the init process has exited; return its wait status.
@@ -278,6 +293,8 @@ class Kernel:
             task = self.scheduler.pick_next()
             if task is None:
                 return False
+            if self.tracer is not None:
+                self.tracer.sched_switch(self.current, task)
             self._switch_to(task)
             if task.interrupted or task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)
@@ -301,6 +318,8 @@ class Kernel:
         True if a task (the same or another) is ready to run on the CPU."""
         task = self.current
         end = time.perf_counter_ns()
+        if self.tracer is not None:
+            self.tracer.sched_slice_end(task, trap)
         task.utime_ns += end - self._slice_start       # what account_running has not charged yet
         self._slice_start = 0
         self._after_run(task, trap, end - self._slice_begin)
@@ -357,7 +376,8 @@ class Kernel:
                               "a preempted read-modify-write instruction may take effect twice")
         sig = _TRAP_SIGNALS.get(trap.kind)
         if sig is not None and task.state is not TaskState.ZOMBIE:
-            self._trap_signal(task, trap, sig)
+            if self.tracer is None or not self.tracer.trap_signal(task, trap, sig):   # (a debugger may take it)
+                self._trap_signal(task, trap, sig)
         if task.state is TaskState.RUNNABLE and not task.stopped:
             if task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)

@@ -94,7 +94,7 @@ def test_disk_ioctls_and_proc_sys_entries(tmp_path):
     size = 3 * MiB + 512
     expected = [str(size), str(size // 512), "512", "4096", "0", "1", "fe 0 block special file",
                 "fe 10 block special file", f" 254        0       {size // 1024} vda",
-                f" 254       16       1024 vdb", str(size // 512), "1", "254:16",
+                " 254       16       1024 vdb", str(size // 512), "1", "254:16",
                 hashlib.sha256(image.read_bytes()[5 * 4096:8 * 4096]).hexdigest() + "  -"]
     assert got.stdout.decode().splitlines() == expected
 

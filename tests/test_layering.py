@@ -15,7 +15,7 @@ PYNIX = Path(__file__).resolve().parent.parent / "pynix"
 LAYERS: list[tuple[str, list[str]]] = [
     ("cli", ["pynix.__main__", "pynix.cli", "pynix.devtools"]),   # command line, host terminal, dev tools
     ("boot", ["pynix.boot"]),                                       # the Machine: RAM, CPU, kernel, mounts, init
-    ("syscall", ["pynix.syscall"]),                                 # one module per syscall family
+    ("syscall", ["pynix.syscall", "pynix.trace", "pynix.debug"]),   # one module per syscall family; tracers
     ("kernel", ["pynix.kernel"]),                                   # the kernel object and its trap loop
     ("procfs", ["pynix.fs.procfs", "pynix.block.sysfs"]),          # /proc and /sys/block show every subsystem below
     ("drivers", ["pynix.tty", "pynix.net"]),                       # files over the VFS, blocking on sync
@@ -27,8 +27,9 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("loader", ["pynix.loader"]),                                   # ELF -> program image in an address space
     ("mm", ["pynix.mm"]),                                           # frames, page tables, address spaces, uaccess
     ("arch", ["pynix.arch"]),                                       # ISA facts
-    ("base", ["pynix.sync", "pynix.uapi", "pynix.errors", "pynix.printk"]),   # wait queues, Linux constants,
-                                                                    # KernelError, the kernel log
+    ("base", ["pynix.sync", "pynix.uapi", "pynix.errors", "pynix.printk",     # wait queues, Linux constants,
+              "pynix.trace.tracepoints"]),                          # KernelError, the kernel log, the tracer
+                                                                    # interface the kernel calls
     ("hal", ["pynix.hal"]),                                         # the only importer of the emulator
     ("package", ["pynix"]),                                         # pynix/__init__.py: the version
 ]

@@ -82,6 +82,7 @@ class Arch:
     semid64_ds_format: str              # struct semid64_ds after its ipc64_perm: x86_64 pads each time field
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
     cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
+    gdb: object = field(default=None, repr=False)  # a GdbTarget (arch/gdb.py): registers and breakpoints for gdb
 
     def syscall_number(self, name: str) -> int | None:
         for nr, n in self.syscall_names.items():

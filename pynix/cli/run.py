@@ -56,7 +56,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-v", "--verbose", action="store_true",
                    help="copy the kernel log (what the guest's dmesg shows) to stderr as it is written")
     p.add_argument("--log", metavar="FILE", help="copy the kernel log to FILE")
-    p.add_argument("--strace", action="store_true", help="print each syscall in strace format to stderr")
+    p.add_argument("--strace", nargs="?", const="", metavar="OPTIONS",
+                   help="print each syscall in strace's format to stderr, as strace -f; --strace='OPTIONS' takes "
+                        "strace's options: -e trace=SET (names, %%file, %%process, %%network, %%signal, %%memory, "
+                        "%%desc...), -e signal=SET, -T, -t/-tt/-ttt, -r, -c, -C, -o FILE, -s SIZE, -y")
+    p.add_argument("--trace-out", metavar="FILE.json",
+                   help="write the machine's timeline to FILE.json in the Chrome trace event format (open it in "
+                        "ui.perfetto.dev or chrome://tracing): per task its syscalls, scheduler states, faults, "
+                        "TLB flushes and signals, with fork/exec/exit arrows")
+    p.add_argument("--gdb", metavar="[HOST:]PORT",
+                   help="serve gdb's remote protocol on HOST:PORT (default host 127.0.0.1): the program stops before "
+                        "its first instruction until gdb connects (target remote :PORT)")
+    p.add_argument("--trace-max", type=float, default=64, metavar="MiB",
+                   help="the most the --trace-out file holds; the oldest events are dropped beyond it (default 64)")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
@@ -248,6 +260,9 @@ def run_command(args: argparse.Namespace) -> int:
     from pynix.block.genhd import detach_all
     from pynix.boot import Machine
 
+    if args.strace and not args.strace.startswith("-"):    # `--strace PROGRAM`: argparse took PROGRAM as the
+        args.args = ([args.program] if args.program else []) + args.args     # option's value; strace's
+        args.program, args.strace = args.strace, ""                           # options all start with -
     path = args.program or DEFAULT_SHELL
     if args.sysroot is not None and not os.path.isdir(args.sysroot):
         print(f"pynix: -L {args.sysroot}: not a directory", file=sys.stderr)
@@ -271,7 +286,14 @@ def run_command(args: argparse.Namespace) -> int:
     if args.mem < (4 << 20) or args.mem % (2 << 20):
         print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
         return 2
-    trace = _trace_line if args.strace else None
+    strace_options = None
+    if args.strace is not None:
+        from pynix.syscall.strace_session import StraceUsageError, parse_strace_options
+        try:
+            strace_options = parse_strace_options(args.strace, arch.syscall_names.values())
+        except StraceUsageError as err:
+            print(f"pynix: --strace: {err}", file=sys.stderr)
+            return 2
     disks = _open_disks(args.disk)
     if disks is None:
         return 2
@@ -285,7 +307,7 @@ def run_command(args: argparse.Namespace) -> int:
         except OSError as err:
             print(f"pynix: --log {args.log}: {err.strerror}", file=sys.stderr)
             return 2
-    machine = Machine(arch, args.mem, strace=trace, sched=args.sched, pids_max=args.pids_max, disks=disks,
+    machine = Machine(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
                       sysroot=args.sysroot, root=root, binds=binds, log=log)
     kernel = machine.kernel
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
@@ -293,6 +315,9 @@ def run_command(args: argparse.Namespace) -> int:
         if id(sb) not in mounted:
             print(f"pynix: --disk ...:{guest}: no directory {guest} in the guest", file=sys.stderr)
             return 2
+    tracer, debugger = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)), args.gdb)
+    if tracer is not None:
+        machine.trace(tracer)
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
     cwd = os.path.join(os.getcwd(), args.workdir) if args.workdir else os.getcwd()
     if (err := _guest_dir(kernel, cwd)) is not None:
@@ -301,11 +326,13 @@ def run_command(args: argparse.Namespace) -> int:
             return 2
         cwd = "/"                                  # the current directory does not exist in the guest
     try:
-        machine.spawn(path, argv, envp, cwd=cwd)
+        init = machine.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
         print(f"pynix: {printable(path)}: cannot execute: {printable(reason)}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
+    if debugger is not None:
+        debugger.attach(init)                      # waits for gdb; the program has not run an instruction yet
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
     if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
         kernel.forward_host_signals(FORWARDED_SIGNALS)
@@ -317,16 +344,39 @@ def run_command(args: argparse.Namespace) -> int:
         if terminal is not None:
             terminal.restore()
             kernel.console.shutdown()
+        if tracer is not None:
+            tracer.close()
     for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
     detach_all()                                   # the disks: every write reaches the image files now
     if status & 0x7F:
-        if args.strace:
-            _trace_line(f"+++ killed by signal {status & 0x7F} +++")
         return 128 + (status & 0x7F)
-    if args.strace:
-        _trace_line(f"+++ exited with {status >> 8} +++")
     return status >> 8
+
+
+def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: str | None):
+    """The machine's tracer for --strace, --trace-out and --gdb (several: a TracerGroup) or None, and the gdb
+    stub (or None)."""
+    from pynix.trace import TracerGroup
+    tracers, debugger = [], None
+    try:
+        if strace_options is not None:
+            from pynix.syscall.strace_session import StraceSession
+            what = f"--strace: -o {strace_options.output}"
+            tracers.append(StraceSession(kernel, strace_options))
+        if trace_out is not None:
+            from pynix.trace.timeline import Timeline
+            what = f"--trace-out {trace_out}"
+            tracers.append(Timeline(kernel, trace_out, trace_max))
+        if gdb is not None:
+            from pynix.debug.gdbstub import GdbStub
+            what = f"--gdb {gdb}"
+            debugger = GdbStub(kernel, gdb)
+            tracers.append(debugger)
+    except (OSError, ValueError) as err:
+        print(f"pynix: {what}: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
+        raise SystemExit(2)
+    return (None if not tracers else tracers[0] if len(tracers) == 1 else TracerGroup(tracers)), debugger
 
 
 def printable(text: str) -> str:
@@ -344,14 +394,6 @@ def printable(text: str) -> str:
         else:
             out.append(ascii(ch)[1:-1])            # \n, \t, \x01, \u2028...
     return "".join(out)
-
-
-def _trace_line(line: str) -> None:
-    """One --strace line on the host's stderr; lost, not fatal, once the stderr's reader is gone."""
-    try:
-        print(line, file=sys.stderr, flush=True)
-    except OSError:
-        pass
 
 
 # Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);

@@ -200,7 +200,8 @@ class Cpu:
         self.emu = uc.Uc(self.uc_arch, self.uc_mode)
         self._configure()
         # Before any code is translated (the flag shapes the translated code):
-        self.exact_preemption = exits_only_between_blocks(self.emu)
+        self._no_exit_request = exits_only_between_blocks(self.emu)
+        self.exact_preemption = self._no_exit_request is not None
         self.emu.ctl_set_tlb_mode(uc.UC_TLB_VIRTUAL)
         self.emu.mem_map_ptr(0, ram.size, uc.UC_PROT_ALL, ram.host_address)
         # emu_start's `until` would itself be translated through the fill hook: run with an empty exit list.
@@ -216,6 +217,8 @@ class Cpu:
         self._in_syscall = False        # serving a syscall: a stop waits for the end of the hook
         self._in_handler = False        # inside on_stop: the CPU is stopped already, stop() has nothing to do
         self._handled = False           # the syscall hook already handed this stop to on_stop
+        self._step = False              # single_step: the next run of user code executes one instruction
+        self._resume = False            # a stop handled inside the syscall hook wants a new run (to step)
         self._handler_error: BaseException | None = None
         self._raw_pc: tuple[memoryview, int] | None = None    # the pc in the register window, once found
         self._pc_names = frozenset(n for n, r in self.registers.items() if r == self.registers["pc"])
@@ -383,20 +386,42 @@ class Cpu:
         while True:
             self._trap = None
             self._fault = None
-            self._handled = False
+            self._handled = self._resume = False
+            stepping, self._step = self._step, False
+            pc = self.read("pc")
+            if stepping:
+                self._translate_for_step(pc, True)
             try:
-                self.emu.emu_start(self.read("pc"), 0)
+                self.emu.emu_start(pc, 0, count=1 if stepping else 0)
             except uc.UcError as err:
                 if self._trap is None:
                     self._trap = self._decode_error(err)
+            if stepping:
+                self._translate_for_step(pc, False)
             if self._handler_error is not None:
                 error, self._handler_error = self._handler_error, None
                 raise error
             if self._handled:                      # on_stop had it inside the syscall and chose to stop
                 return self._trap
-            trap = self._trap or Trap(TrapKind.TIMER, pc=self.read("pc"))
+            if self._resume:                       # ... and to go on with a single step
+                continue
+            trap = self._trap or Trap(TrapKind.SINGLE_STEP if stepping else TrapKind.TIMER, pc=self.read("pc"))
             if self.on_stop is None or not self._handle_stop(trap):
                 return trap
+
+    def single_step(self) -> None:
+        """The next run of user code executes one instruction, then the kernel gets a SINGLE_STEP trap (a
+        debugger's step: an emulator run limited to one instruction, so nothing else runs slower)."""
+        self._step = True
+
+    def _translate_for_step(self, pc: int, stepping: bool) -> None:
+        """Unicorn counts instructions (emu_start's `count`) with a hook before each one that stops the CPU;
+        code translated while stops are deferred to block starts (uc_internals.exits_only_between_blocks) does
+        not look at that stop until the block ends.  So for a step the block at `pc` is translated again with
+        stops honoured at once, and after it translated again the fast way."""
+        if self._no_exit_request is not None:
+            self._no_exit_request.value = not stepping
+        self.emu.ctl_remove_cache(pc, pc + 1)
 
     def set_timeslice(self, timeslice_us: int) -> None:
         """Arm the preemption timer: the running task gets a TIMER trap `timeslice_us` from now."""
@@ -433,6 +458,9 @@ class Cpu:
             if go_on:
                 self._trap = None
                 self._fault = None
+                if self._step:                     # a step needs a run of its own: leave this one
+                    self._resume = True
+                    self.emu.emu_stop()
                 return
             self._handled = True
         self.emu.emu_stop()

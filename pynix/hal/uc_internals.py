@@ -144,7 +144,7 @@ def _find_words(struct_address: int, values: Sequence[int], struct_size: int = 4
 
 
 # ---------------------------------------------------------------------------- exits only between blocks
-def exits_only_between_blocks(emu: "uc.Uc") -> bool:
+def exits_only_between_blocks(emu: "uc.Uc") -> ctypes.c_bool | None:
     """Make asynchronous stops (the timeslice timeout, `emu_stop` from another thread) take effect only at the
     start of a translation block, where the guest state is exact.  Returns False if that could not be arranged.
 
@@ -181,7 +181,8 @@ def exits_only_between_blocks(emu: "uc.Uc") -> bool:
         flags = (offset + 8 + 7) // 8 * 8 + 8        # after cpu_context_size and the aligned next_pc
         hook_insert, _first_tb, no_exit_request, init_done = fields[flags:flags + 4]
         if (hook_insert, no_exit_request, init_done) != (0, 0, 1):
-            return False
-        ctypes.c_bool.from_address(handle.value + flags + 2).value = True
-        return True
-    return False
+            return None
+        flag = ctypes.c_bool.from_address(handle.value + flags + 2)
+        flag.value = True
+        return flag                                # (Cpu.single_step clears it while one block is translated)
+    return None

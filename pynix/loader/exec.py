@@ -144,6 +144,7 @@ def build_stack(mm: AddressSpace, arch: Arch, argv: list[bytes], envp: list[byte
         words += [key, value]
     copy_to_user(mm, sp, struct.pack(f"<{len(words)}Q", *words))
     mm.start_stack = sp
+    mm.saved_auxv = struct.pack(f"<{2 * len(entries)}Q", *(word for entry in entries for word in entry))
     return sp, extra
 
 

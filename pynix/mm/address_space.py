@@ -17,7 +17,7 @@ from typing import Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
-from pynix.hal import ACCESS_WRITE, PhysicalMemory
+from pynix.hal import ACCESS_READ, ACCESS_WRITE, PhysicalMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
 from pynix.mm.page_cache import PageCache
 from pynix.mm.page_table import ZERO_PAGE, PageTable
@@ -130,6 +130,7 @@ class AddressSpace:
         self.sigreturn_trampoline = 0        # where the loader mapped the rt_sigreturn trampoline
         # Where the loader put argv/envp strings and the initial stack pointer (/proc/pid/cmdline, environ, stat)
         self.arg_start = self.arg_end = self.env_start = self.env_end = self.start_stack = 0
+        self.saved_auxv = b""                # the auxiliary vector exec gave the program (Linux's saved_auxv)
         self.lock_future = False             # mlockall(MCL_FUTURE): new mappings are locked too
         # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
         self.on_tlb_flush: Callable[[], None] = lambda: None
@@ -141,6 +142,8 @@ class AddressSpace:
         self._tlb: dict[int, int] = {}
         # Called when frames that held code were freed: their translations must go before guest code runs.
         self.on_code_freed: Callable[[], None] = lambda: None
+        # Tracing (pynix/trace): told of every fault the TLB-fill handler resolves (address, access).
+        self.on_fault: Callable[[int, int], None] | None = None
 
     # ----------------------------------------------------------------------------------------------- VMAs
     def find_vma(self, addr: int) -> VmArea | None:
@@ -184,6 +187,8 @@ class AddressSpace:
                     if prot & access:
                         entry = self._tlb[va] = (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | prot
                         return entry
+            if self.on_fault is not None:
+                self.on_fault(va, access)
             try:
                 pte = self.handle_fault(va, access)
             except KernelError:
@@ -191,6 +196,43 @@ class AddressSpace:
             entry = self._tlb[va] = (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | fmt.leaf_prot(pte)
             return entry
         return -1
+
+    def force_write(self, addr: int, data: bytes) -> None:
+        """Write `data` at `addr` as a debugger does (Linux's access_process_vm with FOLL_FORCE, ptrace's
+        POKETEXT): also where the mapping is read-only, such as program text.  A page that is shared -- a file
+        page of the page cache, a frame another process still maps after fork -- is first replaced by a private
+        copy (kept copy-on-write, with the mapping's protection), so nothing but this address space changes.
+        EFAULT where nothing is mapped, or the mapping is a shared one that does not allow writing."""
+        fmt, words = self.fmt, self.ram.words
+        done = 0
+        while done < len(data):
+            va = addr + done
+            page = va & PAGE_MASK
+            chunk = min(len(data) - done, page + PAGE_SIZE - va)
+            vma = self.find_vma(va)
+            if vma is None or (vma.shared and not vma.prot & PROT_WRITE):
+                raise KernelError(errno.EFAULT)
+            slot = self.page_table.leaf_slot(page)
+            if slot < 0 or not words[slot] & fmt.present_bit:
+                self.handle_fault(va, ACCESS_READ)
+                slot = self.page_table.leaf_slot(page)
+            pte = words[slot]
+            pfn = fmt.pfn(pte)
+            if not vma.shared and (pte & fmt.cow_bit or self.frames.refcount[pfn] > 1):
+                new = self.frames.alloc()
+                self.ram.mv[new << PAGE_SHIFT:(new + 1) << PAGE_SHIFT] = \
+                    self.ram.mv[pfn << PAGE_SHIFT:(pfn + 1) << PAGE_SHIFT]
+                self.frames.put(pfn)
+                pfn = new
+                words[slot] = fmt.make_leaf(pfn, fmt.leaf_prot(pte), True)
+                self._flush_tlb()
+            if vma.prot & PROT_EXEC:               # the frame's translated code is stale now
+                self.frames.code[pfn] = 1
+                self.frames.stale_code.append(pfn)
+                self.on_code_freed()
+            at = (pfn << PAGE_SHIFT) + (va - page)
+            self.ram.mv[at:at + chunk] = data[done:done + chunk]
+            done += chunk
 
     def handle_fault(self, va: int, access: int) -> int:
         """Resolve a fault at `va` for `access` (demand paging, copy-on-write); return the new leaf entry.
@@ -550,6 +592,7 @@ class AddressSpace:
         child.sigreturn_trampoline = self.sigreturn_trampoline
         child.arg_start, child.arg_end = self.arg_start, self.arg_end
         child.env_start, child.env_end, child.start_stack = self.env_start, self.env_end, self.start_stack
+        child.saved_auxv = self.saved_auxv
         for vma in self.vmas:
             twin = vma.copy()
             twin.locked = False                      # memory locks are not inherited

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import inspect
+import time
 import traceback
 from typing import TYPE_CHECKING, Callable
 
@@ -21,6 +22,7 @@ from pynix.uapi.signal import SIGSYS
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.trace import Tracepoints
 
 MAX_ERRNO = 4095
 
@@ -102,50 +104,21 @@ class SyscallDispatcher:
 
 
 class TracingDispatcher(SyscallDispatcher):
-    """`--strace`: the same dispatch, with each call printed in strace's format after it completes."""
+    """The same dispatch with the tracer's sys_enter/sys_exit around each call (`--strace`, `--trace-out`).
 
-    def __init__(self, kernel: "Kernel", table: SyscallTable, out: Callable[[str], None]) -> None:
+    A separate class, swapped in when a machine is traced, so that untraced dispatch pays nothing."""
+
+    def __init__(self, kernel: "Kernel", table: SyscallTable, tracer: "Tracepoints") -> None:
         super().__init__(kernel, table)
-        self.out = out
+        self.tracer = tracer
 
     def __call__(self, nr: int, a0: int, a1: int, a2: int, a3: int, a4: int, a5: int) -> int | None:
-        from pynix.syscall.strace import format_syscall
         task = self.kernel.current
         name = self.table.name(nr)
         args = (a0, a1, a2, a3, a4, a5)
-        # Calls that end the task print before they run, with "= ?" as strace shows them.
-        if name in ("exit", "exit_group"):
-            self.out(format_syscall(name, args, None, _TraceReader(task.mm), arch=task.arch))
-        # A successful exec replaces the memory the arguments are in: format them before, print after.
-        before = format_syscall(name, args, None, _TraceReader(task.mm), arch=task.arch) \
-            if name in ("execve", "execveat") else None
+        self.tracer.sys_enter(task, nr, name, args)
         self.blocked = False
+        start = time.perf_counter_ns()
         result = super().__call__(nr, a0, a1, a2, a3, a4, a5)
-        if before is not None and not self.blocked and result in (None, 0):
-            self.out(before.removesuffix("?") + "0")
-        elif name not in ("exit", "exit_group") and not self.blocked:
-            shown = result
-            if shown is not None and shown > (1 << 63):
-                shown -= 1 << 64
-            self.out(format_syscall(name, args, shown, _TraceReader(task.mm), arch=task.arch))
+        self.tracer.sys_exit(task, nr, name, args, result, time.perf_counter_ns() - start, self.blocked)
         return result
-
-
-class _TraceReader:
-    """User memory as the strace formatter reads it (through the checked user-access layer)."""
-
-    def __init__(self, mm) -> None:
-        self.mm = mm
-
-    def read(self, addr: int, size: int) -> bytes:
-        from pynix.mm.uaccess import copy_from_user
-        return copy_from_user(self.mm, addr, size)
-
-    def read_cstring(self, addr: int, limit: int) -> bytes:
-        from pynix.mm.uaccess import strncpy_from_user
-        try:
-            return strncpy_from_user(self.mm, addr, limit)
-        except KernelError as err:
-            if err.errno != errno.ENAMETOOLONG:
-                raise
-            return self.read(addr, limit)

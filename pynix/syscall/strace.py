@@ -31,7 +31,7 @@ from pynix.errors import KernelError
 from pynix.uapi.errno import ERRNO_NAMES
 
 __all__ = ["UserMemoryReader", "StraceArch", "strace_arch", "format_syscall", "format_call", "format_return",
-           "quote_bytes"]
+           "quote_bytes", "signal_name", "format_sigset"]
 
 MAX_STRLEN = 32          # strace's default -s
 MAX_ELEMENTS = 32        # arrays (iovecs, argv) are cut after this many elements, like strace
@@ -339,7 +339,8 @@ def _xlat(value: int, table: dict[int, str], unknown: str) -> str:
     return name if name is not None else f"{_hex(value)} /* {unknown} */"
 
 
-def _signame(sig: int) -> str:
+def signal_name(sig: int) -> str:
+    """strace's name of signal `sig`: SIGINT, SIGRTMIN, SIGRT_3, or the number."""
     name = _SIGNALS.get(sig)
     if name:
         return name
@@ -391,17 +392,22 @@ def quote_bytes(data: bytes, truncated: bool = False, force_hex: bool = False) -
 # --------------------------------------------------------------------------------------------------
 # One call being formatted
 
+FdPath = Callable[[int], "bytes | None"]
+
+
 class _Call:
-    __slots__ = ("name", "args", "result", "mem", "arch", "ok")
+    __slots__ = ("name", "args", "result", "mem", "arch", "ok", "strlen", "fd_path")
 
     def __init__(self, name: str, args: Sequence[int], result: int | None, mem: UserMemoryReader,
-                 arch: StraceArch) -> None:
+                 arch: StraceArch, strlen: int = MAX_STRLEN, fd_path: FdPath | None = None) -> None:
         self.name = name
         self.args = [a & ((1 << 64) - 1) for a in args]
         self.result = result
         self.mem = mem
         self.arch = arch
         self.ok = result is not None and not (-_MAX_ERRNO <= result < 0)
+        self.strlen = strlen                   # -s: bytes of strings and buffers shown
+        self.fd_path = fd_path                 # -y: descriptor -> what it refers to (AT_FDCWD: the cwd)
 
     def arg(self, i: int) -> int:
         return self.args[i] if i < len(self.args) else 0
@@ -443,20 +449,24 @@ class _Call:
         return (s[:limit], True) if len(s) > limit else (s, False)
 
     # composite printers
-    def string(self, addr: int, limit: int = MAX_STRLEN) -> str:
+    def string(self, addr: int, limit: int | None = None) -> str:
         if addr == 0:
             return "NULL"
-        got = self.cstring(addr, limit)
+        got = self.cstring(addr, self.strlen if limit is None else limit)
         return _hex(addr) if got is None else quote_bytes(*got)
 
     def buffer(self, addr: int, length: int, force_hex: bool = False) -> str:
         if addr == 0:
             return "NULL"
-        shown = min(length, MAX_STRLEN)
+        shown = min(length, self.strlen)
         data = self.read(addr, shown) if shown else b""
         if data is None:
             return _hex(addr)
-        return quote_bytes(data, length > MAX_STRLEN, force_hex)
+        return quote_bytes(data, length > self.strlen, force_hex)
+
+    def fd(self, fd: int) -> str:
+        return _fd_text(fd, self.fd_path)
+
 
     def sigset(self, addr: int, size: int) -> str:
         if addr == 0:
@@ -466,16 +476,24 @@ class _Call:
         data = self.read(addr, size)
         if data is None:
             return _hex(addr)
-        return _format_sigset(int.from_bytes(data, "little"), min(size * 8, _NSIG))
+        return format_sigset(int.from_bytes(data, "little"), min(size * 8, _NSIG))
 
 
-def _format_sigset(bits: int, nbits: int) -> str:
+def _fd_text(fd: int, fd_path: FdPath | None) -> str:
+    """A descriptor, followed by ``<path>`` under -y (strace's printfd)."""
+    if fd_path is None or (fd < 0 and fd != _AT_FDCWD):
+        return str(fd)
+    path = fd_path(fd)
+    return str(fd) if path is None else f"{fd}<{quote_bytes(path)[1:-1]}>"
+
+def format_sigset(bits: int, nbits: int = _NSIG) -> str:
+    """A signal set as strace prints it: ``[INT TERM]``, or ``~[...]`` for the complement when shorter."""
     members = [n for n in range(1, nbits + 1) if bits >> (n - 1) & 1]
     prefix = ""
     if len(members) > nbits // 2:
         prefix = "~"
         members = [n for n in range(1, nbits + 1) if not bits >> (n - 1) & 1]
-    return prefix + "[" + " ".join(_signame(n)[3:] for n in members) + "]"
+    return prefix + "[" + " ".join(signal_name(n)[3:] for n in members) + "]"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -484,16 +502,19 @@ def _format_sigset(bits: int, nbits: int) -> str:
 ArgFormatter = Callable[[_Call, int], str]
 
 
-def FD(c: _Call, v: int) -> str:
+def INT(c: _Call, v: int) -> str:
     return str(_s32(v))
+
+
+def FD(c: _Call, v: int) -> str:
+    return c.fd(_s32(v))
 
 
 def DIRFD(c: _Call, v: int) -> str:
     v = _s32(v)
-    return "AT_FDCWD" if v == _AT_FDCWD else str(v)
-
-
-INT = FD
+    if v != _AT_FDCWD:
+        return c.fd(v)
+    return "AT_FDCWD" + c.fd(v).removeprefix(str(_AT_FDCWD))     # -y: AT_FDCWD</cwd>
 
 
 def LONG(c: _Call, v: int) -> str:
@@ -600,7 +621,7 @@ def GRND_FLAGS(c: _Call, v: int) -> str:
 
 
 def SIGNUM(c: _Call, v: int) -> str:
-    return _signame(_s32(v))
+    return signal_name(_s32(v))
 
 
 def SIGHOW(c: _Call, v: int) -> str:
@@ -815,7 +836,7 @@ def PIPEFDS_OUT(c: _Call, v: int) -> str:
     if data is None:
         return _ptr(v)
     r, w = struct.unpack("<ii", data)
-    return f"[{r}, {w}]"
+    return f"[{c.fd(r)}, {c.fd(w)}]"
 
 
 def DIRENTS_OUT(c: _Call, v: int) -> str:
@@ -848,11 +869,11 @@ def _format_wstatus(s: int) -> str:
     if sig == 0:
         text = f"WIFEXITED(s) && WEXITSTATUS(s) == {(s >> 8) & 0xFF}"
     elif s & 0xFF == 0x7F:
-        text = f"WIFSTOPPED(s) && WSTOPSIG(s) == {_signame((s >> 8) & 0xFF)}"
+        text = f"WIFSTOPPED(s) && WSTOPSIG(s) == {signal_name((s >> 8) & 0xFF)}"
     elif s == 0xFFFF:
         text = "WIFCONTINUED(s)"
     else:
-        text = f"WIFSIGNALED(s) && WTERMSIG(s) == {_signame(sig)}"
+        text = f"WIFSIGNALED(s) && WTERMSIG(s) == {signal_name(sig)}"
         if s & 0x80:
             text += " && WCOREDUMP(s)"
     extra = s >> 16
@@ -992,7 +1013,7 @@ def _call_fcntl(c: _Call) -> list[str]:
     elif name in ("F_DUPFD", "F_DUPFD_CLOEXEC", "F_SETOWN", "F_SETPIPE_SZ"):
         out.append(str(_s32(arg)))
     elif name == "F_SETSIG":
-        out.append(_signame(_s32(arg)) if arg else "0")
+        out.append(signal_name(_s32(arg)) if arg else "0")
     elif name == "F_SETLEASE":
         out.append(_xlat(arg & 0xFFFFFFFF, _F_LOCK_TYPES, "F_???"))
     elif name == "F_ADD_SEALS":
@@ -1089,7 +1110,7 @@ def _clone_flags(flags: int) -> str:
     rest = flags & ~0xFF
     parts = [_flags(rest, _CLONE_FLAGS)] if rest else []
     if sig:
-        parts.append(_signame(sig))
+        parts.append(signal_name(sig))
     return "|".join(parts) if parts else "0"
 
 
@@ -1125,7 +1146,7 @@ def _call_clone3(c: _Call) -> list[str]:
         fields.append(f"child_tid={_ptr(child_tid)}")
     if flags & _CLONE_PARENT_SETTID:
         fields.append(f"parent_tid={_ptr(parent_tid)}")
-    fields.append(f"exit_signal={_signame(exit_signal) if exit_signal else '0'}")
+    fields.append(f"exit_signal={signal_name(exit_signal) if exit_signal else '0'}")
     fields.append(f"stack={_ptr(stack)}")
     fields.append(f"stack_size={_hex(stack_size)}")
     if flags & _CLONE_SETTLS:
@@ -1154,7 +1175,7 @@ def _call_prctl(c: _Call) -> list[str]:
     if name == "PR_GET_NAME":
         return [name, STR(c, c.arg(1)) if c.ok else _ptr(c.arg(1))]
     if name in ("PR_SET_PDEATHSIG",):
-        return [name, _signame(_s32(c.arg(1))) if c.arg(1) else "0"]
+        return [name, signal_name(_s32(c.arg(1))) if c.arg(1) else "0"]
     if name in ("PR_GET_DUMPABLE", "PR_GET_CHILD_SUBREAPER", "PR_GET_NO_NEW_PRIVS", "PR_GET_SECCOMP"):
         return [name]
     return [_xlat(option, _PRCTL, "PR_???")] + [_hex(c.arg(i)) for i in range(1, 5)]
@@ -1305,6 +1326,13 @@ SIGNATURES: dict[str, tuple[ArgFormatter, ...] | Callable[[_Call], list[str]]] =
 _RESULT_HEX = {"mmap", "mremap", "brk", "shmat"}
 _RESULT_OCTAL = {"umask"}
 _RESULT_TIMEOUT = {"poll", "ppoll", "select", "pselect6"}
+# Calls whose result is a new descriptor (strace's RVAL_FD): -y decorates it.
+_RESULT_FD = {"open", "openat", "openat2", "creat", "dup", "dup2", "dup3", "socket", "accept", "accept4",
+              "epoll_create", "epoll_create1", "eventfd", "eventfd2", "signalfd", "signalfd4", "timerfd_create",
+              "memfd_create", "pidfd_open", "pidfd_getfd", "inotify_init", "inotify_init1", "fanotify_init",
+              "perf_event_open", "userfaultfd", "open_tree", "fsopen", "fsmount", "fspick", "open_by_handle_at",
+              "mq_open", "memfd_secret", "io_uring_setup"}
+_F_DUPFD_CMDS = {0, 1030}
 
 
 # --------------------------------------------------------------------------------------------------
@@ -1317,9 +1345,10 @@ def _generic_args(args: Sequence[int]) -> list[str]:
 
 
 def format_call(name: str, args: Sequence[int], result: int | None, mem: UserMemoryReader,
-                arch: object | None = None) -> str:
-    """``name(arg, ...)``: the part of the line before `` = ``.  ``arch``: see ``strace_arch``."""
-    c = _Call(name, args, result, mem, strace_arch(arch))
+                arch: object | None = None, strlen: int = MAX_STRLEN, fd_path: FdPath | None = None) -> str:
+    """``name(arg, ...)``: the part of the line before `` = ``.  ``arch``: see ``strace_arch``; ``strlen``:
+    strace's -s; ``fd_path``: strace's -y (descriptor -> path, or None when it is not open)."""
+    c = _Call(name, args, result, mem, strace_arch(arch), strlen, fd_path)
     sig = SIGNATURES.get(name)
     try:
         if sig is None:
@@ -1333,8 +1362,9 @@ def format_call(name: str, args: Sequence[int], result: int | None, mem: UserMem
     return f"{name}({', '.join(texts)})"
 
 
-def format_return(name: str, result: int | None, args: Sequence[int] = ()) -> str:
-    """The part after `` = ``: ``3``, ``0x7f...``, ``-1 ENOENT (No such file or directory)``, ``?``."""
+def format_return(name: str, result: int | None, args: Sequence[int] = (), fd_path: FdPath | None = None) -> str:
+    """The part after `` = ``: ``3``, ``0x7f...``, ``-1 ENOENT (No such file or directory)``, ``?``; with
+    ``fd_path`` (-y) a new descriptor is followed by its path, ``3</etc/passwd>``."""
     if result is None:
         return "?"
     if -_MAX_ERRNO <= result < 0:
@@ -1348,6 +1378,9 @@ def format_return(name: str, result: int | None, args: Sequence[int] = ()) -> st
         return _hex(result)
     if name in _RESULT_OCTAL:
         return _octal(result)
+    if fd_path is not None and (name in _RESULT_FD or name == "fcntl" and len(args) > 1
+                                and args[1] & 0xFFFFFFFF in _F_DUPFD_CMDS):
+        return _fd_text(result, fd_path)
     if name in _RESULT_TIMEOUT and result == 0:
         return "0 (Timeout)"
     if name == "fcntl" and len(args) > 1:
@@ -1364,7 +1397,8 @@ def format_return(name: str, result: int | None, args: Sequence[int] = ()) -> st
 
 
 def format_syscall(name: str, args: Sequence[int], result: int | None, mem: UserMemoryReader, *,
-                   arch: object | None = None, pad_to: int = 0) -> str:
+                   arch: object | None = None, pad_to: int = 0, strlen: int = MAX_STRLEN,
+                   fd_path: FdPath | None = None) -> str:
     """One strace line, without the newline.
 
     ``args``: the raw (unsigned) argument registers; ``result``: the raw return value as a signed int,
@@ -1372,7 +1406,7 @@ def format_syscall(name: str, args: Sequence[int], result: int | None, mem: User
     the process's kernel ``Arch`` (enables the ISA-dependent decoders, see ``strace_arch``).  ``pad_to``: strace pads
     the call text so that ``=`` lands in column 40; pass 40 (minus any prefix the caller prints) to match.
     """
-    call = format_call(name, args, result, mem, arch)
+    call = format_call(name, args, result, mem, arch, strlen, fd_path)
     if pad_to and len(call) < pad_to - 1:
         call = call.ljust(pad_to - 1)
-    return f"{call} = {format_return(name, result, args)}"
+    return f"{call} = {format_return(name, result, args, fd_path)}"

@@ -108,6 +108,8 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     group.securebits &= ~0x10                  # SECURE_KEEP_CAPS does not survive exec
     task.clear_child_tid = task.robust_list = task.rseq = 0
     task.comm = task_comm(path)
+    if kernel.tracer is not None:
+        kernel.tracer.sched_process_exec(task, exe)
     vfork_release(task)
     cpu = kernel.cpu
     cpu.on_tlb_fill = mm.tlb_fill

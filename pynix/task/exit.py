@@ -78,6 +78,8 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
         return
     group.exit_status = wait_status
     exit_sem(kernel.ipc, group.pid)            # SEM_UNDO adjustments (ipc/sem.py)
+    if kernel.tracer is not None:
+        kernel.tracer.sched_process_exit(group, wait_status)
     group.fds.users -= 1
     if group.fds.users == 0:
         group.fds.close_all()

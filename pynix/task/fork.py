@@ -82,6 +82,8 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
         ctx.write(arch.tls_register, tls)
     child.context = ctx
     kernel.scheduler.enqueue(child)
+    if kernel.tracer is not None:
+        kernel.tracer.sched_process_fork(parent, child)
     if flags & CLONE_VFORK:                   # the parent sleeps until the child execs or exits, then the
         child.vfork_done = WaitQueue()        # syscall returns (it is not run again)
         kernel.block(parent, (child.vfork_done,), None, None, rewind=False)

@@ -241,6 +241,8 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
         if taken is None:
             break
         sig, info = taken
+        if kernel.tracer is not None:
+            kernel.tracer.signal_deliver(task, sig, info)
         action = _action(group, sig)
         if action.handler == SIG_IGN or (action.handler == SIG_DFL and default_ignored(sig)):
             continue

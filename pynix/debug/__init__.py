@@ -1,0 +1,1 @@
+"""Debugging a guest: the gdb remote stub (gdbstub.py)."""

@@ -1,0 +1,394 @@
+"""`pynix run --gdb [HOST:]PORT PROGRAM`: a gdb remote serial protocol stub for the first process.
+
+gdb connects (`target remote :PORT`) before the program's first instruction.  The stub is a tracer
+(pynix/trace): it takes the traps of the debugged process -- breakpoints, single steps, faults -- as ptrace
+would (`trap_signal`), and serves gdb's packets while the machine stands still, in that tracepoint.  While the
+machine runs, the connection is a watched host descriptor: Ctrl-C (a 0x03 byte) stops it at the next slice.
+
+Served: ? g G p P m M X (memory through the process's page tables: EFAULT becomes an error reply; writes to
+program text go to a private copy of the page, as ptrace's), Z0/z0 software breakpoints (the ISA's breakpoint
+instruction), c C s S vCont (c, s, with or without a thread), Ctrl-C, qfThreadInfo/qsThreadInfo, T, Hg/Hc, qC,
+qAttached, stop replies `T<signal>thread:<tid>;` (`swbreak:;` at a breakpoint), process exit `W`/`X`,
+qXfer:features:read (the ISA's target description), qXfer:auxv:read, qXfer:exec-file:read, qThreadExtraInfo
+(the task's comm), D (detach), k (kill).  Not yet: watchpoints (Z2-Z4), fork/exec events, libraries-svr4,
+monitor commands.
+"""
+from __future__ import annotations
+
+import errno
+import socket
+import sys
+from typing import TYPE_CHECKING
+
+from pynix.errors import KernelError
+from pynix.mm.uaccess import copy_from_user
+from pynix.trace.tracepoints import Tracepoints
+
+if TYPE_CHECKING:
+    from pynix.kernel import Kernel
+    from pynix.task.task import Task, ThreadGroup
+
+SIGINT, SIGKILL, SIGTRAP = 2, 9, 5
+_ERR_FAULT = "E14"                           # EFAULT
+_ERR_ARG = "E16"
+
+
+class GdbStub(Tracepoints):
+    def __init__(self, kernel: "Kernel", address: str) -> None:
+        host, _, port = address.rpartition(":")
+        self.kernel = kernel
+        self.listener = socket.create_server((host or "127.0.0.1", int(port)), reuse_port=False)
+        self.address = self.listener.getsockname()
+        self.conn: socket.socket | None = None
+        self.inbuf = b""
+        self.inferior: ThreadGroup | None = None
+        self.target = None                           # the ISA's GdbTarget
+        self.breakpoints: dict[int, bytes] = {}      # address -> the bytes the breakpoint replaced
+        self.thread: Task | None = None              # Hg: the thread register packets are about
+        self.last_stop = ""
+
+    # ------------------------------------------------------------------------------------------ wiring
+    def attach(self, group: "ThreadGroup") -> None:
+        """Wait for gdb, then serve it with `group`'s first thread stopped before its first instruction."""
+        self.inferior = group
+        self.target = group.arch.gdb
+        print(f"pynix: waiting for gdb on {self.address[0]}:{self.address[1]}", file=sys.stderr, flush=True)
+        self.conn, _ = self.listener.accept()
+        self.conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.listener.close()
+        self._serve(group.tasks[0], SIGTRAP, report=False)     # gdb asks with `?`
+        if self.conn is not None:
+            self.kernel.watch_host_fd(self.conn.fileno(), self._on_input)
+
+    def _detach(self) -> None:
+        if self.conn is not None:
+            self.kernel.watch_host_fd(self.conn.fileno(), None)
+            self.conn.close()
+            self.conn = None
+        for address in list(self.breakpoints):
+            self._remove_breakpoint(address)
+
+    # ------------------------------------------------------------------------------------ tracepoints
+    def trap_signal(self, task: "Task", trap: object, sig: int) -> bool:
+        if self.conn is None or task.group is not self.inferior:
+            return False
+        reason = ""
+        if getattr(trap, "kind", None) is not None and trap.kind.value == "breakpoint":
+            cpu = self.kernel.cpu
+            at = cpu.read("pc") - self.target.pc_after_breakpoint
+            if at in self.breakpoints:              # ours: report it at the breakpoint, as gdb expects
+                cpu.write("pc", at)
+                reason = "swbreak:;"
+        passed = self._serve(task, sig, reason)
+        return not passed                           # continued with the signal: the kernel raises it
+
+    def sched_process_exit(self, group: "ThreadGroup", wait_status: int) -> None:
+        if self.conn is None or group is not self.inferior:
+            return
+        sig = wait_status & 0x7F
+        self._send(f"X{sig:02x}" if sig else f"W{wait_status >> 8 & 0xFF:02x}")
+        self._detach()
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self._detach()
+
+    def _on_input(self) -> None:
+        """The connection is readable while the machine runs: a Ctrl-C (0x03) stops it."""
+        try:
+            data = self.conn.recv(4096)
+        except OSError:
+            data = b""
+        if not data:
+            self._detach()
+            return
+        self.inbuf += data
+        if b"\x03" in self.inbuf:
+            self.inbuf = self.inbuf.replace(b"\x03", b"")
+            current = self.kernel.current
+            task = current if current is not None and current.group is self.inferior else self.inferior.tasks[0]
+            self._serve(task, SIGINT)
+
+    # ------------------------------------------------------------------------------------ the protocol
+    def _serve(self, task: "Task", sig: int, reason: str = "", report: bool = True) -> bool:
+        """Report the stop of `task` by `sig` (the reply to the c/s that resumed it) and answer gdb until it
+        resumes the machine.  True when it resumed with the signal to be delivered (C/S with that signal)."""
+        self.thread = task
+        self.last_stop = f"T{sig:02x}thread:{task.tid:x};{reason}"
+        if report:
+            self._send(self.last_stop)
+        while self.conn is not None:
+            packet = self._recv_packet()
+            if packet is None:                      # gdb went away: let the program run on
+                self._detach()
+                return False
+            resumed = self._handle(packet)
+            if resumed is not None:
+                action, signal = resumed
+                if action == "s":
+                    self.kernel.cpu.single_step()
+                return signal == sig and signal != 0
+        return False
+
+    def _handle(self, packet: str) -> tuple[str, int] | None:
+        """Answer one packet; (action, signal) when it resumes the machine."""
+        kind, body = packet[:1], packet[1:]
+        if kind in ("c", "s"):
+            return kind, 0
+        if kind in ("C", "S"):
+            return kind.lower(), int(body.split(";")[0], 16)
+        if packet.startswith("vCont"):
+            return self._vcont(packet)
+        handler = {"?": lambda: self.last_stop, "g": self._read_registers, "G": lambda: self._write_registers(body),
+                   "p": lambda: self._read_register(body), "P": lambda: self._write_register(body),
+                   "m": lambda: self._read_memory(body), "M": lambda: self._write_memory_hex(body),
+                   "X": lambda: self._write_memory_binary(body), "Z": lambda: self._breakpoint(body, True),
+                   "z": lambda: self._breakpoint(body, False), "H": lambda: self._set_thread(body),
+                   "T": lambda: "OK" if self._task(int(body, 16)) else "E01", "q": lambda: self._query(body),
+                   "D": self._detach_reply, "k": self._kill}.get(kind)
+        reply = handler() if handler is not None else ""
+        if reply is not None:
+            self._send(reply)
+        return None
+
+    def _vcont(self, packet: str) -> tuple[str, int] | None:
+        if packet == "vCont?":
+            self._send("vCont;c;C;s;S")
+            return None
+        for action in packet.split(";")[1:]:
+            verb, _, thread = action.partition(":")
+            if thread and thread not in ("-1", "0") and (t := self._task(int(thread, 16))) is not None:
+                self.thread = t
+            if verb[0] in "cs":
+                return verb[0], 0
+            if verb[0] in "CS":
+                return verb[0].lower(), int(verb[1:], 16)
+        self._send("")
+        return None
+
+    def _query(self, body: str) -> str:
+        name, _, rest = body.partition(":")
+        if name == "Supported":
+            return "PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;swbreak+;vContSupported+"
+        if name == "Attached":
+            return "1"
+        if name == "C":
+            return f"QC{self.thread.tid:x}"
+        if name == "fThreadInfo":
+            return "m" + ",".join(f"{t.tid:x}" for t in self._live_tasks())
+        if name == "sThreadInfo":
+            return "l"
+        if name.startswith("ThreadExtraInfo,"):
+            task = self._task(int(name.split(",")[1], 16))
+            return task.comm.encode().hex() if task else "E01"
+        if name == "Xfer":
+            return self._xfer(rest)
+        if name == "Symbol":
+            return "OK"
+        return ""
+
+    def _xfer(self, spec: str) -> str:
+        """qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH."""
+        obj, op, annex, window = (spec.split(":") + ["", "", ""])[:4]
+        if op != "read" or "," not in window:
+            return ""
+        offset, length = (int(x, 16) for x in window.split(","))
+        if obj == "features" and annex == "target.xml":
+            data = self.target.target_xml().encode()
+        elif obj == "auxv":
+            data = self.inferior.mm.saved_auxv
+        elif obj == "exec-file":
+            data = self.inferior.exe.encode()
+        else:
+            return "E00"
+        chunk = data[offset:offset + length]
+        return ("l" if offset + length >= len(data) else "m") + _escape_binary(chunk)
+
+    # ---------------------------------------------------------------------------------------- registers
+    def _registers_of(self, task: "Task"):
+        """Where `task`'s registers are: the CPU for the task that last ran, else its saved context."""
+        return self.kernel.cpu if task is self.kernel.current or task.context is None else task.context
+
+    def _register_bytes(self, task: "Task", reg) -> str:
+        size = reg.bits // 8
+        if reg.source is not None:
+            try:
+                value = self._registers_of(task).read(reg.source)
+            except (KeyError, AttributeError):
+                value = None
+            if value is not None:
+                return (value & ((1 << reg.bits) - 1)).to_bytes(size, "little").hex()
+        return "xx" * size
+
+    def _read_registers(self) -> str:
+        return "".join(self._register_bytes(self.thread, r) for r in self.target.registers)
+
+    def _write_registers(self, data: str) -> str:
+        raw, at = bytes.fromhex(data.replace("x", "0")), 0
+        for reg in self.target.registers:
+            size = reg.bits // 8
+            if reg.source is not None and at + size <= len(raw) and "x" not in data[2 * at:2 * (at + size)]:
+                self._write_value(self.thread, reg, int.from_bytes(raw[at:at + size], "little"))
+            at += size
+        return "OK"
+
+    def _register_by_number(self, number: int):
+        regs, expected = self.target.registers, 0
+        for reg in regs:
+            expected = reg.regnum if reg.regnum is not None else expected
+            if expected == number:
+                return reg
+            expected += 1
+        return None
+
+    def _read_register(self, body: str) -> str:
+        reg = self._register_by_number(int(body, 16))
+        return self._register_bytes(self.thread, reg) if reg else "E00"
+
+    def _write_register(self, body: str) -> str:
+        number, _, value = body.partition("=")
+        reg = self._register_by_number(int(number, 16))
+        if reg is None or reg.source is None:
+            return "E00"
+        self._write_value(self.thread, reg, int.from_bytes(bytes.fromhex(value), "little"))
+        return "OK"
+
+    def _write_value(self, task: "Task", reg, value: int) -> None:
+        try:
+            self._registers_of(task).write(reg.source, value)
+        except KeyError:
+            pass                                    # not kept in a saved context: unavailable, as when read
+
+    # ------------------------------------------------------------------------------------------- memory
+    def _read_memory(self, body: str) -> str:
+        addr, length = (int(x, 16) for x in body.split(","))
+        try:
+            return copy_from_user(self.inferior.mm, addr, length).hex()
+        except KernelError:
+            return _ERR_FAULT
+
+    def _poke(self, addr: int, data: bytes) -> str:
+        try:
+            self.inferior.mm.force_write(addr, data)
+        except KernelError as err:
+            return _ERR_FAULT if err.errno == errno.EFAULT else _ERR_ARG
+        return "OK"
+
+    def _write_memory_hex(self, body: str) -> str:
+        where, _, data = body.partition(":")
+        addr, length = (int(x, 16) for x in where.split(","))
+        return self._poke(addr, bytes.fromhex(data)[:length])
+
+    def _write_memory_binary(self, body: str) -> str:
+        where, _, data = body.partition(":")
+        addr, length = (int(x, 16) for x in where.split(","))
+        return self._poke(addr, _unescape_binary(data.encode("latin-1"))[:length]) if length else "OK"
+
+    def _breakpoint(self, body: str, insert: bool) -> str:
+        kind, addr, size = body.split(",")[:3]
+        if kind != "0":
+            return ""                               # hardware breakpoints and watchpoints: not supported
+        addr, size = int(addr, 16), int(size.split(";")[0], 16)
+        insn = self.target.breakpoints.get(size)
+        if insn is None:
+            return _ERR_ARG
+        if not insert:
+            return self._remove_breakpoint(addr)
+        if addr in self.breakpoints:
+            return "OK"
+        try:
+            original = copy_from_user(self.inferior.mm, addr, len(insn))
+        except KernelError:
+            return _ERR_FAULT
+        reply = self._poke(addr, insn)
+        if reply == "OK":
+            self.breakpoints[addr] = original
+        return reply
+
+    def _remove_breakpoint(self, addr: int) -> str:
+        original = self.breakpoints.pop(addr, None)
+        return "OK" if original is None or self.inferior.exit_status is not None else self._poke(addr, original)
+
+    # ------------------------------------------------------------------------------------------ threads
+    def _live_tasks(self) -> list["Task"]:
+        from pynix.task.task import TaskState
+        return [t for t in self.inferior.tasks if t.state is not TaskState.ZOMBIE]
+
+    def _task(self, tid: int) -> "Task | None":
+        return next((t for t in self._live_tasks() if t.tid == tid), None)
+
+    def _set_thread(self, body: str) -> str:
+        op, tid = body[:1], body[1:]
+        if tid in ("-1", "0", ""):
+            return "OK"
+        task = self._task(int(tid, 16))
+        if task is None:
+            return "E01"
+        if op == "g":
+            self.thread = task
+        return "OK"
+
+    def _detach_reply(self) -> None:
+        self._send("OK")
+        self._detach()
+
+    def _kill(self) -> None:
+        from pynix.task.exit import exit_group
+        group = self.inferior
+        self._detach()
+        exit_group(self.kernel, group, SIGKILL)
+
+    # -------------------------------------------------------------------------------------- packet I/O
+    def _send(self, data: str) -> None:
+        if self.conn is None:
+            return
+        payload = data.encode("latin-1")
+        packet = b"$" + payload + b"#%02x" % (sum(payload) & 0xFF)
+        try:
+            self.conn.sendall(packet)
+        except OSError:
+            self._detach()
+
+    def _recv_packet(self) -> str | None:
+        """The next packet's payload (acknowledged), or None when the connection is closed."""
+        while True:
+            start = self.inbuf.find(b"$")
+            end = self.inbuf.find(b"#", start) if start >= 0 else -1
+            if start >= 0 and end >= 0 and len(self.inbuf) >= end + 3:
+                payload = self.inbuf[start + 1:end]
+                self.inbuf = self.inbuf[end + 3:]
+                self.conn.sendall(b"+")
+                return payload.decode("latin-1")
+            if start < 0:
+                self.inbuf = b""                    # acks, and a Ctrl-C while already stopped
+            try:
+                data = self.conn.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                return None
+            self.inbuf += data
+
+
+def _escape_binary(data: bytes) -> str:
+    """The binary encoding of qXfer replies: # $ } * escaped as } followed by the byte xor 0x20."""
+    out = bytearray()
+    for b in data:
+        if b in b"#$}*":
+            out += bytes((0x7D, b ^ 0x20))
+        else:
+            out.append(b)
+    return out.decode("latin-1")
+
+
+def _unescape_binary(data: bytes) -> bytes:
+    out, escaped = bytearray(), False
+    for b in data:
+        if escaped:
+            out.append(b ^ 0x20)
+            escaped = False
+        elif b == 0x7D:
+            escaped = True
+        else:
+            out.append(b)
+    return bytes(out)

@@ -1,0 +1,169 @@
+"""`pynix run --gdb 127.0.0.1:0 PROGRAM` driven by Debian's gdb in batch mode (and gdb-multiarch for riscv64).
+
+The program (guest/gdb_target.c, built here with -g) stops before its first instruction; gdb breaks at main and
+in a function, steps, prints locals and globals, changes memory and registers, finishes a call, sees a SIGSEGV
+with a backtrace, interrupts a spinning program, and sees the exit.  A raw-protocol test checks the replies
+gdb's batch runs do not show (qXfer objects, thread queries, an error for unmapped memory).
+"""
+from __future__ import annotations
+
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import pytest
+
+from harness import GUEST_DIR, need, pynix_command, pynix_env, selfcheck
+
+SOURCE = GUEST_DIR / "gdb_target.c"
+
+
+def compile_debug(isa: str, tmp_path) -> str:
+    """gdb_target.c built with debug information: the host's gcc (x86_64) or zig's riscv64 musl."""
+    out = tmp_path / f"gdb_target-{isa}"
+    if isa == "x86_64":
+        need(shutil.which("gcc") is not None, "gcc is not installed")
+        cmd = ["gcc", "-g", "-O0", "-static", "-o", str(out), str(SOURCE)]
+    else:
+        pytest.importorskip("ziglang")
+        cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "riscv64-linux-musl", "-static", "-g", "-O0",
+               "-fno-sanitize=undefined", "-o", str(out), str(SOURCE)]     # (zig's default traps on NULL)
+    subprocess.run(cmd, check=True, capture_output=True, timeout=300)
+    return str(out)
+
+
+def gdb_for(isa: str) -> str:
+    name = "gdb" if isa == "x86_64" else "gdb-multiarch"
+    need(shutil.which(name) is not None, f"{name} is not installed (Debian package {name})")
+    return name
+
+
+class Debugged:
+    """pynix running PROGRAM under --gdb on a free port."""
+
+    def __init__(self, program: str, args=()) -> None:
+        if selfcheck():
+            pytest.skip("PYNIX_TEST_SELFCHECK=1: this test only runs pynix")
+        self.proc = subprocess.Popen(pynix_command(program, args, extra=["--gdb", "127.0.0.1:0"]),
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=pynix_env())
+        line = self.proc.stderr.readline().decode()
+        match = re.search(r"waiting for gdb on 127\.0\.0\.1:(\d+)", line)
+        assert match, f"no 'waiting for gdb' line: {line!r}"
+        self.port = int(match.group(1))
+
+    def finish(self, timeout: float = 60) -> tuple[int, bytes, bytes]:
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out, err
+
+
+def run_gdb(isa: str, program: str, commands: list[str], args=(), timeout: float = 120) -> tuple[str, tuple]:
+    debugged = Debugged(program, args)
+    argv = [gdb_for(isa), "-nx", "-batch", "-ex", "set confirm off", "-ex", f"target remote 127.0.0.1:{debugged.port}"]
+    for command in commands:
+        argv += ["-ex", command]
+    gdb = subprocess.run(argv + [program], capture_output=True, timeout=timeout)
+    return gdb.stdout.decode() + gdb.stderr.decode(), debugged.finish()
+
+
+@pytest.fixture(params=["x86_64", "riscv64"])
+def isa(request):
+    return request.param
+
+
+def test_break_step_print_finish(isa, tmp_path):
+    program = compile_debug(isa, tmp_path)
+    pc = "rip" if isa == "x86_64" else "pc"
+    out, (status, stdout, stderr) = run_gdb(isa, program, [
+        "break main", "continue", "bt", f"info registers {pc}", "step", "print a", "print b", "next", "print sum",
+        "finish", "print counter", "set var counter = 7", "next", "print x", "continue"])
+    assert re.search(r"Breakpoint 1, main \(argc=1, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+", out), out
+    assert re.search(r"#0  main \(argc=1, argv=0x[0-9a-f]+\) at .*gdb_target\.c", out), out
+    assert re.search(rf"{pc}\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <main\+\d+>", out), out
+    assert re.search(r"add \(a=1, b=41\) at .*gdb_target\.c:\d+", out), out
+    assert "$1 = 1\n" in out and "$2 = 41\n" in out and "$3 = 42\n" in out, out
+    assert "Value returned is $4 = 42\n" in out, out
+    assert "$5 = 5\n" in out and "$6 = 42\n" in out, out
+    assert "[Inferior 1 (Remote target) exited normally]" in out, out
+    assert status == 0 and stdout == b"x=42 counter=7\n", (status, stdout, stderr)
+
+
+def test_segfault_backtrace(isa, tmp_path):
+    program = compile_debug(isa, tmp_path)
+    out, (status, stdout, _) = run_gdb(isa, program, ["continue", "bt", "print p", "kill"], args=["crash"])
+    assert "Program received signal SIGSEGV, Segmentation fault." in out, out
+    assert re.search(r"#0  (0x[0-9a-f]+ in )?fault \(p=0x0\) at .*gdb_target\.c:\d+", out), out
+    assert re.search(r"#1  0x[0-9a-f]+ in main \(argc=2, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+", out), out
+    assert "(int *) 0x0" in out, out
+    assert status == 128 + 9 and stdout == b"x=43 counter=5\n", (status, stdout)
+
+
+def test_interrupt_and_change_memory(isa, tmp_path):
+    """Ctrl-C in gdb (SIGINT to gdb, which sends the protocol's 0x03) stops a busy program; writing a global
+    lets it leave its loop."""
+    program = compile_debug(isa, tmp_path)
+    debugged = Debugged(program, ["spin"])
+    gdb = subprocess.Popen([gdb_for(isa), "-nx", "-batch", "-ex", f"target remote 127.0.0.1:{debugged.port}",
+                            "-ex", "continue", "-ex", "print counter > 5", "-ex", "set var stop = 1",
+                            "-ex", "continue", program], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    time.sleep(3)                                 # it spins
+    gdb.send_signal(signal.SIGINT)
+    out = gdb.communicate(timeout=60)[0].decode()
+    status, stdout, _ = debugged.finish()
+    assert "Program received signal SIGINT, Interrupt." in out, out
+    assert re.search(r"main \(argc=2, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+", out), out
+    assert "$1 = 1\n" in out and "exited normally" in out, out
+    assert status == 0 and stdout == b"x=43 counter=5\nstopped\n", (status, stdout)
+
+
+class Remote:
+    """A bare remote-protocol client (what gdb sends, without gdb)."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+
+    def ask(self, payload: str) -> str:
+        data = payload.encode("latin-1")
+        self.sock.sendall(b"$" + data + b"#%02x" % (sum(data) & 0xFF))
+        while True:
+            match = re.search(rb"\$([^#]*)#([0-9a-f]{2})", self.buf)
+            if match:
+                self.buf = self.buf[match.end():]
+                body = match.group(1)
+                assert int(match.group(2), 16) == sum(body) & 0xFF
+                self.sock.sendall(b"+")
+                return body.decode("latin-1")
+            chunk = self.sock.recv(65536)
+            assert chunk, "the stub closed the connection"
+            self.buf += chunk
+
+
+def test_protocol_replies(tmp_path):
+    program = compile_debug("x86_64", tmp_path)
+    debugged = Debugged(program)
+    remote = Remote(debugged.port)
+    assert "qXfer:features:read+" in remote.ask("qSupported:multiprocess+;swbreak+")
+    assert remote.ask("?") == "T05thread:1;"
+    xml = remote.ask("qXfer:features:read:target.xml:0,3000")
+    assert xml.startswith("l<?xml") and "<architecture>i386:x86-64</architecture>" in xml
+    assert 'name="org.gnu.gdb.i386.core"' in xml and 'name="fs_base"' in xml
+    auxv = remote.ask("qXfer:auxv:read::0,1000")
+    assert auxv.startswith("l") and len(auxv) > 16
+    assert remote.ask("qXfer:exec-file:read::0,1000") == "l" + program
+    assert remote.ask("qfThreadInfo") == "m1" and remote.ask("qsThreadInfo") == "l"
+    assert remote.ask("qC") == "QC1" and remote.ask("T1") == "OK" and remote.ask("T2") == "E01"
+    assert remote.ask("m0,8") == "E14"                           # nothing mapped at 0: EFAULT, not a crash
+    regs = remote.ask("g")
+    with open(program, "rb") as f:
+        elf = f.read(64)
+    entry = int.from_bytes(elf[24:32], "little")
+    assert int.from_bytes(bytes.fromhex(regs[16 * 16:16 * 17]), "little") == entry    # rip, the 17th register
+    assert remote.ask(f"m{entry:x},4") != "E14"
+    assert remote.ask("Z0,0,1") == "E14"                         # a breakpoint where nothing is mapped
+    remote.sock.sendall(b"$D#44")
+    status, stdout, _ = debugged.finish()
+    assert status == 0 and stdout == b"x=42 counter=5\n"
