@@ -13,8 +13,8 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.tmpfs import RENAME_EXCHANGE, RENAME_NOREPLACE, TmpfsSuperBlock
-from pynix.fs.vfs import Inode, SuperBlock
+from pynix.fs.tmpfs import TmpfsSuperBlock
+from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock
 
 COPY_CHUNK = 1 << 20
 UPPER_INO_BIT = 1 << 48
@@ -177,20 +177,14 @@ class OverlayInode(Inode):
     def rmdir(self, name: bytes) -> None:
         self._remove(name, True)
 
-    def rename(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
-        if not isinstance(new_dir, OverlayInode) or new_dir.sb is not self.sb:
-            raise KernelError(errno.EXDEV)
+    def rename_entry(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
+        assert isinstance(new_dir, OverlayInode)
         child = self.lookup(name)
-        if child is None:
-            raise KernelError(errno.ENOENT)
         if flags & RENAME_EXCHANGE or (child.is_dir and child.lower is not None):
             raise KernelError(errno.EXDEV)
         target = new_dir.lookup(new_name)
-        if target is not None:
-            if flags & RENAME_NOREPLACE:
-                raise KernelError(errno.EEXIST)
-            if target.is_dir and target.lower is not None:
-                raise KernelError(errno.EXDEV)
+        if target is not None and target.is_dir and target.lower is not None:
+            raise KernelError(errno.EXDEV)
         child.copy_up()
         dest = new_dir.copy_up()
         self.upper.rename(name, dest, new_name, flags)
@@ -204,11 +198,15 @@ class OverlayInode(Inode):
     def readlink(self) -> bytes:
         return self.real.readlink()
 
+    @property
+    def data_inode(self) -> Inode:
+        return self.real.data_inode
+
+    def write_inode(self) -> Inode:
+        return self.copy_up().write_inode()
+
     def read_at(self, offset: int, size: int) -> bytes:
         return self.real.read_at(offset, size)
-
-    def read_into(self, offset: int, views: list[memoryview]) -> int:
-        return self.real.read_into(offset, views)
 
     def write_at(self, offset: int, data: bytes | memoryview) -> int:
         return self.copy_up().write_at(offset, data)

@@ -17,7 +17,7 @@ import struct
 from pynix.errors import KernelError
 from pynix.fs import locks
 from pynix.fs.file import File, HostStreamFile, O_PATH
-from pynix.fs.file_ops import RegularFile, truncate_file, write_file
+from pynix.fs.file_ops import RegularFile, punch_hole, truncate_file
 from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
 from pynix.mm.page_cache import sync_inode
@@ -350,7 +350,7 @@ def sys_fallocate(task: Task, fd: int, mode: int, offset: int, length: int) -> i
     size = inode.size
     if kind == FALLOC_FL_PUNCH_HOLE:
         if offset < size:
-            write_file(inode, offset, bytes(min(end, size) - offset))
+            punch_hole(inode, offset, min(end, size), task)
     else:
         if end > MAX_FILE_SIZE:
             raise KernelError(errno.ENOSPC)

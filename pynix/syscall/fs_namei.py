@@ -17,7 +17,7 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.tmpfs import RENAME_EXCHANGE, RENAME_NOREPLACE
+from pynix.fs.vfs import RENAME_EXCHANGE, RENAME_NOREPLACE
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, Dentry, Inode, VfsPath, permission
 from pynix.syscall.fs_path import (AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW, check_writable,
                                    lookup_at, parent_at, user_path)

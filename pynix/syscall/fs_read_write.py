@@ -95,7 +95,7 @@ def _stream_write(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
 
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
-    return _file(task, fd, False).read_iter(task, UserIter.ubuf(task.mm, buf, count, True))
+    return _file(task, fd, False).read_iter(task, UserIter(task.mm, buf, count, True))
 
 
 @syscall
@@ -103,7 +103,7 @@ def sys_write(task: Task, fd: int, buf: int, count: int) -> int:
     file = _file(task, fd, True)
     if count == 0:
         return 0
-    return file.write_iter(task, UserIter.ubuf(task.mm, buf, count, False))
+    return file.write_iter(task, UserIter(task.mm, buf, count, False))
 
 
 @syscall
@@ -123,7 +123,7 @@ def sys_writev(task: Task, fd: int, iov: int, iovcnt: int) -> int:
 def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
     pos = s64(offset)
     file = _positioned(task, fd, pos, False)
-    it = UserIter.ubuf(task.mm, buf, count, True)
+    it = UserIter(task.mm, buf, count, True)
     if not it.count:
         return 0
     _verify_area(pos, count)
@@ -134,7 +134,7 @@ def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
 def sys_pwrite64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
     pos = s64(offset)
     file = _positioned(task, fd, pos, True)
-    it = UserIter.ubuf(task.mm, buf, count, False)
+    it = UserIter(task.mm, buf, count, False)
     if not it.count:
         return 0
     _verify_area(pos, count)

@@ -42,12 +42,11 @@ class MemfdInode(TmpfsInode):
         super().__init__(sb, mode, uid, gid)
         self.seals = seals
 
-    def write_at(self, offset: int, data: bytes | memoryview) -> int:
+    def write_begin(self, pos: int, count: int) -> None:
         if self.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE):
             raise KernelError(errno.EPERM)
-        if self.seals & F_SEAL_GROW and offset + len(data) > self.size:
+        if self.seals & F_SEAL_GROW and pos + count > self.size:
             raise KernelError(errno.EPERM)
-        return super().write_at(offset, data)
 
     def truncate(self, size: int) -> None:
         if (self.seals & F_SEAL_SHRINK and size < self.size) or (self.seals & F_SEAL_GROW and size > self.size):

@@ -7,10 +7,9 @@ import os
 import stat
 
 from pynix.errors import KernelError
-from pynix.fs.file_ops import InodeFile
+from pynix.fs.file_ops import InodeFile, file_mapping
 from pynix.mm.address_space import PAGE_MASK, page_align_up
 from pynix.mm.frame_alloc import PAGE_SIZE
-from pynix.mm.page_cache import page_cache
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
@@ -79,7 +78,7 @@ def _file_backing(task: Task, fd: int, prot: int, shared: bool, offset: int) -> 
     if shared and prot & PROT_WRITE and not file.writable:
         raise KernelError(errno.EACCES)
     name = task.group.fs.mounts.path_of(file.path, task.group.fs.root)
-    return {"file": page_cache(file.inode, task.mm.ram, task.mm.frames), "offset": offset,
+    return {"file": file_mapping(file.inode, task), "offset": offset,
             "name": os.fsdecode(name), "may_write": file.writable or not shared}
 
 
