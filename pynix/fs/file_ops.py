@@ -165,7 +165,14 @@ class RegularFile(InodeFile):
 
 
 class DirectoryFile(InodeFile):
-    """A directory opened for getdents64: `offset` counts entries already returned (`.` and `..` first)."""
+    """A directory opened for getdents64.  `offset` counts the entries returned since the last rewind (`.` and
+    `..` first), and `seen` names them: the next call returns the entries not returned yet, in the
+    filesystem's order, so removing entries already listed (closing descriptors while listing /proc/self/fd)
+    never makes a listing skip one, as Linux's directory positions never do."""
+
+    def __init__(self, path: VfsPath, flags: int) -> None:
+        super().__init__(path, flags)
+        self.seen: set[bytes] = set()
 
     def read_iter(self, task: "Task", to: "IovIter") -> int:
         raise KernelError(errno.EISDIR)
@@ -176,25 +183,33 @@ class DirectoryFile(InodeFile):
     def seekable_size(self) -> int:
         return 0
 
-    def getdents64(self, size: int) -> bytes:
-        """Pack `struct linux_dirent64` records (d_ino, d_off, d_reclen, d_type, d_name) into at most `size`
-        bytes, continuing where the last call stopped; EINVAL if not even one entry fits."""
+    def _entries(self) -> list[tuple[bytes, int, int]]:
         parent = self.path.dentry.parent
         entries = [(b".", self.inode.ino, DT_DIR),
                    (b"..", parent.inode.ino if parent is not None else self.inode.ino, DT_DIR)]
-        entries += list(self.inode.readdir())         # in the filesystem's own order, as Linux
+        return entries + list(self.inode.readdir())         # in the filesystem's own order, as Linux
+
+    def lseek(self, offset: int, whence: int) -> int:
+        new = super().lseek(offset, whence)
+        self.seen = {name for name, _, _ in self._entries()[:new]} if new else set()
+        return new
+
+    def getdents64(self, size: int) -> bytes:
+        """Pack `struct linux_dirent64` records (d_ino, d_off, d_reclen, d_type, d_name) into at most `size`
+        bytes, continuing where the last call stopped; EINVAL if not even one entry fits."""
         out = bytearray()
-        index = self.offset
-        while index < len(entries):
-            name, ino, dtype = entries[index]
+        seen = self.seen
+        for name, ino, dtype in self._entries():
+            if name in seen:
+                continue
             reclen = (19 + len(name) + 1 + 7) & ~7
             if len(out) + reclen > size:
                 if not out:
                     raise KernelError(errno.EINVAL)
                 break
-            out += struct.pack("<QqHB", ino, index + 1, reclen, dtype) + name + bytes(reclen - 19 - len(name))
-            index += 1
-        self.offset = index
+            self.offset += 1
+            seen.add(name)
+            out += struct.pack("<QqHB", ino, self.offset, reclen, dtype) + name + bytes(reclen - 19 - len(name))
         return bytes(out)
 
 

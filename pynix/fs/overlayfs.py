@@ -14,7 +14,7 @@ import stat as st
 
 from pynix.errors import KernelError
 from pynix.fs.tmpfs import TmpfsSuperBlock
-from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock
+from pynix.fs.vfs import DT_DIR, RENAME_EXCHANGE, Inode, SuperBlock
 
 COPY_CHUNK = 1 << 20
 UPPER_INO_BIT = 1 << 48
@@ -119,9 +119,11 @@ class OverlayInode(Inode):
         if self.lower is not None and not self.opaque:
             for name, ino, dtype in self.lower.readdir():
                 names[name] = (ino, dtype)
-        if self.upper is not None:
+        if self.upper is not None:                 # the inode number `lookup` gives (see __init__)
             for name, ino, dtype in self.upper.readdir():
-                names.setdefault(name, (ino, dtype))
+                below = names.get(name)
+                if below is None or dtype != DT_DIR or below[1] != DT_DIR:
+                    names[name] = (ino | UPPER_INO_BIT, dtype)
         return [(n, ino, dtype) for n, (ino, dtype) in names.items() if n not in self.whiteouts]
 
     def _new_entry(self, name: bytes, make) -> Inode:
