@@ -8,6 +8,7 @@ from __future__ import annotations
 import errno
 
 from fakes import FakeGroup, FakeKernel, FakeTask, call, new_machine
+import harness
 from harness import assert_same, assert_same_as_native
 from pynix.fs.file import O_RDWR
 from pynix.fs.file_ops import RegularFile
@@ -91,3 +92,15 @@ def test_tmpfs_by_default_holds_at_most_half_of_the_machine():
             break
         written += result
     assert result == -errno.ENOSPC and written <= 4 << 20 and sb.pages_used <= frames.total_frames // 2
+
+
+def test_host_changes_are_seen_through_the_page_cache(target, tmp_path):
+    """A host file read through the default root (read-only hostfs under the overlay) while it is changed through
+    a --mount rw of its directory: each read sees the change at once (revalidation by size and mtime)."""
+    binary = harness.build("host_revalidate.c", target)
+    host = tmp_path / "file"
+    ref = harness.run_reference(binary, [str(host), str(host)])
+    got = harness.run_pynix(binary, [str(host), f"/mnt/rw/{host.name}"], extra=["--mount", f"{tmp_path}:/mnt/rw:rw"])
+    harness.assert_no_traceback(got)
+    assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.describe() + ref.describe()
+    assert b"after an append                      23 [FIRST contents and more]" in got.stdout
