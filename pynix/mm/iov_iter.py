@@ -36,6 +36,14 @@ class IovIter:
         accessed); EFAULT if not even the first byte may be.  Does not advance."""
         raise NotImplementedError
 
+    def map_all(self, n: int) -> list[memoryview]:
+        """Like `map`, but EFAULT unless all of the next `n` bytes may be accessed (for a consumer that must
+        not take data it cannot deliver whole, like a pipe read)."""
+        views = self.map(n)
+        if (len(views[0]) if len(views) == 1 else sum(map(len, views))) < min(n, self.count):
+            raise KernelError(errno.EFAULT)
+        return views
+
     def advance(self, n: int) -> None:
         raise NotImplementedError
 
@@ -106,6 +114,13 @@ class UserIter(IovIter):
     def iovec(mm: AddressSpace, iov: int, iovcnt: int, dest: bool) -> "IovecIter":
         """readv(2)/writev(2)'s `struct iovec[iovcnt]` (import_iovec: EINVAL beyond UIO_MAXIOV or SSIZE_MAX)."""
         return IovecIter(mm, read_iovec(mm, iov, iovcnt), dest)
+
+    def map_all(self, n: int) -> list[memoryview]:
+        if n > self.count:
+            n = self.count
+        if 0 < n <= self.seg_left:                                 # within one segment: user_buffers checks all
+            return user_buffers(self.mm, self.base, n, self.access)
+        return IovIter.map_all(self, n)
 
     def map(self, n: int) -> list[memoryview]:
         if n > self.count:

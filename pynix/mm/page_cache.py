@@ -249,14 +249,17 @@ class PageCache:
             return 0
         views = to.map(total)                     # the user pages first: faulting them in may reclaim
         skip = pos & (PAGE_SIZE - 1)
-        if skip + total <= PAGE_SIZE and len(views) == 1:        # within one page (read_4k's case)
+        if skip + total <= PAGE_SIZE:                           # within one cached page (read_4k's case)
             pfn = self.pages.get(pos >> PAGE_SHIFT)
             if pfn is not None:
-                view = views[0]
-                pa = (pfn << PAGE_SHIFT) + skip
-                view[:] = self.ram.mv[pa:pa + len(view)]
-                to.advance(len(view))
-                return len(view)
+                pa, mv = (pfn << PAGE_SHIFT) + skip, self.ram.mv
+                done = 0
+                for view in views:
+                    n = len(view)
+                    view[:] = mv[pa + done:pa + done + n]
+                    done += n
+                to.advance(done)
+                return done
         total = len(views[0]) if len(views) == 1 else sum(map(len, views))
         runs = self._runs(pos, total, allocate=False)
         mv = self.ram.mv

@@ -95,12 +95,17 @@ def _stream_write(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
 
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
-    return _file(task, fd, False).read_iter(task, UserIter(task.mm, buf, count, True))
+    file = task.group.fds.get(fd & 0xFFFFFFFF)         # (_file, inlined: read and write are the hot paths)
+    if not file.readable:
+        raise KernelError(errno.EBADF)
+    return file.read_iter(task, UserIter(task.mm, buf, count, True))
 
 
 @syscall
 def sys_write(task: Task, fd: int, buf: int, count: int) -> int:
-    file = _file(task, fd, True)
+    file = task.group.fds.get(fd & 0xFFFFFFFF)
+    if not file.writable:
+        raise KernelError(errno.EBADF)
     if count == 0:
         return 0
     return file.write_iter(task, UserIter(task.mm, buf, count, False))
