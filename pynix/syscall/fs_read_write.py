@@ -12,14 +12,15 @@ from pynix.fs.file import O_NONBLOCK, File
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
 from pynix.fs.pipe import PipeFile
 from pynix.mm.iov_iter import IovIter, UserIter
+from pynix.net.unix import MSG_NOSIGNAL, UnixSocket
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 
 OFFSET_MAX = (1 << 63) - 1
 # preadv2/pwritev2 flags (include/uapi/linux/fs.h)
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND, RWF_NOAPPEND = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
-RWF_ATOMIC, RWF_DONTCACHE = 0x40, 0x80
-RWF_SUPPORTED = 0xFF
+RWF_ATOMIC, RWF_DONTCACHE, RWF_NOSIGNAL = 0x40, 0x80, 0x100
+RWF_SUPPORTED = 0x1FF
 
 
 def _file(task: Task, fd: int, write: bool) -> File:
@@ -51,7 +52,8 @@ def _verify_area(pos: int, count: int) -> None:
 
 def _rw_flags(file: File, flags: int, write: bool) -> None:
     """kiocb_set_rw_flags: EOPNOTSUPP for the flags this file cannot honour (HIPRI, DSYNC and SYNC need nothing
-    here: there is no polling and every write is synchronous; NOWAIT is a pipe's non-blocking read/write)."""
+    here: there is no polling and every write is synchronous; NOWAIT is a pipe's non-blocking read/write;
+    NOSIGNAL spares a pipe or socket writer SIGPIPE)."""
     if flags & ~RWF_SUPPORTED:
         raise KernelError(errno.EOPNOTSUPP)
     if flags & RWF_APPEND and flags & RWF_NOAPPEND:
@@ -79,6 +81,13 @@ def _stream_read(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
 
 
 def _stream_write(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
+    if flags & RWF_NOSIGNAL:
+        if isinstance(file, PipeFile) and not file.pipe.readers:
+            raise KernelError(errno.EPIPE)                            # pipe_write without send_sig
+        if isinstance(file, UnixSocket):
+            n = file.send(task, it.map(it.count), MSG_NOSIGNAL)
+            it.advance(n)
+            return n
     if isinstance(file, RegularFile) and flags & (RWF_APPEND | RWF_NOAPPEND):
         pos = _write_pos(file, file.offset, flags)
         n = file.pwrite_iter(task, it, pos)

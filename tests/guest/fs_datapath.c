@@ -16,6 +16,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "errname.h"
@@ -164,8 +165,40 @@ static void proc_fd_listing(void) {
     printf("/proc/self/fd while closing: saw %d of %d\n", seen, count);
 }
 
+static void rwf_flags(void) {
+    int fd = open("/dev/shm/pynix-rwf", O_RDWR | O_CREAT | O_TRUNC, 0600);
+    write(fd, "hello", 5);
+    char b[8] = {0};
+    struct iovec v = {b, 5};
+    const char *names[] = {"RWF_HIPRI", "RWF_DSYNC", "RWF_SYNC", "RWF_NOWAIT (tmpfs)", "RWF_APPEND", "0x10000"};
+    int flags[] = {1, 2, 4, 8, 0x10, 0x10000};
+    char what[64];
+    for (int i = 0; i < 6; i++) {
+        snprintf(what, sizeof what, "preadv2 %s", names[i]);
+        result(what, syscall(SYS_preadv2, fd, &v, 1, 0L, 0L, (long)flags[i]));
+        snprintf(what, sizeof what, "pwritev2 %s", names[i]);
+        result(what, syscall(SYS_pwritev2, fd, &v, 1, 0L, 0L, (long)flags[i]));
+    }
+    struct stat st;
+    fstat(fd, &st);
+    printf("size after one RWF_APPEND write: %lld\n", (long long)st.st_size);
+    lseek(fd, 1, SEEK_SET);
+    result("preadv2 at -1 (the file offset)", syscall(SYS_preadv2, fd, &v, 1, -1L, 0L, 0L));
+    printf("  read [%.5s], offset now %ld\n", b, (long)lseek(fd, 0, SEEK_CUR));
+    result("preadv2 at -2", syscall(SYS_preadv2, fd, &v, 1, -2L, 0L, 0L));
+    int p[2];
+    pipe(p);
+    result("preadv2 RWF_NOWAIT of an empty pipe", syscall(SYS_preadv2, p[0], &v, 1, -1L, 0L, 8L));
+    result("preadv2 of a pipe at offset 0", syscall(SYS_preadv2, p[0], &v, 1, 0L, 0L, 0L));
+    close(p[0]);
+    close(p[1]);
+    close(fd);
+    unlink("/dev/shm/pynix-rwf");
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IONBF, 0);
+    rwf_flags();
     getdents_opath();
     mmap_cases();
     rename_cases("/dev/shm", "/proc/self");
