@@ -6,8 +6,9 @@ write faults; reclaim of clean pages under memory pressure."""
 from __future__ import annotations
 
 import errno
-import stat
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,7 @@ if str(ROOT) not in sys.path:
 from pynix.arch import arch_by_name  # noqa: E402
 from pynix.errors import KernelError  # noqa: E402
 from pynix.fs.file_ops import read_file, truncate_file, write_file  # noqa: E402
-from pynix.fs.tmpfs import TmpfsInode, TmpfsSuperBlock  # noqa: E402
+from pynix.fs.hostfs import HostfsSuperBlock  # noqa: E402
 from pynix.hal import ACCESS_READ, ACCESS_WRITE, PhysicalMemory  # noqa: E402
 from pynix.mm.address_space import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace  # noqa: E402
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator  # noqa: E402
@@ -48,10 +49,12 @@ def test_mremap_mincore_msync(target):
 
 # ------------------------------------------------------------------------------------------------ unit tests
 def _machine(mem: int = 8 << 20):
+    """RAM, frames and a file with a store of its own (a hostfs file in a fresh host directory): its page cache
+    holds copies that writeback and reclaim act on (a tmpfs file's pages are its only copy)."""
     ram = PhysicalMemory(mem)
     frames = FrameAllocator(mem >> PAGE_SHIFT)
-    sb = TmpfsSuperBlock()
-    inode = TmpfsInode(sb, stat.S_IFREG | 0o644)
+    sb = HostfsSuperBlock(tempfile.mkdtemp(prefix="pynix-mmap-"), readonly=False)
+    inode = sb.root.create(b"file", 0o644, os.getuid(), os.getgid())
     return ram, frames, inode
 
 

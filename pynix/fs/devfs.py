@@ -224,6 +224,7 @@ class DevfsInode(TmpfsInode):
     def symlink(self, name: bytes, target: bytes, uid: int, gid: int) -> Inode:
         inode = DevfsInode(self.sb, st.S_IFLNK | 0o777, uid, gid)
         inode.target = target
+        inode.i_size = len(target)
         return self._add(name, inode)
 
 

@@ -42,10 +42,9 @@ from typing import Callable, Iterable
 
 from pynix.errors import KernelError
 from pynix.fs.file_ops import RegularFile
-from pynix.fs.vfs import DT_DIR, DT_REG, Inode, SuperBlock, VfsPath, now_ns
+from pynix.fs.vfs import DT_DIR, DT_REG, RENAME_EXCHANGE, RENAME_NOREPLACE, Inode, SuperBlock, VfsPath, now_ns
 
 MSDOS_SUPER_MAGIC = 0x4D44
-RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 
 FAT_MASK = 0x0FFFFFFF
 FAT_BAD = 0x0FFFFFF7
@@ -251,6 +250,7 @@ def lfn_slots(text: str, checksum: int) -> list[bytes]:
 class Fat32SuperBlock(SuperBlock):
     fs_type = "vfat"
     magic = MSDOS_SUPER_MAGIC
+    maxbytes = 0xFFFFFFFF                 # a FAT directory entry holds a 32-bit size
 
     def __init__(self, image: str, readonly: bool = False, uid: int = 0, gid: int = 0, fmask: int = 0o022,
                  dmask: int = 0o022) -> None:
@@ -1034,9 +1034,8 @@ class FatInode(Inode):
             inode._write_slots(1, 2)
 
     @_guard
-    def rename(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
-        if not isinstance(new_dir, FatInode) or new_dir.sb is not self.sb:
-            raise _err(errno.EXDEV)
+    def rename_entry(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
+        assert isinstance(new_dir, FatInode)
         if flags & ~(RENAME_NOREPLACE | RENAME_EXCHANGE) or flags == RENAME_NOREPLACE | RENAME_EXCHANGE:
             raise _err(errno.EINVAL)
         self._writable()
@@ -1061,15 +1060,7 @@ class FatInode(Inode):
             if self._dir().names[slot][0] == text:
                 return                                           # same entry, same name
             dst = None                                           # a change of case: rewrite the name
-        if dst is not None:
-            if flags & RENAME_NOREPLACE:
-                raise _err(errno.EEXIST)
-            if src.is_dir and not dst.is_dir:
-                raise _err(errno.ENOTDIR)
-            if not src.is_dir and dst.is_dir:
-                raise _err(errno.EISDIR)
-            if dst.is_dir and dst._dir().names:
-                raise _err(errno.ENOTEMPTY)
+        # (the VFS has checked that dst may be replaced)
         # make room first so that nothing is lost if the directory cannot grow
         exclude = bytes(self._dir().buf[slot * 32:slot * 32 + 11]) if new_dir is self else None
         new_dir._reserve(len(lfn_slots(text, 0)) + 1)

@@ -1,9 +1,10 @@
 """Open files of inodes reached through the VFS: regular files and directories (Linux's generic file ops).
 
-Regular-file data goes through the inode's page cache when it has one (mm/page_cache.py: the file is or was
-mapped): read() copies out of the cached frames, so it sees the stores of MAP_SHARED mappings at once, and write()
-updates the frames after the inode.  `truncate_file` is the one way to set a file's size (truncate, ftruncate,
-O_TRUNC, fallocate) so that the cache and the mappings follow."""
+Regular-file data has one path: the inode's page cache (mm/page_cache.py).  read() copies out of the cached
+frames, so it sees the stores of MAP_SHARED mappings at once, and write() copies into them (and on to the
+filesystem's store, if it has one).  `file_read` / `file_write` are that path for every caller (read, write and
+their vector and positioned forms, sendfile, copy_file_range, fallocate); `truncate_file` is the one way to set a
+file's size (truncate, ftruncate, O_TRUNC, fallocate) so that the cache and the mappings follow."""
 from __future__ import annotations
 
 import errno
@@ -14,7 +15,7 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, File
 from pynix.fs.vfs import DT_DIR, Inode, VfsPath
 from pynix.mm.iov_iter import IovIter, KernelIter
-from pynix.mm.page_cache import file_truncated, file_written, find_page_cache
+from pynix.mm.page_cache import PageCache, page_cache
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -63,29 +64,63 @@ class InodeFile(File):
         return new
 
 
-def read_file(inode: Inode, offset: int, size: int) -> bytes:
-    """Up to `size` bytes of a regular file at `offset`, through its page cache if it has one."""
-    cache = find_page_cache(inode)
-    return inode.read_at(offset, size) if cache is None else cache.read(offset, size)
+def file_mapping(inode: Inode, task: "Task | None") -> PageCache:
+    """The page cache of a regular file's data, with frames from the caller's machine."""
+    if task is None:
+        return page_cache(inode)
+    mm = task.mm
+    return page_cache(inode, mm.ram, mm.frames)
 
 
-def read_file_into(inode: Inode, offset: int, views: list[memoryview]) -> int:
-    """read() into user memory `views`: the file's bytes at `offset`, through its page cache if it has one."""
-    cache = find_page_cache(inode)
-    return inode.read_into(offset, views) if cache is None else cache.read_into(offset, views)
+def file_read(inode: Inode, pos: int, to: IovIter, task: "Task | None" = None) -> int:
+    """generic_file_read_iter: the file's bytes at `pos` into `to`, through its page cache."""
+    return file_mapping(inode, task).read_iter(pos, to)
 
 
-def write_file(inode: Inode, offset: int, data: bytes | memoryview) -> int:
-    """Write to a regular file and keep its page cache (if any) coherent; returns the count written."""
-    n = inode.write_at(offset, data)
-    file_written(inode, offset, data[:n])
-    return n
+def file_write(inode: Inode, pos: int, source: IovIter, task: "Task | None" = None) -> int:
+    """generic_file_write_iter: generic_write_checks (EFBIG at the filesystem's largest offset, the write cut
+    short before it), the filesystem's write_begin check (memfd seals), then the copy through the page cache."""
+    if not source.count:
+        return 0
+    maxbytes = inode.sb.maxbytes
+    if pos >= maxbytes:
+        raise KernelError(errno.EFBIG)
+    source.count = min(source.count, maxbytes - pos)        # iov_iter_truncate
+    target = inode.write_inode()
+    target.write_begin(pos, source.count)
+    return file_mapping(target, task).write_iter(pos, source)
+
+
+def read_file(inode: Inode, offset: int, size: int, task: "Task | None" = None) -> bytes:
+    """kernel_read of a regular file: up to `size` bytes at `offset`, through its page cache."""
+    return file_mapping(inode, task).read(offset, size)
+
+
+def write_file(inode: Inode, offset: int, data: bytes | memoryview, task: "Task | None" = None) -> int:
+    """kernel_write of a regular file: `data` at `offset`, through its page cache; the count written."""
+    return file_write(inode, offset, KernelIter(data), task)
+
+
+def punch_hole(inode: Inode, start: int, end: int, task: "Task | None" = None) -> None:
+    """fallocate(FALLOC_FL_PUNCH_HOLE) of [start, end) inside the file: tmpfs drops the pages (the range is a
+    hole again), a filesystem with a store gets zeros written."""
+    mapping = file_mapping(inode.write_inode(), task)
+    if not mapping.backed:
+        mapping.punch(start, end)
+        return
+    zeros = bytes(min(end - start, 1 << 20))
+    while start < end:
+        start += mapping.write_iter(start, KernelIter(zeros[:end - start]))
 
 
 def truncate_file(inode: Inode, size: int) -> None:
     """Set a regular file's size; cached pages past the end leave the cache and every mapping (SIGBUS after)."""
+    if size > inode.sb.maxbytes:
+        raise KernelError(errno.EFBIG)
     inode.truncate(size)
-    file_truncated(inode)
+    cache = inode.data_inode.mapping
+    if cache is not None:
+        cache.truncated()
 
 
 class RegularFile(InodeFile):
@@ -94,12 +129,16 @@ class RegularFile(InodeFile):
     FAT32) override the positioned pair."""
 
     def read_iter(self, task: "Task", to: "IovIter") -> int:
-        n = self.pread_iter(task, to, self.offset)
+        if self.offset + to.count > MAX_OFFSET:           # rw_verify_area
+            raise KernelError(errno.EINVAL)
+        n = file_mapping(self.inode, task).read_iter(self.offset, to)      # = pread_iter at the offset
         self.offset += n
         return n
 
     def write_iter(self, task: "Task", source: "IovIter") -> int:
         pos = self.seekable_size() if self.flags & O_APPEND else self.offset
+        if pos + source.count > MAX_OFFSET:
+            raise KernelError(errno.EINVAL)
         n = self.pwrite_iter(task, source, pos)
         self.offset = pos + n
         return n
@@ -114,27 +153,26 @@ class RegularFile(InodeFile):
         return self.pwrite_iter(None, KernelIter(data), self.seekable_size() if self.flags & O_APPEND else offset)
 
     def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
-        """pread64/preadv: up to `to.count` bytes at `pos` straight from the inode or its page cache."""
-        wanted = min(to.count, self.inode.size - pos)
-        if wanted <= 0:
-            return 0
-        n = read_file_into(self.inode, pos, to.map(wanted))
-        to.advance(n)
-        return n
+        """pread64/preadv: up to `to.count` bytes at `pos`, from the file's page cache."""
+        return file_read(self.inode, pos, to, task)
 
     def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
         """pwrite64/pwritev: the bytes of `source` at `pos` (the caller has applied O_APPEND/RWF_APPEND)."""
-        if not source.count:
-            return 0
-        data = source.copy_from(source.count)
-        return write_file(self.inode, pos, data)
+        return file_write(self.inode, pos, source, task)
 
     def bytes_available(self) -> int:
         return max(self.inode.size - self.offset, 0)
 
 
 class DirectoryFile(InodeFile):
-    """A directory opened for getdents64: `offset` counts entries already returned (`.` and `..` first)."""
+    """A directory opened for getdents64.  `offset` counts the entries returned since the last rewind (`.` and
+    `..` first), and `seen` names them: the next call returns the entries not returned yet, in the
+    filesystem's order, so removing entries already listed (closing descriptors while listing /proc/self/fd)
+    never makes a listing skip one, as Linux's directory positions never do."""
+
+    def __init__(self, path: VfsPath, flags: int) -> None:
+        super().__init__(path, flags)
+        self.seen: set[bytes] = set()
 
     def read_iter(self, task: "Task", to: "IovIter") -> int:
         raise KernelError(errno.EISDIR)
@@ -145,25 +183,33 @@ class DirectoryFile(InodeFile):
     def seekable_size(self) -> int:
         return 0
 
-    def getdents64(self, size: int) -> bytes:
-        """Pack `struct linux_dirent64` records (d_ino, d_off, d_reclen, d_type, d_name) into at most `size`
-        bytes, continuing where the last call stopped; EINVAL if not even one entry fits."""
+    def _entries(self) -> list[tuple[bytes, int, int]]:
         parent = self.path.dentry.parent
         entries = [(b".", self.inode.ino, DT_DIR),
                    (b"..", parent.inode.ino if parent is not None else self.inode.ino, DT_DIR)]
-        entries += list(self.inode.readdir())         # in the filesystem's own order, as Linux
+        return entries + list(self.inode.readdir())         # in the filesystem's own order, as Linux
+
+    def lseek(self, offset: int, whence: int) -> int:
+        new = super().lseek(offset, whence)
+        self.seen = {name for name, _, _ in self._entries()[:new]} if new else set()
+        return new
+
+    def getdents64(self, size: int) -> bytes:
+        """Pack `struct linux_dirent64` records (d_ino, d_off, d_reclen, d_type, d_name) into at most `size`
+        bytes, continuing where the last call stopped; EINVAL if not even one entry fits."""
         out = bytearray()
-        index = self.offset
-        while index < len(entries):
-            name, ino, dtype = entries[index]
+        seen = self.seen
+        for name, ino, dtype in self._entries():
+            if name in seen:
+                continue
             reclen = (19 + len(name) + 1 + 7) & ~7
             if len(out) + reclen > size:
                 if not out:
                     raise KernelError(errno.EINVAL)
                 break
-            out += struct.pack("<QqHB", ino, index + 1, reclen, dtype) + name + bytes(reclen - 19 - len(name))
-            index += 1
-        self.offset = index
+            self.offset += 1
+            seen.add(name)
+            out += struct.pack("<QqHB", ino, self.offset, reclen, dtype) + name + bytes(reclen - 19 - len(name))
         return bytes(out)
 
 

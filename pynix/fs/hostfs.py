@@ -33,17 +33,11 @@ import os
 import stat as st
 import weakref
 from collections import OrderedDict
-from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.file_ops import RegularFile
 from pynix.fs.file import O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY
-from pynix.fs.tmpfs import RENAME_EXCHANGE
-from pynix.fs.vfs import Inode, SuperBlock, VfsPath, dtype_of
-
-if TYPE_CHECKING:
-    from pynix.mm.iov_iter import IovIter
-    from pynix.task.task import Task
+from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock, VfsPath, dtype_of
 
 _CLOEXEC = os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
 _O_DIR = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -146,6 +140,7 @@ class HostfsInode(Inode):
         # children handed out by lookup/create, so that renames and removals done through the guest keep
         # their (parent, name) exact
         self.children: weakref.WeakValueDictionary[bytes, HostfsInode] = weakref.WeakValueDictionary()
+        self.open_fds: dict[int, int] = {}       # host descriptors of the open files of this inode -> access
         self._apply(info)
 
     # --- where the object is on the host ----------------------------------------------------------------
@@ -255,6 +250,12 @@ class HostfsInode(Inode):
         return self.sb.dir_fd(self)
 
     def _child(self, name: bytes, info: os.stat_result) -> "HostfsInode":
+        """The inode of entry `name`: the one already handed out while it lives and is still that host object
+        (so a file has one inode, with one page cache), else a new one."""
+        child = self.children.get(name)
+        if child is not None and child.ino == info.st_ino and st.S_IFMT(child.mode) == st.S_IFMT(info.st_mode):
+            child._apply(info)
+            return child
         child = HostfsInode(self.sb, self, name, info)
         self.children[name] = child
         return child
@@ -390,9 +391,8 @@ class HostfsInode(Inode):
             raise _host_error(e) from None
         self._detach(name)
 
-    def rename(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
-        if not isinstance(new_dir, HostfsInode) or new_dir.sb is not self.sb:
-            raise KernelError(errno.EXDEV)
+    def rename_entry(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
+        assert isinstance(new_dir, HostfsInode)
         self._writable()
         _check_name(name)
         _check_name(new_name)
@@ -433,6 +433,59 @@ class HostfsInode(Inode):
             raise _host_error(e) from None
         finally:
             os.close(fd)
+
+    # The page cache's side (address_space_operations): pages are read and written with a descriptor of an
+    # open file of this inode if there is one (so an unlinked open file keeps working), else one opened by name.
+    def _data_fd(self, write: bool) -> tuple[int, bool]:
+        """(host descriptor, whether it must be closed after use)."""
+        for fd, access in self.open_fds.items():
+            if access == os.O_RDWR or access == (os.O_WRONLY if write else os.O_RDONLY):
+                return fd, False
+        if write:
+            self._writable()
+        return self._open_data(os.O_WRONLY if write else os.O_RDONLY), True
+
+    def data_stamp(self) -> tuple[int, int]:
+        """The host file's current (size, mtime): the cache forgets its clean pages when they change."""
+        fd = next(iter(self.open_fds), None)
+        try:
+            self._apply(os.fstat(fd)) if fd is not None else self._refresh()
+        except OSError:
+            pass
+        return self._size, self.mtime_ns
+
+    def readahead(self, index: int, frames: list[memoryview]) -> None:
+        fd, close = self._data_fd(False)
+        try:
+            n = os.preadv(fd, frames, index << 12)
+        except OSError as e:
+            raise _host_error(e) from None
+        finally:
+            if close:
+                os.close(fd)
+        for frame in frames:                       # zeros past the end of the file
+            if n < len(frame):
+                frame[max(n, 0):] = bytes(len(frame) - max(n, 0))
+            n -= len(frame)
+
+    def writepages(self, index: int, pages: list[memoryview]) -> None:
+        fd, close = self._data_fd(True)
+        try:
+            pos, pages = index << 12, list(pages)
+            while pages:
+                n = os.pwritev(fd, pages, pos)
+                pos += n
+                while pages and n >= len(pages[0]):
+                    n -= len(pages[0])
+                    pages.pop(0)
+                if pages and n:
+                    pages[0] = pages[0][n:]
+            self._apply(os.fstat(fd))
+        except OSError as e:
+            raise _host_error(e) from None
+        finally:
+            if close:
+                os.close(fd)
 
     def write_at(self, offset: int, data: bytes | memoryview) -> int:
         self._writable()
@@ -478,7 +531,9 @@ class HostFile(RegularFile):
     def __init__(self, path: VfsPath, flags: int) -> None:
         super().__init__(path, flags)
         inode: HostfsInode = path.inode
-        self.host_fd = inode._open_data(_HOST_ACCESS.get(flags & O_ACCMODE, os.O_RDWR))
+        access = _HOST_ACCESS.get(flags & O_ACCMODE, os.O_RDWR)
+        self.host_fd = inode._open_data(access)
+        inode.open_fds[self.host_fd] = access          # the page cache reads and writes through these
 
     def stat(self) -> dict[str, int]:
         try:
@@ -492,21 +547,6 @@ class HostFile(RegularFile):
     def seekable_size(self) -> int:
         return os.fstat(self.host_fd).st_size
 
-    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
-        if not to.count:
-            return 0
-        to.map(min(to.count, 1 << 16))                 # EFAULT before anything is read
-        try:
-            data = os.pread(self.host_fd, to.count, pos)
-        except OSError as e:
-            raise _host_error(e) from None
-        return to.copy_to(data)
-
-    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
-        if not source.count:
-            return 0
-        return _pwrite_all(self.inode, self.host_fd, source.copy_from(source.count), pos)
-
     def bytes_available(self) -> int:
         return max(self.seekable_size() - self.offset, 0)
 
@@ -517,4 +557,5 @@ class HostFile(RegularFile):
             raise _host_error(e) from None
 
     def release(self) -> None:
+        self.inode.open_fds.pop(self.host_fd, None)
         os.close(self.host_fd)

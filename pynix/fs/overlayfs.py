@@ -13,8 +13,8 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.tmpfs import RENAME_EXCHANGE, RENAME_NOREPLACE, TmpfsSuperBlock
-from pynix.fs.vfs import Inode, SuperBlock
+from pynix.fs.tmpfs import TmpfsSuperBlock
+from pynix.fs.vfs import DT_DIR, RENAME_EXCHANGE, Inode, SuperBlock
 
 COPY_CHUNK = 1 << 20
 UPPER_INO_BIT = 1 << 48
@@ -119,9 +119,11 @@ class OverlayInode(Inode):
         if self.lower is not None and not self.opaque:
             for name, ino, dtype in self.lower.readdir():
                 names[name] = (ino, dtype)
-        if self.upper is not None:
+        if self.upper is not None:                 # the inode number `lookup` gives (see __init__)
             for name, ino, dtype in self.upper.readdir():
-                names.setdefault(name, (ino, dtype))
+                below = names.get(name)
+                if below is None or dtype != DT_DIR or below[1] != DT_DIR:
+                    names[name] = (ino | UPPER_INO_BIT, dtype)
         return [(n, ino, dtype) for n, (ino, dtype) in names.items() if n not in self.whiteouts]
 
     def _new_entry(self, name: bytes, make) -> Inode:
@@ -177,20 +179,14 @@ class OverlayInode(Inode):
     def rmdir(self, name: bytes) -> None:
         self._remove(name, True)
 
-    def rename(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
-        if not isinstance(new_dir, OverlayInode) or new_dir.sb is not self.sb:
-            raise KernelError(errno.EXDEV)
+    def rename_entry(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
+        assert isinstance(new_dir, OverlayInode)
         child = self.lookup(name)
-        if child is None:
-            raise KernelError(errno.ENOENT)
         if flags & RENAME_EXCHANGE or (child.is_dir and child.lower is not None):
             raise KernelError(errno.EXDEV)
         target = new_dir.lookup(new_name)
-        if target is not None:
-            if flags & RENAME_NOREPLACE:
-                raise KernelError(errno.EEXIST)
-            if target.is_dir and target.lower is not None:
-                raise KernelError(errno.EXDEV)
+        if target is not None and target.is_dir and target.lower is not None:
+            raise KernelError(errno.EXDEV)
         child.copy_up()
         dest = new_dir.copy_up()
         self.upper.rename(name, dest, new_name, flags)
@@ -204,11 +200,15 @@ class OverlayInode(Inode):
     def readlink(self) -> bytes:
         return self.real.readlink()
 
+    @property
+    def data_inode(self) -> Inode:
+        return self.real.data_inode
+
+    def write_inode(self) -> Inode:
+        return self.copy_up().write_inode()
+
     def read_at(self, offset: int, size: int) -> bytes:
         return self.real.read_at(offset, size)
-
-    def read_into(self, offset: int, views: list[memoryview]) -> int:
-        return self.real.read_into(offset, views)
 
     def write_at(self, offset: int, data: bytes | memoryview) -> int:
         return self.copy_up().write_at(offset, data)

@@ -140,14 +140,18 @@ class Pipe:
             return len(self.read(task, size, nonblocking))       # nothing to copy: 0, EOF, EAGAIN or Block
         first = buffers[0]
         # What _take will take: from a packet or a lone buffer only that buffer, else up to all there is.
-        size = min(size, len(first.data) if first.packet or len(buffers) == 1 else self.bytes_available())
-        views = to.map(size)
-        if (len(views[0]) if len(views) == 1 else sum(map(len, views))) < size:
-            raise KernelError(errno.EFAULT)
+        avail = len(first.data) if first.packet or len(buffers) == 1 else self.bytes_available()
+        if avail < size:
+            size = avail
+        views = to.map_all(size)
         data = self._take(size)                                  # (less, if it meets a packet)
-        scatter(views, data)
-        to.advance(len(data))
-        return len(data)
+        n = len(data)
+        if len(views) == 1:
+            views[0][:n] = data
+        else:
+            scatter(views, data)
+        to.advance(n)
+        return n
 
     def _take(self, size: int) -> bytes | bytearray:
         """Consume up to `size` bytes from the (non-empty) buffers and wake the writers.  A packet is
@@ -184,6 +188,21 @@ class Pipe:
         total = len(views[0]) if len(views) == 1 else sum(map(len, views))
         if total == 0:
             return 0
+        buffers = self.buffers
+        if total < PAGE_SIZE and len(views) == 1 and self.readers and task.restart_data is None:
+            # The common small write, done as the general path below would do it: merged into the last
+            # buffer if it fits there whole, else a buffer of its own if there is room.
+            tail = buffers[-1] if buffers else None
+            if tail is not None and not tail.packet and tail.start + len(tail.data) + total <= PAGE_SIZE:
+                tail.data += views[0]
+            elif len(buffers) < self.max_usage:
+                buffers.append(_Buffer(views[0], packet))
+            else:
+                tail = False
+            if tail is not False:
+                self.mtime = self.ctime = time.time_ns()
+                self.read_queue.wake_all()
+                return total
         resumed = task.restart_data
         done = resumed if type(resumed) is int else None     # bytes written by earlier runs of this write
         if self.readers == 0:
@@ -191,7 +210,6 @@ class Pipe:
             if done:
                 return done                  # Linux returns what was written before the reader went
             raise KernelError(errno.EPIPE)
-        buffers = self.buffers
         if done is None:
             done = 0
             # First run only: put the sub-page remainder into the last buffer if it fits there entirely
@@ -304,7 +322,10 @@ class PipeWriteFile(PipeFile):
         pipe.writers += 1
 
     def write_iter(self, task: "Task", source: "IovIter") -> int:
-        return self.pipe.write_iter(task, source, self.nonblocking, bool(self.flags & O_DIRECT))
+        views = source.map(source.count)                  # (Pipe.write_iter, inlined: the hot path)
+        n = self.pipe.write(task, views, self.nonblocking, bool(self.flags & O_DIRECT))
+        source.advance(n)
+        return n
 
     def poll_mask(self) -> int:
         return self.pipe.poll_mask(reader=False)

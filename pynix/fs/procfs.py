@@ -174,6 +174,11 @@ class ProcSeqFile(RegularFile):
             self._text = self.inode.render()
         return self._text
 
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        n = self.pread_iter(task, to, self.offset)
+        self.offset += n
+        return n
+
     def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
         return to.copy_to(self._content(pos)[pos:pos + to.count])
 
@@ -958,7 +963,7 @@ def _maps(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
                 ("s" if shared else "p")
         if image is not None:
             if isinstance(image, PageCache):      # the mapped file's own identity (also after a rename)
-                info = image.inode.stat()
+                info = image.host.stat()
                 dev, ino = info["dev"], info["ino"]
         else:
             offset = 0

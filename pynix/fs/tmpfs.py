@@ -1,7 +1,8 @@
 """tmpfs: files, directories, symlinks, hard links and fifos kept in kernel memory.
 
-File data is a bytearray per inode.  (DESIGN.md wants file data in RAM frames through the page cache so that
-MAP_SHARED mappings and read() see the same bytes; that comes with file-backed mmap.)
+File data lives only in the inode's page cache (mm/page_cache.py): tmpfs has no store behind it, so a file is as
+large as its size says and costs only the pages written (a hole is a page not in the cache).  The pages are
+charged to the superblock: `size=` (default: half of the machine's memory, as Linux) bounds them with ENOSPC.
 """
 from __future__ import annotations
 
@@ -9,40 +10,54 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
-from pynix.fs.vfs import Inode, SuperBlock, dtype_of, now_ns
+from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock, dtype_of, now_ns
 
 TMPFS_MAGIC = 0x01021994
-RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 
 
 class TmpfsSuperBlock(SuperBlock):
     fs_type = "tmpfs"
     magic = TMPFS_MAGIC
 
-    def __init__(self, mode: int = 0o1777, readonly: bool = False) -> None:
+    def __init__(self, mode: int = 0o1777, readonly: bool = False, max_pages: int | None = None) -> None:
         super().__init__(readonly)
         self.root = TmpfsInode(self, st.S_IFDIR | mode)
+        self.max_pages = max_pages               # size= in pages; None: half of the machine's frames
+        self.pages_used = 0
+
+    def charge_pages(self, n: int, frames_total: int = 0) -> None:
+        """shmem_inode_acct_blocks: ENOSPC when the pages would pass the filesystem's size."""
+        limit = self.max_pages if self.max_pages is not None else frames_total // 2
+        if n > 0 and self.pages_used + n > limit:
+            raise KernelError(errno.ENOSPC)
+        self.pages_used += n
 
     def statfs(self) -> dict[str, int]:
         info = super().statfs()
-        info.update(blocks=1 << 20, bfree=1 << 19, bavail=1 << 19, files=1 << 20, ffree=1 << 19)
+        blocks = self.max_pages if self.max_pages is not None else 1 << 20
+        free = max(blocks - self.pages_used, 0)
+        info.update(blocks=blocks, bfree=free, bavail=free, files=1 << 20, ffree=1 << 19)
         return info
 
 
 class TmpfsInode(Inode):
+    has_backing_store = False
+
     def __init__(self, sb: SuperBlock, mode: int, uid: int = 0, gid: int = 0, rdev: int = 0) -> None:
         super().__init__(sb, mode, uid, gid, rdev)
         self.entries: dict[bytes, TmpfsInode] = {}
-        self.data = bytearray()
+        self.i_size = 4096 if self.is_dir else 0         # a symlink's is its target's length
         self.target = b""
 
     @property
     def size(self) -> int:
-        if self.is_symlink:
-            return len(self.target)
-        if self.is_dir:
-            return 4096
-        return len(self.data)
+        return self.i_size
+
+    def stat(self) -> dict[str, int]:
+        info = super().stat()
+        if not self.is_dir and not self.is_symlink:          # the pages it holds, not its size
+            info["blocks"] = len(self.mapping.pages) * 8 if self.mapping is not None else 0
+        return info
 
     # --- directories ----------------------------------------------------------------------------------
     def lookup(self, name: bytes) -> Inode | None:
@@ -78,6 +93,7 @@ class TmpfsInode(Inode):
     def symlink(self, name: bytes, target: bytes, uid: int, gid: int) -> Inode:
         inode = TmpfsInode(self.sb, st.S_IFLNK | 0o777, uid, gid)
         inode.target = target
+        inode.i_size = len(target)
         return self._add(name, inode)
 
     def link(self, name: bytes, inode: Inode) -> None:
@@ -112,9 +128,8 @@ class TmpfsInode(Inode):
         self.nlink -= 1
         self.mtime_ns = self.ctime_ns = now_ns()
 
-    def rename(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
-        if not isinstance(new_dir, TmpfsInode) or new_dir.sb is not self.sb:
-            raise KernelError(errno.EXDEV)
+    def rename_entry(self, name: bytes, new_dir: Inode, new_name: bytes, flags: int) -> None:
+        assert isinstance(new_dir, TmpfsInode)
         inode = self._take(name)
         target = new_dir.entries.get(new_name)
         if flags & RENAME_EXCHANGE:
@@ -129,16 +144,8 @@ class TmpfsInode(Inode):
             return
         if target is inode:
             return
-        if target is not None:
-            if flags & RENAME_NOREPLACE:
-                raise KernelError(errno.EEXIST)
-            if inode.is_dir and not target.is_dir:
-                raise KernelError(errno.ENOTDIR)
-            if not inode.is_dir and target.is_dir:
-                raise KernelError(errno.EISDIR)
+        if target is not None:                     # (the VFS has checked that it may be replaced)
             if target.is_dir:
-                if target.entries:
-                    raise KernelError(errno.ENOTEMPTY)
                 new_dir.nlink -= 1
                 target.nlink = 0
             else:
@@ -156,41 +163,14 @@ class TmpfsInode(Inode):
             raise KernelError(errno.EINVAL)
         return self.target
 
-    def read_at(self, offset: int, size: int) -> bytes:
-        if self.is_dir:
-            raise KernelError(errno.EISDIR)
-        with memoryview(self.data) as data:
-            return bytes(data[offset:offset + size])
-
-    def read_into(self, offset: int, views: list[memoryview]) -> int:
-        """One copy, from the file's bytes straight into user memory."""
-        if self.is_dir:
-            raise KernelError(errno.EISDIR)
-        done, end = 0, len(self.data)
-        with memoryview(self.data) as data:        # released before anything can resize the file
-            for view in views:
-                n = min(len(view), end - offset - done)
-                if n <= 0:
-                    break
-                view[:n] = data[offset + done:offset + done + n]
-                done += n
-        return done
-
-    def write_at(self, offset: int, data: bytes | memoryview) -> int:
-        if self.is_dir:
-            raise KernelError(errno.EISDIR)
-        end = offset + len(data)
-        if end > len(self.data):
-            self.data.extend(bytes(end - len(self.data)))
-        self.data[offset:end] = data
+    def write_end(self, pos: int, copied: int) -> None:
+        if pos + copied > self.i_size:
+            self.i_size = pos + copied
         self.mtime_ns = self.ctime_ns = now_ns()
-        return len(data)
 
     def truncate(self, size: int) -> None:
+        """Set the size; the VFS (truncate_file) then drops the pages past it from the cache."""
         if self.is_dir:
             raise KernelError(errno.EISDIR)
-        if size < len(self.data):
-            del self.data[size:]
-        else:
-            self.data.extend(bytes(size - len(self.data)))
+        self.i_size = size
         self.mtime_ns = self.ctime_ns = now_ns()

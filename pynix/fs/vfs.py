@@ -17,14 +17,17 @@ import itertools
 import stat as st
 import time
 from dataclasses import dataclass, field
-from typing import Iterable, TYPE_CHECKING
+from typing import Callable, Iterable, TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.mm.iov_iter import KernelIter
+from pynix.mm.page_cache import PageCache, page_cache
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
 
 NAME_MAX = 255
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 PATH_MAX = 4096
 MAXSYMLINKS = 40
 
@@ -58,6 +61,12 @@ class SuperBlock:
 
     def new_ino(self) -> int:
         return next(self._next_ino)
+
+    maxbytes = (1 << 63) - 1             # s_maxbytes: the largest file (MAX_LFS_FILESIZE)
+
+    def charge_pages(self, n: int, frames_total: int = 0) -> None:
+        """`n` page-cache pages that are the file data itself (tmpfs) were added (or, negative, dropped):
+        ENOSPC past the filesystem's size.  Filesystems with a store of their own are not charged."""
 
     def statfs(self) -> dict[str, int]:
         """Fields of struct statfs (sizes in blocks of `bsize`)."""
@@ -150,32 +159,88 @@ class Inode:
         raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
 
     def rename(self, name: bytes, new_dir: "Inode", new_name: bytes, flags: int) -> None:
-        """Move entry `name` to `new_dir`/`new_name` (same filesystem; RENAME_NOREPLACE/EXCHANGE in flags)."""
-        raise KernelError(errno.EPERM)
+        """Move entry `name` to `new_dir`/`new_name` (RENAME_NOREPLACE/EXCHANGE in flags): vfs_rename's checks of
+        the two entries, here once for every filesystem -- EPERM without a rename operation, EXDEV across
+        filesystems, ENOENT, and for a replaced entry EEXIST (RENAME_NOREPLACE), ENOTDIR / EISDIR (a directory
+        and a non-directory) and ENOTEMPTY -- then the filesystem's own move, `rename_entry`."""
+        if self.rename_entry is None:
+            raise KernelError(errno.EPERM)
+        if new_dir.sb is not self.sb:
+            raise KernelError(errno.EXDEV)
+        source = self.lookup(name)
+        if source is None:
+            raise KernelError(errno.ENOENT)
+        target = new_dir.lookup(new_name)
+        if flags & RENAME_EXCHANGE:
+            if target is None:
+                raise KernelError(errno.ENOENT)
+        elif target is not None and target is not source:
+            if flags & RENAME_NOREPLACE:
+                raise KernelError(errno.EEXIST)
+            if source.is_dir and not target.is_dir:
+                raise KernelError(errno.ENOTDIR)
+            if not source.is_dir and target.is_dir:
+                raise KernelError(errno.EISDIR)
+            if target.is_dir and next(iter(target.readdir()), None) is not None:
+                raise KernelError(errno.ENOTEMPTY)
+        self.rename_entry(name, new_dir, new_name, flags)
+
+    # The filesystem's move of a checked entry (Linux's i_op->rename); None: the filesystem cannot rename.
+    rename_entry: "Callable[[bytes, Inode, bytes, int], None] | None" = None
 
     # --- symlinks -----------------------------------------------------------------------------------------
     def readlink(self) -> bytes:
         raise KernelError(errno.EINVAL)
 
-    # --- data ---------------------------------------------------------------------------------------------
-    def read_at(self, offset: int, size: int) -> bytes:
-        raise KernelError(errno.EINVAL)
+    # --- data: the filesystem's side of the page cache (address_space_operations, see mm/page_cache.py) ------
+    mapping: "PageCache | None" = None   # the inode's page cache (i_mapping), made on first use
+    has_backing_store = True             # False: the page cache is the file's only copy (tmpfs)
 
-    def read_into(self, offset: int, views: list[memoryview]) -> int:
-        """Copy the bytes at `offset` into `views` in turn (user memory); return how many (short at end of
-        file).  Filesystems whose data is in memory override this to copy without an intermediate bytes."""
-        data = self.read_at(offset, sum(len(v) for v in views))
-        done = 0
-        for view in views:
-            if done >= len(data):
-                break
-            n = min(len(view), len(data) - done)
-            view[:n] = data[done:done + n]
-            done += n
-        return done
+    @property
+    def data_inode(self) -> "Inode":
+        """The inode whose mapping holds this file's data (overlayfs: the upper or lower inode)."""
+        return self
+
+    def data_stamp(self) -> tuple[int, int]:
+        """(size, mtime) of the data as the store has it now (a change seen here invalidates clean pages)."""
+        return self.size, self.mtime_ns
+
+    def write_inode(self) -> "Inode":
+        """The data inode a write goes to, after whatever must happen first (overlayfs copies up)."""
+        return self
+
+    def readahead(self, index: int, frames: list[memoryview]) -> None:
+        """Fill the page frames `frames` with the file's pages from `index` on, from its store (zeros past the
+        end); the default reads them with one `read_at`."""
+        data = self.read_at(index * 4096, 4096 * len(frames))
+        for i, frame in enumerate(frames):
+            chunk = data[i * 4096:(i + 1) * 4096]
+            frame[:len(chunk)] = chunk
+            frame[len(chunk):] = bytes(4096 - len(chunk))
+
+    def writepages(self, index: int, pages: list[memoryview]) -> None:
+        """Write consecutive pages from `index` on to the store; the last may be short (the end of the file)."""
+        self.write_at(index * 4096, pages[0] if len(pages) == 1 else b"".join(pages))
+
+    def write_begin(self, pos: int, count: int) -> None:
+        """A write of `count` bytes at `pos` is about to be copied in: refuse it here if it may not (seals)."""
+
+    def write_end(self, pos: int, copied: int) -> None:
+        """`copied` bytes were written at `pos` into the page cache (tmpfs moves its size and times here)."""
+
+    def read_at(self, offset: int, size: int) -> bytes:
+        """A kernel read of the file's bytes: through the page cache (filesystems with a store of their own
+        may read it directly)."""
+        if self.is_dir:
+            raise KernelError(errno.EISDIR)
+        return page_cache(self).read(offset, size)
 
     def write_at(self, offset: int, data: bytes | memoryview) -> int:
-        raise KernelError(errno.EINVAL)
+        """A kernel write (overlayfs copy-up): through the page cache."""
+        if self.is_dir:
+            raise KernelError(errno.EISDIR)
+        self.write_begin(offset, len(data))
+        return page_cache(self).write_iter(offset, KernelIter(data))
 
     def truncate(self, size: int) -> None:
         raise KernelError(errno.EINVAL)

@@ -19,7 +19,7 @@ from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.hal import ACCESS_READ, ACCESS_WRITE, PhysicalMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
-from pynix.mm.page_cache import PageCache
+from pynix.mm.page_cache import PageCache, bind_memory
 from pynix.mm.page_table import ZERO_PAGE, PageTable
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
@@ -122,6 +122,7 @@ class AddressSpace:
         self.frames = frames
         self.fmt = arch.page_table
         self.page_table = PageTable(arch.page_table, ram, frames)
+        bind_memory(ram, frames)             # the machine's memory is where new page-cache pages come from
         self.vmas: list[VmArea] = []
         self._starts: list[int] = []
         self.brk_start = 0

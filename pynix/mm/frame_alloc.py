@@ -88,6 +88,16 @@ class FrameAllocator:
             return self.alloc(order)        # a shrinker that freed nothing ends the retries
         raise KernelError(errno.ENOMEM, "out of physical memory")
 
+    def alloc_upto(self, order: int) -> tuple[int, int]:
+        """(first frame, order) of the largest block of at most 2**order contiguous frames that is free now
+        without reclaiming (a single frame, reclaiming if need be, when no block is); each frame of it has its
+        own reference, to be put separately.  The page cache fills runs of a file with these, so that
+        consecutive pages of the file are consecutive in RAM and copy as one piece."""
+        for k in range(order, 0, -1):
+            if any(self.free_lists[j] for j in range(k, MAX_ORDER + 1)):
+                return self.alloc(k), k
+        return self.alloc(), 0
+
     def free(self, pfn: int, order: int = 0) -> None:
         """Return a block: a single frame to the per-CPU list while it has room, anything else to the free
         lists."""

@@ -1,6 +1,7 @@
 """The buffer of one read or write (Linux's struct iov_iter): built once at the syscall boundary and handed down.
 
-A read, readv, pread64, preadv, preadv2, recvmsg... builds a `UserIter` from its user pointer(s) and gives it to
+A read, readv, pread64, preadv, preadv2, recvmsg... builds a `UserIter` (`UserIter.iovec` for a vector) from its
+user pointer(s) and gives it to
 the file's `read_iter`; a write gives one to `write_iter`.  Nothing below the syscall layer sees a user pointer:
 a file moves its bytes with `copy_to` / `copy_from`, or asks for RAM views of the next bytes (`map`) to copy
 into or out of them itself, then `advance`s.  The user pages are translated (and demand-faulted) only as the
@@ -34,6 +35,14 @@ class IovIter:
         """RAM views of up to `n` of the next bytes (fewer if the buffer runs into memory that may not be
         accessed); EFAULT if not even the first byte may be.  Does not advance."""
         raise NotImplementedError
+
+    def map_all(self, n: int) -> list[memoryview]:
+        """Like `map`, but EFAULT unless all of the next `n` bytes may be accessed (for a consumer that must
+        not take data it cannot deliver whole, like a pipe read)."""
+        views = self.map(n)
+        if (len(views[0]) if len(views) == 1 else sum(map(len, views))) < min(n, self.count):
+            raise KernelError(errno.EFAULT)
+        return views
 
     def advance(self, n: int) -> None:
         raise NotImplementedError
@@ -84,46 +93,49 @@ class IovIter:
 
 
 class UserIter(IovIter):
-    """An iov_iter over user memory (ITER_UBUF / ITER_IOVEC): `segments` of (base, length), `dest` True when the
-    kernel writes into it (a read), False when it reads from it (a write)."""
+    """An iov_iter over user memory: one buffer (ITER_UBUF; `IovecIter` is the ITER_IOVEC kind).  `dest` is True
+    when the kernel writes into it (a read), False when it reads from it (a write).  The cursor is at user
+    address `base`, with `seg_left` bytes left in the current segment; `segments[index + 1:]` follow."""
 
-    __slots__ = ("mm", "segments", "index", "skip", "access")
+    __slots__ = ("mm", "base", "seg_left", "access")
+    segments: "list[tuple[int, int]] | tuple" = ()
+    index = 0
 
-    def __init__(self, mm: AddressSpace, segments: list[tuple[int, int]], dest: bool) -> None:
+    def __init__(self, mm: AddressSpace, addr: int, count: int, dest: bool) -> None:
+        """read(2)/write(2)'s buffer (import_ubuf: access_ok, then at most MAX_RW_COUNT bytes)."""
         limit = mm.arch.task_size
-        for base, length in segments:                              # access_ok on every segment
-            if length and (base >= limit or length > limit - base):
-                raise KernelError(errno.EFAULT)
-        super().__init__(min(sum(length for _, length in segments), MAX_RW_COUNT))
-        self.mm, self.segments = mm, segments
-        self.index = self.skip = 0                 # current segment, bytes of it already moved
+        if count and (addr >= limit or count > limit - addr):
+            raise KernelError(errno.EFAULT)
+        self.count = count if count <= MAX_RW_COUNT else MAX_RW_COUNT
+        self.mm, self.base, self.seg_left = mm, addr, count
         self.access = ACCESS_WRITE if dest else ACCESS_READ
 
-    @classmethod
-    def ubuf(cls, mm: AddressSpace, addr: int, count: int, dest: bool) -> "UserIter":
-        """read(2)/write(2)'s one buffer (import_ubuf)."""
-        return cls(mm, [(addr, count)], dest)
-
-    @classmethod
-    def iovec(cls, mm: AddressSpace, iov: int, iovcnt: int, dest: bool) -> "UserIter":
+    @staticmethod
+    def iovec(mm: AddressSpace, iov: int, iovcnt: int, dest: bool) -> "IovecIter":
         """readv(2)/writev(2)'s `struct iovec[iovcnt]` (import_iovec: EINVAL beyond UIO_MAXIOV or SSIZE_MAX)."""
-        return cls(mm, read_iovec(mm, iov, iovcnt), dest)
+        return IovecIter(mm, read_iovec(mm, iov, iovcnt), dest)
+
+    def map_all(self, n: int) -> list[memoryview]:
+        if n > self.count:
+            n = self.count
+        if 0 < n <= self.seg_left:                                 # within one segment: user_buffers checks all
+            return user_buffers(self.mm, self.base, n, self.access)
+        return IovIter.map_all(self, n)
 
     def map(self, n: int) -> list[memoryview]:
-        n = min(n, self.count)
+        if n > self.count:
+            n = self.count
         if n <= 0:
             return []
-        segments, index, skip = self.segments, self.index, self.skip
-        base, length = segments[index]
-        if length - skip >= n:                                     # the common case: one segment
-            return user_buffers(self.mm, base + skip, n, self.access, partial=True)
+        if self.seg_left >= n:                                     # the common case: within one segment
+            return user_buffers(self.mm, self.base, n, self.access, partial=True)
         views: list[memoryview] = []
-        while n > 0 and index < len(segments):
-            base, length = segments[index]
-            take = min(length - skip, n)
+        pieces = [(self.base, self.seg_left)] + list(self.segments[self.index + 1:])
+        for base, length in pieces:
+            take = min(length, n)
             if take > 0:
                 try:
-                    got = user_buffers(self.mm, base + skip, take, self.access, partial=True)
+                    got = user_buffers(self.mm, base, take, self.access, partial=True)
                 except KernelError:
                     if views:
                         return views
@@ -132,23 +144,49 @@ class UserIter(IovIter):
                 if sum(map(len, got)) < take:                      # stopped at a fault inside this segment
                     return views
                 n -= take
-            index, skip = index + 1, 0
+            if n <= 0:
+                break
         if not views:
             raise KernelError(errno.EFAULT)
         return views
 
     def advance(self, n: int) -> None:
         self.count -= n
+        if n < self.seg_left or not self.segments:
+            self.base += n
+            self.seg_left -= n
+            return
+        n -= self.seg_left
         segments = self.segments
-        while n > 0:
-            left = segments[self.index][1] - self.skip
-            if n < left:
-                self.skip += n
+        while True:
+            self.index += 1
+            if self.index >= len(segments):
+                self.base, self.seg_left = 0, 0
                 return
-            n -= left
-            self.index, self.skip = self.index + 1, 0
-        while self.count and self.index < len(segments) and segments[self.index][1] == self.skip:
-            self.index, self.skip = self.index + 1, 0              # step over empty segments
+            self.base, self.seg_left = segments[self.index]
+            if n < self.seg_left or (n == self.seg_left and not self.count):
+                self.base += n
+                self.seg_left -= n
+                return
+            n -= self.seg_left
+
+
+class IovecIter(UserIter):
+    """An iov_iter over a user `struct iovec` array (ITER_IOVEC)."""
+
+    __slots__ = ("segments", "index")
+
+    def __init__(self, mm: AddressSpace, segments: list[tuple[int, int]], dest: bool) -> None:
+        limit = mm.arch.task_size
+        total = 0
+        for base, length in segments:                              # access_ok on every segment
+            if length and (base >= limit or length > limit - base):
+                raise KernelError(errno.EFAULT)
+            total += length
+        self.count = min(total, MAX_RW_COUNT)
+        self.mm, self.segments, self.index = mm, segments, 0
+        self.base, self.seg_left = segments[0] if segments else (0, 0)
+        self.access = ACCESS_WRITE if dest else ACCESS_READ
 
 
 class KernelIter(IovIter):

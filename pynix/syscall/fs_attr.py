@@ -17,8 +17,8 @@ import struct
 from pynix.block.genhd import sync_all_block_devices
 from pynix.errors import KernelError
 from pynix.fs import locks
-from pynix.fs.file import File, HostStreamFile
-from pynix.fs.file_ops import RegularFile, truncate_file, write_file
+from pynix.fs.file import File, HostStreamFile, O_PATH
+from pynix.fs.file_ops import RegularFile, punch_hole, truncate_file
 from pynix.fs.notify.fsnotify import FS_ACCESS, FS_ATTRIB, FS_MODIFY, fsnotify_change
 from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
@@ -28,7 +28,7 @@ from pynix.syscall.fs_namei import in_group, owner_or_capable
 from pynix.syscall.fs_path import check_writable, lookup_at
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
-from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW, O_PATH
+from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
 UTIME_NOW, UTIME_OMIT = (1 << 30) - 1, (1 << 30) - 2
@@ -362,7 +362,7 @@ def sys_fallocate(task: Task, fd: int, mode: int, offset: int, length: int) -> i
     size = inode.size
     if kind == FALLOC_FL_PUNCH_HOLE:
         if offset < size:
-            write_file(inode, offset, bytes(min(end, size) - offset))
+            punch_hole(inode, offset, min(end, size), task)
     else:
         if end > MAX_FILE_SIZE:
             raise KernelError(errno.ENOSPC)

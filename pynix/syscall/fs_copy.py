@@ -75,7 +75,7 @@ def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -
         raise KernelError(errno.EINVAL)        # only page-cache files can be spliced from
     done = 0
     while done < count:
-        data = read_file(infile.inode, pos, min(CHUNK, count - done))
+        data = read_file(infile.inode, pos, min(CHUNK, count - done), task)
         if not data:
             break
         try:
@@ -130,11 +130,10 @@ def sys_copy_file_range(task: Task, fd_in: int, off_in: int, fd_out: int, off_ou
     count = min(count, MAX_RW_COUNT)
     done = 0
     while done < count:
-        data = read_file(inode_in, pos_in + done, min(CHUNK, count - done))
+        data = read_file(inode_in, pos_in + done, min(CHUNK, count - done), task)
         if not data:
             break
-        write_file(inode_out, pos_out + done, data)
-        done += len(data)
+        done += write_file(inode_out, pos_out + done, data, task)
     if off_in:
         _write_loff(task, off_in, pos_in + done)
     else:

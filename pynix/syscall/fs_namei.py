@@ -19,7 +19,7 @@ import stat as st
 from pynix.errors import KernelError
 from pynix.fs.notify.fsnotify import (fsnotify_create, fsnotify_link, fsnotify_move, fsnotify_rmdir,
                                       fsnotify_unlink)
-from pynix.fs.tmpfs import RENAME_EXCHANGE, RENAME_NOREPLACE
+from pynix.fs.vfs import RENAME_EXCHANGE, RENAME_NOREPLACE
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, Dentry, Inode, VfsPath, permission
 from pynix.syscall.fs_path import check_writable, lookup_at, parent_at, user_path
 from pynix.syscall.registry import s32, syscall

@@ -132,6 +132,8 @@ def sys_lseek(task: Task, fd: int, offset: int, whence: int) -> int:
 @syscall
 def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
     file = task.group.fds.get(s32(fd))
+    if file.flags & O_PATH:                      # fdget_pos: an O_PATH descriptor is no open directory
+        raise KernelError(errno.EBADF)
     if not isinstance(file, InodeFile) or not file.inode.is_dir:
         raise KernelError(errno.ENOTDIR)
     user_buffers(task.mm, dirp, min(count, 1 << 16), ACCESS_WRITE)

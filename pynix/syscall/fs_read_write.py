@@ -13,14 +13,15 @@ from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
 from pynix.fs.notify.fsnotify import fsnotify_access, fsnotify_modify
 from pynix.fs.pipe import PipeFile
 from pynix.mm.iov_iter import IovIter, UserIter
+from pynix.net.unix import MSG_NOSIGNAL, UnixSocket
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 
 OFFSET_MAX = (1 << 63) - 1
 # preadv2/pwritev2 flags (include/uapi/linux/fs.h)
 RWF_HIPRI, RWF_DSYNC, RWF_SYNC, RWF_NOWAIT, RWF_APPEND, RWF_NOAPPEND = 0x01, 0x02, 0x04, 0x08, 0x10, 0x20
-RWF_ATOMIC, RWF_DONTCACHE = 0x40, 0x80
-RWF_SUPPORTED = 0xFF
+RWF_ATOMIC, RWF_DONTCACHE, RWF_NOSIGNAL = 0x40, 0x80, 0x100
+RWF_SUPPORTED = 0x1FF
 
 
 def _file(task: Task, fd: int, write: bool) -> File:
@@ -52,7 +53,8 @@ def _verify_area(pos: int, count: int) -> None:
 
 def _rw_flags(file: File, flags: int, write: bool) -> None:
     """kiocb_set_rw_flags: EOPNOTSUPP for the flags this file cannot honour (HIPRI, DSYNC and SYNC need nothing
-    here: there is no polling and every write is synchronous; NOWAIT is a pipe's non-blocking read/write)."""
+    here: there is no polling and every write is synchronous; NOWAIT is a pipe's non-blocking read/write;
+    NOSIGNAL spares a pipe or socket writer SIGPIPE)."""
     if flags & ~RWF_SUPPORTED:
         raise KernelError(errno.EOPNOTSUPP)
     if flags & RWF_APPEND and flags & RWF_NOAPPEND:
@@ -80,6 +82,13 @@ def _stream_read(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
 
 
 def _stream_write(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
+    if flags & RWF_NOSIGNAL:
+        if isinstance(file, PipeFile) and not file.pipe.readers:
+            raise KernelError(errno.EPIPE)                            # pipe_write without send_sig
+        if isinstance(file, UnixSocket):
+            n = file.send(task, it.map(it.count), MSG_NOSIGNAL)
+            it.advance(n)
+            return n
     if isinstance(file, RegularFile) and flags & (RWF_APPEND | RWF_NOAPPEND):
         pos = _write_pos(file, file.offset, flags)
         n = file.pwrite_iter(task, it, pos)
@@ -96,16 +105,20 @@ def _stream_write(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
 
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
-    file = _file(task, fd, False)
-    return fsnotify_access(file, file.read_iter(task, UserIter.ubuf(task.mm, buf, count, True)))
+    file = task.group.fds.get(fd & 0xFFFFFFFF)         # (_file, inlined: read and write are the hot paths)
+    if not file.readable:
+        raise KernelError(errno.EBADF)
+    return fsnotify_access(file, file.read_iter(task, UserIter(task.mm, buf, count, True)))
 
 
 @syscall
 def sys_write(task: Task, fd: int, buf: int, count: int) -> int:
-    file = _file(task, fd, True)
+    file = task.group.fds.get(fd & 0xFFFFFFFF)
+    if not file.writable:
+        raise KernelError(errno.EBADF)
     if count == 0:
         return 0
-    return fsnotify_modify(file, file.write_iter(task, UserIter.ubuf(task.mm, buf, count, False)))
+    return fsnotify_modify(file, file.write_iter(task, UserIter(task.mm, buf, count, False)))
 
 
 @syscall
@@ -125,7 +138,7 @@ def sys_writev(task: Task, fd: int, iov: int, iovcnt: int) -> int:
 def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
     pos = s64(offset)
     file = _positioned(task, fd, pos, False)
-    it = UserIter.ubuf(task.mm, buf, count, True)
+    it = UserIter(task.mm, buf, count, True)
     if not it.count:
         return 0
     _verify_area(pos, count)
@@ -136,7 +149,7 @@ def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
 def sys_pwrite64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
     pos = s64(offset)
     file = _positioned(task, fd, pos, True)
-    it = UserIter.ubuf(task.mm, buf, count, False)
+    it = UserIter(task.mm, buf, count, False)
     if not it.count:
         return 0
     _verify_area(pos, count)

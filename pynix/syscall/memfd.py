@@ -6,10 +6,10 @@ read/write/lseek/ftruncate/fstat and MAP_PRIVATE mappings work as on any tmpfs f
 
 Seals (MFD_ALLOW_SEALING; without it the file is born with F_SEAL_SEAL): F_SEAL_SHRINK and F_SEAL_GROW make
 ftruncate fail with EPERM, F_SEAL_GROW also refuses a write that would extend the file, F_SEAL_WRITE
-and F_SEAL_FUTURE_WRITE make writes fail with EPERM.  Differences from Linux: the page cache does not exist yet,
-so shared writable mappings of a memfd are refused by mmap (ENODEV), F_SEAL_WRITE never sees one (no EBUSY),
-MFD_HUGETLB is refused with EINVAL, and ordinary tmpfs files have no seals (F_GET_SEALS is EINVAL there, Linux
-gives F_SEAL_SEAL).
+and F_SEAL_FUTURE_WRITE make writes fail with EPERM (checked in `write_begin`, before the page cache is written).
+Differences from Linux: F_SEAL_WRITE does not look for shared writable mappings (no EBUSY), stores through such a
+mapping are not refused after the seal, MFD_HUGETLB is refused with EINVAL, and ordinary tmpfs files have no
+seals (F_GET_SEALS is EINVAL there, Linux gives F_SEAL_SEAL).
 """
 from __future__ import annotations
 
@@ -42,12 +42,11 @@ class MemfdInode(TmpfsInode):
         super().__init__(sb, mode, uid, gid)
         self.seals = seals
 
-    def write_at(self, offset: int, data: bytes | memoryview) -> int:
+    def write_begin(self, pos: int, count: int) -> None:
         if self.seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE):
             raise KernelError(errno.EPERM)
-        if self.seals & F_SEAL_GROW and offset + len(data) > self.size:
+        if self.seals & F_SEAL_GROW and pos + count > self.size:
             raise KernelError(errno.EPERM)
-        return super().write_at(offset, data)
 
     def truncate(self, size: int) -> None:
         if (self.seals & F_SEAL_SHRINK and size < self.size) or (self.seals & F_SEAL_GROW and size > self.size):

@@ -7,10 +7,11 @@ import os
 import stat
 
 from pynix.errors import KernelError
-from pynix.fs.file_ops import InodeFile
+from pynix.fs.devfs import ZeroFile
+from pynix.fs.file import File
+from pynix.fs.file_ops import InodeFile, file_mapping
 from pynix.mm.address_space import PAGE_MASK, page_align_up
 from pynix.mm.frame_alloc import PAGE_SIZE
-from pynix.mm.page_cache import page_cache
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
@@ -38,14 +39,17 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
     prot &= 7                                    # mmap ignores unknown PROT bits (only mprotect checks them)
     flags &= 0xFFFFFFFF
     map_type = flags & MAP_TYPE
+    file = None if flags & MAP_ANONYMOUS else task.group.fds.get(s32(fd))    # fget: EBADF before anything else
     if map_type not in (MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE) or length == 0 or offset & ~PAGE_MASK:
         raise KernelError(errno.EINVAL)
     size = page_align_up(length)
     if size == 0 or size > mm.arch.task_size:
         raise KernelError(errno.ENOMEM)
     backing = {}
-    if not flags & MAP_ANONYMOUS:
-        backing = _file_backing(task, s32(fd), prot, map_type != MAP_PRIVATE, offset)
+    if isinstance(file, ZeroFile):
+        file = None          # mmap_zero: private zero-filled memory, or (MAP_SHARED) shared anonymous memory
+    if file is not None:
+        backing = _file_backing(task, file, prot, map_type != MAP_PRIVATE, offset)
     elif (prot & PROT_WRITE or map_type != MAP_PRIVATE) and not flags & MAP_NORESERVE \
             and size > mm.frames.total_frames * PAGE_SIZE:
         raise KernelError(errno.ENOMEM)          # overcommit heuristic: more than all of RAM at once
@@ -68,10 +72,9 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
     return start
 
 
-def _file_backing(task: Task, fd: int, prot: int, shared: bool, offset: int) -> dict:
+def _file_backing(task: Task, file: File, prot: int, shared: bool, offset: int) -> dict:
     """What a file mapping is made of: the file's page cache from `offset`.  EACCES as Linux: the file must be
     open for reading, and for writing if a shared mapping may write (then or after mprotect: `may_write`)."""
-    file = task.group.fds.get(fd)
     if not isinstance(file, InodeFile) or not stat.S_ISREG(file.inode.mode):
         raise KernelError(errno.ENODEV if isinstance(file, InodeFile) else errno.EACCES)
     if not file.readable:
@@ -79,7 +82,7 @@ def _file_backing(task: Task, fd: int, prot: int, shared: bool, offset: int) -> 
     if shared and prot & PROT_WRITE and not file.writable:
         raise KernelError(errno.EACCES)
     name = task.group.fs.mounts.path_of(file.path, task.group.fs.root)
-    return {"file": page_cache(file.inode, task.mm.ram, task.mm.frames), "offset": offset,
+    return {"file": file_mapping(file.inode, task), "offset": offset,
             "name": os.fsdecode(name), "may_write": file.writable or not shared}
 
 

@@ -87,11 +87,15 @@ def _is_mount_root(path: VfsPath) -> bool:
 
 # ------------------------------------------------------------------------------------------- new mounts
 def _tmpfs(data: bytes | None) -> TmpfsSuperBlock:
-    mode, uid, gid = 0o1777, 0, 0
+    mode, uid, gid, max_pages = 0o1777, 0, 0, None
     for option in (data or b"").split(b","):
         key, _, value = option.partition(b"=")
         try:
-            if key == b"mode":
+            if key == b"size" and not value.endswith(b"%"):          # bytes, with k/m/g; % of RAM: default
+                scale = {b"k": 1 << 10, b"m": 1 << 20, b"g": 1 << 30}.get(value[-1:].lower(), 1)
+                number = int(value[:-1] if scale > 1 else value)
+                max_pages = (number * scale + 4095) >> 12
+            elif key == b"mode":
                 mode = int(value, 8) & 0o7777
             elif key == b"uid":
                 uid = int(value)
@@ -101,7 +105,7 @@ def _tmpfs(data: bytes | None) -> TmpfsSuperBlock:
                 raise KernelError(errno.EINVAL)
         except ValueError:
             raise KernelError(errno.EINVAL) from None
-    sb = TmpfsSuperBlock(mode=mode)
+    sb = TmpfsSuperBlock(mode=mode, max_pages=max_pages)
     sb.root.uid, sb.root.gid = uid, gid
     return sb
 

@@ -108,14 +108,14 @@ def _put_addr(task: Task, addr: int, addrlen_ptr: int) -> None:
 @syscall
 def sys_sendto(task: Task, fd: int, buf: int, length: int, flags: int, addr: int, addrlen: int) -> int:
     sock = _socket(task, fd)
-    return _send(task, sock, UserIter.ubuf(task.mm, buf, length, False), s32(flags), addr)
+    return _send(task, sock, UserIter(task.mm, buf, length, False), s32(flags), addr)
 
 
 @syscall
 def sys_recvfrom(task: Task, fd: int, buf: int, length: int, flags: int, addr: int, addrlen: int) -> int:
     sock = _socket(task, fd)
     flags = s32(flags)
-    to = UserIter.ubuf(task.mm, buf, length, True)
+    to = UserIter(task.mm, buf, length, True)
     got = sock.recv(task, to.count, flags)
     _finish_files(task, got, 0, 0, flags)
     to.copy_to(got.data)

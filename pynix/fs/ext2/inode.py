@@ -9,8 +9,8 @@ file data, symlinks, device nodes, and freeing (Linux's fs/ext2/inode.c and ext4
 - Holes read as zeros and take no blocks (sparse files); blocks are allocated on write, indirect blocks as they
   are needed, and zero-filled where a write does not cover them.  truncate frees data and indirect blocks past
   the new end.  i_blocks counts both, in 512-byte units.
-- Data goes through `read_at/write_at/truncate` and, for a page cache that works in pages, `readpage(index)`
-  (4096 bytes, zero past the end) and `writepage(index, data, length)` -- the same block mapping underneath.
+- The store side of the page cache is `read_at/write_at/truncate` over the block mapping: the VFS's default
+  readahead/writepages (fs/vfs.py) fill and write back the cached pages with them.
 - An inode whose last link goes while it is open is an orphan: its blocks and number are freed at the last
   close, or at unmount (ext2 keeps no on-disk orphan list; the next e2fsck would find it as Linux's would).
 - Access time follows relatime (or noatime / strictatime of the mount).
@@ -407,24 +407,6 @@ class Ext2Inode(Ext2Dir, Inode):
             self.touch()
             self.store()
         return len(data)
-
-    @guard
-    def readpage(self, index: int) -> bytes:
-        """Page `index` of the file (4096 bytes; zeros past the end of the file and in holes)."""
-        self.check_data()
-        offset = index * PAGE_SIZE
-        n = min(PAGE_SIZE, self._size - offset)
-        data = self._read_range(offset, n) if n > 0 else b""
-        return data + bytes(PAGE_SIZE - len(data))
-
-    @guard
-    def writepage(self, index: int, data: bytes | memoryview, length: int) -> None:
-        """Write the first `length` bytes of page `index` (the page cache writing a dirty page back; the size is
-        the caller's, as ->writepage never changes i_size)."""
-        self.check_data()
-        self.writable()
-        self._write_range(index * PAGE_SIZE, memoryview(data)[:length])
-        self.store()
 
     @guard
     def truncate(self, size: int) -> None:
