@@ -339,3 +339,9 @@ def test_proc_threads(guest):
     text = got.stdout.decode()
     assert "with 3 more threads: task entries +3, status Threads +3\n" in text
     assert "joined: task entries +0, status Threads +0\n" in text and ": no\n" not in text, got.describe()
+
+
+def test_busybox_cat_sends_proc_files():
+    """busybox cat copies with sendfile(2), which must read a /proc file through the file's own read (its text
+    is generated, it has no page cache), as Linux's splice from seq files does."""
+    assert_same("/bin/busybox", ["sh", "-c", "cat /proc/sys/kernel/ostype /proc/sys/kernel/ostype"])

@@ -47,6 +47,11 @@ class BlockDeviceFile(RegularFile):
     def bytes_available(self) -> int:
         return max(self.dev.size - self.offset, 0)
 
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        n = self.pread_iter(task, to, self.offset)      # the device's cache, not a page cache of the node
+        self.offset += n
+        return n
+
     def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
         size = min(to.count, self.dev.size - pos)
         return to.copy_to(self.dev.cache.read(pos, size)) if size > 0 else 0

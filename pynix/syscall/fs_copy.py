@@ -75,7 +75,7 @@ def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -
         raise KernelError(errno.EINVAL)        # only page-cache files can be spliced from
     done = 0
     while done < count:
-        data = read_file(infile.inode, pos, min(CHUNK, count - done), task)
+        data = infile.pread(min(CHUNK, count - done), pos)   # the file's own read: /proc files too
         if not data:
             break
         try:
