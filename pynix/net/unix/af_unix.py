@@ -109,12 +109,13 @@ class UnixSocket(Socket):
     # ------------------------------------------------------------------------------------------- names
     def bind(self, task: "Task", addr: bytes) -> None:
         _check_addr(addr)
-        if self.addr is not None:
-            raise KernelError(errno.EINVAL)
         if len(addr) == SUN_PATH_OFFSET:
-            self._autobind()
+            if self.addr is None:
+                self._autobind()                       # (an already bound socket: nothing to do)
             return
         if addr[2] == 0:
+            if self.addr is not None:
+                raise KernelError(errno.EINVAL)
             name = addr[2:]
             if name in self.net.unix_abstract:
                 raise KernelError(errno.EADDRINUSE)
@@ -123,6 +124,12 @@ class UnixSocket(Socket):
             return
         path = _bsd_path(addr)
         assert path_ops is not None
+        if self.addr is not None:                      # Linux makes the inode first: EADDRINUSE wins
+            try:
+                path_ops.lookup(task, path)
+            except KernelError:
+                raise KernelError(errno.EINVAL) from None
+            raise KernelError(errno.EADDRINUSE)
         try:
             inode = path_ops.create(task, path, stat_mod.S_IFSOCK | 0o777)
         except KernelError as err:
@@ -188,17 +195,17 @@ class UnixSocket(Socket):
         if not self.connection:
             self._dgram_connect(task, addr)
             return
-        if self.listening:
-            raise KernelError(errno.EINVAL)
-        if self.peer is not None or self.shutdown:
-            raise KernelError(errno.EISCONN)
         other = self._find(task, addr)
-        if not other.listening:
+        if not other.listening or other.shutdown & RCV_SHUTDOWN:
             raise KernelError(errno.ECONNREFUSED)
         if len(other.accept_queue) > other.backlog:
             if self.nonblocking:
                 raise KernelError(errno.EAGAIN)
             sock_wait(task, self.sndtimeo, other.state_wq, self.state_wq)
+        if self.peer is not None:
+            raise KernelError(errno.EISCONN)
+        if self.listening:
+            raise KernelError(errno.EINVAL)
         if self.passcred and self.addr is None:
             self._autobind()
         embryo = UnixSocket(task, self.type)
@@ -237,7 +244,7 @@ class UnixSocket(Socket):
     def sendmsg(self, task: "Task", views: list[memoryview], flags: int, addr: bytes | None,
                 anc: Ancillary) -> int:
         if self.connection:
-            if addr is not None:
+            if addr is not None and self.stream:
                 raise KernelError(errno.EISCONN if self.peer is not None else errno.EOPNOTSUPP)
             return self._send_connected(task, views, flags, anc)
         if self.err:

@@ -1,0 +1,20 @@
+"""Differential tests of sockets (issue #13): AF_UNIX with names, TCP and UDP over loopback (IPv4 and IPv6),
+socket options, device ioctls and netlink, natively / under qemu-riscv64 and under pynix."""
+from __future__ import annotations
+
+from harness import assert_same
+
+
+def test_unix_stream(guest):
+    got, _ = assert_same(guest("unix_stream.c"))
+    assert b"S_ISSOCK 1 mode 755 size 0\n" in got.stdout
+    assert b"after listener close: -1 ECONNRESET ''\n" in got.stdout
+    assert b"waitall from child 10 'from child'\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")
+
+
+def test_unix_dgram(guest):
+    got, _ = assert_same(guest("unix_dgram.c"))
+    assert b"queued 11 then EAGAIN" in got.stdout
+    assert b"cmsg 1/2 len 28 pid ok 1 uid 1 gid 1\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")
