@@ -18,3 +18,12 @@ def test_unix_dgram(guest):
     assert b"queued 11 then EAGAIN" in got.stdout
     assert b"cmsg 1/2 len 28 pid ok 1 uid 1 gid 1\n" in got.stdout
     assert got.stdout.endswith(b"done\n")
+
+
+def test_tcp_loopback(guest):
+    got, _ = assert_same(guest("tcp_loopback.c"))
+    assert b"poll refused 0x1c error ECONNREFUSED then 0\n" in got.stdout
+    assert b"reset read: -1 ECONNRESET ''\n" in got.stdout
+    assert b"waitall: 11  'part1-part2'\n" in got.stdout
+    assert b"epoll saw 3\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")

@@ -78,6 +78,7 @@ class InetSocket(Socket):
         self.raddr = self.laddr
         self.rport = 0
         self.user_bound = False            # bind() chose the port (SOCK_BINDPORT_LOCK): kept over a disconnect
+        self.hashed = False                # lport is in the protocol's port table
         self.v6only = False
         self.ip_opts = dict(IP_DEFAULTS)
         self.ipv6_opts = dict(IPV6_DEFAULTS)
@@ -101,11 +102,12 @@ class InetSocket(Socket):
             raise KernelError(errno.EINVAL)
         if not is_any(addr) and owner(self.net, addr) is None:
             raise KernelError(errno.EADDRNOTAVAIL)
-        if self.lport or self.state_bound():
+        if self.hashed or self.state_bound():
             raise KernelError(errno.EINVAL)
         self.laddr = addr
         try:
             self.lport = self.table.get_port(task, self, port)
+            self.hashed = True
         except KernelError:
             self.laddr = ANY4 if self.family == AF_INET else ANY6
             raise
@@ -117,15 +119,17 @@ class InetSocket(Socket):
 
     def autobind(self, task: "Task", src: bytes | None = None) -> None:
         """Take an ephemeral port (connect, or a send from an unbound socket)."""
-        if self.lport:
+        if self.lport and self.hashed:
             return
         if src is not None and is_any(self.laddr):
             self.laddr = src if self.family == AF_INET6 or is_v4(src) else self.laddr
         self.lport = self.table.get_port(task, self, 0)
+        self.hashed = True
 
     def unhash(self) -> None:
-        if self.lport:
+        if self.hashed:
             self.table.remove(self, self.lport)
+            self.hashed = False
 
     def getname(self, peer: bool) -> bytes:
         if peer:
@@ -163,7 +167,8 @@ class InetSocket(Socket):
             if size < 4:
                 raise KernelError(errno.EINVAL)
             return struct.pack("<i", value)
-        raise KernelError(errno.ENOPROTOOPT)
+        # an unknown level: ip_getsockopt says EOPNOTSUPP, ipv6_getsockopt ENOPROTOOPT
+        raise KernelError(errno.EOPNOTSUPP if self.family == AF_INET else errno.ENOPROTOOPT)
 
     def setsockopt_proto(self, task: "Task", level: int, name: int, value: bytes) -> None:
         if level == IPPROTO_IP:

@@ -29,7 +29,7 @@ from pynix.errors import KernelError
 from pynix.fs.pipe import _sigpipe
 from pynix.net.core.stream import close_rx, drop_marks, join, new_rx, stop_tx, stream_recv, stream_send
 from pynix.net.inet.af_inet import IPPROTO_TCP, InetSocket
-from pynix.net.inet.route import local_dst, route_output
+from pynix.net.inet.route import ANY4, ANY6, local_dst, route_output
 from pynix.net.socket import (AF_INET, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, POLLERR, POLLHUP, POLLIN,
                               POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, RCV_SHUTDOWN, SEND_SHUTDOWN,
                               SHUTDOWN_MASK, SOCK_STREAM, SOMAXCONN, Ancillary, Received, _inode_numbers,
@@ -53,6 +53,7 @@ TCP_DEFAULTS = {TCP_NODELAY: 0, TCP_CORK: 0, TCP_KEEPIDLE: 7200, TCP_KEEPINTVL: 
                 TCP_USER_TIMEOUT: 0, TCP_FASTOPEN: 0, TCP_NOTSENT_LOWAT: -1}
 TCP_RANGES = {TCP_KEEPIDLE: (1, 32767), TCP_KEEPINTVL: (1, 32767), TCP_KEEPCNT: (1, 127), TCP_SYNCNT: (1, 127)}
 TCP_MSS_DEFAULT, TCP_MIN_MSS = 536, 88
+TCP_MSS_LOOPBACK = 32768                 # mss_cache on lo: half the largest window (tcp_bound_to_half_wnd)
 TCP_INFO_SIZE = 232
 
 
@@ -128,8 +129,10 @@ class TcpSocket(InetSocket):
         join(client, child)
         client.state = child.state = TCP_ESTABLISHED
         for s in (client, child):
-            s.maxseg = 65483 if s.family == AF_INET else 65476
+            s.maxseg = TCP_MSS_LOOPBACK
         self.accept_queue.append(child)
+        if child.shutdown & SEND_SHUTDOWN:
+            child._send_fin()                               # a listener's SHUT_WR passes to its children
         client.wake_state()
         self.wake_state()
 
@@ -145,7 +148,7 @@ class TcpSocket(InetSocket):
         child.accept_queue, child.syn_queue, child.marks = deque(), deque(), []
         child.ip_opts, child.ipv6_opts, child.tcp_opts = dict(parent.ip_opts), dict(parent.ipv6_opts), \
             dict(parent.tcp_opts)
-        child.state, child.sock_state, child.shutdown, child.taken = TCP_SYN_RECV, SS_CONNECTED, 0, 0
+        child.state, child.sock_state, child.taken = TCP_SYN_RECV, SS_CONNECTED, 0   # (shutdown is inherited)
         child.err, child.fin_received, child.listener, child.peer = 0, False, None, None
         child.backlog, child.user_bound = 0, False
         child.net.sockets.add(child)
@@ -205,12 +208,15 @@ class TcpSocket(InetSocket):
         self.sock_state = SS_CONNECTED
 
     def _refused(self) -> None:
+        """The connection failed: the autobound port goes (getsockname still shows it) and the source
+        address is forgotten, as tcp_v4_connect's failure path leaves them."""
         self.state = TCP_CLOSE
         self.err = errno.ECONNREFUSED
-        self.raddr, self.rport = self.laddr, 0
+        self.rport = 0
         if not self.user_bound:
             self.unhash()
-            self.lport = 0
+            self.hashed = False
+            self.laddr = ANY4 if self.family == AF_INET else ANY6
         self.wake_state()
 
     def _disconnect(self) -> None:
@@ -361,10 +367,10 @@ class TcpSocket(InetSocket):
         return self.rx.bytes_available()
 
     def outq(self) -> int:
+        """SIOCOUTQ: bytes not yet acknowledged -- on loopback, data is acknowledged as it is queued."""
         if self.state == TCP_LISTEN:
             raise KernelError(errno.EINVAL)
-        peer = self.peer
-        return peer.rx.bytes_available() if peer is not None and not peer.dead else 0
+        return 0
 
     def poll_mask(self) -> int:
         """tcp_poll."""
