@@ -27,3 +27,17 @@ def test_tcp_loopback(guest):
     assert b"waitall: 11  'part1-part2'\n" in got.stdout
     assert b"epoll saw 3\n" in got.stdout
     assert got.stdout.endswith(b"done\n")
+
+
+def test_udp_loopback(guest):
+    got, _ = assert_same(guest("udp_loopback.c"))
+    assert b"recv(d, buf, sizeof buf, MSG_DONTWAIT)                       = -1 ECONNREFUSED\n" in got.stdout
+    assert b"b gets only its peer: 6 'from a'" in got.stdout
+    assert got.stdout.endswith(b"done\n")
+
+
+def test_inet6(guest):
+    got, _ = assert_same(guest("inet6.c"))
+    assert b"dual accepted's peer: len 28 inet6 ::ffff:127.0.0.1 flow 0 scope 0\n" in got.stdout
+    assert b"u6 got 8 from len 28 ::ffff:127.0.0.1\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")
