@@ -41,3 +41,10 @@ def test_inet6(guest):
     assert b"dual accepted's peer: len 28 inet6 ::ffff:127.0.0.1 flow 0 scope 0\n" in got.stdout
     assert b"u6 got 8 from len 28 ::ffff:127.0.0.1\n" in got.stdout
     assert got.stdout.endswith(b"done\n")
+
+
+def test_sockopt(guest):
+    got, _ = assert_same(guest("sockopt.c"))
+    assert b"set SO_RCVBUF                 10000 -> ok, reads 20000\n" in got.stdout
+    assert b"set SO_PASSCRED                   1 -> EOPNOTSUPP, reads -95\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")

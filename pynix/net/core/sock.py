@@ -5,7 +5,8 @@ Values are stored on the `Socket` and reported back as Linux reports them: buffe
 struct ucred.  A value shorter than the option is cut to the caller's length (optlen says how much was
 written); setting an int option with optlen < 4 is EINVAL, an unknown option ENOPROTOOPT.
 
-Differences from Linux: timeouts are kept to the microsecond (Linux rounds them to jiffies).
+SO_PASSCRED exists only for AF_UNIX and AF_NETLINK and SO_REUSEPORT only for inet sockets (EOPNOTSUPP), as in
+Linux 6.18.  Differences from Linux: timeouts are kept to the microsecond (Linux rounds them to jiffies).
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import struct
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.net.socket import SK_WMEM_DEFAULT, Socket
+from pynix.net.socket import AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, SK_WMEM_DEFAULT, Socket
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -31,6 +32,7 @@ SOCK_MIN_SNDBUF, SOCK_MIN_RCVBUF = 4608, 2304
 OVERFLOW_ID = 65534
 INT_MAX = 0x7FFFFFFF
 IFNAMSIZ = 16
+SCM_FAMILIES = (AF_UNIX, AF_NETLINK)      # the families that take SO_PASSCRED (sk_may_scm_recv)
 _BOOLS = {SO_REUSEADDR: "reuseaddr", SO_REUSEPORT: "reuseport", SO_KEEPALIVE: "keepalive",
           SO_BROADCAST: "broadcast", SO_OOBINLINE: "oobinline", SO_PASSCRED: "passcred",
           SO_DONTROUTE: "dontroute", SO_TIMESTAMP_OLD: "timestamp"}
@@ -44,6 +46,8 @@ def _timeval(ns: int) -> bytes:
 
 def sock_getsockopt(sock: Socket, name: int, size: int) -> bytes:
     """The option's value, cut to `size` bytes."""
+    if name == SO_PASSCRED and sock.family not in SCM_FAMILIES:
+        raise KernelError(errno.EOPNOTSUPP)
     if name in _BOOLS:
         value = struct.pack("<i", int(getattr(sock, _BOOLS[name])))
     elif name in _ZERO:
@@ -108,12 +112,16 @@ def sock_setsockopt(task: "Task", sock: Socket, name: int, value: bytes) -> None
     if len(value) < 4:
         raise KernelError(errno.EINVAL)
     val = struct.unpack_from("<i", value)[0]
+    if (name == SO_PASSCRED and sock.family not in SCM_FAMILIES) or \
+            (name == SO_REUSEPORT and sock.family not in (AF_INET, AF_INET6)):
+        raise KernelError(errno.EOPNOTSUPP)
     if name in _BOOLS:
         setattr(sock, _BOOLS[name], val != 0)
     elif name in (SO_SNDBUF, SO_SNDBUFFORCE, SO_RCVBUF, SO_RCVBUFFORCE):
         if name in (SO_SNDBUFFORCE, SO_RCVBUFFORCE) and not privileged:
             raise KernelError(errno.EPERM)
-        val = max(val, 0) if name in (SO_SNDBUFFORCE, SO_RCVBUFFORCE) else min(max(val, 0), SK_WMEM_DEFAULT)
+        # (SO_*BUF compare as u32: a negative value is the maximum)
+        val = max(val, 0) if name in (SO_SNDBUFFORCE, SO_RCVBUFFORCE) else min(val & 0xFFFFFFFF, SK_WMEM_DEFAULT)
         if name in (SO_SNDBUF, SO_SNDBUFFORCE):
             sock.sndbuf = max(val * 2, SOCK_MIN_SNDBUF)
         else:
