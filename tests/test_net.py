@@ -48,3 +48,11 @@ def test_sockopt(guest):
     assert b"set SO_RCVBUF                 10000 -> ok, reads 20000\n" in got.stdout
     assert b"set SO_PASSCRED                   1 -> EOPNOTSUPP, reads -95\n" in got.stdout
     assert got.stdout.endswith(b"done\n")
+
+
+def test_netlink_and_interfaces(guest):
+    got, _ = assert_same(guest("netlink.c"))
+    assert b"ifaddrs lo family 2 flags 0x10049 addr 127.0.0.1 mask 255.0.0.0\n" in got.stdout
+    assert b"link index 1 type 772 flags 0x10049 multi 1\n" in got.stdout
+    assert b"ifconf lo 127.0.0.1\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")

@@ -22,6 +22,7 @@ class NetNamespace:
     devices: list[NetDevice] = field(default_factory=lambda: [loopback_device()])
     unix_by_inode: dict[tuple[object, int], "UnixSocket"] = field(default_factory=dict)   # (sb, ino) -> socket
     unix_abstract: dict[bytes, "UnixSocket"] = field(default_factory=dict)               # name -> socket
+    netlink_ports: dict[int, "Socket"] = field(default_factory=dict)                    # port id -> socket
     sockets: "WeakSet[Socket]" = field(default_factory=WeakSet)        # every open socket, for /proc/net
     tcp: "PortTable | None" = None
     udp: "PortTable | None" = None

@@ -223,4 +223,5 @@ def sock_create(task: "Task", family: int, sock_type: int, protocol: int, flags:
 def _load_families() -> None:
     if AF_INET not in FAMILIES:
         import pynix.net.inet.af_inet  # noqa: F401  (each registers itself)
+        import pynix.net.netlink.af_netlink  # noqa: F401
         import pynix.net.unix.af_unix  # noqa: F401,E501

@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 FIONREAD, SIOCOUTQ, SIOCATMARK, TCGETS = 0x541B, 0x5411, 0x8905, 0x5401
 SIOCGIFNAME, SIOCGIFCONF, SIOCGIFFLAGS, SIOCSIFFLAGS, SIOCGIFADDR = 0x8910, 0x8912, 0x8913, 0x8914, 0x8915
 SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC, SIOCGIFMTU, SIOCGIFHWADDR = 0x8919, 0x891B, 0x891D, 0x8921, 0x8927
-SIOCGIFINDEX, SIOCGIFTXQLEN = 0x8933, 0x8942
-SIOCSIF_FIRST, SIOCSIF_LAST = 0x8914, 0x8960
+SIOCGIFINDEX, SIOCGIFTXQLEN, SIOCDEVPRIVATE = 0x8933, 0x8942, 0x89F0
+SIOCSIF_LAST = 0x8960
 IFREQ_SIZE = 40
 AF_INET = 2
 
@@ -95,6 +95,11 @@ def sock_ioctl(task: "Task", sock: "Socket", request: int, arg: int) -> int:
                                       SIOCGIFTXQLEN: 1000}[request])
         copy_to_user(mm, arg + IFNAMSIZ, body)
         return 0
+    if SIOCDEVPRIVATE <= request <= SIOCDEVPRIVATE + 15:      # a device's private ioctl: none has one
+        req = copy_from_user(mm, arg, IFREQ_SIZE)
+        if sock.net.device_named(req[:IFNAMSIZ].split(b"\0", 1)[0]) is None:
+            raise KernelError(errno.ENODEV)
+        raise KernelError(errno.EOPNOTSUPP)
     raise KernelError(errno.ENOTTY)
 
 
