@@ -42,6 +42,7 @@ from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, File, HostS
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
+from pynix.task.uts import uts_of
 
 if TYPE_CHECKING:
     from pynix.task.task import Task, ThreadGroup
@@ -271,6 +272,7 @@ class ProcRoot(ProcDir):
             static[b"thread-self"] = lambda: ProcLinkInode(sb, ("thread-self",), self._thread_self_target)
             static[b"mounts"] = lambda: ProcLinkInode(sb, ("mounts",), lambda: b"self/mounts")
             static[b"sys"] = lambda: TreeDir(sb, ("sys",), _sysctl_tree(sb))
+            static[b"net"] = lambda: TreeDir(sb, ("net",), _net_tree(k))
             self._static = static
         return self._static
 
@@ -1013,17 +1015,23 @@ def _mountinfo(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
     return b"".join(out)
 
 
+def _net_tree(kernel) -> dict:
+    """/proc/net: the network's own files (net/proc.py), as Linux's proc_create_net entries are."""
+    from pynix.net.proc import proc_net_tree
+    return proc_net_tree(kernel)
+
+
 # ----------------------------------------------------------------------------------------- global files
-def _uname() -> tuple[str, str, str]:
+def _uname() -> tuple[str, str]:
     try:
-        from pynix.syscall.sys_info import NODENAME, RELEASE, VERSION
-        return RELEASE, VERSION, NODENAME
+        from pynix.syscall.sys_info import RELEASE, VERSION
+        return RELEASE, VERSION
     except Exception:
-        return "6.1.0-pynix", "#1 SMP PREEMPT_DYNAMIC pynix", "pynix"
+        return "6.1.0-pynix", "#1 SMP PREEMPT_DYNAMIC pynix"
 
 
 def _version() -> bytes:
-    release, version, _ = _uname()
+    release, version = _uname()
     return _b(f"Linux version {release} (pynix@pynix) (gcc (Debian 12.2.0-14) 12.2.0, GNU ld (GNU Binutils for "
               f"Debian) 2.40) {version}\n")
 
@@ -1119,11 +1127,11 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
         except Exception:
             return 32768
 
-    release, version, nodename = _uname()
+    release, version = _uname()
     return {
         b"kernel": {
-            b"hostname": value(lambda: _uname()[2]),
-            b"domainname": const("(none)"),
+            b"hostname": value(lambda: uts_of(kernel).nodename.decode("utf-8", "replace")),
+            b"domainname": value(lambda: uts_of(kernel).domainname.decode("utf-8", "replace")),
             b"ostype": const("Linux", 0o444),
             b"osrelease": const(release, 0o444),
             b"version": const(version, 0o444),

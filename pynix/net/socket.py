@@ -13,6 +13,7 @@ Data crosses this layer as bytes in and bytes out (`sendmsg` takes memoryviews o
 from __future__ import annotations
 
 import errno
+import importlib
 import itertools
 import stat as stat_mod
 import time
@@ -221,7 +222,7 @@ def sock_create(task: "Task", family: int, sock_type: int, protocol: int, flags:
 
 
 def _load_families() -> None:
+    """Import the families (each registers itself) the first time a socket is made."""
     if AF_INET not in FAMILIES:
-        import pynix.net.inet.af_inet  # noqa: F401  (each registers itself)
-        import pynix.net.netlink.af_netlink  # noqa: F401
-        import pynix.net.unix.af_unix  # noqa: F401,E501
+        for module in ("pynix.net.inet.af_inet", "pynix.net.netlink.af_netlink", "pynix.net.unix.af_unix"):
+            importlib.import_module(module)
