@@ -26,10 +26,11 @@ class NetNamespace:
     sockets: "WeakSet[Socket]" = field(default_factory=WeakSet)        # every open socket, for /proc/net
     tcp: "PortTable | None" = None
     udp: "PortTable | None" = None
+    udplite: "PortTable | None" = None
 
     def __post_init__(self) -> None:
         from pynix.net.inet.hashtables import PortTable
-        self.tcp, self.udp = PortTable(tcp=True), PortTable(tcp=False)
+        self.tcp, self.udp, self.udplite = PortTable(tcp=True), PortTable(tcp=False), PortTable(tcp=False)
 
     def device(self, index: int) -> NetDevice | None:
         return next((d for d in self.devices if d.index == index), None)

@@ -17,7 +17,7 @@ import importlib
 import itertools
 import stat as stat_mod
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from pynix.errors import KernelError
@@ -45,9 +45,11 @@ _inode_numbers = itertools.count(0x20000)
 
 @dataclass
 class Ancillary:
-    """What a sendmsg control buffer carried: SCM_RIGHTS files (held in flight) and SCM_CREDENTIALS."""
+    """What a sendmsg control buffer carried: SCM_RIGHTS files (held in flight), SCM_CREDENTIALS, and the
+    protocol-level control messages (level, type, data) the family interprets (IPV6_HOPLIMIT...)."""
     files: FdTable | None = None
     creds: tuple[int, int, int] | None = None       # (pid, uid, gid)
+    proto: list[tuple[int, int, bytes]] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +61,8 @@ class Received:
     length: int = 0
     addr: bytes | None = None
     creds: tuple[int, int, int] | None = None
+    cmsgs: list[tuple[int, int, bytes]] = field(default_factory=list)     # protocol-level, in order
+    meta: tuple | None = None                                             # (the protocol's, to make them)
 
 
 class Timeout:

@@ -3,8 +3,8 @@ recvmmsg, and the control messages they carry.
 
 User buffers become memoryviews (send) or are filled from the bytes a socket returns (receive) here, so the
 sockets below only see bytes.  Control messages: SCM_RIGHTS and SCM_CREDENTIALS (SOL_SOCKET, AF_UNIX only;
-other families refuse SOL_SOCKET control messages with EINVAL and ignore protocol-level ones), written back with
-Linux's put_cmsg truncation rules (MSG_CTRUNC).
+other families refuse SOL_SOCKET control messages with EINVAL), and protocol-level ones handed to the socket
+(IPV6_HOPLIMIT...); received ones are written back with Linux's put_cmsg truncation rules (MSG_CTRUNC).
 """
 from __future__ import annotations
 
@@ -67,6 +67,8 @@ def _scm_send(task: Task, sock: Socket, control: int, controllen: int) -> Ancill
                     anc.creds = _check_creds(task, UCRED.unpack(body))
                 else:
                     raise KernelError(errno.EINVAL)
+            else:
+                anc.proto.append((level, kind, raw[offset + CMSGHDR.size:offset + cmsg_len]))
             offset += (cmsg_len + 7) & ~7
     except KernelError:
         if anc.files is not None:
@@ -205,6 +207,8 @@ def _recv(task: Task, sock: Socket, size: int, flags: int, controllen: int) -> t
     ctl = _Control(controllen)
     if sock.family == AF_UNIX and sock.passcred and got.creds is not None:
         ctl.put(SOL_SOCKET, SCM_CREDENTIALS, UCRED.pack(*got.creds))
+    for level, kind, body in got.cmsgs:
+        ctl.put(level, kind, body)
     if got.files is not None:
         files, got.files = got.files, None
         _put_files(task, ctl, files, flags)

@@ -20,6 +20,7 @@ class Message:
     files: FdTable | None = None              # in-flight descriptors (SCM_RIGHTS)
     addr: bytes | None = None                 # the sender's sockaddr (None: unnamed)
     creds: tuple[int, int, int] | None = None  # the sender's (pid, uid, gid)
+    meta: tuple | None = None                  # what the protocol's receive control messages report
 
 
 class Datagrams:
@@ -47,11 +48,11 @@ class Datagrams:
         msg = self.messages[0]
         if flags & MSG_PEEK:
             files = dup_files(msg.files) if dup_files and msg.files is not None else None
-            return Received(msg.data[:size], files, len(msg.data), msg.addr, msg.creds)
+            return Received(msg.data[:size], files, len(msg.data), msg.addr, msg.creds, meta=msg.meta)
         self.messages.popleft()
         self.bytes -= len(msg.data)
         self.write_queue.wake_all()
-        return Received(msg.data[:size], msg.files, len(msg.data), msg.addr, msg.creds)
+        return Received(msg.data[:size], msg.files, len(msg.data), msg.addr, msg.creds, meta=msg.meta)
 
     def purge(self) -> None:
         for msg in self.messages:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from pynix.net.inet.hashtables import PortTable
     from pynix.task.task import Task
 
-IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6, IPPROTO_MAX = 0, 1, 6, 17, 41, 263
+IPPROTO_IP, IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, IPPROTO_IPV6, IPPROTO_UDPLITE, IPPROTO_MAX = 0, 1, 6, 17, 41, 136, 263
 SIN_SIZE, SIN6_SIZE, SIN6_LEN_RFC2133 = 16, 28, 24
 # IPPROTO_IP options: name -> default
 IP_TOS, IP_TTL, IP_HDRINCL, IP_OPTIONS, IP_PKTINFO, IP_MTU_DISCOVER, IP_RECVERR = 1, 2, 3, 4, 8, 10, 11
@@ -35,9 +35,11 @@ IP_DEFAULTS = {IP_TOS: 0, IP_TTL: 64, IP_PKTINFO: 0, IP_MTU_DISCOVER: 1, IP_RECV
                IP_RECVTOS: 0, IP_FREEBIND: 0, IP_TRANSPARENT: 0, IP_BIND_ADDRESS_NO_PORT: 0,
                IP_MULTICAST_TTL: 1, IP_MULTICAST_LOOP: 1, IP_HDRINCL: 0}
 IPV6_UNICAST_HOPS, IPV6_MULTICAST_HOPS, IPV6_MULTICAST_LOOP, IPV6_MTU_DISCOVER = 16, 18, 19, 23
-IPV6_RECVERR, IPV6_V6ONLY, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS = 25, 26, 49, 66, 67
+IPV6_RECVERR, IPV6_V6ONLY, IPV6_RECVPKTINFO, IPV6_PKTINFO, IPV6_RECVHOPLIMIT, IPV6_HOPLIMIT = 25, 26, 49, 50, 51, 52
+IPV6_RECVTCLASS, IPV6_TCLASS, IPV6_DONTFRAG, IPV6_RECVPATHMTU = 66, 67, 62, 60
 IPV6_DEFAULTS = {IPV6_UNICAST_HOPS: 64, IPV6_MULTICAST_HOPS: 1, IPV6_MULTICAST_LOOP: 1, IPV6_MTU_DISCOVER: 1,
-                 IPV6_RECVERR: 0, IPV6_RECVPKTINFO: 0, IPV6_RECVTCLASS: 0, IPV6_TCLASS: 0}
+                 IPV6_RECVERR: 0, IPV6_RECVPKTINFO: 0, IPV6_RECVHOPLIMIT: 0, IPV6_RECVTCLASS: 0, IPV6_TCLASS: 0,
+                 IPV6_DONTFRAG: 0, IPV6_RECVPATHMTU: 0}
 
 
 def pack_sockaddr(family: int, addr: bytes, port: int) -> bytes:
@@ -234,10 +236,10 @@ def inet_create(task: "Task", family: int, sock_type: int, protocol: int, flags:
         from pynix.net.inet.tcp import TcpSocket
         return TcpSocket(task, family, flags)
     if sock_type == SOCK_DGRAM:
-        if protocol not in (0, IPPROTO_UDP):
+        if protocol not in (0, IPPROTO_UDP, IPPROTO_UDPLITE):
             raise KernelError(errno.EPROTONOSUPPORT)
         from pynix.net.inet.udp import UdpSocket
-        return UdpSocket(task, family, flags)
+        return UdpSocket(task, family, flags, protocol or IPPROTO_UDP)
     if sock_type == SOCK_RAW:
         if not task.group.creds.privileged:
             raise KernelError(errno.EPERM)

@@ -13,12 +13,16 @@ multicast delivery, no IP_PKTINFO/IP_RECVERR control messages.
 from __future__ import annotations
 
 import errno
+import struct
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.net.core.datagram import Datagrams, Message
-from pynix.net.inet.af_inet import IPPROTO_UDP, InetSocket, family_of, pack_sockaddr, unpack_sockaddr
-from pynix.net.inet.route import ANY4, ANY6, is_any, local_dst, route_output
+from pynix.net.inet.af_inet import (IP_PKTINFO, IP_RECVTOS, IP_RECVTTL, IP_TOS, IP_TTL, IPPROTO_IP,
+                                    IPPROTO_IPV6, IPPROTO_UDP, IPPROTO_UDPLITE, IPV6_HOPLIMIT, IPV6_PKTINFO,
+                                    IPV6_RECVHOPLIMIT, IPV6_RECVPKTINFO, IPV6_RECVTCLASS, IPV6_TCLASS,
+                                    IPV6_UNICAST_HOPS, InetSocket, family_of, pack_sockaddr, unpack_sockaddr)
+from pynix.net.inet.route import ANY4, ANY6, is_any, is_v4, local_dst, route_output
 from pynix.net.socket import (AF_INET, AF_INET6, AF_UNSPEC, MSG_DONTWAIT, MSG_OOB, POLLERR, POLLHUP, POLLIN,
                               POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, RCV_SHUTDOWN,
                               SEND_SHUTDOWN, SHUTDOWN_MASK, SOCK_DGRAM, Ancillary, Received,
@@ -29,18 +33,24 @@ if TYPE_CHECKING:
     from pynix.task.task import Task
 
 UDP_MAX = {AF_INET: 65507, AF_INET6: 65527}
+UDP_CORK, UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV = 1, 10, 11
 TCP_ESTABLISHED, TCP_CLOSE = 1, 7
 
 
 class UdpSocket(InetSocket):
-    def __init__(self, task: "Task", family: int, flags: int = 0) -> None:
-        super().__init__(task, family, SOCK_DGRAM, IPPROTO_UDP, flags)
+    """A UDP (or UDP-Lite: the same datagrams, with a checksum coverage option) socket."""
+
+    def __init__(self, task: "Task", family: int, flags: int = 0, protocol: int = IPPROTO_UDP) -> None:
+        super().__init__(task, family, SOCK_DGRAM, protocol, flags)
         self.rx = Datagrams(self.read_wq)
         self.shutdown = 0
+        self.udp_opts = {UDP_CORK: 0}
+        if protocol == IPPROTO_UDPLITE:
+            self.udp_opts.update({UDPLITE_SEND_CSCOV: 0, UDPLITE_RECV_CSCOV: 0})
 
     @property
     def table(self) -> "PortTable":
-        return self.net.udp
+        return self.net.udplite if self.protocol == IPPROTO_UDPLITE else self.net.udp
 
     def proc_state(self) -> int:
         return TCP_ESTABLISHED if self.rport else TCP_CLOSE
@@ -94,6 +104,7 @@ class UdpSocket(InetSocket):
         if not is_any(self.laddr):
             src = self.laddr
         dst = local_dst(dst)
+        meta = self._send_meta(anc, dst)
         dev.account(len(data))
         target = self.table.lookup(dst, port, lambda s: not s.rport or (s.raddr == src and s.rport == self.lport))
         if target is None:
@@ -102,8 +113,68 @@ class UdpSocket(InetSocket):
                 self.wake_state()
             return len(data)
         if target.rx.bytes + len(data) <= target.rcvbuf and not target.shutdown & RCV_SHUTDOWN:
-            target.rx.push(Message(data, None, pack_sockaddr(target.family, src, self.lport)))
+            target.rx.push(Message(data, None, pack_sockaddr(target.family, src, self.lport), None,
+                                   meta + (dst,)))
         return len(data)
+
+    def _send_meta(self, anc: Ancillary, dst: bytes) -> tuple[int, int]:
+        """(hop limit / TTL, traffic class / TOS) of a datagram: the socket's, or its control messages'
+        (ip_cmsg_send / ip6_datagram_send_ctl: EINVAL for a bad length, value or type)."""
+        v6 = self.family == AF_INET6 and not is_v4(dst)
+        if v6:
+            hops, tclass = self.ipv6_opts[IPV6_UNICAST_HOPS], self.ipv6_opts[IPV6_TCLASS]
+        else:
+            hops, tclass = self.ip_opts[IP_TTL], self.ip_opts[IP_TOS]
+        for level, kind, body in anc.proto:
+            if level == IPPROTO_IPV6 and self.family == AF_INET6:
+                if kind in (IPV6_HOPLIMIT, IPV6_TCLASS):
+                    if len(body) != 4:
+                        raise KernelError(errno.EINVAL)
+                    val = struct.unpack("<i", body)[0]
+                    if val < -1 or val > 255:
+                        raise KernelError(errno.EINVAL)
+                    if kind == IPV6_HOPLIMIT:
+                        hops = 64 if val == -1 else val
+                    else:
+                        tclass = 0 if val == -1 else val
+                elif kind != IPV6_PKTINFO:
+                    raise KernelError(errno.EINVAL)
+            elif level == IPPROTO_IP and self.family == AF_INET:
+                if kind in (IP_TTL, IP_TOS):
+                    if len(body) != 4:
+                        raise KernelError(errno.EINVAL)
+                    val = struct.unpack("<i", body)[0]
+                    if kind == IP_TTL and not 1 <= val <= 255 or kind == IP_TOS and not 0 <= val <= 255:
+                        raise KernelError(errno.EINVAL)
+                    hops, tclass = (val, tclass) if kind == IP_TTL else (hops, val)
+                elif kind != IP_PKTINFO:
+                    raise KernelError(errno.EINVAL)
+        return hops, tclass
+
+    def _recv_cmsgs(self, meta: tuple | None) -> list[tuple[int, int, bytes]]:
+        """The control messages the receiver asked for (ip_cmsg_recv / ip6_datagram_recv_ctl), in Linux's
+        order: packet info, hop limit / TTL, traffic class / TOS."""
+        if meta is None:
+            return []
+        hops, tclass, dst = meta
+        out = []
+        if self.family == AF_INET6 and not is_v4(dst):
+            o = self.ipv6_opts
+            if o[IPV6_RECVPKTINFO]:
+                out.append((IPPROTO_IPV6, IPV6_PKTINFO, dst + struct.pack("<i", 1)))
+            if o[IPV6_RECVHOPLIMIT]:
+                out.append((IPPROTO_IPV6, IPV6_HOPLIMIT, struct.pack("<i", hops)))
+            if o[IPV6_RECVTCLASS]:
+                out.append((IPPROTO_IPV6, IPV6_TCLASS, struct.pack("<i", tclass)))
+            return out
+        o = self.ip_opts
+        if o[IP_PKTINFO]:
+            out.append((IPPROTO_IP, IP_PKTINFO, struct.pack("<i", 1) + dst[12:] + dst[12:]))
+        if o[IP_RECVTTL]:
+            out.append((IPPROTO_IP, IP_TTL, struct.pack("<i", hops)))
+        if o[IP_RECVTOS]:
+            out.append((IPPROTO_IP, IP_TOS, bytes([tclass & 0xFF])))
+        return out
 
     # -------------------------------------------------------------------------------------------- recv
     def recvmsg(self, task: "Task", size: int, flags: int) -> Received:
@@ -117,7 +188,29 @@ class UdpSocket(InetSocket):
             if self.nonblocking or flags & MSG_DONTWAIT:
                 raise KernelError(errno.EAGAIN)
             sock_wait(task, self.rcvtimeo, self.read_wq, self.state_wq)
-        return self.rx.pop(size, flags)
+        got = self.rx.pop(size, flags)
+        got.cmsgs = self._recv_cmsgs(got.meta)
+        return got
+
+    def getsockopt_proto(self, level: int, name: int, size: int) -> bytes:
+        if level in (IPPROTO_UDP, IPPROTO_UDPLITE) and (level == self.protocol or level == IPPROTO_UDP):
+            if name not in self.udp_opts:
+                raise KernelError(errno.ENOPROTOOPT)
+            return struct.pack("<i", self.udp_opts[name])[:size]
+        return super().getsockopt_proto(level, name, size)
+
+    def setsockopt_proto(self, task: "Task", level: int, name: int, value: bytes) -> None:
+        if level in (IPPROTO_UDP, IPPROTO_UDPLITE) and (level == self.protocol or level == IPPROTO_UDP):
+            if name not in self.udp_opts:
+                raise KernelError(errno.ENOPROTOOPT)
+            if len(value) < 4:
+                raise KernelError(errno.EINVAL)
+            val = struct.unpack_from("<i", value)[0]
+            if name in (UDPLITE_SEND_CSCOV, UDPLITE_RECV_CSCOV):
+                val = 0 if val == 0 else min(max(val, 8), 0xFFFF)     # (coverage includes the 8-byte header)
+            self.udp_opts[name] = val
+            return
+        super().setsockopt_proto(task, level, name, value)
 
     def do_shutdown(self, how: int) -> None:
         self.shutdown |= how + 1
