@@ -66,12 +66,14 @@ class Received:
 
 
 class Timeout:
-    """The restart data of a wait bounded by SO_RCVTIMEO / SO_SNDTIMEO: its deadline (CLOCK_MONOTONIC ns)."""
+    """The restart data of a wait bounded by SO_RCVTIMEO / SO_SNDTIMEO: its deadline (CLOCK_MONOTONIC ns), and
+    for a stream write the bytes earlier runs already wrote."""
 
-    __slots__ = ("deadline",)
+    __slots__ = ("deadline", "done")
 
     def __init__(self, deadline: int) -> None:
         self.deadline = deadline
+        self.done: int | None = None
 
 
 def sock_wait(task: "Task", timeo_ns: int, *queues: WaitQueue, expired: int = errno.EAGAIN) -> None:

@@ -205,6 +205,15 @@ int main(void)
     struct timeval tv = {0, 150000};
     TRY(setsockopt(srv, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv));
     TRY(recv(srv, buf, 1, 0));
+    /* SO_SNDTIMEO: a blocking send into a full connection returns what it wrote, then EAGAIN */
+    TRY(setsockopt(srv, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv));
+    static char lots[8 << 20];
+    ssize_t part = send(srv, lots, sizeof lots, 0);
+    say("timed send wrote part %d\n", part > 0 && part < (ssize_t)sizeof lots);
+    int drained = 0;
+    while (recv(c, lots, sizeof lots, MSG_DONTWAIT) > 0)
+        drained = 1;
+    say("drained %d\n", drained);
 
     /* half close: SHUT_WR sends a FIN, the other direction keeps working */
     TRY(shutdown(c, SHUT_WR));

@@ -13,12 +13,14 @@ before EAGAIN differs.
 from __future__ import annotations
 
 import errno
+import time
 from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
 from pynix.fs.file import FdTable
 from pynix.fs.pipe import PAGE_SIZE, Pipe
-from pynix.net.socket import MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, Received, sock_wait
+from pynix.net.socket import MSG_DONTWAIT, MSG_PEEK, MSG_TRUNC, MSG_WAITALL, Received, Timeout, sock_wait
+from pynix.task.wait import Block
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -33,6 +35,7 @@ class StreamEnd(Protocol):
     taken: int                      # bytes ever read from rx
     nonblocking: bool
     rcvtimeo: int
+    sndtimeo: int
     read_wq: "WaitQueue"
     write_wq: "WaitQueue"
     state_wq: "WaitQueue"
@@ -77,10 +80,30 @@ def stream_send(sock: StreamEnd, task: "Task", views: list[memoryview], flags: i
         start = peer.taken + rx.bytes_available()
         peer.marks.append([start, start + total, files])
     nonblocking = sock.nonblocking or bool(flags & MSG_DONTWAIT)
-    n = rx.write(task, views, nonblocking, packet=False)
+    if sock.sndtimeo and not nonblocking:
+        n = _write_timed(sock, task, rx, views)
+    else:
+        n = rx.write(task, views, nonblocking, packet=False)
     if files is not None and n < total:
         peer.marks[-1][1] = peer.marks[-1][0] + n
     return n
+
+
+def _write_timed(sock: StreamEnd, task: "Task", rx: Pipe, views: list[memoryview]) -> int:
+    """A blocking write bounded by SO_SNDTIMEO: what was written when it expires, or EAGAIN if nothing."""
+    timeout = task.restart_data
+    if not isinstance(timeout, Timeout):
+        timeout = Timeout(time.monotonic_ns() + sock.sndtimeo)
+    task.restart_data = timeout.done                       # what Pipe.write resumes from
+    try:
+        return rx.write(task, views, False, packet=False)
+    except Block as block:
+        timeout.done = block.data
+        if time.monotonic_ns() >= timeout.deadline:
+            if timeout.done:
+                return timeout.done
+            raise KernelError(errno.EAGAIN) from None
+        raise Block(*block.queues, deadline=timeout.deadline, data=timeout) from None
 
 
 def stream_recv(sock: StreamEnd, task: "Task", size: int, flags: int, eof: bool) -> Received:
