@@ -46,6 +46,7 @@ from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
+from pynix.task.uts import uts_of
 
 if TYPE_CHECKING:
     from pynix.mm.iov_iter import IovIter
@@ -222,7 +223,6 @@ class ProcValues:
     pid_max: int
     release: str
     version: str
-    nodename: str
 
 
 class ProcfsSuperBlock(SuperBlock):
@@ -284,6 +284,7 @@ class ProcRoot(ProcDir):
             static[b"mounts"] = lambda: ProcLinkInode(sb, ("mounts",), lambda: b"self/mounts")
             static[b"sys"] = lambda: TreeDir(sb, ("sys",), _sysctl_tree(sb))
             static[b"sysvipc"] = lambda: TreeDir(sb, ("sysvipc",), _sysvipc_tree(k))
+            static[b"net"] = lambda: TreeDir(sb, ("net",), _net_tree(k))
             self._static = static
         return self._static
 
@@ -1026,6 +1027,12 @@ def _mountinfo(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
     return b"".join(out)
 
 
+def _net_tree(kernel) -> dict:
+    """/proc/net: the network's own files (net/proc.py), as Linux's proc_create_net entries are."""
+    from pynix.net.proc import proc_net_tree
+    return proc_net_tree(kernel)
+
+
 # ----------------------------------------------------------------------------------------- global files
 def _version(values: ProcValues) -> bytes:
     release, version = values.release, values.version
@@ -1124,8 +1131,8 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
     return {
         b"kernel": {
             **ipc_sysctls,
-            b"hostname": const(values.nodename),
-            b"domainname": const("(none)"),
+            b"hostname": value(lambda: uts_of(kernel).nodename.decode("utf-8", "replace")),
+            b"domainname": value(lambda: uts_of(kernel).domainname.decode("utf-8", "replace")),
             b"ostype": const("Linux", 0o444),
             b"osrelease": const(values.release, 0o444),
             b"version": const(values.version, 0o444),

@@ -21,6 +21,7 @@ from pynix.fs.hostfs import HostfsSuperBlock
 from pynix.fs.overlayfs import OverlaySuperBlock
 from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import FsContext, MountTable, SuperBlock, VfsPath, Walker
+from pynix.task.uts import NODENAME
 
 
 STANDARD_MOUNTS = ("/dev", "/proc", "/dev/shm")     # created in any root that lacks them
@@ -36,6 +37,8 @@ def build_mounts(root: "str | SuperBlock" = "/", extra: list[tuple[str, SuperBlo
     else:
         mounts = MountTable(OverlaySuperBlock(lower_layer(root, sysroot)), source="overlay")
     walker = Walker(FsContext(mounts, mounts.root_path(), mounts.root_path()))
+    if not isinstance(root, SuperBlock):
+        add_hostname(walker, NODENAME.encode())
     wanted = [(where, sb, where in STANDARD_MOUNTS)
               for where, sb in [("/dev/shm", TmpfsSuperBlock())] + (extra or [])]
     wanted += [(where, sb, True) for where, sb in binds or []]
@@ -50,6 +53,19 @@ def build_mounts(root: "str | SuperBlock" = "/", extra: list[tuple[str, SuperBlo
         source = os.fsdecode(sb.host_root) if isinstance(sb, HostfsSuperBlock) else getattr(sb, "source", sb.fs_type)
         mounts.mount(sb, point, source=source, readonly=sb.readonly)
     return mounts
+
+
+def add_hostname(walker: Walker, name: bytes) -> None:
+    """Make the machine's hostname resolve: when the root's /etc/hosts does not name it, the in-memory layer's
+    copy gets the line Debian's installer writes (127.0.1.1).  The host's file is never changed."""
+    try:
+        hosts = walker.resolve(walker.fs.root, b"/etc/hosts").inode
+        text = hosts.read_at(0, hosts.size)
+        if any(name in line.split(b"#", 1)[0].split()[1:] for line in text.splitlines()):
+            return
+        hosts.write_at(len(text), (b"" if not text or text.endswith(b"\n") else b"\n") + b"127.0.1.1\t" + name + b"\n")
+    except KernelError:
+        return                                         # no /etc/hosts (or not writable): nothing to add to
 
 
 def make_dirs(walker: Walker, path: bytes) -> VfsPath:

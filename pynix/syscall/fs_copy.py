@@ -11,6 +11,7 @@ from pynix.fs.pipe import O_DIRECT, PipeFile
 from pynix.mm.iov_iter import KernelIter
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block
+from pynix.net.socket import MSG_DONTWAIT, Ancillary, Socket
 from pynix.syscall.fs_attr import fdget, file_path
 from pynix.syscall.registry import s64, syscall
 from pynix.task.task import Task
@@ -46,6 +47,15 @@ def _put(task: Task, out: File, data: bytes, first: bool, nonblocking: bool) -> 
             if nonblocking or out.nonblocking:
                 raise
             raise Block(pipe.write_queue) from None
+    if isinstance(out, Socket):
+        # Like a pipe: what fits now, waiting only before the first byte (a blocking socket write would
+        # restart the whole sendfile, and with it chunks already sent).
+        try:
+            return out.sendmsg(task, [memoryview(data)], MSG_DONTWAIT, None, Ancillary())
+        except KernelError as err:
+            if err.errno != errno.EAGAIN or not first or nonblocking or out.nonblocking:
+                raise
+            raise Block(out.write_wq, out.state_wq) from None
     return out.write_iter(task, KernelIter(data))
 
 

@@ -77,7 +77,13 @@ def create_target(task: Task, dirfd: int, pathname: int, want_dir: bool = False)
     """Linux's filename_create: the parent directory and the new name, after EEXIST (`.`, `..`, `/`, or an
     existing entry -- even a dangling symlink), ENOENT (a trailing slash on something that will not be a
     directory) and EROFS."""
-    parent, name, trailing, _path = parent_at(task, dirfd, pathname)
+    return create_target_of(task, parent_at(task, dirfd, pathname), want_dir)
+
+
+def create_target_of(task: Task, where: tuple[VfsPath, bytes | None, bool, bytes],
+                     want_dir: bool = False) -> tuple[VfsPath, bytes]:
+    """`create_target` for a resolved (parent, name, trailing slash, path) from fs_path.parent_of/parent_at."""
+    parent, name, trailing, _path = where
     if name is None:
         raise KernelError(errno.EEXIST)
     if is_dead_dir(parent.inode):

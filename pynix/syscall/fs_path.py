@@ -57,7 +57,11 @@ def lookup_at(task: Task, dirfd: int, pathname: int, flags: int = 0, follow_defa
 
 def parent_at(task: Task, dirfd: int, pathname: int) -> tuple[VfsPath, bytes | None, bool, bytes]:
     """For syscalls that create or remove a name: (parent directory, last name, trailing slash, full path)."""
-    path = user_path(task, pathname)
+    return parent_of(task, dirfd, user_path(task, pathname))
+
+
+def parent_of(task: Task, dirfd: int, path: bytes) -> tuple[VfsPath, bytes | None, bool, bytes]:
+    """`parent_at` for a path already in the kernel (an AF_UNIX socket name)."""
     if not path:
         raise KernelError(errno.ENOENT)
     parent, name, trailing = walker(task).resolve_parent(start_dir(task, dirfd, path), path)

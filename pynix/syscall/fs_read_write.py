@@ -13,7 +13,7 @@ from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
 from pynix.fs.notify.fsnotify import fsnotify_access, fsnotify_modify
 from pynix.fs.pipe import PipeFile
 from pynix.mm.iov_iter import IovIter, UserIter
-from pynix.net.unix import MSG_NOSIGNAL, UnixSocket
+from pynix.net.socket import MSG_NOSIGNAL, Ancillary, Socket
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 
@@ -85,8 +85,8 @@ def _stream_write(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
     if flags & RWF_NOSIGNAL:
         if isinstance(file, PipeFile) and not file.pipe.readers:
             raise KernelError(errno.EPIPE)                            # pipe_write without send_sig
-        if isinstance(file, UnixSocket):
-            n = file.send(task, it.map(it.count), MSG_NOSIGNAL)
+        if isinstance(file, Socket):
+            n = file.sendmsg(task, it.map(it.count), MSG_NOSIGNAL, None, Ancillary())
             it.advance(n)
             return n
     if isinstance(file, RegularFile) and flags & (RWF_APPEND | RWF_NOAPPEND):

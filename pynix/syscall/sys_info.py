@@ -1,32 +1,57 @@
-"""uname, sysinfo."""
+"""uname, sethostname, setdomainname, sysinfo."""
 from __future__ import annotations
 
+import errno
 import math
 import struct
 import time
 
+from pynix.errors import KernelError
 from pynix.fs.procfs import ProcValues
 from pynix.kernel import PID_MAX
 from pynix.mm.frame_alloc import PAGE_SIZE
-from pynix.mm.uaccess import copy_to_user
-from pynix.syscall.registry import syscall
+from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.task.uts import NEW_UTS_LEN, uts_of
 
 RELEASE = "6.1.0-pynix"
 VERSION = "#1 SMP PREEMPT_DYNAMIC pynix"
-NODENAME = "pynix"
-FIELD = 65                                      # __NEW_UTS_LEN + 1
+FIELD = NEW_UTS_LEN + 1
 
 
 def proc_values() -> ProcValues:
     """What a new procfs instance shows of the kernel's identity and limits."""
-    return ProcValues(pid_max=PID_MAX, release=RELEASE, version=VERSION, nodename=NODENAME)
+    return ProcValues(pid_max=PID_MAX, release=RELEASE, version=VERSION)
 
 
 @syscall
 def sys_uname(task: Task, buf: int) -> int:
-    fields = ("Linux", NODENAME, RELEASE, VERSION, task.arch.name, "(none)")
-    copy_to_user(task.mm, buf, b"".join(f.encode().ljust(FIELD, b"\0") for f in fields))
+    uts = uts_of(task.kernel)
+    fields = (b"Linux", uts.nodename, RELEASE.encode(), VERSION.encode(), task.arch.name.encode(), uts.domainname)
+    copy_to_user(task.mm, buf, b"".join(f.ljust(FIELD, b"\0") for f in fields))
+    return 0
+
+
+def _set_name(task: Task, name: int, length: int) -> bytes:
+    """sethostname/setdomainname: EPERM without CAP_SYS_ADMIN, EINVAL outside 0..64, then EFAULT."""
+    if not task.group.creds.privileged:
+        raise KernelError(errno.EPERM)
+    length = s32(length)
+    if length < 0 or length > NEW_UTS_LEN:
+        raise KernelError(errno.EINVAL)
+    return copy_from_user(task.mm, name, length) if length else b""
+
+
+@syscall
+def sys_sethostname(task: Task, name: int, length: int) -> int:
+    uts_of(task.kernel).nodename = _set_name(task, name, length)
+    return 0
+
+
+@syscall
+def sys_setdomainname(task: Task, name: int, length: int) -> int:
+    uts_of(task.kernel).domainname = _set_name(task, name, length)
     return 0
 
 

@@ -70,6 +70,13 @@ __attribute__((unused)) static const char *errname(int e)
     case EOWNERDEAD: return "EOWNERDEAD";
     case ENOTRECOVERABLE: return "ENOTRECOVERABLE";
     case ENOPKG: return "ENOPKG";
+    case EISCONN: return "EISCONN";
+    case ESOCKTNOSUPPORT: return "ESOCKTNOSUPPORT";
+    case EADDRNOTAVAIL: return "EADDRNOTAVAIL";
+    case ENETUNREACH: return "ENETUNREACH";
+    case EHOSTUNREACH: return "EHOSTUNREACH";
+    case ECONNABORTED: return "ECONNABORTED";
+    case ENOBUFS: return "ENOBUFS";
     default: return "E???";
     }
 }

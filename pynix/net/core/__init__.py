@@ -1,0 +1,1 @@
+"""Family-independent socket machinery (Linux's net/core): options, devices, device ioctls, byte streams."""

@@ -1,0 +1,48 @@
+"""The machine's network namespace (Linux's struct net): its devices, and the tables that find sockets by name.
+
+One per machine (pynix has one network namespace).  It is created on first use and kept on the kernel object,
+so nothing else at boot needs to know about the network.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+from weakref import WeakSet
+
+from pynix.net.core.dev import NetDevice, loopback_device
+
+if TYPE_CHECKING:
+    from pynix.net.inet.hashtables import PortTable
+    from pynix.net.socket import Socket
+    from pynix.net.unix.af_unix import UnixSocket
+
+
+@dataclass(eq=False)
+class NetNamespace:
+    devices: list[NetDevice] = field(default_factory=lambda: [loopback_device()])
+    unix_by_inode: dict[tuple[object, int], "UnixSocket"] = field(default_factory=dict)   # (sb, ino) -> socket
+    unix_abstract: dict[bytes, "UnixSocket"] = field(default_factory=dict)               # name -> socket
+    netlink_ports: dict[int, "Socket"] = field(default_factory=dict)                    # port id -> socket
+    sockets: "WeakSet[Socket]" = field(default_factory=WeakSet)        # every open socket, for /proc/net
+    tcp: "PortTable | None" = None
+    udp: "PortTable | None" = None
+    udplite: "PortTable | None" = None
+
+    def __post_init__(self) -> None:
+        from pynix.net.inet.hashtables import PortTable
+        self.tcp, self.udp, self.udplite = PortTable(tcp=True), PortTable(tcp=False), PortTable(tcp=False)
+
+    def device(self, index: int) -> NetDevice | None:
+        return next((d for d in self.devices if d.index == index), None)
+
+    def device_named(self, name: bytes) -> NetDevice | None:
+        return next((d for d in self.devices if d.name == name), None)
+
+
+def net_of(kernel: object) -> NetNamespace:
+    """The machine's namespace (made on first use)."""
+    net = getattr(kernel, "net_namespace", None)
+    if net is None:
+        net = NetNamespace()
+        setattr(kernel, "net_namespace", net)
+    return net

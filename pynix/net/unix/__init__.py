@@ -1,0 +1,1 @@
+"""AF_UNIX (Linux's net/unix)."""
