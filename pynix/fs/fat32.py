@@ -41,7 +41,7 @@ from array import array
 from typing import Callable, Iterable
 
 from pynix.errors import KernelError
-from pynix.fs.file_ops import RegularFile
+from pynix.fs.file_ops import OrphanKeepingFile
 from pynix.fs.vfs import DT_DIR, DT_REG, RENAME_EXCHANGE, RENAME_NOREPLACE, Inode, SuperBlock, VfsPath, now_ns
 
 MSDOS_SUPER_MAGIC = 0x4D44
@@ -1197,22 +1197,8 @@ class FatInode(Inode):
             self.sb.flush()
 
 
-class FatFile(RegularFile):
-    """An open FAT file: counts descriptions so that an unlinked file's clusters live until the last close."""
-
-    def __init__(self, path: VfsPath, flags: int) -> None:
-        super().__init__(path, flags)
-        self.inode.opened += 1
-        self._released = False
-
-    def release(self) -> None:
-        if not self._released:
-            self._released = True
-            self.inode.opened -= 1
-            try:
-                self.inode.last_close()
-            except KernelError:
-                pass
+class FatFile(OrphanKeepingFile):
+    """An open FAT file: an unlinked file's clusters live until the last close."""
 
 
 # -------------------------------------------------------------------------------------------------- mkfs

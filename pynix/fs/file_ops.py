@@ -164,6 +164,25 @@ class RegularFile(InodeFile):
         return max(self.inode.size - self.offset, 0)
 
 
+class OrphanKeepingFile(RegularFile):
+    """An open file of a filesystem that frees an unlinked inode's data only at its last close (Linux's iput of
+    the last reference): the inode counts its open descriptions in `opened` and is told by `last_close()`."""
+
+    def __init__(self, path: VfsPath, flags: int) -> None:
+        super().__init__(path, flags)
+        self.inode.opened += 1
+        self._released = False
+
+    def release(self) -> None:
+        if not self._released:
+            self._released = True
+            self.inode.opened -= 1
+            try:
+                self.inode.last_close()
+            except KernelError:
+                pass                       # an I/O error freeing it is in the kernel log; the close succeeds
+
+
 class DirectoryFile(InodeFile):
     """A directory opened for getdents64.  `offset` counts the entries returned since the last rewind (`.` and
     `..` first), and `seen` names them: the next call returns the entries not returned yet, in the

@@ -15,9 +15,9 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_namei import may_create, may_delete
 from pynix.syscall.fs_path import user_path
 from pynix.syscall.registry import s32, syscall
+from pynix.syscall.time import read_timespec
 from pynix.task import signal
 from pynix.task.task import Task
-from pynix.task.timer import NSEC
 
 MQ_ATTR = struct.Struct("<4q32x")
 O_CREAT, O_EXCL = 0o100, 0o200
@@ -48,12 +48,7 @@ def _queue_file(task: Task, mqdes: int) -> MqueueFile:
 
 def _abs_timeout(task: Task, addr: int) -> int | None:
     """prepare_timeout: an absolute CLOCK_REALTIME struct timespec, EINVAL unless normalised."""
-    if not addr:
-        return None
-    sec, nsec = struct.unpack("<qq", copy_from_user(task.mm, addr, 16))
-    if sec < 0 or not 0 <= nsec < NSEC:
-        raise KernelError(errno.EINVAL)
-    return sec * NSEC + nsec
+    return read_timespec(task, addr) if addr else None
 
 
 @syscall

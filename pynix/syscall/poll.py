@@ -14,6 +14,7 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block
 from pynix.syscall.registry import s32, syscall
+from pynix.syscall.time import read_timespec
 from pynix.task.task import Task
 from pynix.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM
 
@@ -68,12 +69,8 @@ def do_poll(task: Task, fds_addr: int, nfds: int, timeout_ns: int | None) -> int
 
 
 def _timespec_ns(task: Task, addr: int) -> int | None:
-    if not addr:
-        return None
-    sec, nsec = struct.unpack("<qq", copy_from_user(task.mm, addr, 16))
-    if sec < 0 or not 0 <= nsec < NSEC:
-        raise KernelError(errno.EINVAL)
-    return sec * NSEC + nsec
+    """An optional timeout: None for a NULL pointer."""
+    return read_timespec(task, addr) if addr else None
 
 
 @syscall

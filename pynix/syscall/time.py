@@ -34,8 +34,8 @@ def _host_clock(clockid: int) -> int:
     return host
 
 
-def _read_timespec(task: Task, addr: int) -> int:
-    """A user `struct timespec` as nanoseconds; EINVAL for a negative or unnormalised value."""
+def read_timespec(task: Task, addr: int) -> int:
+    """get_timespec64: a user `struct timespec` as nanoseconds; EINVAL for a negative or unnormalised value."""
     sec, nsec = struct.unpack("<qq", copy_from_user(task.mm, addr, 16))
     if sec < 0 or not 0 <= nsec < NSEC:
         raise KernelError(errno.EINVAL)
@@ -74,7 +74,7 @@ def sys_clock_settime(task: Task, clockid: int, tp: int) -> int:
     invalid time -- EPERM."""
     if s32(clockid) != CLOCK_REALTIME:
         raise KernelError(errno.EINVAL)
-    _read_timespec(task, tp)
+    read_timespec(task, tp)
     raise KernelError(errno.EPERM)
 
 
@@ -133,7 +133,7 @@ def _monotonic_deadline(task: Task, host_clock: int, value_ns: int, absolute: bo
 
 @syscall
 def sys_nanosleep(task: Task, req: int, rem: int) -> int:
-    duration = _read_timespec(task, req)
+    duration = read_timespec(task, req)
     return _sleep_until(task, _monotonic_deadline(task, time.CLOCK_MONOTONIC, duration, False), rem)
 
 
@@ -145,6 +145,6 @@ def sys_clock_nanosleep(task: Task, clockid: int, flags: int, req: int, rem: int
     if clockid not in (CLOCK_REALTIME, CLOCK_MONOTONIC, CLOCK_BOOTTIME, CLOCK_TAI, CLOCK_PROCESS_CPUTIME_ID):
         raise KernelError(errno.EOPNOTSUPP if clockid in _HOST_CLOCK else errno.EINVAL)
     host = _host_clock(clockid)
-    value = _read_timespec(task, req)
+    value = read_timespec(task, req)
     absolute = bool(flags & TIMER_ABSTIME)
     return _sleep_until(task, _monotonic_deadline(task, host, value, absolute), 0 if absolute else rem)

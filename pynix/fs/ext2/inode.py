@@ -27,7 +27,7 @@ from pynix.fs.ext2 import layout as L
 from pynix.fs.ext2.alloc import alloc_block, free_blocks, free_inode
 from pynix.fs.ext2.dir import Ext2Dir
 from pynix.fs.ext2.super import guard
-from pynix.fs.file_ops import RegularFile
+from pynix.fs.file_ops import OrphanKeepingFile
 from pynix.fs.vfs import Inode, VfsPath, now_ns
 
 if TYPE_CHECKING:
@@ -540,22 +540,8 @@ class Ext2Inode(Ext2Dir, Inode):
             self.evict()
 
 
-class Ext2File(RegularFile):
-    """An open ext2 file: counts open descriptions so that an unlinked file lives until the last close."""
-
-    def __init__(self, path: VfsPath, flags: int) -> None:
-        super().__init__(path, flags)
-        self.inode.opened += 1
-        self._released = False
-
-    def release(self) -> None:
-        if not self._released:
-            self._released = True
-            self.inode.opened -= 1
-            try:
-                self.inode.last_close()
-            except KernelError:
-                pass
+class Ext2File(OrphanKeepingFile):
+    """An open ext2 file: an unlinked file lives until the last close."""
 
     def fsync(self) -> None:
         self.inode.sb.sync()
