@@ -124,7 +124,11 @@ class OverlayInode(Inode):
                 below = names.get(name)
                 if below is None or dtype != DT_DIR or below[1] != DT_DIR:
                     names[name] = (ino | UPPER_INO_BIT, dtype)
-        return [(n, ino, dtype) for n, (ino, dtype) in names.items() if n not in self.whiteouts]
+        # An object already looked up keeps the number it was given (a file copied up since keeps its lower one,
+        # as overlayfs's origin does), so the listing agrees with stat.
+        children = self.children
+        return [(n, children[n].ino if n in children else ino, dtype) for n, (ino, dtype) in names.items()
+                if n not in self.whiteouts]
 
     def _new_entry(self, name: bytes, make) -> Inode:
         if not self.is_dir:
