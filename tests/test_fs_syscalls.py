@@ -44,14 +44,17 @@ def test_fs_namei(guest):
 
 @pytest.mark.parametrize("base", ["/dev/shm", "/tmp"])
 def test_fs_perm_corner(guest, base):
-    """Symlink loops (ELOOP, and EEXIST/ENOTDIR/EISDIR where Linux does not follow), setgid directories and
-    S_ISGID clearing by chmod/fchmod, as root and as a non-member user; in a tmpfs and in the default root's
-    overlay (in-memory layer over the host's files)."""
+    """Symlink loops (ELOOP, and EEXIST/ENOTDIR/EISDIR where Linux does not follow; at most 40 links followed
+    in one walk, nested or one after another), setgid directories and S_ISGID clearing by chmod/fchmod, as
+    root and as a non-member user; in a tmpfs and in the default root's overlay (in-memory layer over the
+    host's files)."""
     harness.need(os.geteuid() == 0, "the reference must run as root (it changes owners and drops privileges)")
     got, _ = assert_same(guest("fs_perm_corner.c"), [base])
     out = got.stdout
     assert b"mkdir self/sub: -1 ELOOP\n" in out and b"rmdir b/sub: -1 ELOOP\n" in out
     assert b"open self O_CREAT: -1 ELOOP\n" in out and b"open self/ O_CREAT: -1 EISDIR\n" in out
+    assert b"-- 40 links in a row\n  open .../file: 5 ok\n" in out
+    assert b"-- 41 links in a row\n  open .../file: -1 ELOOP\n" in out
     assert b"  sg/file: mode 00644 gid 1234\n" in out and b"  sg/userdir: mode 02755 gid 1234\n" in out
     assert b"  sg/usersgid: mode 00755 gid 1234\n" in out
     assert b"chmod other 02755: 0 ok\n  other: mode 00755 gid 1234\n" in out

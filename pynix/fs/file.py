@@ -137,10 +137,10 @@ class HostStreamFile(File):
                 if views and n:
                     views = [views[0][n:]] + views[1:]
         except OSError as e:
+            if e.errno == errno.EPIPE:           # no reader: SIGPIPE even after a partial write, as pipe_write
+                from pynix.fs.pipe import _sigpipe
+                _sigpipe(task)
             if not total:
-                if e.errno == errno.EPIPE:       # no reader: SIGPIPE, then EPIPE, as pipe_write and sockets do
-                    from pynix.fs.pipe import _sigpipe
-                    _sigpipe(task)
                 raise KernelError(e.errno or errno.EIO) from None
         source.advance(total)
         return total

@@ -400,6 +400,13 @@ def permission(inode: Inode, mask: int, uid: int, gid: int, groups: tuple[int, .
 
 # -------------------------------------------------------------------------------------------- path walk
 @dataclass
+class _LinkCount:
+    """Symlinks followed so far in one path walk, nested or one after another (Linux's nd->total_link_count):
+    more than MAXSYMLINKS is ELOOP, so `dir/link/link/...` through a link to `.` ends as on Linux."""
+    count: int = 0
+
+
+@dataclass
 class Walker:
     """Resolves path names for one process (its FsContext and credentials)."""
     fs: FsContext
@@ -408,19 +415,25 @@ class Walker:
 
     def resolve(self, start: VfsPath, path: bytes, follow: bool = True, must_dir: bool = False) -> VfsPath:
         """The object `path` names (ENOENT if it does not exist)."""
-        parent, name, trailing = self.resolve_parent(start, path)
+        links = _LinkCount()
+        parent, name, trailing = self._walk_parent(start, path, links)
         if name is None:                                 # "/" or a path made only of "." / ".." steps
             return parent
-        result = self._step(parent, name, follow or trailing, 0)
+        result = self._step(parent, name, follow or trailing, links)
         if result is None:
             raise KernelError(errno.ENOENT)
         if (trailing or must_dir) and not result.inode.is_dir:
             raise KernelError(errno.ENOTDIR)
         return result
 
-    def resolve_parent(self, start: VfsPath, path: bytes, depth: int = 0) -> tuple[VfsPath, bytes | None, bool]:
+    def resolve_parent(self, start: VfsPath, path: bytes, links: int = 0) -> tuple[VfsPath, bytes | None, bool]:
         """Walk all but the last component: (the parent directory, the last name, whether a slash followed it).
-        The last name is None when the path ends in `.`/`..` or is `/` (then the first item is the target)."""
+        The last name is None when the path ends in `.`/`..` or is `/` (then the first item is the target).
+        `links`: symlinks the caller already followed on the way here (they count towards MAXSYMLINKS)."""
+        return self._walk_parent(start, path, _LinkCount(links))
+
+    def _walk_parent(self, start: VfsPath, path: bytes,
+                     links: "_LinkCount") -> tuple[VfsPath, bytes | None, bool]:
         if not path:
             raise KernelError(errno.ENOENT)
         if len(path) >= PATH_MAX:
@@ -445,7 +458,7 @@ class Walker:
                 continue
             if last:
                 return cur, part, trailing
-            nxt = self._step(cur, part, True, depth)
+            nxt = self._step(cur, part, True, links)
             if nxt is None:
                 raise KernelError(errno.ENOENT)
             cur = nxt
@@ -464,20 +477,21 @@ class Walker:
             parent = cur.dentry.parent
             return self.fs.mounts.follow_mounts(VfsPath(cur.mount, parent if parent is not None else cur.dentry))
 
-    def _step(self, cur: VfsPath, name: bytes, follow: bool, depth: int) -> VfsPath | None:
+    def _step(self, cur: VfsPath, name: bytes, follow: bool, links: "_LinkCount") -> VfsPath | None:
         """Look `name` up in directory `cur`, cross mounts, and follow a symlink if asked."""
         child = cur.dentry.child(name)
         if child is None:
             return None
         nxt = self.fs.mounts.follow_mounts(VfsPath(cur.mount, child))
         if follow and nxt.inode.is_symlink:
-            if depth >= MAXSYMLINKS:
+            if links.count >= MAXSYMLINKS:
                 raise KernelError(errno.ELOOP)
+            links.count += 1
             target = nxt.inode.readlink()
-            parent, name2, trailing = self.resolve_parent(cur, target, depth + 1)
+            parent, name2, trailing = self._walk_parent(cur, target, links)
             if name2 is None:
                 return parent
-            result = self._step(parent, name2, True, depth + 1)
+            result = self._step(parent, name2, True, links)
             if result is not None and trailing and not result.inode.is_dir:
                 raise KernelError(errno.ENOTDIR)
             return result

@@ -79,6 +79,29 @@ static void loops(void)
     TRY("mkdir c1/sub (40 links)", mkdir("c1/sub", 0755));
     TRY("rmdir c0/sub (41 links)", rmdir("c0/sub"));
     TRY("rmdir c1/sub (40 links)", rmdir("c1/sub"));
+    /* links followed one after another count too (Linux's total_link_count): dir/link -> "." walked 40 and
+       41 times */
+    TRY("mkdir dir", mkdir("dir", 0755));
+    TRY("symlink dir/link -> .", symlink(".", "dir/link"));
+    TRY("creat dir/file", open("dir/file", O_CREAT | O_WRONLY, 0644));
+    for (int n = 40; n <= 41; n++) {
+        char path[512] = "dir";
+        for (int i = 0; i < n; i++)
+            strcat(path, "/link");
+        size_t len = strlen(path);
+        say("-- %d links in a row\n", n);
+        strcpy(path + len, "/file");
+        TRY("  open .../file", open(path, O_RDONLY));
+        TRY("  stat .../file", ({ struct stat s; stat(path, &s); }));
+        strcpy(path + len, "/sub");
+        TRY("  mkdir .../sub", mkdir(path, 0755));
+        TRY("  rmdir .../sub", rmdir(path));
+        strcpy(path + len, "/new");
+        TRY("  open .../new O_CREAT", open(path, O_CREAT | O_WRONLY, 0644));
+        TRY("  unlink .../new", unlink(path));
+        path[len] = 0;
+        TRY("  lstat ...link (last not followed)", ({ struct stat s; lstat(path, &s); }));
+    }
     TRY("unlink self", unlink("self"));
     TRY("unlink a", unlink("a"));
     TRY("unlink b", unlink("b"));
