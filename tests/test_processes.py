@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix
+from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix, run_under_init
 
 
 
@@ -39,6 +39,24 @@ def test_preemption_is_invisible(target):
     """Timer preemption lands between instructions: an atomic increment preempted by the timer is not repeated."""
     out = differential("atomic_preempt.c", target)
     assert out == b"counter=6000000 expected=6000000\n"
+
+
+def _same_as_under_init(name: str, target: str) -> bytes:
+    """`name` under pynix and natively as the child of an init in a new pid namespace: same stdout and status."""
+    got = run_pynix(build(name, target))
+    ref = run_under_init(build(name, "x86_64-musl"))
+    assert_no_traceback(got)
+    report = f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), report
+    return got.stdout
+
+
+def test_program_is_a_child_of_init(target):
+    """pid 1 is the machine's init, as in a container with an init: the program is its child, orphans are
+    adopted by it, signals to it (SIGKILL too) do nothing, kill(-1, SIGKILL) spares it and the caller, and the
+    machine's exit status is the program's."""
+    out = _same_as_under_init("init_pid1.c", target)
+    assert b"parent is 1: yes" in out and b"kill(-1, SIGKILL) = 0\nchild: killed by 9\norphan gone: yes\n" in out
 
 
 @pytest.mark.parametrize("sched", ["rr", "cfs"])

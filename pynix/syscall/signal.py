@@ -192,7 +192,7 @@ def sys_kill(task: Task, pid: int, sig: int) -> int:
     elif pid == 0:
         targets = [g for g in groups if g.pgid == task.group.pgid]
     elif pid == -1:
-        targets = [g for g in groups if g.pid != 1 and g is not task.group] + [task.group]
+        targets = [g for g in groups if g is not task.kernel.init and g is not task.group]   # not init, not self
     else:
         targets = [g for g in groups if g.pgid == -pid]
     if not targets:

@@ -82,8 +82,9 @@ def is_ignored(group: ThreadGroup, sig: int) -> bool:
 # ----------------------------------------------------------------------------------------------- sending
 def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | DeferredInfo,
                 thread: Task | None = None) -> None:
-    """Generate `sig` for process `group` (or only for `thread`)."""
-    if sig == 0 or group.exit_status is not None:
+    """Generate `sig` for process `group` (or only for `thread`).  init (task/init.py) drops every signal, as
+    Linux's init with no handlers does (SIGNAL_UNKILLABLE)."""
+    if sig == 0 or group.exit_status is not None or group is kernel.init:
         return
     if sig == SIGKILL:
         task_exit.exit_group(kernel, group, SIGKILL)
