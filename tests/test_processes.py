@@ -59,6 +59,14 @@ def test_program_is_a_child_of_init(target):
     assert b"parent is 1: yes" in out and b"kill(-1, SIGKILL) = 0\nchild: killed by 9\norphan gone: yes\n" in out
 
 
+def test_zombie_is_still_a_process(target):
+    """Until it is reaped a zombie can be signalled (kill, tkill, tgkill, sigqueue; also through its process
+    group), its process group and session answer, setpgid reaches it, and /proc/PID shows it in state Z."""
+    out = differential("zombie.c", target)
+    assert b"zombie: kill(pid, SIGTERM) ok\n" in out and b"/proc/PID/stat state: Z\n" in out
+    assert b"reaped: kill(pid, 0) ESRCH\n" in out
+
+
 @pytest.mark.parametrize("sched", ["rr", "cfs"])
 def test_scheduler_policies(sched):
     program = build("threads.c", "x86_64-musl")

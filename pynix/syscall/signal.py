@@ -186,7 +186,7 @@ def _kill_group(task: Task, group: ThreadGroup, sig: int, info: bytes) -> None:
 def sys_kill(task: Task, pid: int, sig: int) -> int:
     pid, sig = s32(pid), _check_sig(sig)
     info = siginfo(sig, SI_USER, pid=task.group.pid, uid=task.group.creds.uid)
-    groups = [g for g in task.kernel.groups.values() if g.exit_status is None]
+    groups = list(task.kernel.groups.values())     # zombies too: a process until it is reaped (kill succeeds)
     if pid > 0:
         targets = [g for g in groups if g.pid == pid]
     elif pid == 0:
@@ -213,7 +213,7 @@ def _thread_signal(task: Task, tgid: int | None, tid: int, sig: int, info: bytes
     target = task.kernel.tasks.get(tid)
     if tid <= 0 or (tgid is not None and tgid <= 0):
         raise KernelError(errno.EINVAL)
-    if target is None or target.group.exit_status is not None or (tgid is not None and target.group.pid != tgid):
+    if target is None or (tgid is not None and target.group.pid != tgid):     # (a zombie is still there)
         raise KernelError(errno.ESRCH)
     if not _may_signal(task, target.group):
         raise KernelError(errno.EPERM)
@@ -246,8 +246,8 @@ def _queued_info(task: Task, sig: int, uinfo: int) -> bytes:
 @syscall
 def sys_rt_sigqueueinfo(task: Task, pid: int, sig: int, uinfo: int) -> int:
     sig = _check_sig(sig)
-    group = task.kernel.groups.get(s32(pid))
-    if group is None or group.exit_status is not None:
+    group = task.kernel.groups.get(s32(pid))      # a zombie too, until it is reaped
+    if group is None:
         raise KernelError(errno.ESRCH)
     _kill_group(task, group, sig, _queued_info(task, sig, uinfo))
     _deliver_soon(task)
