@@ -67,6 +67,14 @@ def test_zombie_is_still_a_process(target):
     assert b"reaped: kill(pid, 0) ESRCH\n" in out
 
 
+def test_clone_flag_combinations(target):
+    """clone/clone3 accept and refuse the CLONE_THREAD/SIGHAND/VM/PARENT and exit-signal combinations as Linux's
+    copy_process and clone3_args_valid do; a legacy clone of a thread with an exit signal makes a thread."""
+    out = differential("clone_flags.c", target)
+    assert b"clone THREAD|SIGHAND|VM|SIGCHLD: a thread (own tid: yes, waitpid: ECHILD)\n" in out
+    assert b"clone3 PARENT + exit signal: EINVAL\n" in out and b"clone3 plain fork: created\n" in out
+
+
 @pytest.mark.parametrize("sched", ["rr", "cfs"])
 def test_scheduler_policies(sched):
     program = build("threads.c", "x86_64-musl")

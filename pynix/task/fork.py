@@ -26,14 +26,13 @@ RLIMIT_NPROC = 6
 def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
     """Linux's copy_process for the flag combinations fork, vfork and pthread_create use: a new task, in a new
     process unless CLONE_THREAD, starting from the caller's registers as its syscall returns (0 in the child).
-    Returns the new task's id."""
+    A thread needs CLONE_SIGHAND, shared handlers need CLONE_VM (EINVAL); a thread's exit signal (the CSIGNAL
+    byte) is ignored.  Returns the new task's id."""
     if flags & ~SUPPORTED:
         raise KernelError(errno.EINVAL)          # namespaces, ptrace, pidfd...: not supported, never ignored
     if flags & CLONE_THREAD and not flags & CLONE_SIGHAND:
         raise KernelError(errno.EINVAL)
     if flags & CLONE_SIGHAND and not flags & CLONE_VM:
-        raise KernelError(errno.EINVAL)
-    if flags & CLONE_THREAD and flags & CSIGNAL:
         raise KernelError(errno.EINVAL)
     pg = parent.group
     tid = kernel.alloc_pid()
