@@ -75,6 +75,15 @@ def test_clone_flag_combinations(target):
     assert b"clone3 PARENT + exit signal: EINVAL\n" in out and b"clone3 plain fork: created\n" in out
 
 
+def test_execveat_fexecve_and_empty_argv(target):
+    """execveat through a descriptor (fexecve, AT_EMPTY_PATH) and through a directory descriptor, its errors,
+    AT_EXECFN of each, #! scripts found through a descriptor, and execve with an empty argv (argc 1, "")."""
+    out = differential("exec_at.c", target)
+    assert b"  child: argc 3, AT_EXECFN /dev/fd/3\nfexecve: exit 3\n" in out
+    assert b"AT_EXECFN /dev/fd/4/NAME\n" in out and b"  execveat: -1 ELOOP\n" in out
+    assert b"  empty argv became: argc 1, argv[0] \"\"\n" in out
+
+
 @pytest.mark.parametrize("sched", ["rr", "cfs"])
 def test_scheduler_policies(sched):
     program = build("threads.c", "x86_64-musl")
