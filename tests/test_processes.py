@@ -84,6 +84,14 @@ def test_execveat_fexecve_and_empty_argv(target):
     assert b"  empty argv became: argc 1, argv[0] \"\"\n" in out
 
 
+def test_etxtbsy(target):
+    """A file open for writing cannot be executed; a running program's file cannot be opened for writing or
+    truncated until it ends (ETXTBSY)."""
+    out = differential("etxtbsy.c", target)
+    assert b"exec while it is open for writing: ETXTBSY\n" in out and b"after it ended: open O_WRONLY ok" in out
+    assert b"while it runs: open O_WRONLY ETXTBSY, O_RDWR ETXTBSY" in out
+
+
 @pytest.mark.parametrize("sched", ["rr", "cfs"])
 def test_scheduler_policies(sched):
     program = build("threads.c", "x86_64-musl")

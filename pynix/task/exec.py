@@ -9,7 +9,7 @@ import stat as st
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, permission
+from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, deny_write_access, permission
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
@@ -72,15 +72,20 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
     except KernelError:
         mm.destroy()
         raise
+    deny_write_access(target.inode)                # the running program's file: ETXTBSY for writers
+    mm.exe_file = target.inode
     return mm, image, abspath
 
 
 def _check_executable(target: VfsPath, creds: Credentials) -> VfsPath:
-    """A file to execute: EACCES unless it is a regular file with execute permission."""
+    """A file to execute: EACCES unless it is a regular file with execute permission, ETXTBSY while it is open
+    for writing (do_open_execat)."""
     inode = target.inode
     if not st.S_ISREG(inode.mode):
         raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
     permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
+    if inode.writecount > 0:
+        raise KernelError(errno.ETXTBSY, "the file is open for writing")
     return target
 
 

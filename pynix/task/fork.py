@@ -6,6 +6,7 @@ import errno
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.vfs import allow_write_access, deny_write_access
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import WaitQueue
@@ -45,6 +46,9 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
         mm.users += 1
     else:
         mm = kernel.new_mm(parent.mm.fork())
+        if parent.mm.exe_file is not None:    # dup_mm_exe_file: the copy runs the same file
+            deny_write_access(parent.mm.exe_file)
+            mm.exe_file = parent.mm.exe_file
     if flags & CLONE_THREAD:
         group = pg
     else:
@@ -94,7 +98,10 @@ def vfork_release(task: Task) -> None:
 
 
 def release_mm(mm: AddressSpace) -> None:
-    """Drop one user of `mm`; the last one out frees it (Linux's mmput)."""
+    """Drop one user of `mm`; the last one out frees it and lets its executable be written again (mmput)."""
     mm.users -= 1
     if mm.users == 0:
+        if mm.exe_file is not None:
+            allow_write_access(mm.exe_file)
+            mm.exe_file = None
         mm.destroy()
