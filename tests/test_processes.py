@@ -90,6 +90,7 @@ def test_etxtbsy(target):
     out = differential("etxtbsy.c", target)
     assert b"exec while it is open for writing: ETXTBSY\n" in out and b"after it ended: open O_WRONLY ok" in out
     assert b"while it runs: open O_WRONLY ETXTBSY, O_RDWR ETXTBSY" in out
+    assert b"fexecve of a writable memfd: exit 0\n" in out
 
 
 @pytest.mark.parametrize("sched", ["rr", "cfs"])

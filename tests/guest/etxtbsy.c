@@ -1,14 +1,19 @@
 /* ETXTBSY: a file open for writing cannot be executed, and a file a process runs cannot be opened for writing
  * (O_WRONLY, O_RDWR, O_TRUNC) or truncated -- until the writer closes it / the process ends.  Reading stays
- * possible. */
+ * possible.  A memfd is no such file (a pseudo file: its write access is not counted), so a writable memfd
+ * can be run with fexecve. */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "errname.h"
+
+extern char **environ;
 
 static const char *result(int r) { return r < 0 ? errname(errno) : "ok"; }
 
@@ -82,6 +87,28 @@ int main(int argc, char **argv)
     waitpid(pid, &status, 0);
     printf("the copy exited with %d\n", WEXITSTATUS(status));
     printf("after it ended: open O_WRONLY %s, truncate %s\n", open_result(copy, O_WRONLY), result(truncate(copy, 0)));
+
+    int memfd = memfd_create("prog", 0);
+    in = open("/proc/self/exe", O_RDONLY);
+    while ((n = read(in, buf, sizeof buf)) > 0)
+        if (write(memfd, buf, n) != n)
+            return 2;
+    close(in);
+    char *memfd_args[] = {"prog", "run", fdarg, NULL};
+    if (pipe(go) != 0)
+        return 2;
+    snprintf(fdarg, sizeof fdarg, "%d", go[0]);
+    pid = fork();
+    if (pid == 0) {
+        close(go[1]);
+        fexecve(memfd, memfd_args, environ);
+        printf("fexecve of a writable memfd: %s\n", errname(errno));
+        _exit(1);
+    }
+    close(go[0]);
+    close(go[1]);
+    waitpid(pid, &status, 0);
+    printf("fexecve of a writable memfd: exit %d\n", WEXITSTATUS(status));
     unlink(copy);
     rmdir(dir);
     return 0;
