@@ -48,9 +48,9 @@ class Machine:
             kernel.info(line)
         table = SyscallTable(arch)
         cpu.on_syscall = TracingDispatcher(kernel, table, strace) if strace else SyscallDispatcher(kernel, table)
-        kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
-                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts))]
-                                     + list(disks or []), sysroot=sysroot, root=root, binds=binds)
+        standard = [("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
+                    ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts))]
+        kernel.mounts = build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root, binds=binds)
         root_dir = kernel.mounts.root_path()
         start_init(kernel, FsContext(kernel.mounts, root_dir, root_dir))
 

@@ -48,7 +48,7 @@ _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIG
 
 class Kernel:
     """The kernel's state (tasks, processes, timers, host descriptors) and its trap loop.  boot.py builds it
-    over a machine's RAM and CPU and gives it its mount tree and first process."""
+    over a machine's RAM and CPU and gives it its mount tree, init and the program."""
 
     def __init__(self, arch: Arch, ram: PhysicalMemory, frames: FrameAllocator, cpu: Cpu, scheduler: Scheduler,
                  pids_max: int = MAX_TASKS) -> None:

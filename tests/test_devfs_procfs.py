@@ -150,7 +150,8 @@ class _Kernelish:
         self.frames = FrameAllocator(4096)
         self.boot_time = time.monotonic() - 12.5
         self.groups, self.tasks, self.current = {}, {}, None
-        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self, proc_values()))])
+        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)),
+                                          ("/proc", ProcfsSuperBlock(self, proc_values()))])
 
 
 def test_global_files_without_processes():
@@ -217,7 +218,8 @@ def test_process_files(machine):
     kernel, group, argv, envp, binary = machine
     w = _walker(kernel.mounts)
     assert w.resolve(w.fs.root, b"/proc/self", follow=False).inode.readlink() == b"%d" % group.pid
-    assert w.resolve(w.fs.root, b"/proc/thread-self", follow=False).inode.readlink() == b"%d/task/%d" % (group.pid, group.pid)
+    thread_self = w.resolve(w.fs.root, b"/proc/thread-self", follow=False).inode.readlink()
+    assert thread_self == b"%d/task/%d" % (group.pid, group.pid)
     assert w.resolve(w.fs.root, b"/proc/self/exe", follow=False).inode.readlink() == os.fsencode(binary)
     assert w.resolve(w.fs.root, b"/proc/self/cwd", follow=False).inode.readlink() == b"/tmp"
     assert w.resolve(w.fs.root, b"/proc/self/cwd").inode.is_dir               # followed: the directory

@@ -39,7 +39,8 @@ def sys_clone3(task: Task, cl_args: int, size: int) -> int:
         raise KernelError(errno.EINVAL)
     if flags & (CLONE_THREAD | CLONE_PARENT) and exit_signal:
         raise KernelError(errno.EINVAL)
-    return copy_process(task.kernel, task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls)
+    return copy_process(task.kernel, task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid,
+                        child_tid, tls)
 
 
 @syscall

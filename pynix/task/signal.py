@@ -31,7 +31,8 @@ from pynix.uapi.signal import (CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED
                                SIGILL, SIGINT, SIGIO, SIGKILL, SIGPIPE, SIGPROF, SIGPWR, SIGQUIT, SIGRTMIN, SIGSEGV,
                                SIGSTKFLT, SIGSTOP, SIGSYS, SIGTERM, SIGTRAP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,
                                SIGUSR1, SIGUSR2, SIGVTALRM, SIGWINCH, SIGXCPU, SIGXFSZ, SIG_DFL, SIG_IGN, SI_KERNEL,
-                               SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK)  # noqa: F401
+                               SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE,  # noqa: F401
+                               SS_ONSTACK)
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
