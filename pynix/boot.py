@@ -1,5 +1,6 @@
 """Booting a machine (Linux's init/main.c): RAM, a CPU, the kernel over them with its syscall table, the root
-filesystem with /dev, /dev/pts and /proc mounted, and the first process -- what `pynix run` builds."""
+filesystem with /dev, /dev/pts and /proc mounted, init (pid 1, task/init.py), and the program -- what
+`pynix run` builds."""
 from __future__ import annotations
 
 import fcntl
@@ -21,6 +22,7 @@ from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispa
 from pynix.syscall.sys_info import proc_values
 from pynix.task.cred import Credentials
 from pynix.task.exec import load_image, task_comm
+from pynix.task.init import start_init
 from pynix.task.sched import POLICIES
 from pynix.task.task import Task, ThreadGroup
 from pynix.tty.console import attach_console, console_file
@@ -47,11 +49,12 @@ class Machine:
             kernel.log(line)
         self.syscall_table = SyscallTable(arch)
         cpu.on_syscall = SyscallDispatcher(kernel, self.syscall_table)
-        kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
-                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
-                                            ("/sys/block", SysBlockSuperBlock()),
-                                            ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
-                                     + list(disks or []), sysroot=sysroot, root=root, binds=binds)
+        standard = [("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
+                    ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
+                    ("/sys/block", SysBlockSuperBlock()), ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
+        kernel.mounts = build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root, binds=binds)
+        root_dir = kernel.mounts.root_path()
+        start_init(kernel, FsContext(kernel.mounts, root_dir, root_dir))
 
     def trace(self, tracer: Tracepoints) -> None:
         """Trace this machine with `tracer` (pynix/trace): its syscalls through a tracing dispatcher, the
@@ -60,8 +63,9 @@ class Machine:
         self.kernel.cpu.on_syscall = TracingDispatcher(self.kernel, self.syscall_table, tracer)
 
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
-        """Create the first process (pid 1, the init of this machine) running the program at `path`, with
-        the working directory `cwd` (both guest paths)."""
+        """Start the program at `path` with the working directory `cwd` (both guest paths): a child of init
+        (pid 2) with the host user's credentials, leader of its own session and process group (as login makes
+        a shell) whose controlling terminal is the console if there is one."""
         kernel = self.kernel
         creds = Credentials.of_host()
         root = kernel.mounts.root_path()
@@ -71,12 +75,14 @@ class Machine:
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
         mm, image, exe = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()
-        group = ThreadGroup(pid=pid, parent=None, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
+        init = kernel.init
+        group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
                             exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
         task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path))
         group.tasks.append(task)
         kernel.groups[pid], kernel.tasks[pid] = group, task
-        kernel.init = group
+        init.children.append(group)
+        kernel.program = group
         cpu = kernel.cpu
         cpu.reset_user_state()
         cpu.write_many(kernel.arch.start_registers(image.entry, image.stack_pointer))
@@ -85,7 +91,7 @@ class Machine:
         return group
 
     def _standard_streams(self, pid: int) -> FdTable:
-        """Descriptors 0, 1 and 2 of the first process (pid `pid`).
+        """Descriptors 0, 1 and 2 of the program (pid `pid`).
 
         When the host's stdin is a terminal, the machine gets a console (tty/console.py): a terminal device with
         its own line discipline over the host terminal, whose controlling session is `pid`'s.  Every standard

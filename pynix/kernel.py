@@ -50,7 +50,7 @@ _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIG
 
 class Kernel:
     """The kernel's state (tasks, processes, timers, host descriptors) and its trap loop.  boot.py builds it
-    over a machine's RAM and CPU and gives it its mount tree and first process."""
+    over a machine's RAM and CPU and gives it its mount tree, init and the program."""
 
     def __init__(self, arch: Arch, ram: PhysicalMemory, frames: FrameAllocator, cpu: Cpu, scheduler: Scheduler,
                  pids_max: int = MAX_TASKS) -> None:
@@ -65,7 +65,8 @@ class Kernel:
         self.boot_time = time.monotonic()
         self.tasks: dict[int, Task] = {}           # tid -> task, until released
         self.groups: dict[int, ThreadGroup] = {}   # pid -> process, until reaped
-        self.init: ThreadGroup | None = None
+        self.init: ThreadGroup | None = None       # pid 1 (task/init.py): its end is the machine's
+        self.program: ThreadGroup | None = None    # the program `pynix run` started: init's child
         self.current: Task | None = None
         self.futexes: dict[object, list] = {}      # futex key -> waiters (task/futex.py)
         self.ipc = IpcNamespace()                  # System V IPC objects and limits (pynix/ipc/)
@@ -213,7 +214,7 @@ class Kernel:
         except BlockingIOError:
             return
         for sig in numbers:
-            signal.kill_pgrp(self, self.init.pgid, sig, signal.SI_USER)
+            signal.kill_pgrp(self, self.program.pgid, sig, signal.SI_USER)
 
     def _poll_host(self, timeout: float) -> None:
         """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
@@ -264,7 +265,7 @@ class Kernel:
                 self.tracer.tlb_flush("address space switch")
 
     def run(self) -> int:
-        """Schedule until the init process has exited; return its wait status.
+        """Schedule until init has exited (when the program has, task/init.py); return its wait status.
 
         The CPU hands every stop to `_on_stop` (the trap handler), which finishes the task's slice and, usually
         without leaving the emulator, switches to the next task.  `cpu.run` returns here only when nothing can
@@ -358,7 +359,7 @@ class Kernel:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
         elif not self._watching_host():
             self.log("deadlock: every task is asleep with nothing that can wake it; stopping", console=True)
-            exit_group(self, self.init, SIGKILL)
+            exit_group(self, self.program, SIGKILL)
             return
         self._poll_host(timeout)
 

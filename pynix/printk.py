@@ -43,6 +43,8 @@ class KernelLog:
     """The log ring, its syslog(2) read position, and where the console copy of each record goes."""
 
     def __init__(self, console: TextIO | None = None, size: int = LOG_BUF_LEN) -> None:
+        global _machine_log
+        _machine_log = self               # the newest machine's (one machine runs per pynix process)
         self.console = console            # -v: sys.stderr; --log FILE: that file; None: the ring only
         self.size = size
         self.records: deque[LogRecord] = deque()
@@ -89,3 +91,15 @@ class KernelLog:
         """The record numbered `seq`, if still in the ring."""
         index = seq - self.first_seq
         return self.records[index] if 0 <= index < len(self.records) else None
+
+
+_machine_log: KernelLog | None = None
+
+
+def printk(text: str, level: int = LOGLEVEL_INFO) -> None:
+    """Linux's printk for code that holds no kernel object (a filesystem driver): a record in the running
+    machine's log, or on stderr when no machine exists (a unit test of the driver alone)."""
+    if _machine_log is not None:
+        _machine_log.printk(text, level=level)
+    else:
+        print(f"pynix: {text}", file=sys.stderr, flush=True)

@@ -213,6 +213,18 @@ def run_reference(binary, args=(), stdin=b"", env=None, cwd=None, timeout: float
     return _run(argv, stdin, pynix_env(env), cwd, timeout)
 
 
+def run_under_init(binary, args=(), stdin=b"", env=None, timeout: float = REFERENCE_TIMEOUT) -> Result:
+    """Run the x86_64 `binary` natively as the child of an init, as pynix runs its program: in a new pid namespace
+    (`unshare --pid --fork --mount-proc`, which needs root) whose pid 1 is sh.  Skips where that is impossible."""
+    need(host_isa() == "x86_64", "the native reference needs an x86_64 host")
+    unshare = ["unshare", "--pid", "--fork", "--mount-proc"]
+    need(shutil.which("unshare") is not None and os.geteuid() == 0 and
+         subprocess.run(unshare + ["true"], capture_output=True).returncode == 0,
+         "no new pid namespace here (unshare --pid as root): no reference run under an init")
+    argv = unshare + ["/bin/sh", "-c", '"$0" "$@"; exit $?', str(binary)] + [str(a) for a in args]
+    return _run(argv, stdin, pynix_env(env), None, timeout)
+
+
 def run_guest(binary, args=(), stdin=b"", env=None, cwd=None) -> Result:
     """For tests with a fixed expected output: run under pynix, or under the reference in self-check mode."""
     if selfcheck():

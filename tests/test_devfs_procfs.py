@@ -150,7 +150,8 @@ class _Kernelish:
         self.frames = FrameAllocator(4096)
         self.boot_time = time.monotonic() - 12.5
         self.groups, self.tasks, self.current = {}, {}, None
-        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)), ("/proc", ProcfsSuperBlock(self, proc_values()))])
+        self.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(self)),
+                                          ("/proc", ProcfsSuperBlock(self, proc_values()))])
 
 
 def test_global_files_without_processes():
@@ -200,7 +201,7 @@ def test_proc_file_reads_are_consistent_and_seekable():
 # ------------------------------------------------------------------------------- procfs with a real process
 @pytest.fixture(params=["x86_64-musl", "riscv64-musl"])
 def machine(request):
-    """A kernel with init spawned (not run) from hello.c, and the init task as the current task."""
+    """A kernel with its program spawned (not run) from hello.c, and the program's task as the current task."""
     from pynix.arch import arch_by_name
     from pynix.boot import Machine
     binary = build("hello.c", request.param)
@@ -217,29 +218,30 @@ def test_process_files(machine):
     kernel, group, argv, envp, binary = machine
     w = _walker(kernel.mounts)
     assert w.resolve(w.fs.root, b"/proc/self", follow=False).inode.readlink() == b"%d" % group.pid
-    assert w.resolve(w.fs.root, b"/proc/thread-self", follow=False).inode.readlink() == b"1/task/1"
+    thread_self = w.resolve(w.fs.root, b"/proc/thread-self", follow=False).inode.readlink()
+    assert thread_self == b"%d/task/%d" % (group.pid, group.pid)
     assert w.resolve(w.fs.root, b"/proc/self/exe", follow=False).inode.readlink() == os.fsencode(binary)
     assert w.resolve(w.fs.root, b"/proc/self/cwd", follow=False).inode.readlink() == b"/tmp"
     assert w.resolve(w.fs.root, b"/proc/self/cwd").inode.is_dir               # followed: the directory
     assert _read_all(_open(w, "/proc/self/cmdline")) == b"".join(a + b"\0" for a in argv)
-    assert _read_all(_open(w, "/proc/1/environ")) == b"".join(e + b"\0" for e in envp)
-    assert _read_all(_open(w, "/proc/1/comm")) == os.fsencode(binary.name[:15]) + b"\n"
+    assert _read_all(_open(w, f"/proc/{group.pid}/environ")) == b"".join(e + b"\0" for e in envp)
+    assert _read_all(_open(w, f"/proc/{group.pid}/comm")) == os.fsencode(binary.name[:15]) + b"\n"
 
     stat = _read_all(_open(w, "/proc/self/stat")).decode()
-    assert stat.startswith(f"1 ({binary.name[:15]}) ")
+    assert stat.startswith(f"{group.pid} ({binary.name[:15]}) ")
     fields = stat.rsplit(")", 1)[1].split()
     assert len(fields) + 2 == 52
-    assert fields[0] in "RS" and int(fields[1]) == 0 and int(fields[17]) == 1    # state, ppid, threads
+    assert fields[0] in "RS" and int(fields[1]) == 1 and int(fields[17]) == 1    # state, ppid (init), threads
     arg_start, arg_end = int(fields[45]), int(fields[46])
     assert arg_end - arg_start == sum(len(a) + 1 for a in argv)
 
-    status = _read_all(_open(w, "/proc/1/status")).decode()
+    status = _read_all(_open(w, f"/proc/{group.pid}/status")).decode()
     assert status.startswith(f"Name:\t{binary.name[:15]}\n")
-    for line in ("Tgid:\t1", "Pid:\t1", "PPid:\t0", "Threads:\t1", "State:\tR (running)"):
+    for line in (f"Tgid:\t{group.pid}", f"Pid:\t{group.pid}", "PPid:\t1", "Threads:\t1", "State:\tR (running)"):
         assert f"\n{line}\n" in status
     assert "\nVmRSS:\t" in status and "\nVmSize:\t" in status
 
-    maps = _read_all(_open(w, "/proc/1/maps")).decode().splitlines()
+    maps = _read_all(_open(w, f"/proc/{group.pid}/maps")).decode().splitlines()
     stack = [line for line in maps if line.endswith("[stack]")]
     assert len(stack) == 1 and stack[0][73:] == "[stack]" and stack[0][72] == " "
     exe_lines = [line for line in maps if line.endswith(str(binary))]
@@ -250,12 +252,12 @@ def test_process_files(machine):
         assert lo < hi and len(perms) == 4 and ":" in dev and int(inode) >= 0
 
     names = {name for name, _, _ in w.resolve(w.fs.root, b"/proc").inode.readdir()}
-    assert b"1" in names
-    tasks = {name for name, _, _ in w.resolve(w.fs.root, b"/proc/1/task").inode.readdir()}
-    assert tasks == {b"1"}
-    assert _read_all(_open(w, "/proc/1/task/1/stat")).startswith(b"1 (")
+    assert b"1" in names and b"%d" % group.pid in names                   # init and the program
+    tasks = {name for name, _, _ in w.resolve(w.fs.root, b"/proc/%d/task" % group.pid).inode.readdir()}
+    assert tasks == {b"%d" % group.pid}
+    assert _read_all(_open(w, f"/proc/{group.pid}/task/{group.pid}/stat")).startswith(b"%d (" % group.pid)
     with pytest.raises(KernelError):
-        w.resolve(w.fs.root, b"/proc/2")
+        w.resolve(w.fs.root, b"/proc/%d" % (group.pid + 1))
 
 
 def test_fd_links_and_mounts(machine):
@@ -306,13 +308,13 @@ def test_reaped_process_disappears(machine):
     """Dentries under /proc are not cached: a process that is gone is gone, even after a lookup."""
     kernel, group, *_ = machine
     w = _walker(kernel.mounts)
-    piddir = w.resolve(w.fs.root, b"/proc/1")
+    piddir = w.resolve(w.fs.root, b"/proc/%d" % group.pid)
     assert piddir.inode.is_dir
-    f = _open(w, "/proc/1/stat")
-    kernel.groups.pop(1)
-    kernel.tasks.pop(1)
+    f = _open(w, f"/proc/{group.pid}/stat")
+    kernel.groups.pop(group.pid)
+    kernel.tasks.pop(group.pid)
     with pytest.raises(KernelError) as e:
-        w.resolve(w.fs.root, b"/proc/1")
+        w.resolve(w.fs.root, b"/proc/%d" % group.pid)
     assert e.value.errno == errno.ENOENT
     assert piddir.dentry.child(b"stat") is None               # a directory held open is empty now
     with pytest.raises(KernelError) as e:

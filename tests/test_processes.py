@@ -10,7 +10,7 @@ import os
 
 import pytest
 
-from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix
+from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix, run_under_init
 
 
 
@@ -41,6 +41,58 @@ def test_preemption_is_invisible(target):
     """Timer preemption lands between instructions: an atomic increment preempted by the timer is not repeated."""
     out = differential("atomic_preempt.c", target)
     assert out == b"counter=6000000 expected=6000000\n"
+
+
+def _same_as_under_init(name: str, target: str) -> bytes:
+    """`name` under pynix and natively as the child of an init in a new pid namespace: same stdout and status."""
+    got = run_pynix(build(name, target))
+    ref = run_under_init(build(name, "x86_64-musl"))
+    assert_no_traceback(got)
+    report = f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
+    assert (got.stdout, got.returncode) == (ref.stdout, ref.returncode), report
+    return got.stdout
+
+
+def test_program_is_a_child_of_init(target):
+    """pid 1 is the machine's init, as in a container with an init: the program is its child, orphans are
+    adopted by it, signals to it (SIGKILL too) do nothing, kill(-1, SIGKILL) spares it and the caller, and the
+    machine's exit status is the program's."""
+    out = _same_as_under_init("init_pid1.c", target)
+    assert b"parent is 1: yes" in out and b"kill(-1, SIGKILL) = 0\nchild: killed by 9\norphan gone: yes\n" in out
+
+
+def test_zombie_is_still_a_process(target):
+    """Until it is reaped a zombie can be signalled (kill, tkill, tgkill, sigqueue; also through its process
+    group), its process group and session answer, setpgid reaches it, and /proc/PID shows it in state Z."""
+    out = differential("zombie.c", target)
+    assert b"zombie: kill(pid, SIGTERM) ok\n" in out and b"/proc/PID/stat state: Z\n" in out
+    assert b"reaped: kill(pid, 0) ESRCH\n" in out
+
+
+def test_clone_flag_combinations(target):
+    """clone/clone3 accept and refuse the CLONE_THREAD/SIGHAND/VM/PARENT and exit-signal combinations as Linux's
+    copy_process and clone3_args_valid do; a legacy clone of a thread with an exit signal makes a thread."""
+    out = differential("clone_flags.c", target)
+    assert b"clone THREAD|SIGHAND|VM|SIGCHLD: a thread (own tid: yes, waitpid: ECHILD)\n" in out
+    assert b"clone3 PARENT + exit signal: EINVAL\n" in out and b"clone3 plain fork: created\n" in out
+
+
+def test_execveat_fexecve_and_empty_argv(target):
+    """execveat through a descriptor (fexecve, AT_EMPTY_PATH) and through a directory descriptor, its errors,
+    AT_EXECFN of each, #! scripts found through a descriptor, and execve with an empty argv (argc 1, "")."""
+    out = differential("exec_at.c", target)
+    assert b"  child: argc 3, AT_EXECFN /dev/fd/3\nfexecve: exit 3\n" in out
+    assert b"AT_EXECFN /dev/fd/4/NAME\n" in out and b"  execveat: -1 ELOOP\n" in out
+    assert b"  empty argv became: argc 1, argv[0] \"\"\n" in out
+
+
+def test_etxtbsy(target):
+    """A file open for writing cannot be executed; a running program's file cannot be opened for writing or
+    truncated until it ends (ETXTBSY)."""
+    out = differential("etxtbsy.c", target)
+    assert b"exec while it is open for writing: ETXTBSY\n" in out and b"after it ended: open O_WRONLY ok" in out
+    assert b"while it runs: open O_WRONLY ETXTBSY, O_RDWR ETXTBSY" in out
+    assert b"fexecve of a writable memfd: exit 0\n" in out
 
 
 @pytest.mark.parametrize("sched", ["rr", "cfs"])

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.locks import file_closed
 from pynix.fs.notify.fsnotify import fsnotify_close
+from pynix.fs.vfs import put_write_access
 from pynix.mm.iov_iter import IovIter, KernelIter
 from pynix.sync.wait import Block
 # (also imported from here by filesystems and sockets)
@@ -25,6 +26,7 @@ from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY,
 from pynix.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM  # noqa: F401
 
 if TYPE_CHECKING:
+    from pynix.fs.vfs import Inode
     from pynix.task.task import Task
 
 MAX_FDS = 1024                       # RLIMIT_NOFILE's default soft limit
@@ -34,6 +36,7 @@ class File:
     """Base open file description: every operation unsupported until a subclass provides it."""
 
     epitems: "list | None" = None    # epoll registrations watching this file (fs/eventpoll.py), set by epoll
+    write_access: "Inode | None" = None   # the inode whose write access this open holds (open for writing)
 
     def __init__(self, flags: int) -> None:
         self.flags = flags
@@ -273,4 +276,6 @@ def _put_file(file: File, table: FdTable) -> None:
         if file.epitems:                           # Linux's eventpoll_release in __fput
             from pynix.fs.eventpoll import eventpoll_release
             eventpoll_release(file)
+        if file.write_access is not None:          # __fput's put_write_access
+            put_write_access(file.write_access)
         file.release()

@@ -74,8 +74,32 @@ class SuperBlock:
                 "ffree": 0, "namelen": NAME_MAX, "frsize": 4096, "flags": 1 if self.readonly else 0}
 
 
+def get_write_access(inode: "Inode") -> None:
+    """A file is opened for writing (or truncated): ETXTBSY while a process runs it (Linux's get_write_access)."""
+    if inode.writecount < 0:
+        raise KernelError(errno.ETXTBSY)
+    inode.writecount += 1
+
+
+def put_write_access(inode: "Inode") -> None:
+    inode.writecount -= 1
+
+
+def deny_write_access(inode: "Inode") -> None:
+    """A file becomes an address space's executable: ETXTBSY while it is open for writing (deny_write_access)."""
+    if inode.writecount > 0:
+        raise KernelError(errno.ETXTBSY)
+    inode.writecount -= 1
+
+
+def allow_write_access(inode: "Inode") -> None:
+    inode.writecount += 1
+
+
 class Inode:
     """A filesystem object.  Attributes follow struct inode; times are nanoseconds since the epoch."""
+
+    writecount = 0     # i_writecount: > 0 open for writing by that many files, < 0 run by that many address spaces
 
     def __init__(self, sb: SuperBlock, mode: int, uid: int = 0, gid: int = 0, rdev: int = 0,
                  ino: int | None = None) -> None:

@@ -133,6 +133,7 @@ class AddressSpace:
         self.arg_start = self.arg_end = self.env_start = self.env_end = self.start_stack = 0
         self.saved_auxv = b""                # the auxiliary vector exec gave the program (Linux's saved_auxv)
         self.lock_future = False             # mlockall(MCL_FUTURE): new mappings are locked too
+        self.exe_file: object | None = None  # the executable's inode, denied write access (task/exec.py, fork.py)
         # Called whenever an existing translation changes; the kernel points it at the CPU running this space.
         self.on_tlb_flush: Callable[[], None] = lambda: None
         # The kernel's own TLB: page -> `physical page | prot` for translations already looked up (tlb_fill,

@@ -10,7 +10,8 @@ from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
 from pynix.task.fork import copy_process
 from pynix.task.task import Task
-from pynix.uapi.sched import CLONE_DETACHED, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL
+from pynix.uapi.sched import (CLONE_DETACHED, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD,
+                              CLONE_VFORK, CLONE_VM, CSIGNAL)
 from pynix.uapi.signal import SIGCHLD
 
 CLONE_ARGS_SIZE_VER0 = 64
@@ -46,7 +47,11 @@ def sys_clone3(task: Task, cl_args: int, size: int) -> int:
     (flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls) = struct.unpack_from("<8Q", raw)
     if any(raw[CLONE_ARGS_SIZE_VER0:]) and int.from_bytes(raw[64:88].ljust(24, b"\0"), "little"):
         raise KernelError(errno.EINVAL)          # set_tid / cgroup are not supported
-    if flags & CSIGNAL or exit_signal > 64 or (stack == 0) != (stack_size == 0):
+    # clone3_args_valid: the CSIGNAL bits and CLONE_DETACHED are not flags of clone3; a thread or a CLONE_PARENT
+    # child has no exit signal of its own
+    if flags & (CSIGNAL | CLONE_DETACHED) or exit_signal > 64 or (stack == 0) != (stack_size == 0):
+        raise KernelError(errno.EINVAL)
+    if flags & (CLONE_THREAD | CLONE_PARENT) and exit_signal:
         raise KernelError(errno.EINVAL)
     return do_clone(task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls,
                     pidfd=pidfd)

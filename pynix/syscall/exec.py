@@ -5,10 +5,11 @@ import errno
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import read_u64, strncpy_from_user
+from pynix.syscall.fs_path import lookup_at
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task.exec import execve
 from pynix.task.task import Task
-from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD
+from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 PATH_MAX = 4096
 MAX_ARG_STRLEN = 32 * 4096          # one argument or environment string
@@ -36,17 +37,31 @@ def _string_array(task: Task, addr: int) -> list[bytes]:
 
 @syscall
 def sys_execve(task: Task, pathname: int, argv: int, envp: int) -> None:
-    path = strncpy_from_user(task.mm, pathname, PATH_MAX)
-    if not path:
-        raise KernelError(errno.ENOENT)
-    execve(task.kernel, task, path, _string_array(task, argv), _string_array(task, envp))
-    return NO_RETURN
+    return _execveat(task, AT_FDCWD, pathname, argv, envp, 0)
 
 
 @syscall
 def sys_execveat(task: Task, dirfd: int, pathname: int, argv: int, envp: int, flags: int) -> None:
-    if s32(dirfd) != AT_FDCWD and not strncpy_from_user(task.mm, pathname, PATH_MAX).startswith(b"/"):
-        raise KernelError(errno.EBADF)           # descriptors naming directories arrive with the VFS
-    if flags & ~(AT_EMPTY_PATH | 0x100):
+    return _execveat(task, s32(dirfd), pathname, argv, envp, flags)
+
+
+def _execveat(task: Task, dirfd: int, pathname: int, argv: int, envp: int, flags: int) -> None:
+    """Linux's do_execveat_common: the path (relative to `dirfd`; with AT_EMPTY_PATH and "" the file open as
+    `dirfd` itself, which is how fexecve works), then the argument and environment strings, then the file.
+    The program's name (AT_EXECFN, its comm, a script's path for its interpreter) is the path, or
+    /dev/fd/N[/path] when it was found through a descriptor."""
+    path = strncpy_from_user(task.mm, pathname, PATH_MAX)
+    if not path and not flags & AT_EMPTY_PATH:
+        raise KernelError(errno.ENOENT)
+    args, env = _string_array(task, argv), _string_array(task, envp)
+    if flags & ~(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW):
         raise KernelError(errno.EINVAL)
-    return sys_execve(task, pathname, argv, envp)
+    target = lookup_at(task, dirfd, pathname, flags, follow_default=not flags & AT_SYMLINK_NOFOLLOW)
+    if target.inode.is_symlink:
+        raise KernelError(errno.ELOOP)           # AT_SYMLINK_NOFOLLOW and the name is a symlink
+    fd_path = dirfd != AT_FDCWD and not path.startswith(b"/")
+    filename = b"/dev/fd/%d" % dirfd + (b"/" + path if path else b"") if fd_path else path
+    # A script found through a close-on-exec descriptor cannot be opened by its interpreter (ENOENT, as Linux).
+    hidden = fd_path and task.group.fds.entry(dirfd).cloexec
+    execve(task.kernel, task, filename, args, env, target, script_inaccessible=hidden)
+    return NO_RETURN

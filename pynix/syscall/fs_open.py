@@ -7,9 +7,11 @@ import stat as st
 from pynix.errors import KernelError
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
+from pynix.fs.file import File
 from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_change, fsnotify_create,
                                       fsnotify_open, fsnotify_readdir)
-from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
+from pynix.fs.vfs import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, Inode, VfsPath, get_write_access, permission,
+                          put_write_access)
 from pynix.hal import ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, user_buffers
 from pynix.syscall.fs_namei import is_dead_dir, new_owner
@@ -74,7 +76,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
             fsnotify_create(parent.inode, name)
             parent.dentry.forget(name)
             target = VfsPath(parent.mount, parent.dentry.child(name))
-            file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
+            file = _open_inode(inode, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
             fsnotify_open(file)
             return task.group.fds.install(file, bool(flags & O_CLOEXEC))
         else:
@@ -96,13 +98,38 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     if st.S_ISFIFO(inode.mode):
         file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner
     else:
-        file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
+        file = _open_inode(inode, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
         file.flags &= ~O_NOCTTY                          # then it is gone, as do_dentry_open clears it
     fsnotify_open(file)
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
-        truncate_file(inode, 0)
+        _truncate(inode, 0)
         fsnotify_change(target.dentry, FS_MODIFY)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))
+
+
+def _open_inode(inode: Inode, target: VfsPath, flags: int) -> File:
+    """The open file of `inode`.  Opened for writing, a regular file holds write access to its inode until the
+    last close (do_dentry_open's get_write_access): ETXTBSY while a process runs it, and no exec of it
+    meanwhile."""
+    if flags & O_ACCMODE == O_RDONLY or not st.S_ISREG(inode.mode):
+        return inode.open(target, flags)
+    get_write_access(inode)
+    try:
+        file = inode.open(target, flags)
+    except BaseException:
+        put_write_access(inode)
+        raise
+    file.write_access = inode
+    return file
+
+
+def _truncate(inode: Inode, size: int) -> None:
+    """truncate by path or O_TRUNC: ETXTBSY for a running program's executable (handle_truncate)."""
+    get_write_access(inode)
+    try:
+        truncate_file(inode, size)
+    finally:
+        put_write_access(inode)
 
 
 @syscall
@@ -167,7 +194,7 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     creds = task.group.creds
     permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
-    truncate_file(target.inode, length)
+    _truncate(target.inode, length)
     fsnotify_change(target.dentry, FS_MODIFY)
     return 0
 

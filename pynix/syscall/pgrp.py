@@ -12,8 +12,8 @@ def _group(task: Task, pid: int) -> ThreadGroup:
     pid = s32(pid)
     if pid == 0:
         return task.group
-    target = task.kernel.tasks.get(pid)
-    if target is None or pid < 0 or target.group.exit_status is not None:
+    target = task.kernel.tasks.get(pid)            # a zombie too: its ids answer until it is reaped
+    if target is None or pid < 0:
         raise KernelError(errno.ESRCH)
     return target.group
 

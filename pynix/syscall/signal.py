@@ -192,14 +192,14 @@ def kill_process(task: Task, group: ThreadGroup, sig: int, info: bytes, thread: 
 def sys_kill(task: Task, pid: int, sig: int) -> int:
     pid, sig = s32(pid), _check_sig(sig)
     info = siginfo(sig, SI_USER, pid=task.group.pid, uid=task.group.creds.uid)
-    groups = [g for g in task.kernel.groups.values() if g.exit_status is None]
+    groups = list(task.kernel.groups.values())     # zombies too: a process until it is reaped (kill succeeds)
     if pid > 0:                                  # a thread id names its process too (find_vpid)
         owner = task.kernel.tasks.get(pid)
-        targets = [g for g in groups if owner is not None and g is owner.group]
+        targets = [owner.group] if owner is not None else []
     elif pid == 0:
         targets = [g for g in groups if g.pgid == task.group.pgid]
     elif pid == -1:
-        targets = [g for g in groups if g.pid != 1 and g is not task.group] + [task.group]
+        targets = [g for g in groups if g is not task.kernel.init and g is not task.group]   # not init, not self
     else:
         targets = [g for g in groups if g.pgid == -pid]
     if not targets:
@@ -220,7 +220,7 @@ def _thread_signal(task: Task, tgid: int | None, tid: int, sig: int, info: bytes
     target = task.kernel.tasks.get(tid)
     if tid <= 0 or (tgid is not None and tgid <= 0):
         raise KernelError(errno.EINVAL)
-    if target is None or target.group.exit_status is not None or (tgid is not None and target.group.pid != tgid):
+    if target is None or (tgid is not None and target.group.pid != tgid):     # (a zombie is still there)
         raise KernelError(errno.ESRCH)
     if not _may_signal(task, target.group):
         raise KernelError(errno.EPERM)
@@ -253,9 +253,10 @@ def _queued_info(task: Task, sig: int, uinfo: int, target: int) -> bytes:
 
 
 def _process_of(task: Task, pid: int) -> ThreadGroup:
-    """The live process that `pid` names: its own pid or the id of any of its threads (find_vpid)."""
+    """The process that `pid` names: its own pid or the id of any of its threads (find_vpid); a zombie too,
+    until it is reaped."""
     target = task.kernel.tasks.get(pid) if pid > 0 else None
-    if target is None or target.group.exit_status is not None:
+    if target is None:
         raise KernelError(errno.ESRCH)
     return target.group
 

@@ -9,7 +9,7 @@ import stat as st
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, permission
+from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, deny_write_access, permission
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
@@ -30,17 +30,26 @@ def task_comm(path: "str | bytes") -> str:
 
 
 def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], envp: list[bytes],
-               creds: Credentials) -> tuple[AddressSpace, ProgramImage, bytes]:
+               creds: Credentials, first: VfsPath | None = None,
+               script_inaccessible: bool = False) -> tuple[AddressSpace, ProgramImage, bytes]:
     """A new address space holding the program at `path` with its initial stack, and the program's
-    absolute path.  A `#!` script runs its interpreter (loader/script.py), which may be a script too.
-    Raises KernelError (ENOENT, EACCES, ENOEXEC, ELOOP...) leaving nothing behind."""
+    absolute path.  `first`, when given, is the file `path` names, already looked up (execveat); else `path` is
+    resolved from the working directory.  A `#!` script runs its interpreter (loader/script.py), which may be
+    a script too -- unless `script_inaccessible` (the script was found through a close-on-exec descriptor,
+    so the interpreter could not open it: ENOENT).  Raises KernelError (ENOENT, EACCES, ENOEXEC, ELOOP...)
+    leaving nothing behind."""
     walker = Walker(fs, creds.fsuid, creds.fsgid)
     execfn = path                                  # AT_EXECFN: the path given, also for a script
     for _ in range(MAX_NESTING + 1):
-        target = _executable(walker, fs, path, creds)
+        if first is not None:
+            target, first = _check_executable(first, creds), None
+        else:
+            target = _check_executable(walker.resolve(fs.cwd, path), creds)
         shebang = parse_shebang(target.inode.read_at(0, BINPRM_BUF_SIZE))
         if shebang is None:
             break
+        if script_inaccessible:
+            raise KernelError(errno.ENOENT, "a script opened close-on-exec cannot be read by its interpreter")
         argv = script_argv(*shebang, path, argv)
         path = shebang[0]
     else:
@@ -49,7 +58,7 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
     interp = None
     if elf.interpreter is not None:
         try:
-            interp_path = _executable(walker, fs, os.fsencode(elf.interpreter), creds)
+            interp_path = _check_executable(walker.resolve(fs.cwd, os.fsencode(elf.interpreter)), creds)
             interp_elf = _read_elf(kernel, interp_path)
         except KernelError as err:
             raise KernelError(err.errno, f"interpreter {elf.interpreter}: {err}") from None
@@ -63,16 +72,20 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
     except KernelError:
         mm.destroy()
         raise
+    deny_write_access(target.inode)                # the running program's file: ETXTBSY for writers
+    mm.exe_file = target.inode
     return mm, image, abspath
 
 
-def _executable(walker: Walker, fs: FsContext, path: bytes, creds: Credentials) -> VfsPath:
-    """Resolve a file to execute: EACCES unless it is a regular file with execute permission."""
-    target = walker.resolve(fs.cwd, path)
+def _check_executable(target: VfsPath, creds: Credentials) -> VfsPath:
+    """A file to execute: EACCES unless it is a regular file with execute permission, ETXTBSY while it is open
+    for writing (do_open_execat)."""
     inode = target.inode
     if not st.S_ISREG(inode.mode):
         raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
     permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
+    if inode.writecount > 0:
+        raise KernelError(errno.ETXTBSY, "the file is open for writing")
     return target
 
 
@@ -84,11 +97,17 @@ def _read_elf(kernel: "Kernel", target: VfsPath):
     return elf
 
 
-def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: list[bytes]) -> None:
-    """Replace the image of `task`'s process.  Until the new image is built nothing changes, so a failed
-    exec returns its error to an intact caller."""
+def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: list[bytes],
+           target: VfsPath | None = None, script_inaccessible: bool = False) -> None:
+    """Replace the image of `task`'s process with the program `path` names (`target`: the file, when the
+    caller has looked it up; see load_image).  Until the new image is built nothing changes, so a failed exec
+    returns its error to an intact caller.  An empty `argv` becomes one empty string, as since Linux 5.18,
+    so that the program's argv[0] is never NULL."""
     group = task.group
-    mm, image, exe = load_image(kernel, group.fs, path, argv, envp, group.creds)
+    if not argv:
+        kernel.log(f"pid {group.pid} ({task.comm}) executed {os.fsdecode(path)} with NULL argv: empty string added")
+        argv = [b""]
+    mm, image, exe = load_image(kernel, group.fs, path, argv, envp, group.creds, target, script_inaccessible)
     # --- point of no return ---
     for other in list(group.tasks):            # de_thread: the other threads die silently
         if other is not task and other.state is not TaskState.ZOMBIE:

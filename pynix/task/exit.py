@@ -87,6 +87,9 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
     parent = group.parent
     if parent is None:
         return
+    if parent is kernel.init:
+        _init_reaps(kernel, group)
+        return
     action = parent.sigactions.get(signal.SIGCHLD)
     # Nobody will wait (SIGCHLD ignored, or SA_NOCLDWAIT): no zombie.  An ignored SIGCHLD is not sent at
     # all; SA_NOCLDWAIT with a handler still runs it (Linux's do_notify_parent autoreap).
@@ -102,6 +105,14 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
         parent.child_exit.wake_all()
 
 
+def _init_reaps(kernel: "Kernel", child: ThreadGroup) -> None:
+    """init (task/init.py) collects a dead child at once, as its wait() loop would.  When that is the
+    machine's program, init itself ends with the program's wait status, which ends the machine."""
+    reap(kernel, child)
+    if child is kernel.program:
+        kernel.init.exit_status = child.exit_status
+
+
 def forget_original_parent(kernel: "Kernel", group: ThreadGroup) -> None:
     """The children of exiting `group` get a new parent: the nearest living ancestor that made itself a
     child subreaper (PR_SET_CHILD_SUBREAPER), else init; those that asked for it (PR_SET_PDEATHSIG) are
@@ -114,6 +125,8 @@ def forget_original_parent(kernel: "Kernel", group: ThreadGroup) -> None:
         if reaper is not None and reaper is not group:
             child.parent = reaper
             reaper.children.append(child)
+            if reaper is kernel.init and child.exit_status is not None:
+                _init_reaps(kernel, child)          # a zombie orphan: init's wait() collects it
         for thread in child.tasks:
             if thread.pdeath_signal:
                 signal.send_signal(kernel, child, thread.pdeath_signal,

@@ -6,6 +6,7 @@ import errno
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.vfs import allow_write_access, deny_write_access
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import WaitQueue
@@ -26,14 +27,13 @@ RLIMIT_NPROC = 6
 def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int) -> int:
     """Linux's copy_process for the flag combinations fork, vfork and pthread_create use: a new task, in a new
     process unless CLONE_THREAD, starting from the caller's registers as its syscall returns (0 in the child).
-    Returns the new task's id."""
+    A thread needs CLONE_SIGHAND, shared handlers need CLONE_VM (EINVAL); a thread's exit signal (the CSIGNAL
+    byte) is ignored.  Returns the new task's id."""
     if flags & ~SUPPORTED:
         raise KernelError(errno.EINVAL)          # namespaces, ptrace, pidfd...: not supported, never ignored
     if flags & CLONE_THREAD and not flags & CLONE_SIGHAND:
         raise KernelError(errno.EINVAL)
     if flags & CLONE_SIGHAND and not flags & CLONE_VM:
-        raise KernelError(errno.EINVAL)
-    if flags & CLONE_THREAD and flags & CSIGNAL:
         raise KernelError(errno.EINVAL)
     pg = parent.group
     tid = kernel.alloc_pid()
@@ -46,6 +46,9 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
         mm.users += 1
     else:
         mm = kernel.new_mm(parent.mm.fork())
+        if parent.mm.exe_file is not None:    # dup_mm_exe_file: the copy runs the same file
+            deny_write_access(parent.mm.exe_file)
+            mm.exe_file = parent.mm.exe_file
     if flags & CLONE_THREAD:
         group = pg
     else:
@@ -98,7 +101,10 @@ def vfork_release(task: Task) -> None:
 
 
 def release_mm(mm: AddressSpace) -> None:
-    """Drop one user of `mm`; the last one out frees it (Linux's mmput)."""
+    """Drop one user of `mm`; the last one out frees it and lets its executable be written again (mmput)."""
     mm.users -= 1
     if mm.users == 0:
+        if mm.exe_file is not None:
+            allow_write_access(mm.exe_file)
+            mm.exe_file = None
         mm.destroy()

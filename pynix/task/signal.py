@@ -31,7 +31,8 @@ from pynix.uapi.signal import (CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED
                                SIGILL, SIGINT, SIGIO, SIGKILL, SIGPIPE, SIGPROF, SIGPWR, SIGQUIT, SIGRTMIN, SIGSEGV,
                                SIGSTKFLT, SIGSTOP, SIGSYS, SIGTERM, SIGTRAP, SIGTSTP, SIGTTIN, SIGTTOU, SIGURG,
                                SIGUSR1, SIGUSR2, SIGVTALRM, SIGWINCH, SIGXCPU, SIGXFSZ, SIG_DFL, SIG_IGN, SI_KERNEL,
-                               SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK)  # noqa: F401
+                               SI_QUEUE, SI_TIMER, SI_TKILL, SI_USER, SS_AUTODISARM, SS_DISABLE,  # noqa: F401
+                               SS_ONSTACK)
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -94,8 +95,9 @@ def is_ignored(group: ThreadGroup, sig: int) -> bool:
 # ----------------------------------------------------------------------------------------------- sending
 def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | DeferredInfo,
                 thread: Task | None = None) -> None:
-    """Generate `sig` for process `group` (or only for `thread`)."""
-    if sig == 0 or group.exit_status is not None:
+    """Generate `sig` for process `group` (or only for `thread`).  init (task/init.py) drops every signal, as
+    Linux's init with no handlers does (SIGNAL_UNKILLABLE)."""
+    if sig == 0 or group.exit_status is not None or group is kernel.init:
         return
     if sig == SIGKILL:
         task_exit.exit_group(kernel, group, SIGKILL)

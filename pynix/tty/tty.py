@@ -83,14 +83,13 @@ def tty_stat_fields(kernel: "Kernel", group: "ThreadGroup") -> tuple[int, int]:
 
 
 def pgrp_orphaned(kernel: "Kernel", pgid: int) -> bool:
-    """Linux's will_become_orphaned_pgrp: no live member has a parent in another group of the same session.
-    (Linux does not count a parent that is init; here pid 1 is the program `pynix run` started -- usually the
-    user's shell -- so it counts, as the user's login shell would on Linux.)"""
+    """Linux's will_become_orphaned_pgrp: no live member has a parent other than init in another group of
+    the same session."""
     for group in kernel.groups.values():
         if group.pgid != pgid or group.exit_status is not None:
             continue
         parent = group.parent
-        if parent is not None and parent.pgid != pgid and parent.sid == group.sid:
+        if parent is not None and parent is not kernel.init and parent.pgid != pgid and parent.sid == group.sid:
             return False
     return True
 

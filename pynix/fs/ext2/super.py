@@ -27,7 +27,8 @@ import time
 from typing import Callable
 
 from pynix.block.device import BlockDevice
-from pynix.errors import KernelError, printk
+from pynix.errors import KernelError
+from pynix.printk import LOGLEVEL_ERR, printk
 from pynix.fs.ext2 import layout as L
 from pynix.fs.vfs import SuperBlock
 
