@@ -222,6 +222,9 @@ class OverlayInode(Inode):
 
     def open(self, path, flags: int):
         real = self.real
+        if st.S_ISREG(real.mode) and flags & 3 in (1, 2):
+            self.copy_up()                         # ovl_open: a file opened for writing is copied up first, so
+            return super().open(path, flags)       # that its page cache (and any shared mapping) is the upper's
         if st.S_ISREG(real.mode) or real.is_dir:
             return super().open(path, flags)
         return real.open(path, flags)              # devices, fifos: the real object's own file

@@ -1,10 +1,10 @@
 """The buffer of one read or write (Linux's struct iov_iter): built once at the syscall boundary and handed down.
 
 A read, readv, pread64, preadv, preadv2, recvmsg... builds a `UserIter` (`UserIter.iovec` for a vector) from its
-user pointer(s) and gives it to
-the file's `read_iter`; a write gives one to `write_iter`.  Nothing below the syscall layer sees a user pointer:
-a file moves its bytes with `copy_to` / `copy_from`, or asks for RAM views of the next bytes (`map`) to copy
-into or out of them itself, then `advance`s.  The user pages are translated (and demand-faulted) only as the
+user pointer(s) and gives it to the file's `read_iter`; a write gives one to `write_iter`.  Nothing below the
+syscall layer sees a user pointer: a file moves its bytes with `copy_to` / `copy_from` / `zero`, or asks for RAM
+views of the next bytes (`map`, or `map_all` when it must not take data it cannot deliver whole) to copy into or
+out of them itself, then `advance`s.  The user pages are translated (and demand-faulted) only as the
 copy reaches them, so a buffer that runs into unmapped memory gives Linux's short count, and EFAULT only when not
 even the first byte is accessible -- and a huge iov_len costs nothing until it is used.
 
