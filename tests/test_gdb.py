@@ -1,8 +1,9 @@
 """`pynix run --gdb 127.0.0.1:0 PROGRAM` driven by Debian's gdb in batch mode (and gdb-multiarch for riscv64).
 
 The program (guest/gdb_target.c, built here with -g) stops before its first instruction; gdb breaks at main and
-in a function, steps, prints locals and globals, changes memory and registers, finishes a call, sees a SIGSEGV
-with a backtrace, interrupts a spinning program, and sees the exit.  A raw-protocol test checks the replies
+in a function, steps, prints locals and globals, changes memory, finishes a call, sees a SIGSEGV with a
+backtrace, interrupts a spinning program, sets a watchpoint that fires, and sees the exit; `info threads` lists
+the threads of guest/gdb_threads.c.  A raw-protocol test checks the replies
 gdb's batch runs do not show (qXfer objects, thread queries, an error for unmapped memory).
 """
 from __future__ import annotations
@@ -19,19 +20,16 @@ import pytest
 
 from harness import GUEST_DIR, need, pynix_command, pynix_env, selfcheck
 
-SOURCE = GUEST_DIR / "gdb_target.c"
-
-
-def compile_debug(isa: str, tmp_path) -> str:
-    """gdb_target.c built with debug information: the host's gcc (x86_64) or zig's riscv64 musl."""
-    out = tmp_path / f"gdb_target-{isa}"
+def compile_debug(isa: str, tmp_path, name: str = "gdb_target") -> str:
+    """guest/NAME.c built with debug information: the host's gcc (x86_64) or zig's riscv64 musl."""
+    source, out = GUEST_DIR / f"{name}.c", tmp_path / f"{name}-{isa}"
     if isa == "x86_64":
         need(shutil.which("gcc") is not None, "gcc is not installed")
-        cmd = ["gcc", "-g", "-O0", "-static", "-o", str(out), str(SOURCE)]
+        cmd = ["gcc", "-g", "-O0", "-static", "-pthread", "-o", str(out), str(source)]
     else:
         pytest.importorskip("ziglang")
         cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "riscv64-linux-musl", "-static", "-g", "-O0",
-               "-fno-sanitize=undefined", "-o", str(out), str(SOURCE)]     # (zig's default traps on NULL)
+               "-fno-sanitize=undefined", "-o", str(out), str(source)]     # (zig's default traps on NULL)
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     return str(out)
 
@@ -117,6 +115,30 @@ def test_interrupt_and_change_memory(isa, tmp_path):
     assert re.search(r"main \(argc=2, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+", out), out
     assert "$1 = 1\n" in out and "exited normally" in out, out
     assert status == 0 and stdout == b"x=43 counter=5\nstopped\n", (status, stdout)
+
+
+def test_watchpoint(isa, tmp_path):
+    program = compile_debug(isa, tmp_path)
+    out, (status, stdout, _) = run_gdb(isa, program, [
+        "break add", "continue", "watch counter", "continue", "continue", "delete", "set var stop = 1", "continue"],
+        args=["spin"])
+    assert re.search(r"watchpoint 2: counter\n\nOld value = 5\nNew value = 6\n", out), out
+    assert re.search(r"Old value = 6\nNew value = 7\n", out), out
+    # (reported where the translated block that wrote ends: in the loop)
+    assert re.search(r"main \(argc=2, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+\n\d+\t +(counter\+\+;|while \(!stop\))",
+                     out), out
+    assert "exited normally" in out and status == 0 and stdout == b"x=43 counter=5\nstopped\n", (out, stdout)
+
+
+def test_threads(isa, tmp_path):
+    program = compile_debug(isa, tmp_path, "gdb_threads")
+    out, (status, stdout, _) = run_gdb(isa, program, ["break rendezvous", "continue", "info threads", "thread 2",
+                                                      "thread 1", "bt 1", "continue"])
+    assert re.search(r"Thread 1 hit Breakpoint 1, rendezvous \(n=21\)", out), out
+    threads = re.findall(r"^[* ] +(\d+) +Thread (\d+) \(gdb_threads-", out, re.M)
+    assert [t[0] for t in threads] == ["1", "2", "3"] and threads[0][1] == "1", out
+    assert "[Switching to thread 2 (Thread " in out and "#0  rendezvous (n=21)" in out, out
+    assert "exited normally" in out and status == 0 and stdout == b"r=42\n", (out, stdout)
 
 
 class Remote:

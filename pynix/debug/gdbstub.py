@@ -21,6 +21,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.hal import ACCESS_READ, ACCESS_WRITE
 from pynix.mm.uaccess import copy_from_user
 from pynix.trace.tracepoints import Tracepoints
 
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from pynix.task.task import Task, ThreadGroup
 
 SIGINT, SIGKILL, SIGTRAP = 2, 9, 5
+_WATCH_ACCESS = {"2": 2, "3": 1, "4": 3}      # Z2 write, Z3 read, Z4 access -> ACCESS_WRITE / ACCESS_READ bits
+_WATCH_REASONS = {"2": "watch", "3": "rwatch", "4": "awatch"}
 _ERR_FAULT = "E14"                           # EFAULT
 _ERR_ARG = "E16"
 
@@ -44,6 +47,8 @@ class GdbStub(Tracepoints):
         self.inferior: ThreadGroup | None = None
         self.target = None                           # the ISA's GdbTarget
         self.breakpoints: dict[int, bytes] = {}      # address -> the bytes the breakpoint replaced
+        # (Z type, address, length) -> (physical address, the CPU's handle)
+        self.watchpoints: dict[tuple[str, int, int], tuple[int, object]] = {}
         self.thread: Task | None = None              # Hg: the thread register packets are about
         self.last_stop = ""
 
@@ -67,13 +72,22 @@ class GdbStub(Tracepoints):
             self.conn = None
         for address in list(self.breakpoints):
             self._remove_breakpoint(address)
+        for key in list(self.watchpoints):
+            self.kernel.cpu.unwatch(self.watchpoints.pop(key)[1])
 
     # ------------------------------------------------------------------------------------ tracepoints
     def trap_signal(self, task: "Task", trap: object, sig: int) -> bool:
+        kind = trap.kind.value
         if self.conn is None or task.group is not self.inferior:
-            return False
+            return kind == "watchpoint" and bool(self.watchpoints)   # another process at a watched address
         reason = ""
-        if getattr(trap, "kind", None) is not None and trap.kind.value == "breakpoint":
+        if kind == "watchpoint":                    # (trap.addr is physical: see Cpu.watch)
+            hit = next(((k, pa) for k, (pa, _h) in self.watchpoints.items() if pa <= trap.addr < pa + k[2]), None)
+            if hit is None:
+                return True
+            (z, addr, _size), pa = hit
+            reason = f"{_WATCH_REASONS[z]}:{addr + trap.addr - pa:x};"
+        elif kind == "breakpoint":
             cpu = self.kernel.cpu
             at = cpu.read("pc") - self.target.pc_after_breakpoint
             if at in self.breakpoints:              # ours: report it at the breakpoint, as gdb expects
@@ -286,9 +300,11 @@ class GdbStub(Tracepoints):
 
     def _breakpoint(self, body: str, insert: bool) -> str:
         kind, addr, size = body.split(",")[:3]
-        if kind != "0":
-            return ""                               # hardware breakpoints and watchpoints: not supported
         addr, size = int(addr, 16), int(size.split(";")[0], 16)
+        if kind in _WATCH_ACCESS:
+            return self._watchpoint(kind, addr, size, insert)
+        if kind != "0":
+            return ""                               # hardware breakpoints: not supported
         insn = self.target.breakpoints.get(size)
         if insn is None:
             return _ERR_ARG
@@ -304,6 +320,30 @@ class GdbStub(Tracepoints):
         if reply == "OK":
             self.breakpoints[addr] = original
         return reply
+
+    def _watchpoint(self, kind: str, addr: int, size: int, insert: bool) -> str:
+        """Z2-Z4: watch the frame behind [addr, addr + size) (within one page).  The page is made present and
+        private first (a copy-on-write break where it is writable), so the frame stays the one watched."""
+        key = (kind, addr, size)
+        if not insert:
+            watch = self.watchpoints.pop(key, None)
+            if watch is not None:
+                self.kernel.cpu.unwatch(watch[1])
+            return "OK"
+        if key in self.watchpoints:
+            return "OK"
+        if (addr & 0xFFF) + size > 0x1000:
+            return _ERR_ARG
+        mm = self.inferior.mm
+        try:
+            try:
+                pa = mm.translate(addr, ACCESS_WRITE)
+            except KernelError:
+                pa = mm.translate(addr, ACCESS_READ)
+        except KernelError:
+            return _ERR_FAULT
+        self.watchpoints[key] = (pa, self.kernel.cpu.watch(pa, size, _WATCH_ACCESS[kind]))
+        return "OK"
 
     def _remove_breakpoint(self, addr: int) -> str:
         original = self.breakpoints.pop(addr, None)
