@@ -117,6 +117,22 @@ def test_interrupt_and_change_memory(isa, tmp_path):
     assert status == 0 and stdout == b"x=43 counter=5\nstopped\n", (status, stdout)
 
 
+def test_dynamic_glibc_program(tmp_path):
+    """A PIE linked against the host's glibc: gdb relocates it (auxv), finds the shared libraries (the dynamic
+    linker's list, read from memory) and shows a backtrace through libc at a SIGSEGV."""
+    need(shutil.which("gcc") is not None, "gcc is not installed")
+    program = tmp_path / "gdb_target-dynamic"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(program), str(GUEST_DIR / "gdb_target.c")], check=True,
+                   capture_output=True, timeout=120)
+    out, (status, stdout, _) = run_gdb("x86_64", str(program), [
+        "break add", "continue", "bt", "continue", "bt", "info sharedlibrary", "kill"], args=["crash"])
+    assert re.search(r"Breakpoint 1, add \(a=2, b=41\) at .*gdb_target\.c:\d+", out), out
+    assert "Program received signal SIGSEGV, Segmentation fault." in out, out
+    assert re.search(r"#0  (0x[0-9a-f]+ in )?fault \(p=0x0\) at .*gdb_target\.c:\d+\n#1  0x[0-9a-f]+ in main ", out), out
+    assert re.search(r"0x[0-9a-f]+ +0x[0-9a-f]+ +Yes( \(\*\))? +/\S*libc\.so\.6", out), out
+    assert "Could not" not in out and status == 128 + 9, out
+
+
 def test_watchpoint(isa, tmp_path):
     program = compile_debug(isa, tmp_path)
     out, (status, stdout, _) = run_gdb(isa, program, [
@@ -184,7 +200,11 @@ def test_protocol_replies(tmp_path):
         elf = f.read(64)
     entry = int.from_bytes(elf[24:32], "little")
     assert int.from_bytes(bytes.fromhex(regs[16 * 16:16 * 17]), "little") == entry    # rip, the 17th register
-    assert remote.ask(f"m{entry:x},4") != "E14"
+    text = remote.ask(f"m{entry:x},4")
+    assert len(text) == 8 and text != "E14"
+    assert remote.ask(f"Z0,{entry:x},1") == "OK"
+    assert remote.ask(f"m{entry:x},4") == text            # an inserted breakpoint does not show in reads
+    assert remote.ask(f"z0,{entry:x},1") == "OK" and remote.ask(f"m{entry:x},4") == text
     assert remote.ask("Z0,0,1") == "E14"                         # a breakpoint where nothing is mapped
     remote.sock.sendall(b"$D#44")
     status, stdout, _ = debugged.finish()

@@ -10,8 +10,9 @@ program text go to a private copy of the page, as ptrace's), Z0/z0 software brea
 instruction), c C s S vCont (c, s, with or without a thread), Ctrl-C, qfThreadInfo/qsThreadInfo, T, Hg/Hc, qC,
 qAttached, stop replies `T<signal>thread:<tid>;` (`swbreak:;` at a breakpoint), process exit `W`/`X`,
 qXfer:features:read (the ISA's target description), qXfer:auxv:read, qXfer:exec-file:read, qThreadExtraInfo
-(the task's comm), D (detach), k (kill).  Not yet: watchpoints (Z2-Z4), fork/exec events, libraries-svr4,
-monitor commands.
+(the task's comm), Z2-Z4 watchpoints (a memory hook on the watched frame, Cpu.watch), D (detach), k (kill).
+Shared libraries need no packet of their own: gdb reads the dynamic linker's list from memory.  Not yet: fork
+and exec events, qXfer:libraries-svr4, monitor commands.
 """
 from __future__ import annotations
 
@@ -262,9 +263,10 @@ class GdbStub(Tracepoints):
     def _write_register(self, body: str) -> str:
         number, _, value = body.partition("=")
         reg = self._register_by_number(int(number, 16))
-        if reg is None or reg.source is None:
+        if reg is None:
             return "E00"
-        self._write_value(self.thread, reg, int.from_bytes(bytes.fromhex(value), "little"))
+        if reg.source is not None:                  # (one that is not kept, such as orig_rax, reads unavailable)
+            self._write_value(self.thread, reg, int.from_bytes(bytes.fromhex(value), "little"))
         return "OK"
 
     def _write_value(self, task: "Task", reg, value: int) -> None:
@@ -275,11 +277,30 @@ class GdbStub(Tracepoints):
 
     # ------------------------------------------------------------------------------------------- memory
     def _read_memory(self, body: str) -> str:
+        """m: memory as the program sees it -- the breakpoints gdb inserted do not show (gdbserver's
+        check_mem_read): gdb takes a breakpoint instruction it reads for one of the program's own."""
         addr, length = (int(x, 16) for x in body.split(","))
         try:
-            return copy_from_user(self.inferior.mm, addr, length).hex()
+            data = bytearray(copy_from_user(self.inferior.mm, addr, length))
         except KernelError:
             return _ERR_FAULT
+        for at, original in self.breakpoints.items():
+            for i, byte in enumerate(original):
+                if addr <= at + i < addr + length:
+                    data[at + i - addr] = byte
+        return data.hex()
+
+    def _write_memory(self, addr: int, data: bytes) -> str:
+        """M/X: a write over an inserted breakpoint changes what it will restore; the breakpoint stays."""
+        data = bytearray(data)
+        for at, original in self.breakpoints.items():
+            insn = self.target.breakpoints[len(original)]
+            for i in range(len(original)):
+                if addr <= at + i < addr + len(data):
+                    original = original[:i] + bytes((data[at + i - addr],)) + original[i + 1:]
+                    data[at + i - addr] = insn[i]
+            self.breakpoints[at] = original
+        return self._poke(addr, bytes(data))
 
     def _poke(self, addr: int, data: bytes) -> str:
         try:
@@ -291,12 +312,12 @@ class GdbStub(Tracepoints):
     def _write_memory_hex(self, body: str) -> str:
         where, _, data = body.partition(":")
         addr, length = (int(x, 16) for x in where.split(","))
-        return self._poke(addr, bytes.fromhex(data)[:length])
+        return self._write_memory(addr, bytes.fromhex(data)[:length])
 
     def _write_memory_binary(self, body: str) -> str:
         where, _, data = body.partition(":")
         addr, length = (int(x, 16) for x in where.split(","))
-        return self._poke(addr, _unescape_binary(data.encode("latin-1"))[:length]) if length else "OK"
+        return self._write_memory(addr, _unescape_binary(data.encode("latin-1"))[:length]) if length else "OK"
 
     def _breakpoint(self, body: str, insert: bool) -> str:
         kind, addr, size = body.split(",")[:3]
