@@ -133,6 +133,16 @@ def test_dynamic_glibc_program(tmp_path):
     assert "Could not" not in out and status == 128 + 9, out
 
 
+def test_monitor_commands(tmp_path):
+    program = compile_debug("x86_64", tmp_path)
+    out, (status, _, _) = run_gdb("x86_64", program, ["break add", "continue", "monitor ps", "monitor maps",
+                                                      "monitor fds", "continue"])
+    assert re.search(r"^ +1 +1 +0 +runnable +gdb_target-x86", out, re.M), out
+    assert re.search(rf"^00400000-[0-9a-f]+ r--p 00000000 [0-9a-f:]+ \d+ +{re.escape(program)}$", out, re.M), out
+    assert re.search(r"\[stack\]$", out, re.M) and re.search(r"^   0 -> ", out, re.M), out
+    assert status == 0
+
+
 def test_watchpoint(isa, tmp_path):
     program = compile_debug(isa, tmp_path)
     out, (status, stdout, _) = run_gdb(isa, program, [

@@ -11,8 +11,8 @@ instruction), c C s S vCont (c, s, with or without a thread), Ctrl-C, qfThreadIn
 qAttached, stop replies `T<signal>thread:<tid>;` (`swbreak:;` at a breakpoint), process exit `W`/`X`,
 qXfer:features:read (the ISA's target description), qXfer:auxv:read, qXfer:exec-file:read, qThreadExtraInfo
 (the task's comm), Z2-Z4 watchpoints (a memory hook on the watched frame, Cpu.watch), D (detach), k (kill).
-Shared libraries need no packet of their own: gdb reads the dynamic linker's list from memory.  Not yet: fork
-and exec events, qXfer:libraries-svr4, monitor commands.
+`monitor ps|maps|fds` (qRcmd).  Shared libraries need no packet of their own: gdb reads the dynamic linker's
+list from memory.  Not yet: fork and exec events, qXfer:libraries-svr4.
 """
 from __future__ import annotations
 
@@ -200,7 +200,41 @@ class GdbStub(Tracepoints):
             return self._xfer(rest)
         if name == "Symbol":
             return "OK"
+        if name.startswith("Rcmd,"):
+            return self._monitor(bytes.fromhex(name[5:]).decode(errors="replace").strip())
         return ""
+
+    def _monitor(self, command: str) -> str:
+        """`monitor ps|maps|fds`: the kernel's view, sent as console output (O packets)."""
+        if command == "ps":
+            lines = ["  PID   TID  PPID STATE    COMM"] + [
+                f"{t.group.pid:5} {t.tid:5} {t.group.parent.pid if t.group.parent else 0:5} "
+                f"{'stopped' if t.stopped else t.state.name.lower():8} {t.comm}" for t in self.kernel.tasks.values()]
+            text = "\n".join(lines) + "\n"
+        elif command in ("maps", "fds"):
+            text = self._proc_text(self.inferior.pid, command)
+        else:
+            text = "monitor commands: ps (every task), maps (the process's mappings), fds (its descriptors)\n"
+        for at in range(0, len(text), 1024):
+            self._send("O" + text[at:at + 1024].encode().hex())
+        return "OK"
+
+    def _proc_text(self, pid: int, what: str) -> str:
+        """/proc/PID/maps as the guest reads it; for fds, each descriptor and what it refers to."""
+        from pynix.fs.procfs import ProcfsSuperBlock, fd_link_text
+        if what == "fds":
+            procfs = next(m.sb for m in self.kernel.mounts.mounts if isinstance(m.sb, ProcfsSuperBlock))
+            group = self.inferior
+            return "".join(f"{fd:4} -> {fd_link_text(procfs, group, e.file).decode(errors='replace')}\n"
+                           for fd, e in sorted(group.fds.entries.items()))
+        from pynix.fs.vfs import FsContext, Walker
+        mounts = self.kernel.mounts
+        root = mounts.root_path()
+        try:
+            inode = Walker(FsContext(mounts, root, root)).resolve(root, f"/proc/{pid}/{what}".encode()).inode
+            return inode.read_at(0, 1 << 20).decode(errors="replace")
+        except KernelError as err:
+            return f"/proc/{pid}/{what}: {err}\n"
 
     def _xfer(self, spec: str) -> str:
         """qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH."""
