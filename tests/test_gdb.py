@@ -143,6 +143,21 @@ def test_monitor_commands(tmp_path):
     assert status == 0
 
 
+def test_pynix_gdb_command(isa, tmp_path):
+    """`pynix gdb PROGRAM ARGS` starts both and attaches; at the end of gdb's batch it detaches and the program
+    runs on to its exit status."""
+    program = compile_debug(isa, tmp_path)
+    gdb_for(isa)
+    if selfcheck():
+        pytest.skip("PYNIX_TEST_SELFCHECK=1: this test only runs pynix")
+    result = subprocess.run([sys.executable, "-m", "pynix", "gdb", "--batch", "--ex", "break add", "--ex", "continue",
+                             "--ex", "print a + b", program, "two", "args"], capture_output=True, env=pynix_env(),
+                            timeout=120)
+    out = result.stdout.decode() + result.stderr.decode()
+    assert re.search(r"Breakpoint 1, add \(a=3, b=41\)", out) and "$1 = 44\n" in out, out
+    assert result.returncode == 0 and "x=44 counter=5\n" in out, out
+
+
 def test_watchpoint(isa, tmp_path):
     program = compile_debug(isa, tmp_path)
     out, (status, stdout, _) = run_gdb(isa, program, [
