@@ -7,6 +7,7 @@ import os
 from typing import TextIO
 
 from pynix.arch import Arch
+from pynix.block.sysfs import SysBlockSuperBlock
 from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
@@ -47,7 +48,9 @@ class Machine:
         self.syscall_table = SyscallTable(arch)
         cpu.on_syscall = SyscallDispatcher(kernel, self.syscall_table)
         kernel.mounts = build_mounts(extra=[("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
-                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts))]
+                                            ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
+                                            ("/sys/block", SysBlockSuperBlock()),
+                                            ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
                                      + list(disks or []), sysroot=sysroot, root=root, binds=binds)
 
     def trace(self, tracer: Tracepoints) -> None:
@@ -62,7 +65,9 @@ class Machine:
         kernel = self.kernel
         creds = Credentials.of_host()
         root = kernel.mounts.root_path()
-        fs = FsContext(kernel.mounts, root, root)
+        umask = os.umask(0o022)                    # the host process's umask, as a child's (qemu-user's)
+        os.umask(umask)
+        fs = FsContext(kernel.mounts, root, root, umask)
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
         mm, image, exe = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()

@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
-from pynix.printk import KernelLog
 from pynix.hal import Cpu, PhysicalMemory, Trap, TrapKind
+from pynix.ipc.util import IpcNamespace
+from pynix.printk import KernelLog
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import FrameAllocator
 from pynix.sync.wait import WaitQueue
@@ -68,6 +69,7 @@ class Kernel:
         self.init: ThreadGroup | None = None
         self.current: Task | None = None
         self.futexes: dict[object, list] = {}      # futex key -> waiters (task/futex.py)
+        self.ipc = IpcNamespace()                  # System V IPC objects and limits (pynix/ipc/)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}

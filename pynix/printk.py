@@ -70,7 +70,10 @@ class KernelLog:
         if console and sys.stderr not in sinks:
             sinks.append(sys.stderr)
         for sink in sinks:
-            print(f"pynix: {text}", file=sink, flush=True)
+            try:
+                print(f"pynix: {text}", file=sink, flush=True)
+            except (OSError, ValueError):
+                pass                      # the host's stderr is gone (its reader closed the pipe): line lost
         self.queue.wake_all()
 
     @property

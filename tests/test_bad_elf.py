@@ -2,9 +2,11 @@
 Python traceback.  The malformed ELFs are copies of a real guest binary with a header field patched."""
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import struct
+import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -260,3 +262,185 @@ def test_dynamic_elf_runs_or_is_refused_cleanly():
     assert_no_traceback(result)
     if result.returncode != 0:
         check_refusal(result, Path(true))
+
+
+# ------------------------------------------------------------------------------------------- PT_INTERP
+
+PT_INTERP, PT_NOTE = 3, 4
+
+
+@pytest.fixture(scope="module")
+def dynamic_elf() -> bytes:
+    """The host's own dynamically linked `true` (x86_64): a real PT_INTERP to patch."""
+    true = shutil.which("true")
+    harness.need(true is not None and harness.host_isa() == "x86_64", "needs the host's x86_64 `true` program")
+    data = Path(os.path.realpath(true)).read_bytes()
+    harness.need(data[:4] == b"\x7fELF" and any(p.p_type == PT_INTERP for p in Elf(data).phdrs()),
+                 "the host's `true` is not a dynamic ELF program")
+    return data
+
+
+def native_exec_errno(program: Path) -> int:
+    """0 if `program` runs natively, else the errno of the native execve."""
+    try:
+        subprocess.run([str(program)], capture_output=True, timeout=harness.REFERENCE_TIMEOUT)
+    except OSError as err:
+        return err.errno
+    return 0
+
+
+def interp(elf: Elf) -> Phdr:
+    return next(p for p in elf.phdrs() if p.p_type == PT_INTERP)
+
+
+def patch_interp_no_nul(elf: Elf):
+    """The interpreter's name fills PT_INTERP with no terminating NUL: Linux refuses it with ENOEXEC."""
+    p = interp(elf)
+    elf.data[p.p_offset + p.p_filesz - 1] = ord("x")
+
+
+def patch_interp_past_eof(elf: Elf):
+    """PT_INTERP's bytes lie past the end of the file: Linux's read of them fails with EIO."""
+    p = interp(elf)
+    p.p_offset = len(elf.data) + PAGE
+    elf.put(p)
+
+
+def patch_interp_too_long(elf: Elf):
+    p = interp(elf)
+    p.p_filesz = 4097          # more than PATH_MAX
+    elf.put(p)
+
+
+def patch_interp_one_byte(elf: Elf):
+    p = interp(elf)
+    p.p_filesz = 1
+    elf.put(p)
+
+
+INTERP_PATCHES = [(patch_interp_no_nul, errno.ENOEXEC), (patch_interp_past_eof, errno.EIO),
+                  (patch_interp_too_long, errno.ENOEXEC), (patch_interp_one_byte, errno.ENOEXEC)]
+
+
+@pytest.mark.parametrize("patch,err", INTERP_PATCHES, ids=[p.__name__.removeprefix("patch_") for p, _ in INTERP_PATCHES])
+def test_bad_interp(dynamic_elf, tmp_path, patch, err):
+    elf = Elf(dynamic_elf)
+    patch(elf)
+    program = write_exe(tmp_path / patch.__name__, bytes(elf.data))
+    assert native_exec_errno(program) == err
+    refuse(program)
+
+
+def test_second_interp_is_ignored(dynamic_elf, tmp_path):
+    """Only the first PT_INTERP counts: a second one (a PT_NOTE retyped, its bytes no path at all) changes
+    nothing, natively or under pynix."""
+    elf = Elf(dynamic_elf)
+    note = next(p for p in elf.phdrs() if p.p_type == PT_NOTE and p.index > interp(elf).index)
+    note.p_type = PT_INTERP
+    elf.put(note)
+    program = write_exe(tmp_path / "two-interps", bytes(elf.data))
+    assert native_exec_errno(program) == 0
+    result = run_pynix(program)
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.describe()
+
+
+# ------------------------------------------------------------------------------------------- messages
+
+def test_message_escapes_the_program_name(tmp_path):
+    """A refusal is one line even when the program's name holds a newline, control characters and bytes that
+    are not UTF-8: they appear escaped."""
+    name = b"bad\nname\x01\xff\\"
+    program = tmp_path / os.fsdecode(name)
+    write_exe(program, b"just text\n")
+    result = run_pynix(program)
+    assert_no_traceback(result)
+    assert result.returncode == 126, result.describe()
+    lines = result.stderr.decode("utf-8", "replace").splitlines()
+    assert len(lines) == 1, result.describe()
+    assert "bad\\nname\\x01\\xff\\\\" in lines[0], result.describe()
+
+
+def test_message_escapes_the_interpreter_name(dynamic_elf, tmp_path):
+    """The interpreter's name comes from the file: shown escaped too (exit 127: it does not exist)."""
+    elf = Elf(dynamic_elf)
+    p = interp(elf)
+    bad = b"/lib64/\x01\n\x1b[31m"
+    elf.data[p.p_offset:p.p_offset + p.p_filesz] = bad.ljust(p.p_filesz - 1, b"z") + b"\0"
+    program = write_exe(tmp_path / "ctrl-interp", bytes(elf.data))
+    assert native_exec_errno(program) == errno.ENOENT
+    result = run_pynix(program)
+    check_refusal(result, program, status=127)
+    assert "/lib64/\\x01\\n\\x1b[31m" in result.stderr.decode(), result.describe()
+
+
+# ------------------------------------------------------------------------------------------- segment tails
+
+def _tiny_program() -> bytes:
+    """A static x86_64 program written here byte by byte: segments whose file part ends mid-page (read-only
+    and writable, with and without .bss, and one with no file part).  It writes memory around each file end
+    to stdout, then stores into the .bss of the writable and of the read-only segments."""
+    def write(addr: int, n: int) -> bytes:      # mov eax,1; mov edi,1; mov rsi,addr; mov edx,n; syscall
+        return b"\xb8\x01\0\0\0\xbf\x01\0\0\0\x48\xbe" + struct.pack("<Q", addr) + b"\xba" + struct.pack("<I", n) \
+            + b"\x0f\x05"
+
+    def store(addr: int) -> bytes:              # mov rax,addr; mov byte [rax],1
+        return b"\x48\xb8" + struct.pack("<Q", addr) + b"\xc6\x00\x01"
+
+    code_at, marks = 0x401000, 0x401800
+    pf_r, pf_w, pf_x = 4, 2, 1
+    #          flags        offset  vaddr     filesz memsz   file bytes of the page
+    segments = [(pf_r | pf_x, 0x1000, code_at, 0x806, 0x806, None),
+                (pf_r, 0x2000, 0x602000, 0x100, 0x2000, 0xA1),           # read-only with .bss
+                (pf_r | pf_w, 0x3000, 0x803000, 0x100, 0x2000, 0xB2),    # writable with .bss
+                (pf_r, 0x4000, 0xA04000, 0x100, 0x100, 0xC3),            # read-only, no .bss
+                (pf_r, 0x5000, 0xC05000, 0, 0x1000, None)]               # no file part at all
+    code = (write(0x6020F0, 32) + write(0x603000, 16) + write(0x8030F0, 32) + write(0xA040F0, 32)
+            + write(0xC05000, 16) + store(0x804000) + write(0x804000, 1) + write(marks, 2)
+            + store(0x8030F8) + write(0x8030F0, 16) + store(0x603000) + write(marks + 2, 2)
+            + store(0xC05000) + write(marks + 4, 2)
+            + b"\xb8\x3c\0\0\0\x31\xff\x0f\x05")                         # exit(0)
+    data = bytearray(0x6000)
+    data[0x1000:0x1000 + len(code)] = code
+    data[0x1800:0x1806] = b"A\nB\nC\n"
+    for _flags, offset, _vaddr, _filesz, _memsz, fill in segments:
+        if fill is not None:
+            data[offset:offset + PAGE] = bytes([fill]) * PAGE
+    data[:64] = b"\x7fELF\x02\x01\x01" + bytes(9) + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, code_at, 64, 0, 0, 64,
+                                                               56, len(segments), 64, 0, 0)
+    for i, (flags, offset, vaddr, filesz, memsz, _fill) in enumerate(segments):
+        data[64 + 56 * i:120 + 56 * i] = struct.pack("<IIQQQQQQ", PT_LOAD, flags, offset, vaddr, vaddr, filesz,
+                                                     memsz, PAGE)
+    return bytes(data)
+
+
+def test_segment_tails_as_linux_maps_them(tmp_path):
+    """Linux's elf_load: the page holding a segment's last file byte comes whole from the file; with .bss its
+    rest is zeroed only in a writable segment (padzero's clear_user fails on a read-only page, silently); the
+    .bss beyond that page, and a segment with no file part, are anonymous memory, writable whatever the
+    segment's flags.  Differential against the native run."""
+    harness.need(harness.host_isa() == "x86_64", "the native reference needs an x86_64 host")
+    program = write_exe(tmp_path / "tails", _tiny_program())
+    ref = harness.run_reference(program)
+    got = run_guest(program)
+    assert_no_traceback(got)
+    assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.describe() + "\n" + ref.describe()
+    assert ref.stdout[:32] == b"\xa1" * 32 and ref.stdout[48:80] == b"\xb2" * 16 + b"\0" * 16
+    assert ref.stdout.endswith(b"B\nC\n") and ref.returncode == 0
+
+
+def test_interp_far_into_the_file(dynamic_elf, tmp_path):
+    """PT_INTERP may lie anywhere in the file (Linux reads it with elf_read): moved 1 MiB in, the program
+    still runs, natively and under pynix."""
+    elf = Elf(dynamic_elf)
+    p = interp(elf)
+    name = bytes(elf.data[p.p_offset:p.p_offset + p.p_filesz])
+    far = max(len(elf.data), 1 << 20)
+    elf.data[len(elf.data):] = bytes(far - len(elf.data)) + name
+    p.p_offset = far
+    elf.put(p)
+    program = write_exe(tmp_path / "far-interp", bytes(elf.data))
+    assert native_exec_errno(program) == 0
+    result = run_pynix(program)
+    assert_no_traceback(result)
+    assert result.returncode == 0, result.describe()

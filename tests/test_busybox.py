@@ -108,3 +108,50 @@ def test_shell(busybox, script):
     and `wait`, exit statuses -- compared with native busybox."""
     got, _ = assert_same(busybox, ["sh", "-c", script])
     assert got.stdout
+
+
+@pytest.mark.parametrize("umask", [0o000, 0o027])
+def test_uuencode_mode_from_inherited_umask(busybox, umask):
+    """`uuencode NAME < FILE` writes `begin MODE NAME` with MODE = 0666 & ~umask: the guest's first process
+    starts with the umask of the process that ran pynix, as a child would (busybox's uuencode.tests)."""
+    def side(argv):
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=pynix_env(), umask=umask,
+                              timeout=harness.PYNIX_TIMEOUT)
+        return harness.normalise_status(proc.returncode), proc.stdout, proc.stderr
+    ref = side([str(busybox), "uuencode", "foo"])
+    got = ref if harness.selfcheck() else side(guest_command(busybox, ["uuencode", "foo"]))
+    assert b"Traceback" not in got[2]
+    assert got[:2] == ref[:2]
+    assert ref[1].startswith(b"begin %o foo\n" % (0o666 & ~umask))
+
+
+def test_uuencode_mode_from_fstat(busybox, tmp_path):
+    """`uuencode FILE NAME` takes the mode from fstat of the opened host file."""
+    src = tmp_path / "src"
+    src.write_bytes(b"some data\n")
+    src.chmod(0o640)
+    got, _ = assert_same(busybox, ["uuencode", str(src), "name"])
+    assert got.stdout.startswith(b"begin 640 name\n")
+
+
+def test_pidof(busybox, tmp_path):
+    """busybox pidof finds processes by name through /proc: its own shell script by the script's name (the
+    comm of a #! script), a background sleep, busybox itself, and nothing for an unknown name (busybox's
+    pidof.tests).  Pids differ between runs, so the script prints whether each expected pid was found."""
+    script = tmp_path / "pidof.tests"
+    script.write_text(
+        f"#!{busybox} sh\n"
+        "sleep 5 & s=$!\n"
+        "pidof pidof.tests | grep -q -w $$ && echo found self\n"
+        "pidof sleep | grep -q -w $s && echo found sleep\n"
+        "pidof busybox >/dev/null; echo busybox $?\n"
+        "pidof veryunlikelyoccuringbinaryname; echo unknown $?\n"
+        "kill $s\n")
+    script.chmod(0o755)
+    ref = subprocess.run([str(script)], stdin=subprocess.DEVNULL, capture_output=True, env=pynix_env(),
+                         timeout=harness.REFERENCE_TIMEOUT)
+    assert (ref.returncode, ref.stdout) == (0, b"found self\nfound sleep\nbusybox 0\nunknown 1\n")
+    if not harness.selfcheck():
+        got = harness.run_pynix(script)
+        assert_no_traceback(got)
+        assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.describe()

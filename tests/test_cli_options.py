@@ -99,3 +99,45 @@ def test_sysroot_lookup_order(tmp_path):
 def test_sysroot_must_be_a_directory(tmp_path):
     got = run_pynix(ENV, extra=["-L", str(tmp_path / "missing")])
     assert got.returncode == 2 and b"-L" in got.stderr, got.describe()
+
+
+# ------------------------------------------------------------------------------------------- --mem
+
+def test_default_mem_is_a_quarter_of_the_host():
+    """Without --mem the machine has a quarter of the host's memory, at most 4 GiB (/proc/meminfo's MemTotal);
+    --mem still sets it."""
+    from pynix.cli.run import default_mem_size
+    host = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    expected = min(host // 4, 4 << 30) & ~((2 << 20) - 1)
+    assert default_mem_size() == expected
+    got = run_pynix(BUSYBOX, ["head", "-1", "/proc/meminfo"])
+    assert_no_traceback(got)
+    assert got.stdout.split() == [b"MemTotal:", str(expected >> 10).encode(), b"kB"], got.describe()
+    got = run_pynix(BUSYBOX, ["head", "-1", "/proc/meminfo"], extra=["--mem", "64M"])
+    assert got.stdout.split() == [b"MemTotal:", b"65536", b"kB"], got.describe()
+
+
+def test_default_mem_runs_what_256m_could_not():
+    """A 300 MiB buffer (dd's bs=300M, all of it written by read() from /dev/zero) fits the default machine as
+    natively; in a 256M machine it cannot."""
+    from pynix.cli.run import default_mem_size
+    harness.need(default_mem_size() >= 512 << 20, "the host has too little memory for a 512M default")
+    argv = [BUSYBOX, "dd", "if=/dev/zero", "of=/dev/null", "bs=300M", "count=1"]
+    ref = native(argv, harness.pynix_env())
+    check(run_pynix(argv[0], argv[1:]), ref)
+    assert ref.returncode == 0
+    small = run_pynix(argv[0], argv[1:], extra=["--mem", "256M"])
+    assert_no_traceback(small)
+    assert small.returncode != 0 and b"out of memory" in small.stderr, small.describe()
+
+
+def test_guest_ram_is_lazy():
+    """RAM is a host mapping allocated on first touch: a 4 GiB machine running a small program costs the host
+    what the program touches, not 4 GiB (peak RSS of the pynix process, from wait4)."""
+    proc = subprocess.Popen(harness.pynix_command(BUSYBOX, ["true"], extra=["--mem", "4096M"]),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=harness.pynix_env())
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read()
+    assert proc.returncode == 0, err.decode(errors="replace")
+    assert usage.ru_maxrss < 200 << 10, f"peak RSS {usage.ru_maxrss} KiB for a 4 GiB machine running true"

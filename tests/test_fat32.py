@@ -818,7 +818,7 @@ def test_run_disk_errors(tmp_path, image):
     bad.write_bytes(b"\0" * 4096)
     for extra, message in ((["--disk", f"{bad}:/mnt"], "cannot mount"),
                            (["--disk", f"{image}:/no/such/dir"], "no directory"),
-                           (["--disk", f"{image}"], "IMAGE:GUEST")):
+                           (["--disk", ":/mnt"], "IMAGE:GUEST")):    # `--disk IMAGE` alone attaches /dev/vda
         got = harness.run_pynix(BUSYBOX, ["true"], extra=extra)
         assert got.returncode == 2 and message in got.stderr.decode(), got.stderr
         assert b"Traceback" not in got.stderr

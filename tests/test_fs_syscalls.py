@@ -9,6 +9,7 @@ the handlers directly with a fake task, as tests/test_pipe_unit.py does.
 from __future__ import annotations
 
 import errno
+import os
 import stat
 import struct
 import sys
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from fakes import BLOCKED, FakeGroup, FakeKernel, FakeTask, call, new_machine
+import harness
 from harness import assert_same, assert_same_as_native
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +40,23 @@ def test_fs_namei(guest):
     assert b"rename empty empty/inner/x (into itself): -1 EINVAL\n" in out
     assert b"rmdir d/..: -1 ENOTEMPTY\n" in out and b"unlink f/: -1 ENOTDIR\n" in out
     assert b"  cwd: [/m2/inner]\n" in out and b"cleaned up: ENOENT\n" in out
+
+
+@pytest.mark.parametrize("base", ["/dev/shm", "/tmp"])
+def test_fs_perm_corner(guest, base):
+    """Symlink loops (ELOOP, and EEXIST/ENOTDIR/EISDIR where Linux does not follow), setgid directories and
+    S_ISGID clearing by chmod/fchmod, as root and as a non-member user; in a tmpfs and in the default root's
+    overlay (in-memory layer over the host's files)."""
+    harness.need(os.geteuid() == 0, "the reference must run as root (it changes owners and drops privileges)")
+    got, _ = assert_same(guest("fs_perm_corner.c"), [base])
+    out = got.stdout
+    assert b"mkdir self/sub: -1 ELOOP\n" in out and b"rmdir b/sub: -1 ELOOP\n" in out
+    assert b"open self O_CREAT: -1 ELOOP\n" in out and b"open self/ O_CREAT: -1 EISDIR\n" in out
+    assert b"  sg/file: mode 00644 gid 1234\n" in out and b"  sg/userdir: mode 02755 gid 1234\n" in out
+    assert b"  sg/usersgid: mode 00755 gid 1234\n" in out
+    assert b"chmod other 02755: 0 ok\n  other: mode 00755 gid 1234\n" in out
+    assert b"root chmod other 02755: 0 ok\n  other: mode 02755 gid 1234\n" in out
+    assert b"cleaned up: -1 ENOENT\n" in out
 
 
 def test_read_paths(target):

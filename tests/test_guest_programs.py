@@ -148,6 +148,21 @@ def test_fstat_std_dev_null_stdin(guest):
     assert got.stdout.startswith(b"fd 0: chr ")
 
 
+@pytest.mark.parametrize("perm", [0o640, 0o604])
+def test_fstat_mode_host_file_stdin(guest, tmp_path, perm):
+    """fstat of an inherited host descriptor reports the host's st_mode, permission bits included."""
+    data = tmp_path / "stdin"
+    data.write_bytes(b"x")
+    data.chmod(perm)
+    got, _ = assert_same(guest("fstat_mode.c"), stdin=data)
+    assert got.stdout.startswith(b"fd 0: mode %06o\n" % (0o100000 | perm))
+
+
+def test_fstat_mode_host_pipe_stdin(guest):
+    got, _ = assert_same(guest("fstat_mode.c"), stdin=b"some input\n")
+    assert got.stdout.startswith(b"fd 0: mode 010600\n")
+
+
 def test_isatty_on_pipes(guest):
     got, _ = assert_same(guest("isatty.c"), stdin=b"")
     assert b"isatty(1) = 0 ENOTTY\n" in got.stdout

@@ -17,10 +17,13 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("boot", ["pynix.boot"]),                                       # the Machine: RAM, CPU, kernel, mounts, init
     ("syscall", ["pynix.syscall", "pynix.trace", "pynix.debug"]),   # one module per syscall family; tracers
     ("kernel", ["pynix.kernel"]),                                   # the kernel object and its trap loop
-    ("procfs", ["pynix.fs.procfs"]),                                # /proc shows every subsystem below it
-    ("drivers", ["pynix.tty", "pynix.net", "pynix.ipc", "pynix.block"]),   # files over the VFS, blocking on sync
-    ("core", ["pynix.task", "pynix.fs"]),                           # processes and files: a process holds files,
-                                                                    # a pipe signals its writer, exec walks paths
+    ("procfs", ["pynix.fs.procfs", "pynix.block.sysfs"]),          # /proc and /sys/block show every subsystem below
+    ("drivers", ["pynix.tty", "pynix.net"]),                       # files over the VFS, blocking on sync
+    ("core", ["pynix.task", "pynix.fs", "pynix.ipc", "pynix.block"]),   # processes, files, IPC objects and block
+                                                                    # devices: a process holds files, a pipe
+                                                                    # signals its writer, exec walks paths, exit
+                                                                    # undoes semaphores, ext2 reads a block device
+                                                                    # and a loop device reads a file
     ("loader", ["pynix.loader"]),                                   # ELF -> program image in an address space
     ("mm", ["pynix.mm"]),                                           # frames, page tables, address spaces, uaccess
     ("arch", ["pynix.arch"]),                                       # ISA facts

@@ -6,6 +6,8 @@ every target -- also for riscv64, where the qemu-riscv64 reference cannot follow
 without binfmt_misc (DESIGN.md §6)."""
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from harness import assert_no_traceback, assert_same_as_native as differential, build, run_pynix
@@ -74,3 +76,28 @@ def test_exec_scripts(target):
     out = differential("exec_script.c", target)
     assert b"[an argument  with spaces] [./witharg] [one] [two words] execfn=witharg" in out
     assert b"loop: execve ELOOP" in out and b"no interpreter: execve ENOEXEC" in out
+
+
+def test_futex_wake_is_not_lost(target):
+    """A futex waiter that was killed, or interrupted by a handler (EINTR), or restarted after its handler made
+    a system call, does not take a FUTEX_WAKE meant for a live waiter (the lost wake-up behind the false
+    "deadlock" stops in CPython's multiprocessing and asyncio tests)."""
+    out = differential("futex_lost_wake.c", target)
+    assert out == (b"killed waiter: wake woke 1, second exited 0\ninterrupted wait: -1 EINTR\nrestarted wait: 0 \n"
+                   b"last wait: 0 \ninterrupted waiter: handled 2, last wake woke 1\n")
+
+
+def test_fork_kill_stress(target):
+    """Batches of forked children write at random into memory they share copy-on-write with the parent, fork,
+    map and unmap, and are SIGKILLed at random moments; the parent's own memory must stay intact."""
+    out = differential("fork_kill_stress.c", target)
+    assert out == b"12 batches: parent memory intact\n"
+
+
+def test_prctl_common_options(target):
+    """Timer slack (per thread, inherited, 0 restores the creator's), keepcaps, securebits, ambient
+    capabilities, PR_CAPBSET_DROP, THP disable, the MCE kill policy -- for root and for an unprivileged child."""
+    out = differential("prctl_more.c", target)
+    assert b"thread: PR_GET_TIMERSLACK = 1000\n" in out and b"child: PR_GET_TIMERSLACK = 1000\n" in out
+    assert b"PR_SET_SECUREBITS 0x10 = -1 EPERM\n" in out
+    assert (b"PR_CAPBSET_READ CAP_SYS_TIME = 0\n" in out) == (os.geteuid() == 0)     # the root part runs as root

@@ -50,3 +50,22 @@ def test_host_signals_reach_the_program(target, sig, handle, status):
     assert b"Traceback" not in err, err.decode()
     assert (out, got_status) == (ref_out, ref_status) == (
         f"caught {signal.Signals(sig).name}\n".encode() if handle else b"", status), err.decode()
+
+
+def test_signal_semantics_as_linux(target):
+    """SA_RESETHAND resets only the handler; rt_sigqueueinfo and kill reach a process by any of its thread ids;
+    sigtimedwait/sigwaitinfo/sigwait keep working when called again and again (blocked or handled signals,
+    after an EINTR); a core-action death sets WCOREDUMP exactly when Linux dumps core (RLIMIT_CORE >= a page,
+    dumpable).  Native Linux is the reference (qemu-user writes its own core files); it needs a core_pattern that
+    names a file, as Linux's default "core" does, since a pipe ignores RLIMIT_CORE."""
+    with open("/proc/sys/kernel/core_pattern") as f:
+        need(not f.read().startswith("|"), "core_pattern is a pipe: the native reference would not follow RLIMIT_CORE")
+    out = assert_same_as_native("sig_linux.c", target)
+    assert b"resethand: caught 1 blocked inside 1 handler dfl 1 siginfo 1 resethand 1 restart 1 mask usr2 1\n" in out
+    assert b"sigqueueinfo to a thread id: 0  -> sig 1 code -1 value 43\n" in out
+    assert b"sigtimedwait x5: got 15/15 timed out 10/10\n" in out
+    assert b"unblocked waits x3: got 3/3 handler ran 0\n" in out
+    assert b"interrupted wait 2: -1 EINTR handler ran 5 -> after raise 6\n" in out
+    assert b"SIGQUIT core unlimited: signaled 1 sig 3 coredump 1\n" in out
+    assert b"SIGQUIT core 0: signaled 1 sig 3 coredump 0\n" in out
+    assert b"SIGQUIT not dumpable: signaled 1 sig 3 coredump 0\n" in out

@@ -79,6 +79,7 @@ class Arch:
     sigreturn_trampoline: bytes         # code calling rt_sigreturn, mapped into every process
     extra_mmap_flags: tuple[tuple[int, str], ...]   # mmap flags only this ISA defines (for strace)
     epoll_event_format: str             # struct epoll_event (events, data): packed on x86_64, aligned elsewhere
+    semid64_ds_format: str              # struct semid64_ds after its ipc64_perm: x86_64 pads each time field
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
     cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
     gdb: object = field(default=None, repr=False)  # a GdbTarget (arch/gdb.py): registers and breakpoints for gdb

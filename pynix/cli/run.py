@@ -35,11 +35,24 @@ def parse_size(text: str) -> int:
     return int(text)
 
 
+MAX_DEFAULT_MEM = 4 << 30
+
+
+def default_mem_size() -> int:
+    """A quarter of the host's physical memory, at most 4 GiB, rounded down to 2 MiB.  RAM is an anonymous
+    host mapping whose pages are only allocated when the guest first touches them, so a large default costs
+    the host nothing until a program needs it."""
+    host = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    return max(4 << 20, min(host // 4, MAX_DEFAULT_MEM) & ~((2 << 20) - 1))
+
+
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run a Linux program", description=__doc__,
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--arch", choices=["riscv64", "x86_64"], help="ISA of the machine (default: from the ELF header)")
-    p.add_argument("--mem", default="256M", type=parse_size, help="guest RAM size (default 256M)")
+    p.add_argument("--mem", default=default_mem_size(), type=parse_size,
+                   help="guest RAM size, a multiple of 2M (default: a quarter of the host's memory, at most 4G; "
+                        "frames are allocated on first touch)")
     p.add_argument("-v", "--verbose", action="store_true",
                    help="copy the kernel log (what the guest's dmesg shows) to stderr as it is written")
     p.add_argument("--log", metavar="FILE", help="copy the kernel log to FILE")
@@ -60,9 +73,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
                    help="most tasks the machine may hold at once; fork beyond it fails with EAGAIN (default 4096)")
-    p.add_argument("--disk", action="append", default=[], metavar="IMAGE:GUEST",
-                   help="mount the FAT32 image IMAGE read-write on the guest directory GUEST (repeatable; "
-                        "make one with `pynix mkfs.fat`)")
+    p.add_argument("--disk", action="append", default=[], metavar="IMAGE[:GUEST][:ro]",
+                   help="attach the disk image IMAGE as the next block device /dev/vda, /dev/vdb, ... "
+                        "(read-write, read-only with :ro; writes reach the image on sync, unmount and exit) "
+                        "and, with GUEST, mount it there with the filesystem it holds: ext2/ext3 read-write, "
+                        "ext4 read-only, FAT32 read-write (repeatable; `pynix mkfs.fat` makes a FAT32 image)")
     p.add_argument("--mount", action="append", default=[], metavar="HOST:GUEST[:ro|rw]",
                    help="mount the host directory HOST on the guest directory GUEST (created if missing), "
                         "read-only unless :rw is given, as docker run -v; the guest cannot reach anything of the "
@@ -103,16 +118,48 @@ def _elf_arch_of(header: bytes) -> str | None:
 
 
 def _open_disks(specs: list[str]) -> list | None:
-    """[(guest path, superblock)] for the --disk options, or None after printing why one cannot be used."""
+    """Attach every --disk IMAGE[:GUEST][:ro] as the next /dev/vdX; [(guest path, superblock)] for those that
+    name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or FAT32).
+    None after printing why one cannot be used.  An ext4 image that pynix cannot write is mounted read-only
+    with a note, as mount(8) does for a write-protected disk; a FAT32 image is mounted from its file, without a
+    block device."""
+    from pynix.block.genhd import attach_image, del_disk
+    from pynix.block.probe import probe
+    from pynix.fs.ext2.super import MS_RDONLY, get_super
     from pynix.fs.fat32 import Fat32SuperBlock
     disks = []
     for spec in specs:
-        image, sep, guest = spec.rpartition(":")
-        if not sep or not image or not guest.startswith("/"):
-            print(f"pynix: --disk {spec}: expected IMAGE:GUEST with an absolute guest directory", file=sys.stderr)
+        rest, readonly = (spec[:-3], True) if spec.endswith(":ro") else (spec, False)
+        image, sep, guest = rest.rpartition(":")
+        if not sep or not guest.startswith("/"):
+            image, guest = rest, ""
+        if not image:
+            print(f"pynix: --disk {spec}: expected IMAGE, IMAGE:ro, IMAGE:GUEST or IMAGE:GUEST:ro with an absolute "
+                  "guest directory", file=sys.stderr)
             return None
         try:
-            disks.append((guest, Fat32SuperBlock(image, uid=os.getuid(), gid=os.getgid())))
+            dev = attach_image(image, readonly)
+            if not guest:
+                continue
+            fstype = probe(dev)
+            if fstype == "vfat":
+                dev.close()
+                del_disk(dev)
+                disks.append((guest, Fat32SuperBlock(image, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
+            elif fstype is None:
+                print(f"pynix: --disk {spec}: cannot mount: no ext2/ext3/ext4 or FAT32 filesystem on {image}",
+                      file=sys.stderr)
+                return None
+            else:
+                try:
+                    sb = get_super(dev, fstype, MS_RDONLY if readonly else 0, None)
+                except KernelError as err:
+                    if err.errno != errno.EROFS:
+                        raise
+                    print(f"pynix: --disk {spec}: {dev.name} is write-protected for pynix, mounting read-only",
+                          file=sys.stderr)
+                    sb = get_super(dev, fstype, MS_RDONLY, None)
+                disks.append((guest, sb))
         except KernelError as err:
             print(f"pynix: --disk {spec}: cannot mount: {err}", file=sys.stderr)
             return None
@@ -210,6 +257,7 @@ def _guest_dir(kernel, path: str) -> KernelError | None:
 
 def run_command(args: argparse.Namespace) -> int:
     from pynix.arch import arch_by_name
+    from pynix.block.genhd import detach_all
     from pynix.boot import Machine
 
     if args.strace and not args.strace.startswith("-"):    # `--strace PROGRAM`: argparse took PROGRAM as the
@@ -226,12 +274,12 @@ def run_command(args: argparse.Namespace) -> int:
         program_file = _program_file(path, args.sysroot)
         header = None
         if not os.path.exists(program_file):
-            print(f"pynix: {path}: No such file or directory", file=sys.stderr)
+            print(f"pynix: {printable(path)}: No such file or directory", file=sys.stderr)
             return 127
     else:                                          # the program is a path of the guest's own tree
         header = _guest_header(root, binds, args.sysroot, path)
         if header is None:
-            print(f"pynix: {path}: No such file or directory in the guest", file=sys.stderr)
+            print(f"pynix: {printable(path)}: No such file or directory in the guest", file=sys.stderr)
             return 127
     arch = arch_by_name(args.arch or (_elf_arch_name(program_file) if header is None else _elf_arch_of(header))
                         or "x86_64")
@@ -265,7 +313,7 @@ def run_command(args: argparse.Namespace) -> int:
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:
-            print(f"pynix: --disk {sb.image}:{guest}: no directory {guest} in the guest", file=sys.stderr)
+            print(f"pynix: --disk ...:{guest}: no directory {guest} in the guest", file=sys.stderr)
             return 2
     tracer, debugger = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)), args.gdb)
     if tracer is not None:
@@ -281,7 +329,7 @@ def run_command(args: argparse.Namespace) -> int:
         init = machine.spawn(path, argv, envp, cwd=cwd)
     except KernelError as err:
         reason = str(err) or os.strerror(err.errno)
-        print(f"pynix: {path}: cannot execute: {reason}", file=sys.stderr)
+        print(f"pynix: {printable(path)}: cannot execute: {printable(reason)}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
     if debugger is not None:
         debugger.attach(init)                      # waits for gdb; the program has not run an instruction yet
@@ -300,6 +348,7 @@ def run_command(args: argparse.Namespace) -> int:
             tracer.close()
     for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
+    detach_all()                                   # the disks: every write reaches the image files now
     if status & 0x7F:
         return 128 + (status & 0x7F)
     return status >> 8
@@ -328,6 +377,23 @@ def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: 
         print(f"pynix: {what}: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
         raise SystemExit(2)
     return (None if not tracers else tracers[0] if len(tracers) == 1 else TracerGroup(tracers)), debugger
+
+
+def printable(text: str) -> str:
+    """`text` for a one-line message: every character that is not printable -- control characters, newlines,
+    bytes that are not UTF-8 (the surrogates of os.fsdecode) -- as a backslash escape; backslashes doubled."""
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch.isprintable():
+            out.append(ch)
+        elif 0xDC80 <= code <= 0xDCFF:             # an undecodable byte, kept by surrogateescape
+            out.append(f"\\x{code - 0xDC00:02x}")
+        else:
+            out.append(ascii(ch)[1:-1])            # \n, \t, \x01, \u2028...
+    return "".join(out)
 
 
 # Without a console, these host signals sent to pynix are passed on to the guest (Kernel.forward_host_signals);

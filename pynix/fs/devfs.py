@@ -2,14 +2,16 @@
 
 A tmpfs whose character-device inodes open real devices: the memory devices of drivers/char/mem.c (null, zero,
 full, random, urandom), the controlling terminal (/dev/tty), the console (/dev/console: the host's terminal) and
-/dev/ptmx, the pseudo-terminal multiplexer (tty/pty.py), which makes its pairs in the devpts mounted on /dev/pts
+/dev/loop-control (block/loop.py) and /dev/ptmx, the pseudo-terminal multiplexer (tty/pty.py), which makes its pairs in the devpts mounted on /dev/pts
 (fs/devpts.py, which also holds the host terminal's own node).  The usual symlinks (/dev/fd, /dev/stdin,
 /dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts are directories.
 
 Which driver a device inode opens is decided by its device number alone (Linux's chrdev_open), through the
 character-device registry (fs/char_dev.py), so a node made by mknod(2) in /dev with the number of a known
 device works like the original.  The memory devices register here; the terminal drivers register theirs at boot
-(tty/devices.py), so this filesystem does not import them.
+(tty/devices.py), so this filesystem does not import them.  Block device nodes
+(/dev/vda, /dev/loopN) are added and removed as the block layer's devices come and go (block/genhd.py) and open
+through block/fops.py.
 """
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
     from pynix.task.task import Task
 
 TTY_GID = 5                               # the "tty" group owns terminals (Debian)
+DISK_GID = 6                              # and "disk" block devices
 
 
 def new_encode_dev(major: int, minor: int) -> int:
@@ -177,10 +180,18 @@ def open_host_tty(path: VfsPath, flags: int) -> File:
 DEV_NULL, DEV_ZERO, DEV_FULL = new_encode_dev(1, 3), new_encode_dev(1, 5), new_encode_dev(1, 7)
 DEV_RANDOM, DEV_URANDOM, DEV_KMSG = new_encode_dev(1, 8), new_encode_dev(1, 9), new_encode_dev(1, 11)
 DEV_TTY, DEV_CONSOLE, DEV_PTMX = new_encode_dev(5, 0), new_encode_dev(5, 1), new_encode_dev(5, 2)
+DEV_LOOP_CONTROL = new_encode_dev(10, 237)
+
+
+def _open_loop_control(path: VfsPath, flags: int) -> File:
+    from pynix.block.loop import open_loop_control
+    return open_loop_control(path, flags)
+
 
 # the memory devices (drivers/char/mem.c's chr_dev_init); the terminals' are registered by tty_init
 for _dev, _driver in ((DEV_NULL, NullFile), (DEV_ZERO, ZeroFile), (DEV_FULL, FullFile), (DEV_RANDOM, RandomFile),
-                      (DEV_URANDOM, RandomFile), (DEV_KMSG, KmsgFile)):
+                      (DEV_URANDOM, RandomFile), (DEV_KMSG, KmsgFile),
+                      (DEV_LOOP_CONTROL, _open_loop_control)):
     register_chrdev(_dev, _driver)
 
 
@@ -192,7 +203,8 @@ class DevfsInode(TmpfsInode):
         if st.S_ISCHR(self.mode):
             return open_chrdev(path, flags)
         if st.S_ISBLK(self.mode):
-            raise KernelError(errno.ENXIO)
+            from pynix.block.fops import open_blkdev
+            return open_blkdev(path, flags)
         return super().open(path, flags)
 
     def truncate(self, size: int) -> None:
@@ -247,13 +259,25 @@ class DevfsSuperBlock(SuperBlock):
                                       (b"full", DEV_FULL, 0o666, 0), (b"random", DEV_RANDOM, 0o666, 0),
                                       (b"urandom", DEV_URANDOM, 0o666, 0), (b"kmsg", DEV_KMSG, 0o644, 0),
                                       (b"tty", DEV_TTY, 0o666, TTY_GID),
-                                      (b"console", DEV_CONSOLE, 0o600, 0), (b"ptmx", DEV_PTMX, 0o666, TTY_GID)):
+                                      (b"console", DEV_CONSOLE, 0o600, 0), (b"ptmx", DEV_PTMX, 0o666, TTY_GID),
+                                      (b"loop-control", DEV_LOOP_CONTROL, 0o660, DISK_GID)):
             root.mknod(name, st.S_IFCHR | mode, rdev, 0, gid)
         for name, target in ((b"fd", b"/proc/self/fd"), (b"stdin", b"/proc/self/fd/0"),
                              (b"stdout", b"/proc/self/fd/1"), (b"stderr", b"/proc/self/fd/2")):
             root.symlink(name, target, 0, 0)
         root.mkdir(b"shm", 0o1777, 0, 0)
         root.mkdir(b"pts", 0o755, 0, 0)                  # devpts is mounted here
+        from pynix.block.genhd import watch
+        watch(self, self._block_device)                  # /dev/vda, /dev/loop0...: nodes come and go with them
+
+    def _block_device(self, dev, added: bool) -> None:
+        """A block device appeared or went away: its node in /dev, as devtmpfs makes it (root:disk 0660)."""
+        name = dev.name.encode()
+        root = self.root
+        if root.entries.get(name) is not None:
+            root.entries.pop(name)
+        if added:
+            root.mknod(name, st.S_IFBLK | 0o660, dev.rdev, 0, DISK_GID)
 
     def statfs(self) -> dict[str, int]:
         info = super().statfs()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.locks import file_closed
+from pynix.fs.notify.fsnotify import fsnotify_close
 from pynix.mm.iov_iter import IovIter, KernelIter
 from pynix.sync.wait import Block
 # (also imported from here by filesystems and sockets)
@@ -137,6 +138,9 @@ class HostStreamFile(File):
                     views = [views[0][n:]] + views[1:]
         except OSError as e:
             if not total:
+                if e.errno == errno.EPIPE:       # no reader: SIGPIPE, then EPIPE, as pipe_write and sockets do
+                    from pynix.fs.pipe import _sigpipe
+                    _sigpipe(task)
                 raise KernelError(e.errno or errno.EIO) from None
         source.advance(total)
         return total
@@ -265,6 +269,7 @@ def _put_file(file: File, table: FdTable) -> None:
     file_closed(file, table, file.refs == 1)     # advisory locks: POSIX ones on every close, the rest on the last
     file.refs -= 1
     if file.refs == 0:
+        fsnotify_close(file)                       # IN_CLOSE_WRITE / IN_CLOSE_NOWRITE (fs/notify/)
         if file.epitems:                           # Linux's eventpoll_release in __fput
             from pynix.fs.eventpoll import eventpoll_release
             eventpoll_release(file)

@@ -70,7 +70,7 @@ class OverlayInode(Inode):
     def setattr(self, **changes) -> None:
         self.copy_up()
         self.upper.setattr(**changes)
-        self.mode = self.upper.mode
+        self.mode, self.uid, self.gid = self.upper.mode, self.upper.uid, self.upper.gid   # permission checks
 
     # --- copy-up ------------------------------------------------------------------------------------------
     def copy_up(self) -> Inode:

@@ -5,7 +5,8 @@
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
-  stat, swaps, uptime, version, and a few sysctls under sys/ (kernel, vm, fs).
+  partitions (the block devices, block/genhd.py), stat, swaps, uptime, version, a few sysctls under sys/
+  (kernel, vm, fs), and sysvipc/ (ipc/).
 
 Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache: processes come
 and go and pids are reused, which Linux handles with pid_revalidate.  Here every procfs directory refuses its
@@ -38,6 +39,7 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
 
+from pynix.block.genhd import proc_partitions
 from pynix.errors import KernelError
 from pynix.fs.file import File, HostStreamFile
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
@@ -266,6 +268,7 @@ class ProcRoot(ProcDir):
             files = {b"cmdline": lambda: _cmdline_global(sb.values), b"cpuinfo": lambda: _cpuinfo(k),
                      b"filesystems": lambda: _filesystems(), b"loadavg": lambda: _loadavg(k),
                      b"meminfo": lambda: _meminfo(k), b"stat": lambda: _stat_global(k),
+                     b"partitions": lambda: proc_partitions(),
                      b"swaps": lambda: b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
                      b"uptime": lambda: _uptime(k), b"version": lambda: _version(sb.values)}
             static: dict[bytes, Callable[[], Inode]] = {
@@ -275,6 +278,7 @@ class ProcRoot(ProcDir):
             static[b"thread-self"] = lambda: ProcLinkInode(sb, ("thread-self",), self._thread_self_target)
             static[b"mounts"] = lambda: ProcLinkInode(sb, ("mounts",), lambda: b"self/mounts")
             static[b"sys"] = lambda: TreeDir(sb, ("sys",), _sysctl_tree(sb))
+            static[b"sysvipc"] = lambda: TreeDir(sb, ("sysvipc",), _sysvipc_tree(k))
             self._static = static
         return self._static
 
@@ -926,8 +930,8 @@ def _maps(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
         return b""
     mm = group.mm
 
-    # What Linux would have: an ELF segment's file part and its .bss beyond the last file page are two areas
-    # there (the .bss is anonymous memory from vm_brk); here they are one VMA with `image_end`.
+    # A file area whose zero-filled part (`image_end` onwards) reaches past its last file page -- an ELF
+    # segment's area that mremap grew -- shows as the file part and an anonymous area, as Linux's vm_brk'd .bss.
     areas = []
     for vma in list(mm.vmas):
         if vma.backing is not None and vma.image_end < vma.end:
@@ -1034,8 +1038,10 @@ def _cpuinfo(kernel) -> bytes:
 
 
 def _filesystems() -> bytes:
+    """Block-device filesystems without "nodev" (busybox mount tries each of them when no -t is given)."""
     return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
-                                                         b"hostfs"))
+                                                         b"mqueue", b"hostfs")) \
+        + b"".join(b"\t%s\n" % name for name in (b"ext2", b"ext3", b"ext4", b"vfat"))
 
 
 def _uptime_seconds(kernel) -> float:
@@ -1108,8 +1114,11 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
         return value(lambda: v, mode)
 
     values = sb.values
+    ipc = getattr(kernel, "ipc", None)
+    ipc_sysctls = {name: (render, 0o644, write) for name, (render, write) in ipc.sysctls().items()} if ipc else {}
     return {
         b"kernel": {
+            **ipc_sysctls,
             b"hostname": const(values.nodename),
             b"domainname": const("(none)"),
             b"ostype": const("Linux", 0o444),
@@ -1135,8 +1144,22 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"mmap_min_addr": const(65536),
         },
         b"fs": {
+            **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
+                            in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
             b"pipe-max-size": const(1048576),
             b"file-max": const(9223372036854775807),
             b"nr_open": const(1048576),
         },
     }
+
+
+def _sysvipc_tree(kernel) -> dict:
+    """/proc/sysvipc: the System V IPC objects, as ipcs reads them (pynix/ipc/)."""
+    from pynix.ipc.msg import proc_sysvipc_msg
+    from pynix.ipc.sem import proc_sysvipc_sem
+    from pynix.ipc.shm import proc_sysvipc_shm
+    ipc = getattr(kernel, "ipc", None)
+    if ipc is None:
+        return {}
+    return {b"shm": (lambda: proc_sysvipc_shm(ipc), 0o444, None), b"sem": (lambda: proc_sysvipc_sem(ipc), 0o444, None),
+            b"msg": (lambda: proc_sysvipc_msg(ipc), 0o444, None)}

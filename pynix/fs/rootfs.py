@@ -3,7 +3,8 @@
 With no --root the guest's / is an overlay: the host's / through read-only hostfs below, an in-memory tmpfs
 above.  Host paths work as under qemu-user (programs re-execute themselves by path, tests run binaries from
 wherever they were built), the guest can create, change and delete files anywhere, and none of it reaches the
-host.  /dev/shm is a tmpfs of its own, as on Linux.
+host.  /dev/shm is a tmpfs of its own, as on Linux; /sys/block and /sys/dev/block show pynix's block devices (block/sysfs.py)
+where the host has those directories.
 
 `--root DIR` puts the host directory DIR in the host's / place (still read-only under a tmpfs overlay);
 `--root IMAGE` makes a FAT32 image the root itself (read-write, no overlay).  `--mount HOST:GUEST[:rw]` binds
@@ -35,7 +36,8 @@ def build_mounts(root: "str | SuperBlock" = "/", extra: list[tuple[str, SuperBlo
     else:
         mounts = MountTable(OverlaySuperBlock(lower_layer(root, sysroot)), source="overlay")
     walker = Walker(FsContext(mounts, mounts.root_path(), mounts.root_path()))
-    wanted = [(where, sb, where in STANDARD_MOUNTS) for where, sb in [("/dev/shm", TmpfsSuperBlock())] + (extra or [])]
+    wanted = [(where, sb, where in STANDARD_MOUNTS)
+              for where, sb in [("/dev/shm", TmpfsSuperBlock())] + (extra or [])]
     wanted += [(where, sb, True) for where, sb in binds or []]
     # Parents before children (/dev before /dev/shm), otherwise in the order given.
     for where, sb, create in sorted(wanted, key=lambda item: len([p for p in item[0].split("/") if p])):
@@ -45,8 +47,8 @@ def build_mounts(root: "str | SuperBlock" = "/", extra: list[tuple[str, SuperBlo
             if not create and err.errno in (errno.ENOENT, errno.ENOTDIR):
                 continue                               # the host has no such directory: nothing to cover
             raise
-        mounts.mount(sb, point, source=os.fsdecode(sb.host_root) if isinstance(sb, HostfsSuperBlock) else sb.fs_type,
-                     readonly=sb.readonly)
+        source = os.fsdecode(sb.host_root) if isinstance(sb, HostfsSuperBlock) else getattr(sb, "source", sb.fs_type)
+        mounts.mount(sb, point, source=source, readonly=sb.readonly)
     return mounts
 
 

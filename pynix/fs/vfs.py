@@ -48,6 +48,7 @@ class SuperBlock:
 
     fs_type = "none"
     magic = 0
+    fsnotify_marks: "dict | None" = None     # inode number -> inotify watches (fs/notify/fsnotify.py)
 
     def __init__(self, readonly: bool = False) -> None:
         self.dev = next(_dev_numbers)

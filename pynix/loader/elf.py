@@ -6,8 +6,10 @@ refused with `ENOEXEC` (or `EINVAL` for insane segments, as Linux does) and a me
 from __future__ import annotations
 
 import errno
+import os
 import struct
 from dataclasses import dataclass
+from typing import Callable
 
 from pynix.arch import Arch, arch_for_elf_machine
 from pynix.errors import KernelError
@@ -16,6 +18,7 @@ ET_EXEC, ET_DYN = 2, 3
 PT_LOAD, PT_INTERP, PT_PHDR, PT_GNU_STACK = 1, 3, 6, 0x6474E551
 PF_X, PF_W, PF_R = 1, 2, 4
 PAGE = 4096
+PATH_MAX = 4096
 
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
@@ -57,9 +60,10 @@ def _refuse(message: str, err: int = errno.ENOEXEC) -> KernelError:
     return KernelError(err, message)
 
 
-def parse_elf(data: bytes, size: int | None = None) -> ElfFile:
+def parse_elf(data: bytes, size: int | None = None, read: Callable[[int, int], bytes] | None = None) -> ElfFile:
     """Parse and validate an executable image; raise KernelError(ENOEXEC/EINVAL, reason) when it is unusable.
-    `data` is the file, or its beginning holding the headers and PT_INTERP when `size` gives the file's size."""
+    `data` is the file, or its beginning holding the headers when `size` gives the file's size; then
+    `read(offset, length)` reads the PT_INTERP string wherever in the file it lies."""
     size = len(data) if size is None else size
     if len(data) < 4 or data[:4] != b"\x7fELF":
         raise _refuse("not an ELF file")
@@ -82,10 +86,22 @@ def parse_elf(data: bytes, size: int | None = None) -> ElfFile:
                      for i in range(phnum))
     interpreter = None
     for seg in segments:
-        if seg.type == PT_INTERP:
-            if seg.offset + seg.filesz > len(data) or not 1 < seg.filesz <= 4096:
-                raise _refuse("bad PT_INTERP")
-            interpreter = data[seg.offset:seg.offset + seg.filesz].split(b"\0")[0].decode(errors="replace")
+        if seg.type != PT_INTERP:
+            continue
+        # load_elf_binary: only the first PT_INTERP counts; 2 to PATH_MAX bytes of the file, the last one a NUL
+        if not 2 <= seg.filesz <= PATH_MAX:
+            raise _refuse("bad PT_INTERP size")
+        if seg.offset + seg.filesz > size:
+            raise _refuse("PT_INTERP lies past the end of the file", errno.EIO)
+        name = data[seg.offset:seg.offset + seg.filesz]
+        if len(name) < seg.filesz and read is not None:
+            name = read(seg.offset, seg.filesz)        # beyond the headers read first
+        if len(name) < seg.filesz:
+            raise _refuse("PT_INTERP lies beyond the part of the file given", errno.EIO)
+        if name[-1] != 0:
+            raise _refuse("PT_INTERP is not NUL-terminated")
+        interpreter = os.fsdecode(name[:name.index(0)])     # a C string: up to its first NUL
+        break
     elf = ElfFile(data, arch, e_type, entry, phoff, phnum, segments, interpreter)
     _check_loads(elf, size)
     return elf

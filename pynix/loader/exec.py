@@ -3,7 +3,8 @@
 Segments are not copied at exec time: each PT_LOAD becomes a VMA backed by the file's page cache, and pages are
 mapped on first touch by the page-fault path, as Linux's mmap of the file would: read-only pages are the cache's
 own frames (every process running the same program or library shares them), written ones are copied first, and
-the .bss part beyond a segment's file size is zero (its first page a private copy with the tail zeroed).
+the .bss part beyond a segment's file size is zero: in the last file page only for a writable segment, beyond it
+anonymous memory, as Linux's elf_load maps it.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import TYPE_CHECKING
 from pynix.arch import Arch
 from pynix.hal import PhysicalMemory
 from pynix.loader.elf import ET_DYN, PAGE, PT_PHDR, ElfFile, parse_elf
-from pynix.mm.address_space import AddressSpace, page_align_up
+from pynix.mm.address_space import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace, page_align_up
 from pynix.mm.frame_alloc import FrameAllocator
 from pynix.mm.page_cache import PageCache, page_cache
 from pynix.mm.uaccess import copy_to_user
@@ -30,7 +31,7 @@ AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13,
 AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
 
 STACK_SIZE = 8 << 20             # RLIMIT_STACK's default; the VMA is demand-paged, so this costs nothing up front
-ELF_HEAD = 16 * PAGE             # what is read to parse an executable: its headers and PT_INTERP lie in there
+ELF_HEAD = 16 * PAGE             # what is read to parse an executable: its headers (and PT_INTERP) lie in there
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ class ProgramFile:
 def read_program(inode: Inode, ram: PhysicalMemory, frames: FrameAllocator) -> ProgramFile:
     """Parse the executable `inode` from its page cache (ENOEXEC/EINVAL for what Linux would refuse)."""
     cache = page_cache(inode, ram, frames)
-    return ProgramFile(parse_elf(cache.read(0, ELF_HEAD), cache.size), cache)
+    return ProgramFile(parse_elf(cache.read(0, ELF_HEAD), cache.size, cache.read), cache)
 
 
 @dataclass(frozen=True)
@@ -75,15 +76,22 @@ def load_segments(mm: AddressSpace, program: ProgramFile, name: str,
     phdr_addr = 0
     end = 0
     for seg in loads:
-        start = (seg.vaddr + bias) & ~(PAGE - 1)
-        stop = page_align_up(seg.vaddr + bias + seg.memsz)
-        if stop > start:
-            # Without .bss the whole last page comes from the file, as Linux maps it; with .bss the file part
-            # ends exactly at the segment's file size (Linux's padzero).
-            file_end = seg.vaddr + bias + seg.filesz if seg.memsz > seg.filesz else stop
-            mm.map(start, stop - start, seg.prot, name=name, file=program.cache,
-                   offset=seg.offset - (seg.vaddr + bias - start), image_end=file_end)
-        end = max(end, seg.vaddr + bias + seg.memsz)
+        vaddr = seg.vaddr + bias
+        start = vaddr & ~(PAGE - 1)
+        file_stop = page_align_up(vaddr + seg.filesz) if seg.filesz else start
+        if seg.filesz:
+            # Linux's elf_load: the file's pages up to the one holding the last file byte, all of that page
+            # from the file; with .bss, padzero clears the rest of that page -- only in a writable segment
+            # (clear_user faults on a read-only page, and Linux ignores that: the file's bytes stay).
+            zero_from = vaddr + seg.filesz if seg.memsz > seg.filesz and seg.prot & PROT_WRITE else file_stop
+            mm.map(start, file_stop - start, seg.prot, name=name, file=program.cache,
+                   offset=seg.offset - (vaddr - start), image_end=zero_from)
+        stop = page_align_up(vaddr + seg.memsz)
+        if stop > file_stop:
+            # The rest of .bss is anonymous memory from vm_brk_flags: readable and writable whatever the
+            # segment's flags say, executable if they say so.
+            mm.map(file_stop, stop - file_stop, PROT_READ | PROT_WRITE | (seg.prot & PROT_EXEC))
+        end = max(end, vaddr + seg.memsz)
         if seg.offset <= elf.phoff < seg.offset + seg.filesz:
             phdr_addr = seg.vaddr + bias + (elf.phoff - seg.offset)
     for seg in elf.segments:

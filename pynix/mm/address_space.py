@@ -372,15 +372,20 @@ class AddressSpace:
 
     def map(self, start: int, length: int, prot: int, *, shared: bool = False, name: str = "",
             image: bytes | None = None, file: PageCache | None = None, offset: int = 0,
-            image_end: int = 0, may_write: bool = True) -> VmArea:
-        """Create a VMA at [start, start+length), replacing whatever was mapped there (MAP_FIXED)."""
+            image_end: int = 0, may_write: bool = True, shmem: SharedMemory | None = None) -> VmArea:
+        """Create a VMA at [start, start+length), replacing whatever was mapped there (MAP_FIXED).  A shared
+        anonymous mapping gets a new shmem object, or maps the given one (a System V segment) from `offset`,
+        taking a reference to it."""
         end = start + length
         if start & ~PAGE_MASK or length <= 0 or end > self.arch.task_size:
             raise KernelError(errno.EINVAL)
         self.unmap(start, length)
         vma = VmArea(start, end, prot, shared, name, image, offset, image_end, file=file, may_write=may_write,
                      locked=self.lock_future)
-        if shared and image is None and file is None:
+        if shmem is not None:
+            shmem.users += 1
+            vma.shmem = shmem
+        elif shared and image is None and file is None:
             vma.shmem = SharedMemory(self.frames, self.ram)
         if file is not None:
             file.mappers.add(self)

@@ -12,11 +12,9 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
-from pynix.task.task import Task
+from pynix.task.task import ALL_CAPS, Task
 
 VERSION_1, VERSION_2, VERSION_3 = 0x19980330, 0x20071026, 0x20080522
-CAP_LAST_CAP = 40
-ALL_CAPS = (1 << (CAP_LAST_CAP + 1)) - 1
 
 
 @syscall

@@ -5,14 +5,25 @@ import errno
 import struct
 
 from pynix.errors import KernelError
-from pynix.mm.uaccess import copy_from_user
+from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
 from pynix.task.fork import copy_process
 from pynix.task.task import Task
-from pynix.uapi.sched import CLONE_VFORK, CLONE_VM, CSIGNAL
+from pynix.uapi.sched import CLONE_DETACHED, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL
 from pynix.uapi.signal import SIGCHLD
 
 CLONE_ARGS_SIZE_VER0 = 64
+
+
+def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int, pidfd: int = 0) -> int:
+    """copy_process, and with CLONE_PIDFD a pidfd of the child stored (an int) at `pidfd`."""
+    if flags & CLONE_PIDFD and flags & (CLONE_THREAD | CLONE_DETACHED):
+        raise KernelError(errno.EINVAL)
+    tid = copy_process(task.kernel, task, flags, stack, ptid, ctid, tls)
+    if flags & CLONE_PIDFD:
+        copy_to_user(task.mm, pidfd, open_pidfd(task, tid, 0).to_bytes(4, "little"))
+    return tid
 
 
 @syscall
@@ -22,7 +33,9 @@ def sys_clone(task: Task, flags: int, stack: int, arg3: int, arg4: int, arg5: in
         ptid, tls, ctid = arg3, arg4, arg5
     else:
         ptid, ctid, tls = arg3, arg4, arg5
-    return copy_process(task.kernel, task, flags & 0xFFFFFFFF, stack, ptid, ctid, tls)
+    if flags & CLONE_PIDFD and flags & CLONE_PARENT_SETTID:
+        raise KernelError(errno.EINVAL)          # clone() returns the pidfd through parent_tid
+    return do_clone(task, flags & 0xFFFFFFFF, stack, ptid, ctid, tls, pidfd=ptid)
 
 
 @syscall
@@ -35,7 +48,8 @@ def sys_clone3(task: Task, cl_args: int, size: int) -> int:
         raise KernelError(errno.EINVAL)          # set_tid / cgroup are not supported
     if flags & CSIGNAL or exit_signal > 64 or (stack == 0) != (stack_size == 0):
         raise KernelError(errno.EINVAL)
-    return copy_process(task.kernel, task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls)
+    return do_clone(task, flags | exit_signal, stack + stack_size if stack else 0, parent_tid, child_tid, tls,
+                    pidfd=pidfd)
 
 
 @syscall

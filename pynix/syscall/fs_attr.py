@@ -14,10 +14,12 @@ import os
 import stat as st
 import struct
 
+from pynix.block.genhd import sync_all_block_devices
 from pynix.errors import KernelError
 from pynix.fs import locks
 from pynix.fs.file import File, HostStreamFile
 from pynix.fs.file_ops import RegularFile, truncate_file, write_file
+from pynix.fs.notify.fsnotify import FS_ACCESS, FS_ATTRIB, FS_MODIFY, fsnotify_change
 from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
 from pynix.mm.page_cache import sync_inode
@@ -57,6 +59,7 @@ def chmod_common(task: Task, path: VfsPath, mode: int) -> int:
     if mode & st.S_ISGID and task.group.creds.euid != 0 and not in_group(task, inode.gid):
         mode &= ~st.S_ISGID
     inode.setattr(mode=mode)
+    fsnotify_change(path.dentry, FS_ATTRIB)
     return 0
 
 
@@ -112,6 +115,7 @@ def chown_common(task: Task, path: VfsPath, user: int, group: int) -> int:
         if m != inode.mode:
             mode = m & 0o7777
     inode.setattr(mode=mode, uid=uid, gid=gid)
+    fsnotify_change(path.dentry, FS_ATTRIB)
     return 0
 
 
@@ -169,11 +173,13 @@ def vfs_utimes(task: Task, path: VfsPath, times: list[tuple[int, int]] | None) -
             creds = task.group.creds
             permission(inode, MAY_WRITE, creds.fsuid, creds.fsgid)
         inode.setattr(atime_ns=now, mtime_ns=now)
+        fsnotify_change(path.dentry, FS_ATTRIB)
         return 0
     if not owner_or_capable(task, inode):
         raise KernelError(errno.EPERM)
     new = [None if nsec == UTIME_OMIT else now if nsec == UTIME_NOW else sec * 10**9 + nsec for sec, nsec in times]
     inode.setattr(atime_ns=new[0], mtime_ns=new[1])
+    fsnotify_change(path.dentry, FS_ATTRIB if None not in new else FS_ACCESS if new[0] is not None else FS_MODIFY)
     return 0
 
 
@@ -262,12 +268,17 @@ def sys_fdatasync(task: Task, fd: int) -> int:
 
 @syscall
 def sys_sync(task: Task) -> int:
+    """Every block device's dirty buffers go to its disk (the other filesystems write through already)."""
+    sync_all_block_devices()
     return 0
 
 
 @syscall
 def sys_syncfs(task: Task, fd: int) -> int:
-    fdget(task, fd)
+    path = file_path(fdget(task, fd))
+    sync = getattr(path.inode.sb, "sync", None) if path is not None else None
+    if sync is not None:                          # a filesystem on a block device
+        sync()
     return 0
 
 

@@ -17,6 +17,8 @@ import errno
 import stat as st
 
 from pynix.errors import KernelError
+from pynix.fs.notify.fsnotify import (fsnotify_create, fsnotify_link, fsnotify_move, fsnotify_rmdir,
+                                      fsnotify_unlink)
 from pynix.fs.tmpfs import RENAME_EXCHANGE, RENAME_NOREPLACE
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, Dentry, Inode, VfsPath, permission
 from pynix.syscall.fs_path import check_writable, lookup_at, parent_at, user_path
@@ -124,6 +126,7 @@ def do_mkdirat(task: Task, dirfd: int, pathname: int, mode: int) -> int:
     mode, uid, gid = new_owner(task, parent.inode, st.S_IFDIR | mode)
     parent.inode.mkdir(name, mode & 0o7777, uid, gid)
     parent.dentry.forget(name)
+    fsnotify_create(parent.inode, name, isdir=True)
     return 0
 
 
@@ -157,6 +160,7 @@ def do_mknodat(task: Task, dirfd: int, pathname: int, mode: int, dev: int) -> in
         rdev = dev & 0xFFFFFFFF if kind in (st.S_IFCHR, st.S_IFBLK) else 0
         parent.inode.mknod(name, kind | perms, rdev, uid, gid)
     parent.dentry.forget(name)
+    fsnotify_create(parent.inode, name)
     return 0
 
 
@@ -184,6 +188,7 @@ def do_rmdir(task: Task, dirfd: int, pathname: int) -> int:
         raise KernelError(errno.EBUSY)
     parent.inode.rmdir(name)
     parent.dentry.forget(name)
+    fsnotify_rmdir(parent.inode, child)
     return 0
 
 
@@ -202,6 +207,7 @@ def do_unlink(task: Task, dirfd: int, pathname: int) -> int:
         raise KernelError(errno.EBUSY)
     parent.inode.unlink(name)
     parent.dentry.forget(name)
+    fsnotify_unlink(parent.inode, child)
     return 0
 
 
@@ -305,7 +311,9 @@ def do_renameat2(task: Task, olddfd: int, oldpath: int, newdfd: int, newpath: in
     if _is_mountpoint(task, old_parent, old) or (new is not None and _is_mountpoint(task, new_parent, new)):
         raise KernelError(errno.EBUSY)
     old_parent.inode.rename(old_name, new_parent.inode, new_name, flags & (RENAME_NOREPLACE | RENAME_EXCHANGE))
+    fsnotify_move(old_parent.inode, old_name, new_parent.inode, new_name, source, None if exchange else target)
     if exchange:
+        fsnotify_move(new_parent.inode, new_name, old_parent.inode, old_name, target, None)
         _d_move(old, new_parent.dentry, new_name)
         _d_move(new, old_parent.dentry, old_name)
     else:
@@ -367,6 +375,7 @@ def do_linkat(task: Task, olddfd: int, oldpath: int, newdfd: int, newpath: int, 
         raise KernelError(errno.ENOENT)                 # no links back to an unlinked file
     parent.inode.link(name, inode)
     parent.dentry.forget(name)
+    fsnotify_link(parent.inode, name, inode)
     return 0
 
 
@@ -389,6 +398,7 @@ def do_symlinkat(task: Task, target: int, newdfd: int, newpath: int) -> int:
     _mode, uid, gid = new_owner(task, parent.inode, st.S_IFLNK | 0o777)
     parent.inode.symlink(name, content, uid, gid)
     parent.dentry.forget(name)
+    fsnotify_create(parent.inode, name)
     return 0
 
 

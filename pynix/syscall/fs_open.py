@@ -7,10 +7,12 @@ import stat as st
 from pynix.errors import KernelError
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
+from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_change, fsnotify_create,
+                                      fsnotify_open, fsnotify_readdir)
 from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
 from pynix.hal import ACCESS_WRITE
 from pynix.mm.uaccess import copy_to_user, user_buffers
-from pynix.syscall.fs_namei import is_dead_dir
+from pynix.syscall.fs_namei import is_dead_dir, new_owner
 from pynix.syscall.fs_path import check_writable, start_dir, user_path, walker
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
@@ -44,6 +46,8 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         target = parent
         if flags & O_CREAT:
             raise KernelError(errno.EISDIR)
+    elif flags & O_CREAT and trailing:
+        raise KernelError(errno.EISDIR)                    # do_last: O_CREAT with a trailing slash, before lookup
     else:
         follow = not (flags & O_NOFOLLOW) and not (flags & O_CREAT and flags & O_EXCL)
         try:
@@ -51,8 +55,6 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         except KernelError as err:
             if err.errno != errno.ENOENT or not flags & O_CREAT:
                 raise
-            if trailing:
-                raise KernelError(errno.EISDIR) from None
             depth = 0                                      # a dangling symlink: Linux creates its target
             while (link := parent.dentry.child(name)) is not None and link.inode.is_symlink and follow:
                 depth += 1
@@ -67,10 +69,13 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
                 raise KernelError(errno.ENOENT) from None
             check_writable(parent)
             permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.fsuid, creds.fsgid)
-            inode = parent.inode.create(name, mode & 0o7777 & ~task.group.fs.umask, creds.fsuid, creds.fsgid)
+            perms, uid, gid = new_owner(task, parent.inode, st.S_IFREG | (mode & 0o7777 & ~task.group.fs.umask))
+            inode = parent.inode.create(name, perms & 0o7777, uid, gid)
+            fsnotify_create(parent.inode, name)
             parent.dentry.forget(name)
             target = VfsPath(parent.mount, parent.dentry.child(name))
             file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))
+            fsnotify_open(file)
             return task.group.fds.install(file, bool(flags & O_CLOEXEC))
         else:
             if flags & O_CREAT and flags & O_EXCL:
@@ -93,8 +98,10 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     else:
         file = inode.open(target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
         file.flags &= ~O_NOCTTY                          # then it is gone, as do_dentry_open clears it
+    fsnotify_open(file)
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         truncate_file(inode, 0)
+        fsnotify_change(target.dentry, FS_MODIFY)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))
 
 
@@ -129,6 +136,7 @@ def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
         raise KernelError(errno.ENOTDIR)
     user_buffers(task.mm, dirp, min(count, 1 << 16), ACCESS_WRITE)
     data = file.getdents64(min(count, 1 << 20))
+    fsnotify_readdir(file)
     copy_to_user(task.mm, dirp, data)
     return len(data)
 
@@ -142,6 +150,7 @@ def sys_ftruncate(task: Task, fd: int, length: int) -> int:
         raise KernelError(errno.EINVAL)
     check_writable(file.path)
     truncate_file(file.inode, length)
+    fsnotify_change(file.path.dentry, FS_MODIFY)
     return 0
 
 
@@ -157,5 +166,6 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
     truncate_file(target.inode, length)
+    fsnotify_change(target.dentry, FS_MODIFY)
     return 0
 

@@ -10,6 +10,7 @@ import errno
 from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK, File
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
+from pynix.fs.notify.fsnotify import fsnotify_access, fsnotify_modify
 from pynix.fs.pipe import PipeFile
 from pynix.mm.iov_iter import IovIter, UserIter
 from pynix.syscall.registry import s32, s64, syscall
@@ -95,7 +96,8 @@ def _stream_write(task: Task, file: File, it: IovIter, flags: int = 0) -> int:
 
 @syscall
 def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
-    return _file(task, fd, False).read_iter(task, UserIter.ubuf(task.mm, buf, count, True))
+    file = _file(task, fd, False)
+    return fsnotify_access(file, file.read_iter(task, UserIter.ubuf(task.mm, buf, count, True)))
 
 
 @syscall
@@ -103,20 +105,20 @@ def sys_write(task: Task, fd: int, buf: int, count: int) -> int:
     file = _file(task, fd, True)
     if count == 0:
         return 0
-    return file.write_iter(task, UserIter.ubuf(task.mm, buf, count, False))
+    return fsnotify_modify(file, file.write_iter(task, UserIter.ubuf(task.mm, buf, count, False)))
 
 
 @syscall
 def sys_readv(task: Task, fd: int, iov: int, iovcnt: int) -> int:
     file = _file(task, fd, False)
-    return file.read_iter(task, UserIter.iovec(task.mm, iov, s32(iovcnt), True))
+    return fsnotify_access(file, file.read_iter(task, UserIter.iovec(task.mm, iov, s32(iovcnt), True)))
 
 
 @syscall
 def sys_writev(task: Task, fd: int, iov: int, iovcnt: int) -> int:
     file = _file(task, fd, True)
     it = UserIter.iovec(task.mm, iov, s32(iovcnt), False)
-    return file.write_iter(task, it) if it.count else 0
+    return fsnotify_modify(file, file.write_iter(task, it)) if it.count else 0
 
 
 @syscall
@@ -127,7 +129,7 @@ def sys_pread64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
     if not it.count:
         return 0
     _verify_area(pos, count)
-    return file.pread_iter(task, it, pos)
+    return fsnotify_access(file, file.pread_iter(task, it, pos))
 
 
 @syscall
@@ -138,7 +140,7 @@ def sys_pwrite64(task: Task, fd: int, buf: int, count: int, offset: int) -> int:
     if not it.count:
         return 0
     _verify_area(pos, count)
-    return file.pwrite_iter(task, it, _write_pos(file, pos))
+    return fsnotify_modify(file, file.pwrite_iter(task, it, _write_pos(file, pos)))
 
 
 def _preadv(task: Task, fd: int, iov: int, iovcnt: int, pos: int, flags: int | None) -> int:
@@ -148,14 +150,14 @@ def _preadv(task: Task, fd: int, iov: int, iovcnt: int, pos: int, flags: int | N
         if not it.count:
             return 0
         _rw_flags(file, flags, False)
-        return _stream_read(task, file, it, flags)
+        return fsnotify_access(file, _stream_read(task, file, it, flags))
     file = _positioned(task, fd, pos, False)
     it = UserIter.iovec(task.mm, iov, s32(iovcnt), True)
     if not it.count:
         return 0
     _verify_area(pos, it.count)
     _rw_flags(file, flags or 0, False)
-    return file.pread_iter(task, it, pos)
+    return fsnotify_access(file, file.pread_iter(task, it, pos))
 
 
 def _pwritev(task: Task, fd: int, iov: int, iovcnt: int, pos: int, flags: int | None) -> int:
@@ -165,14 +167,14 @@ def _pwritev(task: Task, fd: int, iov: int, iovcnt: int, pos: int, flags: int | 
         if not it.count:
             return 0
         _rw_flags(file, flags, True)
-        return _stream_write(task, file, it, flags)
+        return fsnotify_modify(file, _stream_write(task, file, it, flags))
     file = _positioned(task, fd, pos, True)
     it = UserIter.iovec(task.mm, iov, s32(iovcnt), False)
     if not it.count:
         return 0
     _verify_area(pos, it.count)
     _rw_flags(file, flags or 0, True)
-    return file.pwrite_iter(task, it, _write_pos(file, pos, flags or 0))
+    return fsnotify_modify(file, file.pwrite_iter(task, it, _write_pos(file, pos, flags or 0)))
 
 
 @syscall

@@ -14,7 +14,10 @@ the caller must be root (EPERM: CAP_SYS_ADMIN is euid 0 here), then the request 
 - MS_MOVE moves a mount (EINVAL unless the source is a mount root).
 - Otherwise a new filesystem of type `fstype`: tmpfs/ramfs (options mode=, uid=, gid=; size=, nr_inodes=,
   nr_blocks=, huge=, inode64 accepted and ignored), proc, devtmpfs (the one devfs instance, as Linux's devtmpfs
-  is a single filesystem), devpts (a new instance; options ignored), vfat.  Unknown types: ENODEV.
+  is a single filesystem), devpts (a new instance; options ignored), mqueue (the IPC namespace's one
+  instance, as in Linux), vfat, ext2/ext3/ext4 (the source is a block device, ENOTBLK otherwise; a device already
+  mounted gives the same filesystem again, as sget; MS_NOATIME, MS_SYNCHRONOUS and the data options of
+  fs/ext2/super.py).  Unknown types: ENODEV.
 
 vfat differs from Linux: /dev has no block devices, so the source is the image *file* itself, as `mount -o
 loop` would give; it must be a file kept on the host (a read-write hostfs mount; on a read-only one or below
@@ -35,7 +38,10 @@ import stat as st
 import weakref
 
 from pynix.errors import KernelError
+from pynix.block.device import BlockDevice
+from pynix.block.genhd import lookup as lookup_blkdev
 from pynix.fs.devfs import DevfsSuperBlock
+from pynix.fs.ext2.super import Ext2SuperBlock, get_super
 from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.fat32 import Fat32SuperBlock
 from pynix.fs.file_ops import InodeFile
@@ -57,6 +63,7 @@ MS_PROPAGATION = MS_UNBINDABLE | MS_PRIVATE | MS_SLAVE | MS_SHARED
 MS_MGC_MSK, MS_MGC_VAL = 0xFFFF0000, 0xC0ED0000
 MNT_FORCE, MNT_DETACH, MNT_EXPIRE, UMOUNT_NOFOLLOW = 1, 2, 4, 8
 FSTYPE_MAX, DATA_MAX = 4096, 4096
+EXT2_TYPES = (b"ext2", b"ext3", b"ext4")
 TMPFS_IGNORED = (b"size", b"nr_inodes", b"nr_blocks", b"huge", b"inode64", b"inode32", b"noswap", b"mpol")
 
 # superblocks that have been writable under this kernel: only these may be remounted read-write
@@ -116,15 +123,28 @@ def _image_file(path: VfsPath, readonly: bool) -> int:
     return inode._open_data(os.O_RDONLY if readonly else os.O_RDWR)
 
 
+def _block_device(task: Task, source: bytes | None) -> BlockDevice:
+    """The block device the mount source names (ENOTBLK if it is something else, ENXIO if no driver has it)."""
+    if not source:
+        raise KernelError(errno.ENOENT)
+    inode = walker(task).resolve(task.group.fs.cwd, source).inode
+    if not st.S_ISBLK(inode.mode):
+        raise KernelError(errno.ENOTBLK)
+    return lookup_blkdev(inode.rdev)
+
+
 def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes | None,
-                    readonly: bool) -> SuperBlock:
+                    flags: int) -> SuperBlock:
     kernel = task.kernel
+    readonly = bool(flags & MS_RDONLY)
     if fstype in (b"tmpfs", b"ramfs"):
         return _tmpfs(data)
     if fstype == b"proc":
         return ProcfsSuperBlock(kernel, proc_values())
     if fstype == b"devpts":
         return DevptsSuperBlock(kernel)                  # a new instance every time, as since Linux 4.7
+    if fstype == b"mqueue":
+        return kernel.ipc.mqueue                         # the IPC namespace's one instance (ipc/mqueue.py)
     if fstype == b"devtmpfs":
         for m in kernel.mounts.mounts:
             if isinstance(m.sb, DevfsSuperBlock):
@@ -142,6 +162,11 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
                                    fmask=umask, dmask=umask)
         finally:
             os.close(fd)
+    if fstype in EXT2_TYPES:
+        dev = _block_device(task, source)
+        if not readonly and dev.readonly:
+            raise KernelError(errno.EACCES)                # a write-protected device: mount(8) retries read-only
+        return get_super(dev, fstype.decode(), flags, data)
     raise KernelError(errno.ENODEV)
 
 
@@ -207,11 +232,14 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
         m = target.mount
         if not flags & MS_BIND:
             sb = m.sb
-            if not readonly and sb.readonly and sb not in _was_writable:
-                raise KernelError(errno.EACCES)
-            if not sb.readonly:
-                _was_writable.add(sb)
-            sb.readonly = readonly
+            if isinstance(sb, Ext2SuperBlock):
+                sb.remount(readonly)                     # the filesystem decides (features, device, state)
+            else:
+                if not readonly and sb.readonly and sb not in _was_writable:
+                    raise KernelError(errno.EACCES)
+                if not sb.readonly:
+                    _was_writable.add(sb)
+                sb.readonly = readonly
         m.readonly = readonly
         return 0
     if flags & MS_BIND:
@@ -232,7 +260,7 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
         return 0
     if fstype is None:
         raise KernelError(errno.EINVAL)
-    sb = _new_superblock(task, fstype, source, data, readonly)
+    sb = _new_superblock(task, fstype, source, data, flags)
     if readonly and not isinstance(sb, (DevfsSuperBlock, ProcfsSuperBlock, DevptsSuperBlock)):
         sb.readonly = True
     if not sb.readonly:
@@ -265,7 +293,7 @@ def _busy(task: Task, m: Mount) -> bool:
 
 def _release(table: MountTable, sb: SuperBlock) -> None:
     """The last mount of a disk-backed filesystem is gone: write it out and let go of the image."""
-    if not any(o.sb is sb for o in table.mounts) and isinstance(sb, Fat32SuperBlock):
+    if not any(o.sb is sb for o in table.mounts) and isinstance(sb, (Fat32SuperBlock, Ext2SuperBlock)):
         sb.close()
 
 

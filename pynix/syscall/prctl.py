@@ -1,4 +1,10 @@
-"""prctl(2): the process-control options programs and runtimes use (kernel/sys.c).
+"""prctl(2): the process-control options programs and runtimes use (kernel/sys.c, security/commoncap.c).
+
+Besides names, the parent-death signal, dumpable, the child subreaper, no_new_privs and the seccomp mode, the
+options programs commonly read: timer slack (per thread; kept and reported, timers are not coalesced),
+keepcaps and securebits (kept; pynix has no capability sets for them to act on), ambient capabilities (always
+empty: root's inheritable set is, so raising one is EPERM), the bounding set (PR_CAPBSET_DROP; a dropped
+capability is one root no longer holds), THP disable and the machine-check kill policy (kept).
 
 Unknown options fail with EINVAL, as Linux answers options it does not know; options that need a subsystem
 pynix does not have answer what a kernel built without it does (PR_SET_VMA: EINVAL without
@@ -11,19 +17,30 @@ import errno
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
-from pynix.task.task import Task
+from pynix.task.task import CAP_LAST_CAP, Task
 from pynix.uapi.signal import NSIG
 
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
+PR_GET_KEEPCAPS, PR_SET_KEEPCAPS = 7, 8
 PR_SET_NAME, PR_GET_NAME = 15, 16
 PR_GET_SECCOMP = 21
-PR_CAPBSET_READ = 23
+PR_CAPBSET_READ, PR_CAPBSET_DROP = 23, 24
+PR_GET_SECUREBITS, PR_SET_SECUREBITS = 27, 28
+PR_SET_TIMERSLACK, PR_GET_TIMERSLACK = 29, 30
+PR_MCE_KILL, PR_MCE_KILL_GET = 33, 34
 PR_SET_CHILD_SUBREAPER, PR_GET_CHILD_SUBREAPER = 36, 37
 PR_SET_NO_NEW_PRIVS, PR_GET_NO_NEW_PRIVS = 38, 39
 PR_GET_TID_ADDRESS = 40
+PR_SET_THP_DISABLE, PR_GET_THP_DISABLE = 41, 42
+PR_CAP_AMBIENT = 47
+PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_RAISE, PR_CAP_AMBIENT_LOWER, PR_CAP_AMBIENT_CLEAR_ALL = 1, 2, 3, 4
+PR_MCE_KILL_CLEAR, PR_MCE_KILL_SET = 0, 1
+PR_MCE_KILL_LATE, PR_MCE_KILL_EARLY, PR_MCE_KILL_DEFAULT = 0, 1, 2
 PR_SET_VMA = 0x53564D41
 
-CAP_LAST_CAP = 40                     # CAP_CHECKPOINT_RESTORE, Linux 5.9 and later
+CAP_SETPCAP = 8
+SECURE_KEEP_CAPS, SECURE_KEEP_CAPS_LOCKED = 1 << 4, 1 << 5
+SECURE_ALL_BITS, SECURE_ALL_LOCKS = 0x555, 0xAAA      # with Linux 6.14's EXEC_RESTRICT_FILE/DENY_INTERACTIVE
 TASK_COMM_LEN = 16
 
 
@@ -76,10 +93,26 @@ def sys_prctl(task: Task, option: int, arg2: int, arg3: int, arg4: int, arg5: in
         if arg2 or arg3 or arg4 or arg5:
             raise KernelError(errno.EINVAL)
         return int(group.no_new_privs)
-    if option == PR_CAPBSET_READ:                   # the bounding set is never reduced here: all capabilities
+    if option == PR_CAPBSET_READ:
         if not 0 <= arg2 <= CAP_LAST_CAP:
             raise KernelError(errno.EINVAL)
-        return 1
+        return group.cap_bset >> arg2 & 1
+    if option in (PR_SET_TIMERSLACK, PR_GET_TIMERSLACK):
+        return _timer_slack(task, option, arg2)
+    if option in (PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT,
+                  PR_CAPBSET_DROP):
+        return _capability_option(task, option, arg2, arg3, arg4, arg5)
+    if option == PR_SET_THP_DISABLE:
+        if arg3 or arg4 or arg5:
+            raise KernelError(errno.EINVAL)
+        group.thp_disable = bool(arg2)
+        return 0
+    if option == PR_GET_THP_DISABLE:
+        if arg2 or arg3 or arg4 or arg5:
+            raise KernelError(errno.EINVAL)
+        return int(group.thp_disable)
+    if option in (PR_MCE_KILL, PR_MCE_KILL_GET):
+        return _mce_kill(task, option, arg2, arg3, arg4, arg5)
     if option == PR_GET_SECCOMP:
         return 0                                    # SECCOMP_MODE_DISABLED
     if option == PR_GET_TID_ADDRESS:
@@ -87,3 +120,72 @@ def sys_prctl(task: Task, option: int, arg2: int, arg3: int, arg4: int, arg5: in
         return 0
     task.kernel.log_once(f"prctl option {option} is not supported (EINVAL)")
     raise KernelError(errno.EINVAL)
+
+
+def _timer_slack(task: Task, option: int, arg2: int) -> int:
+    """The thread's timer slack: 0 restores the slack it started with (its creator's at clone time)."""
+    if option == PR_GET_TIMERSLACK:
+        return task.timer_slack_ns
+    task.timer_slack_ns = arg2 or task.default_timer_slack_ns
+    return 0
+
+
+def _capability_option(task: Task, option: int, arg2: int, arg3: int, arg4: int, arg5: int) -> int:
+    """Keepcaps, securebits, ambient capabilities and the bounding set, with commoncap.c's checks."""
+    group = task.group
+    if option == PR_GET_KEEPCAPS:
+        return int(bool(group.securebits & SECURE_KEEP_CAPS))
+    if option == PR_SET_KEEPCAPS:
+        if arg2 > 1:
+            raise KernelError(errno.EINVAL)
+        if group.securebits & SECURE_KEEP_CAPS_LOCKED:
+            raise KernelError(errno.EPERM)
+        group.securebits = group.securebits | SECURE_KEEP_CAPS if arg2 else group.securebits & ~SECURE_KEEP_CAPS
+        return 0
+    if option == PR_GET_SECUREBITS:
+        return group.securebits
+    if option == PR_SET_SECUREBITS:
+        old = group.securebits
+        locks = old & SECURE_ALL_LOCKS
+        if (locks >> 1) & (old ^ arg2) or locks & ~arg2 or arg2 & ~(SECURE_ALL_LOCKS | SECURE_ALL_BITS) \
+                or not group.capable(CAP_SETPCAP):
+            raise KernelError(errno.EPERM)         # a locked bit changes, a lock goes, an unknown bit, no CAP_SETPCAP
+        group.securebits = arg2
+        return 0
+    if option == PR_CAP_AMBIENT:                    # the ambient set is always empty here
+        if arg2 == PR_CAP_AMBIENT_CLEAR_ALL:
+            if arg3 or arg4 or arg5:
+                raise KernelError(errno.EINVAL)
+            return 0
+        if arg3 > CAP_LAST_CAP or arg4 or arg5 or arg2 not in (PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_RAISE,
+                                                                PR_CAP_AMBIENT_LOWER):
+            raise KernelError(errno.EINVAL)
+        if arg2 == PR_CAP_AMBIENT_RAISE:            # not in the (empty) inheritable set
+            raise KernelError(errno.EPERM)
+        return 0
+    if not group.capable(CAP_SETPCAP):              # PR_CAPBSET_DROP
+        raise KernelError(errno.EPERM)
+    if arg2 > CAP_LAST_CAP:
+        raise KernelError(errno.EINVAL)
+    group.cap_bset &= ~(1 << arg2)
+    return 0
+
+
+def _mce_kill(task: Task, option: int, arg2: int, arg3: int, arg4: int, arg5: int) -> int:
+    """The machine-check memory-error kill policy (nothing ever reports a memory error here)."""
+    group = task.group
+    if option == PR_MCE_KILL_GET:
+        if arg2 or arg3 or arg4 or arg5:
+            raise KernelError(errno.EINVAL)
+        return group.mce_kill
+    if arg4 or arg5:
+        raise KernelError(errno.EINVAL)
+    if arg2 == PR_MCE_KILL_CLEAR:
+        if arg3:
+            raise KernelError(errno.EINVAL)
+        group.mce_kill = PR_MCE_KILL_DEFAULT
+        return 0
+    if arg2 != PR_MCE_KILL_SET or arg3 not in (PR_MCE_KILL_LATE, PR_MCE_KILL_EARLY, PR_MCE_KILL_DEFAULT):
+        raise KernelError(errno.EINVAL)
+    group.mce_kill = arg3
+    return 0

@@ -136,8 +136,12 @@ def sys_rt_sigtimedwait(task: Task, set_: int, info: int, timeout: int, sigsetsi
     if deadline is not None and time.monotonic_ns() >= deadline:
         task.sigwait = 0
         raise KernelError(errno.EAGAIN)
-    task.sigwait = wanted
-    raise Block(deadline=deadline, data=deadline, restartable=False)
+    task.sigwait = wanted                         # while it sleeps, these signals wake it instead of running
+
+    def interrupted() -> int:                     # handlers (task/signal.py deliver_signals leaves them queued)
+        task.sigwait = 0
+        return -errno.EINTR
+    raise Block(deadline=deadline, data=deadline, restartable=False, on_interrupt=interrupted)
 
 
 @syscall
@@ -176,10 +180,12 @@ def _may_signal(sender: Task, target: ThreadGroup) -> bool:
     return c.euid == 0 or c.uid in (t.uid,) or c.euid == t.uid
 
 
-def _kill_group(task: Task, group: ThreadGroup, sig: int, info: bytes) -> None:
+def kill_process(task: Task, group: ThreadGroup, sig: int, info: bytes, thread: Task | None = None) -> None:
+    """kill(2) of one process (or one `thread` of it): EPERM unless the sender may signal it
+    (check_kill_permission), then send."""
     if not _may_signal(task, group):
         raise KernelError(errno.EPERM)
-    send_signal(task.kernel, group, sig, info)
+    send_signal(task.kernel, group, sig, info, thread=thread)
 
 
 @syscall
@@ -187,8 +193,9 @@ def sys_kill(task: Task, pid: int, sig: int) -> int:
     pid, sig = s32(pid), _check_sig(sig)
     info = siginfo(sig, SI_USER, pid=task.group.pid, uid=task.group.creds.uid)
     groups = [g for g in task.kernel.groups.values() if g.exit_status is None]
-    if pid > 0:
-        targets = [g for g in groups if g.pid == pid]
+    if pid > 0:                                  # a thread id names its process too (find_vpid)
+        owner = task.kernel.tasks.get(pid)
+        targets = [g for g in groups if owner is not None and g is owner.group]
     elif pid == 0:
         targets = [g for g in groups if g.pgid == task.group.pgid]
     elif pid == -1:
@@ -200,7 +207,7 @@ def sys_kill(task: Task, pid: int, sig: int) -> int:
     errors = 0
     for group in targets:
         try:
-            _kill_group(task, group, sig, info)
+            kill_process(task, group, sig, info)
         except KernelError:
             errors += 1
     if errors == len(targets):
@@ -235,21 +242,29 @@ def sys_tgkill(task: Task, tgid: int, tid: int, sig: int) -> int:
                           siginfo(sig, SI_TKILL, task.group.pid, task.group.creds.uid))
 
 
-def _queued_info(task: Task, sig: int, uinfo: int) -> bytes:
+def _queued_info(task: Task, sig: int, uinfo: int, target: int) -> bytes:
+    """The siginfo a process queues: it may claim an SI_USER, SI_KERNEL or SI_TKILL origin only for a signal
+    to itself (Linux compares the target with the caller's thread id)."""
     data = copy_from_user(task.mm, uinfo, 128)
     (code,) = struct.unpack_from("<i", data, 8)
-    if (code >= 0 or code == SI_TKILL) and task.group.pid != 0:
-        raise KernelError(errno.EPERM)             # only the kernel may send SI_USER/SI_KERNEL-coded infos
+    if (code >= 0 or code == SI_TKILL) and target != task.tid:
+        raise KernelError(errno.EPERM)
     return struct.pack("<i", sig) + data[4:]
+
+
+def _process_of(task: Task, pid: int) -> ThreadGroup:
+    """The live process that `pid` names: its own pid or the id of any of its threads (find_vpid)."""
+    target = task.kernel.tasks.get(pid) if pid > 0 else None
+    if target is None or target.group.exit_status is not None:
+        raise KernelError(errno.ESRCH)
+    return target.group
 
 
 @syscall
 def sys_rt_sigqueueinfo(task: Task, pid: int, sig: int, uinfo: int) -> int:
-    sig = _check_sig(sig)
-    group = task.kernel.groups.get(s32(pid))
-    if group is None or group.exit_status is not None:
-        raise KernelError(errno.ESRCH)
-    _kill_group(task, group, sig, _queued_info(task, sig, uinfo))
+    sig, pid = _check_sig(sig), s32(pid)
+    info = _queued_info(task, sig, uinfo, pid)
+    kill_process(task, _process_of(task, pid), sig, info)
     _deliver_soon(task)
     return 0
 
@@ -257,7 +272,7 @@ def sys_rt_sigqueueinfo(task: Task, pid: int, sig: int, uinfo: int) -> int:
 @syscall
 def sys_rt_tgsigqueueinfo(task: Task, tgid: int, tid: int, sig: int, uinfo: int) -> int:
     sig = _check_sig(sig)
-    return _thread_signal(task, s32(tgid), s32(tid), sig, _queued_info(task, sig, uinfo))
+    return _thread_signal(task, s32(tgid), s32(tid), sig, _queued_info(task, sig, uinfo, s32(tid)))
 
 
 # ------------------------------------------------------------------------------------------------- timers

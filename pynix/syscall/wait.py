@@ -1,6 +1,6 @@
 """wait4 and waitid: collect the status of exited children, and the stops and continues of the others
 (WUNTRACED/WSTOPPED, WCONTINUED: task/signal.py's stop_group/continue_group leave `wait_report`).  WNOWAIT
-(waitid) leaves what it reports to be collected again."""
+(waitid) leaves what it reports to be collected again; waitid's P_PIDFD names the child by a pidfd."""
 from __future__ import annotations
 
 import errno
@@ -9,6 +9,7 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import Block
+from pynix.syscall.pidfd import pidfd_of
 from pynix.syscall.registry import s32, syscall
 from pynix.task.exit import reap
 from pynix.task.task import Task, ThreadGroup
@@ -17,7 +18,7 @@ from pynix.uapi.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED,
 WNOHANG, WUNTRACED, WEXITED, WCONTINUED, WNOWAIT = 1, 2, 4, 8, 0x01000000
 WSTOPPED = WUNTRACED
 __WNOTHREAD, __WALL, __WCLONE = 0x20000000, 0x40000000, 0x80000000
-P_ALL, P_PID, P_PGID = 0, 1, 2
+P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
 
 
 def _matching(task: Task, match) -> list[ThreadGroup]:
@@ -89,6 +90,7 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
     if options & ~(WNOHANG | WSTOPPED | WEXITED | WCONTINUED | WNOWAIT | __WNOTHREAD | __WALL | __WCLONE) \
             or not options & (WEXITED | WSTOPPED | WCONTINUED):
         raise KernelError(errno.EINVAL)
+    nonblocking = False
     if idtype == P_ALL:
         match = lambda c: True                                               # noqa: E731
     elif idtype == P_PID:
@@ -96,6 +98,12 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
     elif idtype == P_PGID:
         pgid = id_ or task.group.pgid
         match = lambda c: c.pgid == pgid                                     # noqa: E731
+    elif idtype == P_PIDFD:
+        if id_ < 0:
+            raise KernelError(errno.EINVAL)
+        pidfd = pidfd_of(task, id_)
+        match = lambda c: c is pidfd.group                                   # noqa: E731
+        nonblocking = pidfd.nonblocking           # a PIDFD_NONBLOCK pidfd: EAGAIN instead of sleeping
     else:
         raise KernelError(errno.EINVAL)
     for child in _matching(task, match):
@@ -120,4 +128,6 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
     if options & WNOHANG:
         _put_waitid_info(task, infop, 0, 0, 0, 0)
         return 0
+    if nonblocking:
+        raise KernelError(errno.EAGAIN)
     raise Block(task.group.child_exit)

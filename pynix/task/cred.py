@@ -42,3 +42,12 @@ class Credentials:
     def in_group(self, gid: int) -> bool:
         """in_group_p(): the filesystem gid or a supplementary group."""
         return gid == self.fsgid or gid in self.groups
+
+
+def ptrace_may_access(caller: Credentials, target: Credentials, target_dumpable: bool) -> bool:
+    """__ptrace_may_access with PTRACE_MODE_REALCREDS: the caller's real ids match all of the target's user ids
+    and group ids (and the target is dumpable), or the caller is root (CAP_SYS_PTRACE)."""
+    if caller.privileged:
+        return True
+    return (caller.uid == target.uid == target.euid == target.suid and caller.gid == target.gid == target.egid
+            == target.sgid and target_dumpable)

@@ -105,6 +105,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     group.fds.close_on_exec()
     group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
     delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
+    group.securebits &= ~0x10                  # SECURE_KEEP_CAPS does not survive exec
     task.clear_child_tid = task.robust_list = task.rseq = 0
     task.comm = task_comm(path)
     if kernel.tracer is not None:

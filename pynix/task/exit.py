@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.hal import Trap, TrapKind
+from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_to_user
 from pynix.task import signal
 from pynix.task.fork import release_mm, vfork_release
@@ -58,11 +59,16 @@ def exit_thread(kernel: "Kernel", task: Task, wait_status: int) -> None:
 
 
 def exit_group(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None:
-    """End every thread of `group` with `wait_status` (Linux's do_group_exit).  A wait status that is a
-    signal number is a death by that signal (its default action, whatever the handler)."""
+    """End every thread of `group` with `wait_status` (Linux's do_group_exit)."""
     for task in list(group.tasks):
         do_exit(kernel, task)
     _exit_notify(kernel, group, wait_status)
+
+
+def kill_group(kernel: "Kernel", group: ThreadGroup, sig: int) -> None:
+    """Terminate `group` by signal `sig` (its default action, whatever the handler): the wait status says so,
+    with the core-dump bit where Linux would have dumped core (signal.death_status)."""
+    exit_group(kernel, group, signal.death_status(group, sig))
 
 
 def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None:
@@ -71,6 +77,7 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
     if group.exit_status is not None:
         return
     group.exit_status = wait_status
+    exit_sem(kernel.ipc, group.pid)            # SEM_UNDO adjustments (ipc/sem.py)
     if kernel.tracer is not None:
         kernel.tracer.sched_process_exit(group, wait_status)
     group.fds.users -= 1
@@ -141,4 +148,4 @@ def fatal_trap(kernel: "Kernel", task: Task, trap: Trap, sig: int) -> None:
                 sig, what = signal.SIGKILL, f"out of memory ({what})"
     kernel.log(f"pid {task.group.pid} killed by {host_signal.Signals(sig).name}: {what}",
                console=sig == signal.SIGKILL)       # an OOM kill says why on stderr; a crash is in the log
-    exit_group(kernel, task.group, sig)
+    kill_group(kernel, task.group, sig)

@@ -11,14 +11,14 @@ from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import WaitQueue
 from pynix.task.task import SigAction, Task, ThreadGroup
 from pynix.uapi.sched import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS,
-                              CLONE_IO, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM,
+                              CLONE_IO, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM,
                               CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL)
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
 
-SUPPORTED = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_VFORK | CLONE_PARENT | CLONE_THREAD
-             | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED
+SUPPORTED = (CSIGNAL | CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_PIDFD | CLONE_VFORK | CLONE_PARENT
+             | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS | CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID | CLONE_DETACHED
              | CLONE_CHILD_SETTID | CLONE_IO)
 RLIMIT_NPROC = 6
 
@@ -57,11 +57,12 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
         fs = pg.fs if flags & CLONE_FS else pg.fs.copy()
         group = ThreadGroup(pid=tid, parent=real_parent, arch=pg.arch, mm=mm, fds=fds, fs=fs, exe=pg.exe,
                             creds=pg.creds, rlimits=dict(pg.rlimits), sigactions=sigactions, pgid=pg.pgid,
-                            sid=pg.sid, nice=pg.nice, exit_signal=flags & CSIGNAL, dumpable=pg.dumpable,
-                            no_new_privs=pg.no_new_privs)
+                            sid=pg.sid, nice=pg.nice, exit_signal=flags & CSIGNAL)
+        group.inherit_prctl(pg)
         real_parent.children.append(group)
         kernel.groups[tid] = group
-    child = Task(tid=tid, group=group, kernel=kernel, sigmask=parent.sigmask, comm=parent.comm)
+    child = Task(tid=tid, group=group, kernel=kernel, sigmask=parent.sigmask, comm=parent.comm,
+                 timer_slack_ns=parent.timer_slack_ns, default_timer_slack_ns=parent.timer_slack_ns)
     if not flags & CLONE_VM:                  # a forked child keeps its registration (at the same address)
         child.rseq, child.rseq_len, child.rseq_sig = parent.rseq, parent.rseq_len, parent.rseq_sig
     group.tasks.append(child)

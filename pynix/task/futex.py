@@ -19,7 +19,7 @@ from pynix.errors import KernelError
 from pynix.hal import ACCESS_READ
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block
-from pynix.task.task import Task
+from pynix.task.task import Task, TaskState
 
 FUTEX_BITSET_MATCH_ANY = 0xFFFFFFFF
 FUTEX_OWNER_DIED, FUTEX_TID_MASK = 0x40000000, 0x3FFFFFFF
@@ -47,9 +47,24 @@ def futex_load(task: Task, uaddr: int) -> int:
     return int.from_bytes(copy_from_user(task.mm, uaddr, 4), "little")
 
 
+def _waiting(waiter: FutexWaiter) -> bool:
+    """Is `waiter` still a waiter?  A wait can end without a wake-up -- the thread died, or a handler interrupted
+    it with EINTR, or ran a system call before the wait was restarted (a restart waits afresh) -- and such a
+    waiter must not take a wake-up meant for a live one (Linux's unqueue_me)."""
+    task = waiter.task
+    return task.restart_data is waiter and task.state is not TaskState.ZOMBIE
+
+
+def _live_waiters(task: Task, key: object) -> list[FutexWaiter]:
+    """The waiters on `key`, dropping those whose wait has ended without a wake-up."""
+    waiters = task.kernel.futexes.get(key, [])
+    waiters[:] = [w for w in waiters if _waiting(w)]
+    return waiters
+
+
 def futex_wake(task: Task, uaddr: int, count: int, bitset: int = FUTEX_BITSET_MATCH_ANY) -> int:
     key = futex_key(task, uaddr)
-    waiters = task.kernel.futexes.get(key, [])
+    waiters = _live_waiters(task, key)
     woken = 0
     for waiter in list(waiters):
         if woken >= count:
@@ -95,7 +110,7 @@ def _remove(task: Task, waiter: FutexWaiter) -> None:
 
 def futex_requeue(task: Task, uaddr: int, uaddr2: int, count: int) -> int:
     key, key2 = futex_key(task, uaddr), futex_key(task, uaddr2)
-    waiters = task.kernel.futexes.get(key, [])
+    waiters = _live_waiters(task, key)
     moved = waiters[:count]
     del waiters[:count]
     if not waiters:

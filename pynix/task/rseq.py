@@ -62,4 +62,4 @@ def abort_critical_section(kernel: "Kernel", task: "Task") -> bool:
 def rseq_fault(kernel: "Kernel", task: "Task") -> None:
     """A thread's rseq critical section descriptor cannot be used: Linux kills it with SIGSEGV."""
     kernel.log(f"pid {task.group.pid}: unusable rseq critical section descriptor; killing it with SIGSEGV")
-    task_exit.exit_group(kernel, task.group, signal.SIGSEGV)
+    task_exit.kill_group(kernel, task.group, signal.SIGSEGV)

@@ -41,6 +41,9 @@ _IGNORE = {SIGCHLD, SIGCONT, SIGURG, SIGWINCH}
 _STOP = {SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU}
 _CORE = {SIGQUIT, SIGILL, SIGTRAP, SIGABRT, SIGBUS, SIGFPE, SIGSEGV, SIGXCPU, SIGXFSZ, SIGSYS}
 UNBLOCKABLE = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1))
+RLIMIT_CORE = 4
+WCOREFLAG = 0x80
+MIN_COREDUMP = 4096                                 # binfmt_elf's min_coredump (ELF_EXEC_PAGESIZE)
 
 
 class DeferredInfo(Protocol):
@@ -74,6 +77,15 @@ def _action(group: ThreadGroup, sig: int) -> SigAction:
     return group.sigactions.get(sig) or SigAction()
 
 
+def death_status(group: ThreadGroup, sig: int) -> int:
+    """The wait status of `group` killed by `sig`: a core-action signal sets the core-dump bit (WCOREDUMP) when
+    Linux's do_coredump would write a core for a core_pattern of "core": the process is dumpable
+    (PR_SET_DUMPABLE) and RLIMIT_CORE allows at least a page.  pynix writes no core file."""
+    if sig in _CORE and group.dumpable and group.rlimits[RLIMIT_CORE][0] >= MIN_COREDUMP:
+        return sig | WCOREFLAG
+    return sig
+
+
 def is_ignored(group: ThreadGroup, sig: int) -> bool:
     a = _action(group, sig)
     return a.handler == SIG_IGN or (a.handler == SIG_DFL and default_ignored(sig))
@@ -105,7 +117,7 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
             stop_group(kernel, group, sig)
             return
         if not default_ignored(sig):               # fatal: the whole process dies now
-            task_exit.exit_group(kernel, group, sig)
+            task_exit.kill_group(kernel, group, sig)
             return
     queue = thread.pending if thread is not None else group.shared_pending
     if sig < SIGRTMIN and sig in queue:
@@ -225,7 +237,7 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
     group = task.group
     interrupted, task.interrupted = task.interrupted, False
     while group.exit_status is None and not group.stopped:
-        taken = dequeue(task, ~task.sigmask & ((1 << NSIG) - 1))
+        taken = dequeue(task, ~(task.sigmask | task.sigwait) & ((1 << NSIG) - 1))
         if taken is None:
             break
         sig, info = taken
@@ -238,7 +250,7 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
             if sig in _STOP:
                 stop_group(kernel, group, sig)
             else:
-                task_exit.exit_group(kernel, group, sig)
+                task_exit.kill_group(kernel, group, sig)
             return
         if interrupted:
             _finish_interrupted(kernel, task, action)
@@ -277,26 +289,45 @@ def _setup_frame(kernel: "Kernel", task: Task, sig: int, info: bytes, action: Si
     stack = (task.altstack_sp, SS_ONSTACK if on_alt else (task.altstack_flags or (0 if task.altstack_size else SS_DISABLE)),
              task.altstack_size)
     old_mask = task.saved_sigmask if task.saved_sigmask is not None else task.sigmask
-    task.saved_sigmask = None
     restorer = action.restorer if action.flags & SA_RESTORER else mm.sigreturn_trampoline
     if not restorer:
         kernel.log(f"pid {task.group.pid}: signal {sig} handler without a restorer; killing it")
-        task_exit.exit_group(kernel, task.group, SIGSEGV)
+        task_exit.kill_group(kernel, task.group, SIGSEGV)
         return
     frame_addr, frame, new_regs = layout.build(regs, sp, sig, info, old_mask, stack, action.handler, restorer)
+    if on_alt and frame_addr < task.altstack_sp:   # the frame would overflow the alternate stack (get_sigframe)
+        force_sigsegv(kernel, task, sig)
+        return
     try:
         copy_to_user(mm, frame_addr, frame)
     except KernelError:
-        kernel.log(f"pid {task.group.pid}: cannot write the frame for signal {sig}; killing it with SIGSEGV")
-        task_exit.exit_group(kernel, task.group, SIGSEGV)
+        force_sigsegv(kernel, task, sig)
         return
+    task.saved_sigmask = None
     cpu.write_many(new_regs)
+    if sp != regs["sp"] and task.altstack_flags & SS_AUTODISARM:   # switched to the alternate stack: disarm it
+        task.altstack_sp, task.altstack_size, task.altstack_flags = 0, 0, SS_DISABLE
     task.sigmask |= action.mask
     if not action.flags & SA_NODEFER:
         task.sigmask |= bit(sig)
     task.sigmask &= ~UNBLOCKABLE
-    if action.flags & SA_RESETHAND:
-        task.group.sigactions[sig] = SigAction()
+    if action.flags & SA_RESETHAND:               # SA_ONESHOT: only the handler is reset; flags and mask stay
+        task.group.sigactions[sig] = SigAction(SIG_DFL, action.flags, action.restorer, action.mask)
+
+
+def force_sigsegv(kernel: "Kernel", task: Task, sig: int) -> None:
+    """The frame for `sig` cannot be written (Linux's signal_setup_done on failure): for SIGSEGV itself the
+    process dies; otherwise SIGSEGV is forced on the thread -- unblocked, and reset to SIG_DFL if it was blocked
+    or ignored (force_sig_info_to_task) -- so a SIGSEGV handler runs, on the stack its own flags choose."""
+    if sig == SIGSEGV:
+        task_exit.kill_group(kernel, task.group, SIGSEGV)
+        return
+    action = _action(task.group, SIGSEGV)
+    if action.handler == SIG_IGN or task.sigmask & bit(SIGSEGV):
+        task.group.sigactions[SIGSEGV] = SigAction(SIG_DFL, action.flags, action.restorer, action.mask)
+        task.sigmask &= ~bit(SIGSEGV)
+    if SIGSEGV not in task.pending:
+        task.pending[SIGSEGV] = [siginfo(SIGSEGV, SI_KERNEL)]
 
 
 def sigreturn(kernel: "Kernel", task: Task) -> None:
@@ -307,7 +338,7 @@ def sigreturn(kernel: "Kernel", task: Task) -> None:
     try:
         frame = copy_from_user(task.mm, addr, layout.size)
     except KernelError:
-        task_exit.exit_group(kernel, task.group, SIGSEGV)
+        task_exit.kill_group(kernel, task.group, SIGSEGV)
         return
     regs, mask = layout.parse(frame)
     cpu.write_many(regs)

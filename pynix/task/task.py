@@ -23,6 +23,9 @@ if TYPE_CHECKING:
     from pynix.task.timer import IntervalTimer, PosixTimer
 
 RLIM_INFINITY = (1 << 64) - 1
+CAP_LAST_CAP = 40                         # CAP_CHECKPOINT_RESTORE, Linux 5.9 and later
+ALL_CAPS = (1 << (CAP_LAST_CAP + 1)) - 1
+DEFAULT_TIMER_SLACK_NS = 50_000           # init's timer slack (include/linux/init_task.h)
 # Resource limit numbers (include/uapi/asm-generic/resource.h; the same on riscv64 and x86_64).
 RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE = 3, 6, 7
 
@@ -87,6 +90,10 @@ class ThreadGroup:
     dumpable: int = 1                     # PR_SET_DUMPABLE (SUID_DUMP_USER)
     no_new_privs: bool = False            # PR_SET_NO_NEW_PRIVS: sticky, inherited, kept across exec
     child_subreaper: bool = False         # PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here
+    securebits: int = 0                   # PR_SET_SECUREBITS / PR_SET_KEEPCAPS (kept, not acted on: no cap sets)
+    cap_bset: int = ALL_CAPS              # the capability bounding set (PR_CAPBSET_DROP, PR_CAPBSET_READ)
+    thp_disable: bool = False             # PR_SET_THP_DISABLE (inherited over fork and exec)
+    mce_kill: int = 2                     # PR_MCE_KILL policy: PR_MCE_KILL_DEFAULT, or LATE (0) / EARLY (1)
     membarrier_registered: int = 0        # MEMBARRIER_CMD_REGISTER_* commands done (syscall/membarrier.py)
     utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
     stime_ns: int = 0
@@ -96,6 +103,15 @@ class ThreadGroup:
     @property
     def ppid(self) -> int:
         return self.parent.pid if self.parent is not None else 0
+
+    def capable(self, cap: int) -> bool:
+        """Holds capability `cap`: effective uid 0 (task/cred.py), unless it left the bounding set."""
+        return self.creds.euid == 0 and bool(self.cap_bset >> cap & 1)
+
+    def inherit_prctl(self, parent: "ThreadGroup") -> None:
+        """The prctl state a forked child inherits (dumpable, no_new_privs, securebits, bounding set...)."""
+        self.dumpable, self.no_new_privs, self.securebits = parent.dumpable, parent.no_new_privs, parent.securebits
+        self.cap_bset, self.thp_disable, self.mce_kill = parent.cap_bset, parent.thp_disable, parent.mce_kill
 
     @property
     def live_tasks(self) -> list["Task"]:
@@ -124,6 +140,8 @@ class Task:
     rseq_len: int = 0
     rseq_sig: int = 0
     rseq_preempted: bool = False          # preempted since it last ran: check for a critical section to abort
+    timer_slack_ns: int = DEFAULT_TIMER_SLACK_NS           # PR_SET_TIMERSLACK (kept and reported, not applied)
+    default_timer_slack_ns: int = DEFAULT_TIMER_SLACK_NS   # what PR_SET_TIMERSLACK 0 restores: the creator's slack
     # signals (task/signal.py)
     pending: dict[int, list["bytes | DeferredInfo"]] = field(default_factory=dict)   # thread-directed signals
     saved_sigmask: int | None = None      # the mask to restore after sigsuspend/ppoll's temporary one

@@ -21,16 +21,24 @@
 
 static char scratch[256];
 
-/* mkdir /dev/shm/pynix-NAME-PID and make it the cwd (the pid keeps concurrent native runs apart; it is never
-   printed) */
-static void setup(const char *name)
+/* mkdir BASE/pynix-NAME-PID and make it the cwd (the pid keeps concurrent native runs apart; it is never
+   printed).  $FS_SCRATCH, when set, is used instead of BASE (to run the same checks on another filesystem: an
+   ext2 mount under pynix). */
+static void setup_in(const char *base, const char *name)
 {
+    const char *scratch_base = getenv("FS_SCRATCH");
     umask(022);
-    snprintf(scratch, sizeof scratch, "/dev/shm/pynix-%s-%d", name, (int)getpid());
+    snprintf(scratch, sizeof scratch, "%s/pynix-%s-%d", scratch_base ? scratch_base : base, name, (int)getpid());
     if (mkdir(scratch, 0755) != 0 || chdir(scratch) != 0) {
         say("setup %s failed: %s\n", name, errname(errno));
         exit(1);
     }
+}
+
+/* the scratch directory under /dev/shm: a tmpfs both natively and under pynix */
+__attribute__((unused)) static void setup(const char *name)
+{
+    setup_in("/dev/shm", name);
 }
 
 static void rm_tree(const char *path)

@@ -58,6 +58,7 @@ ARCH = Arch(
     sigreturn_trampoline=SIGRETURN_TRAMPOLINE,
     extra_mmap_flags=(),
     epoll_event_format="<I4xQ",           # naturally aligned: 16 bytes
+    semid64_ds_format="<qqQ16x",          # asm-generic: sem_otime, sem_ctime, sem_nsems, 2 unused
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp},
     cpuinfo=CPUINFO,
     gdb=GDB_TARGET,

@@ -85,6 +85,7 @@ ARCH = Arch(
     sigreturn_trampoline=SIGRETURN_TRAMPOLINE,
     extra_mmap_flags=((0x40, "MAP_32BIT"),),
     epoll_event_format="<IQ",             # __attribute__((packed)): 12 bytes
+    semid64_ds_format="<q8xq8xQ16x",     # sem_otime, __unused1, sem_ctime, __unused2, sem_nsems, 2 unused
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp, "rdx": 0},
     cpuinfo=CPUINFO,
     gdb=GDB_TARGET,

@@ -1,0 +1,2 @@
+"""Filesystem change notification (Linux's fs/notify/): fsnotify, the hooks the VFS calls, and inotify, the
+interface built on them."""

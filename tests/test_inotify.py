@@ -1,0 +1,58 @@
+"""Differential test of inotify (issue #14): the events the VFS raises through fsnotify, under pynix against
+native Linux (the x86_64-musl build of the same program runs natively for every target)."""
+from __future__ import annotations
+
+import shutil
+
+from harness import assert_same, assert_same_as_native, host_isa, need
+
+
+def test_inotify(target):
+    out = assert_same_as_native("inotify.c", target)
+    assert b"  wd 1 MOVED_FROM cookie len%16=0 'a'\n  wd 1 MOVED_TO cookie=prev len%16=0 'b'\n  wd 2 MOVE_SELF\n" in out
+    assert b"unlink b:\n  wd 2 ATTRIB\n  wd 2 DELETE_SELF\n  wd 2 IGNORED\n  wd 1 DELETE len%16=0 'b'\n" in out
+    assert b"oneshot attrib:\n  wd 3 ATTRIB\n  wd 3 IGNORED\n" in out
+    assert b"events 16385 overflow 1 wd -1\n" in out
+    assert b"ALL DONE\n" in out
+
+
+INOTIFYWAIT = r'''
+d=/dev/shm/pynix-iw-$$
+mkdir -p $d
+( sleep 2; echo hi > $d/f; chmod 600 $d/f; mv $d/f $d/g; mkdir $d/sub; rm $d/g; rmdir $d/sub ) &
+inotifywait -m -t 6 --format '%e %f' $d 2>&1
+wait
+rmdir $d
+'''
+
+TAIL_F = r'''
+f=/dev/shm/pynix-tail-$$
+echo one > $f
+( sleep 1; echo two >> $f; sleep 0.5; echo three >> $f ) &
+timeout 3 tail -f $f
+echo "tail: $?"
+wait
+rm $f
+'''
+
+
+def _host_tool(name: str) -> str:
+    need(host_isa() == "x86_64", "the host's programs are x86_64")
+    path = shutil.which(name)
+    need(path is not None, f"{name} is not installed (Debian package {'inotify-tools' if 'inotify' in name else 'coreutils'})")
+    return path
+
+
+def test_inotifywait_watches_another_process():
+    """inotify-tools' inotifywait -m reports what a second guest process does in a tmpfs directory."""
+    _host_tool("inotifywait")
+    got, _ = assert_same("/bin/bash", ["-c", INOTIFYWAIT])
+    assert b"CREATE f\nOPEN f\nMODIFY f\nCLOSE_WRITE,CLOSE f\nATTRIB f\nMOVED_FROM f\nMOVED_TO g\n" in got.stdout
+
+
+def test_tail_follows_a_growing_file():
+    """coreutils' tail -f follows a file on tmpfs through inotify (on the overlay root it polls, as Linux's tail
+    does on overlayfs)."""
+    _host_tool("tail")
+    got, _ = assert_same("/bin/bash", ["-c", TAIL_F])
+    assert got.stdout == b"one\ntwo\nthree\ntail: 124\n"
