@@ -82,6 +82,9 @@ def test_pipeline_trace(tmp_path):
     sched = spans(events, "sched")
     sleeping = [e for e in sched if e["pid"] == reader and e["name"] == "sleeping"]
     assert any(e["args"].get("in") == "read" for e in sleeping), sleeping
+    wakeups = [e for e in events if e["name"] == "wakeup"]          # ... and the writer's write wakes it
+    woken = {e["id"] for e in wakeups if e["ph"] == "f" and e["pid"] == reader}
+    assert any(e["ph"] == "s" and e["pid"] == writer and e["id"] in woken for e in wakeups), wakeups
     # fork arrows from the shell to both children, exit instants for every process
     forks = [e for e in events if e["name"] == "fork"]
     starts = {e["id"]: e for e in forks if e["ph"] == "s"}
