@@ -158,6 +158,14 @@ def test_pynix_gdb_command(isa, tmp_path):
     assert result.returncode == 0 and "x=44 counter=5\n" in out, out
 
 
+def test_fork_child_does_not_inherit_breakpoints(isa, tmp_path):
+    """The breakpoint is in code a fork child runs too: the child (not debugged) runs it without trapping."""
+    program = compile_debug(isa, tmp_path, "gdb_fork")
+    out, (status, stdout, _) = run_gdb(isa, program, ["break work", "continue", "bt 2", "continue"])
+    assert re.search(r"Breakpoint 1, work \(n=2\)", out) and "exited normally" in out, out
+    assert status == 0 and sorted(stdout.splitlines()) == [b"child 2", b"parent 3, child exited 0"], stdout
+
+
 def test_watchpoint(isa, tmp_path):
     program = compile_debug(isa, tmp_path)
     out, (status, stdout, _) = run_gdb(isa, program, [

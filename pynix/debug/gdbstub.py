@@ -97,6 +97,17 @@ class GdbStub(Tracepoints):
         passed = self._serve(task, sig, reason)
         return not passed                           # continued with the signal: the kernel raises it
 
+    def sched_process_fork(self, parent: "Task", child: "Task") -> None:
+        """A child process of the debugged one is not debugged: its copy of the program loses the breakpoints
+        (as gdb does to a fork child it does not follow), so that it does not die of their SIGTRAP."""
+        if self.conn is None or parent.group is not self.inferior or child.group is self.inferior:
+            return
+        for address, original in self.breakpoints.items():
+            try:
+                child.group.mm.force_write(address, original)
+            except KernelError:
+                pass
+
     def sched_process_exit(self, group: "ThreadGroup", wait_status: int) -> None:
         if self.conn is None or group is not self.inferior:
             return
