@@ -158,6 +158,10 @@ class Timeline(Tracepoints):
         from pynix.syscall.strace_session import format_siginfo
         self._instant(task, signal_name(sig), "signal", {"siginfo": format_siginfo(info)})
 
+    def signal_generate(self, task: "Task", sig: int, info: object, result: str) -> None:
+        from pynix.syscall.strace import signal_name
+        self._instant(task, f"{signal_name(sig)} ({result})", "signal", {})
+
     def sched_switch(self, prev: "Task | None", task: "Task") -> None:
         if (task.group.pid, task.tid, "thread") not in self.names:
             self._name(task)
