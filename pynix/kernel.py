@@ -45,7 +45,8 @@ MAX_TASKS = 4096                       # default kernel-wide task limit: a fork 
 HOST_POLL_NS = 10_000_000              # how often host descriptors are polled while guests compute
 
 _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIGILL,
-                 TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE, TrapKind.SINGLE_STEP: SIGTRAP}
+                 TrapKind.BREAKPOINT: SIGTRAP, TrapKind.DIVIDE_ERROR: SIGFPE, TrapKind.SINGLE_STEP: SIGTRAP,
+                 TrapKind.WATCHPOINT: SIGTRAP}
 
 
 class Kernel:

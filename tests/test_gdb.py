@@ -1,8 +1,9 @@
 """`pynix run --gdb 127.0.0.1:0 PROGRAM` driven by Debian's gdb in batch mode (and gdb-multiarch for riscv64).
 
 The program (guest/gdb_target.c, built here with -g) stops before its first instruction; gdb breaks at main and
-in a function, steps, prints locals and globals, changes memory and registers, finishes a call, sees a SIGSEGV
-with a backtrace, interrupts a spinning program, and sees the exit.  A raw-protocol test checks the replies
+in a function, steps, prints locals and globals, changes memory, finishes a call, sees a SIGSEGV with a
+backtrace, interrupts a spinning program, sets a watchpoint that fires, and sees the exit; `info threads` lists
+the threads of guest/gdb_threads.c.  A raw-protocol test checks the replies
 gdb's batch runs do not show (qXfer objects, thread queries, an error for unmapped memory).
 """
 from __future__ import annotations
@@ -19,19 +20,16 @@ import pytest
 
 from harness import GUEST_DIR, need, pynix_command, pynix_env, selfcheck
 
-SOURCE = GUEST_DIR / "gdb_target.c"
-
-
-def compile_debug(isa: str, tmp_path) -> str:
-    """gdb_target.c built with debug information: the host's gcc (x86_64) or zig's riscv64 musl."""
-    out = tmp_path / f"gdb_target-{isa}"
+def compile_debug(isa: str, tmp_path, name: str = "gdb_target") -> str:
+    """guest/NAME.c built with debug information: the host's gcc (x86_64) or zig's riscv64 musl."""
+    source, out = GUEST_DIR / f"{name}.c", tmp_path / f"{name}-{isa}"
     if isa == "x86_64":
         need(shutil.which("gcc") is not None, "gcc is not installed")
-        cmd = ["gcc", "-g", "-O0", "-static", "-o", str(out), str(SOURCE)]
+        cmd = ["gcc", "-g", "-O0", "-static", "-pthread", "-o", str(out), str(source)]
     else:
         pytest.importorskip("ziglang")
         cmd = [sys.executable, "-m", "ziglang", "cc", "-target", "riscv64-linux-musl", "-static", "-g", "-O0",
-               "-fno-sanitize=undefined", "-o", str(out), str(SOURCE)]     # (zig's default traps on NULL)
+               "-fno-sanitize=undefined", "-o", str(out), str(source)]     # (zig's default traps on NULL)
     subprocess.run(cmd, check=True, capture_output=True, timeout=300)
     return str(out)
 
@@ -119,6 +117,79 @@ def test_interrupt_and_change_memory(isa, tmp_path):
     assert status == 0 and stdout == b"x=43 counter=5\nstopped\n", (status, stdout)
 
 
+def test_dynamic_glibc_program(tmp_path):
+    """A PIE linked against the host's glibc: gdb relocates it (auxv), finds the shared libraries (the dynamic
+    linker's list, read from memory) and shows a backtrace through libc at a SIGSEGV."""
+    need(shutil.which("gcc") is not None, "gcc is not installed")
+    program = tmp_path / "gdb_target-dynamic"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(program), str(GUEST_DIR / "gdb_target.c")], check=True,
+                   capture_output=True, timeout=120)
+    out, (status, stdout, _) = run_gdb("x86_64", str(program), [
+        "break add", "continue", "bt", "continue", "bt", "info sharedlibrary", "kill"], args=["crash"])
+    assert re.search(r"Breakpoint 1, add \(a=2, b=41\) at .*gdb_target\.c:\d+", out), out
+    assert "Program received signal SIGSEGV, Segmentation fault." in out, out
+    assert re.search(r"#0  (0x[0-9a-f]+ in )?fault \(p=0x0\) at .*gdb_target\.c:\d+\n#1  0x[0-9a-f]+ in main ", out), out
+    assert re.search(r"0x[0-9a-f]+ +0x[0-9a-f]+ +Yes( \(\*\))? +/\S*libc\.so\.6", out), out
+    assert "Could not" not in out and status == 128 + 9, out
+
+
+def test_monitor_commands(tmp_path):
+    program = compile_debug("x86_64", tmp_path)
+    out, (status, _, _) = run_gdb("x86_64", program, ["break add", "continue", "monitor ps", "monitor maps",
+                                                      "monitor fds", "continue"])
+    assert re.search(r"^ +1 +1 +0 +runnable +gdb_target-x86", out, re.M), out
+    assert re.search(rf"^00400000-[0-9a-f]+ r--p 00000000 [0-9a-f:]+ \d+ +{re.escape(program)}$", out, re.M), out
+    assert re.search(r"\[stack\]$", out, re.M) and re.search(r"^   0 -> ", out, re.M), out
+    assert status == 0
+
+
+def test_pynix_gdb_command(isa, tmp_path):
+    """`pynix gdb PROGRAM ARGS` starts both and attaches; at the end of gdb's batch it detaches and the program
+    runs on to its exit status."""
+    program = compile_debug(isa, tmp_path)
+    gdb_for(isa)
+    if selfcheck():
+        pytest.skip("PYNIX_TEST_SELFCHECK=1: this test only runs pynix")
+    result = subprocess.run([sys.executable, "-m", "pynix", "gdb", "--batch", "--ex", "break add", "--ex", "continue",
+                             "--ex", "print a + b", program, "two", "args"], capture_output=True, env=pynix_env(),
+                            timeout=120)
+    out = result.stdout.decode() + result.stderr.decode()
+    assert re.search(r"Breakpoint 1, add \(a=3, b=41\)", out) and "$1 = 44\n" in out, out
+    assert result.returncode == 0 and "x=44 counter=5\n" in out, out
+
+
+def test_fork_child_does_not_inherit_breakpoints(isa, tmp_path):
+    """The breakpoint is in code a fork child runs too: the child (not debugged) runs it without trapping."""
+    program = compile_debug(isa, tmp_path, "gdb_fork")
+    out, (status, stdout, _) = run_gdb(isa, program, ["break work", "continue", "bt 2", "continue"])
+    assert re.search(r"Breakpoint 1, work \(n=2\)", out) and "exited normally" in out, out
+    assert status == 0 and sorted(stdout.splitlines()) == [b"child 2", b"parent 3, child exited 0"], stdout
+
+
+def test_watchpoint(isa, tmp_path):
+    program = compile_debug(isa, tmp_path)
+    out, (status, stdout, _) = run_gdb(isa, program, [
+        "break add", "continue", "watch counter", "continue", "continue", "delete", "set var stop = 1", "continue"],
+        args=["spin"])
+    assert re.search(r"watchpoint 2: counter\n\nOld value = 5\nNew value = 6\n", out), out
+    assert re.search(r"Old value = 6\nNew value = 7\n", out), out
+    # (reported where the translated block that wrote ends: in the loop)
+    assert re.search(r"main \(argc=2, argv=0x[0-9a-f]+\) at .*gdb_target\.c:\d+\n\d+\t +(counter\+\+;|while \(!stop\))",
+                     out), out
+    assert "exited normally" in out and status == 0 and stdout == b"x=43 counter=5\nstopped\n", (out, stdout)
+
+
+def test_threads(isa, tmp_path):
+    program = compile_debug(isa, tmp_path, "gdb_threads")
+    out, (status, stdout, _) = run_gdb(isa, program, ["break rendezvous", "continue", "info threads", "thread 2",
+                                                      "thread 1", "bt 1", "continue"])
+    assert re.search(r"Thread 1 hit Breakpoint 1, rendezvous \(n=21\)", out), out
+    threads = re.findall(r"^[* ] +(\d+) +Thread (\d+) \(gdb_threads-", out, re.M)
+    assert [t[0] for t in threads] == ["1", "2", "3"] and threads[0][1] == "1", out
+    assert "[Switching to thread 2 (Thread " in out and "#0  rendezvous (n=21)" in out, out
+    assert "exited normally" in out and status == 0 and stdout == b"r=42\n", (out, stdout)
+
+
 class Remote:
     """A bare remote-protocol client (what gdb sends, without gdb)."""
 
@@ -162,7 +233,11 @@ def test_protocol_replies(tmp_path):
         elf = f.read(64)
     entry = int.from_bytes(elf[24:32], "little")
     assert int.from_bytes(bytes.fromhex(regs[16 * 16:16 * 17]), "little") == entry    # rip, the 17th register
-    assert remote.ask(f"m{entry:x},4") != "E14"
+    text = remote.ask(f"m{entry:x},4")
+    assert len(text) == 8 and text != "E14"
+    assert remote.ask(f"Z0,{entry:x},1") == "OK"
+    assert remote.ask(f"m{entry:x},4") == text            # an inserted breakpoint does not show in reads
+    assert remote.ask(f"z0,{entry:x},1") == "OK" and remote.ask(f"m{entry:x},4") == text
     assert remote.ask("Z0,0,1") == "E14"                         # a breakpoint where nothing is mapped
     remote.sock.sendall(b"$D#44")
     status, stdout, _ = debugged.finish()

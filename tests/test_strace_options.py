@@ -3,8 +3,7 @@
 The program (guest/strace_calls.c) makes a fixed set of file, descriptor, process and signal calls.  Where both
 runs make the same calls the outputs must agree: the syscall names and counts of -c, the names -e trace=%CLASS
 selects, the descriptor paths -y prints, and the shape of -T, -tt, -r, -s, the pid prefixes and the signal and
-exit lines.  Not compared: the first execve (pynix loads the first program itself, strace sees the call), and
-SIGCHLD (strace sees signals the kernel discards because they are ignored, pynix prints delivered ones).
+exit lines.  Not compared: the first execve (pynix loads the first program itself, strace sees the call).
 """
 from __future__ import annotations
 
@@ -122,7 +121,7 @@ def test_times_and_timestamps(program, tmp_path):
                  and "unfinished" not in line and not line.endswith("= ?")]
         assert lines and all(shape.fullmatch(line) for line in lines), text
     relative = pynix_strace(program, "-r -e trace=close", tmp_path).splitlines()
-    assert all(re.fullmatch(r"\d+ +\d+\.\d{6} (close\(\d+\) += 0|\+\+\+ exited with \d \+\+\+|--- SIGUSR1 .* ---)",
+    assert all(re.fullmatch(r"\d+ +\d+\.\d{6} (close\(\d+\) += 0|\+\+\+ exited with \d \+\+\+|--- SIG(USR1|CHLD) .* ---)",
                             line) for line in relative), relative
 
 
@@ -141,6 +140,8 @@ def test_pid_prefixes_and_exit_lines(program, tmp_path):
 
 def test_signal_lines(program, tmp_path):
     usr1 = re.compile(r"(\d+ +)?--- SIGUSR1 \{si_signo=SIGUSR1, si_code=SI_USER, si_pid=\d+, si_uid=\d+\} ---")
+    chld = re.compile(r"--- SIGCHLD \{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=\d+, si_uid=\d+, si_status=3, "
+                      r"si_utime=\d+, si_stime=\d+\} ---")      # (ignored by default: discarded when sent)
     for text in (strace(program, ["-e", "trace=kill,rt_sigreturn"], tmp_path),
                  pynix_strace(program, "-e trace=kill,rt_sigreturn", tmp_path)):
         lines = [re.sub(r" +=", " =", re.sub(r"^\d+ +", "", line)) for line in text.splitlines()]
@@ -148,6 +149,7 @@ def test_signal_lines(program, tmp_path):
         assert len(signal) == 1, text
         assert lines[signal[0] - 1].startswith("kill(") and lines[signal[0] + 1] == "rt_sigreturn({mask=[]}) = 0", \
             text
+        assert sum(1 for line in lines if chld.fullmatch(line)) == 1, text
     assert "SIGUSR1 {" not in pynix_strace(program, "-e trace=kill -e signal=none", tmp_path)
     assert "SIGUSR1 {" in pynix_strace(program, "-e trace=kill -e signal=usr1", tmp_path)
     assert "SIGUSR1 {" not in pynix_strace(program, "-e trace=kill -e signal=!SIGUSR1", tmp_path)

@@ -22,15 +22,16 @@ PHASES = {"X", "i", "s", "f", "M"}
 EPSILON = 0.01                                    # microseconds: timestamps are rounded to nanoseconds
 
 
-def run_traced(tmp_path, extra=()):
+def run_traced(tmp_path, extra=(), pipeline=PIPELINE, lines=None):
     need(os.path.exists("/bin/busybox"), "/bin/busybox is missing (Debian package busybox-static)")
     if selfcheck():
         pytest.skip("PYNIX_TEST_SELFCHECK=1: this test only runs pynix")
     out = tmp_path / "trace.json"
-    result = run_pynix("/bin/busybox", PIPELINE, extra=["--trace-out", str(out), *extra])
+    result = run_pynix("/bin/busybox", pipeline, extra=["--trace-out", str(out), *extra], cwd=tmp_path)
     assert_no_traceback(result)
     assert result.returncode == 0, result.describe()
-    assert int(result.stdout) == len(os.listdir("/usr/bin")) + 1, result.describe()    # "total N", then one each
+    expected = len(os.listdir("/usr/bin")) + 1 if lines is None else lines     # "total N", then one a file
+    assert int(result.stdout) == expected, result.describe()
     with open(out) as f:
         return json.load(f), result
 
@@ -82,6 +83,9 @@ def test_pipeline_trace(tmp_path):
     sched = spans(events, "sched")
     sleeping = [e for e in sched if e["pid"] == reader and e["name"] == "sleeping"]
     assert any(e["args"].get("in") == "read" for e in sleeping), sleeping
+    wakeups = [e for e in events if e["name"] == "wakeup"]          # ... and the writer's write wakes it
+    woken = {e["id"] for e in wakeups if e["ph"] == "f" and e["pid"] == reader}
+    assert any(e["ph"] == "s" and e["pid"] == writer and e["id"] in woken for e in wakeups), wakeups
     # fork arrows from the shell to both children, exit instants for every process
     forks = [e for e in events if e["name"] == "fork"]
     starts = {e["id"]: e for e in forks if e["ph"] == "s"}
@@ -108,6 +112,21 @@ def test_pipeline_trace(tmp_path):
     assert all(a <= b + EPSILON for a, b in zip(ends_at, ends_at[1:]))
     # so are page faults and TLB flushes
     assert any(e["name"] == "page fault" for e in events) and any(e["name"] == "TLB flush" for e in events)
+
+
+def test_ls_wc(tmp_path):
+    """The issue's own pipeline, `ls | wc -l` (here in a directory of three files): valid, both processes with
+    their syscalls.  (Whether wc sleeps on the empty pipe depends on who runs first: the test above makes sure.)"""
+    for name in ("a", "b"):
+        (tmp_path / name).write_text(name)
+    trace, _ = run_traced(tmp_path, pipeline=["sh", "-c", "ls | wc -l"], lines=3)          # a, b, trace.json
+    events = check_schema(trace)
+    calls = spans(events, "syscall")
+    lister = {e["pid"] for e in calls if e["name"] == "getdents64"}
+    counter = {e["pid"] for e in calls if e["name"] == "read" and e["args"]["call"].startswith("read(0,")}
+    assert len(lister) == 1 and len(counter) == 1 and lister != counter, calls
+    assert any(e["name"] == "write" and e["pid"] in lister for e in calls)
+    assert any(e["name"] == "wait4" and e["pid"] == min(e["pid"] for e in events) for e in calls)
 
 
 def test_ring_buffer_bounds_the_file(tmp_path):

@@ -38,7 +38,7 @@ class GdbTarget:
 
     def target_xml(self) -> str:
         parts = ['<?xml version="1.0"?>\n<!DOCTYPE target SYSTEM "gdb-target.dtd">\n<target version="1.0">\n',
-                 f"  <architecture>{self.architecture}</architecture>\n"]
+                 f"  <architecture>{self.architecture}</architecture>\n  <osabi>GNU/Linux</osabi>\n"]
         for feature in self.features:
             parts.append(f'  <feature name="{feature.name}">\n{feature.types}')
             for r in feature.registers:

@@ -1,4 +1,4 @@
-"""`pynix` command: dispatches to the subcommands (run, bench, syscalls, mkfs.fat)."""
+"""`pynix` command: dispatches to the subcommands (run, gdb, bench, syscalls, mkfs.fat)."""
 from __future__ import annotations
 
 import argparse
@@ -7,8 +7,8 @@ import sys
 
 # Subcommand -> module with add_parser(subparsers).  Only the module of the command given is imported: `pynix
 # run` is what users wait for, and the benchmark runner's imports are not its business.
-COMMANDS = {"run": "pynix.cli.run", "bench": "pynix.cli.bench", "syscalls": "pynix.cli.syscalls",
-            "mkfs.fat": "pynix.cli.mkfs"}
+COMMANDS = {"run": "pynix.cli.run", "gdb": "pynix.cli.gdb", "bench": "pynix.cli.bench",
+            "syscalls": "pynix.cli.syscalls", "mkfs.fat": "pynix.cli.mkfs"}
 
 
 def main(argv: list[str] | None = None) -> int:

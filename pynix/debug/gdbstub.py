@@ -10,8 +10,9 @@ program text go to a private copy of the page, as ptrace's), Z0/z0 software brea
 instruction), c C s S vCont (c, s, with or without a thread), Ctrl-C, qfThreadInfo/qsThreadInfo, T, Hg/Hc, qC,
 qAttached, stop replies `T<signal>thread:<tid>;` (`swbreak:;` at a breakpoint), process exit `W`/`X`,
 qXfer:features:read (the ISA's target description), qXfer:auxv:read, qXfer:exec-file:read, qThreadExtraInfo
-(the task's comm), D (detach), k (kill).  Not yet: watchpoints (Z2-Z4), fork/exec events, libraries-svr4,
-monitor commands.
+(the task's comm), Z2-Z4 watchpoints (a memory hook on the watched frame, Cpu.watch), D (detach), k (kill).
+`monitor ps|maps|fds` (qRcmd).  Shared libraries need no packet of their own: gdb reads the dynamic linker's
+list from memory.  Not yet: fork and exec events, qXfer:libraries-svr4.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.hal import ACCESS_READ, ACCESS_WRITE
 from pynix.mm.uaccess import copy_from_user
 from pynix.trace.tracepoints import Tracepoints
 
@@ -29,6 +31,8 @@ if TYPE_CHECKING:
     from pynix.task.task import Task, ThreadGroup
 
 SIGINT, SIGKILL, SIGTRAP = 2, 9, 5
+_WATCH_ACCESS = {"2": 2, "3": 1, "4": 3}      # Z2 write, Z3 read, Z4 access -> ACCESS_WRITE / ACCESS_READ bits
+_WATCH_REASONS = {"2": "watch", "3": "rwatch", "4": "awatch"}
 _ERR_FAULT = "E14"                           # EFAULT
 _ERR_ARG = "E16"
 
@@ -44,6 +48,8 @@ class GdbStub(Tracepoints):
         self.inferior: ThreadGroup | None = None
         self.target = None                           # the ISA's GdbTarget
         self.breakpoints: dict[int, bytes] = {}      # address -> the bytes the breakpoint replaced
+        # (Z type, address, length) -> (physical address, the CPU's handle)
+        self.watchpoints: dict[tuple[str, int, int], tuple[int, object]] = {}
         self.thread: Task | None = None              # Hg: the thread register packets are about
         self.last_stop = ""
 
@@ -67,13 +73,22 @@ class GdbStub(Tracepoints):
             self.conn = None
         for address in list(self.breakpoints):
             self._remove_breakpoint(address)
+        for key in list(self.watchpoints):
+            self.kernel.cpu.unwatch(self.watchpoints.pop(key)[1])
 
     # ------------------------------------------------------------------------------------ tracepoints
     def trap_signal(self, task: "Task", trap: object, sig: int) -> bool:
+        kind = trap.kind.value
         if self.conn is None or task.group is not self.inferior:
-            return False
+            return kind == "watchpoint" and bool(self.watchpoints)   # another process at a watched address
         reason = ""
-        if getattr(trap, "kind", None) is not None and trap.kind.value == "breakpoint":
+        if kind == "watchpoint":                    # (trap.addr is physical: see Cpu.watch)
+            hit = next(((k, pa) for k, (pa, _h) in self.watchpoints.items() if pa <= trap.addr < pa + k[2]), None)
+            if hit is None:
+                return True
+            (z, addr, _size), pa = hit
+            reason = f"{_WATCH_REASONS[z]}:{addr + trap.addr - pa:x};"
+        elif kind == "breakpoint":
             cpu = self.kernel.cpu
             at = cpu.read("pc") - self.target.pc_after_breakpoint
             if at in self.breakpoints:              # ours: report it at the breakpoint, as gdb expects
@@ -81,6 +96,17 @@ class GdbStub(Tracepoints):
                 reason = "swbreak:;"
         passed = self._serve(task, sig, reason)
         return not passed                           # continued with the signal: the kernel raises it
+
+    def sched_process_fork(self, parent: "Task", child: "Task") -> None:
+        """A child process of the debugged one is not debugged: its copy of the program loses the breakpoints
+        (as gdb does to a fork child it does not follow), so that it does not die of their SIGTRAP."""
+        if self.conn is None or parent.group is not self.inferior or child.group is self.inferior:
+            return
+        for address, original in self.breakpoints.items():
+            try:
+                child.group.mm.force_write(address, original)
+            except KernelError:
+                pass
 
     def sched_process_exit(self, group: "ThreadGroup", wait_status: int) -> None:
         if self.conn is None or group is not self.inferior:
@@ -185,7 +211,41 @@ class GdbStub(Tracepoints):
             return self._xfer(rest)
         if name == "Symbol":
             return "OK"
+        if name.startswith("Rcmd,"):
+            return self._monitor(bytes.fromhex(name[5:]).decode(errors="replace").strip())
         return ""
+
+    def _monitor(self, command: str) -> str:
+        """`monitor ps|maps|fds`: the kernel's view, sent as console output (O packets)."""
+        if command == "ps":
+            lines = ["  PID   TID  PPID STATE    COMM"] + [
+                f"{t.group.pid:5} {t.tid:5} {t.group.parent.pid if t.group.parent else 0:5} "
+                f"{'stopped' if t.stopped else t.state.name.lower():8} {t.comm}" for t in self.kernel.tasks.values()]
+            text = "\n".join(lines) + "\n"
+        elif command in ("maps", "fds"):
+            text = self._proc_text(self.inferior.pid, command)
+        else:
+            text = "monitor commands: ps (every task), maps (the process's mappings), fds (its descriptors)\n"
+        for at in range(0, len(text), 1024):
+            self._send("O" + text[at:at + 1024].encode().hex())
+        return "OK"
+
+    def _proc_text(self, pid: int, what: str) -> str:
+        """/proc/PID/maps as the guest reads it; for fds, each descriptor and what it refers to."""
+        from pynix.fs.procfs import ProcfsSuperBlock, fd_link_text
+        if what == "fds":
+            procfs = next(m.sb for m in self.kernel.mounts.mounts if isinstance(m.sb, ProcfsSuperBlock))
+            group = self.inferior
+            return "".join(f"{fd:4} -> {fd_link_text(procfs, group, e.file).decode(errors='replace')}\n"
+                           for fd, e in sorted(group.fds.entries.items()))
+        from pynix.fs.vfs import FsContext, Walker
+        mounts = self.kernel.mounts
+        root = mounts.root_path()
+        try:
+            inode = Walker(FsContext(mounts, root, root)).resolve(root, f"/proc/{pid}/{what}".encode()).inode
+            return inode.read_at(0, 1 << 20).decode(errors="replace")
+        except KernelError as err:
+            return f"/proc/{pid}/{what}: {err}\n"
 
     def _xfer(self, spec: str) -> str:
         """qXfer:OBJECT:read:ANNEX:OFFSET,LENGTH."""
@@ -248,9 +308,10 @@ class GdbStub(Tracepoints):
     def _write_register(self, body: str) -> str:
         number, _, value = body.partition("=")
         reg = self._register_by_number(int(number, 16))
-        if reg is None or reg.source is None:
+        if reg is None:
             return "E00"
-        self._write_value(self.thread, reg, int.from_bytes(bytes.fromhex(value), "little"))
+        if reg.source is not None:                  # (one that is not kept, such as orig_rax, reads unavailable)
+            self._write_value(self.thread, reg, int.from_bytes(bytes.fromhex(value), "little"))
         return "OK"
 
     def _write_value(self, task: "Task", reg, value: int) -> None:
@@ -261,11 +322,30 @@ class GdbStub(Tracepoints):
 
     # ------------------------------------------------------------------------------------------- memory
     def _read_memory(self, body: str) -> str:
+        """m: memory as the program sees it -- the breakpoints gdb inserted do not show (gdbserver's
+        check_mem_read): gdb takes a breakpoint instruction it reads for one of the program's own."""
         addr, length = (int(x, 16) for x in body.split(","))
         try:
-            return copy_from_user(self.inferior.mm, addr, length).hex()
+            data = bytearray(copy_from_user(self.inferior.mm, addr, length))
         except KernelError:
             return _ERR_FAULT
+        for at, original in self.breakpoints.items():
+            for i, byte in enumerate(original):
+                if addr <= at + i < addr + length:
+                    data[at + i - addr] = byte
+        return data.hex()
+
+    def _write_memory(self, addr: int, data: bytes) -> str:
+        """M/X: a write over an inserted breakpoint changes what it will restore; the breakpoint stays."""
+        data = bytearray(data)
+        for at, original in self.breakpoints.items():
+            insn = self.target.breakpoints[len(original)]
+            for i in range(len(original)):
+                if addr <= at + i < addr + len(data):
+                    original = original[:i] + bytes((data[at + i - addr],)) + original[i + 1:]
+                    data[at + i - addr] = insn[i]
+            self.breakpoints[at] = original
+        return self._poke(addr, bytes(data))
 
     def _poke(self, addr: int, data: bytes) -> str:
         try:
@@ -277,18 +357,20 @@ class GdbStub(Tracepoints):
     def _write_memory_hex(self, body: str) -> str:
         where, _, data = body.partition(":")
         addr, length = (int(x, 16) for x in where.split(","))
-        return self._poke(addr, bytes.fromhex(data)[:length])
+        return self._write_memory(addr, bytes.fromhex(data)[:length])
 
     def _write_memory_binary(self, body: str) -> str:
         where, _, data = body.partition(":")
         addr, length = (int(x, 16) for x in where.split(","))
-        return self._poke(addr, _unescape_binary(data.encode("latin-1"))[:length]) if length else "OK"
+        return self._write_memory(addr, _unescape_binary(data.encode("latin-1"))[:length]) if length else "OK"
 
     def _breakpoint(self, body: str, insert: bool) -> str:
         kind, addr, size = body.split(",")[:3]
-        if kind != "0":
-            return ""                               # hardware breakpoints and watchpoints: not supported
         addr, size = int(addr, 16), int(size.split(";")[0], 16)
+        if kind in _WATCH_ACCESS:
+            return self._watchpoint(kind, addr, size, insert)
+        if kind != "0":
+            return ""                               # hardware breakpoints: not supported
         insn = self.target.breakpoints.get(size)
         if insn is None:
             return _ERR_ARG
@@ -304,6 +386,30 @@ class GdbStub(Tracepoints):
         if reply == "OK":
             self.breakpoints[addr] = original
         return reply
+
+    def _watchpoint(self, kind: str, addr: int, size: int, insert: bool) -> str:
+        """Z2-Z4: watch the frame behind [addr, addr + size) (within one page).  The page is made present and
+        private first (a copy-on-write break where it is writable), so the frame stays the one watched."""
+        key = (kind, addr, size)
+        if not insert:
+            watch = self.watchpoints.pop(key, None)
+            if watch is not None:
+                self.kernel.cpu.unwatch(watch[1])
+            return "OK"
+        if key in self.watchpoints:
+            return "OK"
+        if (addr & 0xFFF) + size > 0x1000:
+            return _ERR_ARG
+        mm = self.inferior.mm
+        try:
+            try:
+                pa = mm.translate(addr, ACCESS_WRITE)
+            except KernelError:
+                pa = mm.translate(addr, ACCESS_READ)
+        except KernelError:
+            return _ERR_FAULT
+        self.watchpoints[key] = (pa, self.kernel.cpu.watch(pa, size, _WATCH_ACCESS[kind]))
+        return "OK"
 
     def _remove_breakpoint(self, addr: int) -> str:
         original = self.breakpoints.pop(addr, None)

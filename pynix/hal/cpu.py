@@ -414,6 +414,30 @@ class Cpu:
         debugger's step: an emulator run limited to one instruction, so nothing else runs slower)."""
         self._step = True
 
+    def watch(self, address: int, length: int, access: int) -> object:
+        """A data watchpoint (a debugger's): user code's accesses of kind `access` (ACCESS_READ and/or
+        ACCESS_WRITE bits) to the *physical* range [address, address + length) -- in virtual-TLB mode
+        Unicorn's memory hooks see physical addresses -- stop the CPU with a WATCHPOINT trap (its `addr` the
+        physical address accessed) at the end of the translated block that made them.  While one is set every
+        guest access takes Unicorn's hooked path.  Returns the handle `unwatch` takes."""
+        def hit(_uc: object, kind: int, addr: int, _size: int, _value: int, _data: object) -> None:
+            try:
+                self.stop(Trap(TrapKind.WATCHPOINT, pc=self.read("pc"), addr=addr,
+                               access=ACCESS_WRITE if kind == uc.UC_MEM_WRITE else ACCESS_READ))
+            except Exception:
+                self._bug("watchpoint hook")
+        types = (uc.UC_HOOK_MEM_WRITE if access & ACCESS_WRITE else 0) | \
+            (uc.UC_HOOK_MEM_READ if access & ACCESS_READ else 0)
+        handle = self.emu.hook_add(types, hit, begin=address, end=address + length - 1)
+        self.emu.ctl_flush_tb()                    # code translated before has no call to the hook,
+        self.flush_tlb()                           # and TLB entries filled before take the fast path
+        return handle
+
+    def unwatch(self, handle: object) -> None:
+        self.emu.hook_del(handle)
+        self.emu.ctl_flush_tb()
+        self.flush_tlb()
+
     def _translate_for_step(self, pc: int, stepping: bool) -> None:
         """Unicorn counts instructions (emu_start's `count`) with a hook before each one that stops the CPU;
         code translated while stops are deferred to block starts (uc_internals.exits_only_between_blocks) does

@@ -18,6 +18,7 @@ class TrapKind(Enum):
     DIVIDE_ERROR = "divide error"
     TIMER = "timer"                           # the time slice given to run() ended
     SINGLE_STEP = "single step"               # one instruction ran after Cpu.single_step (a debugger's step)
+    WATCHPOINT = "watchpoint"                 # user code accessed memory watched with Cpu.watch (addr, access)
     KERNEL_STOP = "kernel stop"               # a kernel callback asked the CPU to stop (exit, block, exec...)
 
 

@@ -7,8 +7,8 @@ every line with -o).  Supported: -f (always on), -e trace=SET (names, %classes, 
 
 Differences from strace: a call is printed once, when it completes (strace prints ``<unfinished ...>`` and
 ``<... resumed>`` halves when another task's line comes in between), with -t showing when it began and -r the
-time since the previous line; a call that a signal interrupts while it sleeps is not printed; a signal shows
-when it is delivered, so one discarded at generation (ignored, or fatal by default) has no ``---`` line; the
+time since the previous line; a call that a signal interrupts while it sleeps is not printed; a signal that is
+never queued (ignored, or fatal by default) shows when it is sent, the others when they are delivered; the
 first program's execve is the kernel's own loading, not a call; -c's times are the host time the kernel spent
 in each call (strace's are the tracee's system time).
 """
@@ -333,6 +333,11 @@ class StraceSession(Tracepoints):
     def signal_deliver(self, task: "Task", sig: int, info: bytes) -> None:
         if self.o.calls_too and sig in self.o.signals:
             self._print(task, f"--- {signal_name(sig)} {format_siginfo(info)} ---")
+
+    def signal_generate(self, task: "Task", sig: int, info: object, result: str) -> None:
+        """A signal discarded or fatal at once: strace (through ptrace) sees it as delivered too."""
+        if isinstance(info, bytes):
+            self.signal_deliver(task, sig, info)
 
     def sched_process_exit(self, group: "ThreadGroup", wait_status: int) -> None:
         if not self.o.calls_too or not group.tasks:

@@ -112,6 +112,8 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
     targets = [thread] if thread is not None else group.live_tasks
     blocked_everywhere = all(t.sigmask & bit(sig) for t in targets)
     if is_ignored(group, sig) and not blocked_everywhere and not any(t.sigwait & bit(sig) for t in targets):
+        if kernel.tracer is not None and targets:
+            kernel.tracer.signal_generate(targets[0], sig, info, "ignored")
         return
     action = _action(group, sig)
     if action.handler == SIG_DFL and not blocked_everywhere and not any(t.sigwait & bit(sig) for t in targets):
@@ -119,6 +121,8 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
             stop_group(kernel, group, sig)
             return
         if not default_ignored(sig):               # fatal: the whole process dies now
+            if kernel.tracer is not None and targets:
+                kernel.tracer.signal_generate(targets[0], sig, info, "fatal")
             task_exit.kill_group(kernel, group, sig)
             return
     queue = thread.pending if thread is not None else group.shared_pending

@@ -8,9 +8,10 @@ with two tracks per task:
 - its scheduler track (tid = SCHED_TRACK + tid): `running`, `runnable` and `sleeping` spans from the scheduler
   (a sleeping span names the call the task sleeps in), and timer interrupts as instant events.
 
-Process lifecycle is drawn with flow arrows: fork (from the parent's clone to the child's first time slice),
-exec (from the execve call to the new program's first slice) and exit (from the exiting task to its parent's
-next slice, where wait returns).
+Flow arrows join causes to effects: fork (from the parent's clone to the child's first time slice), exec (from
+the execve call to the new program's first slice), exit (from the exiting task to its parent's next slice,
+where wait returns) and wakeup (from the call that woke a sleeping task -- a pipe write, a futex wake -- to
+its next slice).
 
 Every event is a complete one (`X`, with its duration), an instant (`i`) or a flow step (`s`/`f`), written in the
 order the kernel produced it (a slice when it ends), so that dropping the oldest ones keeps the file valid: the
@@ -26,6 +27,7 @@ import json
 import time
 from typing import TYPE_CHECKING, Sequence
 
+from pynix.task.task import TaskState
 from pynix.trace.tracepoints import Tracepoints
 
 if TYPE_CHECKING:
@@ -156,6 +158,10 @@ class Timeline(Tracepoints):
         from pynix.syscall.strace_session import format_siginfo
         self._instant(task, signal_name(sig), "signal", {"siginfo": format_siginfo(info)})
 
+    def signal_generate(self, task: "Task", sig: int, info: object, result: str) -> None:
+        from pynix.syscall.strace import signal_name
+        self._instant(task, f"{signal_name(sig)} ({result})", "signal", {})
+
     def sched_switch(self, prev: "Task | None", task: "Task") -> None:
         if (task.group.pid, task.tid, "thread") not in self.names:
             self._name(task)
@@ -166,7 +172,6 @@ class Timeline(Tracepoints):
                         "tid": SCHED_TRACK + task.tid})
 
     def sched_slice_end(self, task: "Task", trap: object) -> None:
-        from pynix.task.task import TaskState
         if getattr(getattr(trap, "kind", None), "value", None) == "timer":
             self._instant(task, "timer interrupt", "irq", {}, sched=True)
         if task.state is TaskState.ZOMBIE:
@@ -182,6 +187,9 @@ class Timeline(Tracepoints):
     def sched_wakeup(self, task: "Task") -> None:
         if task.tid in self.state and self.state[task.tid][0] == "sleeping":
             self._set_state(task, "runnable")
+            waker = self.kernel.current
+            if waker is not None and waker is not task and waker.state is not TaskState.ZOMBIE:
+                self._flow_start(waker, "wakeup", task)     # from the call that woke it (a pipe write...)
 
     def sched_process_fork(self, parent: "Task", child: "Task") -> None:
         self._name(child)

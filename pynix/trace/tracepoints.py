@@ -29,6 +29,11 @@ class Tracepoints:
     def signal_deliver(self, task: "Task", sig: int, info: bytes) -> None:
         pass
 
+    # signal:signal_generate for a signal that is never queued: `result` "ignored" (discarded: its action is to
+    # ignore it) or "fatal" (its default action ends the process at once).  `info`: bytes, or a DeferredInfo.
+    def signal_generate(self, task: "Task", sig: int, info: object, result: str) -> None:
+        pass
+
     # sched:sched_process_exit, for a whole process: `group` has ended with `wait_status`.
     def sched_process_exit(self, group: "ThreadGroup", wait_status: int) -> None:
         pass

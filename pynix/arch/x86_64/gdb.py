@@ -1,5 +1,5 @@
 """x86_64 for gdb: the register file of gdb's amd64 target description (features i386.core, i386.sse,
-i386.segments), int3 as the software breakpoint.  The x87 stack and the data segment selectors are reported
+i386.linux, i386.segments), int3 as the software breakpoint.  The x87 stack and the data segment selectors are reported
 unavailable (the CPU backend does not expose them)."""
 from pynix.arch.gdb import GdbFeature, GdbRegister, GdbTarget
 
@@ -42,6 +42,8 @@ GDB_TARGET = GdbTarget(
     architecture="i386:x86-64",
     features=(GdbFeature("org.gnu.gdb.i386.core", _CORE, _CORE_TYPES),
               GdbFeature("org.gnu.gdb.i386.sse", _SSE, _SSE_TYPES),
+              # gdb sets up its Linux support (the shared-library list, PIE relocation) only with this feature
+              GdbFeature("org.gnu.gdb.i386.linux", (GdbRegister("orig_rax", 64, None),)),
               GdbFeature("org.gnu.gdb.i386.segments", _SEGMENTS)),
     breakpoints={1: b"\xcc"},                      # int3
     pc_after_breakpoint=1,                         # the trap comes with rip past the int3
