@@ -272,3 +272,21 @@ losetup -d $dev
 def _names(listing: str) -> set[str]:
     """The names in debugfs's short `ls` output ("INODE (REC_LEN) NAME ...")."""
     return set(re.findall(r"\(\d+\)\s+(\S+)", listing))
+
+
+def test_fat32_on_a_block_device(tmp_path):
+    """FAT32 sits on the block layer too: `mount -t vfat /dev/vda` from the guest and --disk IMAGE:GUEST both
+    go through the device; the host's fsck.fat finds the image clean afterwards."""
+    from pynix.fs.fat32 import mkfs
+    fsck = shutil.which("fsck.fat", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
+    harness.need(fsck is not None, "fsck.fat is not installed (Debian package dosfstools)")
+    image = tmp_path / "fat.img"
+    mkfs(str(image), 64 * MiB)
+    got = busybox("busybox mount -t vfat /dev/vda /mnt && echo on-vfat > /mnt/Hello.TXT && busybox mkdir /mnt/dir "
+                  "&& busybox grep vda /proc/mounts && busybox umount /mnt && echo done", str(image))
+    assert got.stdout.decode().splitlines() == ["/dev/vda /mnt vfat rw,relatime 0 0", "done"], got.describe()
+    got = busybox("busybox cat /mnt/Hello.TXT; busybox ls /mnt; busybox grep vda /proc/mounts | busybox cut -d' ' -f1-3",
+                  f"{image}:/mnt")
+    assert got.stdout.decode().splitlines() == ["on-vfat", "Hello.TXT", "dir", "/dev/vda /mnt vfat"], got.describe()
+    proc = subprocess.run([fsck, "-n", str(image)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -93,9 +93,8 @@ def _open_disks(specs: list[str]) -> list | None:
     """Attach every --disk IMAGE[:GUEST][:ro] as the next /dev/vdX; [(guest path, superblock)] for those that
     name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or FAT32).
     None after printing why one cannot be used.  An ext4 image that pynix cannot write is mounted read-only
-    with a note, as mount(8) does for a write-protected disk; a FAT32 image is mounted from its file, without a
-    block device."""
-    from pynix.block.genhd import attach_image, del_disk
+    with a note, as mount(8) does for a write-protected disk."""
+    from pynix.block.genhd import attach_image
     from pynix.block.probe import probe
     from pynix.fs.ext2.super import MS_RDONLY, get_super
     from pynix.fs.fat32 import Fat32SuperBlock
@@ -115,9 +114,7 @@ def _open_disks(specs: list[str]) -> list | None:
                 continue
             fstype = probe(dev)
             if fstype == "vfat":
-                dev.close()
-                del_disk(dev)
-                disks.append((guest, Fat32SuperBlock(image, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
+                disks.append((guest, Fat32SuperBlock(dev, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
             elif fstype is None:
                 print(f"pynix: --disk {spec}: cannot mount: no ext2/ext3/ext4 or FAT32 filesystem on {image}",
                       file=sys.stderr)
