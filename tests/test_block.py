@@ -290,3 +290,12 @@ def test_fat32_on_a_block_device(tmp_path):
     assert got.stdout.decode().splitlines() == ["on-vfat", "Hello.TXT", "dir", "/dev/vda /mnt vfat"], got.describe()
     proc = subprocess.run([fsck, "-n", str(image)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_loop_ioctls_match_linux(tmp_path, target):
+    """loop_dev.c natively (the host's loop driver: needs root) and under pynix print the same: loop-control's
+    ADD/REMOVE/GET_FREE, SET_FD, SET/GET_STATUS64 with offset and sizelimit, I/O through the device,
+    SET_CAPACITY, CLR_FD, CONFIGURE read-only."""
+    harness.need(os.geteuid() == 0 and os.access("/dev/loop-control", os.R_OK | os.W_OK),
+                 "the native reference needs root and the host's /dev/loop-control")
+    harness.assert_same_as_native("loop_dev.c", target, lambda _target: [str(tmp_path)])
