@@ -328,3 +328,20 @@ def test_htree_directory_read_and_changed(tmp_path, tree):
     e2fsck_clean(image)
     assert "Flags: 0x0" in debugfs(image, "stat /sub/deep")
     assert debugfs(image, "cat /sub/deep/new-file") == "new\n"
+
+
+def test_mount_options_sync_and_noatime(tmp_path):
+    """-o sync: every change is on the image when the call returns (the guest reads the image file itself through
+    the host view); the default is written back later.  -o noatime: reading leaves the access time alone, the
+    default (relatime) moves it when it is not newer than the modification time."""
+    image = mke2fs(tmp_path / "o.img", "8M")
+    script = (f"busybox mount /dev/vda /mnt; echo lazy-marker > /mnt/a; busybox grep -c lazy-marker {image}; "
+              f"busybox umount /mnt; busybox mount -o sync /dev/vda /mnt; echo sync-marker > /mnt/b; "
+              f"busybox grep -c sync-marker {image}; busybox umount /mnt; "
+              "busybox mount -o noatime /dev/vda /mnt; t=$(/usr/bin/stat -c %x /mnt/a); busybox cat /mnt/a >/dev/null; "
+              "[ \"$t\" = \"$(/usr/bin/stat -c %x /mnt/a)\" ] && echo noatime-kept; busybox umount /mnt; "
+              "busybox mount /dev/vda /mnt; t=$(/usr/bin/stat -c %x /mnt/b); busybox cat /mnt/b >/dev/null; "
+              "[ \"$t\" != \"$(/usr/bin/stat -c %x /mnt/b)\" ] && echo relatime-moved; busybox umount /mnt")
+    got = busybox(script, str(image))
+    assert got.stdout.decode().split() == ["0", "1", "noatime-kept", "relatime-moved"], got.describe()
+    e2fsck_clean(image)
