@@ -299,3 +299,18 @@ def test_loop_ioctls_match_linux(tmp_path, target):
     harness.need(os.geteuid() == 0 and os.access("/dev/loop-control", os.R_OK | os.W_OK),
                  "the native reference needs root and the host's /dev/loop-control")
     harness.assert_same_as_native("loop_dev.c", target, lambda _target: [str(tmp_path)])
+
+
+def test_exit_unmounts_a_loop_on_a_disk_cleanly(tmp_path):
+    """Left mounted at exit: an ext2 on a loop device whose file is on the ext2 of /dev/vda.  pynix unmounts the
+    loop's filesystem first, then the disk's, so both images are clean and complete."""
+    image = mke2fs(tmp_path / "outer.img", "32M")
+    got = busybox("set -e; busybox dd if=/dev/zero of=/mnt/inner.img bs=1M count=4 2>/dev/null; "
+                  "busybox losetup -f /mnt/inner.img; busybox mke2fs -q /dev/loop0 >/dev/null; "
+                  "busybox mount /dev/loop0 /media; echo nested > /media/file", f"{image}:/mnt")
+    assert got.returncode == 0, got.describe()
+    e2fsck_clean(image)
+    inner = tmp_path / "inner.img"
+    debugfs(image, f"dump /inner.img {inner}")
+    e2fsck_clean(inner)
+    assert debugfs(inner, "cat /file") == "nested\n"

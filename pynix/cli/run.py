@@ -290,9 +290,9 @@ def run_command(args: argparse.Namespace) -> int:
         if terminal is not None:
             terminal.restore()
             kernel.console.shutdown()
+    detach_all()                                   # the disks: every write reaches the image files now
     for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
-    detach_all()                                   # the disks: every write reaches the image files now
     if status & 0x7F:
         if args.strace:
             print(f"+++ killed by signal {status & 0x7F} +++", file=sys.stderr)
