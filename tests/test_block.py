@@ -94,7 +94,7 @@ def test_disk_ioctls_and_proc_sys_entries(tmp_path):
     size = 3 * MiB + 512
     expected = [str(size), str(size // 512), "512", "4096", "0", "1", "fe 0 block special file",
                 "fe 10 block special file", f" 254        0       {size // 1024} vda",
-                f" 254       16       1024 vdb", str(size // 512), "1", "254:16",
+                " 254       16       1024 vdb", str(size // 512), "1", "254:16",
                 hashlib.sha256(image.read_bytes()[5 * 4096:8 * 4096]).hexdigest() + "  -"]
     assert got.stdout.decode().splitlines() == expected
 
@@ -285,8 +285,8 @@ def test_fat32_on_a_block_device(tmp_path):
     got = busybox("busybox mount -t vfat /dev/vda /mnt && echo on-vfat > /mnt/Hello.TXT && busybox mkdir /mnt/dir "
                   "&& busybox grep vda /proc/mounts && busybox umount /mnt && echo done", str(image))
     assert got.stdout.decode().splitlines() == ["/dev/vda /mnt vfat rw,relatime 0 0", "done"], got.describe()
-    got = busybox("busybox cat /mnt/Hello.TXT; busybox ls /mnt; busybox grep vda /proc/mounts | busybox cut -d' ' -f1-3",
-                  f"{image}:/mnt")
+    got = busybox("busybox cat /mnt/Hello.TXT; busybox ls /mnt; "
+                  "busybox grep vda /proc/mounts | busybox cut -d' ' -f1-3", f"{image}:/mnt")
     assert got.stdout.decode().splitlines() == ["on-vfat", "Hello.TXT", "dir", "/dev/vda /mnt vfat"], got.describe()
     proc = subprocess.run([fsck, "-n", str(image)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -84,7 +84,8 @@ def tree_digest(root: Path) -> str:
     return "".join(lines)
 
 
-DIGEST_SCRIPT = "cd /mnt && busybox find . -type f ! -path './lost+found*' | busybox sort | busybox xargs busybox sha256sum"
+DIGEST_SCRIPT = ("cd /mnt && busybox find . -type f ! -path './lost+found*' | busybox sort "
+                 "| busybox xargs busybox sha256sum")
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +98,8 @@ def tree(tmp_path_factory) -> Path:
 def test_host_image_reads_back_identical(tmp_path, tree, fstype):
     image = mke2fs(tmp_path / f"{fstype}.img", "64M", fstype, tree)
     disk = f"{image}:/mnt" + (":ro" if fstype == "ext4" else "")
-    got = busybox(DIGEST_SCRIPT + "; busybox readlink /mnt/fast-link; busybox readlink /mnt/slow-link; busybox stat -c '%h %s' "
-                  "/mnt/hard-link; busybox grep ' /mnt ' /proc/mounts", disk)
+    got = busybox(DIGEST_SCRIPT + "; busybox readlink /mnt/fast-link; busybox readlink /mnt/slow-link; "
+                  "busybox stat -c '%h %s' /mnt/hard-link; busybox grep ' /mnt ' /proc/mounts", disk)
     assert got.returncode == 0, got.describe()
     lines = got.stdout.decode().splitlines(keepends=True)
     digest = "".join(lines[:-4])

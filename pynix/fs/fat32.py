@@ -257,9 +257,9 @@ class Fat32SuperBlock(SuperBlock):
                  fmask: int = 0o022, dmask: int = 0o022) -> None:
         """Mount the FAT32 image at host path `image`, or on the block device `image` (then every access goes
         through its buffer cache and reaches the disk on sync and unmount): EINVAL if it is not a sound FAT32,
-        EIO if it cannot be read, EBUSY if another process has it mounted read-write.  uid, gid, fmask and dmask are vfat's mount
-        options: every file is 0777 & ~fmask, every directory 0777 & ~dmask; both default to the umask, so
-        0755, and programs on the image can be run, as on Linux."""
+        EIO if it cannot be read, EBUSY if another process has it mounted read-write.  uid, gid, fmask and dmask
+        are vfat's mount options: every file is 0777 & ~fmask, every directory 0777 & ~dmask; both default to
+        the umask, so 0755, and programs on the image can be run, as on Linux."""
         self.bdev = image if isinstance(image, BlockDevice) else None
         super().__init__(readonly or (self.bdev is not None and self.bdev.readonly))
         self.image = f"/dev/{image.name}" if self.bdev is not None else image
