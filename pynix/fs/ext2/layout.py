@@ -87,7 +87,7 @@ _SB_FIELDS = (
     (0x38, "H", "magic"), (0x3A, "H", "state"), (0x3C, "H", "errors"), (0x40, "I", "lastcheck"),
     (0x4C, "I", "rev_level"), (0x54, "I", "first_ino"), (0x58, "H", "inode_size"),
     (0x5C, "I", "feature_compat"), (0x60, "I", "feature_incompat"), (0x64, "I", "feature_ro_compat"),
-    (0xE8, "I", "last_orphan"), (0xEC, "16s", "hash_seed"), (0xFC, "B", "def_hash_version"),
+    (0xCE, "H", "reserved_gdt_blocks"), (0xE0, "I", "journal_inum"), (0xE8, "I", "last_orphan"), (0xEC, "16s", "hash_seed"), (0xFC, "B", "def_hash_version"),
     (0xFE, "H", "desc_size"), (0x15C, "H", "want_extra_isize"), (0x150, "I", "blocks_count_hi"),
     (0x154, "I", "r_blocks_count_hi"), (0x158, "I", "free_blocks_count_hi"), (0x160, "I", "flags"),
     (0x175, "B", "checksum_type"), (0x270, "I", "checksum_seed"), (0x3FC, "I", "checksum"),
