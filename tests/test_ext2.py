@@ -68,6 +68,10 @@ def make_tree(root: Path) -> Path:
     with open(root / "sparse", "wb") as f:
         f.seek(12 << 20)
         f.write(b"the end")
+    with open(root / "fragmented", "wb") as f:             # 300 runs between holes: an extent tree of depth 1
+        for i in range(300):
+            f.seek(i * 65536)
+            f.write(bytes([i]) * 4096 if i < 256 else b"z" * 4096)
     os.symlink("a.txt", root / "fast-link")
     os.symlink("s" * 150, root / "slow-link")
     os.link(root / "a.txt", root / "hard-link")
@@ -260,6 +264,18 @@ def test_bad_inode_checksum_is_ebadmsg(tmp_path, tree):
                   "busybox cat /mnt/sub/deep/file-0001", f"{image}:/mnt:ro")
     assert b"checksum invalid" in got.stderr and b"Bad message" in got.stderr
     assert got.stdout == b"status 1\nstatus 1\n1\n"
+
+
+def test_bad_directory_block_checksum_is_ebadmsg(tmp_path, tree):
+    image = mke2fs(tmp_path / "dcsum.img", "64M", "ext4", tree)
+    block_size = int(re.search(r"Block size:\s+(\d+)", debugfs(image, "stats")).group(1))
+    sub_block = int(debugfs(image, "blocks /sub").split()[0])
+    data = image.read_bytes()
+    where = data.index(b"big.bin", sub_block * block_size, (sub_block + 1) * block_size)
+    _patch(image, where, b"p")                                    # big.bin -> pig.bin, the block's tail now wrong
+    got = busybox("busybox cat /mnt/sub/big.bin; echo status $?; busybox cat /mnt/a.txt", f"{image}:/mnt:ro")
+    assert b"ext4_dirblock_csum_verify" in got.stderr and b"Bad message" in got.stderr
+    assert got.stdout == b"status 1\nhello\n", got.describe()
 
 
 def test_unsupported_incompat_feature_refuses_the_mount(tmp_path):
