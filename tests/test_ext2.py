@@ -380,3 +380,18 @@ def test_statfs_matches_linux(tmp_path, tree, fstype):
         subprocess.run(["umount", str(point)], capture_output=True)
     got = busybox(f"busybox stat -f -c '{fmt}' /mnt", f"{image}:/mnt:ro")
     assert got.stdout.decode() == native, got.describe()
+
+
+def test_an_ext2_image_as_the_root(tmp_path):
+    """--root IMAGE with an ext2 image: the program is looked up in it, it is / (as /dev/vda) and read-write."""
+    tree = tmp_path / "root"
+    (tree / "bin").mkdir(parents=True)
+    shutil.copy(BUSYBOX, tree / "bin" / "busybox")
+    image = mke2fs(tmp_path / "root.img", "16M", "ext2", tree)
+    got = harness.run_pynix("/bin/busybox", ["sh", "-c", "echo in-root > /hello; busybox ls /; "
+                                             "busybox grep ' / ' /proc/mounts"], extra=["--root", str(image)])
+    harness.assert_no_traceback(got)
+    assert got.stdout.decode().splitlines() == ["bin", "dev", "hello", "lost+found", "proc",
+                                                "/dev/vda / ext2 rw,relatime 0 0"], got.describe()
+    e2fsck_clean(image)
+    assert debugfs(image, "cat /hello") == "in-root\n"
