@@ -395,3 +395,35 @@ def test_an_ext2_image_as_the_root(tmp_path):
                                                 "/dev/vda / ext2 rw,relatime 0 0"], got.describe()
     e2fsck_clean(image)
     assert debugfs(image, "cat /hello") == "in-root\n"
+
+
+def test_readpage_and_writepage(tmp_path):
+    """The page-cache interface of ext2 inodes, driven directly: readpage gives 4096 bytes (zeros past the end
+    and in holes), writepage writes a page's first `length` bytes without changing the size, both on the same
+    block map as read_at/write_at; the image stays clean."""
+    from pynix.block.device import ImageDevice
+    from pynix.fs.ext2.super import Ext2SuperBlock
+    image = mke2fs(tmp_path / "p.img", "8M")
+    dev = ImageDevice("vdz", 0, str(image))
+    sb = Ext2SuperBlock(dev)
+    try:
+        f = sb.root.create(b"paged", 0o644, 0, 0)
+        f.truncate(3 * 4096 + 100)                                 # a sparse file of four pages
+        f.writepage(1, b"A" * 4096, 4096)
+        f.writepage(3, b"B" * 100 + b"junk", 100)
+        assert f.size == 3 * 4096 + 100
+        assert f.readpage(0) == bytes(4096)
+        assert f.readpage(1) == b"A" * 4096
+        assert f.readpage(3) == b"B" * 100 + bytes(3996)
+        assert f.readpage(7) == bytes(4096)
+        assert f.read_at(4090, 12) == bytes(6) + b"A" * 6
+        f.write_at(2 * 4096 + 1, b"xyz")
+        assert f.readpage(2)[:5] == b"\0xyz\0"
+        # 1 KiB blocks: page 1's four, one each for the bytes in pages 2 and 3 (logical block 12: past the
+        # direct blocks, so one indirect block too)
+        assert f.stat()["blocks"] == (4 + 1 + 1 + 1) * 2
+    finally:
+        sb.close()
+        dev.close()
+    e2fsck_clean(image)
+    assert debugfs(image, "cat /paged")[4096:4100] == "AAAA"
