@@ -14,7 +14,7 @@ import weakref
 from typing import Callable
 
 from pynix.block.device import BlockDevice, ImageDevice
-from pynix.errors import KernelError
+from pynix.errors import KernelError, printk
 from pynix.fs.devfs import dev_major, dev_minor, new_encode_dev
 
 VIRTBLK_MAJOR = 254                 # virtio_blk's dynamic major as Linux usually hands it out
@@ -72,12 +72,21 @@ def sync_all_block_devices() -> None:
 
 
 def detach_all() -> None:
-    """The machine stops: write everything back and close the images."""
-    for dev in list(BLKDEVS.values()):
-        holder = getattr(dev.holder, "close", None)
-        if holder is not None:
-            holder()                               # a filesystem still mounted from it: unmounted cleanly
-        dev.close()
+    """The machine stops: unmount what is still mounted from a device, write everything back, close the
+    images.  Loop devices go first, newest first: their files may live on another device's filesystem."""
+    loops = [dev for dev in BLKDEVS.values() if dev_major(dev.rdev) == LOOP_MAJOR]
+    disks = [dev for dev in BLKDEVS.values() if dev_major(dev.rdev) != LOOP_MAJOR]
+    for dev in loops[::-1] + disks:
+        try:
+            close = getattr(dev.holder, "close", None)
+            if close is not None:
+                close()                            # a filesystem still mounted from it: unmounted cleanly
+            unbind = getattr(dev, "unbind", None)
+            if unbind is not None:
+                unbind()
+            dev.close()
+        except KernelError as err:
+            printk(f"{dev.name}: writing back at shutdown failed: {err}")
         del_disk(dev)
 
 

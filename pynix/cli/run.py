@@ -84,8 +84,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "host outside HOST through it (repeatable)")
     p.add_argument("--root", metavar="DIR|IMAGE",
                    help="the guest's root: a host directory (read-only, with an in-memory layer on top for the "
-                        "guest's changes, as the default root /) or a FAT32 image (read-write); PROGRAM is then "
-                        "a path inside the guest")
+                        "guest's changes, as the default root /) or a disk image: ext2/ext3 (read-write, as "
+                        "/dev/vda), ext4 (read-only) or FAT32 (read-write); PROGRAM is then a path inside the "
+                        "guest")
     p.add_argument("-L", dest="sysroot", metavar="SYSROOT",
                    help="as qemu-user's -L: guest paths are looked up in the host directory SYSROOT first, then "
                         "in the root (the ELF interpreter and libraries of another architecture's programs)")
@@ -121,11 +122,9 @@ def _open_disks(specs: list[str]) -> list | None:
     """Attach every --disk IMAGE[:GUEST][:ro] as the next /dev/vdX; [(guest path, superblock)] for those that
     name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or FAT32).
     None after printing why one cannot be used.  An ext4 image that pynix cannot write is mounted read-only
-    with a note, as mount(8) does for a write-protected disk; a FAT32 image is mounted from its file, without a
-    block device."""
-    from pynix.block.genhd import attach_image, del_disk
+    with a note, as mount(8) does for a write-protected disk."""
+    from pynix.block.genhd import attach_image
     from pynix.block.probe import probe
-    from pynix.fs.ext2.super import MS_RDONLY, get_super
     from pynix.fs.fat32 import Fat32SuperBlock
     disks = []
     for spec in specs:
@@ -143,37 +142,56 @@ def _open_disks(specs: list[str]) -> list | None:
                 continue
             fstype = probe(dev)
             if fstype == "vfat":
-                dev.close()
-                del_disk(dev)
-                disks.append((guest, Fat32SuperBlock(image, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
+                disks.append((guest, Fat32SuperBlock(dev, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
             elif fstype is None:
                 print(f"pynix: --disk {spec}: cannot mount: no ext2/ext3/ext4 or FAT32 filesystem on {image}",
                       file=sys.stderr)
                 return None
             else:
-                try:
-                    sb = get_super(dev, fstype, MS_RDONLY if readonly else 0, None)
-                except KernelError as err:
-                    if err.errno != errno.EROFS:
-                        raise
-                    print(f"pynix: --disk {spec}: {dev.name} is write-protected for pynix, mounting read-only",
-                          file=sys.stderr)
-                    sb = get_super(dev, fstype, MS_RDONLY, None)
-                disks.append((guest, sb))
+                disks.append((guest, _mount_ext(dev, fstype, readonly, f"--disk {spec}")))
         except KernelError as err:
             print(f"pynix: --disk {spec}: cannot mount: {err}", file=sys.stderr)
             return None
     return disks
 
 
+def _mount_ext(dev, fstype: str, readonly: bool, option: str):
+    """The ext2/ext3/ext4 filesystem on `dev`; one that pynix cannot write is mounted read-only with a note, as
+    mount(8) does for a write-protected disk."""
+    from pynix.fs.ext2.super import MS_RDONLY, get_super
+    try:
+        return get_super(dev, fstype, MS_RDONLY if readonly else 0, None)
+    except KernelError as err:
+        if err.errno != errno.EROFS:
+            raise
+        print(f"pynix: {option}: {dev.name} is write-protected for pynix, mounting read-only", file=sys.stderr)
+        return get_super(dev, fstype, MS_RDONLY, None)
+
+
 def _open_root(spec: str | None):
-    """The --root argument: a host directory name (kept as a string), a FAT32 superblock for an image, or None
-    after printing why it cannot be the root."""
+    """The --root argument: a host directory name (kept as a string), the filesystem of an ext2/ext3/ext4 image
+    (attached as the next /dev/vdX) or a FAT32 image, or None after printing why it cannot be the root."""
+    from pynix.block.genhd import attach_image, del_disk
+    from pynix.block.probe import probe
     from pynix.fs.fat32 import Fat32SuperBlock
     if spec is None:
         return "/"
     if os.path.isdir(spec):
         return os.path.abspath(spec)
+    try:
+        dev = attach_image(spec)
+    except KernelError:
+        dev = None
+    if dev is not None:
+        fstype = probe(dev)
+        if fstype is not None and fstype.startswith("ext"):
+            try:
+                return _mount_ext(dev, fstype, False, f"--root {spec}")
+            except KernelError as err:
+                print(f"pynix: --root {spec}: cannot mount: {err}", file=sys.stderr)
+                return None
+        dev.close()                                # FAT32 keeps its own image file
+        del_disk(dev)
     try:
         return Fat32SuperBlock(spec, uid=os.getuid(), gid=os.getgid())
     except KernelError as err:
@@ -346,9 +364,9 @@ def run_command(args: argparse.Namespace) -> int:
             kernel.console.shutdown()
         if tracer is not None:
             tracer.close()
+    detach_all()                                   # the disks: every write reaches the image files now
     for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
         sb.close()
-    detach_all()                                   # the disks: every write reaches the image files now
     if status & 0x7F:
         return 128 + (status & 0x7F)
     return status >> 8

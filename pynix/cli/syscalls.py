@@ -36,7 +36,8 @@ MISSING = "ENOSYS"
 # What an implemented syscall still lacks.  Kept by hand: when a handler grows the feature, delete its line
 # (a module may also export PARTIAL = {name: note} from pynix.syscall.registry; those notes win).
 PARTIAL_NOTES: dict[str, str] = {
-    "ioctl": "terminals, ptys and the generic FIO* requests only: no device-specific ioctls beyond those",
+    "ioctl": "terminals, ptys, block devices (BLK*), loop devices and loop-control, and the generic FIO* "
+             "requests: no other device-specific ioctls",
     "fcntl": "no leases or F_SETOWN/F_GETOWN/F_SETSIG",
     "prlimit64": "only the calling process (another pid: ESRCH)",
     "clock_settime": "refused with EPERM after Linux's argument checks: the clocks are the host's",

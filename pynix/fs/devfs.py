@@ -1,10 +1,11 @@
 """devfs: the guest's /dev (Linux's devtmpfs plus the nodes udev would add).
 
 A tmpfs whose character-device inodes open real devices: the memory devices of drivers/char/mem.c (null, zero,
-full, random, urandom), the controlling terminal (/dev/tty), the console (/dev/console: the host's terminal) and
-/dev/loop-control (block/loop.py) and /dev/ptmx, the pseudo-terminal multiplexer (tty/pty.py), which makes its pairs in the devpts mounted on /dev/pts
-(fs/devpts.py, which also holds the host terminal's own node).  The usual symlinks (/dev/fd, /dev/stdin,
-/dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts are directories.
+full, random, urandom), the controlling terminal (/dev/tty), the console (/dev/console: the host's terminal),
+/dev/loop-control (block/loop.py) and /dev/ptmx, the pseudo-terminal multiplexer (tty/pty.py), which makes its
+pairs in the devpts mounted on /dev/pts (fs/devpts.py, which also holds the host terminal's own node).  The
+usual symlinks (/dev/fd, /dev/stdin, /dev/stdout, /dev/stderr) point into /proc/self/fd; /dev/shm and /dev/pts
+are directories.
 
 Which driver a device inode opens is decided by its device number alone (Linux's chrdev_open), through the
 character-device registry (fs/char_dev.py), so a node made by mknod(2) in /dev with the number of a known

@@ -1,4 +1,4 @@
-"""FAT32 disk images: Linux's vfat, read-write, on a host image file (our own implementation).
+"""FAT32 disk images: Linux's vfat, read-write, on a block device or a host image file (our own implementation).
 
 Layout (Microsoft's "FAT32 File System Specification" 1.03): a boot sector with the BPB, reserved sectors
 holding the FSInfo sector and a backup boot sector, `nfats` copies of the File Allocation Table (one 32-bit
@@ -40,6 +40,7 @@ import zlib
 from array import array
 from typing import Callable, Iterable
 
+from pynix.block.device import BlockDevice
 from pynix.errors import KernelError
 from pynix.fs.file_ops import OrphanKeepingFile
 from pynix.fs.vfs import DT_DIR, DT_REG, RENAME_EXCHANGE, RENAME_NOREPLACE, Inode, SuperBlock, VfsPath, now_ns
@@ -252,19 +253,30 @@ class Fat32SuperBlock(SuperBlock):
     magic = MSDOS_SUPER_MAGIC
     maxbytes = 0xFFFFFFFF                 # a FAT directory entry holds a 32-bit size
 
-    def __init__(self, image: str, readonly: bool = False, uid: int = 0, gid: int = 0, fmask: int = 0o022,
-                 dmask: int = 0o022) -> None:
-        """Mount the FAT32 image at host path `image`: EINVAL if it is not a sound FAT32, EIO if it cannot be
-        read, EBUSY if another process has it mounted read-write.  uid, gid, fmask and dmask are vfat's mount
-        options: every file is 0777 & ~fmask, every directory 0777 & ~dmask; both default to the umask, so
-        0755, and programs on the image can be run, as on Linux."""
-        super().__init__(readonly)
-        self.image = image
+    def __init__(self, image: "str | BlockDevice", readonly: bool = False, uid: int = 0, gid: int = 0,
+                 fmask: int = 0o022, dmask: int = 0o022) -> None:
+        """Mount the FAT32 image at host path `image`, or on the block device `image` (then every access goes
+        through its buffer cache and reaches the disk on sync and unmount): EINVAL if it is not a sound FAT32,
+        EIO if it cannot be read, EBUSY if another process has it mounted read-write.  uid, gid, fmask and dmask
+        are vfat's mount options: every file is 0777 & ~fmask, every directory 0777 & ~dmask; both default to
+        the umask, so 0755, and programs on the image can be run, as on Linux."""
+        self.bdev = image if isinstance(image, BlockDevice) else None
+        super().__init__(readonly or (self.bdev is not None and self.bdev.readonly))
+        self.image = f"/dev/{image.name}" if self.bdev is not None else image
         self.uid, self.gid = uid, gid
         self.fmask, self.dmask = fmask & 0o777, dmask & 0o777
         self.dirty_sectors: set[int] = set()
         self.fsinfo_stale = False
         self.fd = -1
+        self.closed = False
+        if self.bdev is not None:
+            self.source, self.dev = self.image, self.bdev.rdev
+            try:
+                self._mount()
+            except (OSError, ValueError, IndexError, struct.error, OverflowError) as exc:
+                raise _err(errno.EIO, f"{self.image}: {exc}") from None
+            self.bdev.holder = self
+            return
         try:
             self.fd = os.open(image, os.O_RDONLY if readonly else os.O_RDWR)
         except OSError as exc:
@@ -287,10 +299,10 @@ class Fat32SuperBlock(SuperBlock):
         def bad(why: str) -> KernelError:
             return _err(errno.EINVAL, f"{self.image}: not a valid FAT32 image: {why}")
 
-        file_size = os.fstat(self.fd).st_size
-        bs = os.pread(self.fd, 512, 0)
-        if len(bs) < 512:
+        file_size = self.bdev.size if self.bdev is not None else os.fstat(self.fd).st_size
+        if file_size < 512:
             raise bad("shorter than a boot sector")
+        bs = self._pread(0, 512)
         if bs[510:512] != b"\x55\xaa":
             raise bad("no boot sector signature")
         (bps, spc, reserved, nfats, root_entries, total16, _media, fatsz16, _spt, _heads, _hidden, total32,
@@ -369,11 +381,17 @@ class Fat32SuperBlock(SuperBlock):
 
     def close(self) -> None:
         """Write what is pending and let go of the image (a later mount sees everything written)."""
-        if self.fd >= 0:
-            try:
-                if self.dirty_sectors or self.fsinfo_stale:
-                    self.flush()
-            finally:
+        if self.closed:
+            return
+        try:
+            if self.dirty_sectors or self.fsinfo_stale:
+                self.flush()
+        finally:
+            self.closed = True
+            if self.bdev is not None:
+                self.bdev.cache.sync()
+                self.bdev.release_holder()
+            elif self.fd >= 0:
                 os.close(self.fd)
                 self.fd = -1
 
@@ -385,6 +403,8 @@ class Fat32SuperBlock(SuperBlock):
 
     # --- raw I/O ----------------------------------------------------------------------------------------
     def _pread(self, offset: int, size: int) -> bytes:
+        if self.bdev is not None:
+            return self.bdev.cache.read(offset, size)
         data = os.pread(self.fd, size, offset)
         if len(data) != size:
             raise _err(errno.EIO, f"{self.image}: short read at {offset}")
@@ -393,6 +413,9 @@ class Fat32SuperBlock(SuperBlock):
     def _pwrite(self, offset: int, data: bytes | memoryview) -> None:
         if self.readonly:
             raise _err(errno.EROFS)
+        if self.bdev is not None:
+            self.bdev.cache.write(offset, data)
+            return
         view = memoryview(data)
         while view:
             n = os.pwrite(self.fd, view, offset)
@@ -510,7 +533,7 @@ class Fat32SuperBlock(SuperBlock):
 
     def flush(self) -> None:
         """Write the changed FAT sectors to every FAT copy, and the FSInfo free count and hint."""
-        if self.readonly or self.fd < 0:
+        if self.readonly or self.closed:
             self.dirty_sectors.clear()
             self.fsinfo_stale = False
             return

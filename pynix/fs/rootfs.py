@@ -7,9 +7,9 @@ host.  /dev/shm is a tmpfs of its own, as on Linux; /sys/block and /sys/dev/bloc
 where the host has those directories.
 
 `--root DIR` puts the host directory DIR in the host's / place (still read-only under a tmpfs overlay);
-`--root IMAGE` makes a FAT32 image the root itself (read-write, no overlay).  `--mount HOST:GUEST[:rw]` binds
-host directories through hostfs (read-only unless asked), creating GUEST in the root if it is missing.  Devfs,
-procfs and /dev/shm are mounted on top whatever the root is.
+`--root IMAGE` makes an ext2/ext3 (read-write), ext4 (read-only) or FAT32 image the root itself (no overlay).
+`--mount HOST:GUEST[:rw]` binds host directories through hostfs (read-only unless asked), creating GUEST in the
+root if it is missing.  Devfs, procfs and /dev/shm are mounted on top whatever the root is.
 """
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def build_mounts(root: "str | SuperBlock" = "/", extra: list[tuple[str, SuperBlo
     itself (a FAT32 image); `extra` are mounted where the directory exists (STANDARD_MOUNTS and `binds`, the
     --mount directories, are created if missing)."""
     if isinstance(root, SuperBlock):
-        mounts = MountTable(root, source=getattr(root, "image", root.fs_type))
+        mounts = MountTable(root, source=getattr(root, "source", None) or getattr(root, "image", root.fs_type))
     else:
         mounts = MountTable(OverlaySuperBlock(lower_layer(root, sysroot)), source="overlay")
     walker = Walker(FsContext(mounts, mounts.root_path(), mounts.root_path()))

@@ -19,9 +19,9 @@ the caller must be root (EPERM: CAP_SYS_ADMIN is euid 0 here), then the request 
   mounted gives the same filesystem again, as sget; MS_NOATIME, MS_SYNCHRONOUS and the data options of
   fs/ext2/super.py).  Unknown types: ENODEV.
 
-vfat differs from Linux: /dev has no block devices, so the source is the image *file* itself, as `mount -o
-loop` would give; it must be a file kept on the host (a read-write hostfs mount; on a read-only one or below
-the root overlay, only with MS_RDONLY, else EACCES), otherwise ENOTBLK.
+vfat's source is a block device (/dev/vda, /dev/loop0) or, unlike Linux, also the image *file* itself, as
+`mount -o loop` would give; such a file must be kept on the host (a read-write hostfs mount; on a read-only one
+or below the root overlay, only with MS_RDONLY, else EACCES), otherwise ENOTBLK.
 
 umount2: flags other than MNT_FORCE/MNT_DETACH/MNT_EXPIRE/UMOUNT_NOFOLLOW are EINVAL; the target must be a
 mount root (EINVAL); the root itself and a mount with mounts on it, open files inside it, or a process whose
@@ -158,9 +158,19 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
         if not source:
             raise KernelError(errno.ENOENT)
         image = walker(task).resolve(task.group.fs.cwd, source)
+        creds = task.group.creds
+        if st.S_ISBLK(image.inode.mode):
+            dev = lookup_blkdev(image.inode.rdev)
+            if dev.holder is not None:
+                if not isinstance(dev.holder, Fat32SuperBlock):
+                    raise KernelError(errno.EBUSY)
+                return dev.holder
+            if not readonly and dev.readonly:
+                raise KernelError(errno.EACCES)
+            umask = task.group.fs.umask                 # vfat's fmask and dmask default to the caller's umask
+            return Fat32SuperBlock(dev, readonly=readonly, uid=creds.euid, gid=creds.egid, fmask=umask, dmask=umask)
         fd = _image_file(image, readonly)
         try:
-            creds = task.group.creds
             umask = task.group.fs.umask                 # vfat's fmask and dmask default to the caller's umask
             return Fat32SuperBlock(f"/proc/self/fd/{fd}", readonly=readonly, uid=creds.euid, gid=creds.egid,
                                    fmask=umask, dmask=umask)

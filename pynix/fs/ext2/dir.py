@@ -7,6 +7,7 @@ checks every entry (rec_len too small, unaligned, crossing the block, an inode n
 with an "ext2_check_page" log line), keeping an index name -> (inode, block, offset) and the largest free gap
 of each block, so later lookups and inserts do not scan the directory again.
 
+With metadata_csum, a leaf block's checksum tail is verified when the block is read (EBADMSG on a mismatch).
 htree (dir_index) directories are read through their leaf blocks, which are ordinary directory blocks (the
 index blocks look like one empty entry to a linear reader); pynix does not use the hash index for lookups.
 Changing an indexed directory clears its INDEX_FL, as a kernel without htree support must (e2fsck accepts it
@@ -34,6 +35,7 @@ LINK_MAX = 65000
 _FT_OF_MODE = {st.S_IFREG: L.FT_REG, st.S_IFDIR: L.FT_DIR, st.S_IFCHR: L.FT_CHR, st.S_IFBLK: L.FT_BLK,
                st.S_IFIFO: L.FT_FIFO, st.S_IFSOCK: L.FT_SOCK, st.S_IFLNK: L.FT_SYMLINK}
 _MODE_OF_FT = {ft: mode for mode, ft in _FT_OF_MODE.items()}
+DIRENT_TAIL = L.DIRENT_HEADER.pack(0, 12, 0, 0xDE)       # ext4_dir_entry_tail: inode 0, rec_len 12, "0xDE"
 
 
 class Ext2Dir:
@@ -68,7 +70,11 @@ class Ext2Dir:
         block = self.bmap(lblock)
         if not block:
             raise self.sb.error("ext2_get_page", f"directory #{self.ino} has a hole at block {lblock}")
-        return block, self.sb.bread(block)
+        data = self.sb.bread(block)
+        bs = self.sb.block_size
+        if self.sb.csum and data[bs - 12:bs - 4] == DIRENT_TAIL:     # a leaf block with its checksum tail
+            self.verify_tail(block, data, bs - 12, bs - 4, "ext4_dirblock_csum_verify")
+        return block, data
 
     def _scan(self: "Ext2Inode") -> dict[bytes, tuple[int, int, int]]:
         """The directory's index (built once): name -> (inode, logical block, offset); and free gaps."""

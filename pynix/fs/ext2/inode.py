@@ -110,9 +110,7 @@ class Ext2Inode(Ext2Dir, Inode):
     @staticmethod
     def checksum(sb: "Ext2SuperBlock", ino: int, raw: bytes | bytearray, has_hi: bool) -> int:
         """ext4_inode_csum: crc32c over the inode with its checksum fields as zeros, seeded per inode."""
-        generation = struct.unpack_from("<I", raw, 0x64)[0]
-        crc = L.crc32c(L.crc32c(sb.csum_seed, struct.pack("<I", ino)), struct.pack("<I", generation))
-        crc = L.crc32c(crc, raw[:0x7C])
+        crc = L.crc32c(Ext2Inode.csum_seed_of(sb, ino, struct.unpack_from("<I", raw, 0x64)[0]), raw[:0x7C])
         crc = L.crc32c(crc, b"\0\0")
         crc = L.crc32c(crc, raw[0x7E:L.GOOD_OLD_INODE_SIZE])
         if sb.inode_size > L.GOOD_OLD_INODE_SIZE:
@@ -123,6 +121,18 @@ class Ext2Inode(Ext2Dir, Inode):
             else:
                 crc = L.crc32c(crc, raw[0x82:sb.inode_size])
         return crc if has_hi else crc & 0xFFFF
+
+    @staticmethod
+    def csum_seed_of(sb: "Ext2SuperBlock", ino: int, generation: int) -> int:
+        """ext4's per-inode checksum seed (i_csum_seed): the filesystem's seed over the number and generation."""
+        return L.crc32c(L.crc32c(sb.csum_seed, struct.pack("<I", ino)), struct.pack("<I", generation))
+
+    def verify_tail(self, block: int, data: bytes, end: int, stored_at: int, what: str) -> None:
+        """metadata_csum: the crc32c (seeded per inode) of `data[:end]` must be the le32 at `stored_at` (a
+        directory block's dirent tail, an extent block's tail); EBADMSG otherwise, as EFSBADCRC."""
+        if self.sb.csum and struct.unpack_from("<I", data, stored_at)[0] != L.crc32c(
+                self.csum_seed_of(self.sb, self.ino, self.generation), data[:end]):
+            raise self.sb.error(what, f"inode #{self.ino}: block {block}: checksum invalid", errno.EBADMSG)
 
     @classmethod
     def new(cls, sb: "Ext2SuperBlock", ino: int, mode: int, uid: int, gid: int, rdev: int = 0) -> "Ext2Inode":
@@ -333,7 +343,10 @@ class Ext2Inode(Ext2Dir, Inode):
             else:
                 _start, lo, hi, _unused = L.EXTENT_INDEX.unpack_from(node, offset)
                 child = sb.check_block(lo | hi << 32, "ext4_ext_find_extent")
-                self._load_extents(sb.bread(child), depth_seen + 1)
+                data = sb.bread(child)
+                tail = 12 + 12 * L.EXTENT_HEADER.unpack_from(data, 0)[2]
+                self.verify_tail(child, data, tail, tail, "ext4_extent_block_csum_verify")
+                self._load_extents(data, depth_seen + 1)
 
     # --- data -----------------------------------------------------------------------------------------
     def _read_range(self, offset: int, size: int) -> bytes:

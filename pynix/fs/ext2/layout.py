@@ -13,12 +13,13 @@ EXT2_SUPER_MAGIC = 0xEF53
 SUPERBLOCK_OFFSET = 1024
 ROOT_INO = 2
 GOOD_OLD_FIRST_INO, GOOD_OLD_INODE_SIZE = 11, 128
-N_BLOCKS, NDIR_BLOCKS, IND_BLOCK, DIND_BLOCK, TIND_BLOCK = 15, 12, 12, 13, 14
+NDIR_BLOCKS, IND_BLOCK, DIND_BLOCK, TIND_BLOCK = 12, 12, 13, 14
 
-# s_state, s_errors
+# s_state
 VALID_FS, ERROR_FS = 1, 2
 
-# features (s_feature_compat / incompat / ro_compat)
+# features (s_feature_compat / incompat / ro_compat): all of Linux's names, so that the bits in a log line can be
+# looked up here
 COMPAT_DIR_PREALLOC, COMPAT_HAS_JOURNAL, COMPAT_EXT_ATTR, COMPAT_RESIZE_INODE = 0x1, 0x4, 0x8, 0x10
 COMPAT_DIR_INDEX = 0x20
 INCOMPAT_COMPRESSION, INCOMPAT_FILETYPE, INCOMPAT_RECOVER, INCOMPAT_JOURNAL_DEV = 0x1, 0x2, 0x4, 0x8
@@ -37,11 +38,11 @@ INCOMPAT_WRITE = INCOMPAT_FILETYPE
 RO_COMPAT_WRITE = RO_COMPAT_SPARSE_SUPER | RO_COMPAT_LARGE_FILE | RO_COMPAT_BTREE_DIR
 
 # inode flags
-SYNC_FL, IMMUTABLE_FL, APPEND_FL, NOATIME_FL, INDEX_FL = 0x8, 0x10, 0x20, 0x80, 0x1000
+NOATIME_FL, INDEX_FL = 0x80, 0x1000
 HUGE_FILE_FL, EXTENTS_FL, INLINE_DATA_FL = 0x40000, 0x80000, 0x10000000
 
 # directory entry file types
-FT_UNKNOWN, FT_REG, FT_DIR, FT_CHR, FT_BLK, FT_FIFO, FT_SOCK, FT_SYMLINK = 0, 1, 2, 3, 4, 5, 6, 7
+FT_REG, FT_DIR, FT_CHR, FT_BLK, FT_FIFO, FT_SOCK, FT_SYMLINK = 1, 2, 3, 4, 5, 6, 7
 DIRENT_HEADER = struct.Struct("<IHBB")         # inode, rec_len, name_len, file_type
 EXTENT_MAGIC = 0xF30A
 EXTENT_HEADER = struct.Struct("<HHHHI")        # magic, entries, max, depth, generation
@@ -83,15 +84,13 @@ _SB_FIELDS = (
     (0x00, "I", "inodes_count"), (0x04, "I", "blocks_count_lo"), (0x08, "I", "r_blocks_count_lo"),
     (0x0C, "I", "free_blocks_count_lo"), (0x10, "I", "free_inodes_count"), (0x14, "I", "first_data_block"),
     (0x18, "I", "log_block_size"), (0x20, "I", "blocks_per_group"), (0x28, "I", "inodes_per_group"),
-    (0x2C, "I", "mtime"), (0x30, "I", "wtime"), (0x34, "H", "mnt_count"), (0x36, "h", "max_mnt_count"),
-    (0x38, "H", "magic"), (0x3A, "H", "state"), (0x3C, "H", "errors"), (0x40, "I", "lastcheck"),
-    (0x4C, "I", "rev_level"), (0x54, "I", "first_ino"), (0x58, "H", "inode_size"),
+    (0x2C, "I", "mtime"), (0x30, "I", "wtime"), (0x34, "H", "mnt_count"), (0x38, "H", "magic"),
+    (0x3A, "H", "state"), (0x4C, "I", "rev_level"), (0x54, "I", "first_ino"), (0x58, "H", "inode_size"),
     (0x5C, "I", "feature_compat"), (0x60, "I", "feature_incompat"), (0x64, "I", "feature_ro_compat"),
-    (0xE8, "I", "last_orphan"), (0xEC, "16s", "hash_seed"), (0xFC, "B", "def_hash_version"),
-    (0xFE, "H", "desc_size"), (0x15C, "H", "want_extra_isize"), (0x150, "I", "blocks_count_hi"),
-    (0x154, "I", "r_blocks_count_hi"), (0x158, "I", "free_blocks_count_hi"), (0x160, "I", "flags"),
-    (0x175, "B", "checksum_type"), (0x270, "I", "checksum_seed"), (0x3FC, "I", "checksum"),
-    (0x68, "16s", "uuid"),
+    (0x68, "16s", "uuid"), (0xCE, "H", "reserved_gdt_blocks"), (0xE0, "I", "journal_inum"),
+    (0xFE, "H", "desc_size"), (0x150, "I", "blocks_count_hi"), (0x154, "I", "r_blocks_count_hi"),
+    (0x158, "I", "free_blocks_count_hi"), (0x175, "B", "checksum_type"), (0x270, "I", "checksum_seed"),
+    (0x3FC, "I", "checksum"),
 )
 
 

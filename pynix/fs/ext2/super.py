@@ -28,7 +28,7 @@ from typing import Callable
 
 from pynix.block.device import BlockDevice
 from pynix.errors import KernelError
-from pynix.printk import LOGLEVEL_ERR, printk
+from pynix.printk import printk
 from pynix.fs.ext2 import layout as L
 from pynix.fs.vfs import SuperBlock
 
@@ -52,6 +52,7 @@ class Ext2SuperBlock(SuperBlock):
         self._options(data)
         self.icache: dict[int, object] = {}              # inode number -> Ext2Inode while it is in use
         self.orphans: set[int] = set()                   # unlinked inodes still open: freed on the last close
+        self._overhead: int | None = None
         self._mount()
         dev.holder = self
 
@@ -268,13 +269,31 @@ class Ext2SuperBlock(SuperBlock):
         raise AssertionError("ext2 inodes are numbered by their allocation")
 
     def statfs(self) -> dict[str, int]:
+        """ext2_statfs/ext4_statfs: f_blocks leaves out the metadata (superblock and descriptor copies, bitmaps,
+        inode tables, the journal); f_bavail leaves out the root-reserved blocks and, with extents, the
+        clusters ext4 keeps back for itself (2%, at most 4096)."""
         info = super().statfs()
-        overhead = self.first_data_block
-        reserved = self.sbf.r_blocks_count_lo | (self.sbf.r_blocks_count_hi << 32 if self.is64 else 0)
-        info.update(bsize=self.block_size, frsize=self.block_size, blocks=self.blocks_count - overhead,
+        sbf = self.sbf
+        reserved = sbf.r_blocks_count_lo | (sbf.r_blocks_count_hi << 32 if self.is64 else 0)
+        if self.incompat & L.INCOMPAT_EXTENTS:
+            reserved += min(self.blocks_count * 2 // 100, 4096)
+        info.update(bsize=self.block_size, frsize=self.block_size, blocks=self.blocks_count - self.overhead(),
                     bfree=self.free_blocks, bavail=max(self.free_blocks - reserved, 0), files=self.inodes_count,
                     ffree=self.free_inodes, namelen=255)
         return info
+
+    def overhead(self) -> int:
+        """Blocks that never hold file data (ext4_calculate_overhead, ext2's statfs)."""
+        if self._overhead is None:
+            sparse = self.ro_compat & L.RO_COMPAT_SPARSE_SUPER
+            gdt = -(-self.groups_count * self.desc_size // self.block_size) + self.sbf.reserved_gdt_blocks
+            backups = sum(1 for g in range(self.groups_count) if not sparse or _has_backup(g))
+            journal = 0
+            if self.compat & L.COMPAT_HAS_JOURNAL and self.sbf.journal_inum:
+                journal = self.iget(self.sbf.journal_inum).size // self.block_size
+            self._overhead = (self.first_data_block + backups * (1 + gdt)
+                              + self.groups_count * (2 + self.itable_blocks) + journal)
+        return self._overhead
 
     def changed(self) -> None:
         """An operation ended: on a `sync` mount, everything it changed goes to the disk now."""
@@ -294,6 +313,19 @@ class Ext2SuperBlock(SuperBlock):
             self.sync()
         finally:
             self.bdev.release_holder()
+
+
+def _has_backup(group: int) -> bool:
+    """sparse_super: groups 0 and 1 and the powers of 3, 5 and 7 hold superblock and descriptor copies."""
+    if group <= 1:
+        return True
+    for base in (3, 5, 7):
+        n = base
+        while n < group:
+            n *= base
+        if n == group:
+            return True
+    return False
 
 
 def guard(method: Callable) -> Callable:
