@@ -41,7 +41,7 @@ from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispa
 from pynix.task.sched import POLICIES
 from pynix.task import rseq, signal
 from pynix.task.signal import SIG_IGN, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
-from pynix.task.cred import Credentials
+from pynix.task.cred import Credentials, host_cap_bset
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 from pynix.task.timer import delete_posix_timers
 from pynix.task.wait import WaitQueue
@@ -196,6 +196,7 @@ class Kernel:
         task = Task(tid=pid, group=group, kernel=self, comm=task_comm(path))
         group.tasks.append(task)
         self.groups[pid], self.tasks[pid] = group, task
+        group.cap_bset = host_cap_bset()
         self.init = group
         self.cpu.reset_user_state()
         self.cpu.write_many(self.arch.start_registers(image.entry, image.stack_pointer))

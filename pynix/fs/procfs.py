@@ -38,6 +38,7 @@ import weakref
 from typing import TYPE_CHECKING, Callable, Iterable
 
 from pynix.errors import KernelError
+from pynix.hal.clock import realtime_ns
 from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, File, HostStreamFile
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
@@ -1074,7 +1075,7 @@ def _stat_global(kernel) -> bytes:
     busy = _busy_ns(kernel) * USER_HZ // 10**9
     idle = max(int(up * USER_HZ) - busy, 0)
     cpu = f"{busy} 0 0 {idle} 0 0 0 0 0 0"
-    btime = int(time.time() - up)
+    btime = int(realtime_ns() / 10**9 - up)      # the boot time on the wall clock moves when it is set
     lines = [f"cpu  {cpu}", f"cpu0 {cpu}", "intr 0", "ctxt 0", f"btime {btime}",
              f"processes {getattr(kernel, '_last_pid', 0)}", f"procs_running {max(_runnable(kernel), 1)}",
              "procs_blocked 0", "softirq 0 0 0 0 0 0 0 0 0 0 0"]

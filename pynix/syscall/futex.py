@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from pynix.errors import KernelError
 from pynix.hal import ACCESS_READ
+from pynix.hal.clock import realtime_ns
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task, TaskState
@@ -122,7 +123,7 @@ def _deadline(task: Task, timeout: int, absolute: bool, realtime: bool) -> int |
     if not absolute:
         return time.monotonic_ns() + value
     if realtime:
-        return value - time.clock_gettime_ns(time.CLOCK_REALTIME) + time.monotonic_ns()
+        return value - realtime_ns() + time.monotonic_ns()
     return value
 
 

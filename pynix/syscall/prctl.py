@@ -18,7 +18,8 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
 from pynix.task.signal import NSIG
-from pynix.task.task import CAP_LAST_CAP, Task
+from pynix.task.cred import CAP_LAST_CAP
+from pynix.task.task import Task
 
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_GET_KEEPCAPS, PR_SET_KEEPCAPS = 7, 8

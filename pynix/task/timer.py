@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
+from pynix.hal.clock import clock_ns, realtime_ns
 from pynix.task.signal import SI_TIMER, send_signal
 from pynix.task.task import Task, TaskState, ThreadGroup
 
@@ -118,10 +119,10 @@ def clock_reader(clockid: int, task: Task) -> Callable[[], int] | None:
         return task.utime_ns + task.stime_ns
 
     readers: dict[int, Callable[[], int]] = {
-        CLOCK_REALTIME: time.time_ns,
+        CLOCK_REALTIME: realtime_ns,
         CLOCK_MONOTONIC: time.monotonic_ns,
         CLOCK_BOOTTIME: lambda: time.clock_gettime_ns(time.CLOCK_BOOTTIME),
-        CLOCK_TAI: lambda: time.clock_gettime_ns(time.CLOCK_TAI),
+        CLOCK_TAI: lambda: clock_ns(time.CLOCK_TAI),
         CLOCK_PROCESS_CPUTIME_ID: process_cpu,
         CLOCK_THREAD_CPUTIME_ID: thread_cpu,
     }
