@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <stdint.h>
 #include <sys/stat.h>
+#include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/timex.h>
@@ -173,6 +176,21 @@ static int jump(void)
     r0 = now(CLOCK_REALTIME);
     check("a second zone does not warp", syscall(SYS_settimeofday, NULL, &tz) == 0 &&
                                           llabs(now(CLOCK_REALTIME) - r0) < NS);
+
+    /* A TFD_TIMER_CANCEL_ON_SET timer is cancelled by setting the clock: readable, then ECANCELED. */
+    int tfd = timerfd_create(CLOCK_REALTIME, TFD_NONBLOCK);
+    struct itimerspec its = {{0, 0}, {now(CLOCK_REALTIME) / NS + 3600, 0}};
+    timerfd_settime(tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL);
+    uint64_t ticks;
+    check("timerfd not readable before", read(tfd, &ticks, 8) == -1 && errno == EAGAIN);
+    settime_ns(now(CLOCK_REALTIME) + NS);
+    struct pollfd pfd = {tfd, POLLIN, 0};
+    check("timerfd readable once the clock is set", poll(&pfd, 1, 0) == 1);
+    check("timerfd read: ECANCELED", read(tfd, &ticks, 8) == -1 && errno == ECANCELED);
+    check("again ECANCELED", read(tfd, &ticks, 8) == -1 && errno == ECANCELED);
+    timerfd_settime(tfd, TFD_TIMER_ABSTIME | TFD_TIMER_CANCEL_ON_SET, &its, NULL);
+    check("re-armed: EAGAIN", read(tfd, &ticks, 8) == -1 && errno == EAGAIN);
+    close(tfd);
 
     /* An unprivileged process cannot set it. */
     pid_t child = fork();
