@@ -83,3 +83,10 @@ def test_machine_clock_moves_alone(target):
     assert result.returncode == 0 and result.stdout.endswith(b"ALL OK\n"), result.describe()
     assert b"OK file timestamps follow\n" in result.stdout
     assert 0 <= after - before < 120, "the host's clock moved"
+
+
+def test_system_time_is_accounted(target):
+    """getrusage and times() report system time: a loop of system calls accumulates stime, computing utime."""
+    out = differential("cpu_times.c", target)
+    assert out == (b"computing: user time grew 1, mostly user 1\nsystem calls: system time grew 1\n"
+                   b"times: stime > 0 1, utime > 0 1\n")
