@@ -43,7 +43,7 @@ from pynix.task import rseq, signal
 from pynix.task.signal import SIG_IGN, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 from pynix.task.cred import Credentials, host_cap_bset
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
-from pynix.task.timer import delete_posix_timers
+from pynix.task.timer import check_rlimit_cpu, delete_posix_timers
 from pynix.task.wait import WaitQueue
 
 PID_MAX = 32768
@@ -678,6 +678,7 @@ class Kernel:
         if sig is not None and task.state is not TaskState.ZOMBIE:
             self._trap_signal(task, trap, sig)
         if task.state is TaskState.RUNNABLE and not task.stopped:
+            check_rlimit_cpu(self, task.group)
             if task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)
             self.scheduler.tick(task, ran)

@@ -90,3 +90,11 @@ def test_system_time_is_accounted(target):
     out = differential("cpu_times.c", target)
     assert out == (b"computing: user time grew 1, mostly user 1\nsystem calls: system time grew 1\n"
                    b"times: stime > 0 1, utime > 0 1\n")
+
+
+def test_rlimit_cpu(target):
+    """RLIMIT_CPU: SIGXCPU past the soft limit and each second after it (the soft limit moving up), SIGKILL at
+    the hard limit; unhandled, SIGXCPU itself ends the process."""
+    out = differential("rlimit_cpu.c", target)
+    assert out == (b"soft 1 s, no handler: killed by SIGXCPU\nhandler: SIGXCPU twice, soft limit then 2 and 3\n"
+                   b"soft 1 s, hard 3 s, handled: killed by SIGKILL\nsoft = hard = 1 s, handled: killed by SIGKILL\n")

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 RLIM_INFINITY = (1 << 64) - 1
 DEFAULT_TIMER_SLACK_NS = 50_000           # init's timer slack (include/linux/init_task.h)
 # Resource limit numbers (include/uapi/asm-generic/resource.h; the same on riscv64 and x86_64).
-RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE = 3, 6, 7
+RLIMIT_CPU, RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE = 0, 3, 6, 7
 
 
 def default_rlimits() -> dict[int, tuple[int, int]]:

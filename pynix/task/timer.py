@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
 from pynix.hal.clock import clock_ns, realtime_ns
-from pynix.task.signal import SI_TIMER, send_signal
-from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.task.signal import SI_KERNEL, SI_TIMER, SIGKILL, SIGXCPU, send_signal, siginfo
+from pynix.task.task import RLIM_INFINITY, RLIMIT_CPU, Task, TaskState, ThreadGroup
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -190,3 +190,18 @@ def delete_posix_timers(group: ThreadGroup) -> None:
     for timer in group.posix_timers.values():
         timer.delete()
     group.posix_timers.clear()
+
+
+def check_rlimit_cpu(kernel: "Kernel", group: ThreadGroup) -> None:
+    """RLIMIT_CPU, looked at whenever a slice of the process ends (Linux's check_process_timers, on its tick):
+    past the soft limit SIGXCPU, and the soft limit moves up a second so that the next comes a second later; at
+    the hard limit SIGKILL.  Both are sent by the kernel (SI_KERNEL).  Nothing without a finite soft limit."""
+    soft, hard = group.rlimits[RLIMIT_CPU]
+    if soft == RLIM_INFINITY or group.exit_status is not None:
+        return
+    used = sum(group.cpu_time_ns())
+    if hard != RLIM_INFINITY and used >= hard * NSEC:
+        send_signal(kernel, group, SIGKILL, siginfo(SIGKILL, SI_KERNEL))
+    elif used >= soft * NSEC:
+        group.rlimits[RLIMIT_CPU] = (soft + 1, hard)
+        send_signal(kernel, group, SIGXCPU, siginfo(SIGXCPU, SI_KERNEL))
