@@ -41,7 +41,7 @@ from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispa
 from pynix.task.sched import POLICIES
 from pynix.task import rseq, signal
 from pynix.task.signal import SIG_IGN, SIGBUS, SIGCHLD, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
-from pynix.task.cred import Credentials, host_cap_bset
+from pynix.task.cred import SECURE_KEEP_CAPS, Credentials, host_cap_bset
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 from pynix.task.timer import check_rlimit_cpu, delete_posix_timers
 from pynix.task.wait import WaitQueue
@@ -418,7 +418,7 @@ class Kernel:
         group.fds.close_on_exec()
         group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
         delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
-        group.securebits &= ~0x10                  # SECURE_KEEP_CAPS does not survive exec
+        group.securebits &= ~SECURE_KEEP_CAPS      # keepcaps does not survive exec
         task.clear_child_tid = task.robust_list = task.rseq = 0
         task.comm = task_comm(path)
         self._vfork_release(task)

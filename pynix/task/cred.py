@@ -15,6 +15,7 @@ from dataclasses import dataclass
 NGROUPS_MAX = 65536
 CAP_LAST_CAP = 40                         # CAP_CHECKPOINT_RESTORE, Linux 5.9 and later
 ALL_CAPS = (1 << (CAP_LAST_CAP + 1)) - 1
+SECURE_KEEP_CAPS, SECURE_KEEP_CAPS_LOCKED = 1 << 4, 1 << 5     # securebits (PR_SET_SECUREBITS)
 
 
 def host_cap_bset() -> int:
