@@ -69,3 +69,12 @@ def test_signal_semantics_as_linux(target):
     assert b"SIGQUIT core unlimited: signaled 1 sig 3 coredump 1\n" in out
     assert b"SIGQUIT core 0: signaled 1 sig 3 coredump 0\n" in out
     assert b"SIGQUIT not dumpable: signaled 1 sig 3 coredump 0\n" in out
+
+
+def test_unwritable_alternate_stack(target):
+    """A frame that cannot be written to the alternate stack forces SIGSEGV (SI_KERNEL) whose handler runs on
+    the ordinary stack, as Linux; SIGSEGV's own frame failing kills; a forked child keeps the alternate stack;
+    another thread changing the stack's protection between signals gives the same results."""
+    out = assert_same_as_native("sig_altstack.c", target)
+    assert b"unwritable: usr1 1 segv 1 code SI_KERNEL\n" in out
+    assert b"killed by SIGSEGV 1\nanother thread changing it between signals: usr1 10 segv 10\n" in out
