@@ -78,3 +78,11 @@ def test_unwritable_alternate_stack(target):
     out = assert_same_as_native("sig_altstack.c", target)
     assert b"unwritable: usr1 1 segv 1 code SI_KERNEL\n" in out
     assert b"killed by SIGSEGV 1\nanother thread changing it between signals: usr1 10 segv 10\n" in out
+
+
+def test_vector_registers_survive_handlers(target):
+    """Returning from a signal handler restores the whole 128-bit vector registers: vector arithmetic
+    interrupted by a 1 ms timer gives the result it gives with no signals (the cause of the fork + SIGKILL
+    stress's parent dying of SIGSEGV: its SIGALRM handler's return corrupted the xmm registers)."""
+    out = assert_same_as_native("sig_vector_regs.c", target)
+    assert out == b"interrupted by signals 1, same result 1\n"
