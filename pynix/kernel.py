@@ -34,6 +34,7 @@ from pynix.task import rseq, signal
 from pynix.task.exit import exit_group, fatal_trap
 from pynix.task.sched import Scheduler
 from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.task.timer import check_rlimit_cpu
 from pynix.uapi.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 
 if TYPE_CHECKING:
@@ -381,6 +382,7 @@ class Kernel:
             if self.tracer is None or not self.tracer.trap_signal(task, trap, sig):   # (a debugger may take it)
                 self._trap_signal(task, trap, sig)
         if task.state is TaskState.RUNNABLE and not task.stopped:
+            check_rlimit_cpu(self, task.group)
             if task.pending or task.group.shared_pending:
                 signal.deliver_signals(self, task)
             self.scheduler.tick(task, ran)

@@ -180,11 +180,12 @@ def pynix_command(binary, args=(), arch: str | None = None, extra=()) -> list[st
 
 
 def run_pynix(binary, args=(), stdin=b"", arch: str | None = None, extra=(), env=None, cwd=None,
-              timeout: float = PYNIX_TIMEOUT) -> Result:
-    """Run `binary args...` under `python -m pynix run`; returns Result(returncode, stdout, stderr)."""
+              timeout: float = PYNIX_TIMEOUT, prefix=()) -> Result:
+    """Run `binary args...` under `python -m pynix run` (itself run by `prefix`, e.g. setpriv, if given);
+    returns Result(returncode, stdout, stderr)."""
     if selfcheck():
         pytest.skip("PYNIX_TEST_SELFCHECK=1: this test only runs pynix")
-    return _run(pynix_command(binary, args, arch, extra), stdin, pynix_env(env), cwd, timeout)
+    return _run(list(prefix) + pynix_command(binary, args, arch, extra), stdin, pynix_env(env), cwd, timeout)
 
 
 def elf_isa(binary, cwd=None) -> str:

@@ -2,7 +2,7 @@
 qemu-riscv64 against pynix."""
 from __future__ import annotations
 
-from harness import assert_same
+from harness import assert_same, assert_same_as_native
 
 
 def test_eventfd(guest):
@@ -34,3 +34,11 @@ def test_epoll_event_layout():
     from pynix.arch import arch_by_name
     assert struct.calcsize(arch_by_name("x86_64").epoll_event_format) == 12
     assert struct.calcsize(arch_by_name("riscv64").epoll_event_format) == 16
+
+
+def test_epoll_wakes_as_many_as_linux(target):
+    """One wake-up of a file watched by several epoll instances, each with a sleeper: all report it, except
+    with EPOLLEXCLUSIVE, where the wake-up stops at the first instance that had a sleeper."""
+    out = assert_same_as_native("epoll_exclusive.c", target)
+    assert b"level-triggered: 3 of 3 waiters got the event\n" in out
+    assert b"EPOLLEXCLUSIVE: 1 of 3 waiters got the event\n" in out

@@ -153,3 +153,13 @@ def test_prctl_common_options(target):
     assert b"thread: PR_GET_TIMERSLACK = 1000\n" in out and b"child: PR_GET_TIMERSLACK = 1000\n" in out
     assert b"PR_SET_SECUREBITS 0x10 = -1 EPERM\n" in out
     assert (b"PR_CAPBSET_READ CAP_SYS_TIME = 0\n" in out) == (os.geteuid() == 0)     # the root part runs as root
+
+
+def test_memory_residency_locks_fork_advice(target):
+    """mincore reports resident pages (touched, MAP_POPULATE, what mlock faults in); mlock/mlock2/MAP_LOCKED
+    count in VmLck; MADV_DONTFORK and MADV_WIPEONFORK are honoured by fork (and the wipe mark inherited); a
+    MAP_GROWSDOWN mapping grows down to a fault below it."""
+    out = differential("mem_linux.c", target)
+    assert b"after mlock: 1110\n" in out and b"MAP_LOCKED 5 pages: VmLck +20 kB\n" in out
+    assert b"child: DONTFORK range mapped 0 (ENOMEM)\nchild: keep kk wipe 0 0 w\ngrandchild: wipe 0 w\n" in out
+    assert b"write 5 pages below: faulted 0\n" in out and b"grown range: 100000000\n" in out

@@ -69,3 +69,20 @@ def test_signal_semantics_as_linux(target):
     assert b"SIGQUIT core unlimited: signaled 1 sig 3 coredump 1\n" in out
     assert b"SIGQUIT core 0: signaled 1 sig 3 coredump 0\n" in out
     assert b"SIGQUIT not dumpable: signaled 1 sig 3 coredump 0\n" in out
+
+
+def test_unwritable_alternate_stack(target):
+    """A frame that cannot be written to the alternate stack forces SIGSEGV (SI_KERNEL) whose handler runs on
+    the ordinary stack, as Linux; SIGSEGV's own frame failing kills; a forked child keeps the alternate stack;
+    another thread changing the stack's protection between signals gives the same results."""
+    out = assert_same_as_native("sig_altstack.c", target)
+    assert b"unwritable: usr1 1 segv 1 code SI_KERNEL\n" in out
+    assert b"killed by SIGSEGV 1\nanother thread changing it between signals: usr1 10 segv 10\n" in out
+
+
+def test_vector_registers_survive_handlers(target):
+    """Returning from a signal handler restores the whole 128-bit vector registers: vector arithmetic
+    interrupted by a 1 ms timer gives the result it gives with no signals (the cause of the fork + SIGKILL
+    stress's parent dying of SIGSEGV: its SIGALRM handler's return corrupted the xmm registers)."""
+    out = assert_same_as_native("sig_vector_regs.c", target)
+    assert out == b"interrupted by signals 1, same result 1\n"

@@ -38,15 +38,16 @@ def test_wait_stopped_continued(target):
 
 def test_clocks_cannot_be_set(target):
     """clock_settime and settimeofday: Linux's argument checks, then EPERM, as natively for a process without
-    CAP_SYS_TIME (the native reference drops it from its bounding set when run as root; the program only ever
-    passes the clocks' current time, so nothing would change even if it could set them)."""
+    CAP_SYS_TIME (both sides drop it from their bounding set when run as root -- the machine's first process
+    inherits pynix's bounding set; the program only ever passes the clocks' current time, so nothing would
+    change even if it could set them)."""
     need(host_isa() == "x86_64", "the native reference needs an x86_64 host")
     native = [str(build("settime.c", "x86_64-musl"))]
     if os.geteuid() == 0:
         need(shutil.which("setpriv") is not None, "setpriv (util-linux) is missing: cannot drop CAP_SYS_TIME")
         native = ["setpriv", "--bounding-set=-sys_time"] + native
     ref = subprocess.run(native, capture_output=True, timeout=60)
-    result = run_pynix(build("settime.c", target))
+    result = run_pynix(build("settime.c", target), prefix=native[:-1])
     assert_no_traceback(result)
     assert (result.stdout, result.returncode) == (ref.stdout, ref.returncode), result.describe()
     assert result.returncode == 0 and result.stdout.decode().splitlines() == [
@@ -56,3 +57,44 @@ def test_clocks_cannot_be_set(target):
         "settimeofday: -1 Operation not permitted", "settimeofday bad usec: -1 Invalid argument",
         "settimeofday null: -1 Operation not permitted", "settimeofday bad tz: -1 Operation not permitted",
         "settimeofday efault: -1 Bad address"]
+
+
+def test_clock_setting_as_linux(target):
+    """As root (CAP_SYS_TIME) clock_settime/settimeofday/adjtimex succeed -- given the clock's current time, so
+    the native run changes nothing that matters -- an unprivileged process gets EPERM, argument errors are
+    Linux's, and clock_nanosleep answers each clock as Linux (EOPNOTSUPP for clocks without a sleep)."""
+    out = differential("clock_set.c", target)
+    assert b"-- unprivileged\nclock_settime now: -1 EPERM\n" in out
+    assert b"clock_nanosleep 3: -1 EOPNOTSUPP\n" in out and b"clock_nanosleep 8 abs: -1 EOPNOTSUPP\n" in out
+    assert (b"-- root\nclock_settime now: 0 \nsettimeofday now: 0 \n" in out) == (os.geteuid() == 0)
+
+
+def test_machine_clock_moves_alone(target):
+    """The machine's own CLOCK_REALTIME (pynix only: natively this would set the host's clock): set a day
+    ahead, stepped, warped by a first time zone, with a TAI offset; every reader follows it (clock_gettime,
+    gettimeofday, time, file timestamps), absolute wall-clock sleeps follow it, CLOCK_MONOTONIC does not, and
+    the host's clock never moves."""
+    need(os.geteuid() == 0, "setting the machine's clock needs its root, which pynix's user being root gives")
+    import time
+    before = time.time()
+    result = run_pynix(build("clock_set.c", target), ["jump"])
+    after = time.time()
+    assert_no_traceback(result)
+    assert result.returncode == 0 and result.stdout.endswith(b"ALL OK\n"), result.describe()
+    assert b"OK file timestamps follow\n" in result.stdout
+    assert 0 <= after - before < 120, "the host's clock moved"
+
+
+def test_system_time_is_accounted(target):
+    """getrusage and times() report system time: a loop of system calls accumulates stime, computing utime."""
+    out = differential("cpu_times.c", target)
+    assert out == (b"computing: user time grew 1, mostly user 1\nsystem calls: system time grew 1\n"
+                   b"times: stime > 0 1, utime > 0 1\n")
+
+
+def test_rlimit_cpu(target):
+    """RLIMIT_CPU: SIGXCPU past the soft limit and each second after it (the soft limit moving up), SIGKILL at
+    the hard limit; unhandled, SIGXCPU itself ends the process."""
+    out = differential("rlimit_cpu.c", target)
+    assert out == (b"soft 1 s, no handler: killed by SIGXCPU\nhandler: SIGXCPU twice, soft limit then 2 and 3\n"
+                   b"soft 1 s, hard 3 s, handled: killed by SIGKILL\nsoft = hard = 1 s, handled: killed by SIGKILL\n")

@@ -14,7 +14,8 @@ import weakref
 from typing import Callable
 
 from pynix.block.device import BlockDevice, ImageDevice
-from pynix.errors import KernelError, printk
+from pynix.errors import KernelError
+from pynix.printk import printk
 from pynix.fs.devfs import dev_major, dev_minor, new_encode_dev
 
 VIRTBLK_MAJOR = 254                 # virtio_blk's dynamic major as Linux usually hands it out

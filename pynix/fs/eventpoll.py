@@ -8,8 +8,13 @@ file for its `poll_mask`, as ep_send_events does: level-triggered items go back 
 edge-triggered ones leave it until the next wake-up, EPOLLONESHOT disables the item until EPOLL_CTL_MOD.
 Items whose open file description is released (last descriptor closed) are removed (`eventpoll_release`).
 
-Differences from Linux: EPOLLEXCLUSIVE wakes every waiter, EPOLLWAKEUP is accepted and ignored (no autosleep),
-and max_user_watches is not enforced.
+An EPOLLEXCLUSIVE item hangs an exclusive callback (task/wait.py): a wake-up of the file's queue goes to the
+exclusive items in registration order only until one whose instance has a sleeper in epoll_wait is woken
+(Linux's ep_poll_callback returning ewake); the items before it are still made ready.
+
+Differences from Linux: every epoll_wait sleeper of one instance is woken where Linux wakes one at a time (each
+re-checks the ready list and sleeps again if another took the events, so what they return is the same),
+EPOLLWAKEUP is accepted and ignored (no autosleep), and max_user_watches is not enforced.
 """
 from __future__ import annotations
 
@@ -58,6 +63,20 @@ class EpItem:
             return                                   # a wake-up for events this item does not watch
         self.ep.make_ready(self)
 
+    def woken_exclusive(self, key: int) -> bool:
+        """The same for an EPOLLEXCLUSIVE item: True if it woke a sleeper of its instance for an event it
+        watches, which ends the exclusive part of the wake-up."""
+        if not self.events & ~EP_PRIVATE_BITS or key and not key & self.events:
+            return False
+        sleepers = bool(self.ep.queue.waiters)
+        self.ep.make_ready(self)
+        return sleepers
+    woken_exclusive.exclusive = True                 # type: ignore[attr-defined]
+
+    @property
+    def callback(self):
+        return self.woken_exclusive if self.events & EPOLLEXCLUSIVE else self.woken
+
     def revents(self) -> int:
         return self.file.poll_mask() & self.events
 
@@ -83,7 +102,7 @@ class EventPoll(AnonInodeFile):
         item = EpItem(self, file, fd, events, data)
         item.queues = tuple(file.poll_queues(task))
         for q in item.queues:
-            q.callbacks.append(item.woken)
+            q.callbacks.append(item.callback)
         self.items[(file, fd)] = item
         if file.epitems is None:
             file.epitems = []
@@ -98,7 +117,7 @@ class EventPoll(AnonInodeFile):
 
     def remove(self, item: EpItem) -> None:
         for q in item.queues:
-            q.callbacks.remove(item.woken)
+            q.callbacks.remove(item.callback)
         item.queues = ()
         del self.items[(item.file, item.fd)]
         self.ready.pop(item, None)

@@ -21,12 +21,12 @@ from __future__ import annotations
 import errno
 import itertools
 import stat as stat_mod
-import time
 from collections import deque
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.file import File
+from pynix.hal.clock import realtime_ns
 from pynix.mm.uaccess import scatter
 from pynix.sync.wait import Block, WaitQueue
 from pynix.uapi.fcntl import O_NONBLOCK, O_RDONLY, O_WRONLY
@@ -80,7 +80,7 @@ class Pipe:
         self.write_queue = WaitQueue(POLLOUT | POLLWRNORM)  # writers waiting for room (or the last reader to go)
         self.ino = next(_inode_numbers)
         self.uid, self.gid = uid, gid
-        now = time.time_ns()
+        now = realtime_ns()
         self.atime = self.mtime = self.ctime = now
 
     # ------------------------------------------------------------------------------------------- state
@@ -180,7 +180,7 @@ class Pipe:
                 size -= n
                 if not buf.data:
                     buffers.popleft()
-        self.atime = time.time_ns()
+        self.atime = realtime_ns()
         self.write_queue.wake_all()
         return out
 
@@ -200,7 +200,7 @@ class Pipe:
             else:
                 tail = False
             if tail is not False:
-                self.mtime = self.ctime = time.time_ns()
+                self.mtime = self.ctime = realtime_ns()
                 self.read_queue.wake_all()
                 return total
         resumed = task.restart_data
@@ -225,7 +225,7 @@ class Pipe:
             buffers.append(_Buffer(_gather(views, done, n), packet))
             done += n
         if done:
-            self.mtime = self.ctime = time.time_ns()
+            self.mtime = self.ctime = realtime_ns()
             self.read_queue.wake_all()
         if done == total:
             return done

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from pynix.block.genhd import proc_partitions
 from pynix.errors import KernelError
 from pynix.fs.file import File, HostStreamFile
+from pynix.hal.clock import realtime_ns
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
@@ -1087,7 +1088,7 @@ def _stat_global(kernel) -> bytes:
     busy = _busy_ns(kernel) * USER_HZ // 10**9
     idle = max(int(up * USER_HZ) - busy, 0)
     cpu = f"{busy} 0 0 {idle} 0 0 0 0 0 0"
-    btime = int(time.time() - up)
+    btime = int(realtime_ns() / 10**9 - up)      # the boot time on the wall clock moves when it is set
     lines = [f"cpu  {cpu}", f"cpu0 {cpu}", "intr 0", "ctxt 0", f"btime {btime}",
              f"processes {getattr(kernel, '_last_pid', 0)}", f"procs_running {max(_runnable(kernel), 1)}",
              "procs_blocked 0", "softirq 0 0 0 0 0 0 0 0 0 0 0"]

@@ -15,11 +15,11 @@ from __future__ import annotations
 import errno
 import itertools
 import stat as st
-import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.hal.clock import realtime_ns
 from pynix.mm.iov_iter import KernelIter
 from pynix.mm.page_cache import PageCache, page_cache
 
@@ -43,7 +43,8 @@ def dtype_of(mode: int) -> int:
 
 
 def now_ns() -> int:
-    return time.time_ns()
+    """File timestamps follow the machine's CLOCK_REALTIME (Linux's current_time), set or not."""
+    return realtime_ns()
 
 
 class SuperBlock:

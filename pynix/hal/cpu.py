@@ -38,6 +38,7 @@ from pynix.hal.uc_internals import UnicornInternals, exits_only_between_blocks, 
 
 _ACCESS = {uc.UC_MEM_READ: ACCESS_READ, uc.UC_MEM_WRITE: ACCESS_WRITE, uc.UC_MEM_FETCH: ACCESS_EXEC}
 _U64 = 0xFFFFFFFFFFFFFFFF
+_U128 = (1 << 128) - 1
 
 # Calls that must be quick go through a second handle on the same libunicorn, opened with ctypes.PyDLL and
 # without argument types: ~0.4 us a call, where the binding's prototyped functions (`uclib`) take ~1 us (they
@@ -528,8 +529,8 @@ class Cpu:
             regs[pc_at] = value & _U64
             return
         reg = self._words.get(name)
-        if reg is None:
-            self.emu.reg_write(self.registers[name], value & _U64)
+        if reg is None:                           # a wide register (xmm: 128 bits) is written whole
+            self.emu.reg_write(self.registers[name], value & _U128)
             return
         self._box.value = value & _U64
         _fast_reg_write(self._engine_arg, reg, self._box_arg)

@@ -27,6 +27,7 @@ from pynix.errors import KernelError
 from pynix.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from pynix.fs.file_ops import InodeFile
 from pynix.fs.vfs import Dentry, Inode, Mount, SuperBlock, VfsPath, dtype_of, now_ns
+from pynix.hal.clock import realtime_ns
 from pynix.sync.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
@@ -222,9 +223,9 @@ class MessageQueue(Inode):
 
 
 def _sleep(queue: WaitQueue, deadline: int | None) -> None:
-    if deadline is not None and deadline <= time.time_ns():
+    if deadline is not None and deadline <= realtime_ns():
         raise KernelError(errno.ETIMEDOUT)
-    monotonic = None if deadline is None else deadline - time.time_ns() + time.monotonic_ns()
+    monotonic = None if deadline is None else deadline - realtime_ns() + time.monotonic_ns()
     raise Block(queue, deadline=monotonic)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import errno
 import itertools
 import struct
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 
 from pynix.errors import KernelError
+from pynix.hal.clock import realtime_ns
 
 if TYPE_CHECKING:
     from pynix.ipc.mqueue import MqueueSuperBlock
@@ -34,7 +34,7 @@ IPC64_PERM = struct.Struct("<iIIIIIH6xQQ")       # key uid gid cuid cgid mode se
 
 def now() -> int:
     """IPC timestamps are seconds of CLOCK_REALTIME (ktime_get_real_seconds)."""
-    return int(time.time())
+    return realtime_ns() // 1_000_000_000
 
 
 @dataclass(eq=False)

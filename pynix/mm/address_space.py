@@ -24,6 +24,7 @@ from pynix.mm.page_table import ZERO_PAGE, PageTable
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 PAGE_MASK = ~(PAGE_SIZE - 1)
+STACK_GUARD_GAP = 256 * PAGE_SIZE        # Linux's stack_guard_gap: a growing stack keeps this far from the area below
 
 
 def page_align_up(value: int) -> int:
@@ -80,6 +81,9 @@ class VmArea:
     file: PageCache | None = None
     may_write: bool = True               # False for a shared mapping of a file not open for writing (VM_MAYWRITE)
     locked: bool = False                 # VM_LOCKED (mlock): counted as VmLck; nothing is ever swapped out here
+    dontfork: bool = False               # VM_DONTCOPY (MADV_DONTFORK): a forked child does not get the area
+    wipeonfork: bool = False             # VM_WIPEONFORK (MADV_WIPEONFORK): a forked child gets it empty (zeros)
+    growsdown: bool = False              # VM_GROWSDOWN (MAP_GROWSDOWN): a fault just below extends it downwards
 
     @property
     def backing(self) -> PageCache | bytes | None:
@@ -239,7 +243,7 @@ class AddressSpace:
     def handle_fault(self, va: int, access: int) -> int:
         """Resolve a fault at `va` for `access` (demand paging, copy-on-write); return the new leaf entry.
         Raises EFAULT when no VMA allows the access and ENOMEM when no frame is left."""
-        vma = self.find_vma(va)
+        vma = self.find_vma(va) or self._expand_stack(va)
         if vma is None or not (hardware_prot(vma.prot) & access):
             raise KernelError(errno.EFAULT)
         fmt, words = self.fmt, self.ram.words
@@ -281,6 +285,41 @@ class AddressSpace:
             self.on_code_freed()
         pte = words[slot] = fmt.make_leaf(pfn, prot, cow)
         return pte
+
+    def _expand_stack(self, va: int) -> VmArea | None:
+        """A fault below a MAP_GROWSDOWN area extends it down to the faulting page (Linux's expand_downwards),
+        unless that would come within the stack guard gap of an accessible area below; None: no such area."""
+        i = bisect.bisect_right(self._starts, va)
+        if i == len(self.vmas) or not self.vmas[i].growsdown:
+            return None
+        page = va & PAGE_MASK
+        below = self.vmas[i - 1] if i else None
+        if below is not None and below.prot and not below.growsdown and page - below.end < STACK_GUARD_GAP:
+            return None
+        vma = self.vmas[i]
+        vma.start = self._starts[i] = page
+        return vma
+
+    def populate(self, start: int, end: int) -> None:
+        """Fault in every page of [start, end) that its area allows to be read (MAP_POPULATE, mlock): writable
+        private pages with a write, so that copy-on-write is broken now, as Linux's populate_vma_page_range."""
+        for vma, lo, hi in self.areas_in(start, end)[0]:
+            if not vma.prot & (PROT_READ | PROT_WRITE | PROT_EXEC):
+                continue
+            access = ACCESS_WRITE if vma.prot & PROT_WRITE and not vma.shared else ACCESS_READ
+            for va in range(lo & PAGE_MASK, hi, PAGE_SIZE):
+                try:
+                    self.translate(va, access)
+                except KernelError as err:
+                    if err.errno == errno.ENOMEM:
+                        raise
+                    break                         # a file mapping past the end of its file
+
+    def set_fork_advice(self, start: int, end: int, name: str, value: bool) -> None:
+        """MADV_DONTFORK/DOFORK (`dontfork`) and MADV_WIPEONFORK/KEEPONFORK (`wipeonfork`) on [start, end)."""
+        lo, hi = self._carve(start, end)
+        for vma in self.vmas[lo:hi]:
+            setattr(vma, name, value)
 
     def _file_page(self, vma: VmArea, page: int, access: int, prot: int) -> tuple[int, int, bool]:
         """(frame, hardware prot, cow mark) for a fault at `page` of a file-backed area (see VmArea)."""
@@ -596,10 +635,12 @@ class AddressSpace:
         child.env_start, child.env_end, child.start_stack = self.env_start, self.env_end, self.start_stack
         child.saved_auxv = self.saved_auxv
         for vma in self.vmas:
+            if vma.dontfork:                         # MADV_DONTFORK: not in the child at all
+                continue
             twin = vma.copy()
             twin.locked = False                      # memory locks are not inherited
             child.vmas.append(twin)
-        child._starts = self._starts.copy()          # the same areas, already in order
+        child._starts = [vma.start for vma in child.vmas]
         for cache in {vma.file for vma in self.vmas if vma.file is not None}:
             cache.mappers.add(child)
         fmt, words, frames = self.fmt, self.ram.words, self.frames
@@ -609,19 +650,26 @@ class AddressSpace:
         read_only = ~self._write_bits()
         # First the parent's entries: private pages become copy-on-write, and every frame gets the reference
         # the child's entry will hold.  Then the child gets a copy of each last-level table, whole.
+        not_copied = [(vma.start, vma.end) for vma in vmas if vma.dontfork or vma.wipeonfork]
         for va, slot in self.page_table.present_slots(0, self.arch.task_size):   # one pass, in order
             while vmas[i].end <= va:                # pages exist only inside VMAs
                 i += 1
+            vma = vmas[i]
+            if vma.dontfork or vma.wipeonfork:      # the child's entries are cleared below
+                continue
             pte = words[slot]
-            if not vmas[i].shared:
+            if not vma.shared:
                 pte = words[slot] = (pte | cow_bit) & read_only
             refcount[(pte >> pfn_shift) & pfn_mask] += 1
         child.page_table.copy_leaves(self.page_table)
+        for start, end in not_copied:
+            for _va, slot in child.page_table.present_slots(start, end):
+                words[slot] = 0
         # Both spaces now map the same frames, the private ones no longer writable: the translations cached so
         # far hold for both without their write permission (so running again after the switch needs no
         # page-table walks), and the CPU must forget its writable ones.
         self._tlb = {va: entry & ~PROT_WRITE for va, entry in self._tlb.items()}
-        child._tlb = self._tlb.copy()
+        child._tlb = {} if not_copied else self._tlb.copy()
         self.on_tlb_flush()
         return child
 

@@ -37,8 +37,14 @@ class WaitQueue:
             self._notify()
 
     def _notify(self) -> None:
+        """Every callback, except that of the exclusive ones (marked `exclusive`, Linux's WQ_FLAG_EXCLUSIVE)
+        only those up to the first that returns True (it woke a waiter of its own) are called."""
+        woke_exclusive = False
         for callback in list(self.callbacks):
-            callback(self.events)
+            if woke_exclusive and getattr(callback, "exclusive", False):
+                continue
+            if callback(self.events):
+                woke_exclusive = True
 
     def wake_one(self) -> bool:
         if self.callbacks:

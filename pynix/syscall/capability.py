@@ -12,7 +12,8 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
-from pynix.task.task import ALL_CAPS, Task
+from pynix.task.cred import ALL_CAPS
+from pynix.task.task import Task
 
 VERSION_1, VERSION_2, VERSION_3 = 0x19980330, 0x20071026, 0x20080522
 

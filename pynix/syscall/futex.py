@@ -7,6 +7,7 @@ import struct
 import time
 
 from pynix.errors import KernelError
+from pynix.hal.clock import realtime_ns
 from pynix.mm.uaccess import copy_from_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.futex import FUTEX_BITSET_MATCH_ANY, futex_load, futex_requeue, futex_wait, futex_wake
@@ -30,7 +31,7 @@ def _deadline(task: Task, timeout: int, absolute: bool, realtime: bool) -> int |
     if not absolute:
         return time.monotonic_ns() + value
     if realtime:
-        return value - time.clock_gettime_ns(time.CLOCK_REALTIME) + time.monotonic_ns()
+        return value - realtime_ns() + time.monotonic_ns()
     return value
 
 

@@ -1,9 +1,9 @@
 """mlock, mlock2, munlock, mlockall, munlockall (mm/mlock.c).
 
-pynix never pages memory out, so a lock changes nothing about residency: the calls check their arguments and
-the RLIMIT_MEMLOCK rules as Linux does and keep the locked ranges (VM_LOCKED on the VMAs), which
-/proc/pid/status reports as VmLck.  Differences: locking does not fault the pages in (MLOCK_ONFAULT behaviour
-for every call), so it never fails for lack of memory.
+pynix never pages memory out, so a lock keeps nothing in memory that would not stay anyway: the calls check
+their arguments and the RLIMIT_MEMLOCK rules as Linux does, keep the locked ranges (VM_LOCKED on the VMAs),
+which /proc/pid/status reports as VmLck, and fault the pages in as Linux does (not with MLOCK_ONFAULT /
+MCL_ONFAULT), so that mincore reports them resident.  mmap's MAP_LOCKED goes through the same checks.
 """
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def _range(addr: int, length: int) -> tuple[int, int]:
     return addr & PAGE_MASK, page_align_up(addr + length)
 
 
-def _check_limit(task: Task, extra: int) -> None:
+def lock_limit_check(task: Task, extra: int) -> None:
     """can_do_mlock and the RLIMIT_MEMLOCK check: only privileged callers may go past the soft limit."""
     creds, limit = task.group.creds, task.group.rlimits[RLIMIT_MEMLOCK][0]
     if creds.privileged:
@@ -37,11 +37,13 @@ def _check_limit(task: Task, extra: int) -> None:
         raise KernelError(errno.ENOMEM)
 
 
-def _lock(task: Task, addr: int, length: int) -> int:
+def _lock(task: Task, addr: int, length: int, onfault: bool = False) -> int:
     start, end = _range(addr, length)
     if end > start:
-        _check_limit(task, end - start)
+        lock_limit_check(task, end - start)
         task.mm.set_locked(start, end, True)
+        if not onfault:
+            task.mm.populate(start, end)
     return 0
 
 
@@ -54,7 +56,7 @@ def sys_mlock(task: Task, addr: int, length: int) -> int:
 def sys_mlock2(task: Task, addr: int, length: int, flags: int) -> int:
     if flags & ~MLOCK_ONFAULT:
         raise KernelError(errno.EINVAL)
-    return _lock(task, addr, length)
+    return _lock(task, addr, length, onfault=bool(flags & MLOCK_ONFAULT))
 
 
 @syscall
@@ -71,11 +73,14 @@ def sys_mlockall(task: Task, flags: int) -> int:
         raise KernelError(errno.EINVAL)
     mm = task.mm
     if flags & MCL_CURRENT:
-        _check_limit(task, sum(v.end - v.start for v in mm.vmas if not v.locked))
+        lock_limit_check(task, sum(v.end - v.start for v in mm.vmas if not v.locked))
     mm.lock_future = bool(flags & MCL_FUTURE)
     if flags & MCL_CURRENT:
         for vma in mm.vmas:
             vma.locked = True
+        if not flags & MCL_ONFAULT:
+            for vma in list(mm.vmas):
+                mm.populate(vma.start, vma.end)
     return 0
 
 

@@ -13,13 +13,18 @@ from pynix.fs.file_ops import InodeFile, file_mapping
 from pynix.mm.address_space import PAGE_MASK, page_align_up
 from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_to_user
+from pynix.syscall.mlock import lock_limit_check
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 
 PROT_READ, PROT_WRITE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP = 1, 2, 4, 0x01000000, 0x02000000
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE = 0x1, 0x2, 0x3, 0xF
 MAP_FIXED, MAP_ANONYMOUS, MAP_NORESERVE, MAP_FIXED_NOREPLACE = 0x10, 0x20, 0x4000, 0x100000
+MAP_GROWSDOWN, MAP_LOCKED, MAP_POPULATE = 0x0100, 0x2000, 0x8000
 MADV_DONTNEED = 4
+MADV_DONTFORK, MADV_DOFORK, MADV_WIPEONFORK, MADV_KEEPONFORK = 10, 11, 18, 19
+_FORK_ADVICE = {MADV_DONTFORK: ("dontfork", True), MADV_DOFORK: ("dontfork", False),
+                MADV_WIPEONFORK: ("wipeonfork", True), MADV_KEEPONFORK: ("wipeonfork", False)}
 MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP = 1, 2, 4
 MS_ASYNC, MS_INVALIDATE, MS_SYNC = 1, 2, 4
 # Advice that only steers Linux's heuristics (or never changes what the program sees): accepted, nothing to do.
@@ -65,10 +70,19 @@ def sys_mmap(task: Task, addr: int, length: int, prot: int, flags: int, fd: int,
         start = addr                             # a usable hint is honoured
     else:
         start = mm.get_unmapped_area(size)
+    if flags & MAP_LOCKED:                       # can_do_mlock (EPERM), then mlock_future_ok: EAGAIN
+        try:
+            lock_limit_check(task, size)
+        except KernelError as err:
+            raise KernelError(errno.EAGAIN if err.errno == errno.ENOMEM else err.errno) from None
     if backing:
-        mm.map(start, size, prot, shared=map_type != MAP_PRIVATE, image_end=start + size, **backing)
+        vma = mm.map(start, size, prot, shared=map_type != MAP_PRIVATE, image_end=start + size, **backing)
     else:
-        mm.map(start, size, prot, shared=map_type != MAP_PRIVATE)
+        vma = mm.map(start, size, prot, shared=map_type != MAP_PRIVATE)
+        vma.growsdown = bool(flags & MAP_GROWSDOWN)
+    vma.locked = vma.locked or bool(flags & MAP_LOCKED)
+    if flags & (MAP_LOCKED | MAP_POPULATE):
+        mm.populate(start, start + size)
     return start
 
 
@@ -175,9 +189,13 @@ def sys_madvise(task: Task, addr: int, length: int, advice: int) -> int:
         return 0
     end = addr + page_align_up(length)
     parts, whole = task.mm.areas_in(addr, end)
+    if advice == MADV_WIPEONFORK and any(vma.shared or vma.backing is not None for vma, _, _ in parts):
+        raise KernelError(errno.EINVAL)           # only private anonymous memory can be wiped
     for vma, lo, hi in parts:
         if advice == MADV_DONTNEED and not vma.shared:
             task.mm.zap(lo, hi - lo)
+        elif advice in _FORK_ADVICE:
+            task.mm.set_fork_advice(lo, hi, *_FORK_ADVICE[advice])
     if not whole:
         raise KernelError(errno.ENOMEM)          # part of the range was unmapped (the rest is still done)
     return 0

@@ -17,7 +17,8 @@ import errno
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
-from pynix.task.task import CAP_LAST_CAP, Task
+from pynix.task.cred import CAP_LAST_CAP, SECURE_KEEP_CAPS, SECURE_KEEP_CAPS_LOCKED
+from pynix.task.task import Task
 from pynix.uapi.signal import NSIG
 
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
@@ -39,7 +40,6 @@ PR_MCE_KILL_LATE, PR_MCE_KILL_EARLY, PR_MCE_KILL_DEFAULT = 0, 1, 2
 PR_SET_VMA = 0x53564D41
 
 CAP_SETPCAP = 8
-SECURE_KEEP_CAPS, SECURE_KEEP_CAPS_LOCKED = 1 << 4, 1 << 5
 SECURE_ALL_BITS, SECURE_ALL_LOCKS = 0x555, 0xAAA      # with Linux 6.14's EXEC_RESTRICT_FILE/DENY_INTERACTIVE
 TASK_COMM_LEN = 16
 

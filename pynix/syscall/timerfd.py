@@ -1,8 +1,7 @@
 """timerfd_create, timerfd_settime, timerfd_gettime (fs/timerfd.c).
 
-Clocks: REALTIME, MONOTONIC, BOOTTIME, and the alarm clocks for privileged callers.  TFD_TIMER_CANCEL_ON_SET is
-accepted with TFD_TIMER_ABSTIME on CLOCK_REALTIME; since nothing ever sets pynix's realtime clock, such a timer
-is never cancelled, which is what Linux does while nobody sets the clock.
+Clocks: REALTIME, MONOTONIC, BOOTTIME, and the alarm clocks for privileged callers.  TFD_TIMER_CANCEL_ON_SET
+with TFD_TIMER_ABSTIME on a CLOCK_REALTIME timer makes setting the machine's clock cancel it (fs/timerfd.py).
 """
 from __future__ import annotations
 
@@ -35,7 +34,7 @@ def sys_timerfd_create(task: Task, clockid: int, flags: int) -> int:
     clockid, flags = s32(clockid), s32(flags)
     if clockid not in TIMERFD_CLOCKS or flags & ~(O_NONBLOCK | O_CLOEXEC):
         raise KernelError(errno.EINVAL)
-    file = TimerFd(task.kernel, task.group, timer_clock(task, clockid), flags)
+    file = TimerFd(task.kernel, task.group, timer_clock(task, clockid), flags, clockid)
     return task.group.fds.install(file, bool(flags & O_CLOEXEC))
 
 
@@ -48,7 +47,10 @@ def sys_timerfd_settime(task: Task, fd: int, flags: int, new_value: int, old_val
     interval, value = read_itimerspec(task, new_value)
     if old_value:
         copy_to_user(task.mm, old_value, _current(file))
-    file.settime(value, interval, absolute=bool(flags & TFD_TIMER_ABSTIME))
+    absolute = bool(flags & TFD_TIMER_ABSTIME)
+    cancel = absolute and bool(flags & TFD_TIMER_CANCEL_ON_SET) and file.clockid in (CLOCK_REALTIME,
+                                                                                     CLOCK_REALTIME_ALARM)
+    file.settime(value, interval, absolute, cancel_on_set=cancel)
     return 0
 
 

@@ -13,6 +13,23 @@ import os
 from dataclasses import dataclass
 
 NGROUPS_MAX = 65536
+CAP_LAST_CAP = 40                         # CAP_CHECKPOINT_RESTORE, Linux 5.9 and later
+ALL_CAPS = (1 << (CAP_LAST_CAP + 1)) - 1
+SECURE_KEEP_CAPS, SECURE_KEEP_CAPS_LOCKED = 1 << 4, 1 << 5     # securebits (PR_SET_SECUREBITS)
+
+
+def host_cap_bset() -> int:
+    """The capability bounding set of the user running pynix, which the machine's first process inherits (as
+    a container's processes get the runtime's): a capability the host user cannot ever hold, the machine's
+    root does not hold either.  All capabilities where the host does not say."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("CapBnd:"):
+                    return int(line.split()[1], 16) & ALL_CAPS
+    except OSError:
+        pass
+    return ALL_CAPS
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, deny_write_access
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
-from pynix.task.cred import Credentials
+from pynix.task.cred import SECURE_KEEP_CAPS, Credentials
 from pynix.task.exit import do_exit
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.task import Task, TaskState
@@ -124,7 +124,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     group.fds.close_on_exec()
     group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
     delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
-    group.securebits &= ~0x10                  # SECURE_KEEP_CAPS does not survive exec
+    group.securebits &= ~SECURE_KEEP_CAPS      # keepcaps does not survive exec
     task.clear_child_tid = task.robust_list = task.rseq = 0
     task.comm = task_comm(path)
     if kernel.tracer is not None:

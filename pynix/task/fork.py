@@ -68,6 +68,9 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
                  timer_slack_ns=parent.timer_slack_ns, default_timer_slack_ns=parent.timer_slack_ns)
     if not flags & CLONE_VM:                  # a forked child keeps its registration (at the same address)
         child.rseq, child.rseq_len, child.rseq_sig = parent.rseq, parent.rseq_len, parent.rseq_sig
+    if flags & (CLONE_VM | CLONE_VFORK) != CLONE_VM:   # the alternate stack too, unless a new thread's
+        child.altstack_sp, child.altstack_size, child.altstack_flags = \
+            parent.altstack_sp, parent.altstack_size, parent.altstack_flags
     group.tasks.append(child)
     kernel.tasks[tid] = child
     if flags & CLONE_CHILD_CLEARTID:

@@ -15,7 +15,7 @@ from pynix.fs.vfs import FsContext
 from pynix.hal import CpuContext
 from pynix.mm.address_space import AddressSpace
 from pynix.sync.wait import WaitQueue
-from pynix.task.cred import Credentials
+from pynix.task.cred import ALL_CAPS, Credentials
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -23,11 +23,9 @@ if TYPE_CHECKING:
     from pynix.task.timer import IntervalTimer, PosixTimer
 
 RLIM_INFINITY = (1 << 64) - 1
-CAP_LAST_CAP = 40                         # CAP_CHECKPOINT_RESTORE, Linux 5.9 and later
-ALL_CAPS = (1 << (CAP_LAST_CAP + 1)) - 1
 DEFAULT_TIMER_SLACK_NS = 50_000           # init's timer slack (include/linux/init_task.h)
 # Resource limit numbers (include/uapi/asm-generic/resource.h; the same on riscv64 and x86_64).
-RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE = 3, 6, 7
+RLIMIT_CPU, RLIMIT_STACK, RLIMIT_NPROC, RLIMIT_NOFILE = 0, 3, 6, 7
 
 
 def default_rlimits() -> dict[int, tuple[int, int]]:

@@ -22,9 +22,10 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable
 
-from pynix.task.signal import send_signal
-from pynix.task.task import Task, TaskState, ThreadGroup
-from pynix.uapi.signal import SI_TIMER
+from pynix.hal.clock import clock_ns, realtime_ns
+from pynix.task.signal import send_signal, siginfo
+from pynix.task.task import RLIM_INFINITY, RLIMIT_CPU, Task, TaskState, ThreadGroup
+from pynix.uapi.signal import SI_KERNEL, SI_TIMER, SIGKILL, SIGXCPU
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -119,10 +120,10 @@ def clock_reader(clockid: int, task: Task) -> Callable[[], int] | None:
         return task.utime_ns + task.stime_ns
 
     readers: dict[int, Callable[[], int]] = {
-        CLOCK_REALTIME: time.time_ns,
+        CLOCK_REALTIME: realtime_ns,
         CLOCK_MONOTONIC: time.monotonic_ns,
         CLOCK_BOOTTIME: lambda: time.clock_gettime_ns(time.CLOCK_BOOTTIME),
-        CLOCK_TAI: lambda: time.clock_gettime_ns(time.CLOCK_TAI),
+        CLOCK_TAI: lambda: clock_ns(time.CLOCK_TAI),
         CLOCK_PROCESS_CPUTIME_ID: process_cpu,
         CLOCK_THREAD_CPUTIME_ID: thread_cpu,
     }
@@ -190,3 +191,18 @@ def delete_posix_timers(group: ThreadGroup) -> None:
     for timer in group.posix_timers.values():
         timer.delete()
     group.posix_timers.clear()
+
+
+def check_rlimit_cpu(kernel: "Kernel", group: ThreadGroup) -> None:
+    """RLIMIT_CPU, looked at whenever a slice of the process ends (Linux's check_process_timers, on its tick):
+    past the soft limit SIGXCPU, and the soft limit moves up a second so that the next comes a second later; at
+    the hard limit SIGKILL.  Both are sent by the kernel (SI_KERNEL).  Nothing without a finite soft limit."""
+    soft, hard = group.rlimits[RLIMIT_CPU]
+    if soft == RLIM_INFINITY or group.exit_status is not None:
+        return
+    used = sum(group.cpu_time_ns())
+    if hard != RLIM_INFINITY and used >= hard * NSEC:
+        send_signal(kernel, group, SIGKILL, siginfo(SIGKILL, SI_KERNEL))
+    elif used >= soft * NSEC:
+        group.rlimits[RLIMIT_CPU] = (soft + 1, hard)
+        send_signal(kernel, group, SIGXCPU, siginfo(SIGXCPU, SI_KERNEL))

@@ -1,10 +1,14 @@
 /* Fork + random memory work + SIGKILL at random moments (issue 21): batches of children write at random into
  * memory they share copy-on-write with the parent (data segment, heap, a private mapping, a shared mapping
- * they may only read, the stack), fork grandchildren, map and unmap, while the parent kills some of them at
- * random moments.  After every batch the parent checks its own memory: a page shared or freed wrongly when a
- * child died shows up as a changed byte (or as the parent's own SIGSEGV). */
+ * they may only read, the stack), make memory-map system calls at those pages, fork grandchildren, start
+ * threads, vfork, map and unmap, while the parent kills them at random moments -- from a SIGALRM timer, as
+ * the stress that found the bug did, and after random sleeps.  After every batch the parent checks its own
+ * memory: a page shared or freed wrongly when a child died, or vector registers that a signal handler's
+ * return failed to restore (the actual cause: see sig_vector_regs.c), shows up as changed bytes or as the
+ * parent's own SIGSEGV. */
 #define _GNU_SOURCE
 #include <sched.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -16,6 +20,8 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <pthread.h>
+#include <sys/time.h>
 
 #define DATA_PAGES 16
 #define HEAP_PAGES 48
@@ -92,6 +98,16 @@ static void random_syscall(void)
     syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+static void *thread_work(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 50; i++) { scribble(heap, HEAP_PAGES * PAGE, 8); scribble(data_seg, sizeof data_seg, 8); }
+    return NULL;
+}
+
+static pid_t *live; static int nlive;
+static void on_alarm(int sig) { (void)sig; if (nlive) { int k = (int)(next() % nlive); if (live[k] > 0) kill(live[k], SIGKILL); } }
+
 static void child_work(void)
 {
     rng ^= (uint64_t)getpid() * 0x9E3779B97F4A7C15ull;
@@ -101,7 +117,7 @@ static void child_work(void)
     dup2(null, 2);
     int rounds = (int)(next() % 200);
     for (int r = 0; r < rounds; r++) {
-        switch (next() % 8) {
+        switch (next() % 10) {
         case 0: scribble(data_seg, sizeof data_seg, 64); break;
         case 1: scribble(bss_seg, sizeof bss_seg, 64); break;
         case 2: scribble(heap, HEAP_PAGES * PAGE, 64); break;
@@ -120,6 +136,17 @@ static void child_work(void)
         case 6:
             random_syscall();
             break;
+        case 7: {
+            pthread_t th;
+            if (pthread_create(&th, NULL, thread_work, NULL) == 0 && next() % 2)
+                pthread_join(th, NULL);
+            break;
+        }
+        case 8: {
+            pid_t v = vfork();
+            if (v == 0) _exit(0);
+            break;
+        }
         default: {
             volatile unsigned char stack[2 * PAGE];
             for (int k = 0; k < 64; k++) stack[next() % sizeof stack] = (unsigned char)k;
@@ -140,13 +167,18 @@ int main(int argc, char **argv)
     shared_ro = mmap(NULL, MAP_PAGES * PAGE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     for (size_t i = 0; i < MAP_PAGES * PAGE; i++) shared_ro[i] = (unsigned char)(i * 13);
     int total_bad = 0;
+    struct sigaction sa = {0}; sa.sa_handler = on_alarm; sa.sa_flags = SA_RESTART; sigaction(SIGALRM, &sa, NULL);
+    struct itimerval it = {{0, 1500}, {0, 1500}}; setitimer(ITIMER_REAL, &it, NULL);
     for (int gen = 0; gen < batches; gen++) {
         fill(gen);
         pid_t kids[per_batch];
+        memset(kids, 0, sizeof kids); live = kids; nlive = per_batch;
         for (int k = 0; k < per_batch; k++) {
             kids[k] = fork();
-            if (kids[k] == 0)
+            if (kids[k] == 0) {
+                struct itimerval off = {{0, 0}, {0, 0}}; setitimer(ITIMER_REAL, &off, NULL); signal(SIGALRM, SIG_DFL);
                 child_work();
+            }
             scribble((unsigned char *)&rng, sizeof rng, 0);
             if (next() % 3 == 0) {               /* the parent writes too, at pages its children share */
                 size_t i = next() % sizeof data_seg;
@@ -164,13 +196,17 @@ int main(int argc, char **argv)
         int killed = 0, exited = 0;
         for (int k = 0; k < per_batch; k++) {
             int st;
-            if (waitpid(kids[k], &st, 0) == kids[k]) {
+            pid_t w;
+            while ((w = waitpid(kids[k], &st, 0)) < 0 && errno == EINTR)
+                ;
+            if (w == kids[k]) {
                 killed += WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL;
                 exited += WIFEXITED(st) && WEXITSTATUS(st) == 3;
             }
         }
         while (waitpid(-1, NULL, WNOHANG) > 0)
             ;
+        nlive = 0;
         int bad = check(gen);
         total_bad += bad;
         if (bad)

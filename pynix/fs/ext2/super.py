@@ -23,10 +23,10 @@ from __future__ import annotations
 import errno
 import functools
 import struct
-import time
 from typing import Callable
 
 from pynix.block.device import BlockDevice
+from pynix.hal.clock import realtime_ns
 from pynix.errors import KernelError
 from pynix.printk import printk
 from pynix.fs.ext2 import layout as L
@@ -164,7 +164,7 @@ class Ext2SuperBlock(SuperBlock):
         elif sbf.state & L.ERROR_FS:
             self.log("warning: mounting fs with errors, running e2fsck is recommended")
         sbf.set("mnt_count", (sbf.mnt_count + 1) & 0xFFFF)
-        sbf.set("mtime", int(time.time()) & 0xFFFFFFFF)
+        sbf.set("mtime", (realtime_ns() // 1_000_000_000) & 0xFFFFFFFF)
         sbf.set("state", sbf.state & ~L.VALID_FS)
         self.write_super()
         self.sync()
@@ -251,7 +251,7 @@ class Ext2SuperBlock(SuperBlock):
         if self.is64:
             sbf.set("free_blocks_count_hi", self.free_blocks >> 32)
         sbf.set("free_inodes_count", self.free_inodes)
-        sbf.set("wtime", int(time.time()) & 0xFFFFFFFF)
+        sbf.set("wtime", (realtime_ns() // 1_000_000_000) & 0xFFFFFFFF)
         self.bdev.cache.write(L.SUPERBLOCK_OFFSET, sbf.raw)
 
     # --- the filesystem -------------------------------------------------------------------------------
