@@ -12,7 +12,7 @@ Blocking follows task/wait.py: a reader that finds the pipe empty, or a writer t
 `Block(queue)` and the syscall is run again when the other side wakes it.  A blocking write larger than the free
 space writes what fits and blocks with the count already written as restart data, so the re-run continues where
 the previous run stopped and no byte is written twice; it returns only once everything is written (or the last
-reader has gone, when it returns the partial count as Linux does).
+reader has gone, or a signal handler interrupts it, when it returns the partial count as Linux does).
 
 Not yet here: splice/tee/vmsplice.
 """
@@ -209,7 +209,7 @@ class Pipe:
             if done:
                 return done
             raise KernelError(errno.EAGAIN)
-        raise Block(self.write_queue, data=done)
+        raise Block(self.write_queue, data=done, on_interrupt=(lambda: done) if done else None)
 
     # ---------------------------------------------------------------------------------------- poll
     def poll_mask(self, reader: bool) -> int:
