@@ -152,8 +152,8 @@ int main(void)
     TRY(connect(c, (struct sockaddr *)&a, sizeof a));
     struct pollfd pf = {c, POLLOUT, 0};
     poll(&pf, 1, 2000);
-    say("poll refused %#x error %s then %d\n", pf.revents, errname(intopt(c, SOL_SOCKET, SO_ERROR)),
-        intopt(c, SOL_SOCKET, SO_ERROR));
+    int err1 = intopt(c, SOL_SOCKET, SO_ERROR), err2 = intopt(c, SOL_SOCKET, SO_ERROR);
+    say("poll refused %#x error %s then %d\n", pf.revents, errname(err1), err2);
     TRY(connect(c, (struct sockaddr *)&a, sizeof a));
     close(c);
     a = sin4("127.0.0.1", port);
