@@ -284,8 +284,8 @@ class PipeReadFile(PipeFile):
 
     def release(self) -> None:
         self.pipe.readers -= 1
-        if self.pipe.readers == 0:
-            self.pipe.write_queue.wake_all()    # blocked writers now get EPIPE
+        if self.pipe.readers == 0:              # blocked writers now get EPIPE, pollers POLLERR (pipe_release)
+            self.pipe.write_queue.wake_all(POLLOUT | POLLWRNORM | POLLERR | POLLHUP)
 
 
 class PipeWriteFile(PipeFile):
@@ -301,8 +301,8 @@ class PipeWriteFile(PipeFile):
 
     def release(self) -> None:
         self.pipe.writers -= 1
-        if self.pipe.writers == 0:
-            self.pipe.read_queue.wake_all()     # blocked readers now see EOF
+        if self.pipe.writers == 0:              # blocked readers now see EOF, pollers POLLHUP
+            self.pipe.read_queue.wake_all(POLLIN | POLLRDNORM | POLLHUP)
 
 
 def create_pipe(flags: int = 0, uid: int = 0, gid: int = 0) -> tuple[PipeReadFile, PipeWriteFile]:

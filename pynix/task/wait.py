@@ -29,20 +29,22 @@ class WaitQueue:
         self.events = events
         self.callbacks: list[Callable[[int], None]] = []
 
-    def wake_all(self) -> None:
+    def wake_all(self, key: int | None = None) -> None:
+        """Wake every waiter; `key` overrides the queue's events for this wake-up (Linux's wake_up_poll: a
+        pipe's writers hear EPOLLERR when the last reader goes)."""
         if self.waiters:
             for task in list(self.waiters):
                 task.kernel.wake(task)
         if self.callbacks:
-            self._notify()
+            self._notify(self.events if key is None else key)
 
-    def _notify(self) -> None:
+    def _notify(self, key: int) -> None:
         for callback in list(self.callbacks):
-            callback(self.events)
+            callback(key)
 
     def wake_one(self) -> bool:
         if self.callbacks:
-            self._notify()
+            self._notify(self.events)
         if self.waiters:
             task = self.waiters[0]
             task.kernel.wake(task)
