@@ -17,6 +17,12 @@ def test_epoll(guest):
     assert b"pwait: -1 EINTR\n" in got.stdout
 
 
+def test_epoll_sees_far_end_close(guest):
+    got, _ = assert_same(guest("epoll_hup.c"))
+    assert b"write end after the far end closed: 1 events 0x8\n" in got.stdout
+    assert b"read end after the far end closed: 1 events 0x10\n" in got.stdout
+
+
 def test_socketpair(guest):
     got, _ = assert_same(guest("socketpair.c"))
     assert b"read through it: via passed fd\n" in got.stdout

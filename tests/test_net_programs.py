@@ -1,7 +1,12 @@
 """Real programs on the machine's network (issue #13), inside one pynix machine: busybox nc both ways, ip/ifconfig
-and /proc/net, hostname changes; the host's python3 with an http.server and a urllib client."""
+and /proc/net, hostname changes; the host's python3 with an http.server and a urllib client; and from the host
+through `pynix run --publish`."""
 from __future__ import annotations
 
+import socket
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -62,3 +67,72 @@ def test_python_http_server_and_urllib(tmp_path):
     got = run_pynix(PYTHON, ["-c", script])
     assert_no_traceback(got)
     assert got.stdout == b"served by pynix\n200\n", got.describe()
+
+
+def _free_host_port(kind=socket.SOCK_STREAM) -> int:
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_publish_tcp_reaches_a_guest_http_server(tmp_path):
+    """`pynix run -p HOST:GUEST python3 -m http.server GUEST` answers a host-side HTTP client."""
+    harness.need(PYTHON.exists(), "no /usr/bin/python3")
+    (tmp_path / "page.txt").write_text("published\n")
+    port = _free_host_port()
+    argv = harness.pynix_command(PYTHON, ["-m", "http.server", "-b", "0.0.0.0", "8000"],
+                                 extra=["-p", f"{port}:8000"])
+    proc = subprocess.Popen(argv, cwd=tmp_path, env=harness.pynix_env(), stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        body = None
+        while time.monotonic() < deadline and body is None:
+            try:
+                body = urllib.request.urlopen(f"http://127.0.0.1:{port}/page.txt", timeout=10).read()
+            except OSError:
+                time.sleep(0.5)                  # not listening in the guest yet (the connection is closed)
+        assert body == b"published\n"
+        again = urllib.request.urlopen(f"http://127.0.0.1:{port}/page.txt", timeout=10).read()
+        assert again == b"published\n"
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_publish_port_in_use_is_a_startup_error():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        got = run_pynix("/bin/true", extra=["-p", f"{port}:80"])
+    assert got.returncode == 2
+    assert f"--publish {port}:80/tcp: host port {port}: Address already in use".encode() in got.stderr
+
+
+def test_publish_udp_echo():
+    harness.need(PYTHON.exists(), "no /usr/bin/python3")
+    port = _free_host_port(socket.SOCK_DGRAM)
+    script = ("import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\ns.bind(('0.0.0.0', 7000))\n"
+              "for _ in range(2):\n    d, a = s.recvfrom(100)\n    s.sendto(d.upper(), a)\n")
+    proc = subprocess.Popen(harness.pynix_command(PYTHON, ["-c", script], extra=["-p", f"{port}:7000/udp"]),
+                            env=harness.pynix_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as c:
+            c.settimeout(1)
+            reply = None
+            deadline = time.monotonic() + 90
+            while reply is None and time.monotonic() < deadline:
+                c.sendto(b"ping", ("127.0.0.1", port))
+                try:
+                    reply = c.recv(100)
+                except socket.timeout:
+                    pass
+            assert reply == b"PING"
+            c.settimeout(30)
+            c.sendto(b"again", ("127.0.0.1", port))
+            assert c.recv(100) == b"AGAIN"
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.wait()

@@ -78,6 +78,8 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("pipe_lat", ("pipe_self", "pipe_lat"),
               "1-byte write+read on one pipe in one process; round trip between two processes", ("100",)),
     Benchmark("pipe_bw", ("pipe_bw",), "64 KiB chunks from a child to its parent through a pipe", ("2",)),
+    Benchmark("tcp", ("tcp_lat", "tcp_bw"), "1-byte round trip between two processes over 127.0.0.1 TCP; "
+              "64 KiB chunks from a child to its parent over one connection", ("100", "2")),
     Benchmark("file_read", ("file_read_1m", "file_read_4k"),
               "read() of a 64 MiB /tmp file from the page cache, 1 MiB and 4 KiB at a time", ("2",)),
     Benchmark("stat", ("stat",), "stat() of a file in /tmp", ("200",)),
@@ -466,7 +468,7 @@ def unit_of(session: Session, arch: str, result: str) -> str:
             return unit
     if result in STARTUPS:
         return "ms"
-    return "MB/s" if result in ("pipe_bw", "file_read_1m", "file_read_4k", "cpu") else "us/op"
+    return "MB/s" if result in ("pipe_bw", "tcp_bw", "file_read_1m", "file_read_4k", "cpu") else "us/op"
 
 
 def slowdown(subject: float, other: float, unit: str) -> float:

@@ -97,9 +97,20 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="start the guest's environment empty (only the --env variables)")
     p.add_argument("-w", "--workdir", metavar="DIR",
                    help="the guest's initial working directory, a guest path (default: the current directory)")
+    p.add_argument("-p", "--publish", action="append", default=[], metavar="HOST_PORT:GUEST_PORT[/tcp|/udp]",
+                   type=_publish_spec,
+                   help="forward the host's 127.0.0.1:HOST_PORT to the guest socket on GUEST_PORT (repeatable)")
     p.add_argument("program", nargs="?", help=f"host path of the program (default: an interactive {DEFAULT_SHELL})")
     p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     p.set_defaults(func=run_command)
+
+
+def _publish_spec(text: str):
+    from pynix.net.publish import parse_publish
+    try:
+        return parse_publish(text)
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def _elf_arch_name(path: str) -> str | None:
@@ -328,6 +339,15 @@ def run_command(args: argparse.Namespace) -> int:
     machine = Machine(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
                       sysroot=args.sysroot, root=root, binds=binds, log=log)
     kernel = machine.kernel
+    from pynix.net.publish import Publisher
+    publishers = []
+    for spec in args.publish:
+        try:
+            publishers.append(Publisher(kernel, spec))
+        except OSError as err:
+            print(f"pynix: --publish {spec.host_port}:{spec.guest_port}/{spec.proto}: host port {spec.host_port}: "
+                  f"{err.strerror}", file=sys.stderr)
+            return 2
     mounted = {id(m.sb) for m in kernel.mounts.mounts}
     for guest, sb in disks:
         if id(sb) not in mounted:

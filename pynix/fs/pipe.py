@@ -12,7 +12,7 @@ Blocking follows sync/wait.py: a reader that finds the pipe empty, or a writer t
 `Block(queue)` and the syscall is run again when the other side wakes it.  A blocking write larger than the free
 space writes what fits and blocks with the count already written as restart data, so the re-run continues where
 the previous run stopped and no byte is written twice; it returns only once everything is written (or the last
-reader has gone, when it returns the partial count as Linux does).
+reader has gone, or a signal handler interrupts it, when it returns the partial count as Linux does).
 
 Not yet here: splice/tee/vmsplice.
 """
@@ -233,7 +233,7 @@ class Pipe:
             if done:
                 return done
             raise KernelError(errno.EAGAIN)
-        raise Block(self.write_queue, data=done)
+        raise Block(self.write_queue, data=done, on_interrupt=(lambda: done) if done else None)
 
     def write_iter(self, task: "Task", source: "IovIter", nonblocking: bool, packet: bool) -> int:
         """pipe_write from `source` (mapped whole: a blocking write re-runs with the same buffer)."""
@@ -312,8 +312,8 @@ class PipeReadFile(PipeFile):
 
     def release(self) -> None:
         self.pipe.readers -= 1
-        if self.pipe.readers == 0:
-            self.pipe.write_queue.wake_all()    # blocked writers now get EPIPE
+        if self.pipe.readers == 0:              # blocked writers now get EPIPE, pollers POLLERR (pipe_release)
+            self.pipe.write_queue.wake_all(POLLOUT | POLLWRNORM | POLLERR | POLLHUP)
 
 
 class PipeWriteFile(PipeFile):
@@ -332,8 +332,8 @@ class PipeWriteFile(PipeFile):
 
     def release(self) -> None:
         self.pipe.writers -= 1
-        if self.pipe.writers == 0:
-            self.pipe.read_queue.wake_all()     # blocked readers now see EOF
+        if self.pipe.writers == 0:              # blocked readers now see EOF, pollers POLLHUP
+            self.pipe.read_queue.wake_all(POLLIN | POLLRDNORM | POLLHUP)
 
 
 def create_pipe(flags: int = 0, uid: int = 0, gid: int = 0) -> tuple[PipeReadFile, PipeWriteFile]:

@@ -1028,6 +1028,12 @@ def _mountinfo(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
     return b"".join(out)
 
 
+def _net_sysctls() -> dict:
+    """/proc/sys/net: the network's fixed settings (net/proc.py)."""
+    from pynix.net.proc import SYSCTLS
+    return SYSCTLS
+
+
 def _net_tree(kernel) -> dict:
     """/proc/net: the network's own files (net/proc.py), as Linux's proc_create_net entries are."""
     from pynix.net.proc import proc_net_tree
@@ -1163,6 +1169,8 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"file-max": const(9223372036854775807),
             b"nr_open": const(1048576),
         },
+        b"net": {section: {name: const(v, 0o444) for name, v in values.items()}
+                 for section, values in _net_sysctls().items()},
     }
 
 

@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Callable
 
+from pynix.net.inet.hashtables import EPHEMERAL_HIGH, EPHEMERAL_LOW, PROT_SOCK
+from pynix.net.inet.tcp import TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT
 from pynix.net.namespace import net_of
+from pynix.net.socket import SK_WMEM_DEFAULT, SOMAXCONN
+from pynix.net.unix.af_unix import MAX_DGRAM_QLEN, UnixSocket
 
 if TYPE_CHECKING:
     from pynix.net.inet.af_inet import InetSocket
@@ -67,7 +71,6 @@ def udp_table(net: "NetNamespace", v6: bool) -> bytes:
 
 
 def unix_table(net: "NetNamespace") -> bytes:
-    from pynix.net.unix.af_unix import UnixSocket
     out = [b"Num       RefCount Protocol Flags    Type St Inode Path\n"]
     socks = sorted((s for s in net.sockets if isinstance(s, UnixSocket) and not s.dead), key=lambda s: s.ino)
     for s in socks:
@@ -104,6 +107,17 @@ def if_inet6(net: "NetNamespace") -> bytes:
 def route_table(net: "NetNamespace") -> bytes:
     """/proc/net/route: the main table's IPv4 routes -- none on a machine with only lo."""
     return b"Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT".ljust(127) + b"\n"
+
+
+# /proc/sys/net: what the network is built with (read-only here: the values the code uses)
+SYSCTLS: dict[bytes, dict[bytes, object]] = {
+    b"core": {b"somaxconn": SOMAXCONN, b"rmem_default": SK_WMEM_DEFAULT, b"rmem_max": SK_WMEM_DEFAULT,
+              b"wmem_default": SK_WMEM_DEFAULT, b"wmem_max": SK_WMEM_DEFAULT},
+    b"ipv4": {b"ip_local_port_range": f"{EPHEMERAL_LOW}\t{EPHEMERAL_HIGH}",
+              b"ip_unprivileged_port_start": PROT_SOCK,
+              b"tcp_rmem": f"4096\t{TCP_RMEM_DEFAULT}\t6291456", b"tcp_wmem": f"4096\t{TCP_WMEM_DEFAULT}\t4194304"},
+    b"unix": {b"max_dgram_qlen": MAX_DGRAM_QLEN},
+}
 
 
 def proc_net_tree(kernel: object) -> dict[bytes, tuple[Callable[[], bytes], int, None]]:

@@ -233,8 +233,12 @@ def sock_create(task: "Task", family: int, sock_type: int, protocol: int, flags:
     return create(task, sock_type, protocol, flags)
 
 
+FAMILY_MODULES = ("pynix.net.inet.af_inet", "pynix.net.netlink.af_netlink", "pynix.net.unix.af_unix")
+
+
 def _load_families() -> None:
-    """Import the families (each registers itself) the first time a socket is made."""
-    if AF_INET not in FAMILIES:
-        for module in ("pynix.net.inet.af_inet", "pynix.net.netlink.af_netlink", "pynix.net.unix.af_unix"):
+    """Import every family (each registers itself) the first time a socket is made (importing is idempotent:
+    some are already loaded by whoever used them first)."""
+    if len(FAMILIES) < len(FAMILY_MODULES) + 1:            # (AF_INET and AF_INET6 come from one module)
+        for module in FAMILY_MODULES:
             importlib.import_module(module)

@@ -29,26 +29,28 @@ class WaitQueue:
         self.events = events
         self.callbacks: list[Callable[[int], None]] = []
 
-    def wake_all(self) -> None:
+    def wake_all(self, key: int | None = None) -> None:
+        """Wake every waiter; `key` overrides the queue's events for this wake-up (Linux's wake_up_poll: a
+        pipe's writers hear EPOLLERR when the last reader goes)."""
         if self.waiters:
             for task in list(self.waiters):
                 task.kernel.wake(task)
         if self.callbacks:
-            self._notify()
+            self._notify(self.events if key is None else key)
 
-    def _notify(self) -> None:
-        """Every callback, except that of the exclusive ones (marked `exclusive`, Linux's WQ_FLAG_EXCLUSIVE)
-        only those up to the first that returns True (it woke a waiter of its own) are called."""
+    def _notify(self, key: int) -> None:
+        """Every callback with the wake-up key, except that of the exclusive ones (marked `exclusive`, Linux's
+        WQ_FLAG_EXCLUSIVE) only those up to the first that returns True (it woke a waiter of its own) are called."""
         woke_exclusive = False
         for callback in list(self.callbacks):
             if woke_exclusive and getattr(callback, "exclusive", False):
                 continue
-            if callback(self.events):
+            if callback(key):
                 woke_exclusive = True
 
     def wake_one(self) -> bool:
         if self.callbacks:
-            self._notify()
+            self._notify(self.events)
         if self.waiters:
             task = self.waiters[0]
             task.kernel.wake(task)

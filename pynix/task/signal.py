@@ -241,7 +241,10 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
     """Called with `task`'s registers in the CPU and the CPU stopped: run default actions or set up handler
     frames for every deliverable signal, and settle an interrupted syscall."""
     group = task.group
-    interrupted, task.interrupted = task.interrupted, False
+    # A syscall that made progress before it slept (a partial write) and was woken but has not run again yet is
+    # interrupted too: its handler's own syscalls would otherwise forget that progress and the re-run redo it.
+    pending_progress = task.restart_data is not None and task.on_interrupt is not None
+    interrupted, task.interrupted = task.interrupted or pending_progress, False
     while group.exit_status is None and not group.stopped:
         taken = dequeue(task, ~(task.sigmask | task.sigwait) & ((1 << NSIG) - 1))
         if taken is None:
@@ -268,8 +271,8 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
 def _finish_interrupted(kernel: "Kernel", task: Task, action: SigAction) -> None:
     """A handler runs while the task was asleep in a syscall whose pc is rewound onto the syscall instruction:
     keep it that way to restart it (SA_RESTART, restartable calls), or make the syscall return -EINTR."""
-    if task.restartable and action.flags & SA_RESTART:
-        return
+    if task.restartable and action.flags & SA_RESTART and task.on_interrupt is None:
+        return                              # (a call with progress to report returns it, as Linux's do)
     cpu, arch = kernel.cpu, task.arch
     try:
         result = task.on_interrupt() if task.on_interrupt is not None else -errno.EINTR

@@ -14,8 +14,10 @@
 #include <sys/wait.h>
 #include "net_util.h"
 
-static volatile int sigpipes;
+static volatile int sigpipes, usr1s;
 static void on_pipe(int s) { (void)s; sigpipes++; }
+static void on_usr1(int s) { (void)s; usr1s++; }
+static char big_buf[4 << 20];
 
 static struct sockaddr_in sin4(const char *ip, int port)
 {
@@ -150,9 +152,8 @@ int main(void)
     TRY(connect(c, (struct sockaddr *)&a, sizeof a));
     struct pollfd pf = {c, POLLOUT, 0};
     poll(&pf, 1, 2000);
-    int first_error = intopt(c, SOL_SOCKET, SO_ERROR);          /* (in this order: SO_ERROR clears it) */
-    int second_error = intopt(c, SOL_SOCKET, SO_ERROR);
-    say("poll refused %#x error %s then %d\n", pf.revents, errname(first_error), second_error);
+    int err1 = intopt(c, SOL_SOCKET, SO_ERROR), err2 = intopt(c, SOL_SOCKET, SO_ERROR);
+    say("poll refused %#x error %s then %d\n", pf.revents, errname(err1), err2);
     TRY(connect(c, (struct sockaddr *)&a, sizeof a));
     close(c);
     a = sin4("127.0.0.1", port);
@@ -341,6 +342,43 @@ int main(void)
     close(k);
     close(c);
     close(w);
+
+    /* a blocking send interrupted by a handler without SA_RESTART returns what it wrote; nothing goes twice */
+    {
+        int sl = listener("127.0.0.1", 1);
+        int cc = dial(port_of(sl, 0), 0);
+        int ss = accept(sl, NULL, NULL);
+        struct sigaction sa = {.sa_handler = on_usr1};
+        sigaction(SIGUSR1, &sa, NULL);
+        pid_t kid = fork();
+        if (kid == 0) {
+            close(ss);
+            usleep(150000);
+            kill(getppid(), SIGUSR1);
+            usleep(100000);
+            long total = 0;
+            ssize_t r;
+            while ((r = recv(cc, big_buf, sizeof big_buf, 0)) > 0)
+                total += r;
+            say("reader got everything once %d\n", total == (long)sizeof big_buf * 4);
+            _exit(0);
+        }
+        close(cc);
+        ssize_t first = send(ss, big_buf, sizeof big_buf, 0);
+        say("interrupted send: partial %d usr1 %d\n", first > 0 && first < (ssize_t)sizeof big_buf, usr1s);
+        long left = (long)sizeof big_buf * 4 - (first > 0 ? first : 0);
+        while (left > 0) {
+            ssize_t w = send(ss, big_buf, left < (long)sizeof big_buf ? left : (long)sizeof big_buf, 0);
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                break;
+            left -= w;
+        }
+        close(ss);
+        waitpid(kid, NULL, 0);
+        close(sl);
+    }
 
     /* bad input */
     TRY(socket(AF_INET, SOCK_STREAM, IPPROTO_UDP));

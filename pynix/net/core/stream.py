@@ -103,7 +103,7 @@ def _write_timed(sock: StreamEnd, task: "Task", rx: Pipe, views: list[memoryview
             if timeout.done:
                 return timeout.done
             raise KernelError(errno.EAGAIN) from None
-        raise Block(*block.queues, deadline=timeout.deadline, data=timeout) from None
+        raise Block(*block.queues, deadline=timeout.deadline, data=timeout, on_interrupt=block.on_interrupt) from None
 
 
 def stream_recv(sock: StreamEnd, task: "Task", size: int, flags: int, eof: bool) -> Received:
