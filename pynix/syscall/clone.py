@@ -10,6 +10,7 @@ from pynix.kernel import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_FILES,
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
+from pynix.task.sched import sched_fork
 from pynix.task.task import Task
 
 SIGCHLD = 17
@@ -35,6 +36,7 @@ def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int,
     if flags & CLONE_PIDFD and flags & (CLONE_THREAD | CLONE_DETACHED):
         raise KernelError(errno.EINVAL)
     tid = task.kernel.clone(task, flags, stack, ptid, ctid, tls)
+    sched_fork(task, task.kernel.tasks[tid])
     if flags & CLONE_PIDFD:
         copy_to_user(task.mm, pidfd, open_pidfd(task, tid, 0).to_bytes(4, "little"))
     return tid

@@ -145,6 +145,10 @@ class Task:
     utime_ns: int = 0
     stime_ns: int = 0
     vruntime: int = 0                     # for the CFS policy
+    # scheduling class (task/sched.py): SCHED_* policy, real-time priority 1..99, SCHED_RESET_ON_FORK
+    policy: int = 0
+    rt_priority: int = 0
+    sched_reset_on_fork: bool = False
 
     @property
     def mm(self) -> AddressSpace:
