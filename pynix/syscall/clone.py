@@ -11,7 +11,7 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
 from pynix.task.sched import sched_fork
-from pynix.task.task import Task
+from pynix.task.task import IoContext, Task
 
 SIGCHLD = 17
 CSIGNAL = 0xFF
@@ -36,7 +36,12 @@ def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int,
     if flags & CLONE_PIDFD and flags & (CLONE_THREAD | CLONE_DETACHED):
         raise KernelError(errno.EINVAL)
     tid = task.kernel.clone(task, flags, stack, ptid, ctid, tls)
-    sched_fork(task, task.kernel.tasks[tid])
+    child = task.kernel.tasks[tid]
+    sched_fork(task, child)
+    if child.group is not task.group:
+        child.group.personality = task.group.personality
+    if task.io_context is not None:                  # copy_io: shared with CLONE_IO, else copied
+        child.io_context = task.io_context if flags & CLONE_IO else IoContext(task.io_context.ioprio)
     if flags & CLONE_PIDFD:
         copy_to_user(task.mm, pidfd, open_pidfd(task, tid, 0).to_bytes(4, "little"))
     return tid

@@ -7,6 +7,7 @@ import time
 
 from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_to_user
+from pynix.syscall.personality import UNAME26, uname26_release
 from pynix.syscall.registry import syscall
 from pynix.task.task import Task
 
@@ -18,7 +19,8 @@ FIELD = 65                                      # __NEW_UTS_LEN + 1
 
 @syscall
 def sys_uname(task: Task, buf: int) -> int:
-    fields = ("Linux", NODENAME, RELEASE, VERSION, task.arch.name, "(none)")
+    release = uname26_release(RELEASE) if task.group.personality & UNAME26 else RELEASE
+    fields = ("Linux", NODENAME, release, VERSION, task.arch.name, "(none)")
     copy_to_user(task.mm, buf, b"".join(f.encode().ljust(FIELD, b"\0") for f in fields))
     return 0
 

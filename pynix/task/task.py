@@ -88,6 +88,7 @@ class ThreadGroup:
     no_new_privs: bool = False            # PR_SET_NO_NEW_PRIVS: sticky, inherited, kept across exec
     child_subreaper: bool = False         # PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here
     membarrier_registered: int = 0        # MEMBARRIER_CMD_REGISTER_* commands done (syscall/membarrier.py)
+    personality: int = 0                  # personality(2): PER_LINUX plus flags (inherited, kept across exec)
     utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
@@ -105,6 +106,12 @@ class ThreadGroup:
         """(user, system) CPU time of the whole process: its exited threads plus the live ones."""
         live = self.live_tasks
         return self.utime_ns + sum(t.utime_ns for t in live), self.stime_ns + sum(t.stime_ns for t in live)
+
+
+@dataclass(eq=False)
+class IoContext:
+    """struct io_context: the I/O priority (class << 13 | level) a task's requests carry (syscall/ioprio.py)."""
+    ioprio: int
 
 
 @dataclass(eq=False)
@@ -149,6 +156,7 @@ class Task:
     policy: int = 0
     rt_priority: int = 0
     sched_reset_on_fork: bool = False
+    io_context: "IoContext | None" = None   # ioprio_set's I/O priority; shared with CLONE_IO children
 
     @property
     def mm(self) -> AddressSpace:
