@@ -1,5 +1,5 @@
-"""futex(2): FUTEX_WAIT/WAKE, the BITSET variants, REQUEUE/CMP_REQUEUE, private futexes, timeouts; and the
-robust-list walk done when a thread dies.
+"""futex(2): FUTEX_WAIT/WAKE, the BITSET variants, REQUEUE/CMP_REQUEUE, private futexes, timeouts; futex2's
+futex_wait/futex_wake/futex_requeue; and the robust-list walk done when a thread dies.
 
 A waiter is keyed by (address space, address) -- or by physical address for MAP_SHARED memory, so processes
 sharing a page meet on the same futex.  FUTEX_WAIT blocks with a `FutexWaiter` as its restart data: when it is
@@ -171,3 +171,57 @@ def exit_robust_list(task: Task) -> None:
                 futex_wake(task, uaddr, 1)
     except KernelError:
         pass                                       # a corrupt list is the program's problem, as in Linux
+
+
+# ------------------------------------------------------------------------------------------------ futex2
+# futex_wake, futex_wait, futex_requeue (Linux 6.7+): the same futexes with the size in the flags; only 32-bit
+# futexes exist (as in Linux), FUTEX2_NUMA is not supported (one node: EINVAL rather than ignoring it).
+FUTEX2_SIZE_U32, FUTEX2_SIZE_MASK, FUTEX2_PRIVATE = 2, 3, 128
+FUTEX_WAITV = struct.Struct("<QQII")               # struct futex_waitv: val uaddr flags __reserved
+CLOCK_REALTIME, CLOCK_MONOTONIC = 0, 1
+
+
+def _futex2_flags(flags: int) -> None:
+    """futex2_to_flags + futex_flags_valid: a 32-bit futex, private or not."""
+    if flags & ~(FUTEX2_SIZE_MASK | FUTEX2_PRIVATE) or flags & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32:
+        raise KernelError(errno.EINVAL)
+
+
+@syscall
+def sys_futex_wake(task: Task, uaddr: int, mask: int, nr: int, flags: int) -> int:
+    _futex2_flags(flags & 0xFFFFFFFF)
+    if mask >> 32 or mask == 0:
+        raise KernelError(errno.EINVAL)
+    return futex_wake(task, uaddr, s32(nr), mask)
+
+
+@syscall
+def sys_futex_wait(task: Task, uaddr: int, val: int, mask: int, flags: int, timeout: int, clockid: int) -> int:
+    """Sleep while *uaddr == val, until a wake whose mask meets `mask` or the absolute `timeout` on `clockid`
+    (CLOCK_MONOTONIC or CLOCK_REALTIME)."""
+    _futex2_flags(flags & 0xFFFFFFFF)
+    if val >> 32 or mask >> 32 or mask == 0:
+        raise KernelError(errno.EINVAL)
+    if timeout and s32(clockid) not in (CLOCK_REALTIME, CLOCK_MONOTONIC):
+        raise KernelError(errno.EINVAL)
+    return _wait(task, uaddr, val, timeout, True, s32(clockid) == CLOCK_REALTIME, mask)
+
+
+@syscall
+def sys_futex_requeue(task: Task, waiters: int, flags: int, nr_wake: int, nr_requeue: int) -> int:
+    """Wake `nr_wake` waiters of waiters[0] and move up to `nr_requeue` others to waiters[1], if waiters[0]'s
+    word still holds waiters[0].val (else EAGAIN)."""
+    if flags & 0xFFFFFFFF:
+        raise KernelError(errno.EINVAL)
+    pair = [FUTEX_WAITV.unpack(copy_from_user(task.mm, waiters + i * FUTEX_WAITV.size, FUTEX_WAITV.size))
+            for i in range(2)]
+    for _val, _uaddr, wflags, reserved in pair:
+        if reserved:
+            raise KernelError(errno.EINVAL)
+        _futex2_flags(wflags)
+    (val, uaddr, _, _), (_, uaddr2, _, _) = pair
+    if s32(nr_wake) < 0 or s32(nr_requeue) < 0:
+        raise KernelError(errno.EINVAL)
+    if _load(task, uaddr) != val & 0xFFFFFFFF:
+        raise KernelError(errno.EAGAIN)
+    return futex_wake(task, uaddr, s32(nr_wake)) + _requeue(task, uaddr, uaddr2, s32(nr_requeue))
