@@ -19,6 +19,7 @@ from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.hal import ACCESS_WRITE, PhysicalMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
+from pynix.mm.mempolicy import MemPolicy
 from pynix.mm.page_cache import PageCache
 from pynix.mm.page_table import ZERO_PAGE, PageTable
 
@@ -80,6 +81,7 @@ class VmArea:
     file: PageCache | None = None
     may_write: bool = True               # False for a shared mapping of a file not open for writing (VM_MAYWRITE)
     locked: bool = False                 # VM_LOCKED (mlock): counted as VmLck; nothing is ever swapped out here
+    mempolicy: "MemPolicy | None" = None  # mbind's NUMA policy (mm/mempolicy.py); None: the default
 
     @property
     def backing(self) -> PageCache | bytes | None:
@@ -269,6 +271,11 @@ class AddressSpace:
         frames.get(src)                           # the cache's frame itself, copied on the first write
         return src, prot & ~PROT_WRITE, True
 
+    def page_present(self, addr: int) -> bool:
+        """Is a frame mapped at `addr` in this space's page table (follow_page)?"""
+        slot = self.page_table.leaf_slot(addr & PAGE_MASK)
+        return slot >= 0 and bool(self.ram.words[slot] & self.fmt.present_bit)
+
     def bus_error(self, addr: int) -> bool:
         """Is a fault at `addr` an access to a file mapping wholly past the end of its file (SIGBUS)?"""
         vma = self.find_vma(addr)
@@ -359,15 +366,25 @@ class AddressSpace:
 
     def set_locked(self, start: int, end: int, locked: bool) -> None:
         """mlock/munlock: mark [start, end) (page-aligned) locked or not; ENOMEM if part of it is unmapped."""
+        for vma in self._areas_exactly(start, end, errno.ENOMEM):
+            vma.locked = locked
+
+    def set_mempolicy(self, start: int, end: int, policy: "MemPolicy | None") -> None:
+        """mbind's mbind_range: give [start, end) (page-aligned) its NUMA policy; EFAULT if part is unmapped."""
+        for vma in self._areas_exactly(start, end, errno.EFAULT):
+            vma.mempolicy = policy
+
+    def _areas_exactly(self, start: int, end: int, hole_errno: int) -> list[VmArea]:
+        """The VMAs making up [start, end), split at its ends; `hole_errno` (and nothing split) if part of the
+        range is unmapped."""
         addr = start
         while addr < end:
             vma = self.find_vma(addr)
             if vma is None:
-                raise KernelError(errno.ENOMEM)
+                raise KernelError(hole_errno)
             addr = vma.end
         lo, hi = self._carve(start, end)
-        for vma in self.vmas[lo:hi]:
-            vma.locked = locked
+        return self.vmas[lo:hi]
 
     @property
     def locked_bytes(self) -> int:

@@ -38,6 +38,7 @@ def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int,
     tid = task.kernel.clone(task, flags, stack, ptid, ctid, tls)
     child = task.kernel.tasks[tid]
     sched_fork(task, child)
+    child.mempolicy = task.mempolicy                 # copy_process: mpol_dup (the policy is immutable)
     if child.group is not task.group:
         child.group.personality = task.group.personality
     if task.io_context is not None:                  # copy_io: shared with CLONE_IO, else copied

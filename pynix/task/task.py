@@ -15,6 +15,7 @@ from pynix.fs.vfs import FsContext
 from pynix.hal import CpuContext
 from pynix.task.cred import Credentials
 from pynix.mm.address_space import AddressSpace
+from pynix.mm.mempolicy import MemPolicy
 from pynix.task.wait import WaitQueue
 
 if TYPE_CHECKING:
@@ -157,6 +158,7 @@ class Task:
     rt_priority: int = 0
     sched_reset_on_fork: bool = False
     io_context: "IoContext | None" = None   # ioprio_set's I/O priority; shared with CLONE_IO children
+    mempolicy: "MemPolicy | None" = None    # set_mempolicy's NUMA policy (mm/mempolicy.py); None: default
 
     @property
     def mm(self) -> AddressSpace:
