@@ -152,6 +152,10 @@ class ProcLinkInode(ProcInode):
     def readlink(self) -> bytes:
         return self.target()
 
+    @property
+    def is_magic_link(self) -> bool:
+        return self.jump is not None
+
     def follow_link(self, path: VfsPath) -> VfsPath | None:
         """Where following this link leads without resolving its text (Linux's nd_jump_link), or None."""
         return self.jump(path) if self.jump is not None else None

@@ -1,8 +1,9 @@
-"""openat, open, creat; lseek, pread64, pwrite64, preadv, pwritev; getdents64; ftruncate/truncate."""
+"""openat, open, creat, openat2 (RESOLVE_*); lseek, pread64, pwrite64, preadv, pwritev; getdents64; ftruncate/truncate."""
 from __future__ import annotations
 
 import errno
 import stat as st
+import struct
 
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, O_CLOEXEC, O_NONBLOCK, O_PATH, O_RDONLY, O_RDWR, O_WRONLY
@@ -10,11 +11,13 @@ from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_access, fsnotify_change, fsnotify_create, fsnotify_modify,
                                       fsnotify_open, fsnotify_readdir)
-from pynix.fs.vfs import MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, VfsPath, permission
+from pynix.fs.vfs import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT,
+                          RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, VfsPath, permission)
 from pynix.hal import ACCESS_READ, ACCESS_WRITE
-from pynix.mm.uaccess import copy_to_user, read_iovec, user_buffers
+from pynix.mm.frame_alloc import PAGE_SIZE
+from pynix.mm.uaccess import copy_from_user, copy_to_user, read_iovec, user_buffers
 from pynix.syscall.fs_namei import is_dead_dir
-from pynix.syscall.fs_path import AT_FDCWD, check_writable, start_dir, user_path, walker
+from pynix.syscall.fs_path import AT_FDCWD, check_writable, dirfd_path, start_dir, user_path, walker
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 
@@ -31,8 +34,9 @@ def _mask_for(flags: int) -> int:
     return {O_RDONLY: MAY_READ, O_WRONLY: MAY_WRITE, O_RDWR: MAY_READ | MAY_WRITE}.get(acc, MAY_READ | MAY_WRITE)
 
 
-def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int:
-    """Linux's do_filp_open: resolve (creating with O_CREAT), check permissions, build the open file."""
+def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int, resolve: int = 0) -> int:
+    """Linux's do_filp_open: resolve (creating with O_CREAT; under openat2's RESOLVE_* restrictions), check
+    permissions, build the open file."""
     flags &= 0xFFFFFFFF
     if flags & O_TMPFILE == O_TMPFILE:
         raise KernelError(errno.EOPNOTSUPP)
@@ -40,7 +44,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     if not path:
         raise KernelError(errno.ENOENT)
     creds = task.group.creds
-    w = walker(task)
+    w = walker(task, resolve, dirfd_path(task, dirfd) if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) else None)
     start = start_dir(task, dirfd, path)
     parent, name, trailing = w.resolve_parent(start, path)
     if name is None:
@@ -113,6 +117,44 @@ def sys_openat(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> 
 @syscall
 def sys_open(task: Task, pathname: int, flags: int, mode: int) -> int:
     return do_open(task, AT_FDCWD & 0xFFFFFFFF, pathname, flags, mode)
+
+
+OPEN_HOW = struct.Struct("<QQQ")                   # struct open_how: flags, mode, resolve
+VALID_RESOLVE_FLAGS = (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
+                       | RESOLVE_IN_ROOT | RESOLVE_CACHED)
+O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
+
+
+@syscall
+def sys_openat2(task: Task, dirfd: int, pathname: int, how: int, size: int) -> int:
+    """openat with a struct open_how (build_open_flags): unknown flags, resolve bits or a mode without O_CREAT
+    are EINVAL rather than ignored, BENEATH with IN_ROOT is EINVAL, O_PATH takes only O_DIRECTORY/O_NOFOLLOW/
+    O_CLOEXEC, a struct larger than known must be zero past it (E2BIG), RESOLVE_CACHED refuses O_CREAT/O_TRUNC
+    (EAGAIN) and otherwise resolves as usual (the dentry cache holds whatever a walk needs here)."""
+    if size < OPEN_HOW.size:
+        raise KernelError(errno.EINVAL)
+    if size > PAGE_SIZE:
+        raise KernelError(errno.E2BIG)
+    raw = copy_from_user(task.mm, how, size)
+    if any(raw[OPEN_HOW.size:]):
+        raise KernelError(errno.E2BIG)
+    flags, mode, resolve = OPEN_HOW.unpack_from(raw)
+    if flags & ~VALID_OPEN_FLAGS or resolve & ~VALID_RESOLVE_FLAGS:
+        raise KernelError(errno.EINVAL)
+    if resolve & RESOLVE_BENEATH and resolve & RESOLVE_IN_ROOT:
+        raise KernelError(errno.EINVAL)
+    creates = flags & O_CREAT or flags & O_TMPFILE == O_TMPFILE
+    if mode & ~0o7777 if creates else mode:
+        raise KernelError(errno.EINVAL)
+    if flags & O_CREAT and flags & O_DIRECTORY:
+        raise KernelError(errno.EINVAL)
+    if flags & O_PATH and flags & ~O_PATH_FLAGS:
+        raise KernelError(errno.EINVAL)
+    if resolve & RESOLVE_CACHED and flags & (O_TRUNC | O_CREAT | O_TMPFILE):
+        raise KernelError(errno.EAGAIN)
+    if not flags & O_PATH:
+        flags |= O_LARGEFILE
+    return do_open(task, dirfd, pathname, flags, mode, resolve)
 
 
 @syscall
