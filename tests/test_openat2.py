@@ -1,5 +1,5 @@
-"""Differential test of openat2 and its RESOLVE_* restrictions (issue #14) under pynix against native Linux (the
-x86_64-musl build runs natively for every target)."""
+"""Differential tests of openat2 and its RESOLVE_* restrictions, and of name_to_handle_at/open_by_handle_at
+(issue #14), under pynix against native Linux (the x86_64-musl build runs natively for every target)."""
 from __future__ import annotations
 
 from harness import assert_same_as_native
@@ -9,4 +9,11 @@ def test_openat2(target):
     out = assert_same_as_native("openat2.c", target)
     assert b"beneath absolute symlink: EXDEV\n" in out and b"in_root absolute symlink: ok reads inside\n" in out
     assert b"no_magiclinks fd link: ELOOP\n" in out and b"no_xdev into /proc: EXDEV\n" in out
+    assert b"ALL DONE\n" in out
+
+
+def test_file_handles(target):
+    out = assert_same_as_native("fhandle.c", target)
+    assert b"open_by_handle_at: ok reads by handle\n" in out and b"same inode: 1 cloexec 0\n" in out
+    assert b"user: open_by_handle_at: EPERM\n" in out and b"after unlink: ESTALE\n" in out
     assert b"ALL DONE\n" in out

@@ -84,11 +84,18 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int, resolv
         else:
             if flags & O_CREAT and flags & O_EXCL:
                 raise KernelError(errno.EEXIST)
+    return open_path(task, target, flags, bool(flags & O_CLOEXEC))
+
+
+def open_path(task: Task, target: VfsPath, flags: int, cloexec: bool) -> int:
+    """The second half of an open: the object is found; check the flags and permissions against it, build the
+    open file (truncating with O_TRUNC) and install it."""
+    creds = task.group.creds
     inode = target.inode
     if flags & O_DIRECTORY and not inode.is_dir:
         raise KernelError(errno.ENOTDIR)
     if flags & O_PATH:                                     # a handle on the object itself, even a symlink
-        return task.group.fds.install(InodeFile(target, flags), bool(flags & O_CLOEXEC))
+        return task.group.fds.install(InodeFile(target, flags), cloexec)
     if inode.is_symlink:
         raise KernelError(errno.ELOOP)                     # O_NOFOLLOW on a symlink
     if inode.is_dir and (flags & O_ACCMODE != O_RDONLY or flags & O_CREAT):
@@ -106,7 +113,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int, resolv
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         truncate_file(inode, 0)
         fsnotify_change(target.dentry, FS_MODIFY)
-    return task.group.fds.install(file, bool(flags & O_CLOEXEC))
+    return task.group.fds.install(file, cloexec)
 
 
 @syscall
