@@ -17,3 +17,9 @@ def test_file_handles(target):
     assert b"open_by_handle_at: ok reads by handle\n" in out and b"same inode: 1 cloexec 0\n" in out
     assert b"user: open_by_handle_at: EPERM\n" in out and b"after unlink: ESTALE\n" in out
     assert b"ALL DONE\n" in out
+
+
+def test_old_getdents(target):
+    """x86_64's legacy getdents (struct linux_dirent) lists what getdents64 lists; riscv64 runs getdents64."""
+    out = assert_same_as_native("getdents_old.c", target)
+    assert b"a-much-longer-name-than-the-others type 8 reclen%8 0\n" in out and b"sub type 4 reclen%8 0\n" in out

@@ -1,4 +1,5 @@
-"""openat, open, creat, openat2 (RESOLVE_*); lseek, pread64, pwrite64, preadv, pwritev; getdents64; ftruncate/truncate."""
+"""openat, open, creat, openat2 (RESOLVE_*); lseek, pread64, pwrite64, preadv, pwritev; getdents64, getdents;
+ftruncate/truncate."""
 from __future__ import annotations
 
 import errno
@@ -229,16 +230,36 @@ def sys_pwritev(task: Task, fd: int, iov: int, iovcnt: int, pos_l: int) -> int:
     return fsnotify_modify(file, file.pwrite(data, s64(pos_l)))
 
 
-@syscall
-def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
+def _dirents64(task: Task, fd: int, dirp: int, count: int) -> tuple[InodeFile, bytes]:
     file = task.group.fds.get(s32(fd))
     if not isinstance(file, InodeFile) or not file.inode.is_dir:
         raise KernelError(errno.ENOTDIR)
     user_buffers(task.mm, dirp, min(count, 1 << 16), ACCESS_WRITE)
-    data = file.getdents64(min(count, 1 << 20))
+    return file, file.getdents64(min(count, 1 << 20))
+
+
+@syscall
+def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
+    file, data = _dirents64(task, fd, dirp, count)
     fsnotify_readdir(file)
     copy_to_user(task.mm, dirp, data)
     return len(data)
+
+
+@syscall
+def sys_getdents(task: Task, fd: int, dirp: int, count: int) -> int:
+    """The old struct linux_dirent (x86_64 only): d_ino, d_off, d_reclen, d_name, NUL, padding, d_type in the
+    record's last byte.  A record is as long as its linux_dirent64 twin, so the same entries fit."""
+    file, data = _dirents64(task, fd, dirp, count)
+    out, pos = bytearray(), 0
+    while pos < len(data):
+        ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, pos)
+        name = bytes(data[pos + 19:pos + reclen]).split(b"\0", 1)[0]
+        out += struct.pack("<QqH", ino, off, reclen) + name + bytes(reclen - 18 - len(name) - 1) + bytes([dtype])
+        pos += reclen
+    fsnotify_readdir(file)
+    copy_to_user(task.mm, dirp, bytes(out))
+    return len(out)
 
 
 @syscall
