@@ -5,7 +5,7 @@
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
-  stat, swaps, uptime, version, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
+  stat, swaps, uptime, version, config.gz, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
 
 Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache: processes come
 and go and pids are reused, which Linux handles with pid_revalidate.  Here every procfs directory refuses its
@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, File, HostStreamFile
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
+from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 
@@ -276,6 +277,7 @@ class ProcRoot(ProcDir):
             static[b"mounts"] = lambda: ProcLinkInode(sb, ("mounts",), lambda: b"self/mounts")
             static[b"sys"] = lambda: TreeDir(sb, ("sys",), _sysctl_tree(sb))
             static[b"sysvipc"] = lambda: TreeDir(sb, ("sysvipc",), _sysvipc_tree(k))
+            static[b"config.gz"] = lambda: ProcFileInode(sb, ("g", b"config.gz"), _config_gz)
             self._static = static
         return self._static
 
@@ -1043,6 +1045,28 @@ def _cpuinfo(kernel) -> bytes:
     return _b(getattr(arch, "cpuinfo", "") or "processor\t: 0\n\n")
 
 
+# /proc/config.gz: the kernel configuration, as test harnesses (LTP's tst_kconfig) read it to learn what this
+# kernel has.  Only what pynix implements is set; a feature it lacks is "is not set" (add a line with it).
+_CONFIG_SET = (
+    "64BIT", "MMU", "MULTIUSER", "BINFMT_ELF", "BINFMT_SCRIPT", "FUTEX", "EPOLL", "SIGNALFD", "TIMERFD",
+    "EVENTFD", "SHMEM", "TMPFS", "MEMFD_CREATE", "ADVISE_SYSCALLS", "MEMBARRIER", "RSEQ", "POSIX_TIMERS",
+    "HIGH_RES_TIMERS", "PROC_FS", "DEVTMPFS", "UNIX98_PTYS", "OVERLAY_FS", "VFAT_FS", "FILE_LOCKING", "FHANDLE",
+    "UNIX", "SYSVIPC", "POSIX_MQUEUE", "FSNOTIFY", "INOTIFY_USER", "KCMP", "CHECKPOINT_RESTORE", "NUMA",
+    "CROSS_MEMORY_ATTACH",
+)
+_CONFIG_NOT_SET = (
+    "SWAP", "SYSFS", "CGROUPS", "NAMESPACES", "USER_NS", "SECCOMP", "BPF_SYSCALL", "AIO", "IO_URING", "KEYS",
+    "FANOTIFY", "DNOTIFY", "QUOTA", "HUGETLBFS", "TRANSPARENT_HUGEPAGE", "FUTEX_PI", "RT_GROUP_SCHED",
+    "USERFAULTFD", "PERF_EVENTS", "MODULES", "KEXEC", "AUDIT", "SECURITY", "BLK_DEV_LOOP",
+)
+
+
+def _config_gz() -> bytes:
+    import gzip
+    lines = [f"CONFIG_{name}=y" for name in _CONFIG_SET] + [f"# CONFIG_{name} is not set" for name in _CONFIG_NOT_SET]
+    return gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
+
+
 def _filesystems() -> bytes:
     return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
                                                          b"mqueue", b"hostfs"))
@@ -1155,6 +1179,8 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"mmap_min_addr": const(65536),
         },
         b"fs": {
+            b"inotify": {name.encode(): value(lambda name=name: getattr(INOTIFY_LIMITS, name))
+                         for name in ("max_queued_events", "max_user_instances", "max_user_watches")},
             **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
                             in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
             b"pipe-max-size": const(1048576),
