@@ -1067,9 +1067,11 @@ def _config_gz() -> bytes:
     return gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
 
 
+FILESYSTEMS = (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts", b"mqueue", b"hostfs")   # registered types
+
+
 def _filesystems() -> bytes:
-    return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
-                                                         b"mqueue", b"hostfs"))
+    return b"".join(b"nodev\t%s\n" % name for name in FILESYSTEMS)
 
 
 def _uptime_seconds(kernel) -> float:

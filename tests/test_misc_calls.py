@@ -1,0 +1,22 @@
+"""Differential tests of unshare, restart_syscall, process_madvise, process_mrelease, cachestat,
+lsm_list_modules, and of x86_64's protection-key calls, ustat and sysfs (issue #14), under pynix against native
+Linux (the x86_64-musl build runs natively for every target)."""
+from __future__ import annotations
+
+import pytest
+
+from harness import assert_same_as_native, target_isa
+
+
+def test_misc_calls(target):
+    out = assert_same_as_native("misc_calls.c", target)
+    assert b"shared close seen: EBADF; unshared close not seen: open\n" in out
+    assert b"process_madvise self COLD: 8192\n" in out and b"restart_syscall: EINTR\n" in out
+    assert b"ALL DONE\n" in out
+
+
+def test_x86_legacy_calls(target):
+    if target_isa(target) != "x86_64":
+        pytest.skip("x86_64-only system calls")
+    out = assert_same_as_native("x86_legacy.c", target)
+    assert b"pkey_mprotect key -1: ok\nwritten\n" in out and b"sysfs proc: index ok 1, back to proc (ok)\n" in out
