@@ -54,6 +54,8 @@ PARTIAL_NOTES: dict[str, str] = {
     "sched_setattr": "SCHED_DEADLINE is refused (EINVAL); utilization clamps have no effect",
     "pidfd_open": "no PIDFD_THREAD (EINVAL)",
     "open_by_handle_at": "a handle finds only objects still in the dentry cache (else ESTALE)",
+    "unshare": "no namespaces: CLONE_NEW* is EINVAL (EPERM unprivileged)",
+    "cachestat": "evictions are not tracked (nr_evicted and nr_recently_evicted are 0)",
     "fstatfs": "pipes and sockets: ENOSYS",
     "openat": "O_TMPFILE is EOPNOTSUPP",
     "open": "O_TMPFILE is EOPNOTSUPP",

@@ -1,5 +1,5 @@
 """futex(2): FUTEX_WAIT/WAKE, the BITSET variants, REQUEUE/CMP_REQUEUE, private futexes, timeouts; futex2's
-futex_wait/futex_wake/futex_requeue; and the robust-list walk done when a thread dies.
+futex_wait/futex_wake/futex_requeue/futex_waitv; and the robust-list walk done when a thread dies.
 
 A waiter is keyed by (address space, address) -- or by physical address for MAP_SHARED memory, so processes
 sharing a page meet on the same futex.  FUTEX_WAIT blocks with a `FutexWaiter` as its restart data: when it is
@@ -225,3 +225,62 @@ def sys_futex_requeue(task: Task, waiters: int, flags: int, nr_wake: int, nr_req
     if _load(task, uaddr) != val & 0xFFFFFFFF:
         raise KernelError(errno.EAGAIN)
     return futex_wake(task, uaddr, s32(nr_wake)) + _requeue(task, uaddr, uaddr2, s32(nr_requeue))
+
+
+FUTEX_WAITV_MAX = 128
+
+
+@dataclass(eq=False)
+class FutexWaitv:
+    """The restart data of futex_waitv: one waiter per futex, all for the same task."""
+    waiters: list[FutexWaiter]
+    deadline: int | None
+
+
+@syscall
+def sys_futex_waitv(task: Task, waiters: int, nr_futexes: int, flags: int, timeout: int, clockid: int) -> int:
+    """Sleep until any of up to 128 futexes (struct futex_waitv) is woken; return its index.  EAGAIN if a word
+    does not hold its value, ETIMEDOUT after the absolute timeout on `clockid`; EINTR (the waits are dropped) if a
+    handler interrupts it without SA_RESTART."""
+    state = task.restart_data
+    if isinstance(state, FutexWaitv):                 # re-run after a wake-up
+        for index, waiter in enumerate(state.waiters):
+            if waiter.woken:
+                _drop(task, state)
+                return index
+        if state.deadline is not None and time.monotonic_ns() >= state.deadline:
+            _drop(task, state)
+            raise KernelError(errno.ETIMEDOUT)
+        raise Block(deadline=state.deadline, data=state, on_interrupt=lambda: _interrupted(task, state))
+    nr_futexes &= 0xFFFFFFFF
+    if flags & 0xFFFFFFFF or not 0 < nr_futexes <= FUTEX_WAITV_MAX or not waiters:
+        raise KernelError(errno.EINVAL)
+    if timeout and s32(clockid) not in (CLOCK_REALTIME, CLOCK_MONOTONIC):
+        raise KernelError(errno.EINVAL)
+    deadline = _deadline(task, timeout, True, s32(clockid) == CLOCK_REALTIME)
+    raw = copy_from_user(task.mm, waiters, nr_futexes * FUTEX_WAITV.size)
+    entries = list(FUTEX_WAITV.iter_unpack(raw))
+    for val, _uaddr, wflags, reserved in entries:
+        if reserved:
+            raise KernelError(errno.EINVAL)
+        _futex2_flags(wflags)
+        if val >> 32:
+            raise KernelError(errno.EINVAL)
+    keys = [futex_key(task, uaddr) for _val, uaddr, _f, _r in entries]
+    for val, uaddr, _f, _r in entries:
+        if _load(task, uaddr) != val:
+            raise KernelError(errno.EAGAIN)
+    state = FutexWaitv([FutexWaiter(task, key, FUTEX_BITSET_MATCH_ANY, deadline) for key in keys], deadline)
+    for waiter in state.waiters:
+        task.kernel.futexes.setdefault(waiter.key, []).append(waiter)
+    raise Block(deadline=deadline, data=state, on_interrupt=lambda: _interrupted(task, state))
+
+
+def _drop(task: Task, state: FutexWaitv) -> None:
+    for waiter in state.waiters:
+        _remove(task, waiter)
+
+
+def _interrupted(task: Task, state: FutexWaitv) -> int:
+    _drop(task, state)
+    return -errno.EINTR

@@ -16,6 +16,7 @@
 #define NR_WAKE 454
 #define NR_WAIT 455
 #define NR_REQUEUE 456
+#define NR_WAITV 449
 #define U32 2
 #define PRIVATE 128
 
@@ -38,6 +39,15 @@ static void *waiter(void *arg)
     long r = fwait(&word, 0, (uintptr_t)arg, U32 | PRIVATE, NULL, 0);
     say("waiter mask %#lx: %s\n", (unsigned long)(uintptr_t)arg, RES(r));
     __atomic_add_fetch(&woke, 1, __ATOMIC_SEQ_CST);
+    return NULL;
+}
+
+static struct waitv pair[2];
+static long waitv_result;
+static void *waitv_thread(void *arg)
+{
+    (void)arg;
+    waitv_result = syscall(NR_WAITV, pair, 2, 0, NULL, 0);
     return NULL;
 }
 
@@ -107,6 +117,30 @@ int main(void)
     for (int i = 0; i < 3; i++)
         pthread_join(t[i], NULL);
     say("wake on the new word: %ld\n", n);
+
+    /* futex_waitv: the index of the futex that woke the waiter */
+    struct waitv two[2] = {{0, (uintptr_t)&word, U32 | PRIVATE, 0}, {0, (uintptr_t)&other, U32 | PRIVATE, 0}};
+    say("waitv nr 0: %s\n", RES(syscall(NR_WAITV, two, 0, 0, NULL, 0)));
+    say("waitv nr 129: %s\n", RES(syscall(NR_WAITV, two, 129, 0, NULL, 0)));
+    say("waitv flags: %s\n", RES(syscall(NR_WAITV, two, 2, 1, NULL, 0)));
+    two[1].val = 3;
+    say("waitv value differs: %s\n", RES(syscall(NR_WAITV, two, 2, 0, NULL, 0)));
+    two[1].val = 0;
+    two[0].flags = 3;
+    say("waitv u64: %s\n", RES(syscall(NR_WAITV, two, 2, 0, NULL, 0)));
+    two[0].flags = U32 | PRIVATE;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += 50000000;
+    if (ts.tv_nsec >= 1000000000) { ts.tv_sec++; ts.tv_nsec -= 1000000000; }
+    say("waitv timeout: %s\n", RES(syscall(NR_WAITV, two, 2, 0, &ts, CLOCK_MONOTONIC)));
+    memcpy(pair, two, sizeof pair);
+    pthread_t wt;
+    pthread_create(&wt, NULL, waitv_thread, NULL);
+    waiting_after(1);
+    n = fwake(&other, ~0u, 1, U32 | PRIVATE);
+    pthread_join(wt, NULL);
+    say("waitv woken through the second word: wake %ld, index %ld\n", n, waitv_result);
+    say("nobody left on the first: %ld\n", fwake(&word, ~0u, 1, U32 | PRIVATE));
     say("ALL DONE\n");
     return 0;
 }
