@@ -1,5 +1,5 @@
-"""Differential test of futex2's futex_wait/futex_wake/futex_requeue/futex_waitv (issue #14) under pynix against native Linux
-(the x86_64-musl build runs natively for every target)."""
+"""Differential test of futex2's futex_wait/futex_wake/futex_requeue/futex_waitv (issue #14) under pynix against
+native Linux (the x86_64-musl build runs natively for every target)."""
 from __future__ import annotations
 
 from harness import assert_same_as_native
