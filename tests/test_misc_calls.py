@@ -20,3 +20,10 @@ def test_x86_legacy_calls(target):
         pytest.skip("x86_64-only system calls")
     out = assert_same_as_native("x86_legacy.c", target)
     assert b"pkey_mprotect key -1: ok\nwritten\n" in out and b"sysfs proc: index ok 1, back to proc (ok)\n" in out
+
+
+def test_signal_driven_io(target):
+    out = assert_same_as_native("fasync.c", target)
+    assert b"after a write: sigio 1\n" in out
+    assert b"F_SETSIG: sigio 1 usr1 1 code POLL_IN 1 band 0x41 fd right 1\n" in out
+    assert b"socket: sigio after a write 1\n" in out

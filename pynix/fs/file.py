@@ -37,6 +37,8 @@ class File:
     """Base open file description: every operation unsupported until a subclass provides it."""
 
     epitems: "list | None" = None    # epoll registrations watching this file (fs/eventpoll.py), set by epoll
+    f_owner = None                   # F_SETOWN / F_SETSIG (fs/fasync.py's FOwner)
+    fasync = None                    # O_ASYNC's registration (fs/fasync.py's Fasync)
 
     def __init__(self, flags: int) -> None:
         self.flags = flags
@@ -259,6 +261,8 @@ def _put_file(file: File, table: FdTable) -> None:
     file.refs -= 1
     if file.refs == 0:
         fsnotify_close(file)                       # IN_CLOSE_WRITE / IN_CLOSE_NOWRITE (fs/notify/)
+        if file.fasync is not None:                # O_ASYNC's wait-queue hooks (fs/fasync.py)
+            file.fasync.detach()
         if file.epitems:                           # Linux's eventpoll_release in __fput
             from pynix.fs.eventpoll import eventpoll_release
             eventpoll_release(file)
