@@ -1,6 +1,7 @@
 """Differential tests of unshare, restart_syscall, process_madvise, process_mrelease, cachestat,
-lsm_list_modules, and of x86_64's protection-key calls, ustat and sysfs (issue #14), under pynix against native
-Linux (the x86_64-musl build runs natively for every target)."""
+lsm_list_modules, signal-driven I/O (F_SETOWN/F_SETSIG/O_ASYNC), leases, and of x86_64's protection-key calls,
+ustat and sysfs (issue #14), under pynix against native Linux (the x86_64-musl build runs natively for every
+target)."""
 from __future__ import annotations
 
 import pytest
@@ -27,3 +28,10 @@ def test_signal_driven_io(target):
     assert b"after a write: sigio 1\n" in out
     assert b"F_SETSIG: sigio 1 usr1 1 code POLL_IN 1 band 0x41 fd right 1\n" in out
     assert b"socket: sigio after a write 1\n" in out
+
+
+def test_leases(target):
+    out = assert_same_as_native("lease.c", target)
+    assert b"holder signalled: 1 code POLL_MSG 1 fd right 1\ngetlease while breaking: F_UNLCK\n" in out
+    assert b"opener still waiting: 1\n" in out and b"child: blocking write open: ok\n" in out
+    assert b"child: read open after the downgrade: ok\n" in out

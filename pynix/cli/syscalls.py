@@ -37,7 +37,6 @@ MISSING = "ENOSYS"
 # (a module may also export PARTIAL = {name: note} from pynix.syscall.registry; those notes win).
 PARTIAL_NOTES: dict[str, str] = {
     "ioctl": "terminals, ptys and the generic FIO* requests only: no device-specific ioctls beyond those",
-    "fcntl": "no leases (F_SETLEASE/F_GETLEASE: EINVAL)",
     "prlimit64": "only the calling process (another pid: ESRCH)",
     "clock_settime": "refused with EPERM after Linux's argument checks: the clocks are the host's",
     "settimeofday": "refused with EPERM after Linux's argument checks: the clocks are the host's",

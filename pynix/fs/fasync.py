@@ -72,8 +72,15 @@ def owner_of(file: File) -> FOwner:
 
 
 def send_sigio(kernel: "Kernel", owner: FOwner, fd: int, band: int) -> None:
+    """send_sigio for poll events `band`."""
+    code = POLL_IN if band & POLLIN else POLL_OUT if band & POLLOUT else POLL_PRI if band & POLLPRI else \
+        POLL_HUP if band & POLLHUP else POLL_ERR
+    send_sigio_reason(kernel, owner, fd, code)
+
+
+def send_sigio_reason(kernel: "Kernel", owner: FOwner, fd: int, code: int) -> None:
     """send_sigio: the owner's threads or processes that the setter may signal get SIGIO, or F_SETSIG's signal
-    with si_code/si_band/si_fd."""
+    with si_code `code` (POLL_IN...), its si_band and si_fd."""
     from pynix.task import signal
     if not owner.id:
         return
@@ -87,8 +94,6 @@ def send_sigio(kernel: "Kernel", owner: FOwner, fd: int, band: int) -> None:
         targets = [(group, None)] if group is not None and group.exit_status is None else []
     sig = owner.signum or SIGIO
     if owner.signum:
-        code = POLL_IN if band & POLLIN else POLL_OUT if band & POLLOUT else POLL_PRI if band & POLLPRI else \
-            POLL_HUP if band & POLLHUP else POLL_ERR
         info = (struct.pack("<iiii", sig, 0, code, 0) + struct.pack("<qi", BAND[code], fd)).ljust(128, b"\0")
     else:
         info = signal.siginfo(sig, SI_KERNEL)

@@ -39,6 +39,7 @@ class File:
     epitems: "list | None" = None    # epoll registrations watching this file (fs/eventpoll.py), set by epoll
     f_owner = None                   # F_SETOWN / F_SETSIG (fs/fasync.py's FOwner)
     fasync = None                    # O_ASYNC's registration (fs/fasync.py's Fasync)
+    lease_fd = -1                    # the descriptor F_SETLEASE was given (the lease break's si_fd)
 
     def __init__(self, flags: int) -> None:
         self.flags = flags

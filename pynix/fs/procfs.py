@@ -40,6 +40,7 @@ from typing import TYPE_CHECKING, Callable, Iterable
 from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY, File, HostStreamFile
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
+from pynix.fs.locks import LeaseSettings
 from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
@@ -1134,6 +1135,19 @@ def _meminfo(kernel) -> bytes:
     return _b("".join(out))
 
 
+def _setting(owner: object, attr: str, low: int) -> tuple:
+    """A writable sysctl holding a number >= `low` in `owner.attr`."""
+    def write(data: bytes) -> None:
+        try:
+            value = int(data.split()[0])
+        except (ValueError, IndexError):
+            raise KernelError(errno.EINVAL) from None
+        if value < low:
+            raise KernelError(errno.EINVAL)
+        setattr(owner, attr, value)
+    return (lambda: _b(f"{getattr(owner, attr)}\n"), 0o644, write)
+
+
 def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
     kernel = sb.kernel
 
@@ -1185,6 +1199,8 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
                          for name in ("max_queued_events", "max_user_instances", "max_user_watches")},
             **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
                             in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
+            b"lease-break-time": _setting(LeaseSettings, "break_time", 0),
+            b"leases-enable": _setting(LeaseSettings, "enable", 0),
             b"pipe-max-size": const(1048576),
             b"file-max": const(9223372036854775807),
             b"nr_open": const(1048576),

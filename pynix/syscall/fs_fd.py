@@ -1,5 +1,5 @@
 """Descriptor-table calls: dup, dup2, dup3, close, close_range, fcntl (descriptor and status flags, pipe size,
-owners and signals of O_ASYNC).
+owners and signals of O_ASYNC, leases).
 
 Descriptor numbers arrive as C `unsigned int`s (Linux's prototypes), so -1 is a huge number: EBADF, or EINVAL
 where Linux says so.  The descriptor limit is the table's `max_fds` (RLIMIT_NOFILE's soft limit).
@@ -15,6 +15,7 @@ from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.fs.pipe import O_DIRECT, PipeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_attr import LOCK_COMMANDS, fcntl_lock
+from pynix.syscall.lease import F_GETLEASE, F_SETLEASE, fcntl_getlease, fcntl_setlease
 from pynix.syscall.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
@@ -130,7 +131,10 @@ def sys_fcntl(task: Task, fd: int, cmd: int, arg: int) -> int:
         return fcntl_lock(task, fd, cmd, arg)
     if cmd == F_ADD_SEALS or cmd == F_GET_SEALS:
         return seals_fcntl(file, cmd, argi)
-    # Leases arrive with the VFS work.
+    if cmd == F_SETLEASE:
+        return fcntl_setlease(task, fd, file, argi)
+    if cmd == F_GETLEASE:
+        return fcntl_getlease(file)
     raise KernelError(errno.EINVAL)
 
 

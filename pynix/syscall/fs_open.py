@@ -19,6 +19,7 @@ from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_from_user, copy_to_user, read_iovec, user_buffers
 from pynix.syscall.fs_namei import is_dead_dir
 from pynix.syscall.fs_path import AT_FDCWD, check_writable, dirfd_path, start_dir, user_path, walker
+from pynix.syscall.lease import break_lease
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 
@@ -105,6 +106,7 @@ def open_path(task: Task, target: VfsPath, flags: int, cloexec: bool) -> int:
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):
         check_writable(target)
+    break_lease(task, inode, flags | (O_WRONLY if flags & O_TRUNC else 0))   # may wait for lease holders
     if st.S_ISFIFO(inode.mode):
         file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner
     else:
@@ -286,6 +288,7 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     creds = task.group.creds
     permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
+    break_lease(task, target.inode, O_WRONLY)
     truncate_file(target.inode, length)
     fsnotify_change(target.dentry, FS_MODIFY)
     return 0
