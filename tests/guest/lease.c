@@ -16,7 +16,10 @@
 
 #define RES(r) ((r) < 0 ? errname(errno) : "ok")
 
-static const char *lease_name(int t) { return t == F_RDLCK ? "F_RDLCK" : t == F_WRLCK ? "F_WRLCK" : t == F_UNLCK ? "F_UNLCK" : "?"; }
+static const char *lease_name(int t)
+{
+    return t == F_RDLCK ? "F_RDLCK" : t == F_WRLCK ? "F_WRLCK" : t == F_UNLCK ? "F_UNLCK" : "?";
+}
 
 static int wait_child(pid_t pid)
 {
