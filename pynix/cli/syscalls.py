@@ -58,6 +58,7 @@ PARTIAL_NOTES: dict[str, str] = {
     "fstatfs": "pipes and sockets: ENOSYS",
     "openat": "O_TMPFILE is EOPNOTSUPP",
     "open": "O_TMPFILE is EOPNOTSUPP",
+    "openat2": "O_TMPFILE is EOPNOTSUPP; RESOLVE_CACHED refuses only O_CREAT/O_TRUNC (a lookup never misses)",
 }
 
 # libc function (or conformance helper) -> the syscalls it makes.  Names an ISA does not have are ignored
