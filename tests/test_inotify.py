@@ -39,7 +39,8 @@ rm $f
 def _host_tool(name: str) -> str:
     need(host_isa() == "x86_64", "the host's programs are x86_64")
     path = shutil.which(name)
-    need(path is not None, f"{name} is not installed (Debian package {'inotify-tools' if 'inotify' in name else 'coreutils'})")
+    package = "inotify-tools" if "inotify" in name else "coreutils"
+    need(path is not None, f"{name} is not installed (Debian package {package})")
     return path
 
 

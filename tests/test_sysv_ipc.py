@@ -60,3 +60,24 @@ def test_ipcmk_ipcs_ipcrm():
     got = run_pynix("/bin/sh", ["-c", script])
     assert_no_traceback(got)
     assert got.stdout == b"644 0 0\n644 8192 0\n644 4 \nbytes=8192\n0\n", got.describe()
+
+
+IPC_SYSCTLS = ("kernel/shmmni kernel/shmmax kernel/shmall kernel/msgmax kernel/msgmnb kernel/msgmni kernel/sem "
+               "fs/mqueue/msg_max fs/mqueue/msgsize_max fs/mqueue/queues_max fs/mqueue/msg_default "
+               "fs/mqueue/msgsize_default fs/inotify/max_queued_events fs/inotify/max_user_instances")
+
+
+def test_ipc_sysctls_and_kernel_config():
+    """The IPC and notification limits under /proc/sys read as a default Linux's (natively the same); writing one
+    changes what the kernel enforces; /proc/config.gz says which features this kernel has."""
+    need(host_isa() == "x86_64", "the host's /bin/sh is x86_64")
+    script = f'cd /proc/sys; for f in {IPC_SYSCTLS}; do echo "$f: $(cat $f)"; done'
+    assert_same("/bin/sh", ["-c", script])
+    got = run_pynix("/bin/sh", ["-c", "echo 2 > /proc/sys/kernel/shmmni && cat /proc/sys/kernel/shmmni && "
+                                      "ipcmk -M 10 >/dev/null && ipcmk -M 10 >/dev/null && ipcmk -M 10; "
+                                      "zcat /proc/config.gz | grep -E 'SYSVIPC|POSIX_MQUEUE|INOTIFY_USER|SWAP'"])
+    assert_no_traceback(got)
+    assert got.stdout.startswith(b"2\n"), got.describe()
+    assert b"No space left on device" in got.stderr, got.describe()
+    assert got.stdout.endswith(b"CONFIG_SYSVIPC=y\nCONFIG_POSIX_MQUEUE=y\nCONFIG_INOTIFY_USER=y\n"
+                               b"# CONFIG_SWAP is not set\n"), got.describe()

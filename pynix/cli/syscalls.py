@@ -43,11 +43,24 @@ PARTIAL_NOTES: dict[str, str] = {
     "adjtimex": "the NTP variables are kept, never applied: the clock is stepped (ADJ_SETOFFSET), not slewed",
     "clock_adjtime": "CLOCK_REALTIME only, as adjtimex",
     "getrusage": "CPU times only; the other fields are 0",
-    "clone": "no namespaces, CLONE_PIDFD, CLONE_PTRACE or CLONE_NEWTIME (EINVAL)",
-    "clone3": "no namespaces, pidfds, set_tid or cgroups (EINVAL)",
+    "clone": "no namespaces, CLONE_PTRACE or CLONE_NEWTIME (EINVAL)",
+    "clone3": "no namespaces, set_tid or cgroups (EINVAL)",
+    "shmget": "no SHM_HUGETLB (EINVAL)",
+    "mq_notify": "no SIGEV_THREAD (it needs a netlink socket: EINVAL/ENOTSOCK); a registration ends at the last "
+                 "close of the descriptor it was made through",
+    "inotify_add_watch": "IN_EXCL_UNLINK is accepted but not applied, no IN_UNMOUNT; a file unlinked while open "
+                         "reports IN_DELETE_SELF at once, not at its last close",
+    "kcmp": "no KCMP_EPOLL_TFD (EINVAL)",
+    "sched_setscheduler": "no RT throttling; a woken real-time task preempts at the next tick",
+    "sched_setattr": "SCHED_DEADLINE is refused (EINVAL); utilization clamps have no effect",
+    "pidfd_open": "no PIDFD_THREAD (EINVAL)",
+    "open_by_handle_at": "a handle finds only objects still in the dentry cache (else ESTALE)",
+    "unshare": "no namespaces: CLONE_NEW* is EINVAL (EPERM unprivileged)",
+    "cachestat": "evictions are not tracked (nr_evicted and nr_recently_evicted are 0)",
     "fstatfs": "pipes and sockets: ENOSYS",
     "openat": "O_TMPFILE is EOPNOTSUPP",
     "open": "O_TMPFILE is EOPNOTSUPP",
+    "openat2": "O_TMPFILE is EOPNOTSUPP; RESOLVE_CACHED refuses only O_CREAT/O_TRUNC (a lookup never misses)",
 }
 
 # libc function (or conformance helper) -> the syscalls it makes.  Names an ISA does not have are ignored

@@ -37,6 +37,9 @@ class File:
 
     epitems: "list | None" = None    # epoll registrations watching this file (fs/eventpoll.py), set by epoll
     write_access: "Inode | None" = None   # the inode whose write access this open holds (open for writing)
+    f_owner = None                   # F_SETOWN / F_SETSIG (fs/fasync.py's FOwner)
+    fasync = None                    # O_ASYNC's registration (fs/fasync.py's Fasync)
+    lease_fd = -1                    # the descriptor F_SETLEASE was given (the lease break's si_fd)
 
     def __init__(self, flags: int) -> None:
         self.flags = flags
@@ -273,6 +276,8 @@ def _put_file(file: File, table: FdTable) -> None:
     file.refs -= 1
     if file.refs == 0:
         fsnotify_close(file)                       # IN_CLOSE_WRITE / IN_CLOSE_NOWRITE (fs/notify/)
+        if file.fasync is not None:                # O_ASYNC's wait-queue hooks (fs/fasync.py)
+            file.fasync.detach()
         if file.epitems:                           # Linux's eventpoll_release in __fput
             from pynix.fs.eventpoll import eventpoll_release
             eventpoll_release(file)

@@ -11,6 +11,7 @@ Locks hang off what they lock -- an inode, a pipe, or for a host stream the open
   One owner's locks never overlap: setting a range replaces what it held there (splitting its other locks) and
   merges with adjacent or overlapping locks of the same type.
 - OFD locks (F_OFD_SETLK...) are record locks owned by the open file description.
+- Leases (F_SETLEASE) are kept here too; taking and breaking them is syscall/lease.py.
 
 A conflicting blocking request raises `Block(ctx.queue)`; every unlock and release wakes the queue and the
 waiters simply try again.  F_SETLKW detects a wait-for cycle between POSIX owners (EDEADLK).
@@ -45,10 +46,27 @@ class RecordLock:
         return self.start <= end and start <= self.end
 
 
+class LeaseSettings:
+    """/proc/sys/fs/lease-break-time (seconds) and /proc/sys/fs/leases-enable."""
+    break_time = 45
+    enable = 1
+
+
+@dataclass(eq=False)
+class Lease:
+    """A lease (F_SETLEASE) held through open file `file` on its inode; `deadline` (CLOCK_MONOTONIC ns) once a
+    conflicting open started breaking it (FL_UNLOCK_PENDING / FL_DOWNGRADE_PENDING)."""
+    file: "File"
+    type: int
+    deadline: int | None = None
+    target: int = F_UNLCK                     # what the breaker needs it to become: F_UNLCK or F_RDLCK
+
+
 @dataclass(eq=False)
 class LockContext:
     flocks: list[tuple["File", int]] = field(default_factory=list)
     records: list[RecordLock] = field(default_factory=list)
+    leases: list[Lease] = field(default_factory=list)
     queue: WaitQueue = field(default_factory=WaitQueue)
 
 
@@ -197,9 +215,10 @@ def file_closed(file: "File", table: object, last: bool) -> None:
     ctx = getattr(target, "_lock_ctx", None)
     if ctx is None:
         return
-    before = (len(ctx.records), len(ctx.flocks))
+    before = (len(ctx.records), len(ctx.flocks), len(ctx.leases))
     ctx.records = [lock for lock in ctx.records if lock.owner is not table and not (last and lock.owner is file)]
     if last:
         ctx.flocks = [(holder, held) for holder, held in ctx.flocks if holder is not file]
-    if (len(ctx.records), len(ctx.flocks)) != before:
+        ctx.leases = [lease for lease in ctx.leases if lease.file is not file]
+    if (len(ctx.records), len(ctx.flocks), len(ctx.leases)) != before:
         ctx.queue.wake_all()

@@ -5,8 +5,7 @@
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
-  partitions (the block devices, block/genhd.py), stat, swaps, uptime, version, a few sysctls under sys/
-  (kernel, vm, fs), and sysvipc/ (ipc/).
+  stat, swaps, uptime, version, config.gz, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
 
 Inodes are created afresh by every lookup and nothing below /proc is kept in the dentry cache: processes come
 and go and pids are reused, which Linux handles with pid_revalidate.  Here every procfs directory refuses its
@@ -44,6 +43,8 @@ from pynix.errors import KernelError
 from pynix.fs.file import File, HostStreamFile
 from pynix.hal.clock import realtime_ns
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
+from pynix.fs.locks import LeaseSettings
+from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
@@ -158,6 +159,10 @@ class ProcLinkInode(ProcInode):
 
     def readlink(self) -> bytes:
         return self.target()
+
+    @property
+    def is_magic_link(self) -> bool:
+        return self.jump is not None
 
     def follow_link(self, path: VfsPath) -> VfsPath | None:
         """Where following this link leads without resolving its text (Linux's nd_jump_link), or None."""
@@ -286,6 +291,7 @@ class ProcRoot(ProcDir):
             static[b"sys"] = lambda: TreeDir(sb, ("sys",), _sysctl_tree(sb))
             static[b"sysvipc"] = lambda: TreeDir(sb, ("sysvipc",), _sysvipc_tree(k))
             static[b"net"] = lambda: TreeDir(sb, ("net",), _net_tree(k))
+            static[b"config.gz"] = lambda: ProcFileInode(sb, ("g", b"config.gz"), _config_gz)
             self._static = static
         return self._static
 
@@ -1056,10 +1062,34 @@ def _cpuinfo(kernel) -> bytes:
     return _b(getattr(arch, "cpuinfo", "") or "processor\t: 0\n\n")
 
 
+# /proc/config.gz: the kernel configuration, as test harnesses (LTP's tst_kconfig) read it to learn what this
+# kernel has.  Only what pynix implements is set; a feature it lacks is "is not set" (add a line with it).
+_CONFIG_SET = (
+    "64BIT", "MMU", "MULTIUSER", "BINFMT_ELF", "BINFMT_SCRIPT", "FUTEX", "EPOLL", "SIGNALFD", "TIMERFD",
+    "EVENTFD", "SHMEM", "TMPFS", "MEMFD_CREATE", "ADVISE_SYSCALLS", "MEMBARRIER", "RSEQ", "POSIX_TIMERS",
+    "HIGH_RES_TIMERS", "PROC_FS", "DEVTMPFS", "UNIX98_PTYS", "OVERLAY_FS", "VFAT_FS", "FILE_LOCKING", "FHANDLE",
+    "UNIX", "SYSVIPC", "POSIX_MQUEUE", "FSNOTIFY", "INOTIFY_USER", "KCMP", "CHECKPOINT_RESTORE", "NUMA",
+    "CROSS_MEMORY_ATTACH",
+)
+_CONFIG_NOT_SET = (
+    "SWAP", "SYSFS", "CGROUPS", "NAMESPACES", "USER_NS", "SECCOMP", "BPF_SYSCALL", "AIO", "IO_URING", "KEYS",
+    "FANOTIFY", "DNOTIFY", "QUOTA", "HUGETLBFS", "TRANSPARENT_HUGEPAGE", "FUTEX_PI", "RT_GROUP_SCHED",
+    "USERFAULTFD", "PERF_EVENTS", "MODULES", "KEXEC", "AUDIT", "SECURITY", "BLK_DEV_LOOP",
+)
+
+
+def _config_gz() -> bytes:
+    import gzip
+    lines = [f"CONFIG_{name}=y" for name in _CONFIG_SET] + [f"# CONFIG_{name} is not set" for name in _CONFIG_NOT_SET]
+    return gzip.compress(("\n".join(lines) + "\n").encode(), mtime=0)
+
+
+FILESYSTEMS = (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts", b"mqueue", b"hostfs")   # registered types
+
+
 def _filesystems() -> bytes:
     """Block-device filesystems without "nodev" (busybox mount tries each of them when no -t is given)."""
-    return b"".join(b"nodev\t%s\n" % name for name in (b"tmpfs", b"devtmpfs", b"proc", b"pipefs", b"devpts",
-                                                         b"mqueue", b"hostfs")) \
+    return b"".join(b"nodev\t%s\n" % name for name in FILESYSTEMS) \
         + b"".join(b"\t%s\n" % name for name in (b"ext2", b"ext3", b"ext4", b"vfat"))
 
 
@@ -1123,6 +1153,19 @@ def _meminfo(kernel) -> bytes:
     return _b("".join(out))
 
 
+def _setting(owner: object, attr: str, low: int) -> tuple:
+    """A writable sysctl holding a number >= `low` in `owner.attr`."""
+    def write(data: bytes) -> None:
+        try:
+            value = int(data.split()[0])
+        except (ValueError, IndexError):
+            raise KernelError(errno.EINVAL) from None
+        if value < low:
+            raise KernelError(errno.EINVAL)
+        setattr(owner, attr, value)
+    return (lambda: _b(f"{getattr(owner, attr)}\n"), 0o644, write)
+
+
 def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
     kernel = sb.kernel
 
@@ -1163,8 +1206,12 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"mmap_min_addr": const(65536),
         },
         b"fs": {
+            b"inotify": {name.encode(): value(lambda name=name: getattr(INOTIFY_LIMITS, name))
+                         for name in ("max_queued_events", "max_user_instances", "max_user_watches")},
             **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
                             in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
+            b"lease-break-time": _setting(LeaseSettings, "break_time", 0),
+            b"leases-enable": _setting(LeaseSettings, "enable", 0),
             b"pipe-max-size": const(1048576),
             b"file-max": const(9223372036854775807),
             b"nr_open": const(1048576),

@@ -125,6 +125,11 @@ class Inode:
     def is_symlink(self) -> bool:
         return st.S_ISLNK(self.mode)
 
+    @property
+    def is_magic_link(self) -> bool:
+        """A /proc link that stands for an object rather than a path (Linux's nd_jump_link)."""
+        return False
+
     def stat(self) -> dict[str, int]:
         """The fields `arch.stat_layout.pack` takes."""
         size = self.size
@@ -424,6 +429,10 @@ def permission(inode: Inode, mask: int, uid: int, gid: int, groups: tuple[int, .
 
 
 # -------------------------------------------------------------------------------------------- path walk
+RESOLVE_NO_XDEV, RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_BENEATH, RESOLVE_IN_ROOT, RESOLVE_CACHED = \
+    0x01, 0x02, 0x04, 0x08, 0x10, 0x20
+
+
 @dataclass
 class _LinkCount:
     """Symlinks followed so far in one path walk, nested or one after another (Linux's nd->total_link_count):
@@ -433,10 +442,26 @@ class _LinkCount:
 
 @dataclass
 class Walker:
-    """Resolves path names for one process (its FsContext and credentials)."""
+    """Resolves path names for one process (its FsContext and credentials).
+
+    `restrict` holds openat2's RESOLVE_* restrictions: NO_XDEV refuses to cross a mount (EXDEV), NO_SYMLINKS any
+    symlink (ELOOP), NO_MAGICLINKS the /proc links that jump to an object (ELOOP); BENEATH and IN_ROOT are walks
+    whose `fs.root` is the starting directory -- BENEATH refuses what would leave it (an absolute path or
+    symlink, ".." above it: EXDEV), IN_ROOT treats it as the root; both also refuse magic links."""
     fs: FsContext
     uid: int = 0
     gid: int = 0
+    restrict: int = 0
+
+    def _check_link(self, inode: Inode) -> None:
+        if self.restrict & RESOLVE_NO_SYMLINKS or self.restrict & (RESOLVE_NO_MAGICLINKS | RESOLVE_BENEATH
+                                                                  | RESOLVE_IN_ROOT) and inode.is_magic_link:
+            raise KernelError(errno.ELOOP)
+
+    def _cross(self, before: VfsPath, after: VfsPath) -> VfsPath:
+        if self.restrict & RESOLVE_NO_XDEV and after.mount is not before.mount:
+            raise KernelError(errno.EXDEV)
+        return after
 
     def resolve(self, start: VfsPath, path: bytes, follow: bool = True, must_dir: bool = False) -> VfsPath:
         """The object `path` names (ENOENT if it does not exist)."""
@@ -463,8 +488,13 @@ class Walker:
             raise KernelError(errno.ENOENT)
         if len(path) >= PATH_MAX:
             raise KernelError(errno.ENAMETOOLONG)
-        cur = self.fs.root if path.startswith(b"/") else start
-        cur = self.fs.mounts.follow_mounts(cur)
+        if path.startswith(b"/"):
+            if self.restrict & RESOLVE_BENEATH:
+                raise KernelError(errno.EXDEV)
+            cur = self._cross(start, self.fs.root)
+        else:
+            cur = start
+        cur = self._cross(cur, self.fs.mounts.follow_mounts(cur))
         parts = [p for p in path.split(b"/") if p]
         trailing = path.endswith(b"/")
         if not parts:
@@ -493,22 +523,26 @@ class Walker:
         root = self.fs.root
         while True:
             if cur.mount is root.mount and cur.dentry is root.dentry:
+                if self.restrict & RESOLVE_BENEATH:
+                    raise KernelError(errno.EXDEV)
                 return cur                                # never above the process root
             if cur.dentry is cur.mount.root:
                 if cur.mount.parent is None:
                     return cur
-                cur = VfsPath(cur.mount.parent, cur.mount.mountpoint)
+                cur = self._cross(cur, VfsPath(cur.mount.parent, cur.mount.mountpoint))
                 continue
             parent = cur.dentry.parent
-            return self.fs.mounts.follow_mounts(VfsPath(cur.mount, parent if parent is not None else cur.dentry))
+            up = VfsPath(cur.mount, parent if parent is not None else cur.dentry)
+            return self._cross(up, self.fs.mounts.follow_mounts(up))
 
     def _step(self, cur: VfsPath, name: bytes, follow: bool, links: "_LinkCount") -> VfsPath | None:
         """Look `name` up in directory `cur`, cross mounts, and follow a symlink if asked."""
         child = cur.dentry.child(name)
         if child is None:
             return None
-        nxt = self.fs.mounts.follow_mounts(VfsPath(cur.mount, child))
+        nxt = self._cross(cur, self.fs.mounts.follow_mounts(VfsPath(cur.mount, child)))
         if follow and nxt.inode.is_symlink:
+            self._check_link(nxt.inode)
             if links.count >= MAXSYMLINKS:
                 raise KernelError(errno.ELOOP)
             links.count += 1

@@ -3,8 +3,9 @@ its checks, IPC_SET/IPC_STAT of `struct ipc64_perm`, and the IPC namespace holdi
 
 An id is `seq * IPCMNI + index` (ipc_buildid): indexes are handed out cyclically (idr_alloc_cyclic over a range
 that grows with the number in use) and `seq` grows each time the allocation wraps, so a stale id of a removed
-object does not name its successor (EINVAL; EIDRM for a task that was sleeping on the removed object).  `key_t` IPC_PRIVATE always makes a new object; any other key names at most one
-object until IPC_RMID, which makes it private (ipc_rmid).
+object does not name its successor (EINVAL; EIDRM for a task that was sleeping on the removed object).
+`key_t` IPC_PRIVATE always makes a new object; any other key names at most one object until IPC_RMID, which
+makes it private (ipc_rmid).
 """
 from __future__ import annotations
 

@@ -19,6 +19,7 @@ from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.hal import ACCESS_READ, ACCESS_WRITE, PhysicalMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
+from pynix.mm.mempolicy import MemPolicy
 from pynix.mm.page_cache import PageCache, bind_memory
 from pynix.mm.page_table import ZERO_PAGE, PageTable
 
@@ -84,6 +85,7 @@ class VmArea:
     dontfork: bool = False               # VM_DONTCOPY (MADV_DONTFORK): a forked child does not get the area
     wipeonfork: bool = False             # VM_WIPEONFORK (MADV_WIPEONFORK): a forked child gets it empty (zeros)
     growsdown: bool = False              # VM_GROWSDOWN (MAP_GROWSDOWN): a fault just below extends it downwards
+    mempolicy: "MemPolicy | None" = None  # mbind's NUMA policy (mm/mempolicy.py); None: the default
 
     @property
     def backing(self) -> PageCache | bytes | None:
@@ -352,6 +354,11 @@ class AddressSpace:
         frames.get(src)                           # the cache's frame itself, copied on the first write
         return src, prot & ~PROT_WRITE, True
 
+    def page_present(self, addr: int) -> bool:
+        """Is a frame mapped at `addr` in this space's page table (follow_page)?"""
+        slot = self.page_table.leaf_slot(addr & PAGE_MASK)
+        return slot >= 0 and bool(self.ram.words[slot] & self.fmt.present_bit)
+
     def bus_error(self, addr: int) -> bool:
         """Is a fault at `addr` an access to a file mapping wholly past the end of its file (SIGBUS)?"""
         vma = self.find_vma(addr)
@@ -442,15 +449,25 @@ class AddressSpace:
 
     def set_locked(self, start: int, end: int, locked: bool) -> None:
         """mlock/munlock: mark [start, end) (page-aligned) locked or not; ENOMEM if part of it is unmapped."""
+        for vma in self._areas_exactly(start, end, errno.ENOMEM):
+            vma.locked = locked
+
+    def set_mempolicy(self, start: int, end: int, policy: "MemPolicy | None") -> None:
+        """mbind's mbind_range: give [start, end) (page-aligned) its NUMA policy; EFAULT if part is unmapped."""
+        for vma in self._areas_exactly(start, end, errno.EFAULT):
+            vma.mempolicy = policy
+
+    def _areas_exactly(self, start: int, end: int, hole_errno: int) -> list[VmArea]:
+        """The VMAs making up [start, end), split at its ends; `hole_errno` (and nothing split) if part of the
+        range is unmapped."""
         addr = start
         while addr < end:
             vma = self.find_vma(addr)
             if vma is None:
-                raise KernelError(errno.ENOMEM)
+                raise KernelError(hole_errno)
             addr = vma.end
         lo, hi = self._carve(start, end)
-        for vma in self.vmas[lo:hi]:
-            vma.locked = locked
+        return self.vmas[lo:hi]
 
     @property
     def locked_bytes(self) -> int:

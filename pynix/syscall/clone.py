@@ -1,16 +1,19 @@
-"""clone, clone3, fork, vfork: new processes and threads (the work is done by task/fork.py)."""
+"""clone, clone3, fork, vfork: new processes and threads (the work is done by task/fork.py); unshare."""
 from __future__ import annotations
 
 import errno
 import struct
 
 from pynix.errors import KernelError
+from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
 from pynix.task.fork import copy_process
 from pynix.task.task import Task
-from pynix.uapi.sched import (CLONE_DETACHED, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_THREAD,
+from pynix.uapi.sched import (CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET,
+                              CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, CLONE_PARENT,
+                              CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD,
                               CLONE_VFORK, CLONE_VM, CSIGNAL)
 from pynix.uapi.signal import SIGCHLD
 
@@ -65,3 +68,42 @@ def sys_fork(task: Task) -> int:
 @syscall
 def sys_vfork(task: Task) -> int:
     return copy_process(task.kernel, task, CLONE_VFORK | CLONE_VM | SIGCHLD, 0, 0, 0, 0)
+CLONE_NEWTIME = 0x80
+CLONE_NEW_ANY = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID
+                 | CLONE_NEWNET | CLONE_NEWTIME)
+
+
+@syscall
+def sys_unshare(task: Task, flags: int) -> int:
+    """ksys_unshare: stop sharing the descriptor table (CLONE_FILES), the cwd/root/umask (CLONE_FS) or the
+    SEM_UNDO list (CLONE_SYSVSEM: its adjustments are applied now, as Linux's exit_sem); CLONE_THREAD,
+    CLONE_SIGHAND and CLONE_VM only succeed when there is nothing to unshare.  Namespaces do not exist here:
+    CLONE_NEW* is EPERM without privilege, else EINVAL (Linux built without them)."""
+    flags &= 0xFFFFFFFF
+    if flags & CLONE_NEWUSER:
+        flags |= CLONE_THREAD | CLONE_FS
+    if flags & CLONE_VM:
+        flags |= CLONE_SIGHAND
+    if flags & CLONE_SIGHAND:
+        flags |= CLONE_THREAD
+    if flags & CLONE_NEWNS:
+        flags |= CLONE_FS
+    if flags & ~(CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM | CLONE_NEW_ANY):
+        raise KernelError(errno.EINVAL)
+    group = task.group
+    if flags & (CLONE_THREAD | CLONE_SIGHAND | CLONE_VM) and len(group.live_tasks) > 1:
+        raise KernelError(errno.EINVAL)
+    if flags & (CLONE_SIGHAND | CLONE_VM):
+        sharing = any(g is not group and g.sigactions is group.sigactions for g in task.kernel.groups.values())
+        if sharing or flags & CLONE_VM and task.mm.users > 1:
+            raise KernelError(errno.EINVAL)
+    if flags & CLONE_NEW_ANY:
+        raise KernelError(errno.EINVAL if group.creds.privileged else errno.EPERM)
+    if flags & CLONE_FS and any(g is not group and g.fs is group.fs for g in task.kernel.groups.values()):
+        group.fs = group.fs.copy()
+    if flags & CLONE_FILES and group.fds.users > 1:
+        group.fds.users -= 1
+        group.fds = group.fds.copy()
+    if flags & CLONE_SYSVSEM:
+        exit_sem(task.kernel.ipc, group.pid)
+    return 0

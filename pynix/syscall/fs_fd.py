@@ -1,4 +1,5 @@
-"""Descriptor-table calls: dup, dup2, dup3, close, close_range, fcntl (descriptor and status flags, pipe size).
+"""Descriptor-table calls: dup, dup2, dup3, close, close_range, fcntl (descriptor and status flags, pipe size,
+owners and signals of O_ASYNC, leases).
 
 Descriptor numbers arrive as C `unsigned int`s (Linux's prototypes), so -1 is a huge number: EBADF, or EINVAL
 where Linux says so.  The descriptor limit is the table's `max_fds` (RLIMIT_NOFILE's soft limit).
@@ -6,12 +7,16 @@ where Linux says so.  The descriptor limit is the table's `max_fds` (RLIMIT_NOFI
 from __future__ import annotations
 
 import errno
+import struct
 
 from pynix.errors import KernelError
+from pynix.fs.fasync import F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, Fasync, owner_of
 from pynix.fs.pipe import O_DIRECT, PipeFile
+from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_attr import LOCK_COMMANDS, fcntl_lock
+from pynix.syscall.lease import F_GETLEASE, F_SETLEASE, fcntl_getlease, fcntl_setlease
 from pynix.syscall.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
-from pynix.syscall.registry import syscall
+from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 from pynix.uapi.fcntl import O_APPEND, O_ASYNC, O_CLOEXEC, O_NOATIME, O_NONBLOCK
 
@@ -19,6 +24,8 @@ from pynix.uapi.fcntl import O_APPEND, O_ASYNC, O_CLOEXEC, O_NOATIME, O_NONBLOCK
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_DUPFD_CLOEXEC = 1030
 F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
+F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG, F_SETOWN_EX, F_GETOWN_EX = 8, 9, 10, 11, 15, 16
+NSIG = 64
 FD_CLOEXEC = 1
 # The status flags F_SETFL may change (Linux's SETFL_MASK, plus O_ASYNC which its ->fasync sets).
 SETFL_MASK = O_APPEND | O_NONBLOCK | O_DIRECT | O_NOATIME | O_ASYNC
@@ -110,7 +117,9 @@ def sys_fcntl(task: Task, fd: int, cmd: int, arg: int) -> int:
     if cmd == F_GETFL:
         return file.flags & ~O_CLOEXEC
     if cmd == F_SETFL:
-        return _setfl(file, argi)
+        return _setfl(task, fd, file, argi)
+    if cmd in (F_SETOWN, F_GETOWN, F_SETOWN_EX, F_GETOWN_EX, F_SETSIG, F_GETSIG):
+        return _owner_fcntl(task, file, cmd, arg)
     if cmd == F_GETPIPE_SZ or cmd == F_SETPIPE_SZ:
         if not isinstance(file, PipeFile):
             raise KernelError(errno.EBADF)
@@ -121,13 +130,55 @@ def sys_fcntl(task: Task, fd: int, cmd: int, arg: int) -> int:
         return fcntl_lock(task, fd, cmd, arg)
     if cmd == F_ADD_SEALS or cmd == F_GET_SEALS:
         return seals_fcntl(file, cmd, argi)
-    # Leases and owners arrive with the VFS work.
+    if cmd == F_SETLEASE:
+        return fcntl_setlease(task, fd, file, argi)
+    if cmd == F_GETLEASE:
+        return fcntl_getlease(file)
     raise KernelError(errno.EINVAL)
 
 
-def _setfl(file, flags: int) -> int:
+def _setfl(task: Task, fd: int, file, flags: int) -> int:
     # O_DIRECT: a pipe's packet mode; other files need direct-I/O support (none has it yet).
     if flags & O_DIRECT and not getattr(file, "is_fifo", False) and not getattr(file, "can_direct_io", False):
         raise KernelError(errno.EINVAL)
+    if flags & O_ASYNC and file.fasync is None:           # fasync_helper: hook on the file's wait queues
+        file.fasync = Fasync(task.kernel, file, fd)
+        file.fasync.attach(task)
+    elif not flags & O_ASYNC and file.fasync is not None:
+        file.fasync.detach()
+        file.fasync = None
     file.flags = (flags & SETFL_MASK) | (file.flags & ~SETFL_MASK)
+    return 0
+
+
+def _owner_fcntl(task: Task, file, cmd: int, arg: int) -> int:
+    """F_SETOWN/F_GETOWN (a pid, or -pgid), F_SETOWN_EX/F_GETOWN_EX (struct f_owner_ex {type, pid}),
+    F_SETSIG/F_GETSIG: who O_ASYNC signals, and with what (fs/fasync.py).  ESRCH for an owner that does not
+    exist, EINVAL for an unknown type or signal."""
+    owner = owner_of(file)
+    kernel, creds = task.kernel, task.group.creds
+    if cmd == F_GETOWN:
+        return -owner.id if owner.type == F_OWNER_PGRP else owner.id
+    if cmd == F_GETOWN_EX:
+        copy_to_user(task.mm, arg, struct.pack("<ii", owner.type, owner.id))
+        return 0
+    if cmd == F_GETSIG:
+        return owner.signum
+    if cmd == F_SETSIG:
+        if not 0 <= u32(arg) <= NSIG:
+            raise KernelError(errno.EINVAL)
+        owner.signum = u32(arg)
+        return 0
+    if cmd == F_SETOWN:
+        who = s32(arg)
+        kind, who = (F_OWNER_PGRP, -who) if who < 0 else (F_OWNER_PID, who)
+    else:
+        kind, who = struct.unpack("<ii", copy_from_user(task.mm, arg, 8))
+        if kind not in (F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP):
+            raise KernelError(errno.EINVAL)
+    if who:
+        exists = who in kernel.tasks if kind != F_OWNER_PGRP else any(g.pgid == who for g in kernel.groups.values())
+        if not exists:
+            raise KernelError(errno.ESRCH)
+    owner.type, owner.id, owner.uid, owner.euid = kind, who, creds.uid, creds.euid
     return 0

@@ -1,8 +1,9 @@
-"""openat, open, creat; lseek; getdents64; ftruncate/truncate."""
+"""openat, open, creat, openat2 (RESOLVE_*); lseek; getdents64, getdents; ftruncate/truncate."""
 from __future__ import annotations
 
 import errno
 import stat as st
+import struct
 
 from pynix.errors import KernelError
 from pynix.fs.fifo import fifo_open
@@ -10,12 +11,15 @@ from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.file import File
 from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_change, fsnotify_create,
                                       fsnotify_open, fsnotify_readdir)
-from pynix.fs.vfs import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, Inode, VfsPath, get_write_access, permission,
-                          put_write_access)
+from pynix.fs.vfs import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT,
+                          RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, Inode, VfsPath, get_write_access,
+                          permission, put_write_access)
 from pynix.hal import ACCESS_WRITE
-from pynix.mm.uaccess import copy_to_user, user_buffers
+from pynix.mm.frame_alloc import PAGE_SIZE
+from pynix.mm.uaccess import copy_from_user, copy_to_user, user_buffers
 from pynix.syscall.fs_namei import is_dead_dir, new_owner
-from pynix.syscall.fs_path import check_writable, start_dir, user_path, walker
+from pynix.syscall.fs_path import check_writable, dirfd_path, start_dir, user_path, walker
+from pynix.syscall.lease import break_lease
 from pynix.syscall.registry import s32, s64, syscall
 from pynix.task.task import Task
 from pynix.uapi.fcntl import (AT_FDCWD, O_ACCMODE, O_CLOEXEC, O_CREAT, O_DIRECT, O_DIRECTORY, O_DSYNC, O_EXCL,
@@ -32,8 +36,9 @@ def _mask_for(flags: int) -> int:
     return {O_RDONLY: MAY_READ, O_WRONLY: MAY_WRITE, O_RDWR: MAY_READ | MAY_WRITE}.get(acc, MAY_READ | MAY_WRITE)
 
 
-def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int:
-    """Linux's do_filp_open: resolve (creating with O_CREAT), check permissions, build the open file."""
+def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int, resolve: int = 0) -> int:
+    """Linux's do_filp_open: resolve (creating with O_CREAT; under openat2's RESOLVE_* restrictions), check
+    permissions, build the open file."""
     flags &= 0xFFFFFFFF
     if flags & O_TMPFILE == O_TMPFILE:
         raise KernelError(errno.EOPNOTSUPP)
@@ -41,7 +46,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     if not path:
         raise KernelError(errno.ENOENT)
     creds = task.group.creds
-    w = walker(task)
+    w = walker(task, resolve, dirfd_path(task, dirfd) if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) else None)
     start = start_dir(task, dirfd, path)
     parent, name, trailing = w.resolve_parent(start, path)
     if name is None:
@@ -82,11 +87,18 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
         else:
             if flags & O_CREAT and flags & O_EXCL:
                 raise KernelError(errno.EEXIST)
+    return open_path(task, target, flags, bool(flags & O_CLOEXEC))
+
+
+def open_path(task: Task, target: VfsPath, flags: int, cloexec: bool) -> int:
+    """The second half of an open: the object is found; check the flags and permissions against it, build the
+    open file (truncating with O_TRUNC) and install it."""
+    creds = task.group.creds
     inode = target.inode
     if flags & O_DIRECTORY and not inode.is_dir:
         raise KernelError(errno.ENOTDIR)
     if flags & O_PATH:                                     # a handle on the object itself, even a symlink
-        return task.group.fds.install(InodeFile(target, flags), bool(flags & O_CLOEXEC))
+        return task.group.fds.install(InodeFile(target, flags), cloexec)
     if inode.is_symlink:
         raise KernelError(errno.ELOOP)                     # O_NOFOLLOW on a symlink
     if inode.is_dir and (flags & O_ACCMODE != O_RDONLY or flags & O_CREAT):
@@ -95,6 +107,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):
         check_writable(target)
+    break_lease(task, inode, flags | (O_WRONLY if flags & O_TRUNC else 0))   # may wait for lease holders
     if st.S_ISFIFO(inode.mode):
         file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner
     else:
@@ -104,7 +117,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int) -> int
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         _truncate(inode, 0)
         fsnotify_change(target.dentry, FS_MODIFY)
-    return task.group.fds.install(file, bool(flags & O_CLOEXEC))
+    return task.group.fds.install(file, cloexec)
 
 
 def _open_inode(inode: Inode, target: VfsPath, flags: int) -> File:
@@ -142,6 +155,44 @@ def sys_open(task: Task, pathname: int, flags: int, mode: int) -> int:
     return do_open(task, AT_FDCWD & 0xFFFFFFFF, pathname, flags, mode)
 
 
+OPEN_HOW = struct.Struct("<QQQ")                   # struct open_how: flags, mode, resolve
+VALID_RESOLVE_FLAGS = (RESOLVE_NO_XDEV | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_SYMLINKS | RESOLVE_BENEATH
+                       | RESOLVE_IN_ROOT | RESOLVE_CACHED)
+O_PATH_FLAGS = O_DIRECTORY | O_NOFOLLOW | O_PATH | O_CLOEXEC
+
+
+@syscall
+def sys_openat2(task: Task, dirfd: int, pathname: int, how: int, size: int) -> int:
+    """openat with a struct open_how (build_open_flags): unknown flags, resolve bits or a mode without O_CREAT
+    are EINVAL rather than ignored, BENEATH with IN_ROOT is EINVAL, O_PATH takes only O_DIRECTORY/O_NOFOLLOW/
+    O_CLOEXEC, a struct larger than known must be zero past it (E2BIG), RESOLVE_CACHED refuses O_CREAT/O_TRUNC
+    (EAGAIN) and otherwise resolves as usual (the dentry cache holds whatever a walk needs here)."""
+    if size < OPEN_HOW.size:
+        raise KernelError(errno.EINVAL)
+    if size > PAGE_SIZE:
+        raise KernelError(errno.E2BIG)
+    raw = copy_from_user(task.mm, how, size)
+    if any(raw[OPEN_HOW.size:]):
+        raise KernelError(errno.E2BIG)
+    flags, mode, resolve = OPEN_HOW.unpack_from(raw)
+    if flags & ~VALID_OPEN_FLAGS or resolve & ~VALID_RESOLVE_FLAGS:
+        raise KernelError(errno.EINVAL)
+    if resolve & RESOLVE_BENEATH and resolve & RESOLVE_IN_ROOT:
+        raise KernelError(errno.EINVAL)
+    creates = flags & O_CREAT or flags & O_TMPFILE == O_TMPFILE
+    if mode & ~0o7777 if creates else mode:
+        raise KernelError(errno.EINVAL)
+    if flags & O_CREAT and flags & O_DIRECTORY:
+        raise KernelError(errno.EINVAL)
+    if flags & O_PATH and flags & ~O_PATH_FLAGS:
+        raise KernelError(errno.EINVAL)
+    if resolve & RESOLVE_CACHED and flags & (O_TRUNC | O_CREAT | O_TMPFILE):
+        raise KernelError(errno.EAGAIN)
+    if not flags & O_PATH:
+        flags |= O_LARGEFILE
+    return do_open(task, dirfd, pathname, flags, mode, resolve)
+
+
 @syscall
 def sys_creat(task: Task, pathname: int, mode: int) -> int:
     return do_open(task, AT_FDCWD & 0xFFFFFFFF, pathname, O_CREAT | O_WRONLY | O_TRUNC, mode)
@@ -156,18 +207,38 @@ def sys_lseek(task: Task, fd: int, offset: int, whence: int) -> int:
     return _inode_file(task, fd).lseek(s64(offset), s32(whence))
 
 
-@syscall
-def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
+def _dirents64(task: Task, fd: int, dirp: int, count: int) -> tuple[InodeFile, bytes]:
     file = task.group.fds.get(s32(fd))
     if file.flags & O_PATH:                      # fdget_pos: an O_PATH descriptor is no open directory
         raise KernelError(errno.EBADF)
     if not isinstance(file, InodeFile) or not file.inode.is_dir:
         raise KernelError(errno.ENOTDIR)
     user_buffers(task.mm, dirp, min(count, 1 << 16), ACCESS_WRITE)
-    data = file.getdents64(min(count, 1 << 20))
+    return file, file.getdents64(min(count, 1 << 20))
+
+
+@syscall
+def sys_getdents64(task: Task, fd: int, dirp: int, count: int) -> int:
+    file, data = _dirents64(task, fd, dirp, count)
     fsnotify_readdir(file)
     copy_to_user(task.mm, dirp, data)
     return len(data)
+
+
+@syscall
+def sys_getdents(task: Task, fd: int, dirp: int, count: int) -> int:
+    """The old struct linux_dirent (x86_64 only): d_ino, d_off, d_reclen, d_name, NUL, padding, d_type in the
+    record's last byte.  A record is as long as its linux_dirent64 twin, so the same entries fit."""
+    file, data = _dirents64(task, fd, dirp, count)
+    out, pos = bytearray(), 0
+    while pos < len(data):
+        ino, off, reclen, dtype = struct.unpack_from("<QqHB", data, pos)
+        name = bytes(data[pos + 19:pos + reclen]).split(b"\0", 1)[0]
+        out += struct.pack("<QqH", ino, off, reclen) + name + bytes(reclen - 18 - len(name) - 1) + bytes([dtype])
+        pos += reclen
+    fsnotify_readdir(file)
+    copy_to_user(task.mm, dirp, bytes(out))
+    return len(out)
 
 
 @syscall
@@ -194,6 +265,7 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     creds = task.group.creds
     permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
     check_writable(target)
+    break_lease(task, target.inode, O_WRONLY)
     _truncate(target.inode, length)
     fsnotify_change(target.dentry, FS_MODIFY)
     return 0

@@ -9,7 +9,7 @@ import errno
 
 from pynix.errors import KernelError
 from pynix.fs.file_ops import InodeFile
-from pynix.fs.vfs import PATH_MAX, VfsPath, Walker
+from pynix.fs.vfs import PATH_MAX, RESOLVE_BENEATH, RESOLVE_IN_ROOT, FsContext, VfsPath, Walker
 from pynix.mm.uaccess import strncpy_from_user
 from pynix.syscall.registry import s32
 from pynix.task.task import Task
@@ -22,14 +22,26 @@ def user_path(task: Task, addr: int) -> bytes:
     return strncpy_from_user(task.mm, addr, PATH_MAX)
 
 
-def walker(task: Task) -> Walker:
-    return Walker(task.group.fs, task.group.creds.fsuid, task.group.creds.fsgid)
+def walker(task: Task, resolve: int = 0, start: VfsPath | None = None) -> Walker:
+    """A walker with the task's view and credentials; RESOLVE_BENEATH / RESOLVE_IN_ROOT walk with `start` as
+    the root (openat2)."""
+    fs = task.group.fs
+    if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) and start is not None:
+        fs = FsContext(fs.mounts, start, fs.cwd, fs.umask)
+    return Walker(fs, task.group.creds.fsuid, task.group.creds.fsgid, resolve)
 
 
 def start_dir(task: Task, dirfd: int, path: bytes) -> VfsPath:
     """Where a relative `path` starts: the cwd for AT_FDCWD, else the directory open as `dirfd`."""
+    if path.startswith(b"/"):
+        return task.group.fs.cwd
+    return dirfd_path(task, dirfd)
+
+
+def dirfd_path(task: Task, dirfd: int) -> VfsPath:
+    """The directory `dirfd` names: the cwd for AT_FDCWD, ENOTDIR for a descriptor of something else."""
     dirfd = s32(dirfd)
-    if path.startswith(b"/") or dirfd == AT_FDCWD:
+    if dirfd == AT_FDCWD:
         return task.group.fs.cwd
     file = task.group.fds.get(dirfd)
     if not isinstance(file, InodeFile):

@@ -1,10 +1,12 @@
 """Memory mapping: mmap (anonymous and file mappings, private or shared), munmap, mprotect, mremap, msync,
-mincore, brk, madvise.  File mappings map the file's page cache (mm/page_cache.py)."""
+mincore, brk, madvise, process_madvise, process_mrelease, cachestat, and the protection-key calls.  File mappings
+map the file's page cache (mm/page_cache.py)."""
 from __future__ import annotations
 
 import errno
 import os
 import stat
+import struct
 
 from pynix.errors import KernelError
 from pynix.fs.devfs import ZeroFile
@@ -14,7 +16,10 @@ from pynix.mm.address_space import PAGE_MASK, page_align_up
 from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.mlock import lock_limit_check
+from pynix.mm.uaccess import copy_from_user, read_iovec
+from pynix.syscall.pidfd import pidfd_of
 from pynix.syscall.registry import s32, syscall
+from pynix.task.cred import ptrace_may_access
 from pynix.task.task import Task
 
 PROT_READ, PROT_WRITE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP = 1, 2, 4, 0x01000000, 0x02000000
@@ -198,4 +203,97 @@ def sys_madvise(task: Task, addr: int, length: int, advice: int) -> int:
             task.mm.set_fork_advice(lo, hi, *_FORK_ADVICE[advice])
     if not whole:
         raise KernelError(errno.ENOMEM)          # part of the range was unmapped (the rest is still done)
+    return 0
+
+
+# Memory protection keys (x86_64).  The emulated CPU has no PKU (CPUID does not offer OSPKE), so as Linux on such
+# a CPU: pkey_alloc is EINVAL (arch_pkeys_enabled() is false), no key is allocated (pkey_free, pkey_mprotect:
+# EINVAL), and pkey_mprotect with key -1 is mprotect.
+
+@syscall
+def sys_pkey_alloc(task: Task, flags: int, init_val: int) -> int:
+    raise KernelError(errno.EINVAL)
+
+
+@syscall
+def sys_pkey_free(task: Task, pkey: int) -> int:
+    raise KernelError(errno.EINVAL)
+
+
+@syscall
+def sys_pkey_mprotect(task: Task, addr: int, length: int, prot: int, pkey: int) -> int:
+    if s32(pkey) != -1:
+        _check_prot(prot & 0xFFFFFFFF)
+        if addr & ~PAGE_MASK:
+            raise KernelError(errno.EINVAL)
+        if length == 0:
+            return 0
+        if addr + page_align_up(length) > task.mm.arch.task_size or page_align_up(length) == 0:
+            raise KernelError(errno.ENOMEM)
+        raise KernelError(errno.EINVAL)           # not an allocated key
+    return sys_mprotect(task, addr, length, prot)
+
+
+# process_madvise (Linux's vector_madvise): the advice another process may be given is only a hint.
+MADV_WILLNEED, MADV_COLD, MADV_PAGEOUT, MADV_COLLAPSE = 3, 20, 21, 25
+
+
+@syscall
+def sys_process_madvise(task: Task, pidfd: int, vec: int, vlen: int, advice: int, flags: int) -> int:
+    """madvise over an iovec of another process (or the caller): EINVAL for flags or, for another process,
+    advice other than MADV_COLD/PAGEOUT/WILLNEED/COLLAPSE; EPERM without ptrace access and CAP_SYS_NICE.
+    Returns the bytes advised, stopping at the first range that fails."""
+    if flags:
+        raise KernelError(errno.EINVAL)
+    vectors = read_iovec(task.mm, vec, s32(vlen))
+    group = pidfd_of(task, pidfd).live_group(task)
+    if group.exit_status is not None:
+        raise KernelError(errno.ESRCH)
+    if not ptrace_may_access(task.group.creds, group.creds, bool(group.dumpable)):
+        raise KernelError(errno.EPERM)
+    target = group.live_tasks[0]
+    if group is not task.group:
+        if s32(advice) not in (MADV_COLD, MADV_PAGEOUT, MADV_WILLNEED, MADV_COLLAPSE):
+            raise KernelError(errno.EINVAL)
+        if not task.group.creds.privileged:
+            raise KernelError(errno.EPERM)
+    done = 0
+    for base, length in vectors:
+        try:
+            sys_madvise(target, base, length, advice)
+        except KernelError:
+            if done:
+                break
+            raise
+        done += length
+    return done
+
+
+@syscall
+def sys_process_mrelease(task: Task, pidfd: int, flags: int) -> int:
+    """Reap a dying process's memory now.  A killed process here releases its memory as it dies, so there is
+    never one to reap: a process still running is EINVAL (not dying), one that exited is ESRCH (no memory)."""
+    if flags:
+        raise KernelError(errno.EINVAL)
+    group = pidfd_of(task, pidfd).live_group(task)
+    raise KernelError(errno.EINVAL if group.exit_status is None else errno.ESRCH)
+
+
+@syscall
+def sys_cachestat(task: Task, fd: int, cstat_range: int, cstat: int, flags: int) -> int:
+    """Page-cache statistics of a file's range (struct cachestat_range {off, len}; len 0: to the end):
+    pages cached, dirty (written through shared mappings and not yet written back), none under write-back or
+    evicted (nothing is tracked after eviction)."""
+    off, length = struct.unpack("<QQ", copy_from_user(task.mm, cstat_range, 16))
+    if flags:
+        raise KernelError(errno.EINVAL)
+    file = task.group.fds.get(s32(fd))
+    first = off >> 12
+    last = (1 << 64) - 1 if length == 0 else (off + length - 1) >> 12
+    cache = file.inode.data_inode.mapping if isinstance(file, InodeFile) else None   # (None: never cached)
+    cached = dirty = 0
+    if cache is not None:
+        cached = sum(1 for i in cache.pages if first <= i <= last)
+        dirty = sum(1 for i in cache.dirty if first <= i <= last)
+    copy_to_user(task.mm, cstat, struct.pack("<5Q", cached, dirty, 0, 0, 0))
     return 0

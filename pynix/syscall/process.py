@@ -1,5 +1,5 @@
 """Process identity and lifetime: exit, exit_group, getpid/gettid/getppid, set_tid_address, set_robust_list,
-prlimit64, arch_prctl (x86_64), riscv_flush_icache (riscv64)."""
+get_robust_list, prlimit64, arch_prctl (x86_64), riscv_flush_icache (riscv64)."""
 from __future__ import annotations
 
 import errno
@@ -9,6 +9,7 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task.exit import exit_group, exit_thread
+from pynix.task.cred import ptrace_may_access
 from pynix.task.task import RLIMIT_NOFILE, Task
 
 ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
@@ -55,6 +56,20 @@ def sys_set_robust_list(task: Task, head: int, length: int) -> int:
     if length != ROBUST_LIST_HEAD_SIZE:
         raise KernelError(errno.EINVAL)
     task.robust_list, task.robust_list_len = head, length
+    return 0
+
+
+@syscall
+def sys_get_robust_list(task: Task, pid: int, head_ptr: int, len_ptr: int) -> int:
+    """The robust-list head a thread registered: ESRCH for no such thread, EPERM without ptrace access."""
+    pid = s32(pid)
+    target = task if pid == 0 else task.kernel.tasks.get(pid)
+    if target is None or pid < 0:
+        raise KernelError(errno.ESRCH)
+    if not ptrace_may_access(task.group.creds, target.group.creds, bool(target.group.dumpable)):
+        raise KernelError(errno.EPERM)
+    write_u64(task.mm, len_ptr, ROBUST_LIST_HEAD_SIZE)
+    write_u64(task.mm, head_ptr, target.robust_list)
     return 0
 
 

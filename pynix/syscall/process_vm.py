@@ -95,8 +95,8 @@ def _order(a: object, b: object) -> int:
 @syscall
 def sys_kcmp(task: Task, pid1: int, pid2: int, type_: int, idx1: int, idx2: int) -> int:
     """Do two processes share a resource?  ESRCH / EPERM as for ptrace, EBADF for KCMP_FILE's descriptors,
-    EINVAL for an unknown type.  KCMP_IO compares the processes' I/O contexts, which only ioprio_set creates;
-    KCMP_SYSVSEM their SEM_UNDO lists (none until a SEM_UNDO operation)."""
+    EINVAL for an unknown type.  KCMP_IO compares the tasks' I/O contexts (none until ioprio_set makes one),
+    KCMP_SYSVSEM the processes' SEM_UNDO lists (none until a SEM_UNDO operation)."""
     t1, t2 = task.kernel.tasks.get(s32(pid1)), task.kernel.tasks.get(s32(pid2))
     if t1 is None or t2 is None:
         raise KernelError(errno.ESRCH)
@@ -116,7 +116,7 @@ def sys_kcmp(task: Task, pid1: int, pid2: int, type_: int, idx1: int, idx2: int)
     if type_ == KCMP_SIGHAND:
         return _order(g1.sigactions, g2.sigactions)
     if type_ == KCMP_IO:
-        return _order(getattr(g1, "io_context", None), getattr(g2, "io_context", None))
+        return _order(t1.io_context, t2.io_context)
     if type_ == KCMP_SYSVSEM:
         undo = task.kernel.ipc.sem_undo
         return _order(undo.get(g1.pid), undo.get(g2.pid))

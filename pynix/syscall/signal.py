@@ -344,3 +344,11 @@ def sys_setitimer(task: Task, which: int, new_value: int, old_value: int) -> int
     if new is not None:
         timer.arm(*new)
     return 0
+
+
+@syscall
+def sys_restart_syscall(task: Task) -> int:
+    """Resume an interrupted call from its restart block.  pynix restarts a call by running it again with its
+    arguments and never leaves a restart block, so this is EINTR -- what Linux answers when no restart is
+    pending (do_no_restart_syscall)."""
+    raise KernelError(errno.EINTR)

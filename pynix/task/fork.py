@@ -10,7 +10,8 @@ from pynix.fs.vfs import allow_write_access, deny_write_access
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import WaitQueue
-from pynix.task.task import SigAction, Task, ThreadGroup
+from pynix.task.sched import sched_fork
+from pynix.task.task import IoContext, SigAction, Task, ThreadGroup
 from pynix.uapi.sched import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS,
                               CLONE_IO, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM,
                               CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL)
@@ -87,6 +88,12 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
     if flags & CLONE_SETTLS:
         ctx.write(arch.tls_register, tls)
     child.context = ctx
+    sched_fork(parent, child)                      # the scheduling policy, unless SCHED_RESET_ON_FORK
+    child.mempolicy = parent.mempolicy             # mpol_dup (a policy is immutable)
+    if group is not pg:
+        group.personality = pg.personality
+    if parent.io_context is not None:              # copy_io: shared with CLONE_IO, else copied
+        child.io_context = parent.io_context if flags & CLONE_IO else IoContext(parent.io_context.ioprio)
     kernel.scheduler.enqueue(child)
     if kernel.tracer is not None:
         kernel.tracer.sched_process_fork(parent, child)

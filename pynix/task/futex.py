@@ -34,6 +34,13 @@ class FutexWaiter:
     woken: bool = False
 
 
+@dataclass(eq=False)
+class FutexWaitv:
+    """The restart data of futex_waitv: one waiter per futex, all for the same task."""
+    waiters: list[FutexWaiter]
+    deadline: int | None
+
+
 def futex_key(task: Task, uaddr: int) -> object:
     if uaddr & 3:
         raise KernelError(errno.EINVAL)
@@ -52,7 +59,9 @@ def _waiting(waiter: FutexWaiter) -> bool:
     it with EINTR, or ran a system call before the wait was restarted (a restart waits afresh) -- and such a
     waiter must not take a wake-up meant for a live one (Linux's unqueue_me)."""
     task = waiter.task
-    return task.restart_data is waiter and task.state is not TaskState.ZOMBIE
+    waiting = task.restart_data
+    mine = waiting is waiter or isinstance(waiting, FutexWaitv) and waiter in waiting.waiters
+    return mine and task.state is not TaskState.ZOMBIE
 
 
 def _live_waiters(task: Task, key: object) -> list[FutexWaiter]:
@@ -87,7 +96,7 @@ def futex_wait(task: Task, uaddr: int, val: int, deadline: Callable[[], int | No
         if waiter.woken:
             return 0
         if waiter.deadline is not None and time.monotonic_ns() >= waiter.deadline:
-            _remove(task, waiter)
+            futex_unqueue(task, waiter)
             raise KernelError(errno.ETIMEDOUT)
         raise Block(deadline=waiter.deadline, data=waiter)
     if bitset == 0:
@@ -100,7 +109,8 @@ def futex_wait(task: Task, uaddr: int, val: int, deadline: Callable[[], int | No
     raise Block(deadline=waiter.deadline, data=waiter)
 
 
-def _remove(task: Task, waiter: FutexWaiter) -> None:
+def futex_unqueue(task: Task, waiter: FutexWaiter) -> None:
+    """unqueue_me: `waiter` stops waiting without a wake-up (a timeout, an interrupted futex_waitv)."""
     waiters = task.kernel.futexes.get(waiter.key, [])
     if waiter in waiters:
         waiters.remove(waiter)

@@ -14,6 +14,7 @@ from pynix.fs.file import FdTable
 from pynix.fs.vfs import FsContext
 from pynix.hal import CpuContext
 from pynix.mm.address_space import AddressSpace
+from pynix.mm.mempolicy import MemPolicy
 from pynix.sync.wait import WaitQueue
 from pynix.task.cred import ALL_CAPS, Credentials
 
@@ -93,6 +94,7 @@ class ThreadGroup:
     thp_disable: bool = False             # PR_SET_THP_DISABLE (inherited over fork and exec)
     mce_kill: int = 2                     # PR_MCE_KILL policy: PR_MCE_KILL_DEFAULT, or LATE (0) / EARLY (1)
     membarrier_registered: int = 0        # MEMBARRIER_CMD_REGISTER_* commands done (syscall/membarrier.py)
+    personality: int = 0                  # personality(2): PER_LINUX plus flags (inherited, kept across exec)
     utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
@@ -119,6 +121,12 @@ class ThreadGroup:
         """(user, system) CPU time of the whole process: its exited threads plus the live ones."""
         live = self.live_tasks
         return self.utime_ns + sum(t.utime_ns for t in live), self.stime_ns + sum(t.stime_ns for t in live)
+
+
+@dataclass(eq=False)
+class IoContext:
+    """struct io_context: the I/O priority (class << 13 | level) a task's requests carry (syscall/ioprio.py)."""
+    ioprio: int
 
 
 @dataclass(eq=False)
@@ -161,6 +169,12 @@ class Task:
     utime_ns: int = 0
     stime_ns: int = 0
     vruntime: int = 0                     # for the CFS policy
+    # scheduling class (task/sched.py): SCHED_* policy, real-time priority 1..99, SCHED_RESET_ON_FORK
+    policy: int = 0
+    rt_priority: int = 0
+    sched_reset_on_fork: bool = False
+    io_context: "IoContext | None" = None   # ioprio_set's I/O priority; shared with CLONE_IO children
+    mempolicy: "MemPolicy | None" = None    # set_mempolicy's NUMA policy (mm/mempolicy.py); None: default
 
     @property
     def mm(self) -> AddressSpace:

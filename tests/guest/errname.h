@@ -49,6 +49,7 @@ __attribute__((unused)) static const char *errname(int e)
     case ELOOP: return "ELOOP";
     case ENOMSG: return "ENOMSG";
     case EIDRM: return "EIDRM";
+    case ESTALE: return "ESTALE";
     case ENODATA: return "ENODATA";
     case ETIME: return "ETIME";
     case ENOTSOCK: return "ENOTSOCK";
