@@ -137,7 +137,7 @@ def test_monitor_commands(tmp_path):
     program = compile_debug("x86_64", tmp_path)
     out, (status, _, _) = run_gdb("x86_64", program, ["break add", "continue", "monitor ps", "monitor maps",
                                                       "monitor fds", "continue"])
-    assert re.search(r"^ +1 +1 +0 +runnable +gdb_target-x86", out, re.M), out
+    assert re.search(r"^ +2 +2 +1 +runnable +gdb_target-x86", out, re.M), out   # pid 2: init's child
     assert re.search(rf"^00400000-[0-9a-f]+ r--p 00000000 [0-9a-f:]+ \d+ +{re.escape(program)}$", out, re.M), out
     assert re.search(r"\[stack\]$", out, re.M) and re.search(r"^   0 -> ", out, re.M), out
     assert status == 0
@@ -185,7 +185,7 @@ def test_threads(isa, tmp_path):
                                                       "thread 1", "bt 1", "continue"])
     assert re.search(r"Thread 1 hit Breakpoint 1, rendezvous \(n=21\)", out), out
     threads = re.findall(r"^[* ] +(\d+) +Thread (\d+) \(gdb_threads-", out, re.M)
-    assert [t[0] for t in threads] == ["1", "2", "3"] and threads[0][1] == "1", out
+    assert [t[0] for t in threads] == ["1", "2", "3"] and threads[0][1] == "2", out   # the program is pid 2
     assert "[Switching to thread 2 (Thread " in out and "#0  rendezvous (n=21)" in out, out
     assert "exited normally" in out and status == 0 and stdout == b"r=42\n", (out, stdout)
 
@@ -218,14 +218,14 @@ def test_protocol_replies(tmp_path):
     debugged = Debugged(program)
     remote = Remote(debugged.port)
     assert "qXfer:features:read+" in remote.ask("qSupported:multiprocess+;swbreak+")
-    assert remote.ask("?") == "T05thread:1;"
+    assert remote.ask("?") == "T05thread:2;"                      # the program is pid 2, init's child
     xml = remote.ask("qXfer:features:read:target.xml:0,3000")
     assert xml.startswith("l<?xml") and "<architecture>i386:x86-64</architecture>" in xml
     assert 'name="org.gnu.gdb.i386.core"' in xml and 'name="fs_base"' in xml
     auxv = remote.ask("qXfer:auxv:read::0,1000")
     assert auxv.startswith("l") and len(auxv) > 16
     assert remote.ask("qXfer:exec-file:read::0,1000") == "l" + program
-    assert remote.ask("qfThreadInfo") == "m1" and remote.ask("qsThreadInfo") == "l"
+    assert remote.ask("qfThreadInfo") == "m2" and remote.ask("qsThreadInfo") == "l"
     assert remote.ask("qC") == "QC1" and remote.ask("T1") == "OK" and remote.ask("T2") == "E01"
     assert remote.ask("m0,8") == "E14"                           # nothing mapped at 0: EFAULT, not a crash
     regs = remote.ask("g")
