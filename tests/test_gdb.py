@@ -226,7 +226,7 @@ def test_protocol_replies(tmp_path):
     assert auxv.startswith("l") and len(auxv) > 16
     assert remote.ask("qXfer:exec-file:read::0,1000") == "l" + program
     assert remote.ask("qfThreadInfo") == "m2" and remote.ask("qsThreadInfo") == "l"
-    assert remote.ask("qC") == "QC1" and remote.ask("T1") == "OK" and remote.ask("T2") == "E01"
+    assert remote.ask("qC") == "QC2" and remote.ask("T2") == "OK" and remote.ask("T3") == "E01"
     assert remote.ask("m0,8") == "E14"                           # nothing mapped at 0: EFAULT, not a crash
     regs = remote.ask("g")
     with open(program, "rb") as f:
