@@ -288,7 +288,7 @@ class StraceSession(Tracepoints):
         call = self.in_call[task.tid] = _InCall(nr, tuple(args), time.time(), time.perf_counter_ns())
         if not (self.o.calls_too and self.o.traced(name)):
             return
-        call.prefixed = len(self.kernel.tasks) > 1 and self._live_tasks() > 1
+        call.prefixed = len(self.kernel.tasks) > 2 and self._live_tasks() > 1
         if self.o.decode_fds:
             call.fds = dict(task.group.fds.entries)
         if name in _EXITS:                          # they do not return: printed before they run, "= ?"
@@ -419,7 +419,9 @@ class StraceSession(Tracepoints):
         return "".join(parts)
 
     def _live_tasks(self) -> int:
-        return sum(1 for t in self.kernel.tasks.values() if t.state is not TaskState.ZOMBIE)
+        """The traced tasks alive: all but the kernel's own init, which strace never sees (it runs no code)."""
+        init = self.kernel.init
+        return sum(1 for t in self.kernel.tasks.values() if t.state is not TaskState.ZOMBIE and t.group is not init)
 
 
 class UserMemory:
