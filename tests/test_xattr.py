@@ -4,6 +4,10 @@ ext4 or tmpfs natively: only user.* with small values is compared there), as roo
 x86_64-musl build run natively."""
 from __future__ import annotations
 
+import os
+import tempfile
+
+import pytest
 from harness import assert_same_as_native
 
 
@@ -19,3 +23,30 @@ def test_xattr(target):
     assert b"set on ro: EROFS\n" in out
     assert b"tmp list: 14 [user.a user.b]\n" in out
     assert b"ALL DONE\n" in out
+
+
+def test_xattr_existing_host_file(target):
+    """A file of the host's /tmp with a user.* attribute: under pynix it is in the lower layer of the /tmp overlay
+    (hostfs reads the host's user.* attributes), and setting one copies it up with its attributes: the host's
+    file is left as it was."""
+    def args_for(_target):
+        fd, name = tempfile.mkstemp(prefix="pynix-xattr-", dir="/tmp")
+        os.close(fd)
+        try:
+            os.setxattr(name, "user.lower", b"below")
+        except OSError as e:
+            os.unlink(name)
+            pytest.skip(f"the host's /tmp keeps no user.* attributes: {e}")
+        created.append(name)
+        return (name,)
+
+    created: list[str] = []
+    try:
+        out = assert_same_as_native("xattr.c", target, args_for)
+        assert os.listxattr(created[0]) == ["user.lower"], "pynix changed the host's file, not its copy"
+    finally:
+        for name in created:
+            os.unlink(name)
+    assert b"lower get: 5 'below'\nlower list: 11 [user.lower]\n" in out
+    assert b"after set: 20 [user.lower user.new]\n" in out
+    assert b"after remove: 9 [user.new]\nget removed: ENODATA\n" in out
