@@ -19,7 +19,9 @@ def test_xattr(target):
     assert b"list: 46 [security.t trusted.t user.a user.b user.empty]\n" in out
     assert b"lset user on link: EPERM\n" in out and b"fget O_PATH: EBADF\n" in out
     assert b"nobody set user (0644 root file): EACCES\n" in out and b"nobody get trusted: ENODATA\n" in out
+    assert b"nobody set security: EPERM\n" in out
     assert b"nobody list (no trusted.*): 18 [security.t user.a]\n" in out
+    assert b"get bad name, missing path: ERANGE\n" in out
     assert b"set on ro: EROFS\n" in out
     assert b"tmp list: 14 [user.a user.b]\n" in out
     assert b"ALL DONE\n" in out

@@ -12,7 +12,9 @@ The checks, in Linux's (6.13+) order:
 6. xattr_permission: security.* and system.* have no VFS rule; trusted.* needs CAP_SYS_ADMIN (root): EPERM
    for set/remove, ENODATA for get; user.* only on regular files and directories (EPERM for set/remove, ENODATA
    for get on anything else), and on a sticky directory only its owner or root may set/remove (EPERM); then
-   inode_permission: read permission to get, write permission to set/remove (EACCES).
+   inode_permission: read permission to get, write permission to set/remove (EACCES).  Then the capability
+   LSM (cap_inode_setxattr/removexattr): changing a security.* attribute needs CAP_SYS_ADMIN (EPERM); pynix has
+   no file capabilities, so security.capability is stored like any other name (Linux checks its value).
 7. The filesystem: a namespace it has no handler for is EOPNOTSUPP (tmpfs: security., trusted., user.; system.
    is POSIX ACLs there, which pynix does not keep), a bare prefix ("user.") EINVAL; set with XATTR_CREATE of a
    present name EEXIST, XATTR_REPLACE or remove of an absent one ENODATA; get of an absent one ENODATA.
@@ -158,6 +160,8 @@ def _setxattr(task: Task, path: VfsPath, name: bytes, value: bytes | None, flags
     """vfs_setxattr (value None: vfs_removexattr)."""
     check_writable(path)
     xattr_permission(task, path, name, MAY_WRITE)
+    if name.startswith(XATTR_SECURITY_PREFIX) and not task.group.capable(CAP_SYS_ADMIN):
+        raise KernelError(errno.EPERM)         # the capability LSM's cap_inode_setxattr/removexattr
     if value is None:
         path.inode.removexattr(name)
     else:

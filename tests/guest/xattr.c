@@ -144,6 +144,11 @@ static void basics(const char *dir) {
     close(pfd);
     res("fget bad fd", fgetxattr(99, "user.a", buf, sizeof buf));
     res("get missing path", getxattr("/dev/shm/no/such", "user.a", buf, sizeof buf));
+    res("get bad name, missing path", getxattr("/dev/shm/no/such", "", buf, sizeof buf));
+    res("set bad flags, missing path", setxattr("/dev/shm/no/such", "user.a", "x", 1, 4));
+    res("set bad name, missing path", setxattr("/dev/shm/no/such", "", "x", 1, 0));
+    res("remove bad name, missing path", removexattr("/dev/shm/no/such", ""));
+    res("list missing path", listxattr("/dev/shm/no/such", list, sizeof list));
 }
 
 static void unprivileged(const char *dir) {
@@ -168,6 +173,8 @@ static void unprivileged(const char *dir) {
         res("nobody get trusted", getxattr(f, "trusted.t", buf, sizeof buf));
         res("nobody remove trusted", removexattr(f, "trusted.t"));
         show_get("nobody get security", getxattr(f, "security.t", buf, sizeof buf), buf);
+        res("nobody set security", setxattr(f, "security.n", "x", 1, 0));
+        res("nobody remove security", removexattr(f, "security.t"));
         show_list("nobody list (no trusted.*)", list, listxattr(f, list, sizeof list));
         res("nobody get user (0600 file)", getxattr(s, "user.s", buf, sizeof buf));
         res("nobody set user on sticky dir", setxattr(sd, "user.n", "x", 1, 0));
