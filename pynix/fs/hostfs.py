@@ -270,7 +270,13 @@ class HostfsInode(Inode):
     def listxattr(self) -> list[bytes]:
         if not (st.S_ISREG(self.mode) or self.is_dir):   # only these can have user.* attributes
             return []
-        return [os.fsencode(n) for n in self._host_xattr(os.listxattr) if n.startswith("user.")]
+        try:
+            names = self._host_xattr(os.listxattr)
+        except KernelError as e:                         # a host filesystem without xattrs lists none
+            if e.errno != errno.EOPNOTSUPP:
+                raise
+            return []
+        return [os.fsencode(n) for n in names if n.startswith("user.")]
 
     # --- directories ------------------------------------------------------------------------------------
     def _dir(self) -> int:
