@@ -61,6 +61,10 @@ PARTIAL_NOTES: dict[str, str] = {
     "openat": "O_TMPFILE is EOPNOTSUPP",
     "open": "O_TMPFILE is EOPNOTSUPP",
     "openat2": "O_TMPFILE is EOPNOTSUPP; RESOLVE_CACHED refuses only O_CREAT/O_TRUNC (a lookup never misses)",
+    **{f"{prefix}{op}xattr": "kept by tmpfs (also /dev, memfd) and overlayfs; hostfs passes only user.* to the "
+                              "host; other filesystems, pipes and sockets: EOPNOTSUPP; no POSIX ACLs (system.*: "
+                              "EOPNOTSUPP)"
+       for prefix in ("", "l", "f") for op in ("get", "set", "list", "remove")},
 }
 
 # libc function (or conformance helper) -> the syscalls it makes.  Names an ISA does not have are ignored

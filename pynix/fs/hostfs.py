@@ -38,6 +38,7 @@ from pynix.errors import KernelError
 from pynix.fs.file_ops import RegularFile
 from pynix.fs.file import O_ACCMODE, O_RDONLY, O_RDWR, O_WRONLY
 from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock, VfsPath, dtype_of
+from pynix.fs.xattr import XATTR_USER_PREFIX, resolve_name
 
 _CLOEXEC = os.O_CLOEXEC | getattr(os, "O_NOCTTY", 0)
 _O_DIR = os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
@@ -242,6 +243,40 @@ class HostfsInode(Inode):
         finally:
             os.close(fd)
         self._refresh()
+
+    # --- extended attributes: the host object's user.* ones, through an O_PATH descriptor of it -----------
+    def _host_xattr(self, op):
+        """`op` on the /proc/self/fd path of this very object (it names the object, never a symlink's target)."""
+        fd = self._open_object(_O_OBJ)
+        try:
+            return op(f"/proc/self/fd/{fd}")
+        except OSError as e:
+            raise _host_error(e) from None
+        finally:
+            os.close(fd)
+
+    def getxattr(self, name: bytes) -> bytes:
+        resolve_name(name, (XATTR_USER_PREFIX,))       # trusted.*, security.*, system.*: the host's own
+        return self._host_xattr(lambda where: os.getxattr(where, name))
+
+    def setxattr(self, name: bytes, value: bytes | None, flags: int) -> None:
+        resolve_name(name, (XATTR_USER_PREFIX,))
+        self._writable()
+        if value is None:
+            self._host_xattr(lambda where: os.removexattr(where, name))
+        else:
+            self._host_xattr(lambda where: os.setxattr(where, name, value, flags))
+
+    def listxattr(self) -> list[bytes]:
+        if not (st.S_ISREG(self.mode) or self.is_dir):   # only these can have user.* attributes
+            return []
+        try:
+            names = self._host_xattr(os.listxattr)
+        except KernelError as e:                         # a host filesystem without xattrs lists none
+            if e.errno != errno.EOPNOTSUPP:
+                raise
+            return []
+        return [os.fsencode(n) for n in names if n.startswith("user.")]
 
     # --- directories ------------------------------------------------------------------------------------
     def _dir(self) -> int:

@@ -72,6 +72,16 @@ class OverlayInode(Inode):
         self.upper.setattr(**changes)
         self.mode, self.uid, self.gid = self.upper.mode, self.upper.uid, self.upper.gid   # permission checks
 
+    # --- extended attributes: read from the real inode, changed on the upper copy (ovl_xattr_get/set) ---------
+    def getxattr(self, name: bytes) -> bytes:
+        return self.real.getxattr(name)
+
+    def listxattr(self) -> list[bytes]:
+        return self.real.listxattr()
+
+    def setxattr(self, name: bytes, value: bytes | None, flags: int) -> None:
+        self.copy_up().setxattr(name, value, flags)
+
     # --- copy-up ------------------------------------------------------------------------------------------
     def copy_up(self) -> Inode:
         """Make sure this object exists in the upper layer (with its parents); return the upper inode."""
@@ -89,6 +99,8 @@ class OverlayInode(Inode):
                 up.write_at(offset, low.read_at(offset, COPY_CHUNK))
         else:
             up = parent_upper.mknod(self.name, info["mode"], info["rdev"], info["uid"], info["gid"])
+        for name in low.listxattr():               # ovl_copy_xattr
+            up.setxattr(name, low.getxattr(name), 0)
         up.atime_ns, up.mtime_ns = low.atime_ns, low.mtime_ns
         self.upper = up
         return up

@@ -11,6 +11,7 @@ import stat as st
 
 from pynix.errors import KernelError
 from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock, dtype_of, now_ns
+from pynix.fs.xattr import SIMPLE_XATTR_PREFIXES, SimpleXattrs, resolve_name
 
 TMPFS_MAGIC = 0x01021994
 
@@ -48,6 +49,7 @@ class TmpfsInode(Inode):
         self.entries: dict[bytes, TmpfsInode] = {}
         self.i_size = 4096 if self.is_dir else 0         # a symlink's is its target's length
         self.target = b""
+        self.xattrs = SimpleXattrs()
 
     @property
     def size(self) -> int:
@@ -58,6 +60,19 @@ class TmpfsInode(Inode):
         if not self.is_dir and not self.is_symlink:          # the pages it holds, not its size
             info["blocks"] = len(self.mapping.pages) * 8 if self.mapping is not None else 0
         return info
+
+    # --- extended attributes: shmem's simple_xattrs (security.*, trusted.*, user.*) --------------------------
+    def getxattr(self, name: bytes) -> bytes:
+        resolve_name(name, SIMPLE_XATTR_PREFIXES)
+        return self.xattrs.get(name)
+
+    def setxattr(self, name: bytes, value: bytes | None, flags: int) -> None:
+        resolve_name(name, SIMPLE_XATTR_PREFIXES)
+        self.xattrs.set(name, value, flags)
+        self.ctime_ns = now_ns()
+
+    def listxattr(self) -> list[bytes]:
+        return self.xattrs.names()
 
     # --- directories ----------------------------------------------------------------------------------
     def lookup(self, name: bytes) -> Inode | None:

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.xattr import XATTR_REPLACE
 from pynix.hal.clock import realtime_ns
 from pynix.mm.iov_iter import KernelIter
 from pynix.mm.page_cache import PageCache, page_cache
@@ -153,6 +154,22 @@ class Inode:
         if mtime_ns is not None:
             self.mtime_ns = mtime_ns
         self.ctime_ns = now_ns()
+
+    # --- extended attributes (defaults: a filesystem without xattr handlers) -----------------------------
+    def getxattr(self, name: bytes) -> bytes:
+        """The value of attribute `name` (ENODATA if absent); the VFS has checked the name and permissions."""
+        raise KernelError(errno.EOPNOTSUPP)
+
+    def setxattr(self, name: bytes, value: bytes | None, flags: int) -> None:
+        """Create/replace `name` (XATTR_CREATE/XATTR_REPLACE in flags); value None removes it (removexattr)."""
+        raise KernelError(errno.EOPNOTSUPP)
+
+    def listxattr(self) -> list[bytes]:
+        """The attribute names; without a listxattr operation Linux's vfs_listxattr answers an empty list."""
+        return []
+
+    def removexattr(self, name: bytes) -> None:
+        self.setxattr(name, None, XATTR_REPLACE)
 
     # --- directories (defaults: this is not a directory) --------------------------------------------------
     def lookup(self, name: bytes) -> "Inode | None":
