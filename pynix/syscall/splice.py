@@ -46,6 +46,9 @@ def _file_to_pipe(task: Task, infile: File, pos: int, opipe: Pipe, length: int, 
     """splice_file_to_pipe: wait for a free buffer, then read at `pos` what fits (filemap_splice_read for page-
     cache files, copy_splice_read's read_iter for the rest: sockets, devices); the count, 0 at EOF."""
     opipe.wait_for_space(task, nonblocking)
+    path = file_path(infile)
+    if path is not None and path.inode.is_dir:
+        raise KernelError(errno.EINVAL)               # a directory has no splice_read
     length = min(length, (opipe.max_usage - len(opipe.buffers)) * PAGE_SIZE)
     if isinstance(infile, RegularFile):
         data = infile.pread(length, pos)
@@ -77,7 +80,8 @@ def _pipe_to_pipe(task: Task, ipipe: Pipe, opipe: Pipe, length: int, nonblocking
 
 
 def do_splice(task: Task, infile: File, off_in: int, out: File, off_out: int, length: int, flags: int) -> int:
-    """__do_splice and do_splice: the argument checks in Linux's order, then one of the three directions.
+    """__do_splice and do_splice: the argument checks in Linux's order, then one of the three directions, with
+    the fsnotify events Linux raises for each (ACCESS of a file read from, MODIFY of a file written to).
     `off_in` / `off_out` are user addresses of loff_t offsets (0: use and update the file offset)."""
     ipipe, opipe = _pipe_of(infile), _pipe_of(out)
     if (ipipe is not None and off_in) or (opipe is not None and off_out):
@@ -91,7 +95,8 @@ def do_splice(task: Task, infile: File, off_in: int, out: File, off_out: int, le
         if ipipe is opipe:
             raise KernelError(errno.EINVAL)
         n = _pipe_to_pipe(task, ipipe, opipe, length, nonblocking or infile.nonblocking or out.nonblocking)
-    elif ipipe is not None:
+        return fsnotify_modify(out, fsnotify_access(infile, n))
+    if ipipe is not None:
         if pos_out is not None and not _positioned(out):
             raise KernelError(errno.EINVAL)
         pos = getattr(out, "offset", 0) if pos_out is None else pos_out
@@ -101,9 +106,10 @@ def do_splice(task: Task, infile: File, off_in: int, out: File, off_out: int, le
         n = _pipe_to_file(task, ipipe, out, pos, length, nonblocking or infile.nonblocking)
         if pos_out is not None:
             write_loff(task, off_out, pos + n)
-        elif _positioned(out):
+        elif isinstance(out, RegularFile):
             out.offset = pos + n
-    elif opipe is not None:
+        return fsnotify_modify(out, n)
+    if opipe is not None:
         if pos_in is not None and not _positioned(infile):
             raise KernelError(errno.EINVAL)
         pos = getattr(infile, "offset", 0) if pos_in is None else pos_in
@@ -113,10 +119,8 @@ def do_splice(task: Task, infile: File, off_in: int, out: File, off_out: int, le
             write_loff(task, off_in, pos + n)
         elif isinstance(infile, RegularFile):
             infile.offset = pos + n
-    else:
-        raise KernelError(errno.EINVAL)
-    fsnotify_access(infile, n)
-    return fsnotify_modify(out, n)
+        return fsnotify_access(infile, n)
+    raise KernelError(errno.EINVAL)
 
 
 @syscall

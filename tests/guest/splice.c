@@ -4,7 +4,9 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
+#include <sys/time.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -205,6 +207,71 @@ static void sockets(void)
     close(p[1]);
 }
 
+static void on_alarm(int sig) { (void)sig; }
+
+static void interrupted(void)
+{
+    say("--- a signal handler interrupts a blocked splice\n");
+    int a[2], b[2];
+    pipe(a);
+    pipe(b);
+    struct sigaction sa = {0};
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    struct itimerval t = {{0, 0}, {0, 100000}};
+    setitimer(ITIMER_REAL, &t, NULL);
+    TRY("splice from an empty pipe", splice(a[0], NULL, b[1], NULL, 10, 0));
+    setitimer(ITIMER_REAL, &t, NULL);
+    TRY("tee from an empty pipe", tee(a[0], b[1], 10, 0));
+    setitimer(ITIMER_REAL, &t, NULL);
+    char buf[4];
+    struct iovec in = {buf, 4};
+    TRY("vmsplice from an empty pipe", vmsplice(a[0], &in, 1, 0));
+    close(a[0]);
+    close(a[1]);
+    close(b[0]);
+    close(b[1]);
+}
+
+static void devices(void)
+{
+    say("--- devices and directories\n");
+    int p[2], z = open("/dev/zero", O_RDONLY), nul = open("/dev/null", O_WRONLY), d = open(".", O_RDONLY);
+    pipe(p);
+    TRY("/dev/zero -> pipe 1000", splice(z, NULL, p[1], NULL, 1000, 0));
+    TRY("pipe -> /dev/null", splice(p[0], NULL, nul, NULL, 5000, 0));
+    say("queued %d\n", queued(p[0]));
+    TRY("directory -> pipe", splice(d, NULL, p[1], NULL, 10, 0));
+    close(z);
+    close(nul);
+    close(d);
+    close(p[0]);
+    close(p[1]);
+}
+
+static void events(void)
+{
+    say("--- inotify sees splice as read and write\n");
+    int fd = inotify_init1(IN_NONBLOCK), p[2];
+    pipe(p);
+    inotify_add_watch(fd, "in", IN_ACCESS | IN_MODIFY);
+    inotify_add_watch(fd, "out", IN_ACCESS | IN_MODIFY);
+    int in = open("in", O_RDONLY), out = open("out", O_WRONLY);
+    splice(in, NULL, p[1], NULL, 10, 0);
+    splice(p[0], NULL, out, NULL, 10, 0);
+    char buf[4096];
+    int n = read(fd, buf, sizeof buf);
+    for (char *e = buf; n > 0 && e < buf + n; e += sizeof(struct inotify_event) + ((struct inotify_event *)e)->len) {
+        uint32_t mask = ((struct inotify_event *)e)->mask;
+        say("event %s\n", mask & IN_ACCESS ? "IN_ACCESS" : mask & IN_MODIFY ? "IN_MODIFY" : "other");
+    }
+    close(fd);
+    close(in);
+    close(out);
+    close(p[0]);
+    close(p[1]);
+}
+
 static void errors(void)
 {
     say("--- errors\n");
@@ -358,6 +425,9 @@ int main(void)
     pipe_pipe();
     sockets();
     errors();
+    interrupted();
+    devices();
+    events();
     tee_test();
     vmsplice_test();
     buffers();
