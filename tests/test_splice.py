@@ -14,6 +14,7 @@ def test_splice(target):
     assert b"copy identical (300000 bytes)\n" in out
     assert b"splice into full pipe, blocking: 1 ok\nsplice from empty pipe, blocking: 4 ok\nb: 4 [late]\n" in out
     assert b"splice pipe -> socket: 13 ok\n" in out and b"splice socket -> pipe: 15 ok\n" in out
+    assert b"empty socket, NONBLOCK: -1 EAGAIN\nempty socket, blocking: 5 ok\npipe: 5 [later]\n" in out
     assert b"off_in on a pipe: -1 ESPIPE\n" in out and b"O_APPEND output: -1 EINVAL\n" in out
     assert b"same pipe: -1 EINVAL\n" in out and b"input not readable: -1 EBADF\n" in out
     assert b"queued a 5008 b 3 c 5008\n" in out

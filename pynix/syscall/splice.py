@@ -17,6 +17,7 @@ from pynix.fs.file_ops import O_APPEND, RegularFile
 from pynix.fs.notify.fsnotify import fsnotify_access, fsnotify_modify
 from pynix.fs.pipe import PAGE_SIZE, Pipe, PipeFile
 from pynix.mm.iov_iter import KernelIter, UserIter
+from pynix.net.socket import MSG_DONTWAIT, Socket
 from pynix.syscall.fs_attr import fdget, file_path
 from pynix.syscall.fs_copy import OFFSET_MAX, read_loff, write_loff, write_some
 from pynix.syscall.registry import syscall
@@ -44,7 +45,7 @@ def _verify_area(pos: int, count: int) -> None:
 
 def _file_to_pipe(task: Task, infile: File, pos: int, opipe: Pipe, length: int, nonblocking: bool) -> int:
     """splice_file_to_pipe: wait for a free buffer, then read at `pos` what fits (filemap_splice_read for page-
-    cache files, copy_splice_read's read_iter for the rest: sockets, devices); the count, 0 at EOF."""
+    cache files, a socket's receive, copy_splice_read's read_iter for the rest: devices); the count, 0 at EOF."""
     opipe.wait_for_space(task, nonblocking)
     path = file_path(infile)
     if path is not None and path.inode.is_dir:
@@ -52,6 +53,8 @@ def _file_to_pipe(task: Task, infile: File, pos: int, opipe: Pipe, length: int, 
     length = min(length, (opipe.max_usage - len(opipe.buffers)) * PAGE_SIZE)
     if isinstance(infile, RegularFile):
         data = infile.pread(length, pos)
+    elif isinstance(infile, Socket):               # sock_splice_read: SPLICE_F_NONBLOCK is MSG_DONTWAIT
+        data = infile.recvmsg(task, length, MSG_DONTWAIT if nonblocking else 0).data
     else:
         buf = bytearray(length)
         data = buf[:infile.read_iter(task, KernelIter(buf))]

@@ -201,6 +201,18 @@ static void sockets(void)
     drain("pipe", p[0], 100);
     loff_t off = 0;
     TRY("socket with off_in", splice(sv[0], &off, p[1], NULL, 100, 0));
+    TRY("empty socket, NONBLOCK", splice(sv[0], NULL, p[1], NULL, 100, SPLICE_F_NONBLOCK));
+    pid_t pid = fork();
+    if (pid == 0) {
+        usleep(100000);
+        write(sv[1], "later", 5);
+        _exit(0);
+    }
+    TRY("empty socket, blocking", splice(sv[0], NULL, p[1], NULL, 100, 0));
+    waitpid(pid, NULL, 0);
+    drain("pipe", p[0], 100);
+    close(sv[1]);
+    TRY("socket at EOF", splice(sv[0], NULL, p[1], NULL, 100, 0));
     close(sv[0]);
     close(sv[1]);
     close(p[0]);
