@@ -20,6 +20,7 @@ def test_splice(target):
     assert b"queued a 5008 b 3 c 5008\n" in out
     assert b"vmsplice from the read end: 3 ok\ngot [xyz], queued 2\n" in out
     assert b"vmsplice 5000 into one page: 4096 ok\n" in out
+    assert b"vmsplice across a page boundary into one page: 96 ok\nvmsplice, second segment bad: 100 ok\n" in out
     assert b"splice 100 into a one-page pipe: 100 ok\nthen write 1: -1 EAGAIN\n" in out
     assert b"splice from an empty pipe: -1 EINTR\ntee from an empty pipe: -1 EINTR\n" in out
     assert b"/dev/zero -> pipe 1000: 1000 ok\npipe -> /dev/null: 1000 ok\n" in out

@@ -382,6 +382,15 @@ static void vmsplice_test(void)
     struct iovec big = {page, 5000};
     TRY("vmsplice 5000 into one page", vmsplice(p[1], &big, 1, 0));
     TRY("vmsplice into a full pipe, NONBLOCK", vmsplice(p[1], &big, 1, SPLICE_F_NONBLOCK));
+    read(p[0], page, 5000);
+    struct iovec straddle = {page + 4000, 200};
+    TRY("vmsplice across a page boundary into one page", vmsplice(p[1], &straddle, 1, 0));
+    read(p[0], page, 5000);
+    fcntl(p[1], F_SETPIPE_SZ, 65536);
+    struct iovec partly[2] = {{page, 100}, {(void *)8, 10}};
+    TRY("vmsplice, second segment bad", vmsplice(p[1], partly, 2, 0));
+    read(p[0], page, 5000);
+    TRY("vmsplice 5000 again", vmsplice(p[1], &big, 1, 0));
     close(p[1]);
     say("queued %d\n", queued(p[0]));
     read(p[0], page, 5000);
