@@ -23,6 +23,7 @@ def test_splice(target):
     assert b"vmsplice across a page boundary into one page: 96 ok\nvmsplice, second segment bad: 100 ok\n" in out
     assert b"splice 100 into a one-page pipe: 100 ok\nthen write 1: -1 EAGAIN\n" in out
     assert b"splice from an empty pipe: -1 EINTR\ntee from an empty pipe: -1 EINTR\n" in out
+    assert b"SA_RESTART: splice pipe -> file: 4 ok\nfile offset 4\n" in out
     assert b"/dev/zero -> pipe 1000: 1000 ok\npipe -> /dev/null: 1000 ok\n" in out
     assert b"directory -> pipe: -1 EINVAL\n" in out
     assert b"event IN_ACCESS\nevent IN_MODIFY\n" in out

@@ -239,6 +239,21 @@ static void interrupted(void)
     char buf[4];
     struct iovec in = {buf, 4};
     TRY("vmsplice from an empty pipe", vmsplice(a[0], &in, 1, 0));
+    /* under SA_RESTART the splice is restarted and moves the data once, when it comes */
+    sa.sa_flags = SA_RESTART;
+    sigaction(SIGALRM, &sa, NULL);
+    int out = open("restarted", O_CREAT | O_TRUNC | O_WRONLY, 0644);
+    pid_t pid = fork();
+    if (pid == 0) {
+        usleep(200000);
+        write(a[1], "once", 4);
+        _exit(0);
+    }
+    setitimer(ITIMER_REAL, &t, NULL);
+    TRY("SA_RESTART: splice pipe -> file", splice(a[0], NULL, out, NULL, 100, 0));
+    waitpid(pid, NULL, 0);
+    say("file offset %ld\n", at(out));
+    close(out);
     close(a[0]);
     close(a[1]);
     close(b[0]);
