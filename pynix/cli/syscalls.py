@@ -51,6 +51,9 @@ PARTIAL_NOTES: dict[str, str] = {
     "inotify_add_watch": "IN_EXCL_UNLINK is accepted but not applied, no IN_UNMOUNT; a file unlinked while open "
                          "reports IN_DELETE_SELF at once, not at its last close",
     "kcmp": "no KCMP_EPOLL_TFD (EINVAL)",
+    "splice": "data is copied, not page references moved",
+    "tee": "data is copied, not page references moved",
+    "vmsplice": "data is copied, not page references moved (SPLICE_F_GIFT has no effect)",
     "sched_setscheduler": "no RT throttling; a woken real-time task preempts at the next tick",
     "sched_setattr": "SCHED_DEADLINE is refused (EINVAL); utilization clamps have no effect",
     "pidfd_open": "no PIDFD_THREAD (EINVAL)",

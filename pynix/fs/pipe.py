@@ -14,7 +14,9 @@ space writes what fits and blocks with the count already written as restart data
 the previous run stopped and no byte is written twice; it returns only once everything is written (or the last
 reader has gone, or a signal handler interrupts it, when it returns the partial count as Linux does).
 
-Not yet here: splice/tee/vmsplice.
+splice, tee and vmsplice (syscall/splice.py) work on the buffers through the methods below: they copy bytes
+into buffers of their own, split at page boundaries as Linux's page references would be, and such buffers
+never merge with a later write (Linux's PIPE_BUF_FLAG_CAN_MERGE is clear on them).
 """
 from __future__ import annotations
 
@@ -58,14 +60,16 @@ def _sigpipe(task: "Task") -> None:
 
 
 class _Buffer:
-    """One pipe buffer: the unread bytes of one page, `start` bytes into it."""
+    """One pipe buffer: the unread bytes of one page, `start` bytes into it.  `merge`: a later write may append
+    to it (Linux's PIPE_BUF_FLAG_CAN_MERGE: not packets, not spliced pages)."""
 
-    __slots__ = ("data", "start", "packet")
+    __slots__ = ("data", "start", "packet", "merge")
 
-    def __init__(self, data: bytes, packet: bool) -> None:
+    def __init__(self, data: bytes, packet: bool, start: int = 0, merge: bool = True) -> None:
         self.data = bytearray(data)
-        self.start = 0
+        self.start = start
         self.packet = packet
+        self.merge = merge and not packet
 
 
 class Pipe:
@@ -193,7 +197,7 @@ class Pipe:
             # The common small write, done as the general path below would do it: merged into the last
             # buffer if it fits there whole, else a buffer of its own if there is room.
             tail = buffers[-1] if buffers else None
-            if tail is not None and not tail.packet and tail.start + len(tail.data) + total <= PAGE_SIZE:
+            if tail is not None and tail.merge and tail.start + len(tail.data) + total <= PAGE_SIZE:
                 tail.data += views[0]
             elif len(buffers) < self.max_usage:
                 buffers.append(_Buffer(views[0], packet))
@@ -217,7 +221,7 @@ class Pipe:
             chars = total & (PAGE_SIZE - 1)
             if chars and buffers:
                 tail = buffers[-1]
-                if not tail.packet and tail.start + len(tail.data) + chars <= PAGE_SIZE:
+                if tail.merge and tail.start + len(tail.data) + chars <= PAGE_SIZE:
                     tail.data += _gather(views, 0, chars)
                     done = chars
         while done < total and len(buffers) < self.max_usage:
@@ -241,6 +245,105 @@ class Pipe:
         n = self.write(task, views, nonblocking, packet)
         source.advance(n)
         return n
+
+    # ------------------------------------------------------------------------- splice (fs/splice.c)
+    def wait_for_data(self, nonblocking: bool) -> bool:
+        """ipipe_prep / splice_from_pipe_next: True when there are buffers to take, False at EOF (empty, no
+        writer left); EAGAIN or Block while empty."""
+        if self.buffers:
+            return True
+        if self.writers == 0:
+            return False
+        if nonblocking:
+            raise KernelError(errno.EAGAIN)
+        raise Block(self.read_queue)
+
+    def wait_for_space(self, task: "Task", nonblocking: bool) -> None:
+        """wait_for_space / opipe_prep: return once a buffer is free; SIGPIPE and EPIPE without a reader, EAGAIN
+        or Block while full."""
+        if self.readers == 0:
+            _sigpipe(task)
+            raise KernelError(errno.EPIPE)
+        if not self.full():
+            return
+        if nonblocking:
+            raise KernelError(errno.EAGAIN)
+        raise Block(self.write_queue)
+
+    def peek(self, size: int) -> bytes:
+        """Up to `size` bytes from the front, not consumed (what a splice out of the pipe offers its output)."""
+        parts, left = [], size
+        for buf in self.buffers:
+            if left <= 0:
+                break
+            parts.append(bytes(buf.data[:left]))
+            left -= len(parts[-1])
+        return b"".join(parts)
+
+    def consume(self, size: int) -> None:
+        """Drop the first `size` bytes (what the splice's output took), packet or not, and wake the writers."""
+        buffers = self.buffers
+        while size > 0:
+            buf = buffers[0]
+            n = min(size, len(buf.data))
+            del buf.data[:n]
+            buf.start += n
+            size -= n
+            if not buf.data:
+                buffers.popleft()
+        self.atime = realtime_ns()
+        self.write_queue.wake_all()
+
+    def splice_in(self, data: bytes | memoryview, pos: int) -> int:
+        """Add `data`, which starts at file offset or user address `pos`, as one unmergeable buffer per page it
+        spans, while buffers are free (filemap_splice_read / iter_to_pipe); the count added."""
+        done = 0
+        while done < len(data) and not self.full():
+            start = (pos + done) % PAGE_SIZE
+            n = min(len(data) - done, PAGE_SIZE - start)
+            self.buffers.append(_Buffer(data[done:done + n], False, start, merge=False))
+            done += n
+        if done:
+            self.mtime = self.ctime = realtime_ns()
+            self.read_queue.wake_all()
+        return done
+
+    def move_to(self, opipe: "Pipe", size: int) -> int:
+        """splice_pipe_to_pipe: move up to `size` bytes of buffers into `opipe` while it has room -- whole
+        buffers as they are, the last one split (its moved part no longer mergeable); the count moved."""
+        moved = 0
+        buffers, out = self.buffers, opipe.buffers
+        while buffers and moved < size and not opipe.full():
+            buf = buffers[0]
+            n = len(buf.data)
+            if size - moved >= n:
+                out.append(buffers.popleft())
+            else:
+                n = size - moved
+                out.append(_Buffer(buf.data[:n], buf.packet, buf.start, merge=False))
+                del buf.data[:n]
+                buf.start += n
+            moved += n
+        if moved:
+            self.atime = opipe.mtime = opipe.ctime = realtime_ns()
+            self.write_queue.wake_all()
+            opipe.read_queue.wake_all()
+        return moved
+
+    def link_to(self, opipe: "Pipe", size: int) -> int:
+        """tee's link_pipe: copy up to `size` bytes of buffers into `opipe` while it has room, leaving them here;
+        the copies never merge.  The count copied."""
+        copied = 0
+        for buf in self.buffers:
+            if copied >= size or opipe.full():
+                break
+            n = min(len(buf.data), size - copied)
+            opipe.buffers.append(_Buffer(buf.data[:n], buf.packet, buf.start, merge=False))
+            copied += n
+        if copied:
+            opipe.mtime = opipe.ctime = realtime_ns()
+            opipe.read_queue.wake_all()
+        return copied
 
     # ---------------------------------------------------------------------------------------- poll
     def poll_mask(self, reader: bool) -> int:

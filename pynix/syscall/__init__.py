@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import importlib
 
-FAMILIES = ("fs_read_write", "fs_fd", "pipe", "fs_open", "fs_stat", "fs_namei", "fs_attr", "fs_copy",
+FAMILIES = ("fs_read_write", "fs_fd", "pipe", "fs_open", "fs_stat", "fs_namei", "fs_attr", "fs_copy", "splice",
             "fs_ioctl", "poll", "xattr", "mmap", "mlock", "process", "cred", "prctl", "capability",
             "membarrier", "rseq", "time", "random", "signal", "sys_info", "futex", "clone", "exec", "wait",
             "sched", "pgrp", "rusage", "posix_timers", "timerfd", "signalfd", "mount", "eventfd", "eventpoll",

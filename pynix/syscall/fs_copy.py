@@ -22,11 +22,11 @@ OFFSET_MAX = (1 << 63) - 1
 CHUNK = 1 << 20
 
 
-def _read_loff(task: Task, addr: int) -> int:
+def read_loff(task: Task, addr: int) -> int:
     return s64(int.from_bytes(copy_from_user(task.mm, addr, 8), "little"))
 
 
-def _write_loff(task: Task, addr: int, value: int) -> None:
+def write_loff(task: Task, addr: int, value: int) -> None:
     copy_to_user(task.mm, addr, (value & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little"))
 
 
@@ -35,8 +35,9 @@ def _seekable(file: File) -> bool:
     return path is not None and not isinstance(file, PipeFile)
 
 
-def _put(task: Task, out: File, data: bytes, first: bool, nonblocking: bool) -> int:
-    """Write `data` to `out` for sendfile: what fits into a pipe (waiting only if nothing was sent yet)."""
+def write_some(task: Task, out: File, data: bytes, first: bool, nonblocking: bool) -> int:
+    """Write `data` to `out` for sendfile and splice: what fits into a pipe or socket (waiting only if nothing was
+    sent yet)."""
     if isinstance(out, PipeFile):
         pipe = out.pipe
         try:
@@ -61,7 +62,7 @@ def _put(task: Task, out: File, data: bytes, first: bool, nonblocking: bool) -> 
 
 @syscall
 def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -> int:
-    ppos = _read_loff(task, offset) if offset else None
+    ppos = read_loff(task, offset) if offset else None
     infile = fdget(task, in_fd)
     if not infile.readable:
         raise KernelError(errno.EBADF)
@@ -89,7 +90,7 @@ def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -
         if not data:
             break
         try:
-            n = _put(task, out, data, done == 0, bool(infile.flags & O_NONBLOCK))
+            n = write_some(task, out, data, done == 0, bool(infile.flags & O_NONBLOCK))
         except KernelError:
             if done:
                 break
@@ -99,7 +100,7 @@ def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -
         if n < len(data):
             break
     if ppos is not None:
-        _write_loff(task, offset, pos)
+        write_loff(task, offset, pos)
     elif done:
         infile.offset = pos
     return done
@@ -110,8 +111,8 @@ def sys_copy_file_range(task: Task, fd_in: int, off_in: int, fd_out: int, off_ou
                         flags: int) -> int:
     fin = fdget(task, fd_in)
     fout = fdget(task, fd_out)
-    pos_in = _read_loff(task, off_in) if off_in else getattr(fin, "offset", 0)
-    pos_out = _read_loff(task, off_out) if off_out else getattr(fout, "offset", 0)
+    pos_in = read_loff(task, off_in) if off_in else getattr(fin, "offset", 0)
+    pos_out = read_loff(task, off_out) if off_out else getattr(fout, "offset", 0)
     if flags & 0xFFFFFFFF:
         raise KernelError(errno.EINVAL)
     # generic_file_rw_checks
@@ -145,11 +146,11 @@ def sys_copy_file_range(task: Task, fd_in: int, off_in: int, fd_out: int, off_ou
             break
         done += write_file(inode_out, pos_out + done, data, task)
     if off_in:
-        _write_loff(task, off_in, pos_in + done)
+        write_loff(task, off_in, pos_in + done)
     else:
         fin.offset = pos_in + done
     if off_out:
-        _write_loff(task, off_out, pos_out + done)
+        write_loff(task, off_out, pos_out + done)
     else:
         fout.offset = pos_out + done
     return done
