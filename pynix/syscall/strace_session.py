@@ -351,7 +351,10 @@ class StraceSession(Tracepoints):
 
     def close(self) -> None:
         if self.summary is not None:
-            print(self.summary.table(), file=self.out, flush=True)
+            try:
+                print(self.summary.table(), file=self.out, flush=True)
+            except (OSError, ValueError):
+                pass
         if self.out is not sys.stderr:
             self.out.close()
 
@@ -393,8 +396,11 @@ class StraceSession(Tracepoints):
         line = self._leader(task, call) + text
         if result is not None:
             line = line.ljust(_RESULT_COLUMN - 1) + " = " + result
-        self.out.write(line + "\n")
-        self.out.flush()
+        try:
+            self.out.write(line + "\n")
+            self.out.flush()
+        except (OSError, ValueError):
+            pass                           # the trace's reader is gone (a closed pipe): the line is lost, not fatal
 
     def _leader(self, task: "Task", call: _InCall | None) -> str:
         """strace's printleader: the pid prefix, then the -t (the call's entry) and -r timestamps."""
