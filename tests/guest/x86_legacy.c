@@ -15,6 +15,13 @@
 
 struct ustat_buf { int f_tfree; unsigned long f_tinode; char f_fname[6], f_fpack[6]; };
 
+#ifndef __x86_64__
+int main(void)                      /* riscv64 has none of these calls; the test skips it (this keeps the build) */
+{
+    say("not an x86_64 program\n");
+    return 0;
+}
+#else
 int main(void)
 {
     say("pkey_alloc: %s\n", RES(syscall(SYS_pkey_alloc, 0, 0)));
@@ -48,3 +55,4 @@ int main(void)
     say("ALL DONE\n");
     return 0;
 }
+#endif
