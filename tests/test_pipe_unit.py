@@ -36,7 +36,7 @@ BUF_SIZE = 1 << 20
 def sigpipe(monkeypatch):
     """Record SIGPIPE instead of running signal generation on these fakes."""
     import pynix.fs.pipe as pipe_mod
-    monkeypatch.setattr(pipe_mod, "_sigpipe", lambda task: task.kernel.sigpipes.append(task))
+    monkeypatch.setattr(pipe_mod, "send_sigpipe", lambda task: task.kernel.sigpipes.append(task))
 
 
 @pytest.fixture(scope="module")

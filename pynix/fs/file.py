@@ -144,8 +144,8 @@ class HostStreamFile(File):
                     views = [views[0][n:]] + views[1:]
         except OSError as e:
             if e.errno == errno.EPIPE:           # no reader: SIGPIPE even after a partial write, as pipe_write
-                from pynix.fs.pipe import _sigpipe
-                _sigpipe(task)
+                from pynix.task.signal import send_sigpipe
+                send_sigpipe(task)
             if not total:
                 raise KernelError(e.errno or errno.EIO) from None
         source.advance(total)

@@ -31,6 +31,7 @@ from pynix.fs.file import File
 from pynix.hal.clock import realtime_ns
 from pynix.mm.uaccess import scatter
 from pynix.sync.wait import Block, WaitQueue
+from pynix.task.signal import send_sigpipe
 from pynix.uapi.fcntl import O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
@@ -48,15 +49,6 @@ POLLIN, POLLOUT, POLLERR, POLLHUP, POLLRDNORM, POLLWRNORM = 0x1, 0x4, 0x8, 0x10,
 
 PIPEFS_DEV = 0x0D                  # st_dev of pipefs: an anonymous device (0:13 on a typical x86_64 boot)
 _inode_numbers = itertools.count(0x10000)
-
-
-def _sigpipe(task: "Task") -> None:
-    """Linux sends SIGPIPE to the writer whenever a pipe write finds no reader (`send_sig(SIGPIPE, current, 0)`
-    in pipe_write), before returning EPIPE (or the partial count)."""
-    from pynix.task.signal import send_signal, siginfo
-    from pynix.uapi.signal import SIGPIPE, SI_USER
-    send_signal(task.kernel, task.group, SIGPIPE, siginfo(SIGPIPE, SI_USER, pid=task.group.pid,
-                                                          uid=task.group.creds.uid), thread=task)
 
 
 class _Buffer:
@@ -210,7 +202,7 @@ class Pipe:
         resumed = task.restart_data
         done = resumed if type(resumed) is int else None     # bytes written by earlier runs of this write
         if self.readers == 0:
-            _sigpipe(task)
+            send_sigpipe(task)
             if done:
                 return done                  # Linux returns what was written before the reader went
             raise KernelError(errno.EPIPE)
@@ -262,7 +254,7 @@ class Pipe:
         """wait_for_space / opipe_prep: return once a buffer is free; SIGPIPE and EPIPE without a reader, EAGAIN
         or Block while full."""
         if self.readers == 0:
-            _sigpipe(task)
+            send_sigpipe(task)
             raise KernelError(errno.EPIPE)
         if not self.full():
             return

@@ -93,6 +93,13 @@ def is_ignored(group: ThreadGroup, sig: int) -> bool:
 
 
 # ----------------------------------------------------------------------------------------------- sending
+def send_sigpipe(task: Task) -> None:
+    """SIGPIPE to a writer that found no reader (pipe_write's and the sockets' `send_sig(SIGPIPE, current, 0)`),
+    sent before the write returns EPIPE or its partial count."""
+    send_signal(task.kernel, task.group, SIGPIPE, siginfo(SIGPIPE, SI_USER, pid=task.group.pid,
+                                                          uid=task.group.creds.uid), thread=task)
+
+
 def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | DeferredInfo,
                 thread: Task | None = None) -> None:
     """Generate `sig` for process `group` (or only for `thread`).  init (task/init.py) drops every signal, as

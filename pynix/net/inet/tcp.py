@@ -26,7 +26,7 @@ from collections import deque
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
-from pynix.fs.pipe import _sigpipe
+from pynix.task.signal import send_sigpipe
 from pynix.net.core.stream import close_rx, drop_marks, join, new_rx, stop_tx, stream_recv, stream_send
 from pynix.net.inet.af_inet import IPPROTO_TCP, InetSocket
 from pynix.net.inet.route import ANY4, ANY6, local_dst, route_output
@@ -258,7 +258,7 @@ class TcpSocket(InetSocket):
     def _stream_error(self, task: "Task", flags: int, err: int) -> int:
         """sk_stream_error: EPIPE comes with SIGPIPE unless MSG_NOSIGNAL."""
         if err == errno.EPIPE and not flags & MSG_NOSIGNAL:
-            _sigpipe(task)
+            send_sigpipe(task)
         return err
 
     def recvmsg(self, task: "Task", size: int, flags: int) -> Received:

@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from pynix.errors import KernelError
-from pynix.fs.pipe import Pipe, _sigpipe
+from pynix.fs.pipe import Pipe
+from pynix.task.signal import send_sigpipe
 from pynix.net.core.datagram import Datagrams, Message
 from pynix.net.core.stream import (close_rx, drop_marks, dup_inflight, join, new_rx, stop_tx, stream_recv,
                                    stream_send)
@@ -435,7 +436,7 @@ def _pair(a: UnixSocket, b: UnixSocket) -> None:
 
 def _epipe(task: "Task", flags: int) -> None:
     if not flags & MSG_NOSIGNAL:
-        _sigpipe(task)
+        send_sigpipe(task)
     raise KernelError(errno.EPIPE)
 
 
