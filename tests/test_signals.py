@@ -80,6 +80,14 @@ def test_unwritable_alternate_stack(target):
     assert b"killed by SIGSEGV 1\nanother thread changing it between signals: usr1 10 segv 10\n" in out
 
 
+def test_exec_clears_the_alternate_stack(target):
+    """fork keeps the alternate signal stack, execve clears it (for a vforked child too): a stale one would put
+    the next SA_ONSTACK frame into memory of the old image (CPython's handlers all use SA_ONSTACK)."""
+    out = assert_same_as_native("altstack_exec.c", target)
+    assert out == (b"forked child: disabled 0 size 65536\nvforked child after exec: disabled 1 size 0\n"
+                   b"after exec: disabled 1 size 0\n")
+
+
 def test_vector_registers_survive_handlers(target):
     """Returning from a signal handler restores the whole 128-bit vector registers: vector arithmetic
     interrupted by a 1 ms timer gives the result it gives with no signals (the cause of the fork + SIGKILL

@@ -18,7 +18,7 @@ from pynix.task.exit import do_exit
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.task import Task, TaskState
 from pynix.task.timer import delete_posix_timers
-from pynix.uapi.signal import SIG_IGN
+from pynix.uapi.signal import SIG_IGN, SS_DISABLE
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -126,6 +126,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
     group.securebits &= ~SECURE_KEEP_CAPS      # keepcaps does not survive exec
     task.clear_child_tid = task.robust_list = task.rseq = 0
+    task.altstack_sp, task.altstack_size, task.altstack_flags = 0, 0, SS_DISABLE   # it was in the old image
     task.comm = task_comm(path)
     if kernel.tracer is not None:
         kernel.tracer.sched_process_exec(task, exe)
