@@ -45,6 +45,7 @@ from pynix.hal.clock import realtime_ns
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
 from pynix.fs.locks import LeaseSettings
 from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
+from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
@@ -1154,16 +1155,9 @@ def _meminfo(kernel) -> bytes:
 
 
 def _setting(owner: object, attr: str, low: int) -> tuple:
-    """A writable sysctl holding a number >= `low` in `owner.attr`."""
-    def write(data: bytes) -> None:
-        try:
-            value = int(data.split()[0])
-        except (ValueError, IndexError):
-            raise KernelError(errno.EINVAL) from None
-        if value < low:
-            raise KernelError(errno.EINVAL)
-        setattr(owner, attr, value)
-    return (lambda: _b(f"{getattr(owner, attr)}\n"), 0o644, write)
+    """A writable sysctl holding a number >= `low` in `owner.attr`: (render, mode, write)."""
+    render, write = int_sysctl(owner, attr, low)
+    return render, 0o644, write
 
 
 def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Callable
 from pynix.errors import KernelError
 from pynix.fs.file import POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
 from pynix.fs.file_ops import InodeFile
+from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, Mount, SuperBlock, VfsPath, dtype_of, now_ns
 from pynix.hal.clock import realtime_ns
 from pynix.sync.wait import Block, WaitQueue
@@ -52,17 +53,7 @@ class MqueueLimits:
     msgsize_default: int = 8192
 
     def sysctls(self) -> dict[bytes, tuple[Callable[[], bytes], Callable[[bytes], None]]]:
-        def number(attr: str):
-            def write(data: bytes) -> None:
-                try:
-                    value = int(data.split()[0])
-                except (ValueError, IndexError):
-                    raise KernelError(errno.EINVAL) from None
-                if value < 1:
-                    raise KernelError(errno.EINVAL)
-                setattr(self, attr, value)
-            return lambda: b"%d\n" % getattr(self, attr), write
-        return {name.encode(): number(name) for name in
+        return {name.encode(): int_sysctl(self, name, 1) for name in
                 ("msg_max", "msgsize_max", "queues_max", "msg_default", "msgsize_default")}
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 
 from pynix.errors import KernelError
+from pynix.fs.sysctl import int_sysctl
 from pynix.hal.clock import realtime_ns
 
 if TYPE_CHECKING:
@@ -208,17 +209,6 @@ class IpcNamespace:
 
     def sysctls(self) -> dict[bytes, tuple[Callable[[], bytes], Callable[[bytes], None]]]:
         """The /proc/sys/kernel files of IPC: name -> (render, write)."""
-        def number(attr: str, low: int = 0):
-            def write(data: bytes) -> None:
-                try:
-                    value = int(data.split()[0])
-                except (ValueError, IndexError):
-                    raise KernelError(errno.EINVAL) from None
-                if value < low:
-                    raise KernelError(errno.EINVAL)
-                setattr(self, attr, value)
-            return lambda: b"%d\n" % getattr(self, attr), write
-
         def write_sem(data: bytes) -> None:
             try:
                 values = [int(v) for v in data.split()]
@@ -227,8 +217,8 @@ class IpcNamespace:
             if len(values) != 4 or min(values) < 0:
                 raise KernelError(errno.EINVAL)
             self.sem_ctls = values
-        return {b"shmmax": number("shm_ctlmax"), b"shmall": number("shm_ctlall"),
-                b"shmmni": number("shm_ctlmni"), b"shm_rmid_forced": number("shm_rmid_forced"),
-                b"msgmax": number("msg_ctlmax"), b"msgmnb": number("msg_ctlmnb"),
-                b"msgmni": number("msg_ctlmni"),
+        return {b"shmmax": int_sysctl(self, "shm_ctlmax"), b"shmall": int_sysctl(self, "shm_ctlall"),
+                b"shmmni": int_sysctl(self, "shm_ctlmni"), b"shm_rmid_forced": int_sysctl(self, "shm_rmid_forced"),
+                b"msgmax": int_sysctl(self, "msg_ctlmax"), b"msgmnb": int_sysctl(self, "msg_ctlmnb"),
+                b"msgmni": int_sysctl(self, "msg_ctlmni"),
                 b"sem": (lambda: ("\t".join(map(str, self.sem_ctls)) + "\n").encode(), write_sem)}
