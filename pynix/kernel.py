@@ -26,6 +26,7 @@ from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.hal import Cpu, PhysicalMemory, Trap, TrapKind
 from pynix.ipc.util import IpcNamespace
+from pynix.net.namespace import NetNamespace
 from pynix.printk import KernelLog
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import FrameAllocator
@@ -34,6 +35,7 @@ from pynix.task import rseq, signal
 from pynix.task.exit import exit_group, fatal_trap
 from pynix.task.sched import Scheduler
 from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.task.uts import UtsNamespace
 from pynix.task.timer import check_rlimit_cpu
 from pynix.uapi.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
 
@@ -72,6 +74,8 @@ class Kernel:
         self.current: Task | None = None
         self.futexes: dict[object, list] = {}      # futex key -> waiters (task/futex.py)
         self.ipc = IpcNamespace()                  # System V IPC objects and limits (pynix/ipc/)
+        self.uts_namespace = UtsNamespace()        # uname's node and domain names (task/uts.py)
+        self.net_namespace = NetNamespace()        # devices, routes and bound sockets (net/namespace.py)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}

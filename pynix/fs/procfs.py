@@ -49,7 +49,6 @@ from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
-from pynix.task.uts import uts_of
 
 if TYPE_CHECKING:
     from pynix.mm.iov_iter import IovIter
@@ -1175,8 +1174,8 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
     return {
         b"kernel": {
             **ipc_sysctls,
-            b"hostname": value(lambda: uts_of(kernel).nodename.decode("utf-8", "replace")),
-            b"domainname": value(lambda: uts_of(kernel).domainname.decode("utf-8", "replace")),
+            b"hostname": value(lambda: kernel.uts_namespace.nodename.decode("utf-8", "replace")),
+            b"domainname": value(lambda: kernel.uts_namespace.domainname.decode("utf-8", "replace")),
             b"ostype": const("Linux", 0o444),
             b"osrelease": const(values.release, 0o444),
             b"version": const(values.version, 0o444),

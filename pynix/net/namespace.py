@@ -38,11 +38,3 @@ class NetNamespace:
     def device_named(self, name: bytes) -> NetDevice | None:
         return next((d for d in self.devices if d.name == name), None)
 
-
-def net_of(kernel: object) -> NetNamespace:
-    """The machine's namespace (made on first use)."""
-    net = getattr(kernel, "net_namespace", None)
-    if net is None:
-        net = NetNamespace()
-        setattr(kernel, "net_namespace", net)
-    return net

@@ -25,7 +25,6 @@ from pynix.net.inet.af_inet import pack_sockaddr
 from pynix.net.inet.route import LOOPBACK4
 from pynix.net.inet.tcp import SS_CONNECTED, TcpSocket
 from pynix.net.inet.udp import UdpSocket
-from pynix.net.namespace import net_of
 from pynix.net.socket import AF_INET, MSG_DONTWAIT, MSG_NOSIGNAL, SHUT_WR, Ancillary
 
 CHUNK = 65536
@@ -83,7 +82,7 @@ class Publisher:
         except OSError:
             return
         conn.setblocking(False)
-        net = net_of(self.kernel)
+        net = self.kernel.net_namespace
         listener = net.tcp.lookup(LOOPBACK4, self.spec.guest_port, lambda s: s.is_listening)
         if listener is None or listener._full():
             conn.close()                                    # nobody listens: the host client sees it closed

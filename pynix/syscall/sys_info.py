@@ -14,7 +14,7 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.personality import UNAME26, uname26_release
 from pynix.task.task import Task
-from pynix.task.uts import NEW_UTS_LEN, uts_of
+from pynix.task.uts import NEW_UTS_LEN
 
 RELEASE = "6.1.0-pynix"
 VERSION = "#1 SMP PREEMPT_DYNAMIC pynix"
@@ -28,7 +28,7 @@ def proc_values() -> ProcValues:
 
 @syscall
 def sys_uname(task: Task, buf: int) -> int:
-    uts = uts_of(task.kernel)
+    uts = task.kernel.uts_namespace
     release = uname26_release(RELEASE) if task.group.personality & UNAME26 else RELEASE
     fields = (b"Linux", uts.nodename, release.encode(), VERSION.encode(), task.arch.name.encode(), uts.domainname)
     copy_to_user(task.mm, buf, b"".join(f.ljust(FIELD, b"\0") for f in fields))
@@ -47,13 +47,13 @@ def _set_name(task: Task, name: int, length: int) -> bytes:
 
 @syscall
 def sys_sethostname(task: Task, name: int, length: int) -> int:
-    uts_of(task.kernel).nodename = _set_name(task, name, length)
+    task.kernel.uts_namespace.nodename = _set_name(task, name, length)
     return 0
 
 
 @syscall
 def sys_setdomainname(task: Task, name: int, length: int) -> int:
-    uts_of(task.kernel).domainname = _set_name(task, name, length)
+    task.kernel.uts_namespace.domainname = _set_name(task, name, length)
     return 0
 
 

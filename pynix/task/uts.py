@@ -13,11 +13,3 @@ NEW_UTS_LEN = 64
 class UtsNamespace:
     nodename: bytes = NODENAME.encode()
     domainname: bytes = DOMAINNAME.encode()
-
-
-def uts_of(kernel: object) -> UtsNamespace:
-    uts = getattr(kernel, "uts_namespace", None)
-    if uts is None:
-        uts = UtsNamespace()
-        setattr(kernel, "uts_namespace", uts)
-    return uts
