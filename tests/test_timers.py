@@ -98,3 +98,16 @@ def test_rlimit_cpu(target):
     out = differential("rlimit_cpu.c", target)
     assert out == (b"soft 1 s, no handler: killed by SIGXCPU\nhandler: SIGXCPU twice, soft limit then 2 and 3\n"
                    b"soft 1 s, hard 3 s, handled: killed by SIGKILL\nsoft = hard = 1 s, handled: killed by SIGKILL\n")
+
+
+def test_dynamic_cpu_clocks(target):
+    """pthread_getcpuclockid/clock_getcpuclockid clocks read the named thread's or process's CPU time; a clock
+    naming no thread of the caller's process, a reaped process or an invalid kind is EINVAL (ESRCH from
+    glibc's clock_getcpuclockid)."""
+    out = differential("cpu_clocks.c", target)
+    assert out == (b"pthread_getcpuclockid: 0 0\nbusy thread clock ran: 1\nidle thread clock nearly still: 1\n"
+                   b"own thread clock matches CLOCK_THREAD_CPUTIME_ID: 1\nclock_getres(thread clock): 0 res 1\n"
+                   b"clock_getcpuclockid(self): 0\nprocess clock >= its threads: 1\n"
+                   b"clock_getcpuclockid(child): 0\nchild's clock ran: 1\n"
+                   b"clock_getcpuclockid(reaped child): ESRCH\nclock of a reaped child: EINVAL\n"
+                   b"thread clock of init: EINVAL\nwhich = 3: EINVAL\n")

@@ -19,9 +19,9 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
 from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
-                              CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, CPU_CLOCKS, NSEC,
+                              CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, NSEC,
                               SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, TIMER_ABSTIME, PosixTimer,
-                              clock_reader)
+                              clock_reader, is_cpu_clock)
 from pynix.uapi.signal import NSIG, SIGALRM
 
 INT_MAX = 0x7FFFFFFF
@@ -85,7 +85,7 @@ def sys_timer_create(task: Task, clockid: int, sevp: int, created_timer_id: int)
     timer_id = _next_id(task)                    # Linux allocates the id first: a bad sigevent uses one up
     notify, signo, value, thread = _check_sigevent(task, sigevent, timer_id)
     timer = PosixTimer(timer_id, group, notify, signo, value, thread)
-    timer.bind(task.kernel, clock, cpu_clock=clockid in CPU_CLOCKS)
+    timer.bind(task.kernel, clock, cpu_clock=is_cpu_clock(clockid))
     copy_to_user(task.mm, created_timer_id, struct.pack("<i", timer_id))
     group.posix_timers[timer_id] = timer
     return 0

@@ -20,7 +20,7 @@ from pynix.task.task import Task
 from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
                               CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
                               CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, NSEC, TIMER_ABSTIME,
-                              clock_reader)
+                              clock_reader, is_cpu_clock)
 
 CAP_SYS_TIME = 25
 TIME_SETTOD_SEC_MAX = (2**63 - 1) // NSEC - 30 * 365 * 86400   # KTIME_SEC_MAX - TIME_UPTIME_SEC_MAX
@@ -57,20 +57,32 @@ def _write_timespec(task: Task, addr: int, ns: int) -> None:
 
 @syscall
 def sys_clock_gettime(task: Task, clockid: int, tp: int) -> int:
-    """The CPU-time clocks are the guest's own (the process's or the thread's accounted run time); the others
-    read the host clock of the same kind."""
+    """The CPU-time clocks (fixed or naming a thread or process) are the guest's own accounted run time; the
+    others read the host clock of the same kind."""
     clockid = s32(clockid)
-    if clockid in (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID):
-        ns = clock_reader(clockid, task)()
+    if is_cpu_clock(clockid):
+        ns = _cpu_clock(task, clockid)()
     else:
         ns = clock.clock_ns(_host_clock(clockid))
     _write_timespec(task, tp, ns)
     return 0
 
 
+def _cpu_clock(task: Task, clockid: int):
+    """The reader of a CPU-time clock; EINVAL for a dynamic one that names no thread or process it may read."""
+    reader = clock_reader(clockid, task)
+    if reader is None:
+        raise KernelError(errno.EINVAL)
+    return reader
+
+
 @syscall
 def sys_clock_getres(task: Task, clockid: int, res: int) -> int:
-    _host_clock(clockid)
+    """glibc's clock_getcpuclockid and pthread_getcpuclockid validate a dynamic clock this way."""
+    if is_cpu_clock(s32(clockid)):
+        _cpu_clock(task, s32(clockid))
+    else:
+        _host_clock(clockid)
     if res:
         _write_timespec(task, res, 4_000_000 if s32(clockid) in _COARSE else 1)   # a jiffy at HZ=250
     return 0

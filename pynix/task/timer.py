@@ -103,29 +103,61 @@ class IntervalTimer:
 
 
 CPU_CLOCKS = (CLOCK_PROCESS_CPUTIME_ID, CLOCK_THREAD_CPUTIME_ID)
+CPUCLOCK_PROF, CPUCLOCK_VIRT, CPUCLOCK_SCHED, CPUCLOCK_MAX = 0, 1, 2, 3
+CPUCLOCK_PERTHREAD_MASK = 4
+
+
+def is_cpu_clock(clockid: int) -> bool:
+    """A CPU-time clock: one of the two fixed ids, or a dynamic one (negative: clock_getcpuclockid and
+    pthread_getcpuclockid encode a pid or tid in it)."""
+    return clockid in CPU_CLOCKS or clockid < 0
+
+
+def _cpu_clock_target(clockid: int, task: Task) -> tuple[bool, Task | None]:
+    """Linux's pid_for_clock: decode a dynamic CPU clock `~id << 3 | perthread << 2 | which` into (per-thread,
+    the thread or a thread of the process); id 0 is the caller itself.  A thread clock names only a thread of
+    the caller's own process; a process clock names a process (or the caller's own tid).  None: EINVAL."""
+    if clockid & 3 >= CPUCLOCK_MAX:
+        return False, None
+    thread, ident = bool(clockid & CPUCLOCK_PERTHREAD_MASK), ~(clockid >> 3)
+    if ident == 0:
+        return thread, task
+    target = task.kernel.tasks.get(ident)
+    if thread:
+        return True, target if target is not None and target.group is task.group else None
+    if target is task:
+        return False, task
+    group = task.kernel.groups.get(ident)
+    return False, group.live_tasks[0] if group is not None and group.live_tasks else None
 
 
 def clock_reader(clockid: int, task: Task) -> Callable[[], int] | None:
     """The clock a timer created by `task` on `clockid` counts (ns), or None if timers cannot use it.  The
     CPU-time clocks are the guest time accounted by the scheduler (ThreadGroup.cpu_time_ns), including the
-    running slice."""
-    group, kernel = task.group, task.kernel
+    running slice; dynamic ones count PROF (user + system), VIRT (user) or SCHED (all run time: pynix
+    splits run time into exactly those two, so SCHED reads as PROF) of another thread or process."""
+    kernel = task.kernel
+    if clockid < 0:
+        thread, target = _cpu_clock_target(clockid, task)
+        if target is None:
+            return None
+        which = clockid & 3
+        group = target.group
 
-    def process_cpu() -> int:
-        kernel.account_running()
-        return sum(group.cpu_time_ns())
+        def times() -> tuple[int, int]:
+            kernel.account_running()
+            return (target.utime_ns, target.stime_ns) if thread else group.cpu_time_ns()
 
-    def thread_cpu() -> int:
-        kernel.account_running()
-        return task.utime_ns + task.stime_ns
-
+        return (lambda: times()[0]) if which == CPUCLOCK_VIRT else (lambda: sum(times()))
+    if clockid == CLOCK_PROCESS_CPUTIME_ID:
+        return clock_reader(~0 << 3 | CPUCLOCK_SCHED, task)                        # the caller's process
+    if clockid == CLOCK_THREAD_CPUTIME_ID:
+        return clock_reader(~0 << 3 | CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED, task)  # the calling thread
     readers: dict[int, Callable[[], int]] = {
         CLOCK_REALTIME: realtime_ns,
         CLOCK_MONOTONIC: time.monotonic_ns,
         CLOCK_BOOTTIME: lambda: time.clock_gettime_ns(time.CLOCK_BOOTTIME),
         CLOCK_TAI: lambda: clock_ns(time.CLOCK_TAI),
-        CLOCK_PROCESS_CPUTIME_ID: process_cpu,
-        CLOCK_THREAD_CPUTIME_ID: thread_cpu,
     }
     return readers.get(clockid)
 
