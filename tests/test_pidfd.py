@@ -14,6 +14,7 @@ def test_pidfd_process_vm_kcmp(target):
     assert b"poll exited: 0x1\n" in out and b"poll reaped: 0x11\n" in out
     assert b"kcmp thread files: same vm: same fs: same sighand: same\n" in out
     assert b"clone CLONE_PIDFD: fd ok 1 cloexec 1 exited 1 status 7\n" in out
+    assert b"pidfd_send_signal /proc/<pid>: ok, /: EBADF, /proc/self/task/<tid>: EBADF, fd 0: EBADF\n" in out
     assert b"ALL DONE\n" in out
 
 

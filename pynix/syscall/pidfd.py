@@ -7,13 +7,15 @@ import struct
 
 from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK
+from pynix.fs.file_ops import DirectoryFile
+from pynix.fs.procfs import PidDir
 from pynix.mm.uaccess import copy_from_user
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.signal import kill_process
 from pynix.task.cred import ptrace_may_access
 from pynix.task.pidfd import PidFd
 from pynix.task.signal import SI_TKILL, SI_USER, siginfo
-from pynix.task.task import Task
+from pynix.task.task import Task, ThreadGroup
 
 PIDFD_NONBLOCK = O_NONBLOCK
 PIDFD_SIGNAL_THREAD, PIDFD_SIGNAL_THREAD_GROUP, PIDFD_SIGNAL_PROCESS_GROUP = 1, 2, 4
@@ -26,6 +28,20 @@ def pidfd_of(task: Task, fd: int) -> PidFd:
     if not isinstance(file, PidFd):
         raise KernelError(errno.EBADF)
     return file
+
+
+def signal_target(task: Task, fd: int) -> ThreadGroup:
+    """pidfd_to_pid: the process a pidfd names, or that an open /proc/<pid> directory names (Linux accepts
+    those too, for the sake of programs that held such descriptors before pidfds existed); EBADF for any other
+    file, ESRCH once the process has been reaped."""
+    file = task.group.fds.get(s32(fd))
+    if isinstance(file, PidFd):
+        return file.live_group(task)
+    inode = getattr(file, "inode", None)
+    if isinstance(file, DirectoryFile) and isinstance(inode, PidDir) and not inode.in_task_dir:
+        inode.check()
+        return inode.group
+    raise KernelError(errno.EBADF)
 
 
 def open_pidfd(task: Task, pid: int, flags: int) -> int:
@@ -60,7 +76,7 @@ def sys_pidfd_send_signal(task: Task, pidfd: int, sig: int, info: int, flags: in
             or bin(flags).count("1") > 1:
         raise KernelError(errno.EINVAL)
     sig = s32(sig)
-    group = pidfd_of(task, pidfd).live_group(task)
+    group = signal_target(task, pidfd)
     if info:
         data = copy_from_user(task.mm, info, 128)
         signo, _errno, code = struct.unpack_from("<iii", data)
@@ -90,7 +106,7 @@ def sys_pidfd_getfd(task: Task, pidfd: int, targetfd: int, flags: int) -> int:
     ptrace access, EBADF if the target has no such descriptor (or has exited and closed them all)."""
     if flags & 0xFFFFFFFF:
         raise KernelError(errno.EINVAL)
-    group = pidfd_of(task, pidfd).live_group(task)
+    group = signal_target(task, pidfd)
     if not ptrace_may_access(task.group.creds, group.creds, bool(group.dumpable)):
         raise KernelError(errno.EPERM)
     if group.exit_status is not None:

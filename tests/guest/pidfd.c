@@ -220,6 +220,15 @@ int main(void)
     say("clone3 CLONE_PIDFD: %s status %d\n", RES(r), info.si_status);
     args.flags = CLONE_PIDFD_FLAG | CLONE_THREAD | CLONE_SIGHAND | CLONE_VM;
     say("clone3 CLONE_PIDFD|CLONE_THREAD: %s\n", RES(syscall(SYS_clone3, &args, sizeof args)));
+    /* pidfd_send_signal also takes an open /proc/<pid> directory (pidfd_to_pid), not another directory. */
+    char proc_dir[64];
+    snprintf(proc_dir, sizeof proc_dir, "/proc/%d", getpid());
+    int procfd = open(proc_dir, O_RDONLY | O_DIRECTORY), rootfd = open("/", O_RDONLY | O_DIRECTORY);
+    snprintf(proc_dir, sizeof proc_dir, "/proc/self/task/%d", getpid());
+    int taskfd = open(proc_dir, O_RDONLY | O_DIRECTORY);
+    say("pidfd_send_signal /proc/<pid>: %s, /: %s, /proc/self/task/<tid>: %s, fd 0: %s\n",
+        RES(pidfd_send(procfd, 0, NULL, 0)), RES(pidfd_send(rootfd, 0, NULL, 0)),
+        RES(pidfd_send(taskfd, 0, NULL, 0)), RES(pidfd_send(0, 0, NULL, 0)));
     say("ALL DONE\n");
     return 0;
 }
