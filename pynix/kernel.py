@@ -329,6 +329,7 @@ class Kernel:
             self.tracer.sched_slice_end(task, trap)
         task.utime_ns += end - self._slice_start       # what account_running has not charged yet
         self._slice_start = 0
+        self._charge_faults(task)
         self._after_run(task, trap, end - self._slice_begin)
         return self._schedule()
 
@@ -340,6 +341,18 @@ class Kernel:
             now = time.perf_counter_ns()
             task.utime_ns += now - self._slice_start
             self._slice_start = now
+            self._charge_faults(task)
+
+    @staticmethod
+    def _charge_faults(task: Task) -> None:
+        """Page faults are resolved while the task's slice is running: move the time they took (which its mm
+        measured) from its user time to its system time, as Linux charges the fault handler's time to stime."""
+        mm = task.mm
+        if mm.fault_ns:
+            moved = min(mm.fault_ns, max(task.utime_ns, 0))
+            mm.fault_ns = 0
+            task.utime_ns -= moved
+            task.stime_ns += moved
 
     def _timeslice(self, task: Task) -> int:
         """How long `task` may run before the kernel wants the CPU back: the rest of its time slice, cut short by

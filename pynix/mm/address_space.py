@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import errno
 from dataclasses import dataclass
+from time import perf_counter_ns
 from typing import Callable
 
 from pynix.arch import Arch
@@ -152,6 +153,9 @@ class AddressSpace:
         self.on_code_freed: Callable[[], None] = lambda: None
         # Tracing (pynix/trace): told of every fault the TLB-fill handler resolves (address, access).
         self.on_fault: Callable[[int, int], None] | None = None
+        # Time spent resolving the faults of guest code since the kernel last looked (ns): kernel time, which
+        # the kernel moves from the running task's user time to its system time (Kernel.account_running).
+        self.fault_ns = 0
 
     # ----------------------------------------------------------------------------------------------- VMAs
     def find_vma(self, addr: int) -> VmArea | None:
@@ -197,10 +201,13 @@ class AddressSpace:
                         return entry
             if self.on_fault is not None:
                 self.on_fault(va, access)
+            t0 = perf_counter_ns()
             try:
                 pte = self.handle_fault(va, access)
             except KernelError:
                 return -1
+            finally:
+                self.fault_ns += perf_counter_ns() - t0
             entry = self._tlb[va] = (((pte >> fmt.pfn_shift) & fmt.pfn_mask) << PAGE_SHIFT) | fmt.leaf_prot(pte)
             return entry
         return -1
