@@ -277,7 +277,7 @@ def _names(listing: str) -> set[str]:
 def test_fat32_on_a_block_device(tmp_path):
     """FAT32 sits on the block layer too: `mount -t vfat /dev/vda` from the guest and --disk IMAGE:GUEST both
     go through the device; the host's fsck.fat finds the image clean afterwards."""
-    from pynix.fs.fat32 import mkfs
+    from pynix.fs.fat import mkfs
     fsck = shutil.which("fsck.fat", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
     harness.need(fsck is not None, "fsck.fat is not installed (Debian package dosfstools)")
     image = tmp_path / "fat.img"

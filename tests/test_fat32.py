@@ -1,4 +1,4 @@
-"""FAT32 disk images (pynix/fs/fat32.py): the file system driven directly, checked against the host's tools
+"""FAT32 disk images (pynix/fs/fat/): the file system driven directly, checked against the host's tools
 (Debian's dosfstools `fsck.fat -n` must find every image clean; mtools reads what we write and we read what it
 writes), corrupted images failing cleanly, and one end-to-end run of busybox on a `--disk` mount."""
 from __future__ import annotations
@@ -22,8 +22,9 @@ if str(ROOT) not in sys.path:
 
 import harness  # noqa: E402
 from pynix.errors import KernelError  # noqa: E402
-from pynix.fs import fat32  # noqa: E402
-from pynix.fs.fat32 import RENAME_EXCHANGE, RENAME_NOREPLACE, Fat32SuperBlock, mkfs  # noqa: E402
+from pynix.fs.fat import Fat32SuperBlock, mkfs  # noqa: E402
+from pynix.fs.fat.layout import ATTR_RO  # noqa: E402
+from pynix.fs.vfs import RENAME_EXCHANGE, RENAME_NOREPLACE  # noqa: E402
 from pynix.fs.vfs import DT_DIR, DT_REG, Dentry, VfsPath  # noqa: E402
 
 MiB = 1 << 20
@@ -512,9 +513,9 @@ def test_times_and_modes(fs, image):
     f.setattr(mtime_ns=t)
     # permissions: only the write bits can change; chown is refused
     f.setattr(mode=0o444)
-    assert stat.S_IMODE(f.mode) == 0o444 and f.attr & fat32.ATTR_RO
+    assert stat.S_IMODE(f.mode) == 0o444 and f.attr & ATTR_RO
     f.setattr(mode=0o644)
-    assert stat.S_IMODE(f.mode) == 0o644 and not f.attr & fat32.ATTR_RO
+    assert stat.S_IMODE(f.mode) == 0o644 and not f.attr & ATTR_RO
     f.setattr(mode=0o666)                                              # masked to 0644, like vfat
     raises(errno.EPERM, f.setattr, mode=0o600)
     f.setattr(mode=0o755)                                              # x bits are outside the mask: ignored

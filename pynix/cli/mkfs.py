@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def mkfs_command(args: argparse.Namespace) -> int:
     from pynix.cli.run import parse_size
-    from pynix.fs.fat32 import mkfs
+    from pynix.fs.fat import mkfs
 
     try:
         size = parse_size(args.size)

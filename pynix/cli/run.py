@@ -136,7 +136,7 @@ def _open_disks(specs: list[str]) -> list | None:
     with a note, as mount(8) does for a write-protected disk."""
     from pynix.block.genhd import attach_image
     from pynix.block.probe import probe
-    from pynix.fs.fat32 import Fat32SuperBlock
+    from pynix.fs.fat import Fat32SuperBlock
     disks = []
     for spec in specs:
         rest, readonly = (spec[:-3], True) if spec.endswith(":ro") else (spec, False)
@@ -184,7 +184,7 @@ def _open_root(spec: str | None):
     (attached as the next /dev/vdX) or a FAT32 image, or None after printing why it cannot be the root."""
     from pynix.block.genhd import attach_image, del_disk
     from pynix.block.probe import probe
-    from pynix.fs.fat32 import Fat32SuperBlock
+    from pynix.fs.fat import Fat32SuperBlock
     if spec is None:
         return "/"
     if os.path.isdir(spec):

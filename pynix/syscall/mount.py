@@ -43,7 +43,7 @@ from pynix.block.genhd import lookup as lookup_blkdev
 from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.ext2.super import Ext2SuperBlock, get_super
 from pynix.fs.devpts import DevptsSuperBlock
-from pynix.fs.fat32 import Fat32SuperBlock
+from pynix.fs.fat import Fat32SuperBlock
 from pynix.fs.file_ops import InodeFile
 from pynix.fs.hostfs import HostfsInode
 from pynix.fs.overlayfs import OverlayInode
