@@ -1,4 +1,4 @@
-"""Differential tests of inotify and dnotify (issue #14): the events the VFS raises through fsnotify, under pynix
+"""Differential tests of inotify, dnotify and fanotify (issue #14): the events the VFS raises through fsnotify,
 against native Linux (the x86_64-musl build of the same program runs natively for every target)."""
 from __future__ import annotations
 
@@ -24,6 +24,19 @@ def test_dnotify(target):
     assert b"RENAME: rename within: RT1(code 3 band 0x441 fd dfd)\nRENAME: rename out: none\n" in out
     assert b"create with two registrations: RT1(code 3 band 0x441 fd dfd) RT2(code 3 band 0x441 fd dfd2)\n" in out
     assert b"after closing a dup of dfd: RT2(code 3 band 0x441 fd dfd2)\n" in out
+    assert b"ALL DONE\n" in out
+
+
+def test_fanotify(target):
+    """fanotify's classic mode on a tmpfs of the test's own: inode, mount and filesystem marks, merged events with
+    the object's descriptor, ignore masks, exec, a child's pid, poll/FIONREAD/blocking read, overflow."""
+    out = assert_same_as_native("fanotify.c", target)
+    assert b"write a:\n  MODIFY CLOSE_WRITE OPEN '/a' self\n" in out
+    assert b"list the directory, open sub:\n  ACCESS CLOSE_NOWRITE OPEN '/' self\n" in out
+    assert b"a child writes sub/from-child:\n  CLOSE_WRITE OPEN '/sub/from-child' child\n" in out
+    assert b"exec the copy:\n  ACCESS OPEN OPEN_EXEC '/prog' child\n" in out
+    assert b"read empty: EAGAIN\n" in out and b"init bad flag: EINVAL\n" in out
+    assert b"events 16385 overflow 1 (fd -1, last 1)\n" in out
     assert b"ALL DONE\n" in out
 
 

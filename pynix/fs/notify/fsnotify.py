@@ -251,9 +251,18 @@ def fsnotify_open(file: "File") -> None:
 
 
 def fsnotify_open_exec(path: "VfsPath") -> None:
-    """execve opened a program, a script or an ELF interpreter to run it (do_open_execat's FMODE_EXEC)."""
+    """execve opened a program, a script or an ELF interpreter to run it (do_open_execat's FMODE_EXEC), and
+    reads it (kernel_read, an ACCESS)."""
     if active_marks:
         _notify_dentry(path.dentry, FS_OPEN | FS_OPEN_EXEC, path)
+        _notify_dentry(path.dentry, FS_ACCESS, path)
+
+
+def fsnotify_close_exec(path: "VfsPath") -> None:
+    """execve is done with a script or ELF interpreter it opened.  (The program's own file stays open for the
+    process's exe_file; its close at exit is not raised.)"""
+    if active_marks:
+        _notify_dentry(path.dentry, FS_CLOSE_NOWRITE, path)
 
 
 def fsnotify_close(file: "File") -> None:
