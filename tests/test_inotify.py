@@ -1,5 +1,5 @@
-"""Differential test of inotify (issue #14): the events the VFS raises through fsnotify, under pynix against
-native Linux (the x86_64-musl build of the same program runs natively for every target)."""
+"""Differential tests of inotify, dnotify and fanotify (issue #14): the events the VFS raises through fsnotify,
+against native Linux (the x86_64-musl build of the same program runs natively for every target)."""
 from __future__ import annotations
 
 import shutil
@@ -13,6 +13,30 @@ def test_inotify(target):
     assert b"unlink b:\n  wd 2 ATTRIB\n  wd 2 DELETE_SELF\n  wd 2 IGNORED\n  wd 1 DELETE len%16=0 'b'\n" in out
     assert b"oneshot attrib:\n  wd 3 ATTRIB\n  wd 3 IGNORED\n" in out
     assert b"events 16385 overflow 1 wd -1\n" in out
+    assert b"ALL DONE\n" in out
+
+
+def test_dnotify(target):
+    """fcntl(F_NOTIFY): SIGIO or the F_SETSIG signal with si_fd, one-shot and multishot, each DN_* alone."""
+    out = assert_same_as_native("dnotify.c", target)
+    assert b"on a file: ENOTDIR\n" in out
+    assert b"two creates: SIGIO(code 0x80)\nafter the one shot: none\n" in out
+    assert b"RENAME: rename within: RT1(code 3 band 0x441 fd dfd)\nRENAME: rename out: none\n" in out
+    assert b"create with two registrations: RT1(code 3 band 0x441 fd dfd) RT2(code 3 band 0x441 fd dfd2)\n" in out
+    assert b"after closing a dup of dfd: RT2(code 3 band 0x441 fd dfd2)\n" in out
+    assert b"ALL DONE\n" in out
+
+
+def test_fanotify(target):
+    """fanotify's classic mode on a tmpfs of the test's own: inode, mount and filesystem marks, merged events with
+    the object's descriptor, ignore masks, exec, a child's pid, poll/FIONREAD/blocking read, overflow."""
+    out = assert_same_as_native("fanotify.c", target)
+    assert b"write a:\n  MODIFY CLOSE_WRITE OPEN '/a' self\n" in out
+    assert b"list the directory, open sub:\n  ACCESS CLOSE_NOWRITE OPEN '/' self\n" in out
+    assert b"a child writes sub/from-child:\n  CLOSE_WRITE OPEN '/sub/from-child' child\n" in out
+    assert b"exec the copy:\n  ACCESS OPEN OPEN_EXEC '/prog' child\n" in out
+    assert b"read empty: EAGAIN\n" in out and b"init bad flag: EINVAL\n" in out
+    assert b"events 16385 overflow 1 (fd -1, last 1)\n" in out
     assert b"ALL DONE\n" in out
 
 

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.locks import file_closed
+from pynix.fs.notify.dnotify import dnotify_flush
 from pynix.fs.notify.fsnotify import fsnotify_close
 from pynix.fs.vfs import put_write_access
 from pynix.mm.iov_iter import IovIter, KernelIter
@@ -40,6 +41,7 @@ class File:
     f_owner = None                   # F_SETOWN / F_SETSIG (fs/fasync.py's FOwner)
     fasync = None                    # O_ASYNC's registration (fs/fasync.py's Fasync)
     lease_fd = -1                    # the descriptor F_SETLEASE was given (the lease break's si_fd)
+    nonotify = False                 # FMODE_NONOTIFY: raises no fsnotify events (fanotify's event files)
 
     def __init__(self, flags: int) -> None:
         self.flags = flags
@@ -273,6 +275,7 @@ class FdTable:
 def _put_file(file: File, table: FdTable) -> None:
     """A descriptor of `table` referring to `file` is gone (Linux's filp_close, then fput)."""
     file_closed(file, table, file.refs == 1)     # advisory locks: POSIX ones on every close, the rest on the last
+    dnotify_flush(file, table)                   # F_NOTIFY registrations made through this table (fs/notify/)
     file.refs -= 1
     if file.refs == 0:
         fsnotify_close(file)                       # IN_CLOSE_WRITE / IN_CLOSE_NOWRITE (fs/notify/)

@@ -1,5 +1,5 @@
 """Descriptor-table calls: dup, dup2, dup3, close, close_range, fcntl (descriptor and status flags, pipe size,
-owners and signals of O_ASYNC, leases).
+owners and signals of O_ASYNC, leases, directory notification).
 
 Descriptor numbers arrive as C `unsigned int`s (Linux's prototypes), so -1 is a huge number: EBADF, or EINVAL
 where Linux says so.  The descriptor limit is the table's `max_fds` (RLIMIT_NOFILE's soft limit).
@@ -11,6 +11,7 @@ import struct
 
 from pynix.errors import KernelError
 from pynix.fs.fasync import F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID, Fasync, owner_of
+from pynix.fs.notify.dnotify import fcntl_dirnotify
 from pynix.fs.pipe import O_DIRECT, PipeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_attr import LOCK_COMMANDS, fcntl_lock
@@ -23,6 +24,7 @@ from pynix.uapi.fcntl import O_APPEND, O_ASYNC, O_CLOEXEC, O_NOATIME, O_NONBLOCK
 # include/uapi/asm-generic/fcntl.h (x86_64 and riscv64 agree)
 F_DUPFD, F_GETFD, F_SETFD, F_GETFL, F_SETFL = 0, 1, 2, 3, 4
 F_DUPFD_CLOEXEC = 1030
+F_NOTIFY = 1026
 F_SETPIPE_SZ, F_GETPIPE_SZ = 1031, 1032
 F_SETOWN, F_GETOWN, F_SETSIG, F_GETSIG, F_SETOWN_EX, F_GETOWN_EX = 8, 9, 10, 11, 15, 16
 NSIG = 64
@@ -134,6 +136,8 @@ def sys_fcntl(task: Task, fd: int, cmd: int, arg: int) -> int:
         return fcntl_setlease(task, fd, file, argi)
     if cmd == F_GETLEASE:
         return fcntl_getlease(file)
+    if cmd == F_NOTIFY:
+        return fcntl_dirnotify(task, fd, file, argi)
     raise KernelError(errno.EINVAL)
 
 

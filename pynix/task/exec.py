@@ -9,6 +9,7 @@ import stat as st
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.notify.fsnotify import fsnotify_close_exec, fsnotify_open_exec
 from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, deny_write_access, permission
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
@@ -40,11 +41,16 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
     leaving nothing behind."""
     walker = Walker(fs, creds.fsuid, creds.fsgid)
     execfn = path                                  # AT_EXECFN: the path given, also for a script
+    previous = None                                # the script opened in the round before
     for _ in range(MAX_NESTING + 1):
         if first is not None:
             target, first = _check_executable(first, creds), None
         else:
             target = _check_executable(walker.resolve(fs.cwd, path), creds)
+        fsnotify_open_exec(target)
+        if previous is not None:
+            fsnotify_close_exec(previous)          # a script's file is put once its interpreter is open
+        previous = target
         shebang = parse_shebang(target.inode.read_at(0, BINPRM_BUF_SIZE))
         if shebang is None:
             break
@@ -59,7 +65,9 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
     if elf.interpreter is not None:
         try:
             interp_path = _check_executable(walker.resolve(fs.cwd, os.fsencode(elf.interpreter)), creds)
+            fsnotify_open_exec(interp_path)
             interp_elf = _read_elf(kernel, interp_path)
+            fsnotify_close_exec(interp_path)
         except KernelError as err:
             raise KernelError(err.errno, f"interpreter {elf.interpreter}: {err}") from None
         if interp_elf.interpreter is not None:

@@ -15,53 +15,116 @@ hook returns at once, so the hooks cost nothing on the read/write paths of a mac
 from __future__ import annotations
 
 import itertools
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
-    from pynix.fs.vfs import Dentry, Inode
+    from pynix.fs.vfs import Dentry, Inode, Mount, SuperBlock, VfsPath
 
 FS_ACCESS, FS_MODIFY, FS_ATTRIB, FS_CLOSE_WRITE, FS_CLOSE_NOWRITE, FS_OPEN = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 FS_MOVED_FROM, FS_MOVED_TO, FS_CREATE, FS_DELETE, FS_DELETE_SELF, FS_MOVE_SELF = 0x40, 0x80, 0x100, 0x200, 0x400, 0x800
-FS_UNMOUNT, FS_Q_OVERFLOW, FS_IN_IGNORED, FS_ISDIR = 0x2000, 0x4000, 0x8000, 0x40000000
+FS_OPEN_EXEC, FS_UNMOUNT, FS_Q_OVERFLOW, FS_IN_IGNORED = 0x1000, 0x2000, 0x4000, 0x8000
+FS_OPEN_PERM, FS_ACCESS_PERM, FS_OPEN_EXEC_PERM = 0x10000, 0x20000, 0x40000
+FS_EVENT_ON_CHILD, FS_RENAME, FS_DN_MULTISHOT, FS_ISDIR = 0x08000000, 0x10000000, 0x20000000, 0x40000000
 # Events a directory's mark also receives for its children (FS_EVENTS_POSS_ON_CHILD)
-ON_CHILD = FS_ACCESS | FS_MODIFY | FS_ATTRIB | FS_CLOSE_WRITE | FS_CLOSE_NOWRITE | FS_OPEN
+ON_CHILD = FS_ACCESS | FS_MODIFY | FS_ATTRIB | FS_CLOSE_WRITE | FS_CLOSE_NOWRITE | FS_OPEN | FS_OPEN_EXEC
+ALL_FSNOTIFY_EVENTS = 0xFFFF | FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM | FS_RENAME
+# The kinds of mark an event is matched against (FSNOTIFY_ITER_TYPE_*)
+TYPE_INODE, TYPE_PARENT, TYPE_MOUNT, TYPE_SB = 0, 1, 2, 3
 
 _cookies = itertools.count(1)              # fsnotify_get_cookie: pairs a MOVED_FROM with its MOVED_TO
 active_marks = 0                           # marks in existence: 0 makes every hook a no-op
+_mount_marks: "dict[Mount, list[Mark]]" = {}       # FAN_MARK_MOUNT marks, by mount
+_sb_marks: "dict[SuperBlock, list[Mark]]" = {}     # FAN_MARK_FILESYSTEM marks, by superblock
+
+
+@dataclass(eq=False)
+class Event:
+    """One fsnotify() call: `mask` happened to `data`.  `inode` is whose own marks hear it (for a dirent event
+    -- create, delete, move -- the directory, else `data` itself); `dir` and `name` are the parent and the
+    entry's name when known; `path` is the object's path for the events a file raises (open, read, write,
+    close), which mount marks and fanotify's event descriptors need."""
+    mask: int
+    inode: "Inode"
+    data: "Inode"
+    dir: "Inode | None" = None
+    name: bytes = b""
+    cookie: int = 0
+    path: "VfsPath | None" = None
+    dirent: bool = False
 
 
 class Group(Protocol):
-    """What a mark's owner does with an event (inotify's handle_inode_event)."""
+    """A mark's owner (struct fsnotify_group): inotify, dnotify and fanotify instances."""
 
-    def handle_event(self, mark: "Mark", mask: int, name: bytes, cookie: int) -> None: ...
+    def handle_event(self, event: Event, marks: "list[tuple[Mark, int]]") -> None:
+        """The group's marks in `marks` (each with its TYPE_*) matched `event`: once per group and event."""
 
     def mark_removed(self, mark: "Mark") -> None: ...
 
 
-class Mark:
-    """struct fsnotify_mark: `group` wants the events in `mask` that concern `inode`."""
+class InodeEventGroup:
+    """A group that hears each mark's events apart (Linux's fsnotify_handle_event for groups with
+    handle_inode_event: inotify, dnotify): a mark on the directory hears a child's event with the child's name,
+    a mark on the object hears it without; FS_RENAME only when the entry stays in its directory."""
 
-    def __init__(self, group: Group, inode: "Inode", mask: int) -> None:
+    def handle_event(self, event: Event, marks: "list[tuple[Mark, int]]") -> None:
+        if event.mask & FS_RENAME and event.path is not None and event.dir is not event.path.dentry.parent.inode:
+            return
+        for mark, kind in marks:
+            if kind == TYPE_PARENT:
+                if mark.mask & FS_EVENT_ON_CHILD and event.mask & mark.mask & ALL_FSNOTIFY_EVENTS:
+                    self.handle_inode_event(mark, event.mask | FS_EVENT_ON_CHILD, event.dir, event.name,
+                                            event.cookie)
+            elif kind == TYPE_INODE and event.mask & mark.mask & ALL_FSNOTIFY_EVENTS:
+                if event.dirent:
+                    self.handle_inode_event(mark, event.mask, event.inode, event.name, event.cookie)
+                else:
+                    self.handle_inode_event(mark, event.mask, None, b"", event.cookie)
+
+    def handle_inode_event(self, mark: "Mark", mask: int, dir: "Inode | None", name: bytes, cookie: int) -> None:
+        raise NotImplementedError
+
+
+class Mark:
+    """struct fsnotify_mark: `group` wants the events in `mask` that concern `obj` -- an inode (kept by its
+    superblock, see above), a Mount (FAN_MARK_MOUNT) or a SuperBlock (FAN_MARK_FILESYSTEM)."""
+
+    def __init__(self, group: Group, obj: "Inode | Mount | SuperBlock", mask: int, kind: int = TYPE_INODE) -> None:
         global active_marks
-        self.group, self.inode, self.mask = group, inode, mask
-        sb = inode.sb
-        if sb.fsnotify_marks is None:
-            sb.fsnotify_marks = {}
-        sb.fsnotify_marks.setdefault(inode.ino, []).append(self)
+        self.group, self.mask, self.kind = group, mask, kind
+        self.inode = obj if kind == TYPE_INODE else None
+        self.obj = obj
+        self._list().append(self)
         active_marks += 1
 
+    def _list(self) -> "list[Mark]":
+        if self.kind == TYPE_MOUNT:
+            return _mount_marks.setdefault(self.obj, [])
+        if self.kind == TYPE_SB:
+            return _sb_marks.setdefault(self.obj, [])
+        sb = self.obj.sb
+        if sb.fsnotify_marks is None:
+            sb.fsnotify_marks = {}
+        return sb.fsnotify_marks.setdefault(self.obj.ino, [])
+
     def watches(self, inode: "Inode") -> bool:
-        return inode.sb is self.inode.sb and inode.ino == self.inode.ino
+        return self.inode is not None and inode.sb is self.inode.sb and inode.ino == self.inode.ino
 
     def detach(self) -> None:
-        """Take the mark off its inode (fsnotify_destroy_mark); the group says goodbye (IN_IGNORED)."""
+        """Take the mark off its object (fsnotify_destroy_mark); the group says goodbye (IN_IGNORED)."""
         global active_marks
-        marks = marks_of(self.inode)
+        marks = self._list()
         if self in marks:
             marks.remove(self)
             if not marks:
-                del self.inode.sb.fsnotify_marks[self.inode.ino]
+                if self.kind == TYPE_MOUNT:
+                    del _mount_marks[self.obj]
+                elif self.kind == TYPE_SB:
+                    del _sb_marks[self.obj]
+                else:
+                    del self.obj.sb.fsnotify_marks[self.obj.ino]
             active_marks -= 1
             self.group.mark_removed(self)
 
@@ -75,24 +138,44 @@ def _isdir(inode: "Inode") -> int:
     return FS_ISDIR if inode.is_dir else 0
 
 
-def _send(inode: "Inode", mask: int, name: bytes = b"", cookie: int = 0) -> None:
-    """fsnotify(): every mark of `inode` interested in `mask` gets the event."""
-    marks = marks_of(inode)
-    if marks:
-        for mark in list(marks):
-            if mark.mask & mask & ~FS_ISDIR:
-                mark.group.handle_event(mark, mask, name, cookie)
+def fsnotify(event: Event, parent: "Inode | None" = None) -> None:
+    """Linux's fsnotify(): the marks of the event's inode, of `parent` (a directory hearing about a child), of
+    the path's mount and of the superblock, handed to each group they belong to, once."""
+    found: "list[tuple[Mark, int]]" = [(m, TYPE_PARENT) for m in marks_of(parent)] if parent is not None else []
+    found += [(m, TYPE_INODE) for m in marks_of(event.inode)]
+    if _mount_marks and event.path is not None:
+        found += [(m, TYPE_MOUNT) for m in _mount_marks.get(event.path.mount, ())]
+    if _sb_marks:
+        found += [(m, TYPE_SB) for m in _sb_marks.get(event.data.sb, ())]
+    if not found:
+        return
+    groups: "dict[int, tuple[Group, list[tuple[Mark, int]]]]" = {}
+    for mark, kind in found:
+        groups.setdefault(id(mark.group), (mark.group, []))[1].append((mark, kind))
+    for group, marks in groups.values():
+        group.handle_event(event, marks)
 
 
-def _notify_dentry(dentry: "Dentry", mask: int) -> None:
-    """fsnotify_parent + fsnotify: the parent directory's marks get a child event with the name, then the
-    object's own marks get it without."""
+def _send(inode: "Inode", mask: int) -> None:
+    """fsnotify_inode: an event of the object alone (ATTRIB of a link count, DELETE_SELF, MOVE_SELF)."""
+    fsnotify(Event(mask | _isdir(inode), inode, inode))
+
+
+def _send_dirent(dir: "Inode", mask: int, name: bytes, child: "Inode | None", cookie: int = 0) -> None:
+    """fsnotify_name: an entry `name` of `dir` was created, removed or moved."""
+    fsnotify(Event(mask, dir, child if child is not None else dir, dir, name, cookie, dirent=True))
+
+
+def _notify_dentry(dentry: "Dentry", mask: int, path: "VfsPath | None" = None) -> None:
+    """fsnotify_parent + fsnotify: the parent directory's marks hear a child event with the name, the object's
+    own marks hear it without (and mount and superblock marks hear it once)."""
     inode = dentry.inode
     mask |= _isdir(inode)
     parent = dentry.parent
-    if parent is not None and mask & ON_CHILD and marks_of(parent.inode):
-        _send(parent.inode, mask, dentry.name)
-    _send(inode, mask)
+    if parent is not None and mask & ON_CHILD and parent.inode is not inode:
+        fsnotify(Event(mask, inode, inode, parent.inode, dentry.name, path=path), parent.inode)
+    else:
+        fsnotify(Event(mask, inode, inode, path=path))
 
 
 def _inode_removed(inode: "Inode") -> None:
@@ -106,14 +189,14 @@ def _inode_removed(inode: "Inode") -> None:
 def fsnotify_create(dir: "Inode", name: bytes, isdir: bool = False) -> None:
     """A name was created in `dir`: open(O_CREAT), mknod, mkdir (isdir), symlink."""
     if active_marks:
-        _send(dir, FS_CREATE | (FS_ISDIR if isdir else 0), name)
+        _send_dirent(dir, FS_CREATE | (FS_ISDIR if isdir else 0), name, None)
 
 
 def fsnotify_link(dir: "Inode", name: bytes, inode: "Inode") -> None:
     """link(): the inode's link count changed (ATTRIB), then a name appeared in `dir`."""
     if active_marks:
         _send(inode, FS_ATTRIB)
-        _send(dir, FS_CREATE, name)
+        _send_dirent(dir, FS_CREATE, name, inode)
 
 
 def fsnotify_unlink(dir: "Inode", victim: "Dentry") -> None:
@@ -124,25 +207,28 @@ def fsnotify_unlink(dir: "Inode", victim: "Dentry") -> None:
         _send(inode, FS_ATTRIB)
         if inode.stat()["nlink"] == 0:            # (stat: some filesystems keep the count elsewhere)
             _inode_removed(inode)
-        _send(dir, FS_DELETE, victim.name)
+        _send_dirent(dir, FS_DELETE, victim.name, inode)
 
 
 def fsnotify_rmdir(dir: "Inode", victim: "Dentry") -> None:
     if active_marks:
         _inode_removed(victim.inode)
-        _send(dir, FS_DELETE | FS_ISDIR, victim.name)
+        _send_dirent(dir, FS_DELETE | FS_ISDIR, victim.name, victim.inode)
 
 
 def fsnotify_move(old_dir: "Inode", old_name: bytes, new_dir: "Inode", new_name: bytes, moved: "Inode",
                   target: "Inode | None") -> None:
-    """rename(): MOVED_FROM and MOVED_TO with one cookie, ATTRIB for a replaced target, MOVE_SELF."""
+    """rename(): RENAME (dnotify's DN_RENAME: within one directory), MOVED_FROM and MOVED_TO with one cookie,
+    ATTRIB for a replaced target, MOVE_SELF."""
     if active_marks:
         cookie, isdir = next(_cookies) & 0xFFFFFFFF, _isdir(moved)
-        _send(old_dir, FS_MOVED_FROM | isdir, old_name, cookie)
-        _send(new_dir, FS_MOVED_TO | isdir, new_name, cookie)
+        if old_dir is new_dir or (old_dir.sb is new_dir.sb and old_dir.ino == new_dir.ino):
+            _send_dirent(old_dir, FS_RENAME | isdir, old_name, moved)
+        _send_dirent(old_dir, FS_MOVED_FROM | isdir, old_name, moved, cookie)
+        _send_dirent(new_dir, FS_MOVED_TO | isdir, new_name, moved, cookie)
         if target is not None:
             _send(target, FS_ATTRIB)
-        _send(moved, FS_MOVE_SELF | isdir)
+        _send(moved, FS_MOVE_SELF)
 
 
 def fsnotify_change(dentry: "Dentry", mask: int) -> None:
@@ -151,32 +237,55 @@ def fsnotify_change(dentry: "Dentry", mask: int) -> None:
         _notify_dentry(dentry, mask)
 
 
+def _file_event(file: "File", mask: int) -> None:
+    """An event of an open file (it has its path); fanotify's own event descriptors raise none
+    (FMODE_NONOTIFY)."""
+    path = getattr(file, "path", None)
+    if path is not None and not file.nonotify:
+        _notify_dentry(path.dentry, mask, path)
+
+
 def fsnotify_open(file: "File") -> None:
-    if active_marks and getattr(file, "path", None) is not None:
-        _notify_dentry(file.path.dentry, FS_OPEN)
+    if active_marks:
+        _file_event(file, FS_OPEN)
+
+
+def fsnotify_open_exec(path: "VfsPath") -> None:
+    """execve opened a program, a script or an ELF interpreter to run it (do_open_execat's FMODE_EXEC), and
+    reads it (kernel_read, an ACCESS)."""
+    if active_marks:
+        _notify_dentry(path.dentry, FS_OPEN | FS_OPEN_EXEC, path)
+        _notify_dentry(path.dentry, FS_ACCESS, path)
+
+
+def fsnotify_close_exec(path: "VfsPath") -> None:
+    """execve is done with a script or ELF interpreter it opened.  (The program's own file stays open for the
+    process's exe_file; its close at exit is not raised.)"""
+    if active_marks:
+        _notify_dentry(path.dentry, FS_CLOSE_NOWRITE, path)
 
 
 def fsnotify_close(file: "File") -> None:
     """The last descriptor of an open file went: CLOSE_WRITE if it was open for writing, else CLOSE_NOWRITE."""
-    if active_marks and getattr(file, "path", None) is not None:
-        _notify_dentry(file.path.dentry, FS_CLOSE_WRITE if file.writable else FS_CLOSE_NOWRITE)
+    if active_marks:
+        _file_event(file, FS_CLOSE_WRITE if file.writable else FS_CLOSE_NOWRITE)
 
 
 def fsnotify_access(file: "File", count: int) -> int:
     """A read moved `count` bytes (ACCESS if any); returns `count` so the hook wraps the read."""
-    if active_marks and count > 0 and getattr(file, "path", None) is not None:
-        _notify_dentry(file.path.dentry, FS_ACCESS)
+    if active_marks and count > 0:
+        _file_event(file, FS_ACCESS)
     return count
 
 
 def fsnotify_readdir(file: "File") -> None:
     """iterate_dir: every getdents, even one at the end of the directory, is an ACCESS of it."""
     if active_marks:
-        _notify_dentry(file.path.dentry, FS_ACCESS)
+        _file_event(file, FS_ACCESS)
 
 
 def fsnotify_modify(file: "File", count: int) -> int:
     """A write moved `count` bytes (MODIFY if any); returns `count` so the hook wraps the write."""
-    if active_marks and count > 0 and getattr(file, "path", None) is not None:
-        _notify_dentry(file.path.dentry, FS_MODIFY)
+    if active_marks and count > 0:
+        _file_event(file, FS_MODIFY)
     return count

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.fs.file import O_NONBLOCK, O_RDONLY, POLLIN, POLLRDNORM
-from pynix.fs.notify.fsnotify import FS_IN_IGNORED, FS_ISDIR, FS_Q_OVERFLOW, Mark
+from pynix.fs.notify.fsnotify import FS_EVENT_ON_CHILD, FS_IN_IGNORED, FS_ISDIR, FS_Q_OVERFLOW, InodeEventGroup, Mark
 from pynix.sync.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class InotifyMark(Mark):
         self.wd = wd
 
 
-class Inotify(AnonInodeFile):
+class Inotify(InodeEventGroup, AnonInodeFile):
     """An inotify instance (struct fsnotify_group with its inotify data)."""
 
     anon_name = b"inotify"
@@ -70,7 +70,7 @@ class Inotify(AnonInodeFile):
     def add_watch(self, inode: "Inode", mask: int) -> int:
         """inotify_update_watch: change the inode's existing watch (IN_MASK_ADD ORs the masks, IN_MASK_CREATE
         refuses with EEXIST) or make a new one (ENOSPC past max_user_watches)."""
-        events = mask & (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK)
+        events = mask & (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK) | FS_EVENT_ON_CHILD   # (inotify_arg_to_mask)
         for mark in self.marks.values():
             if mark.watches(inode):
                 if mask & IN_MASK_CREATE:
@@ -93,9 +93,10 @@ class Inotify(AnonInodeFile):
         mark.detach()
 
     # ---------------------------------------------------------------------------------- fsnotify's side
-    def handle_event(self, mark: InotifyMark, mask: int, name: bytes, cookie: int) -> None:
+    def handle_inode_event(self, mark: InotifyMark, mask: int, dir: "Inode | None", name: bytes, cookie: int) -> None:
         """inotify_handle_inode_event: queue the event (with IN_ISDIR kept), IN_ONESHOT watches then go."""
-        self._queue(mark.wd, mask & (mark.mask | FS_ISDIR) & ~(IN_ONESHOT | IN_EXCL_UNLINK), cookie, name)
+        self._queue(mark.wd, mask & (mark.mask | FS_ISDIR) & ~(IN_ONESHOT | IN_EXCL_UNLINK | FS_EVENT_ON_CHILD),
+                    cookie, name)
         if mark.mask & IN_ONESHOT:
             mark.detach()
 

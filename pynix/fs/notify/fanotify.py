@@ -1,0 +1,297 @@
+"""fanotify groups (Linux's fs/notify/fanotify/): marks on inodes, mounts and filesystems, and a queue of events
+read as `struct fanotify_event_metadata` records.
+
+A group hears an event once however many of its marks match it (fanotify_group_event_mask): the union of the
+masks of the marks that apply -- a directory's mark applies to its children's events only with
+FAN_EVENT_ON_CHILD, to events on directories only with FAN_ONDIR -- less their ignore masks
+(FAN_MARK_IGNORED_MASK, cleared by a modification unless FAN_MARK_IGNORED_SURV_MODIFY).  In the classic mode an
+event names its object by an open file descriptor, made when the event is read, opened with the group's
+event_f_flags and raising no events itself (FMODE_NONOTIFY); only events of open files (open, read, write,
+close, exec) have one.  An event is merged into a queued one of the same object, process and directory-ness
+(fanotify_merge, among the last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the
+rest lost.
+
+Not here: the fid modes (FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_NAME: EINVAL), permission events
+(FAN_CLASS_CONTENT and FAN_CLASS_PRE_CONTENT: EINVAL), FAN_REPORT_PIDFD, mount-namespace marks.
+"""
+from __future__ import annotations
+
+import errno
+import stat as st
+import struct
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pynix.errors import KernelError
+from pynix.fs.anon_inodes import AnonInodeFile
+from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM
+from pynix.fs.notify.fsnotify import (ALL_FSNOTIFY_EVENTS, FS_EVENT_ON_CHILD, FS_ISDIR, FS_MODIFY, FS_Q_OVERFLOW,
+                                      TYPE_INODE, TYPE_PARENT, Event, Mark)
+from pynix.fs.vfs import get_write_access, put_write_access
+from pynix.sync.wait import Block, WaitQueue
+from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_RDONLY
+
+if TYPE_CHECKING:
+    from pynix.fs.file import File
+    from pynix.fs.vfs import VfsPath
+    from pynix.kernel import Kernel
+    from pynix.mm.iov_iter import IovIter
+    from pynix.task.task import Task
+
+FAN_ACCESS, FAN_MODIFY, FAN_ATTRIB, FAN_CLOSE_WRITE, FAN_CLOSE_NOWRITE, FAN_OPEN = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
+FAN_MOVED_FROM, FAN_MOVED_TO, FAN_CREATE, FAN_DELETE, FAN_DELETE_SELF, FAN_MOVE_SELF = 0x40, 0x80, 0x100, 0x200, \
+    0x400, 0x800
+FAN_OPEN_EXEC, FAN_Q_OVERFLOW, FAN_FS_ERROR = 0x1000, 0x4000, 0x8000
+FAN_OPEN_PERM, FAN_ACCESS_PERM, FAN_OPEN_EXEC_PERM = 0x10000, 0x20000, 0x40000
+FAN_EVENT_ON_CHILD, FAN_RENAME, FAN_ONDIR = 0x08000000, 0x10000000, 0x40000000
+# The events an event descriptor can be made for (FANOTIFY_FD_EVENTS) and the rest (they need a fid mode)
+FD_EVENTS = FAN_ACCESS | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_CLOSE_NOWRITE | FAN_OPEN | FAN_OPEN_EXEC
+PERM_EVENTS = FAN_OPEN_PERM | FAN_ACCESS_PERM | FAN_OPEN_EXEC_PERM
+EVENT_FLAGS = FAN_EVENT_ON_CHILD | FAN_ONDIR
+ALL_EVENTS = (FD_EVENTS | FAN_ATTRIB | FAN_MOVED_FROM | FAN_MOVED_TO | FAN_CREATE | FAN_DELETE | FAN_DELETE_SELF
+              | FAN_MOVE_SELF | FAN_RENAME | FAN_FS_ERROR)
+OUTGOING_EVENTS = ALL_EVENTS | PERM_EVENTS | FAN_Q_OVERFLOW
+
+# fanotify_init flags
+FAN_CLOEXEC, FAN_NONBLOCK = 0x1, 0x2
+FAN_CLASS_NOTIF, FAN_CLASS_CONTENT, FAN_CLASS_PRE_CONTENT = 0x0, 0x4, 0x8
+FAN_UNLIMITED_QUEUE, FAN_UNLIMITED_MARKS, FAN_ENABLE_AUDIT = 0x10, 0x20, 0x40
+FAN_REPORT_PIDFD, FAN_REPORT_TID, FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_NAME = 0x80, 0x100, 0x200, \
+    0x400, 0x800
+FAN_REPORT_TARGET_FID = 0x1000
+FID_BITS = FAN_REPORT_FID | FAN_REPORT_DIR_FID | FAN_REPORT_NAME | FAN_REPORT_TARGET_FID
+
+# fanotify_mark flags
+FAN_MARK_ADD, FAN_MARK_REMOVE, FAN_MARK_DONT_FOLLOW, FAN_MARK_ONLYDIR = 0x1, 0x2, 0x4, 0x8
+FAN_MARK_MOUNT, FAN_MARK_IGNORED_MASK, FAN_MARK_IGNORED_SURV_MODIFY, FAN_MARK_FLUSH = 0x10, 0x20, 0x40, 0x80
+FAN_MARK_FILESYSTEM, FAN_MARK_EVICTABLE, FAN_MARK_IGNORE = 0x100, 0x200, 0x400
+FAN_MARK_INODE = 0
+
+FANOTIFY_METADATA_VERSION = 3
+FAN_NOFD = -1
+METADATA = struct.Struct("<IBBHQii")          # event_len vers reserved metadata_len mask fd pid
+MERGE_WINDOW = 128                            # FANOTIFY_MAX_MERGE_EVENTS
+
+
+@dataclass
+class FanotifyLimits:
+    """/proc/sys/fs/fanotify."""
+    max_queued_events: int = 16384
+    max_user_groups: int = 128
+    max_user_marks: int = 8192
+
+
+LIMITS = FanotifyLimits()
+
+
+class FanotifyMark(Mark):
+    """A mark with its ignore mask (and whether a modification clears it)."""
+
+    def __init__(self, group: "Fanotify", obj, kind: int) -> None:
+        super().__init__(group, obj, 0, kind)
+        self.ignore_mask = 0
+        self.surv_modify = False
+        self.ignore_flags = False            # FAN_MARK_IGNORE: the ignore mask's FAN_ONDIR/ON_CHILD count
+
+    def applicable(self, mask: int, ondir: bool, kind: int) -> bool:
+        """fsnotify_mask_applicable: a mask hears directories only with FAN_ONDIR, children only with
+        FAN_EVENT_ON_CHILD."""
+        return not (ondir and not mask & FS_ISDIR) and not (kind == TYPE_PARENT and not mask & FS_EVENT_ON_CHILD)
+
+    def effective_ignore(self, ondir: bool, kind: int) -> int:
+        """fsnotify_effective_ignore_mask: the legacy ignore mask also ignores events on directories, and on
+        children when the mark watches them."""
+        if not self.ignore_mask:
+            return 0
+        if not ondir and kind != TYPE_PARENT:
+            return self.ignore_mask
+        ignore = self.ignore_mask
+        if not self.ignore_flags:
+            ignore = (ignore | FS_ISDIR) & ~FS_EVENT_ON_CHILD | self.mask & FS_EVENT_ON_CHILD
+        return ignore & ALL_FSNOTIFY_EVENTS if self.applicable(ignore, ondir, kind) else 0
+
+
+@dataclass(eq=False)
+class FanotifyEvent:
+    """A queued event (struct fanotify_path_event, or the overflow event without a path)."""
+    mask: int
+    pid: int
+    path: "VfsPath | None" = None
+
+    def merges_with(self, other: "FanotifyEvent") -> bool:
+        """fanotify_should_merge: the same object, process and directory-ness."""
+        return (self.path is not None and other.path is not None and self.pid == other.pid
+                and (self.mask & FS_ISDIR) == (other.mask & FS_ISDIR)
+                and self.path.mount is other.path.mount and self.path.dentry is other.path.dentry)
+
+
+class Fanotify(AnonInodeFile):
+    """A fanotify group (struct fsnotify_group with its fanotify data) and the file that reads it."""
+
+    anon_name = b"fanotify"
+
+    def __init__(self, kernel: "Kernel", flags: int, event_f_flags: int, owner_uid: int) -> None:
+        super().__init__(O_RDWR | (O_NONBLOCK if flags & FAN_NONBLOCK else 0))
+        self.kernel, self.init_flags, self.event_f_flags, self.owner_uid = kernel, flags, event_f_flags, owner_uid
+        self.max_events = (1 << 32) - 1 if flags & FAN_UNLIMITED_QUEUE else LIMITS.max_queued_events
+        self.marks: list[FanotifyMark] = []
+        self.events: list[FanotifyEvent] = []
+        self.overflow_queued = False
+        self.queue = WaitQueue(POLLIN | POLLRDNORM)
+
+    # -------------------------------------------------------------------------------------------- marks
+    def find_mark(self, obj, kind: int) -> FanotifyMark | None:
+        for mark in self.marks:
+            if mark.kind == kind and (mark.watches(obj) if kind == TYPE_INODE else mark.obj is obj):
+                return mark
+        return None
+
+    def add_mark(self, obj, kind: int, mask: int, flags: int) -> None:
+        """fanotify_add_mark: OR `mask` into the mark's mask, or with an ignore flag into its ignore mask."""
+        mark = self.find_mark(obj, kind)
+        if mark is None:
+            if not self.init_flags & FAN_UNLIMITED_MARKS and \
+                    sum(len(g.marks) for g in _groups if g.owner_uid == self.owner_uid) >= LIMITS.max_user_marks:
+                raise KernelError(errno.ENOSPC)
+            mark = FanotifyMark(self, obj, kind)
+            self.marks.append(mark)
+        if flags & (FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORE):
+            mark.ignore_mask |= mask
+            mark.ignore_flags = mark.ignore_flags or bool(flags & FAN_MARK_IGNORE)
+            mark.surv_modify = mark.surv_modify or bool(flags & FAN_MARK_IGNORED_SURV_MODIFY)
+        else:
+            mark.mask |= mask
+
+    def remove_mark(self, obj, kind: int, mask: int, flags: int) -> None:
+        """fanotify_remove_mark: ENOENT without a mark; a mark left with nothing to hear or ignore goes."""
+        mark = self.find_mark(obj, kind)
+        if mark is None:
+            raise KernelError(errno.ENOENT)
+        if flags & (FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORE):
+            mark.ignore_mask &= ~mask
+        else:
+            mark.mask &= ~mask
+        if not (mark.mask | mark.ignore_mask) & ALL_FSNOTIFY_EVENTS:
+            mark.detach()
+
+    def flush_marks(self, kind: int) -> None:
+        for mark in [m for m in self.marks if m.kind == kind]:
+            mark.detach()
+
+    def mark_removed(self, mark: FanotifyMark) -> None:
+        if mark in self.marks:
+            self.marks.remove(mark)
+
+    # ---------------------------------------------------------------------------------- fsnotify's side
+    def handle_event(self, event: Event, marks: "list[tuple[FanotifyMark, int]]") -> None:
+        """fanotify_handle_event: the group's mask for the event, then queue (or merge) it."""
+        mask = event.mask
+        if mask & FS_MODIFY:                        # a modification clears ignore masks (send_to_group)
+            for mark, _ in marks:
+                if not mark.surv_modify:
+                    mark.ignore_mask = 0
+        path = event.path
+        if path is None or not (st.S_ISREG(path.inode.mode) or path.inode.is_dir):
+            return                                  # only a regular file or a directory gets a descriptor
+        ondir = bool(mask & FS_ISDIR)
+        wanted = ignored = 0
+        for mark, kind in marks:
+            ignored |= mark.effective_ignore(ondir, kind)
+            if mark.applicable(mark.mask, ondir, kind):
+                wanted |= mark.mask
+        report = mask & wanted & ~ignored & OUTGOING_EVENTS
+        if not report:
+            return
+        task = self.kernel.current
+        pid = 0 if task is None else task.tid if self.init_flags & FAN_REPORT_TID else task.group.pid
+        self._insert(FanotifyEvent(report, pid, path))
+
+    def _insert(self, new: FanotifyEvent) -> None:
+        """fsnotify_insert_event: past max_events the overflow event, once; else merge or queue."""
+        if len(self.events) >= self.max_events:
+            if self.overflow_queued:
+                return
+            self.overflow_queued = True
+            new = FanotifyEvent(FS_Q_OVERFLOW, 0)
+        else:
+            for old in reversed(self.events[-MERGE_WINDOW:]):
+                if old.merges_with(new):
+                    old.mask |= new.mask
+                    return
+        self.events.append(new)
+        self.queue.wake_all()
+
+    # ------------------------------------------------------------------------------------------ the file
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        """copy_event_to_user for each event that fits: EINVAL if the first does not, EAGAIN or a sleep when
+        there are none; each event's descriptor is opened now, in the reader's table."""
+        if not self.events:
+            if self.nonblocking:
+                raise KernelError(errno.EAGAIN)
+            raise Block(self.queue)
+        if to.count < METADATA.size:
+            raise KernelError(errno.EINVAL)
+        out = bytearray()
+        while self.events and len(out) + METADATA.size <= to.count:
+            event = self.events[0]
+            fd = FAN_NOFD
+            if event.path is not None:
+                try:
+                    fd = self._install_fd(task, event.path)
+                except KernelError:
+                    if out:
+                        break
+                    raise
+            out += METADATA.pack(METADATA.size, FANOTIFY_METADATA_VERSION, 0, METADATA.size,
+                                 event.mask, fd, event.pid)
+            del self.events[0]
+            if event.mask & FS_Q_OVERFLOW:
+                self.overflow_queued = False
+        return to.copy_to(bytes(out))
+
+    def _install_fd(self, task: "Task", path: "VfsPath") -> int:
+        """create_fd: open the object with the group's event_f_flags, as an open that raises no events."""
+        flags = self.event_f_flags & ~O_CLOEXEC
+        inode = path.inode
+        writes = flags & O_ACCMODE != O_RDONLY and st.S_ISREG(inode.mode)
+        if writes:
+            get_write_access(inode)
+        try:
+            file: "File" = inode.open(path, flags)
+        except BaseException:
+            if writes:
+                put_write_access(inode)
+            raise
+        if writes:
+            file.write_access = inode
+        file.nonotify = True
+        return task.group.fds.install(file, bool(self.event_f_flags & O_CLOEXEC))
+
+    def bytes_available(self) -> int:
+        """FIONREAD: FAN_EVENT_METADATA_LEN for each queued event."""
+        return METADATA.size * len(self.events)
+
+    def poll_mask(self) -> int:
+        return POLLIN | POLLRDNORM if self.events else 0
+
+    def poll_queues(self, task: "Task") -> tuple[WaitQueue]:
+        return (self.queue,)
+
+    def release(self) -> None:
+        """The group is closed: its marks go, its events are dropped."""
+        _groups.discard(self)
+        for mark in list(self.marks):
+            mark.detach()
+        self.events.clear()
+
+
+_groups: "set[Fanotify]" = set()
+
+
+def new_group(kernel: "Kernel", flags: int, event_f_flags: int, uid: int) -> Fanotify:
+    """fanotify_init's group: EMFILE past max_user_groups for one user."""
+    if sum(1 for g in _groups if g.owner_uid == uid) >= LIMITS.max_user_groups:
+        raise KernelError(errno.EMFILE)
+    group = Fanotify(kernel, flags, event_f_flags, uid)
+    _groups.add(group)
+    return group
