@@ -115,6 +115,13 @@ def sys_munmap(task: Task, addr: int, length: int) -> int:
 
 @syscall
 def sys_mprotect(task: Task, addr: int, length: int, prot: int) -> int:
+    return do_mprotect_pkey(task, addr, length, prot, -1)
+
+
+def do_mprotect_pkey(task: Task, addr: int, length: int, prot: int, pkey: int) -> int:
+    """Linux's do_mprotect_pkey: EINVAL for bad protection bits or an unaligned start, nothing to do for an
+    empty range, ENOMEM past the end of user space; then the key (only -1, no key, exists: protection keys
+    are never allocated here, so any other is EINVAL) and the change itself."""
     prot = _check_prot(prot & 0xFFFFFFFF)
     if addr & ~PAGE_MASK:
         raise KernelError(errno.EINVAL)
@@ -122,6 +129,8 @@ def sys_mprotect(task: Task, addr: int, length: int, prot: int) -> int:
         return 0
     if addr + page_align_up(length) > task.mm.arch.task_size or page_align_up(length) == 0:
         raise KernelError(errno.ENOMEM)
+    if pkey != -1:
+        raise KernelError(errno.EINVAL)
     task.mm.protect(addr, length, prot)
     return 0
 
@@ -222,16 +231,7 @@ def sys_pkey_free(task: Task, pkey: int) -> int:
 
 @syscall
 def sys_pkey_mprotect(task: Task, addr: int, length: int, prot: int, pkey: int) -> int:
-    if s32(pkey) != -1:
-        _check_prot(prot & 0xFFFFFFFF)
-        if addr & ~PAGE_MASK:
-            raise KernelError(errno.EINVAL)
-        if length == 0:
-            return 0
-        if addr + page_align_up(length) > task.mm.arch.task_size or page_align_up(length) == 0:
-            raise KernelError(errno.ENOMEM)
-        raise KernelError(errno.EINVAL)           # not an allocated key
-    return sys_mprotect(task, addr, length, prot)
+    return do_mprotect_pkey(task, addr, length, prot, s32(pkey))
 
 
 # process_madvise (Linux's vector_madvise): the advice another process may be given is only a hint.
