@@ -84,7 +84,9 @@ int main(void)
     reap("child read through the passed descriptor", pid);
 
     SHOW("socketpair AF_INET", socketpair(AF_INET, SOCK_STREAM, 0, sv));
-    SHOW("socketpair bad type", socketpair(AF_UNIX, 42, 0, sv));
+    /* A type AF_UNIX does not have.  (Not 42, whose bits outside SOCK_TYPE_MASK make Linux say EINVAL: the
+     * riscv64 reference, qemu-user, drops them when it translates the type and answers ESOCKTNOSUPPORT.) */
+    SHOW("socketpair bad type", socketpair(AF_UNIX, SOCK_RDM, 0, sv));
     SHOW("recv on a file", recv(fd, buf, 1, 0));
     return 0;
 }
