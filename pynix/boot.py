@@ -14,6 +14,7 @@ from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
+from pynix.fs.sysfs import sysfs_mounts
 from pynix.fs.vfs import FsContext, SuperBlock, Walker
 from pynix.hal import PhysicalMemory, new_cpu
 from pynix.kernel import MAX_TASKS, Kernel
@@ -52,6 +53,7 @@ class Machine:
         standard = [("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
                     ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
                     ("/sys/block", SysBlockSuperBlock()), ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
+        standard += sysfs_mounts(kernel.online_cpus())
         kernel.mounts = build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root, binds=binds)
         root_dir = kernel.mounts.root_path()
         start_init(kernel, FsContext(kernel.mounts, root_dir, root_dir))
