@@ -14,13 +14,14 @@ from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.file import FdTable, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
+from pynix.fs.sysfs import sysfs_mounts
 from pynix.fs.vfs import FsContext, SuperBlock, Walker
 from pynix.hal import PhysicalMemory, new_cpu
 from pynix.kernel import MAX_TASKS, Kernel
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
 from pynix.syscall.sys_info import proc_values
-from pynix.task.cred import Credentials, host_cap_bset
+from pynix.task.cred import Credentials
 from pynix.task.exec import load_image, task_comm
 from pynix.task.init import start_init
 from pynix.task.sched import POLICIES
@@ -52,6 +53,7 @@ class Machine:
         standard = [("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
                     ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
                     ("/sys/block", SysBlockSuperBlock()), ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
+        standard += sysfs_mounts(kernel.online_cpus())
         kernel.mounts = build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root, binds=binds)
         root_dir = kernel.mounts.root_path()
         start_init(kernel, FsContext(kernel.mounts, root_dir, root_dir))
@@ -73,7 +75,7 @@ class Machine:
         os.umask(umask)
         fs = FsContext(kernel.mounts, root, root, umask)
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
-        mm, image, exe = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
+        mm, image, exe, creds = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()
         init = kernel.init
         group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
@@ -81,7 +83,6 @@ class Machine:
         task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path))
         group.tasks.append(task)
         kernel.groups[pid], kernel.tasks[pid] = group, task
-        group.cap_bset = host_cap_bset()           # the capabilities pynix itself may use, as a container's
         init.children.append(group)
         kernel.program = group
         cpu = kernel.cpu

@@ -92,6 +92,11 @@ class Kernel:
         self._logged: set[str] = set()
         self.klog = KernelLog()                    # the kernel log: dmesg, /dev/kmsg, -v
 
+
+    def online_cpus(self) -> int:
+        """num_online_cpus(): the CPUs guest code runs on -- one, `self.cpu` (sysfs's CPU lists ask here)."""
+        return 1
+
     def log(self, message: str, console: bool = False) -> None:
         """printk: a record in the kernel log (pynix/printk.py), which the host sees under -v or --log; with
         `console`, a message explaining why the program failed, which always reaches stderr too."""

@@ -19,6 +19,7 @@ from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator  # noqa: E402
 from pynix.mm.uaccess import copy_to_user  # noqa: E402
 from pynix.sync.wait import Block  # noqa: E402
 from pynix.task.cred import Credentials  # noqa: E402
+from pynix.uapi.capability import CAP_VALID_MASK  # noqa: E402
 
 BLOCKED = "blocked"
 
@@ -47,7 +48,8 @@ class FakeGroup:
         self.arch = mm.arch
         self.fds = FdTable()
         self.fs = fs
-        self.creds = Credentials(uid, uid, uid, uid, gid, gid, gid, gid)
+        caps = CAP_VALID_MASK if uid == 0 else 0     # what a login of that user starts with
+        self.creds = Credentials(uid, uid, uid, uid, gid, gid, gid, gid, cap_permitted=caps, cap_effective=caps)
         self.pid = pid
 
 

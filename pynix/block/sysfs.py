@@ -1,7 +1,7 @@
 """/sys/block and /sys/dev/block: one directory per block device, as sysfs shows them (util-linux's losetup,
 mount and blkid read these), named vda/loop0 in the first and MAJOR:MINOR in the second (Linux has symlinks
-there).  Mounted over the host's directories at boot, so the host's own devices do not show through (the rest
-of /sys is still the host's, until pynix has a sysfs of its own).
+there).  Mounted over the host's directories at boot, so the host's own devices do not show through (as the
+trees of fs/sysfs.py are; the rest of /sys is still the host's).
 
 Per device: dev ("MAJOR:MINOR"), size (in 512-byte sectors), ro, removable, queue/logical_block_size,
 queue/physical_block_size, queue/hw_sector_size; a bound loop device also has loop/backing_file, offset,
@@ -16,9 +16,8 @@ from pynix.block.device import BlockDevice
 from pynix.block.genhd import BLKDEVS
 from pynix.fs.devfs import dev_major, dev_minor
 from pynix.fs.procfs import ProcDir, ProcInode, TreeDir
-from pynix.fs.vfs import Inode, SuperBlock
-
-SYSFS_MAGIC = 0x62656572
+from pynix.fs.sysfs import SysfsSuperBlock
+from pynix.fs.vfs import Inode
 
 
 def _device_tree(dev: BlockDevice) -> dict:
@@ -52,18 +51,8 @@ class SysBlockRoot(ProcDir):
                 for dev in sorted(BLKDEVS.values(), key=lambda d: d.rdev)}
 
 
-class SysBlockSuperBlock(SuperBlock):
-    fs_type = "sysfs"
-    magic = SYSFS_MAGIC
-
+class SysBlockSuperBlock(SysfsSuperBlock):
     def __init__(self, by_number: bool = False) -> None:
-        super().__init__(readonly=True)
+        super().__init__()
         self.by_number = by_number                 # /sys/dev/block: the same directories named MAJOR:MINOR
-        self._inos: dict[tuple, int] = {}
         self.root = SysBlockRoot(self)
-
-    def ino_for(self, key: tuple) -> int:
-        ino = self._inos.get(key)
-        if ino is None:
-            ino = self._inos[key] = self.new_ino()
-        return ino

@@ -857,7 +857,6 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
     fd_size = 64
     while fd_size < max(group.fds.entries, default=0) + 1:
         fd_size *= 2
-    cap = 0x1FFFFFFFFFF if creds.euid == 0 else 0
     lines = [
         f"Name:\t{name}",
         f"Umask:\t{group.fs.umask:04o}",
@@ -867,10 +866,10 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
         f"Pid:\t{pid}",
         f"PPid:\t{group.ppid}",
         "TracerPid:\t0",
-        f"Uid:\t{creds.uid}\t{creds.euid}\t{creds.euid}\t{creds.euid}",
-        f"Gid:\t{creds.gid}\t{creds.egid}\t{creds.egid}\t{creds.egid}",
+        f"Uid:\t{creds.uid}\t{creds.euid}\t{creds.suid}\t{creds.fsuid}",
+        f"Gid:\t{creds.gid}\t{creds.egid}\t{creds.sgid}\t{creds.fsgid}",
         f"FDSize:\t{fd_size}",
-        "Groups:\t",
+        f"Groups:\t{' '.join(map(str, creds.groups))} ",     # Linux's trailing space
         f"NStgid:\t{group.pid}",
         f"NSpid:\t{pid}",
         f"NSpgid:\t{group.pgid}",
@@ -895,12 +894,12 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
         f"SigBlk:\t{blocked:016x}",
         f"SigIgn:\t{ign:016x}",
         f"SigCgt:\t{cgt:016x}",
-        "CapInh:\t0000000000000000",
-        f"CapPrm:\t{cap:016x}",
-        f"CapEff:\t{cap:016x}",
-        "CapBnd:\t000001ffffffffff",
-        "CapAmb:\t0000000000000000",
-        "NoNewPrivs:\t0",
+        f"CapInh:\t{creds.cap_inheritable:016x}",
+        f"CapPrm:\t{creds.cap_permitted:016x}",
+        f"CapEff:\t{creds.cap_effective:016x}",
+        f"CapBnd:\t{creds.cap_bset:016x}",
+        f"CapAmb:\t{creds.cap_ambient:016x}",
+        f"NoNewPrivs:\t{int(group.no_new_privs)}",
         "Seccomp:\t0",
         "Seccomp_filters:\t0",
         "Speculation_Store_Bypass:\tnot vulnerable",

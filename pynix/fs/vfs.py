@@ -23,6 +23,8 @@ from pynix.fs.xattr import XATTR_REPLACE
 from pynix.hal.clock import realtime_ns
 from pynix.mm.iov_iter import KernelIter
 from pynix.mm.page_cache import PageCache, page_cache
+from pynix.task.cred import KERNEL_CREDS, Credentials
+from pynix.uapi.capability import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
@@ -427,22 +429,26 @@ class FsContext:
 MAY_EXEC, MAY_WRITE, MAY_READ = 1, 2, 4
 
 
-def permission(inode: Inode, mask: int, uid: int, gid: int, groups: tuple[int, ...] = ()) -> None:
-    """generic_permission: EACCES unless the owner/group/other bits grant `mask` (root passes, except that
-    executing needs some x bit)."""
+def permission(inode: Inode, mask: int, creds: Credentials) -> None:
+    """generic_permission: the owner/group/other bits for the filesystem ids, then the capabilities that
+    override them -- CAP_DAC_READ_SEARCH reads any file and searches or lists any directory, CAP_DAC_OVERRIDE
+    allows the rest except executing a file no x bit allows.  EACCES otherwise."""
     mode = inode.mode
-    if uid == 0:
-        if mask & MAY_EXEC and not inode.is_dir and not mode & 0o111:
-            raise KernelError(errno.EACCES)
-        return
-    if uid == inode.uid:
+    if creds.fsuid == inode.uid:
         bits = (mode >> 6) & 7
-    elif gid == inode.gid or inode.gid in groups:
+    elif creds.in_group(inode.gid):
         bits = (mode >> 3) & 7
     else:
         bits = mode & 7
-    if mask & ~bits:
-        raise KernelError(errno.EACCES)
+    if not mask & ~bits:
+        return
+    if inode.is_dir:
+        if not mask & MAY_WRITE and creds.has_cap(CAP_DAC_READ_SEARCH) or creds.has_cap(CAP_DAC_OVERRIDE):
+            return
+    elif mask == MAY_READ and creds.has_cap(CAP_DAC_READ_SEARCH) or \
+            (not mask & MAY_EXEC or mode & 0o111) and creds.has_cap(CAP_DAC_OVERRIDE):
+        return
+    raise KernelError(errno.EACCES)
 
 
 # -------------------------------------------------------------------------------------------- path walk
@@ -466,8 +472,7 @@ class Walker:
     whose `fs.root` is the starting directory -- BENEATH refuses what would leave it (an absolute path or
     symlink, ".." above it: EXDEV), IN_ROOT treats it as the root; both also refuse magic links."""
     fs: FsContext
-    uid: int = 0
-    gid: int = 0
+    creds: Credentials = KERNEL_CREDS     # whose search permission the walk checks (the kernel's: every one)
     restrict: int = 0
 
     def _check_link(self, inode: Inode) -> None:
@@ -521,7 +526,7 @@ class Walker:
                 raise KernelError(errno.ENAMETOOLONG)
             if not cur.inode.is_dir:
                 raise KernelError(errno.ENOTDIR)
-            permission(cur.inode, MAY_EXEC, self.uid, self.gid)
+            permission(cur.inode, MAY_EXEC, self.creds)
             last = i == len(parts) - 1
             if part in (b".", b".."):
                 cur = self._dotdot(cur) if part == b".." else cur

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 from pynix.errors import KernelError
 from pynix.fs.sysctl import int_sysctl
 from pynix.hal.clock import realtime_ns
+from pynix.uapi.capability import CAP_IPC_OWNER, CAP_SYS_ADMIN
 
 if TYPE_CHECKING:
     from pynix.ipc.mqueue import MqueueSuperBlock
@@ -162,13 +163,13 @@ def check_perms(creds: "Credentials", perm: KernIpcPerm, flags: int) -> None:
         granted >>= 6
     elif creds.in_group(perm.cgid) or creds.in_group(perm.gid):
         granted >>= 3
-    if requested & ~granted & 7 and not creds.privileged:
+    if requested & ~granted & 7 and not creds.has_cap(CAP_IPC_OWNER):
         raise KernelError(errno.EACCES)
 
 
 def check_owner(creds: "Credentials", perm: KernIpcPerm) -> None:
     """ipcctl_obtain_check for IPC_SET and IPC_RMID: the owner, the creator or root (CAP_SYS_ADMIN); EPERM."""
-    if creds.euid not in (perm.uid, perm.cuid) and not creds.privileged:
+    if creds.euid not in (perm.uid, perm.cuid) and not creds.has_cap(CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)
 
 

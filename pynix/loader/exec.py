@@ -154,12 +154,13 @@ def _span(elf: ElfFile) -> int:
 
 
 def load_program(mm: AddressSpace, program: ProgramFile, argv: list[bytes], envp: list[bytes], execfn: bytes,
-                 creds: Credentials, name: str, interp: tuple[ProgramFile, str] | None = None) -> ProgramImage:
+                 creds: Credentials, secure: bool, name: str,
+                 interp: tuple[ProgramFile, str] | None = None) -> ProgramImage:
     """Fill a fresh address space with the program (`name`: its path, for /proc/pid/maps) and its stack.
 
     With `interp` (the PT_INTERP program and its path) the interpreter is mapped too, top-down in the mmap area
     as Linux does, and the program starts at the interpreter's entry point; AT_BASE tells it where it is and
-    AT_PHDR/AT_ENTRY describe the main program it must link."""
+    AT_PHDR/AT_ENTRY describe the main program it must link.  `creds` and `secure` give AT_UID... and AT_SECURE."""
     elf = program.elf
     arch = elf.arch
     bias, phdr_addr, end = load_segments(mm, program, name)
@@ -175,7 +176,7 @@ def load_program(mm: AddressSpace, program: ProgramFile, argv: list[bytes], envp
             (AT_PHENT, 56), (AT_PHNUM, elf.phnum), (AT_BASE, interp_base), (AT_FLAGS, 0),
             (AT_ENTRY, elf.entry + bias),
             (AT_UID, creds.uid), (AT_EUID, creds.euid), (AT_GID, creds.gid), (AT_EGID, creds.egid),
-            (AT_SECURE, 0), (AT_RANDOM, 0), (AT_EXECFN, 0)]
+            (AT_SECURE, int(secure)), (AT_RANDOM, 0), (AT_EXECFN, 0)]
     if arch.platform:
         auxv.append((AT_PLATFORM, 0))
     auxv += list(arch.extra_auxv)

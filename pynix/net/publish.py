@@ -26,6 +26,7 @@ from pynix.net.inet.route import LOOPBACK4
 from pynix.net.inet.tcp import SS_CONNECTED, TcpSocket
 from pynix.net.inet.udp import UdpSocket
 from pynix.net.socket import AF_INET, MSG_DONTWAIT, MSG_NOSIGNAL, SHUT_WR, Ancillary
+from pynix.task.cred import KERNEL_CREDS
 
 CHUNK = 65536
 RETRY_NS = 5_000_000
@@ -53,8 +54,7 @@ def parse_publish(text: str) -> PublishSpec:
 
 def _kernel_side(kernel) -> SimpleNamespace:
     """What a socket the kernel itself owns needs of a task (Linux's kernel sockets belong to no process)."""
-    creds = SimpleNamespace(euid=0, egid=0, uid=0, privileged=True)
-    return SimpleNamespace(kernel=kernel, group=SimpleNamespace(pid=0, creds=creds), restart_data=None)
+    return SimpleNamespace(kernel=kernel, group=SimpleNamespace(pid=0, creds=KERNEL_CREDS), restart_data=None)
 
 
 class Publisher:

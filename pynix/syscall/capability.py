@@ -1,8 +1,10 @@
-"""capget(2) (kernel/capability.c).
+"""capget(2) and capset(2) (kernel/capability.c): a task's effective, permitted and inheritable capability sets.
 
-pynix models privilege as "effective uid 0 holds every capability" (task/cred.py), so the sets capget reports
-follow from the ids: root has all of them permitted and effective, anyone else none; nothing is inheritable.
-capset, which would need real capability sets, is not offered (ENOSYS).
+The header is { u32 version; s32 pid; }; the data one { u32 effective, permitted, inheritable; } per 32-bit word
+of capabilities: one word for _LINUX_CAPABILITY_VERSION_1, two for versions 2 and 3.  An unknown version is
+answered by writing the preferred one (3) into the header: EINVAL, or success when the data pointer is NULL (the
+way libcap probes).  capset changes only the caller (pid 0 or its own, else EPERM), under cap_capset's rules
+(task/capability.py); bits above CAP_LAST_CAP are ignored.
 """
 from __future__ import annotations
 
@@ -12,33 +14,73 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
-from pynix.task.cred import ALL_CAPS
+from pynix.task.capability import cap_capset
+from pynix.task.cred import Credentials
 from pynix.task.task import Task
+from pynix.uapi.capability import (CAP_VALID_MASK, _LINUX_CAPABILITY_VERSION_1, _LINUX_CAPABILITY_VERSION_2,
+                                   _LINUX_CAPABILITY_VERSION_3)
 
-VERSION_1, VERSION_2, VERSION_3 = 0x19980330, 0x20071026, 0x20080522
+_DATA = struct.Struct("<III")
+
+
+def _validate_magic(task: Task, header: int) -> int:
+    """cap_validate_magic: the number of data structs the header's version uses, or (after writing version 3
+    into the header) EINVAL."""
+    version = struct.unpack("<I", copy_from_user(task.mm, header, 4))[0]
+    if version == _LINUX_CAPABILITY_VERSION_1:
+        return 1
+    if version in (_LINUX_CAPABILITY_VERSION_2, _LINUX_CAPABILITY_VERSION_3):
+        return 2
+    copy_to_user(task.mm, header, struct.pack("<I", _LINUX_CAPABILITY_VERSION_3))
+    raise KernelError(errno.EINVAL)
+
+
+def _header_pid(task: Task, header: int) -> int:
+    return s32(struct.unpack("<I", copy_from_user(task.mm, header + 4, 4))[0])
+
+
+def _target_creds(task: Task, pid: int) -> Credentials:
+    """cap_get_target_pid: the caller's credentials for pid 0, else those of the thread `pid` (ESRCH)."""
+    if pid in (0, task.tid):
+        return task.group.creds
+    found = task.kernel.tasks.get(pid)
+    if found is None:
+        raise KernelError(errno.ESRCH)
+    return found.group.creds
 
 
 @syscall
 def sys_capget(task: Task, header: int, data: int) -> int:
-    version, pid = struct.unpack("<Ii", copy_from_user(task.mm, header, 8))
-    if version not in (VERSION_1, VERSION_2, VERSION_3):
-        copy_to_user(task.mm, header, struct.pack("<I", VERSION_3))     # tell the caller what we speak
-        if data:
-            raise KernelError(errno.EINVAL)
+    try:
+        words = _validate_magic(task, header)
+    except KernelError as err:
+        if err.errno == errno.EINVAL and not data:
+            return 0                               # a version probe
+        raise
+    if not data:
         return 0
-    if not data:                                  # a version probe
-        return 0
-    if s32(pid) < 0:
+    pid = _header_pid(task, header)
+    if pid < 0:
         raise KernelError(errno.EINVAL)
-    group = task.group if pid in (0, task.group.pid) else task.kernel.groups.get(pid)
-    if group is None:
-        found = task.kernel.tasks.get(pid)
-        if found is None:
-            raise KernelError(errno.ESRCH)
-        group = found.group
-    caps = ALL_CAPS if group.creds.euid == 0 else 0
-    words = 1 if version == VERSION_1 else 2
-    out = b"".join(struct.pack("<III", (caps >> (32 * i)) & 0xFFFFFFFF, (caps >> (32 * i)) & 0xFFFFFFFF, 0)
-                   for i in range(words))
-    copy_to_user(task.mm, data, out)
+    creds = _target_creds(task, pid)
+    copy_to_user(task.mm, data, b"".join(
+        _DATA.pack(creds.cap_effective >> 32 * i & 0xFFFFFFFF, creds.cap_permitted >> 32 * i & 0xFFFFFFFF,
+                   creds.cap_inheritable >> 32 * i & 0xFFFFFFFF) for i in range(words)))
+    return 0
+
+
+@syscall
+def sys_capset(task: Task, header: int, data: int) -> int:
+    words = _validate_magic(task, header)
+    pid = _header_pid(task, header)
+    if pid not in (0, task.tid):
+        raise KernelError(errno.EPERM)             # only the caller itself
+    raw = copy_from_user(task.mm, data, _DATA.size * words)
+    effective = permitted = inheritable = 0
+    for i in range(words):
+        e, p, inh = _DATA.unpack_from(raw, _DATA.size * i)
+        effective, permitted, inheritable = \
+            effective | e << 32 * i, permitted | p << 32 * i, inheritable | inh << 32 * i
+    task.group.creds = cap_capset(task.group.creds, effective & CAP_VALID_MASK, inheritable & CAP_VALID_MASK,
+                                  permitted & CAP_VALID_MASK)
     return 0

@@ -9,8 +9,10 @@ from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
+from pynix.task.capability import capable
 from pynix.task.fork import copy_process
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYS_ADMIN
 from pynix.uapi.sched import (CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET,
                               CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, CLONE_PARENT,
                               CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD,
@@ -98,7 +100,7 @@ def sys_unshare(task: Task, flags: int) -> int:
         if sharing or flags & CLONE_VM and task.mm.users > 1:
             raise KernelError(errno.EINVAL)
     if flags & CLONE_NEW_ANY:
-        raise KernelError(errno.EINVAL if group.creds.privileged else errno.EPERM)
+        raise KernelError(errno.EINVAL if capable(task, CAP_SYS_ADMIN) else errno.EPERM)
     if flags & CLONE_FS and any(g is not group and g.fs is group.fs for g in task.kernel.groups.values()):
         group.fs = group.fs.copy()
     if flags & CLONE_FILES and group.fds.users > 1:

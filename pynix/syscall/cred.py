@@ -2,7 +2,8 @@
 get/setgroups (kernel/sys.c and kernel/groups.c).
 
 Ids are unsigned 32-bit; (uid_t)-1 means "leave unchanged" where Linux says so and is invalid elsewhere.
-Privilege is an effective uid of 0 (see task/cred.py).  Linux changes the credentials of the calling thread
+Changing user ids freely needs CAP_SETUID, group ids and the group list CAP_SETGID; a change of user ids then
+moves the capability sets as commoncap.c does (task/capability.py: leaving uid 0 drops them).  Linux changes the credentials of the calling thread
 only and glibc/musl broadcast the change to every thread of the process; pynix keeps one set per process, so
 the result after the broadcast is the same.
 """
@@ -16,7 +17,9 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.cred import NGROUPS_MAX, Credentials
+from pynix.task.capability import cap_task_fix_setfsuid, cap_task_fix_setuid, capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SETGID, CAP_SETUID
 
 UNCHANGED = 0xFFFFFFFF
 
@@ -28,6 +31,11 @@ def _id(value: int) -> int:
 def _set(task: Task, creds: Credentials) -> int:
     task.group.creds = creds
     return 0
+
+
+def _set_uids(task: Task, old: Credentials, new: Credentials) -> int:
+    """Commit a change of user ids with cap_task_fix_setuid's consequences for the capability sets."""
+    return _set(task, cap_task_fix_setuid(old, new))
 
 
 @syscall
@@ -52,16 +60,16 @@ def sys_getegid(task: Task) -> int:
 
 @syscall
 def sys_setuid(task: Task, uid: int) -> int:
-    """Privileged: all four ids become `uid`.  Otherwise the effective (and fs) id may become the real or the
-    saved one."""
+    """With CAP_SETUID: all four ids become `uid`.  Otherwise the effective (and fs) id may become the real or
+    the saved one."""
     old, uid = task.group.creds, _id(uid)
     if uid == UNCHANGED:
         raise KernelError(errno.EINVAL)
-    if old.privileged:
-        return _set(task, replace(old, uid=uid, euid=uid, suid=uid, fsuid=uid))
+    if capable(task, CAP_SETUID):
+        return _set_uids(task, old, replace(old, uid=uid, euid=uid, suid=uid, fsuid=uid))
     if uid not in (old.uid, old.suid):
         raise KernelError(errno.EPERM)
-    return _set(task, replace(old, euid=uid, fsuid=uid))
+    return _set_uids(task, old, replace(old, euid=uid, fsuid=uid))
 
 
 @syscall
@@ -69,7 +77,7 @@ def sys_setgid(task: Task, gid: int) -> int:
     old, gid = task.group.creds, _id(gid)
     if gid == UNCHANGED:
         raise KernelError(errno.EINVAL)
-    if old.privileged:
+    if capable(task, CAP_SETGID):
         return _set(task, replace(old, gid=gid, egid=gid, sgid=gid, fsgid=gid))
     if gid not in (old.gid, old.sgid):
         raise KernelError(errno.EPERM)
@@ -98,14 +106,14 @@ def _setre(old_real: int, old_eff: int, old_saved: int, real: int, eff: int,
 @syscall
 def sys_setreuid(task: Task, ruid: int, euid: int) -> int:
     old = task.group.creds
-    uid, euid, suid = _setre(old.uid, old.euid, old.suid, _id(ruid), _id(euid), old.privileged)
-    return _set(task, replace(old, uid=uid, euid=euid, suid=suid, fsuid=euid))
+    uid, euid, suid = _setre(old.uid, old.euid, old.suid, _id(ruid), _id(euid), capable(task, CAP_SETUID))
+    return _set_uids(task, old, replace(old, uid=uid, euid=euid, suid=suid, fsuid=euid))
 
 
 @syscall
 def sys_setregid(task: Task, rgid: int, egid: int) -> int:
     old = task.group.creds
-    gid, egid, sgid = _setre(old.gid, old.egid, old.sgid, _id(rgid), _id(egid), old.privileged)
+    gid, egid, sgid = _setre(old.gid, old.egid, old.sgid, _id(rgid), _id(egid), capable(task, CAP_SETGID))
     return _set(task, replace(old, gid=gid, egid=egid, sgid=sgid, fsgid=egid))
 
 
@@ -119,14 +127,16 @@ def _setres(old: tuple[int, int, int], new: tuple[int, int, int], privileged: bo
 @syscall
 def sys_setresuid(task: Task, ruid: int, euid: int, suid: int) -> int:
     old = task.group.creds
-    uid, euid, suid = _setres((old.uid, old.euid, old.suid), (_id(ruid), _id(euid), _id(suid)), old.privileged)
-    return _set(task, replace(old, uid=uid, euid=euid, suid=suid, fsuid=euid))
+    uid, euid, suid = _setres((old.uid, old.euid, old.suid), (_id(ruid), _id(euid), _id(suid)),
+                              capable(task, CAP_SETUID))
+    return _set_uids(task, old, replace(old, uid=uid, euid=euid, suid=suid, fsuid=euid))
 
 
 @syscall
 def sys_setresgid(task: Task, rgid: int, egid: int, sgid: int) -> int:
     old = task.group.creds
-    gid, egid, sgid = _setres((old.gid, old.egid, old.sgid), (_id(rgid), _id(egid), _id(sgid)), old.privileged)
+    gid, egid, sgid = _setres((old.gid, old.egid, old.sgid), (_id(rgid), _id(egid), _id(sgid)),
+                              capable(task, CAP_SETGID))
     return _set(task, replace(old, gid=gid, egid=egid, sgid=sgid, fsgid=egid))
 
 
@@ -150,18 +160,18 @@ def sys_getresgid(task: Task, rgid: int, egid: int, sgid: int) -> int:
 
 @syscall
 def sys_setfsuid(task: Task, fsuid: int) -> int:
-    """Always returns the previous fsuid; changes it only to one of the four current ids (or any, privileged).
-    setfsuid(-1) is the documented way to read it."""
+    """Always returns the previous fsuid; changes it only to one of the four current ids (or any, with
+    CAP_SETUID), the filesystem capabilities following it.  setfsuid(-1) is the documented way to read it."""
     old, fsuid = task.group.creds, _id(fsuid)
-    if fsuid != UNCHANGED and (old.privileged or fsuid in (old.uid, old.euid, old.suid, old.fsuid)):
-        task.group.creds = replace(old, fsuid=fsuid)
+    if fsuid not in (UNCHANGED, old.fsuid) and (fsuid in (old.uid, old.euid, old.suid) or capable(task, CAP_SETUID)):
+        task.group.creds = cap_task_fix_setfsuid(old, replace(old, fsuid=fsuid))
     return old.fsuid
 
 
 @syscall
 def sys_setfsgid(task: Task, fsgid: int) -> int:
     old, fsgid = task.group.creds, _id(fsgid)
-    if fsgid != UNCHANGED and (old.privileged or fsgid in (old.gid, old.egid, old.sgid, old.fsgid)):
+    if fsgid != UNCHANGED and (fsgid in (old.gid, old.egid, old.sgid, old.fsgid) or capable(task, CAP_SETGID)):
         task.group.creds = replace(old, fsgid=fsgid)
     return old.fsgid
 
@@ -185,7 +195,7 @@ def sys_setgroups(task: Task, size: int, grouplist: int) -> int:
     size = s32(size)
     if size < 0 or size > NGROUPS_MAX:
         raise KernelError(errno.EINVAL)
-    if not task.group.creds.privileged:
+    if not capable(task, CAP_SETGID):
         raise KernelError(errno.EPERM)
     groups = struct.unpack(f"<{size}I", copy_from_user(task.mm, grouplist, 4 * size)) if size else ()
     return _set(task, replace(task.group.creds, groups=tuple(sorted(groups))))

@@ -21,8 +21,10 @@ from pynix.sync.wait import Block
 from pynix.syscall.poll import _deadline, _expired, _timespec_ns
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.signal import _deliver_soon as deliver_soon
+from pynix.task.capability import capable
 from pynix.task.signal import UNBLOCKABLE
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_BLOCK_SUSPEND
 from pynix.uapi.fcntl import O_CLOEXEC
 
 EPOLL_CLOEXEC = O_CLOEXEC
@@ -62,7 +64,7 @@ def sys_epoll_ctl(task: Task, epfd: int, op: int, fd: int, event: int) -> int:
     target = table.get(fd)
     if not file_can_poll(target):
         raise KernelError(errno.EPERM)
-    events &= ~EPOLLWAKEUP if task.group.creds.euid != 0 else ~0   # CAP_BLOCK_SUSPEND or it is dropped
+    events &= ~0 if capable(task, CAP_BLOCK_SUSPEND) else ~EPOLLWAKEUP    # dropped without CAP_BLOCK_SUSPEND
     if target is ep_file or not isinstance(ep_file, EventPoll):
         raise KernelError(errno.EINVAL)
     if op != EPOLL_CTL_DEL and events & EPOLLEXCLUSIVE:

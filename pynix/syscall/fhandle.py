@@ -19,7 +19,9 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_open import O_LARGEFILE, open_path
 from pynix.syscall.fs_path import AT_EMPTY_PATH, AT_SYMLINK_FOLLOW, dirfd_path, lookup_at
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_DAC_READ_SEARCH
 
 MAX_HANDLE_SZ = 128
 FILEID_INO64_GEN = 0x81
@@ -61,9 +63,9 @@ def _find(mount_root: VfsPath, ino: int) -> VfsPath | None:
 
 @syscall
 def sys_open_by_handle_at(task: Task, mount_fd: int, handle: int, flags: int) -> int:
-    """EPERM without CAP_DAC_READ_SEARCH (root), EINVAL for a handle size of 0 or past MAX_HANDLE_SZ or unknown
+    """EPERM without CAP_DAC_READ_SEARCH, EINVAL for a handle size of 0 or past MAX_HANDLE_SZ or unknown
     user flags in the type, ESTALE for a handle that names nothing found; then the open as openat would do it."""
-    if not task.group.creds.privileged:
+    if not capable(task, CAP_DAC_READ_SEARCH):
         raise KernelError(errno.EPERM)
     base = dirfd_path(task, mount_fd)
     handle_bytes, handle_type = struct.unpack("<Ii", copy_from_user(task.mm, handle, 8))

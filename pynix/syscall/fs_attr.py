@@ -24,10 +24,12 @@ from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
 from pynix.mm.page_cache import sync_inode
 from pynix.mm.uaccess import copy_from_user, copy_to_user
-from pynix.syscall.fs_namei import in_group, owner_or_capable
+from pynix.syscall.fs_namei import in_group, in_group_or_capable, owner_or_capable
 from pynix.syscall.fs_path import check_writable, lookup_at
 from pynix.syscall.registry import s32, s64, syscall
+from pynix.task.capability import capable, inode_killpriv
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_CHOWN, CAP_FSETID
 from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
@@ -56,7 +58,7 @@ def chmod_common(task: Task, path: VfsPath, mode: int) -> int:
     if not owner_or_capable(task, inode):
         raise KernelError(errno.EPERM)
     mode &= 0o7777
-    if mode & st.S_ISGID and task.group.creds.euid != 0 and not in_group(task, inode.gid):
+    if mode & st.S_ISGID and not in_group_or_capable(task, inode.gid):
         mode &= ~st.S_ISGID
     inode.setattr(mode=mode)
     fsnotify_change(path.dentry, FS_ATTRIB)
@@ -98,22 +100,23 @@ def chown_common(task: Task, path: VfsPath, user: int, group: int) -> int:
     user &= 0xFFFFFFFF
     group &= 0xFFFFFFFF
     inode = path.inode
-    euid = task.group.creds.fsuid           # capable(CAP_CHOWN) follows the fsuid too
+    owner = task.group.creds.fsuid == inode.uid
     uid = None if user == 0xFFFFFFFF else user
     gid = None if group == 0xFFFFFFFF else group
-    if uid is not None and euid != 0 and not (euid == inode.uid and uid == inode.uid):
-        raise KernelError(errno.EPERM)
-    if gid is not None and euid != 0 and not (euid == inode.uid and (gid == inode.gid or in_group(task, gid))):
-        raise KernelError(errno.EPERM)
+    if uid is not None and not (owner and uid == inode.uid) and not capable(task, CAP_CHOWN):
+        raise KernelError(errno.EPERM)           # chown_ok
+    if gid is not None and not (owner and (gid == inode.gid or in_group(task, gid))) and not capable(task, CAP_CHOWN):
+        raise KernelError(errno.EPERM)           # chgrp_ok
     mode = None
-    if not inode.is_dir:                         # ATTR_KILL_SUID | setattr_should_drop_sgid
+    if not inode.is_dir:                         # ATTR_KILL_SUID | ATTR_KILL_PRIV | setattr_should_drop_sgid
         m = inode.mode
         if m & st.S_ISUID:
             m &= ~st.S_ISUID
-        if m & st.S_ISGID and (m & st.S_IXGRP or (euid != 0 and not in_group(task, inode.gid))):
+        if m & st.S_ISGID and (m & st.S_IXGRP or not in_group_or_capable(task, inode.gid)):
             m &= ~st.S_ISGID
         if m != inode.mode:
             mode = m & 0o7777
+        inode_killpriv(inode)
     inode.setattr(mode=mode, uid=uid, gid=gid)
     fsnotify_change(path.dentry, FS_ATTRIB)
     return 0
@@ -171,7 +174,7 @@ def vfs_utimes(task: Task, path: VfsPath, times: list[tuple[int, int]] | None) -
     if times is None:                            # ATTR_TOUCH: the owner, or anyone who may write
         if not owner_or_capable(task, inode):
             creds = task.group.creds
-            permission(inode, MAY_WRITE, creds.fsuid, creds.fsgid)
+            permission(inode, MAY_WRITE, creds)
         inode.setattr(atime_ns=now, mtime_ns=now)
         fsnotify_change(path.dentry, FS_ATTRIB)
         return 0
@@ -373,9 +376,9 @@ def sys_fallocate(task: Task, fd: int, mode: int, offset: int, length: int) -> i
 
 
 def _file_modified(task: Task, inode: Inode) -> None:
-    """file_modified: new mtime/ctime, and set-ID bits dropped unless the writer is root (CAP_FSETID)."""
+    """file_modified: new mtime/ctime, and set-ID bits dropped unless the writer has CAP_FSETID."""
     mode = None
-    if task.group.creds.fsuid != 0 and st.S_ISREG(inode.mode):
+    if not capable(task, CAP_FSETID) and st.S_ISREG(inode.mode):
         m = inode.mode & ~st.S_ISUID
         if m & st.S_ISGID and m & st.S_IXGRP:
             m &= ~st.S_ISGID

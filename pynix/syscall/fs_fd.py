@@ -18,7 +18,9 @@ from pynix.syscall.fs_attr import LOCK_COMMANDS, fcntl_lock
 from pynix.syscall.lease import F_GETLEASE, F_SETLEASE, fcntl_getlease, fcntl_setlease
 from pynix.syscall.memfd import F_ADD_SEALS, F_GET_SEALS, seals_fcntl
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYS_RESOURCE
 from pynix.uapi.fcntl import O_APPEND, O_ASYNC, O_CLOEXEC, O_NOATIME, O_NONBLOCK
 
 # include/uapi/asm-generic/fcntl.h (x86_64 and riscv64 agree)
@@ -127,7 +129,7 @@ def sys_fcntl(task: Task, fd: int, cmd: int, arg: int) -> int:
             raise KernelError(errno.EBADF)
         if cmd == F_GETPIPE_SZ:
             return file.pipe.capacity
-        return file.pipe.set_size(argi, privileged=task.group.creds.euid == 0)
+        return file.pipe.set_size(argi, privileged=capable(task, CAP_SYS_RESOURCE))
     if cmd in LOCK_COMMANDS:
         return fcntl_lock(task, fd, cmd, arg)
     if cmd == F_ADD_SEALS or cmd == F_GET_SEALS:

@@ -23,7 +23,9 @@ from pynix.fs.vfs import RENAME_EXCHANGE, RENAME_NOREPLACE
 from pynix.fs.vfs import MAY_EXEC, MAY_READ, MAY_WRITE, Dentry, Inode, VfsPath, permission
 from pynix.syscall.fs_path import check_writable, lookup_at, parent_at, user_path
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_FOWNER, CAP_FSETID, CAP_MKNOD
 from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_REMOVEDIR, AT_SYMLINK_FOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
@@ -51,13 +53,17 @@ def is_dead_dir(inode: Inode) -> bool:
 
 
 def owner_or_capable(task: Task, inode: Inode) -> bool:
-    """inode_owner_or_capable: the caller owns the inode or is root (CAP_FOWNER)."""
-    creds = task.group.creds
-    return creds.privileged or creds.fsuid == inode.uid
+    """inode_owner_or_capable: the caller's filesystem uid owns the inode, or it has CAP_FOWNER."""
+    return task.group.creds.fsuid == inode.uid or capable(task, CAP_FOWNER)
 
 
 def in_group(task: Task, gid: int) -> bool:
     return task.group.creds.in_group(gid)
+
+
+def in_group_or_capable(task: Task, gid: int) -> bool:
+    """in_group_or_capable: a set-group-ID bit for group `gid` survives only for its members or CAP_FSETID."""
+    return in_group(task, gid) or capable(task, CAP_FSETID)
 
 
 def new_owner(task: Task, parent: Inode, mode: int) -> tuple[int, int, int]:
@@ -68,7 +74,7 @@ def new_owner(task: Task, parent: Inode, mode: int) -> tuple[int, int, int]:
         gid = parent.gid
         if st.S_ISDIR(mode):
             mode |= st.S_ISGID
-        elif mode & st.S_ISGID and mode & st.S_IXGRP and uid != 0 and not in_group(task, gid):
+        elif mode & st.S_ISGID and mode & st.S_IXGRP and not in_group_or_capable(task, gid):
             mode &= ~st.S_ISGID                   # mode_strip_sgid
     return mode, uid, gid
 
@@ -99,17 +105,17 @@ def create_target_of(task: Task, where: tuple[VfsPath, bytes | None, bool, bytes
 def may_create(task: Task, parent: VfsPath) -> None:
     if is_dead_dir(parent.inode):
         raise KernelError(errno.ENOENT)
-    uid, gid = _ids(task)
-    permission(parent.inode, MAY_WRITE | MAY_EXEC, uid, gid)
+    permission(parent.inode, MAY_WRITE | MAY_EXEC, task.group.creds)
 
 
 def may_delete(task: Task, parent: VfsPath, victim: Dentry, isdir: bool) -> None:
     """Linux's may_delete: write + search on the directory, the sticky rule, then the type of the victim."""
-    uid, gid = _ids(task)
+    creds = task.group.creds
     directory = parent.inode
-    permission(directory, MAY_WRITE | MAY_EXEC, uid, gid)
+    permission(directory, MAY_WRITE | MAY_EXEC, creds)
     inode = victim.inode
-    if directory.mode & st.S_ISVTX and uid != 0 and uid != inode.uid and uid != directory.uid:
+    if directory.mode & st.S_ISVTX and creds.fsuid not in (inode.uid, directory.uid) \
+            and not capable(task, CAP_FOWNER):
         raise KernelError(errno.EPERM)        # check_sticky
     if isdir:
         if not inode.is_dir:
@@ -156,7 +162,7 @@ def do_mknodat(task: Task, dirfd: int, pathname: int, mode: int, dev: int) -> in
         raise KernelError(errno.EINVAL)
     parent, name = create_target(task, dirfd, pathname)
     may_create(task, parent)
-    if kind in (st.S_IFCHR, st.S_IFBLK) and task.group.creds.euid != 0:
+    if kind in (st.S_IFCHR, st.S_IFBLK) and not capable(task, CAP_MKNOD):
         raise KernelError(errno.EPERM)                  # CAP_MKNOD
     perms = mode & 0o7777 & ~task.group.fs.umask
     perms, uid, gid = new_owner(task, parent.inode, perms)
@@ -263,7 +269,7 @@ def do_renameat2(task: Task, olddfd: int, oldpath: int, newdfd: int, newpath: in
         raise KernelError(errno.EINVAL)
     if flags & (RENAME_NOREPLACE | RENAME_WHITEOUT) and flags & RENAME_EXCHANGE:
         raise KernelError(errno.EINVAL)
-    if flags & RENAME_WHITEOUT and task.group.creds.euid != 0:
+    if flags & RENAME_WHITEOUT and not capable(task, CAP_MKNOD):
         raise KernelError(errno.EPERM)                  # CAP_MKNOD
     exchange = bool(flags & RENAME_EXCHANGE)
     old_parent, old_name, old_trailing, _ = parent_at(task, olddfd, oldpath)
@@ -309,11 +315,10 @@ def do_renameat2(task: Task, olddfd: int, oldpath: int, newdfd: int, newpath: in
     else:
         may_delete(task, new_parent, new, target.is_dir if exchange else is_dir)
     if new_parent.inode is not old_parent.inode:        # a moved directory's ".." changes: it must be writable
-        uid, gid = _ids(task)
         if is_dir:
-            permission(source, MAY_WRITE, uid, gid)
+            permission(source, MAY_WRITE, task.group.creds)
         if exchange and target.is_dir:
-            permission(target, MAY_WRITE, uid, gid)
+            permission(target, MAY_WRITE, task.group.creds)
     if _is_mountpoint(task, old_parent, old) or (new is not None and _is_mountpoint(task, new_parent, new)):
         raise KernelError(errno.EBUSY)
     old_parent.inode.rename(old_name, new_parent.inode, new_name, flags & (RENAME_NOREPLACE | RENAME_EXCHANGE))
@@ -351,9 +356,8 @@ def _safe_hardlink_source(task: Task, inode: Inode) -> bool:
     mode = inode.mode
     if not st.S_ISREG(mode) or mode & st.S_ISUID or mode & (st.S_ISGID | st.S_IXGRP) == st.S_ISGID | st.S_IXGRP:
         return False
-    uid, gid = _ids(task)
     try:
-        permission(inode, MAY_READ | MAY_WRITE, uid, gid)
+        permission(inode, MAY_READ | MAY_WRITE, task.group.creds)
     except KernelError:
         return False
     return True

@@ -75,7 +75,7 @@ def do_open(task: Task, dirfd: int, pathname: int, flags: int, mode: int, resolv
             if is_dead_dir(parent.inode):                  # the directory was removed (may_create's IS_DEADDIR)
                 raise KernelError(errno.ENOENT) from None
             check_writable(parent)
-            permission(parent.inode, MAY_WRITE | MAY_EXEC, creds.fsuid, creds.fsgid)
+            permission(parent.inode, MAY_WRITE | MAY_EXEC, creds)
             perms, uid, gid = new_owner(task, parent.inode, st.S_IFREG | (mode & 0o7777 & ~task.group.fs.umask))
             inode = parent.inode.create(name, perms & 0o7777, uid, gid)
             fsnotify_create(parent.inode, name)
@@ -103,7 +103,7 @@ def open_path(task: Task, target: VfsPath, flags: int, cloexec: bool) -> int:
         raise KernelError(errno.ELOOP)                     # O_NOFOLLOW on a symlink
     if inode.is_dir and (flags & O_ACCMODE != O_RDONLY or flags & O_CREAT):
         raise KernelError(errno.EISDIR)
-    permission(inode, _mask_for(flags) | (MAY_WRITE if flags & O_TRUNC else 0), creds.fsuid, creds.fsgid)
+    permission(inode, _mask_for(flags) | (MAY_WRITE if flags & O_TRUNC else 0), creds)
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):
         check_writable(target)
@@ -263,7 +263,7 @@ def sys_truncate(task: Task, pathname: int, length: int) -> int:
     if s64(length) < 0:
         raise KernelError(errno.EINVAL)
     creds = task.group.creds
-    permission(target.inode, MAY_WRITE, creds.fsuid, creds.fsgid)
+    permission(target.inode, MAY_WRITE, creds)
     check_writable(target)
     break_lease(task, target.inode, O_WRONLY)
     _truncate(target.inode, length)

@@ -28,7 +28,7 @@ def walker(task: Task, resolve: int = 0, start: VfsPath | None = None) -> Walker
     fs = task.group.fs
     if resolve & (RESOLVE_BENEATH | RESOLVE_IN_ROOT) and start is not None:
         fs = FsContext(fs.mounts, start, fs.cwd, fs.umask)
-    return Walker(fs, task.group.creds.fsuid, task.group.creds.fsgid, resolve)
+    return Walker(fs, task.group.creds, resolve)
 
 
 def start_dir(task: Task, dirfd: int, path: bytes) -> VfsPath:

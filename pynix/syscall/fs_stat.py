@@ -12,7 +12,9 @@ from pynix.mm.uaccess import copy_to_user
 from pynix.syscall.fs_namei import is_dead_dir
 from pynix.syscall.fs_path import lookup_at, user_path, walker
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import access_override_creds, capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYS_CHROOT
 from pynix.uapi.fcntl import AT_EACCESS, AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
@@ -80,11 +82,10 @@ def _access(task: Task, dirfd: int, pathname: int, mode: int, flags: int) -> int
     if mode & ~7 or flags & ~(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH):
         raise KernelError(errno.EINVAL)
     target = lookup_at(task, dirfd, pathname, flags)
-    creds = task.group.creds
-    uid, gid = (creds.fsuid, creds.fsgid) if flags & AT_EACCESS else (creds.uid, creds.gid)
+    creds = task.group.creds if flags & AT_EACCESS else access_override_creds(task.group.creds)
     mask = (MAY_READ if mode & R_OK else 0) | (MAY_WRITE if mode & W_OK else 0) | (MAY_EXEC if mode & X_OK else 0)
     if mask:
-        permission(target.inode, mask, uid, gid)
+        permission(target.inode, mask, creds)
     if mode & W_OK and (target.mount.readonly or target.inode.sb.readonly) and not target.inode.is_symlink:
         raise KernelError(errno.EROFS)
     return 0
@@ -137,7 +138,7 @@ def sys_getcwd(task: Task, buf: int, size: int) -> int:
 def _set_cwd(task: Task, target: VfsPath) -> int:
     if not target.inode.is_dir:
         raise KernelError(errno.ENOTDIR)
-    permission(target.inode, MAY_EXEC, task.group.creds.fsuid, task.group.creds.fsgid)
+    permission(target.inode, MAY_EXEC, task.group.creds)
     task.group.fs.cwd = target
     return 0
 
@@ -155,7 +156,7 @@ def sys_fchdir(task: Task, fd: int) -> int:
 
 @syscall
 def sys_chroot(task: Task, pathname: int) -> int:
-    if task.group.creds.euid != 0:
+    if not capable(task, CAP_SYS_CHROOT):
         raise KernelError(errno.EPERM)
     path = user_path(task, pathname)
     target = walker(task).resolve(task.group.fs.cwd, path)

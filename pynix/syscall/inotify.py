@@ -52,7 +52,7 @@ def sys_inotify_add_watch(task: Task, fd: int, pathname: int, mask: int) -> int:
     if mask & IN_ONLYDIR and not inode.is_dir:
         raise KernelError(errno.ENOTDIR)
     creds = task.group.creds
-    permission(inode, MAY_READ, creds.fsuid, creds.fsgid, creds.groups)
+    permission(inode, MAY_READ, creds)
     return instance.add_watch(inode, mask)
 
 

@@ -9,7 +9,9 @@ import errno
 
 from pynix.errors import KernelError
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import IoContext, Task
+from pynix.uapi.capability import CAP_SYS_ADMIN, CAP_SYS_NICE
 
 IOPRIO_CLASS_NONE, IOPRIO_CLASS_RT, IOPRIO_CLASS_BE, IOPRIO_CLASS_IDLE = 0, 1, 2, 3
 IOPRIO_CLASS_SHIFT, IOPRIO_NR_LEVELS = 13, 8
@@ -57,11 +59,11 @@ def sys_ioprio_set(task: Task, which: int, who: int, ioprio: int) -> int:
     creds = task.group.creds
     if klass > IOPRIO_CLASS_IDLE or klass == IOPRIO_CLASS_NONE and level:
         raise KernelError(errno.EINVAL)
-    if klass == IOPRIO_CLASS_RT and not creds.privileged:
+    if klass == IOPRIO_CLASS_RT and not (capable(task, CAP_SYS_NICE) or capable(task, CAP_SYS_ADMIN)):
         raise KernelError(errno.EPERM)
     for target in _targets(task, s32(which), s32(who)):
         owner = target.group.creds
-        if not creds.privileged and owner.uid not in (creds.euid, creds.uid):
+        if owner.uid not in (creds.euid, creds.uid) and not capable(task, CAP_SYS_NICE):
             raise KernelError(errno.EPERM)
         if target.io_context is None:
             target.io_context = IoContext(ioprio)

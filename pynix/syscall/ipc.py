@@ -15,8 +15,10 @@ from pynix.ipc.util import (IPC_INFO, IPC_NOWAIT, IPC_RMID, IPC_SET, IPC_STAT, I
 from pynix.mm.address_space import PAGE_MASK, PROT_EXEC, PROT_READ, PROT_WRITE, page_align_up
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, s64, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
 from pynix.task.timer import NSEC
+from pynix.uapi.capability import CAP_SYS_RESOURCE
 
 SHMID64_DS = struct.Struct("<QqqqiiQ16x")        # after ipc64_perm: segsz atime dtime ctime cpid lpid nattch
 MSQID64_DS = struct.Struct("<qqqQQQii16x")       # stime rtime ctime cbytes qnum qbytes lspid lrpid
@@ -296,7 +298,7 @@ def sys_msgctl(task: Task, msqid: int, cmd: int, buf: int) -> int:
         qbytes = MSQID64_DS.unpack_from(data, IPC64_PERM.size)[5]
         queue = ns.msg.find(msqid)
         check_owner(creds, queue.perm)
-        if qbytes > ns.msg_ctlmnb and not creds.privileged:
+        if qbytes > ns.msg_ctlmnb and not capable(task, CAP_SYS_RESOURCE):
             raise KernelError(errno.EPERM)
         set_perm(queue.perm, data)
         queue.qbytes, queue.ctime = qbytes, now()

@@ -18,8 +18,10 @@ from pynix.errors import KernelError
 from pynix.fs.fasync import F_OWNER_PID, POLL_MSG, owner_of, send_sigio_reason
 from pynix.fs.file import O_ACCMODE, O_NONBLOCK, O_RDONLY, File
 from pynix.fs.locks import F_RDLCK, F_UNLCK, F_WRLCK, Lease, LeaseSettings, context
+from pynix.task.capability import capable
 from pynix.task.task import Task
 from pynix.sync.wait import Block
+from pynix.uapi.capability import CAP_LEASE
 
 F_SETLEASE, F_GETLEASE = 1024, 1025
 NSEC = 1_000_000_000
@@ -49,7 +51,7 @@ def fcntl_setlease(task: Task, fd: int, file: File, arg: int) -> int:
     creds = task.group.creds
     if inode is None or not LeaseSettings.enable:
         raise KernelError(errno.EINVAL)
-    if creds.fsuid != inode.uid and not creds.privileged:
+    if creds.fsuid != inode.uid and not capable(task, CAP_LEASE):
         raise KernelError(errno.EACCES)
     if not st.S_ISREG(inode.mode) or arg not in (F_RDLCK, F_WRLCK, F_UNLCK):
         raise KernelError(errno.EINVAL)

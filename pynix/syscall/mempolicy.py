@@ -14,8 +14,10 @@ from pynix.mm.mempolicy import (MAX_NUMNODES, MPOL_BIND, MPOL_DEFAULT, MPOL_INTE
                                 MPOL_WEIGHTED_INTERLEAVE, NODES_ONLINE, new_policy, split_mode)
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.cred import ptrace_may_access
 from pynix.task.task import Task, ThreadGroup
+from pynix.uapi.capability import CAP_SYS_NICE
 
 MPOL_F_NODE, MPOL_F_ADDR, MPOL_F_MEMS_ALLOWED = 1, 2, 4
 MPOL_MF_STRICT, MPOL_MF_MOVE, MPOL_MF_MOVE_ALL = 1, 2, 4
@@ -106,7 +108,7 @@ def sys_mbind(task: Task, start: int, length: int, mode: int, nmask: int, maxnod
     nodes = _get_nodes(task, nmask, maxnode)
     if flags & ~(MPOL_MF_STRICT | MPOL_MF_MOVE | MPOL_MF_MOVE_ALL):
         raise KernelError(errno.EINVAL)
-    if flags & MPOL_MF_MOVE_ALL and not task.group.creds.privileged:
+    if flags & MPOL_MF_MOVE_ALL and not capable(task, CAP_SYS_NICE):
         raise KernelError(errno.EPERM)
     if start & ~PAGE_MASK:
         raise KernelError(errno.EINVAL)
@@ -159,7 +161,7 @@ def sys_migrate_pages(task: Task, pid: int, maxnode: int, old_nodes: int, new_no
     _get_nodes(task, old_nodes, maxnode)
     new = _get_nodes(task, new_nodes, maxnode)
     _other(task, pid)
-    if new & ~NODES_ONLINE and not task.group.creds.privileged:
+    if new & ~NODES_ONLINE and not capable(task, CAP_SYS_NICE):
         raise KernelError(errno.EPERM)
     if not new & NODES_ONLINE:
         raise KernelError(errno.EINVAL)
@@ -173,7 +175,7 @@ def sys_move_pages(task: Task, pid: int, count: int, pages: int, nodes: int, sta
     with ENODEV."""
     if flags & ~(MPOL_MF_MOVE | MPOL_MF_MOVE_ALL):
         raise KernelError(errno.EINVAL)
-    if flags & MPOL_MF_MOVE_ALL and not task.group.creds.privileged:
+    if flags & MPOL_MF_MOVE_ALL and not capable(task, CAP_SYS_NICE):
         raise KernelError(errno.EPERM)
     group = _other(task, pid)
     count &= 0xFFFFFFFFFFFFFFFF

@@ -12,7 +12,9 @@ import errno
 from pynix.errors import KernelError
 from pynix.mm.address_space import PAGE_MASK, page_align_up
 from pynix.syscall.registry import syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_IPC_LOCK
 
 RLIMIT_MEMLOCK = 8
 MLOCK_ONFAULT = 1
@@ -27,9 +29,9 @@ def _range(addr: int, length: int) -> tuple[int, int]:
 
 
 def lock_limit_check(task: Task, extra: int) -> None:
-    """can_do_mlock and the RLIMIT_MEMLOCK check: only privileged callers may go past the soft limit."""
-    creds, limit = task.group.creds, task.group.rlimits[RLIMIT_MEMLOCK][0]
-    if creds.privileged:
+    """can_do_mlock and the RLIMIT_MEMLOCK check: only callers with CAP_IPC_LOCK may go past the soft limit."""
+    limit = task.group.rlimits[RLIMIT_MEMLOCK][0]
+    if capable(task, CAP_IPC_LOCK):
         return
     if limit == 0:
         raise KernelError(errno.EPERM)

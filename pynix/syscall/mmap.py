@@ -19,8 +19,10 @@ from pynix.syscall.mlock import lock_limit_check
 from pynix.mm.uaccess import copy_from_user, read_iovec
 from pynix.syscall.pidfd import pidfd_of
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.cred import ptrace_may_access
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYS_NICE
 
 PROT_READ, PROT_WRITE, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP = 1, 2, 4, 0x01000000, 0x02000000
 MAP_SHARED, MAP_PRIVATE, MAP_SHARED_VALIDATE, MAP_TYPE = 0x1, 0x2, 0x3, 0xF
@@ -255,7 +257,7 @@ def sys_process_madvise(task: Task, pidfd: int, vec: int, vlen: int, advice: int
     if group is not task.group:
         if s32(advice) not in (MADV_COLD, MADV_PAGEOUT, MADV_WILLNEED, MADV_COLLAPSE):
             raise KernelError(errno.EINVAL)
-        if not task.group.creds.privileged:
+        if not capable(task, CAP_SYS_NICE):
             raise KernelError(errno.EPERM)
     done = 0
     for base, length in vectors:

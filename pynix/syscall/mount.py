@@ -54,7 +54,9 @@ from pynix.mm.uaccess import strncpy_from_user
 from pynix.syscall.fs_path import user_path, walker
 from pynix.syscall.sys_info import proc_values
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYS_ADMIN
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_SILENT = 4096, 8192, 16384, 32768
@@ -73,7 +75,7 @@ _expiring: "weakref.WeakSet[Mount]" = weakref.WeakSet()
 
 
 def _require_admin(task: Task) -> None:
-    if task.group.creds.euid != 0:
+    if not capable(task, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)
 
 

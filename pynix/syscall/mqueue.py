@@ -17,7 +17,9 @@ from pynix.syscall.fs_path import user_path
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.time import read_timespec
 from pynix.task import signal
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYS_RESOURCE
 
 MQ_ATTR = struct.Struct("<4q32x")
 O_CREAT, O_EXCL = 0o100, 0o200
@@ -65,14 +67,14 @@ def sys_mq_open(task: Task, u_name: int, oflag: int, mode: int, u_attr: int) -> 
             raise KernelError(errno.ENOENT)
         may_create(task, root)
         queue = directory.create_queue(name, s32(mode) & ~task.group.fs.umask & 0o7777, creds.fsuid, creds.fsgid,
-                                       (attr[1], attr[2]) if attr else None, creds.privileged)
+                                       (attr[1], attr[2]) if attr else None, capable(task, CAP_SYS_RESOURCE))
     else:
         if oflag & (O_CREAT | O_EXCL) == O_CREAT | O_EXCL:
             raise KernelError(errno.EEXIST)
         if oflag & O_ACCMODE == O_ACCMODE:
             raise KernelError(errno.EINVAL)
         want = {0: MAY_READ, O_WRONLY: MAY_WRITE, O_RDWR: MAY_READ | MAY_WRITE}[oflag & O_ACCMODE]
-        permission(queue, want, creds.fsuid, creds.fsgid, creds.groups)
+        permission(queue, want, creds)
     root.dentry.forget(name)
     path = VfsPath(root.mount, root.dentry.child(name) or Dentry(name, queue, root.dentry))
     file = MqueueFile(path, oflag & (O_ACCMODE | O_NONBLOCK))

@@ -17,11 +17,13 @@ from typing import Callable
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
 from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC_COARSE, CLOCK_MONOTONIC_RAW,
                               CLOCK_REALTIME, CLOCK_REALTIME_ALARM, CLOCK_REALTIME_COARSE, NSEC,
                               SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD, SIGEV_THREAD_ID, TIMER_ABSTIME, PosixTimer,
                               clock_reader, is_cpu_clock)
+from pynix.uapi.capability import CAP_WAKE_ALARM
 from pynix.uapi.signal import NSIG, SIGALRM
 
 INT_MAX = 0x7FFFFFFF
@@ -31,7 +33,7 @@ SIGEVENT_SIZE = 64
 def timer_clock(task: Task, clockid: int) -> Callable[[], int]:
     """The clock a timer on `clockid` counts; the alarm clocks need privilege (CAP_WAKE_ALARM)."""
     if clockid in (CLOCK_REALTIME_ALARM, CLOCK_BOOTTIME_ALARM):
-        if task.group.creds.euid != 0:
+        if not capable(task, CAP_WAKE_ALARM):
             raise KernelError(errno.EPERM)
         clockid = CLOCK_REALTIME if clockid == CLOCK_REALTIME_ALARM else CLOCK_BOOTTIME
     clock = clock_reader(clockid, task)

@@ -2,9 +2,8 @@
 
 Besides names, the parent-death signal, dumpable, the child subreaper, no_new_privs and the seccomp mode, the
 options programs commonly read: timer slack (per thread; kept and reported, timers are not coalesced),
-keepcaps and securebits (kept; pynix has no capability sets for them to act on), ambient capabilities (always
-empty: root's inheritable set is, so raising one is EPERM), the bounding set (PR_CAPBSET_DROP; a dropped
-capability is one root no longer holds), THP disable and the machine-check kill policy (kept).
+keepcaps and securebits, ambient capabilities and the bounding set (in the credentials; task/capability.py
+says what they do on setuid and execve), THP disable and the machine-check kill policy (kept).
 
 Unknown options fail with EINVAL, as Linux answers options it does not know; options that need a subsystem
 pynix does not have answer what a kernel built without it does (PR_SET_VMA: EINVAL without
@@ -13,12 +12,16 @@ CONFIG_ANON_VMA_NAME; seccomp reports "off").
 from __future__ import annotations
 
 import errno
+from dataclasses import replace
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
-from pynix.task.cred import CAP_LAST_CAP, SECURE_KEEP_CAPS, SECURE_KEEP_CAPS_LOCKED
+from pynix.task.capability import capable
+from pynix.task.cred import Credentials
 from pynix.task.task import Task
+from pynix.uapi.capability import (CAP_LAST_CAP, CAP_SETPCAP, SECURE_ALL_BITS, SECURE_ALL_LOCKS, SECURE_KEEP_CAPS,
+                                   SECURE_KEEP_CAPS_LOCKED, SECURE_NO_CAP_AMBIENT_RAISE)
 from pynix.uapi.signal import NSIG
 
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
@@ -39,8 +42,6 @@ PR_MCE_KILL_CLEAR, PR_MCE_KILL_SET = 0, 1
 PR_MCE_KILL_LATE, PR_MCE_KILL_EARLY, PR_MCE_KILL_DEFAULT = 0, 1, 2
 PR_SET_VMA = 0x53564D41
 
-CAP_SETPCAP = 8
-SECURE_ALL_BITS, SECURE_ALL_LOCKS = 0x555, 0xAAA      # with Linux 6.14's EXEC_RESTRICT_FILE/DENY_INTERACTIVE
 TASK_COMM_LEN = 16
 
 
@@ -96,7 +97,7 @@ def sys_prctl(task: Task, option: int, arg2: int, arg3: int, arg4: int, arg5: in
     if option == PR_CAPBSET_READ:
         if not 0 <= arg2 <= CAP_LAST_CAP:
             raise KernelError(errno.EINVAL)
-        return group.cap_bset >> arg2 & 1
+        return group.creds.cap_bset >> arg2 & 1
     if option in (PR_SET_TIMERSLACK, PR_GET_TIMERSLACK):
         return _timer_slack(task, option, arg2)
     if option in (PR_GET_KEEPCAPS, PR_SET_KEEPCAPS, PR_GET_SECUREBITS, PR_SET_SECUREBITS, PR_CAP_AMBIENT,
@@ -131,43 +132,51 @@ def _timer_slack(task: Task, option: int, arg2: int) -> int:
 
 
 def _capability_option(task: Task, option: int, arg2: int, arg3: int, arg4: int, arg5: int) -> int:
-    """Keepcaps, securebits, ambient capabilities and the bounding set, with commoncap.c's checks."""
-    group = task.group
+    """cap_task_prctl: keepcaps, securebits, ambient capabilities and the bounding set."""
+    old = task.group.creds
     if option == PR_GET_KEEPCAPS:
-        return int(bool(group.securebits & SECURE_KEEP_CAPS))
+        return int(bool(old.securebits & SECURE_KEEP_CAPS))
     if option == PR_SET_KEEPCAPS:
         if arg2 > 1:
             raise KernelError(errno.EINVAL)
-        if group.securebits & SECURE_KEEP_CAPS_LOCKED:
+        if old.securebits & SECURE_KEEP_CAPS_LOCKED:
             raise KernelError(errno.EPERM)
-        group.securebits = group.securebits | SECURE_KEEP_CAPS if arg2 else group.securebits & ~SECURE_KEEP_CAPS
-        return 0
+        bits = old.securebits | SECURE_KEEP_CAPS if arg2 else old.securebits & ~SECURE_KEEP_CAPS
+        return _commit(task, replace(old, securebits=bits))
     if option == PR_GET_SECUREBITS:
-        return group.securebits
+        return old.securebits
     if option == PR_SET_SECUREBITS:
-        old = group.securebits
-        locks = old & SECURE_ALL_LOCKS
-        if (locks >> 1) & (old ^ arg2) or locks & ~arg2 or arg2 & ~(SECURE_ALL_LOCKS | SECURE_ALL_BITS) \
-                or not group.capable(CAP_SETPCAP):
+        locks = old.securebits & SECURE_ALL_LOCKS
+        if (locks >> 1) & (old.securebits ^ arg2) or locks & ~arg2 or arg2 & ~(SECURE_ALL_LOCKS | SECURE_ALL_BITS) \
+                or not capable(task, CAP_SETPCAP):
             raise KernelError(errno.EPERM)         # a locked bit changes, a lock goes, an unknown bit, no CAP_SETPCAP
-        group.securebits = arg2
-        return 0
-    if option == PR_CAP_AMBIENT:                    # the ambient set is always empty here
+        return _commit(task, replace(old, securebits=arg2))
+    if option == PR_CAP_AMBIENT:
         if arg2 == PR_CAP_AMBIENT_CLEAR_ALL:
             if arg3 or arg4 or arg5:
                 raise KernelError(errno.EINVAL)
-            return 0
-        if arg3 > CAP_LAST_CAP or arg4 or arg5 or arg2 not in (PR_CAP_AMBIENT_IS_SET, PR_CAP_AMBIENT_RAISE,
-                                                                PR_CAP_AMBIENT_LOWER):
+            return _commit(task, replace(old, cap_ambient=0))
+        if arg3 > CAP_LAST_CAP or arg4 or arg5:
             raise KernelError(errno.EINVAL)
-        if arg2 == PR_CAP_AMBIENT_RAISE:            # not in the (empty) inheritable set
-            raise KernelError(errno.EPERM)
-        return 0
-    if not group.capable(CAP_SETPCAP):              # PR_CAPBSET_DROP
+        if arg2 == PR_CAP_AMBIENT_IS_SET:
+            return old.cap_ambient >> arg3 & 1
+        if arg2 == PR_CAP_AMBIENT_RAISE:            # only what is both permitted and inheritable
+            if not old.cap_permitted >> arg3 & old.cap_inheritable >> arg3 & 1 \
+                    or old.securebits & SECURE_NO_CAP_AMBIENT_RAISE:
+                raise KernelError(errno.EPERM)
+            return _commit(task, replace(old, cap_ambient=old.cap_ambient | 1 << arg3))
+        if arg2 == PR_CAP_AMBIENT_LOWER:
+            return _commit(task, replace(old, cap_ambient=old.cap_ambient & ~(1 << arg3)))
+        raise KernelError(errno.EINVAL)
+    if not capable(task, CAP_SETPCAP):              # PR_CAPBSET_DROP
         raise KernelError(errno.EPERM)
     if arg2 > CAP_LAST_CAP:
         raise KernelError(errno.EINVAL)
-    group.cap_bset &= ~(1 << arg2)
+    return _commit(task, replace(old, cap_bset=old.cap_bset & ~(1 << arg2)))
+
+
+def _commit(task: Task, creds: Credentials) -> int:
+    task.group.creds = creds
     return 0
 
 

@@ -8,9 +8,11 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import NO_RETURN, s32, syscall
+from pynix.task.capability import capable
 from pynix.task.exit import exit_group, exit_thread
 from pynix.task.cred import ptrace_may_access
 from pynix.task.task import RLIMIT_NOFILE, Task
+from pynix.uapi.capability import CAP_SYS_RESOURCE
 
 ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
 NR_OPEN = 1 << 20                   # /proc/sys/fs/nr_open: the most RLIMIT_NOFILE may be
@@ -86,7 +88,7 @@ def sys_prlimit64(task: Task, pid: int, resource: int, new_limit: int, old_limit
         new = struct.unpack("<QQ", copy_from_user(task.mm, new_limit, 16))
         if new[0] > new[1]:
             raise KernelError(errno.EINVAL)
-        if new[1] > limits[resource][1] and not task.group.creds.privileged:
+        if new[1] > limits[resource][1] and not capable(task, CAP_SYS_RESOURCE):
             raise KernelError(errno.EPERM)                   # raising a hard limit needs CAP_SYS_RESOURCE
         if resource == RLIMIT_NOFILE and new[1] > NR_OPEN:
             raise KernelError(errno.EPERM)

@@ -9,9 +9,11 @@ import struct
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.sched import (RR_TIMESLICE_NS, RT_POLICIES, SCHED_BATCH, SCHED_DEADLINE, SCHED_FIFO, SCHED_IDLE,
                                SCHED_OTHER, SCHED_RR, TIMESLICE_NS)
 from pynix.task.task import Task, ThreadGroup
+from pynix.uapi.capability import CAP_SYS_NICE
 
 CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CPU
 PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
@@ -82,7 +84,7 @@ def sys_getpriority(task: Task, which: int, who: int) -> int:
 def sys_setpriority(task: Task, which: int, who: int, niceval: int) -> int:
     nice = min(max(s32(niceval), -20), 19)
     for group in _targets(task, which, who):
-        if nice < group.nice and task.group.creds.euid != 0:
+        if nice < group.nice and not capable(task, CAP_SYS_NICE):
             raise KernelError(errno.EACCES)
         group.nice = nice
     return 0
@@ -143,7 +145,7 @@ def _setscheduler(task: Task, target: Task, policy: int, priority: int, nice: in
     if not low <= priority <= high:
         raise KernelError(errno.EINVAL)
     creds, owner = task.group.creds, target.group.creds
-    if not creds.privileged:
+    if not capable(task, CAP_SYS_NICE):
         if creds.euid not in (owner.uid, owner.euid):
             raise KernelError(errno.EPERM)
         if policy in RT_POLICIES:

@@ -13,9 +13,11 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user, read_u64, write_u64
 from pynix.sync.wait import Block
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task import signal as sig_mod
+from pynix.task.capability import capable
 from pynix.task.signal import UNBLOCKABLE, has_deliverable, send_signal, siginfo
 from pynix.task.task import SigAction, Task, ThreadGroup
 from pynix.task.timer import TICK_NSEC, IntervalTimer
+from pynix.uapi.capability import CAP_KILL
 from pynix.uapi.signal import (MINSIGSTKSZ, NSIG, SIGALRM, SIGKILL, SIGPROF, SIGSTOP, SIGVTALRM, SI_KERNEL, SI_TKILL,
                                SI_USER, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK)
 
@@ -176,8 +178,9 @@ def _check_sig(sig: int) -> int:
 
 
 def _may_signal(sender: Task, target: ThreadGroup) -> bool:
+    """kill_ok_by_cred: the sender's real or effective uid is the target's real or saved one, or CAP_KILL."""
     c, t = sender.group.creds, target.creds
-    return c.euid == 0 or c.uid in (t.uid,) or c.euid == t.uid
+    return c.euid in (t.suid, t.uid) or c.uid in (t.suid, t.uid) or capable(sender, CAP_KILL)
 
 
 def kill_process(task: Task, group: ThreadGroup, sig: int, info: bytes, thread: Task | None = None) -> None:

@@ -80,7 +80,7 @@ def _unix_lookup(task: Task, path: bytes) -> Inode:
     """unix_find_bsd: resolve the name, write permission on it."""
     found = walker(task).resolve(start_dir(task, AT_FDCWD, path), path, follow=True)
     creds = task.group.creds
-    permission(found.inode, MAY_WRITE, creds.fsuid, creds.fsgid, creds.groups)
+    permission(found.inode, MAY_WRITE, creds)
     return found.inode
 
 

@@ -19,7 +19,9 @@ from pynix.net.socket import (AF_UNIX, MSG_CMSG_CLOEXEC, MSG_CTRUNC, MSG_DONTWAI
                               Ancillary, Received, Socket)
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.socket import addr_from_user, addr_to_user, sockfd
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN
 
 SOL_SOCKET, SCM_RIGHTS, SCM_CREDENTIALS, SCM_MAX_FD = 1, 1, 2, 253
 MSGHDR = struct.Struct("<QI4xQQQQi4x")       # struct msghdr (the same on x86_64 and riscv64)
@@ -90,11 +92,13 @@ def _add_rights(task: Task, anc: Ancillary, body: bytes) -> None:
 
 
 def _check_creds(task: Task, cred: tuple[int, int, int]) -> tuple[int, int, int]:
-    """scm_check_creds: only one's own pid and ids, unless privileged."""
+    """scm_check_creds: one's own pid (or CAP_SYS_ADMIN), one of one's user ids (or CAP_SETUID) and group ids
+    (or CAP_SETGID)."""
     pid, uid, gid = cred
     c = task.group.creds
-    if not c.privileged and (pid != task.group.pid or uid not in (c.uid, c.euid, c.suid)
-                             or gid not in (c.gid, c.egid, c.sgid)):
+    if not ((pid == task.group.pid or capable(task, CAP_SYS_ADMIN))
+            and (uid in (c.uid, c.euid, c.suid) or capable(task, CAP_SETUID))
+            and (gid in (c.gid, c.egid, c.sgid) or capable(task, CAP_SETGID))):
         raise KernelError(errno.EPERM)
     return cred
 

@@ -13,8 +13,10 @@ from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.personality import UNAME26, uname26_release
+from pynix.task.capability import capable
 from pynix.task.task import Task
 from pynix.task.uts import NEW_UTS_LEN
+from pynix.uapi.capability import CAP_SYS_ADMIN
 
 RELEASE = "6.1.0-pynix"
 VERSION = "#1 SMP PREEMPT_DYNAMIC pynix"
@@ -37,7 +39,7 @@ def sys_uname(task: Task, buf: int) -> int:
 
 def _set_name(task: Task, name: int, length: int) -> bytes:
     """sethostname/setdomainname: EPERM without CAP_SYS_ADMIN, EINVAL outside 0..64, then EFAULT."""
-    if not task.group.creds.privileged:
+    if not capable(task, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)
     length = s32(length)
     if length < 0 or length > NEW_UTS_LEN:

@@ -2,7 +2,7 @@
 
 The records come from the kernel log ring (pynix/printk.py), formatted as `<prefix>[seconds.micros] text`.
 Permissions are Linux's with dmesg_restrict = 0: READ_ALL and SIZE_BUFFER are open to everyone, the rest needs
-CAP_SYSLOG, which only root holds here.
+CAP_SYSLOG (or, as Linux still accepts with a warning, CAP_SYS_ADMIN).
 """
 from __future__ import annotations
 
@@ -12,7 +12,9 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import Block
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYSLOG, CAP_SYS_ADMIN
 
 (SYSLOG_ACTION_CLOSE, SYSLOG_ACTION_OPEN, SYSLOG_ACTION_READ, SYSLOG_ACTION_READ_ALL, SYSLOG_ACTION_READ_CLEAR,
  SYSLOG_ACTION_CLEAR, SYSLOG_ACTION_CONSOLE_OFF, SYSLOG_ACTION_CONSOLE_ON, SYSLOG_ACTION_CONSOLE_LEVEL,
@@ -23,7 +25,7 @@ from pynix.task.task import Task
 def sys_syslog(task: Task, type_: int, buf: int, length: int) -> int:
     log = task.kernel.klog
     action, length = s32(type_), s32(length)
-    if action not in (SYSLOG_ACTION_READ_ALL, SYSLOG_ACTION_SIZE_BUFFER) and task.group.creds.euid != 0:
+    if action not in (SYSLOG_ACTION_READ_ALL, SYSLOG_ACTION_SIZE_BUFFER) and not (capable(task, CAP_SYSLOG) or capable(task, CAP_SYS_ADMIN)):
         raise KernelError(errno.EPERM)
     if action in (SYSLOG_ACTION_CLOSE, SYSLOG_ACTION_OPEN):
         return 0

@@ -16,13 +16,14 @@ from pynix.hal import clock
 from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.sync.wait import Block, WaitQueue
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
 from pynix.task.timer import (CLOCK_BOOTTIME, CLOCK_BOOTTIME_ALARM, CLOCK_MONOTONIC, CLOCK_MONOTONIC_COARSE,
                               CLOCK_MONOTONIC_RAW, CLOCK_PROCESS_CPUTIME_ID, CLOCK_REALTIME, CLOCK_REALTIME_ALARM,
                               CLOCK_REALTIME_COARSE, CLOCK_TAI, CLOCK_THREAD_CPUTIME_ID, NSEC, TIMER_ABSTIME,
                               clock_reader, is_cpu_clock)
+from pynix.uapi.capability import CAP_SYS_TIME
 
-CAP_SYS_TIME = 25
 TIME_SETTOD_SEC_MAX = (2**63 - 1) // NSEC - 30 * 365 * 86400   # KTIME_SEC_MAX - TIME_UPTIME_SEC_MAX
 
 # Guest clock -> host clock it reads (the CPU-time clocks are the guest's own: see sys_clock_gettime).
@@ -91,7 +92,7 @@ def sys_clock_getres(task: Task, clockid: int, res: int) -> int:
 def _set_realtime(task: Task, ns: int) -> None:
     """do_settimeofday64 for a time already checked for range: EPERM without CAP_SYS_TIME; EINVAL for a time
     before the machine booted (CLOCK_REALTIME may not go below CLOCK_MONOTONIC)."""
-    if not task.group.capable(CAP_SYS_TIME):
+    if not capable(task, CAP_SYS_TIME):
         raise KernelError(errno.EPERM)
     if ns < time.monotonic_ns():
         raise KernelError(errno.EINVAL)
@@ -127,7 +128,7 @@ def sys_settimeofday(task: Task, tv: int, tz: int) -> int:
             raise KernelError(errno.EINVAL)
         ns = sec * NSEC + usec * 1000
     zone = struct.unpack("<ii", copy_from_user(task.mm, tz, 8)) if tz else None
-    if not task.group.capable(CAP_SYS_TIME):
+    if not capable(task, CAP_SYS_TIME):
         raise KernelError(errno.EPERM)
     ntp = clock.ntp
     if zone is not None:
@@ -233,10 +234,10 @@ def _check_timex(task: Task, modes: int, tick: int, usec: int, freq: int) -> Non
     if modes & ADJ_ADJTIME:
         if not modes & ADJ_OFFSET_SINGLESHOT:
             raise KernelError(errno.EINVAL)
-        if not modes & ADJ_OFFSET_READONLY and not task.group.capable(CAP_SYS_TIME):
+        if not modes & ADJ_OFFSET_READONLY and not capable(task, CAP_SYS_TIME):
             raise KernelError(errno.EPERM)
     else:
-        if modes and not task.group.capable(CAP_SYS_TIME):
+        if modes and not capable(task, CAP_SYS_TIME):
             raise KernelError(errno.EPERM)
         if modes & ADJ_TICK and not 900_000 // USER_HZ <= tick <= 1_100_000 // USER_HZ:
             raise KernelError(errno.EINVAL)

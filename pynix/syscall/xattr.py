@@ -13,8 +13,9 @@ The checks, in Linux's (6.13+) order:
    for set/remove, ENODATA for get; user.* only on regular files and directories (EPERM for set/remove, ENODATA
    for get on anything else), and on a sticky directory only its owner or root may set/remove (EPERM); then
    inode_permission: read permission to get, write permission to set/remove (EACCES).  Then the capability
-   LSM (cap_inode_setxattr/removexattr): changing a security.* attribute needs CAP_SYS_ADMIN (EPERM); pynix has
-   no file capabilities, so security.capability is stored like any other name (Linux checks its value).
+   LSM (cap_inode_setxattr/removexattr): changing a security.* attribute needs CAP_SYS_ADMIN (EPERM), except
+   security.capability, the file capabilities execve grants: setting it needs a valid v2/v3 value (EINVAL,
+   checked first) and CAP_SETFCAP, removing it CAP_SETFCAP; a v3 value for root id 0 reads back as v2.
 7. The filesystem: a namespace it has no handler for is EOPNOTSUPP (tmpfs: security., trusted., user.; system.
    is POSIX ACLs there, which pynix does not keep), a bare prefix ("user.") EINVAL; set with XATTR_CREATE of a
    present name EEXIST, XATTR_REPLACE or remove of an absent one ENODATA; get of an absent one ENODATA.
@@ -40,11 +41,12 @@ from pynix.syscall.fs_attr import fdget, file_path
 from pynix.syscall.fs_namei import owner_or_capable
 from pynix.syscall.fs_path import check_writable, lookup_at
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import cap_inode_getsecurity, capable, check_caps_xattr
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SETFCAP, CAP_SYS_ADMIN, XATTR_NAME_CAPS
 from pynix.uapi.fcntl import AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
-CAP_SYS_ADMIN = 21
 
 
 def import_xattr_name(task: Task, addr: int) -> bytes:
@@ -77,7 +79,7 @@ def xattr_permission(task: Task, path: VfsPath, name: bytes, mask: int) -> None:
     if name.startswith((XATTR_SECURITY_PREFIX, XATTR_SYSTEM_PREFIX)):
         return
     if name.startswith(XATTR_TRUSTED_PREFIX):
-        if not task.group.capable(CAP_SYS_ADMIN):
+        if not capable(task, CAP_SYS_ADMIN):
             raise KernelError(errno.EPERM if mask & MAY_WRITE else errno.ENODATA)
         return
     if name.startswith(XATTR_USER_PREFIX):
@@ -86,13 +88,15 @@ def xattr_permission(task: Task, path: VfsPath, name: bytes, mask: int) -> None:
         if inode.is_dir and inode.mode & st.S_ISVTX and mask & MAY_WRITE and not owner_or_capable(task, inode):
             raise KernelError(errno.EPERM)
     creds = task.group.creds
-    permission(inode, mask, creds.fsuid, creds.fsgid, creds.groups)
+    permission(inode, mask, creds)
 
 
 # ------------------------------------------------------------------------------------------------- get
 def _getxattr(task: Task, path: VfsPath, name: bytes, value: int, size: int) -> int:
     xattr_permission(task, path, name, MAY_READ)
     data = path.inode.getxattr(name)
+    if name == XATTR_NAME_CAPS:
+        data = cap_inode_getsecurity(data)
     if size:
         if len(data) > min(size, XATTR_SIZE_MAX):
             raise KernelError(errno.ERANGE)
@@ -120,7 +124,7 @@ def sys_fgetxattr(task: Task, fd: int, name: int, value: int, size: int) -> int:
 
 # ------------------------------------------------------------------------------------------------- list
 def _listxattr(task: Task, path: VfsPath, lst: int, size: int) -> int:
-    privileged = task.group.capable(CAP_SYS_ADMIN)
+    privileged = capable(task, CAP_SYS_ADMIN)
     data = b"".join(name + b"\0" for name in path.inode.listxattr()
                     if privileged or not name.startswith(XATTR_TRUSTED_PREFIX))
     if size:
@@ -159,8 +163,13 @@ def _set_args(task: Task, name: int, value: int, size: int, flags: int) -> tuple
 def _setxattr(task: Task, path: VfsPath, name: bytes, value: bytes | None, flags: int) -> int:
     """vfs_setxattr (value None: vfs_removexattr)."""
     check_writable(path)
+    if name == XATTR_NAME_CAPS and value is not None:
+        check_caps_xattr(task.group.creds, value)     # cap_convert_nscap: a v2/v3 value, CAP_SETFCAP
     xattr_permission(task, path, name, MAY_WRITE)
-    if name.startswith(XATTR_SECURITY_PREFIX) and not task.group.capable(CAP_SYS_ADMIN):
+    if name == XATTR_NAME_CAPS:
+        if not capable(task, CAP_SETFCAP):
+            raise KernelError(errno.EPERM)     # cap_inode_removexattr
+    elif name.startswith(XATTR_SECURITY_PREFIX) and not capable(task, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)         # the capability LSM's cap_inode_setxattr/removexattr
     if value is None:
         path.inode.removexattr(name)

@@ -3,33 +3,20 @@
 Linux keeps four user ids: the real id (who started the process), the effective id (what permission checks use
 for most things), the saved id (lets a set-user-id program drop its privilege and take it back) and the
 filesystem id (what file permission checks use; it follows the effective id unless setfsuid() says otherwise);
-likewise for groups, plus the supplementary group list.  pynix has no capability sets: an effective uid of 0
-holds every capability (CAP_SETUID, CAP_SETGID, CAP_FOWNER, ...), and giving it up gives them all up, which is
-what Linux does for a process without file capabilities or securebits.
+likewise for groups, plus the supplementary group list.  Privilege is the five capability sets beside them
+(capabilities(7)): a check asks the effective set (`has_cap`, task/capability.py's `capable`); permitted bounds
+the effective and what capset may add back, inheritable and ambient are what an execve passes on, and the
+bounding set limits what an execve can ever grant.  How the ids and the sets move together (setuid, execve,
+capset) is security/commoncap.c's, in task/capability.py.
 """
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
 
+from pynix.uapi.capability import CAP_SYS_PTRACE, CAP_VALID_MASK
+
 NGROUPS_MAX = 65536
-CAP_LAST_CAP = 40                         # CAP_CHECKPOINT_RESTORE, Linux 5.9 and later
-ALL_CAPS = (1 << (CAP_LAST_CAP + 1)) - 1
-SECURE_KEEP_CAPS, SECURE_KEEP_CAPS_LOCKED = 1 << 4, 1 << 5     # securebits (PR_SET_SECUREBITS)
-
-
-def host_cap_bset() -> int:
-    """The capability bounding set of the user running pynix, which the machine's first process inherits (as
-    a container's processes get the runtime's): a capability the host user cannot ever hold, the machine's
-    root does not hold either.  All capabilities where the host does not say."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("CapBnd:"):
-                    return int(line.split()[1], 16) & ALL_CAPS
-    except OSError:
-        pass
-    return ALL_CAPS
 
 
 @dataclass(frozen=True)
@@ -43,28 +30,52 @@ class Credentials:
     sgid: int = 0
     fsgid: int = 0
     groups: tuple[int, ...] = ()          # supplementary groups, sorted (Linux's groups_sort)
+    securebits: int = 0                   # SECURE_* (prctl PR_SET_SECUREBITS, PR_SET_KEEPCAPS)
+    cap_inheritable: int = 0
+    cap_permitted: int = CAP_VALID_MASK   # the defaults are init_cred's: root with every capability
+    cap_effective: int = CAP_VALID_MASK
+    cap_bset: int = CAP_VALID_MASK
+    cap_ambient: int = 0
 
     @classmethod
     def of_host(cls) -> "Credentials":
-        """The identities of the user running pynix, which the first guest process inherits."""
+        """The identities and capability sets of the user running pynix, which the first guest process
+        inherits (as a container's processes get the runtime's): a capability the host user does not hold,
+        the machine's root does not hold either."""
         uid, euid, suid = os.getresuid()
         gid, egid, sgid = os.getresgid()
-        return cls(uid, euid, suid, euid, gid, egid, sgid, egid, tuple(sorted(set(os.getgroups()))))
+        caps = {"CapInh": 0, "CapPrm": 0, "CapEff": 0, "CapBnd": CAP_VALID_MASK, "CapAmb": 0}
+        if euid == 0:
+            caps.update(CapPrm=CAP_VALID_MASK, CapEff=CAP_VALID_MASK)
+        try:
+            with open("/proc/self/status") as status:
+                for line in status:
+                    key, _, value = line.partition(":")
+                    if key in caps:
+                        caps[key] = int(value, 16) & CAP_VALID_MASK
+        except OSError:
+            pass
+        return cls(uid, euid, suid, euid, gid, egid, sgid, egid, tuple(sorted(set(os.getgroups()))),
+                   cap_inheritable=caps["CapInh"], cap_permitted=caps["CapPrm"], cap_effective=caps["CapEff"],
+                   cap_bset=caps["CapBnd"], cap_ambient=caps["CapAmb"])
 
-    @property
-    def privileged(self) -> bool:
-        """Holds the capabilities (CAP_SETUID, CAP_SETGID, CAP_FOWNER, ...): effective uid 0."""
-        return self.euid == 0
+    def has_cap(self, cap: int) -> bool:
+        """cap_capable: capability `cap` is in the effective set (one user namespace, so no owner rules)."""
+        return bool(self.cap_effective >> cap & 1)
 
     def in_group(self, gid: int) -> bool:
         """in_group_p(): the filesystem gid or a supplementary group."""
         return gid == self.fsgid or gid in self.groups
 
 
+KERNEL_CREDS = Credentials()             # init_cred: what the kernel's own path walks and the init process hold
+
+
 def ptrace_may_access(caller: Credentials, target: Credentials, target_dumpable: bool) -> bool:
     """__ptrace_may_access with PTRACE_MODE_REALCREDS: the caller's real ids match all of the target's user ids
-    and group ids (and the target is dumpable), or the caller is root (CAP_SYS_PTRACE)."""
-    if caller.privileged:
+    and group ids (and the target is dumpable, and holds no capability the caller lacks), or the caller has
+    CAP_SYS_PTRACE."""
+    if caller.has_cap(CAP_SYS_PTRACE):
         return True
     return (caller.uid == target.uid == target.euid == target.suid and caller.gid == target.gid == target.egid
-            == target.sgid and target_dumpable)
+            == target.sgid and target_dumpable and not target.cap_permitted & ~caller.cap_permitted)

@@ -6,15 +6,17 @@ from __future__ import annotations
 import errno
 import os
 import stat as st
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.notify.fsnotify import fsnotify_close_exec, fsnotify_open_exec
-from pynix.fs.vfs import MAY_EXEC, FsContext, VfsPath, Walker, deny_write_access, permission
+from pynix.fs.vfs import MAY_EXEC, FsContext, Inode, VfsPath, Walker, deny_write_access, permission
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
-from pynix.task.cred import SECURE_KEEP_CAPS, Credentials
+from pynix.task.capability import cap_bprm_creds, file_caps
+from pynix.task.cred import Credentials
 from pynix.task.exit import do_exit
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.task import Task, TaskState
@@ -31,15 +33,15 @@ def task_comm(path: "str | bytes") -> str:
 
 
 def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], envp: list[bytes],
-               creds: Credentials, first: VfsPath | None = None,
-               script_inaccessible: bool = False) -> tuple[AddressSpace, ProgramImage, bytes]:
-    """A new address space holding the program at `path` with its initial stack, and the program's
-    absolute path.  `first`, when given, is the file `path` names, already looked up (execveat); else `path` is
+               creds: Credentials, first: VfsPath | None = None, script_inaccessible: bool = False,
+               no_new_privs: bool = False) -> tuple[AddressSpace, ProgramImage, bytes, Credentials]:
+    """A new address space holding the program at `path` with its initial stack, the program's absolute
+    path and the credentials the program runs with (bprm_creds_from_file; `creds` are the caller's).  `first`, when given, is the file `path` names, already looked up (execveat); else `path` is
     resolved from the working directory.  A `#!` script runs its interpreter (loader/script.py), which may be
     a script too -- unless `script_inaccessible` (the script was found through a close-on-exec descriptor,
     so the interpreter could not open it: ENOENT).  Raises KernelError (ENOENT, EACCES, ENOEXEC, ELOOP...)
     leaving nothing behind."""
-    walker = Walker(fs, creds.fsuid, creds.fsgid)
+    walker = Walker(fs, creds)
     execfn = path                                  # AT_EXECFN: the path given, also for a script
     previous = None                                # the script opened in the round before
     for _ in range(MAX_NESTING + 1):
@@ -73,16 +75,31 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
         if interp_elf.interpreter is not None:
             raise KernelError(errno.ELIBBAD, "the interpreter itself asks for an interpreter")
         interp = (interp_elf, os.fsdecode(fs.mounts.path_of(interp_path, fs.root)))
+    new_creds, secure = bprm_creds_from_file(creds, target.inode, no_new_privs)
     abspath = fs.mounts.path_of(target, fs.root)
     mm = kernel.new_mm()
     try:
-        image = load_program(mm, elf, argv, envp, execfn, creds, name=os.fsdecode(abspath), interp=interp)
+        image = load_program(mm, elf, argv, envp, execfn, new_creds, secure, name=os.fsdecode(abspath),
+                             interp=interp)
     except KernelError:
         mm.destroy()
         raise
     deny_write_access(target.inode)                # the running program's file: ETXTBSY for writers
     mm.exe_file = target.inode
-    return mm, image, abspath
+    return mm, image, abspath, new_creds
+
+
+def bprm_creds_from_file(creds: Credentials, inode: Inode, no_new_privs: bool) -> tuple[Credentials, bool]:
+    """The credentials a program runs with, and whether its start is secure (AT_SECURE): bprm_fill_uid's
+    set-user-ID and set-group-ID bits (the latter only with group execute; neither under no_new_privs), then
+    the capabilities (task/capability.py).  For a `#!` script these are the interpreter's, as in Linux."""
+    new = creds
+    if not no_new_privs:
+        if inode.mode & st.S_ISUID:
+            new = replace(new, euid=inode.uid)
+        if inode.mode & (st.S_ISGID | st.S_IXGRP) == st.S_ISGID | st.S_IXGRP:
+            new = replace(new, egid=inode.gid)
+    return cap_bprm_creds(creds, new, file_caps(inode), no_new_privs)
 
 
 def _check_executable(target: VfsPath, creds: Credentials) -> VfsPath:
@@ -91,7 +108,7 @@ def _check_executable(target: VfsPath, creds: Credentials) -> VfsPath:
     inode = target.inode
     if not st.S_ISREG(inode.mode):
         raise KernelError(errno.EACCES, "is a directory" if inode.is_dir else "not a regular file")
-    permission(inode, MAY_EXEC, creds.fsuid, creds.fsgid)
+    permission(inode, MAY_EXEC, creds)
     if inode.writecount > 0:
         raise KernelError(errno.ETXTBSY, "the file is open for writing")
     return target
@@ -115,7 +132,8 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     if not argv:
         kernel.log(f"pid {group.pid} ({task.comm}) executed {os.fsdecode(path)} with NULL argv: empty string added")
         argv = [b""]
-    mm, image, exe = load_image(kernel, group.fs, path, argv, envp, group.creds, target, script_inaccessible)
+    mm, image, exe, creds = load_image(kernel, group.fs, path, argv, envp, group.creds, target, script_inaccessible,
+                                       group.no_new_privs)
     # --- point of no return ---
     for other in list(group.tasks):            # de_thread: the other threads die silently
         if other is not task and other.state is not TaskState.ZOMBIE:
@@ -132,7 +150,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     group.fds.close_on_exec()
     group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
     delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
-    group.securebits &= ~SECURE_KEEP_CAPS      # keepcaps does not survive exec
+    group.creds = creds                        # commit_creds
     task.clear_child_tid = task.robust_list = task.rseq = 0
     task.altstack_sp, task.altstack_size, task.altstack_flags = 0, 0, SS_DISABLE   # it was in the old image
     task.comm = task_comm(path)

@@ -16,7 +16,7 @@ from pynix.hal import CpuContext
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.mempolicy import MemPolicy
 from pynix.sync.wait import WaitQueue
-from pynix.task.cred import ALL_CAPS, Credentials
+from pynix.task.cred import Credentials
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -89,8 +89,6 @@ class ThreadGroup:
     dumpable: int = 1                     # PR_SET_DUMPABLE (SUID_DUMP_USER)
     no_new_privs: bool = False            # PR_SET_NO_NEW_PRIVS: sticky, inherited, kept across exec
     child_subreaper: bool = False         # PR_SET_CHILD_SUBREAPER: orphaned descendants are re-parented here
-    securebits: int = 0                   # PR_SET_SECUREBITS / PR_SET_KEEPCAPS (kept, not acted on: no cap sets)
-    cap_bset: int = ALL_CAPS              # the capability bounding set (PR_CAPBSET_DROP, PR_CAPBSET_READ)
     thp_disable: bool = False             # PR_SET_THP_DISABLE (inherited over fork and exec)
     mce_kill: int = 2                     # PR_MCE_KILL policy: PR_MCE_KILL_DEFAULT, or LATE (0) / EARLY (1)
     membarrier_registered: int = 0        # MEMBARRIER_CMD_REGISTER_* commands done (syscall/membarrier.py)
@@ -104,14 +102,11 @@ class ThreadGroup:
     def ppid(self) -> int:
         return self.parent.pid if self.parent is not None else 0
 
-    def capable(self, cap: int) -> bool:
-        """Holds capability `cap`: effective uid 0 (task/cred.py), unless it left the bounding set."""
-        return self.creds.euid == 0 and bool(self.cap_bset >> cap & 1)
-
     def inherit_prctl(self, parent: "ThreadGroup") -> None:
-        """The prctl state a forked child inherits (dumpable, no_new_privs, securebits, bounding set...)."""
-        self.dumpable, self.no_new_privs, self.securebits = parent.dumpable, parent.no_new_privs, parent.securebits
-        self.cap_bset, self.thp_disable, self.mce_kill = parent.cap_bset, parent.thp_disable, parent.mce_kill
+        """The prctl state a forked child inherits (dumpable, no_new_privs, THP, MCE policy; the securebits
+        and capability sets are in the credentials)."""
+        self.dumpable, self.no_new_privs = parent.dumpable, parent.no_new_privs
+        self.thp_disable, self.mce_kill = parent.thp_disable, parent.mce_kill
 
     @property
     def live_tasks(self) -> list["Task"]:

@@ -34,7 +34,9 @@ from pynix.fs.file import File
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block, WaitQueue
+from pynix.task.capability import capable
 from pynix.tty.tty import TCIFLUSH, TCIOFLUSH, TCOFLUSH, Tty, open_tty_file
+from pynix.uapi.capability import CAP_SYS_ADMIN
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK
 from pynix.uapi.ioctls import (FIONREAD, TCFLSH, TIOCGPKT, TIOCGPTLCK, TIOCGPTN, TIOCGPTPEER, TIOCNOTTY, TIOCOUTQ,
                                TIOCPKT, TIOCSIG, TIOCSPTLCK, TIOCSTI)
@@ -260,7 +262,7 @@ class PtyMasterFile(InodeFile):
                 pty.slave.write_queue.wake_all()
             return 0
         if request == TIOCSTI:                 # fake input for the master: only root (it is nobody's terminal)
-            if task.group.creds.euid != 0:
+            if not capable(task, CAP_SYS_ADMIN):
                 raise KernelError(errno.EPERM)
             pty.output += copy_from_user(mm, arg, 1)
             pty.master_read_queue.wake_all()

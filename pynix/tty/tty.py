@@ -29,9 +29,11 @@ from pynix.fs.file import File
 from pynix.fs.file_ops import InodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block, WaitQueue
+from pynix.task.capability import capable
 from pynix.task.signal import kill_pgrp
 from pynix.tty.ldisc import NTty
 from pynix.tty.termbits import IXON, TERMIOS2_SIZE, TERMIOS_SIZE, TOSTOP, Termios
+from pynix.uapi.capability import CAP_SYS_ADMIN
 from pynix.uapi.fcntl import O_NOCTTY, O_NONBLOCK
 from pynix.uapi.ioctls import (FIONREAD, TCFLSH, TCGETS, TCGETS2, TCSBRK, TCSBRKP, TCSETS, TCSETS2, TCSETSF,
                                TCSETSF2, TCSETSW, TCSETSW2, TCXONC, TIOCCBRK, TIOCEXCL, TIOCGEXCL, TIOCGETD,
@@ -216,7 +218,7 @@ class Tty:
             self.driver.open()
             return
         group = task.group
-        if self.exclusive and group.creds.euid != 0:
+        if self.exclusive and not capable(task, CAP_SYS_ADMIN):
             raise KernelError(errno.EBUSY)
         self.driver.open()                 # a locked or closed pseudo-terminal refuses (pty_open: EIO)
         if (may_acquire and not flags & O_NOCTTY and group.sid == group.pid and self.session is None
@@ -349,7 +351,7 @@ class Tty:
         if request in (TIOCSBRK, TIOCCBRK):
             return 0
         if request == TIOCSTI:                             # fake input (needs the terminal, or root)
-            if not self.is_ctty_of(group) and group.creds.euid != 0:
+            if not self.is_ctty_of(group) and not capable(task, CAP_SYS_ADMIN):
                 raise KernelError(errno.EPERM)
             self.receive(copy_from_user(mm, arg, 1))
             return 0
@@ -408,7 +410,7 @@ class Tty:
         another session needs arg 1 and root (CAP_SYS_ADMIN)."""
         group = task.group
         leader = group.sid == group.pid
-        root = group.creds.euid == 0
+        root = capable(task, CAP_SYS_ADMIN)
         if leader and self.session == group.sid:
             return 0
         if not leader or controlling_tty(self.kernel, group) is not None:

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.net.core.dev import IFNAMSIZ, NetDevice
+from pynix.task.capability import capable
+from pynix.uapi.capability import CAP_NET_ADMIN
 
 if TYPE_CHECKING:
     from pynix.net.socket import Socket
@@ -67,7 +69,7 @@ def sock_ioctl(task: "Task", sock: "Socket", request: int, arg: int) -> int:
                                                                   SIOCGIFBRDADDR, SIOCGIFNETMASK, SIOCGIFMETRIC,
                                                                   SIOCGIFMTU, SIOCGIFHWADDR, SIOCGIFINDEX,
                                                                   SIOCGIFTXQLEN):
-        if not task.group.creds.privileged:
+        if not capable(task, CAP_NET_ADMIN):
             raise KernelError(errno.EPERM)
         raise KernelError(errno.EOPNOTSUPP)
     if request == SIOCGIFNAME:

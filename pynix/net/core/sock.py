@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.net.socket import AF_INET, AF_INET6, AF_NETLINK, AF_UNIX, SK_WMEM_DEFAULT, Socket
+from pynix.task.capability import capable
+from pynix.uapi.capability import CAP_NET_ADMIN, CAP_NET_RAW
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -96,7 +98,7 @@ def _timeout(value: bytes) -> int:
 
 
 def sock_setsockopt(task: "Task", sock: Socket, name: int, value: bytes) -> None:
-    privileged = task.group.creds.privileged
+    privileged = capable(task, CAP_NET_ADMIN)
     if name == SO_BINDTODEVICE:
         devname = value[:IFNAMSIZ].split(b"\0", 1)[0]
         if devname and sock.net.device_named(devname) is None:
@@ -133,13 +135,13 @@ def sock_setsockopt(task: "Task", sock: Socket, name: int, value: bytes) -> None
         onoff, seconds = struct.unpack_from("<ii", value)
         sock.linger = (1 if onoff else 0, seconds if onoff else sock.linger[1])
     elif name == SO_PRIORITY:
-        if (val < 0 or val > 6) and not privileged:
+        if (val < 0 or val > 6) and not (privileged or capable(task, CAP_NET_RAW)):
             raise KernelError(errno.EPERM)
         sock.priority = val
     elif name == SO_RCVLOWAT:
         sock.rcvlowat = (INT_MAX if val < 0 else val) or 1
     elif name == SO_MARK:
-        if not privileged:
+        if not (privileged or capable(task, CAP_NET_RAW)):
             raise KernelError(errno.EPERM)
         sock.mark = val & 0xFFFFFFFF
     elif name == SO_PEEK_OFF:

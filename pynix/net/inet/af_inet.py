@@ -20,6 +20,8 @@ from pynix.errors import KernelError
 from pynix.net.inet.route import ANY4, ANY6, V4_MAPPED, is_any, is_v4, owner
 from pynix.net.socket import (AF_INET, AF_INET6, AF_UNSPEC, SOCK_DGRAM, SOCK_RAW, SOCK_STREAM, Socket,
                               register_family)
+from pynix.task.capability import capable
+from pynix.uapi.capability import CAP_NET_RAW
 
 if TYPE_CHECKING:
     from pynix.net.inet.hashtables import PortTable
@@ -241,7 +243,7 @@ def inet_create(task: "Task", family: int, sock_type: int, protocol: int, flags:
         from pynix.net.inet.udp import UdpSocket
         return UdpSocket(task, family, flags, protocol or IPPROTO_UDP)
     if sock_type == SOCK_RAW:
-        if not task.group.creds.privileged:
+        if not capable(task, CAP_NET_RAW):
             raise KernelError(errno.EPERM)
         task.kernel.log_once("socket(): raw IP sockets are not implemented (EPROTONOSUPPORT)")
         raise KernelError(errno.EPROTONOSUPPORT)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.net.inet.route import is_any, is_v4
+from pynix.task.capability import capable
+from pynix.uapi.capability import CAP_NET_BIND_SERVICE
 
 if TYPE_CHECKING:
     from pynix.net.inet.af_inet import InetSocket
@@ -69,7 +71,7 @@ class PortTable:
             else:
                 raise KernelError(errno.EADDRINUSE)
         else:
-            if port < PROT_SOCK and not task.group.creds.privileged:
+            if port < PROT_SOCK and not capable(task, CAP_NET_BIND_SERVICE):
                 raise KernelError(errno.EACCES)
             if self._conflict(sock, port, False):
                 raise KernelError(errno.EADDRINUSE)
