@@ -191,3 +191,19 @@ def test_host_redis_cli_reaches_a_guest_redis_server_with_host_network():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_time_wait_shows_in_ss_and_netstat(busybox):
+    """The side that closes first leaves its 4-tuple in TIME_WAIT: ss (through /proc/net/tcp, pynix has no
+    sock_diag netlink) and busybox netstat list it after the program that made it has exited."""
+    harness.need(Path("/usr/bin/ss").exists() and PYTHON.exists(), "no ss (Debian package iproute2) or python3")
+    script = ("python3 -c \"import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+              "c = socket.create_connection(s.getsockname()); a, _ = s.accept()\n"
+              "print(s.getsockname()[1], c.getsockname()[1]); a.close(); c.close(); s.close()\"; "
+              "ss -t -a -n; busybox netstat -tn")
+    got = sh(busybox, script)
+    lines = got.stdout.decode().splitlines()
+    server, client = lines[0].split()
+    assert f"127.0.0.1:{server}" in next(l for l in lines if l.startswith("TIME-WAIT")), got.describe()
+    assert any(l.split()[3:] == [f"127.0.0.1:{server}", f"127.0.0.1:{client}", "TIME_WAIT"] for l in lines), \
+        got.describe()

@@ -15,8 +15,10 @@ follows Linux:
 - shutdown(SHUT_WR) sends a FIN (the peer reads 0); SHUT_RD only ends local reads.
 - TCP-level options are stored with Linux's defaults (TCP_NODELAY, TCP_MAXSEG, TCP_KEEP*, TCP_CONGESTION...).
 
-Differences from Linux: no TIME_WAIT (a closed connection frees its port at once), no urgent data (MSG_OOB is
-EINVAL), TCP_INFO reports the state and zero counters, and the buffer sizes fit payload bytes, not truesize.
+- The side that closes first leaves its connection in FIN_WAIT2 / TIME_WAIT (timewait.py) for 60 s, holding the
+  port; the passive side's LAST_ACK ends at once (the ACK is immediate on loopback), in CLOSE.
+
+Differences from Linux: no urgent data (MSG_OOB is EINVAL), TCP_INFO reports the state and zero counters, and the buffer sizes fit payload bytes, not truesize.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ from pynix.task.signal import send_sigpipe
 from pynix.net.core.stream import close_rx, drop_marks, join, new_rx, stop_tx, stream_recv, stream_send
 from pynix.net.inet.af_inet import IPPROTO_TCP, InetSocket
 from pynix.net.inet.route import ANY4, ANY6, local_dst, route_output
+from pynix.net.inet.timewait import TimeWaitSock
 from pynix.net.socket import (AF_INET, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, POLLERR, POLLHUP, POLLIN,
                               POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, RCV_SHUTDOWN, SEND_SHUTDOWN,
                               SHUTDOWN_MASK, SOCK_STREAM, SOMAXCONN, Ancillary, Received, _inode_numbers,
@@ -76,6 +79,7 @@ class TcpSocket(InetSocket):
         self.tcp_opts = dict(TCP_DEFAULTS)
         self.maxseg = 0
         self.congestion = b"cubic"
+        self.add_timer = task.kernel.add_timer
 
     @property
     def table(self) -> "PortTable":
@@ -245,6 +249,8 @@ class TcpSocket(InetSocket):
         assert peer is not None
         if peer.dead:                                       # the peer is gone: it answers with a RST
             n = sum(len(v) for v in views)
+            if n and peer.timewait is not None:
+                peer.timewait.kill()
             if n:
                 self.err = errno.EPIPE if self.fin_received else errno.ECONNRESET
                 self.state = TCP_CLOSE
@@ -309,17 +315,32 @@ class TcpSocket(InetSocket):
             peer.shutdown |= RCV_SHUTDOWN
             if peer.state == TCP_ESTABLISHED:
                 peer.state = TCP_CLOSE_WAIT
+            elif peer.state == TCP_FIN_WAIT2:                # it closed first: tcp_time_wait, then tcp_done
+                peer.timewait = TimeWaitSock(peer, TCP_TIME_WAIT, peer.add_timer)
+                peer._done()
             close_rx(peer)
             peer.wake_state()
+        elif peer is not None and peer.timewait is not None:
+            peer.timewait.fin_received()                    # an orphan in FIN_WAIT2
+        if self.state == TCP_LAST_ACK:                      # the ACK (or a RST) comes back at once
+            self._done()
+
+    def _done(self) -> None:
+        """tcp_done: the connection is over; its port goes unless bind() chose it."""
+        self.state = TCP_CLOSE
+        if not self.user_bound:
+            self.unhash()
 
     def _reset_peer(self) -> None:
         """Send a RST: the peer's next call fails with ECONNRESET (EPIPE if it had seen our FIN)."""
         peer = self.peer
+        if peer is not None and peer.timewait is not None:
+            peer.timewait.kill()
         if peer is None or peer.dead:
             return
         if peer.state != TCP_CLOSE:
             peer.err = errno.EPIPE if peer.state == TCP_CLOSE_WAIT else errno.ECONNRESET      # tcp_reset
-        peer.state = TCP_CLOSE
+        peer._done()
         peer.shutdown = SHUTDOWN_MASK
         close_rx(peer)
         stop_tx(peer)
@@ -343,6 +364,7 @@ class TcpSocket(InetSocket):
         self.listener = None
 
     dead = False
+    timewait: TimeWaitSock | None = None                  # what is left of the connection (timewait.py)
 
     def release(self) -> None:
         if self.state == TCP_LISTEN:
@@ -358,6 +380,8 @@ class TcpSocket(InetSocket):
         drop_marks(self)
         stop_tx(self)
         super().release()
+        if self.state == TCP_FIN_WAIT2 and self.peer is not None and not self.peer.dead:
+            self.timewait = TimeWaitSock(self, TCP_FIN_WAIT2, self.add_timer)      # an orphan
         self.wake_state()
 
     # ------------------------------------------------------------------------------------ file interface
