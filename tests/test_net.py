@@ -109,3 +109,12 @@ def test_time_wait_expires_after_60_seconds():
     assert tcp_table(kernel.net_namespace, False).decode().splitlines()[1:] == []
     again.bind(task, pack_sockaddr(AF_INET, LOOPBACK4, port))
     assert again.lport == port
+
+
+def test_tcp_urgent_data(guest):
+    got, _ = assert_same(guest("tcp_oob.c"))
+    assert b"read stops at the mark: 2  'ab'\n" in got.stdout
+    assert b"at the mark                  poll 0x2 atmark 1 inq 0 select-except 1\n" in got.stdout
+    assert b"oob again: -1 EINVAL '' flags\n" in got.stdout
+    assert b"SIGURG to the owner: 1\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")

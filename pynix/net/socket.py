@@ -65,6 +65,7 @@ class Received:
     creds: tuple[int, int, int] | None = None
     cmsgs: list[tuple[int, int, bytes]] = field(default_factory=list)     # protocol-level, in order
     meta: tuple | None = None                                             # (the protocol's, to make them)
+    msg_flags: int = 0                                                    # recvmsg's msg_flags (MSG_OOB)
 
 
 class Timeout:
@@ -170,6 +171,10 @@ class Socket(File):
     def accepting(self) -> bool:
         """SO_ACCEPTCONN: the socket listens."""
         return False
+
+    def at_mark(self) -> int:
+        """SIOCATMARK: a read is at the urgent mark (ENOTTY for a family without urgent data)."""
+        raise KernelError(errno.ENOTTY)
 
     def outq(self) -> int:
         """SIOCOUTQ: bytes sent and not yet read by the peer."""
