@@ -35,17 +35,21 @@ class Machine:
     """One emulated computer: `mem_size` bytes of RAM, a CPU of `arch`, and a kernel (`kernel`) whose root is
     `root` (a host directory under an in-memory layer, or a filesystem such as a FAT32 image), with `disks`
     and `binds` ([(guest path, SuperBlock)]: --disk, --mount) mounted and `sysroot` (-L) tried first.
-    `log` (-v, --log FILE): where the kernel log is copied as it is written (pynix/printk.py)."""
+    `log` (-v, --log FILE): where the kernel log is copied as it is written (pynix/printk.py).  `net`: "private"
+    (the machine's own loopback) or "host" (AF_INET/AF_INET6 sockets are the host's: net/hostinet)."""
 
     def __init__(self, arch: Arch, mem_size: int, sched: str = "rr", pids_max: int = MAX_TASKS,
                  disks: list | None = None, sysroot: str | None = None, root: str | SuperBlock = "/",
-                 binds: list | None = None, log: TextIO | None = None) -> None:
+                 binds: list | None = None, log: TextIO | None = None, net: str = "private") -> None:
         tty_init()
         ram = PhysicalMemory(mem_size)
         cpu = new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register)
         self.kernel = kernel = Kernel(arch, ram, FrameAllocator(mem_size >> PAGE_SHIFT), cpu, POLICIES[sched](),
                                       pids_max)
         kernel.klog.console = log
+        if net == "host":
+            from pynix.net.hostinet.socket import use_host_network
+            use_host_network(kernel.net_namespace)
         for line in cpu.internals.report():    # the Unicorn tricks the CPU was set up with (hal/uc_internals.py)
             kernel.log(line)
         self.syscall_table = SyscallTable(arch)

@@ -16,11 +16,12 @@ from __future__ import annotations
 import errno
 import heapq
 import itertools
+import math
 import os
 import select
 import signal as host_signal
 import time
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Protocol
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
@@ -52,6 +53,14 @@ _TRAP_SIGNALS = {TrapKind.PAGE_FAULT: SIGSEGV, TrapKind.ILLEGAL_INSTRUCTION: SIG
                  TrapKind.WATCHPOINT: SIGTRAP}
 
 
+class HostPoller(Protocol):
+    """What watch_host_events polls for: the events wanted now, and what to do when some happened."""
+
+    def host_interest(self) -> int: ...
+
+    def host_ready(self, revents: int) -> None: ...
+
+
 class Kernel:
     """The kernel's state (tasks, processes, timers, host descriptors) and its trap loop.  boot.py builds it
     over a machine's RAM and CPU and gives it its mount tree, init and the program."""
@@ -80,6 +89,7 @@ class Kernel:
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
         self._host_readers: dict[int, Callable[[], None]] = {}   # watch_host_fd: host fd -> callback
+        self._host_pollers: dict[int, HostPoller] = {}            # watch_host_events: host fd -> its owner
         self.console = None                        # the console (tty/console.py) when run on a terminal
         self.ttys: list = []                       # every terminal device (tty/tty.py's Tty)
         self._after_stop: list[Callable[[], None]] = []
@@ -182,6 +192,15 @@ class Kernel:
         else:
             self._host_readers[fd] = callback
 
+    def watch_host_events(self, fd: int, owner: "HostPoller | None") -> None:
+        """Poll host descriptor `fd` for the events `owner.host_interest()` names at each round of the host-I/O
+        loop (none: not polled this round) and hand what happened to `owner.host_ready(revents)`; `None` stops.
+        For a host object that is waited on both ways, such as a --net host socket (net/hostinet)."""
+        if owner is None:
+            self._host_pollers.pop(fd, None)
+        else:
+            self._host_pollers[fd] = owner
+
     def add_timer(self, deadline: int, callback: Callable[[], None]) -> None:
         """Call `callback` once CLOCK_MONOTONIC reaches `deadline` (ns).  Callbacks check themselves whether
         they still matter (a woken sleeper, a re-armed itimer), so nothing needs cancelling."""
@@ -227,23 +246,34 @@ class Kernel:
         for sig in numbers:
             signal.kill_pgrp(self, self.program.pgid, sig, signal.SI_USER)
 
-    def _poll_host(self, timeout: float) -> None:
+    def _poll_host(self, timeout: float | None) -> None:
         """Wake the tasks whose host descriptors are ready, waiting up to `timeout` seconds (None: forever)."""
-        waited = [fd for fd, q in self._host_waits.items() if q.waiters or q.callbacks] + list(self._host_readers)
+        interest = {fd: select.POLLIN for fd, q in self._host_waits.items() if q.waiters or q.callbacks}
+        for fd in self._host_readers:
+            interest[fd] = select.POLLIN
         if self._host_signal_fd is not None:
-            waited.append(self._host_signal_fd)
-        if not waited:
+            interest[self._host_signal_fd] = select.POLLIN
+        for fd, owner in self._host_pollers.items():
+            events = owner.host_interest()
+            if events:
+                interest[fd] = interest.get(fd, 0) | events
+        if not interest:
             if timeout:
                 time.sleep(timeout)
             return
-        try:
-            ready, _, _ = select.select(waited, [], [], timeout)
-        except OSError:
-            ready = waited                         # a closed host descriptor: let the reader see the error
-        for fd in set(ready):
+        poller = select.poll()
+        for fd, events in interest.items():
+            poller.register(fd, events)
+        ready = poller.poll(None if timeout is None else math.ceil(timeout * 1000))
+        for fd, revents in ready:                  # (POLLNVAL: a closed descriptor -- its reader sees the error)
             if fd == self._host_signal_fd:
                 self._host_signal_pending = True   # (the handler may not have run yet)
                 continue
+            owner = self._host_pollers.get(fd)
+            if owner is not None:
+                owner.host_ready(revents)
+            if not revents & ~select.POLLOUT:
+                continue                           # (only an owner asked for writability)
             callback = self._host_readers.get(fd)  # watched descriptors first (watch_host_fd) ...
             if callback is not None:
                 callback()
@@ -374,7 +404,8 @@ class Kernel:
     def _watching_host(self) -> bool:
         """Some host descriptor is watched (watch_host_fd) or has a task or callback waiting for it."""
         return bool(self._host_readers or self._host_waits
-                    and any(q.waiters or q.callbacks for q in self._host_waits.values()))
+                    and any(q.waiters or q.callbacks for q in self._host_waits.values())
+                    or any(owner.host_interest() for owner in self._host_pollers.values()))
 
     def _idle(self) -> None:
         """Nothing is runnable: sleep until the earliest timer or a host descriptor event."""

@@ -2,7 +2,12 @@
 socket options, device ioctls and netlink, natively / under qemu-riscv64 and under pynix."""
 from __future__ import annotations
 
+import errno
+
+import pytest
+
 from harness import assert_same
+from pynix.errors import KernelError
 
 
 def test_unix_stream(guest):
@@ -55,4 +60,61 @@ def test_netlink_and_interfaces(guest):
     assert b"ifaddrs lo family 2 flags 0x10049 addr 127.0.0.1 mask 255.0.0.0\n" in got.stdout
     assert b"link index 1 type 772 flags 0x10049 multi 1\n" in got.stdout
     assert b"ifconf lo 127.0.0.1\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")
+
+
+def test_tcp_time_wait(guest):
+    got, _ = assert_same(guest("tcp_time_wait.c"))
+    assert b"both closed: server-client 06 (1)\n" in got.stdout
+    assert b"server port in TIME_WAIT (server reused)     reuse 0: bind EADDRINUSE\n" in got.stdout
+    assert b"client port in TIME_WAIT                     reuse 1: bind EADDRINUSE\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")
+
+
+def test_time_wait_expires_after_60_seconds():
+    """The TIME_WAIT entry's kernel timer is set 60 s out; when it fires the entry leaves /proc/net/tcp and
+    its port can be bound again (the differential test above cannot wait that long)."""
+    import time
+    from types import SimpleNamespace
+
+    from pynix.net.inet.af_inet import pack_sockaddr
+    from pynix.net.inet.route import LOOPBACK4
+    from pynix.net.inet.tcp import TcpSocket
+    from pynix.net.namespace import NetNamespace
+    from pynix.net.proc import tcp_table
+    from pynix.net.publish import _kernel_side
+    from pynix.net.socket import AF_INET
+
+    timers = []
+    kernel = SimpleNamespace(net_namespace=NetNamespace(), add_timer=lambda when, fn: timers.append((when, fn)))
+    task = _kernel_side(kernel)
+    srv = TcpSocket(task, AF_INET)
+    srv.bind(task, pack_sockaddr(AF_INET, LOOPBACK4, 0))
+    srv.listen(task, 1)
+    port = srv.lport
+    cli = TcpSocket(task, AF_INET)
+    cli.connect(task, pack_sockaddr(AF_INET, LOOPBACK4, port))
+    conn = srv.accept(task, 0)
+    for sock in (srv, conn, cli):                     # the server side closes first
+        sock.release()
+    rows = tcp_table(kernel.net_namespace, False).decode().splitlines()[1:]
+    assert len(rows) == 1 and rows[0].split()[3] == "06" and rows[0].split()[1].endswith(f":{port:04X}")
+    again = TcpSocket(task, AF_INET)
+    with pytest.raises(KernelError) as err:
+        again.bind(task, pack_sockaddr(AF_INET, LOOPBACK4, port))
+    assert err.value.errno == errno.EADDRINUSE
+    when, expire = timers[-1]
+    assert 59e9 < when - time.monotonic_ns() <= 60e9
+    expire()
+    assert tcp_table(kernel.net_namespace, False).decode().splitlines()[1:] == []
+    again.bind(task, pack_sockaddr(AF_INET, LOOPBACK4, port))
+    assert again.lport == port
+
+
+def test_tcp_urgent_data(guest):
+    got, _ = assert_same(guest("tcp_oob.c"))
+    assert b"read stops at the mark: 2  'ab'\n" in got.stdout
+    assert b"at the mark                  poll 0x2 atmark 1 inq 0 select-except 1\n" in got.stdout
+    assert b"oob again: -1 EINVAL '' flags\n" in got.stdout
+    assert b"SIGURG to the owner: 1\n" in got.stdout
     assert got.stdout.endswith(b"done\n")

@@ -136,3 +136,74 @@ def test_publish_udp_echo():
     finally:
         proc.kill()
         proc.wait()
+
+
+REDIS_SERVER, REDIS_CLI = Path("/usr/bin/redis-server"), Path("/usr/bin/redis-cli")
+REDIS_SESSION = """
+redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no --daemonize no --logfile '' > /dev/null &
+i=0
+until redis-cli -p {port} PING > /dev/null 2>&1; do i=$((i+1)); [ $i -gt 300 ] && exit 9; sleep 0.2; done
+redis-cli -p {port} PING
+redis-cli -p {port} SET greeting hello
+redis-cli -p {port} GET greeting
+redis-cli -p {port} INCR counter
+redis-cli -p {port} INCRBY counter 41
+redis-cli -p {port} RPUSH list a b c
+redis-cli -p {port} LRANGE list 0 -1
+redis-cli -p {port} GET missing
+redis-cli -p {port} SHUTDOWN NOSAVE
+wait
+echo server exited $?
+"""
+
+
+def test_redis_server_and_cli_in_one_machine():
+    """Debian's redis-server and redis-cli (an epoll event loop, TCP on the machine's loopback) inside one
+    pynix machine print what they print natively."""
+    harness.need(REDIS_SERVER.exists() and REDIS_CLI.exists(),
+                 "redis is not installed (Debian packages redis-server, redis-tools)")
+    script = REDIS_SESSION.format(port=_free_host_port())
+    native = harness.run_reference(Path("/bin/sh"), ["-c", script])
+    got = run_pynix(Path("/bin/sh"), ["-c", script])
+    assert_no_traceback(got)
+    assert native.stdout == b"PONG\nOK\nhello\n1\n42\n3\na\nb\nc\n\nserver exited 0\n", native.describe()
+    assert (got.returncode, got.stdout) == (native.returncode, native.stdout), got.describe()
+
+
+def test_host_redis_cli_reaches_a_guest_redis_server_with_host_network():
+    harness.need(REDIS_SERVER.exists() and REDIS_CLI.exists(),
+                 "redis is not installed (Debian packages redis-server, redis-tools)")
+    port = _free_host_port()
+    proc = subprocess.Popen(harness.pynix_command(REDIS_SERVER, ["--port", str(port), "--bind", "127.0.0.1",
+                                                                 "--save", "", "--daemonize", "no"],
+                                                  extra=["--net", "host"]),
+                            env=harness.pynix_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 90
+        cli = [str(REDIS_CLI), "-p", str(port)]
+        while subprocess.run(cli + ["PING"], capture_output=True).stdout != b"PONG\n":
+            assert time.monotonic() < deadline and proc.poll() is None, proc.stderr.read() if proc.poll() else ""
+            time.sleep(0.3)
+        assert subprocess.run(cli + ["SET", "k", "from-host"], capture_output=True).stdout == b"OK\n"
+        assert subprocess.run(cli + ["GET", "k"], capture_output=True).stdout == b"from-host\n"
+        subprocess.run(cli + ["SHUTDOWN", "NOSAVE"], capture_output=True)
+        assert proc.wait(timeout=60) == 0
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_time_wait_shows_in_ss_and_netstat(busybox):
+    """The side that closes first leaves its 4-tuple in TIME_WAIT: ss (through /proc/net/tcp, pynix has no
+    sock_diag netlink) and busybox netstat list it after the program that made it has exited."""
+    harness.need(Path("/usr/bin/ss").exists() and PYTHON.exists(), "no ss (Debian package iproute2) or python3")
+    script = ("python3 -c \"import socket\ns = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen()\n"
+              "c = socket.create_connection(s.getsockname()); a, _ = s.accept()\n"
+              "print(s.getsockname()[1], c.getsockname()[1]); a.close(); c.close(); s.close()\"; "
+              "ss -t -a -n; busybox netstat -tn")
+    got = sh(busybox, script)
+    lines = got.stdout.decode().splitlines()
+    server, client = lines[0].split()
+    assert f"127.0.0.1:{server}" in next(l for l in lines if l.startswith("TIME-WAIT")), got.describe()
+    assert any(l.split()[3:] == [f"127.0.0.1:{server}", f"127.0.0.1:{client}", "TIME_WAIT"] for l in lines), \
+        got.describe()

@@ -100,6 +100,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-p", "--publish", action="append", default=[], metavar="HOST_PORT:GUEST_PORT[/tcp|/udp]",
                    type=_publish_spec,
                    help="forward the host's 127.0.0.1:HOST_PORT to the guest socket on GUEST_PORT (repeatable)")
+    p.add_argument("--net", choices=("private", "host"), default="private",
+                   help="the guest's AF_INET/AF_INET6 network: the machine's own loopback (private, the default) or "
+                        "the host's (host: guest sockets are host sockets, as docker run --net host)")
     p.add_argument("program", nargs="?", help=f"host path of the program (default: an interactive {DEFAULT_SHELL})")
     p.add_argument("args", nargs=argparse.REMAINDER, help="its arguments")
     p.set_defaults(func=run_command)
@@ -337,8 +340,11 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"pynix: --log {args.log}: {err.strerror}", file=sys.stderr)
             return 2
     machine = Machine(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
-                      sysroot=args.sysroot, root=root, binds=binds, log=log)
+                      sysroot=args.sysroot, root=root, binds=binds, log=log, net=args.net)
     kernel = machine.kernel
+    if args.publish and args.net == "host":
+        print("pynix: --publish has no meaning with --net host (guest ports are the host's)", file=sys.stderr)
+        return 2
     from pynix.net.publish import Publisher
     publishers = []
     for spec in args.publish:

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from pynix.task.task import Task
 
 F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP = 0, 1, 2
-SIGIO = 29
+SIGIO, SIGURG = 29, 23
 POLL_IN, POLL_OUT, POLL_MSG, POLL_ERR, POLL_PRI, POLL_HUP = 1, 2, 3, 4, 5, 6
 # si_band for each reason (Linux's band_table)
 BAND = {POLL_IN: 0x41, POLL_OUT: 0x304, POLL_MSG: 0x441, POLL_ERR: 0x8, POLL_PRI: 0x82, POLL_HUP: 0x18}
@@ -82,8 +82,27 @@ def send_sigio_reason(kernel: "Kernel", owner: FOwner, fd: int, code: int) -> No
     """send_sigio: the owner's threads or processes that the setter may signal get SIGIO, or F_SETSIG's signal
     with si_code `code` (POLL_IN...), its si_band and si_fd."""
     from pynix.task import signal
+    sig = owner.signum or SIGIO
+    if owner.signum:
+        info = (struct.pack("<iiii", sig, 0, code, 0) + struct.pack("<qi", BAND[code], fd)).ljust(128, b"\0")
+    else:
+        info = signal.siginfo(sig, SI_KERNEL)
+    for group, thread in _targets(kernel, owner):
+        signal.send_signal(kernel, group, sig, info, thread=thread)
+
+
+def send_sigurg(kernel: "Kernel", owner: FOwner) -> None:
+    """send_sigurg: SIGURG (a kernel signal, whatever F_SETSIG says) to the owner of a socket that received
+    urgent data."""
+    from pynix.task import signal
+    for group, thread in _targets(kernel, owner):
+        signal.send_signal(kernel, group, SIGURG, signal.siginfo(SIGURG, SI_KERNEL), thread=thread)
+
+
+def _targets(kernel: "Kernel", owner: FOwner) -> list:
+    """(process, thread or None) of the owner that its setter may signal (sigio_perm)."""
     if not owner.id:
-        return
+        return []
     if owner.type == F_OWNER_PGRP:
         targets = [(g, None) for g in kernel.groups.values() if g.pgid == owner.id and g.exit_status is None]
     elif owner.type == F_OWNER_TID:
@@ -92,12 +111,6 @@ def send_sigio_reason(kernel: "Kernel", owner: FOwner, fd: int, code: int) -> No
     else:
         group = kernel.groups.get(owner.id)
         targets = [(group, None)] if group is not None and group.exit_status is None else []
-    sig = owner.signum or SIGIO
-    if owner.signum:
-        info = (struct.pack("<iiii", sig, 0, code, 0) + struct.pack("<qi", BAND[code], fd)).ljust(128, b"\0")
-    else:
-        info = signal.siginfo(sig, SI_KERNEL)
-    for group, thread in targets:
-        creds = group.creds
-        if owner.euid == 0 or owner.euid in (creds.uid, creds.suid) or owner.uid in (creds.uid, creds.suid):
-            signal.send_signal(kernel, group, sig, info, thread=thread)
+    return [(group, thread) for group, thread in targets
+            if owner.euid == 0 or owner.euid in (group.creds.uid, group.creds.suid)
+            or owner.uid in (group.creds.uid, group.creds.suid)]

@@ -13,7 +13,7 @@ from pynix.net.core.dev import NetDevice, loopback_device
 
 if TYPE_CHECKING:
     from pynix.net.inet.hashtables import PortTable
-    from pynix.net.socket import Socket
+    from pynix.net.socket import Creator, Socket
     from pynix.net.unix.af_unix import UnixSocket
 
 
@@ -27,6 +27,7 @@ class NetNamespace:
     tcp: "PortTable | None" = None
     udp: "PortTable | None" = None
     udplite: "PortTable | None" = None
+    families: dict[int, "Creator"] = field(default_factory=dict)     # families made differently here (--net host)
 
     def __post_init__(self) -> None:
         from pynix.net.inet.hashtables import PortTable

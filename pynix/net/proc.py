@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Callable
 
 from pynix.net.inet.hashtables import EPHEMERAL_HIGH, EPHEMERAL_LOW, PROT_SOCK
-from pynix.net.inet.tcp import TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT
+from pynix.net.inet.tcp import TCP_CLOSE, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT
 from pynix.net.socket import SK_WMEM_DEFAULT, SOMAXCONN
 from pynix.net.unix.af_unix import MAX_DGRAM_QLEN, UnixSocket
 
@@ -41,7 +41,8 @@ def _hex16(addr16: bytes) -> str:
 def _inet(net: "NetNamespace", tcp: bool, v6: bool) -> list["InetSocket"]:
     from pynix.net.inet.af_inet import AF_INET6
     table = net.tcp if tcp else net.udp
-    socks = [s for s in table.sockets() if (s.family == AF_INET6) == v6 and not getattr(s, "dead", False)]
+    socks = [s for s in table.sockets() if (s.family == AF_INET6) == v6 and not getattr(s, "dead", False)
+             and not (tcp and s.proc_state() == TCP_CLOSE)]        # (closed TCP sockets are in no hash)
     return sorted(socks, key=lambda s: (not s.is_listening, s.lport))
 
 
@@ -49,6 +50,11 @@ def tcp_table(net: "NetNamespace", v6: bool) -> bytes:
     lines = [(TCP6_HEADER if v6 else TCP_HEADER + " " * (149 - len(TCP_HEADER)))]
     hexa = _hex16 if v6 else _hex4
     for i, s in enumerate(_inet(net, True, v6)):
+        if s.time_wait:                                    # get_timewait4_sock
+            line = (f"{i:4d}: {hexa(s.laddr)}:{s.lport:04X} {hexa(s.raddr)}:{s.rport:04X} {s.proc_state():02X} "
+                    f"{0:08X}:{0:08X} 03:{s.timer_clock_t():08X} {0:08X} {0:5d} {0:8d} 0 3 {NULL_PTR}")
+            lines.append(line if v6 else line.ljust(149))
+            continue
         listening = s.is_listening
         rx = len(s.accept_queue) if listening else s.rx.bytes_available()
         line = (f"{i:4d}: {hexa(s.laddr)}:{s.lport:04X} {hexa(s.raddr if s.rport else bytes(16))}:{s.rport:04X} "

@@ -34,6 +34,7 @@ SOCK_STREAM, SOCK_DGRAM, SOCK_RAW, SOCK_RDM, SOCK_SEQPACKET, SOCK_PACKET, SOCK_M
 MSG_OOB, MSG_PEEK, MSG_DONTROUTE, MSG_CTRUNC, MSG_TRUNC, MSG_DONTWAIT, MSG_EOR = 0x1, 0x2, 0x4, 0x8, 0x20, 0x40, 0x80
 MSG_WAITALL, MSG_NOSIGNAL, MSG_MORE, MSG_CMSG_CLOEXEC = 0x100, 0x4000, 0x8000, 0x40000000
 SHUT_RD, SHUT_WR, SHUT_RDWR = 0, 1, 2
+SOL_SOCKET = 1
 RCV_SHUTDOWN, SEND_SHUTDOWN, SHUTDOWN_MASK = 1, 2, 3
 POLLIN, POLLPRI, POLLOUT, POLLERR, POLLHUP, POLLRDNORM, POLLWRNORM = 0x1, 0x2, 0x4, 0x8, 0x10, 0x40, 0x100
 POLLWRBAND, POLLRDHUP = 0x200, 0x2000
@@ -64,6 +65,7 @@ class Received:
     creds: tuple[int, int, int] | None = None
     cmsgs: list[tuple[int, int, bytes]] = field(default_factory=list)     # protocol-level, in order
     meta: tuple | None = None                                             # (the protocol's, to make them)
+    msg_flags: int = 0                                                    # recvmsg's msg_flags (MSG_OOB)
 
 
 class Timeout:
@@ -144,6 +146,20 @@ class Socket(File):
     def do_shutdown(self, how: int) -> None:
         raise KernelError(errno.EOPNOTSUPP)
 
+    def getsockopt(self, level: int, name: int, size: int) -> bytes:
+        """getsockopt(2): SOL_SOCKET options are the socket layer's (net/core/sock.py), others the protocol's."""
+        if level == SOL_SOCKET:
+            from pynix.net.core.sock import sock_getsockopt
+            return sock_getsockopt(self, name, size)
+        return self.getsockopt_proto(level, name, size)
+
+    def setsockopt(self, task: "Task", level: int, name: int, value: bytes) -> None:
+        if level == SOL_SOCKET:
+            from pynix.net.core.sock import sock_setsockopt
+            sock_setsockopt(task, self, name, value)
+        else:
+            self.setsockopt_proto(task, level, name, value)
+
     def getsockopt_proto(self, level: int, name: int, size: int) -> bytes:
         """A protocol-level option (IPPROTO_TCP, IPPROTO_IP, ...): its value, `size` is the caller's optlen."""
         raise KernelError(errno.EOPNOTSUPP)
@@ -155,6 +171,10 @@ class Socket(File):
     def accepting(self) -> bool:
         """SO_ACCEPTCONN: the socket listens."""
         return False
+
+    def at_mark(self) -> int:
+        """SIOCATMARK: a read is at the urgent mark (ENOTTY for a family without urgent data)."""
+        raise KernelError(errno.ENOTTY)
 
     def outq(self) -> int:
         """SIOCOUTQ: bytes sent and not yet read by the peer."""
@@ -220,13 +240,13 @@ def register_family(family: int, create: Creator) -> None:
 
 
 def sock_create(task: "Task", family: int, sock_type: int, protocol: int, flags: int) -> Socket:
-    """__sock_create: EAFNOSUPPORT for a family out of range or not built in, EINVAL for a bad type."""
+    """__sock_create: the family's creator (the network namespace's own first: --net host's hostinet), EAFNOSUPPORT for a family out of range or not built in, EINVAL for a bad type."""
     if family < 0 or family >= NPROTO:
         raise KernelError(errno.EAFNOSUPPORT)
     if sock_type < 0 or sock_type >= SOCK_MAX:
         raise KernelError(errno.EINVAL)
     _load_families()
-    create = FAMILIES.get(family)
+    create = task.kernel.net_namespace.families.get(family) or FAMILIES.get(family)
     if create is None:
         raise KernelError(errno.EAFNOSUPPORT)
     return create(task, sock_type, protocol, flags)

@@ -15,7 +15,6 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_CLOEXEC, O_NONBLOCK
 from pynix.fs.vfs import MAY_WRITE, Inode, permission
 from pynix.mm.uaccess import copy_from_user, copy_to_user
-from pynix.net.core.sock import SOL_SOCKET, sock_getsockopt, sock_setsockopt
 from pynix.net.socket import AF_UNIX, NPROTO, SOCK_MAX, SOMAXCONN, Socket, sock_create
 from pynix.net.unix.af_unix import PathOps, set_path_ops, socket_pair, unix_type
 from pynix.syscall.fs_namei import create_target_of, may_create, new_owner
@@ -193,10 +192,7 @@ def sys_getsockopt(task: Task, fd: int, level: int, optname: int, optval: int, o
     ulen = s32(int.from_bytes(copy_from_user(task.mm, optlen, 4), "little"))
     if ulen < 0:
         raise KernelError(errno.EINVAL)
-    if level == SOL_SOCKET:
-        value = sock_getsockopt(sock, optname, ulen)
-    else:
-        value = sock.getsockopt_proto(level, optname, ulen)
+    value = sock.getsockopt(level, optname, ulen)
     if value:
         copy_to_user(task.mm, optval, value)
     copy_to_user(task.mm, optlen, struct.pack("<i", len(value)))
@@ -210,8 +206,5 @@ def sys_setsockopt(task: Task, fd: int, level: int, optname: int, optval: int, o
     if optlen < 0:
         raise KernelError(errno.EINVAL)
     value = copy_from_user(task.mm, optval, min(optlen, 256)) if optlen else b""
-    if level == SOL_SOCKET:
-        sock_setsockopt(task, sock, optname, value)
-    else:
-        sock.setsockopt_proto(task, level, optname, value)
+    sock.setsockopt(task, level, optname, value)
     return 0

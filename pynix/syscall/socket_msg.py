@@ -242,7 +242,7 @@ def _recvmsg(task: Task, sock: Socket, msg: int, flags: int) -> int:
     name, _namelen, iov, iovlen, control, controllen, _ = _read_msghdr(task, msg)
     vectors = read_iovec(task.mm, iov, iovlen)
     got, ctl = _recv(task, sock, sum(n for _, n in vectors), flags, controllen if control else 0)
-    msg_flags = ctl.flags | (flags & MSG_CMSG_CLOEXEC)          # Linux starts msg_flags from it
+    msg_flags = ctl.flags | (flags & MSG_CMSG_CLOEXEC) | got.msg_flags   # (Linux starts from MSG_CMSG_CLOEXEC)
     if got.length > len(got.data) and sock.type != SOCK_STREAM:
         msg_flags |= MSG_TRUNC
     _scatter(task, vectors, got.data)

@@ -61,7 +61,7 @@ def sock_ioctl(task: "Task", sock: "Socket", request: int, arg: int) -> int:
         copy_to_user(mm, arg, struct.pack("<i", sock.outq()))
         return 0
     if request == SIOCATMARK:
-        copy_to_user(mm, arg, struct.pack("<i", 0))
+        copy_to_user(mm, arg, struct.pack("<i", sock.at_mark()))
         return 0
     if request == SIOCGIFCONF:
         return _ifconf(task, sock, arg)

@@ -74,6 +74,8 @@ def family_of(raw: bytes) -> int:
 class InetSocket(Socket):
     """What TCP and UDP sockets share: addresses, ports, IP-level options."""
 
+    time_wait = False                      # (a TIME_WAIT entry in a port table is not a socket: timewait.py)
+
     def __init__(self, task: "Task", family: int, sock_type: int, protocol: int, flags: int) -> None:
         super().__init__(task, sock_type, protocol, flags)
         self.family = family

@@ -6,7 +6,8 @@ without IPV6_V6ONLY covers IPv4 too) unless both set SO_REUSEADDR and (for TCP) 
 SO_REUSEPORT and belong to the same user.  Port 0 picks a free port of the ephemeral range 32768-60999
 (/proc/sys/net/ipv4/ip_local_port_range); ports below 1024 need privilege (EACCES).
 
-Differences from Linux: no TIME_WAIT sockets keep a port after a connection closes.
+A TIME_WAIT entry (timewait.py) holds its port as a socket would, with the SO_REUSEADDR its socket had; a socket
+that listens does not clash with it when both set SO_REUSEADDR (Linux's relaxed check at listen()).
 """
 from __future__ import annotations
 
@@ -52,7 +53,8 @@ class PortTable:
         for other in self.ports.get(port, ()):
             if other is sock or not overlap(sock, other):
                 continue
-            if sock.reuseaddr and other.reuseaddr and not (self.tcp and (listening or other.is_listening)):
+            if sock.reuseaddr and other.reuseaddr and \
+                    not (self.tcp and (other.is_listening or listening and not other.time_wait)):
                 continue
             if sock.reuseport and other.reuseport and sock.uid == other.uid:
                 continue

@@ -15,23 +15,34 @@ follows Linux:
 - shutdown(SHUT_WR) sends a FIN (the peer reads 0); SHUT_RD only ends local reads.
 - TCP-level options are stored with Linux's defaults (TCP_NODELAY, TCP_MAXSEG, TCP_KEEP*, TCP_CONGESTION...).
 
-Differences from Linux: no TIME_WAIT (a closed connection frees its port at once), no urgent data (MSG_OOB is
-EINVAL), TCP_INFO reports the state and zero counters, and the buffer sizes fit payload bytes, not truesize.
+- The side that closes first leaves its connection in FIN_WAIT2 / TIME_WAIT (timewait.py) for 60 s, holding the
+  port; the passive side's LAST_ACK ends at once (the ACK is immediate on loopback), in CLOSE.
+
+- Urgent data (tcp_urg, tcp_check_urg, tcp_recv_urg): the last byte of a MSG_OOB send is out of band.  Normal
+  reads stop at it and then skip it (unless SO_OOBINLINE), FIONREAD counts up to it, SIOCATMARK says a read
+  is at it; recv(MSG_OOB) takes it once, never blocking (EINVAL when there is none or it was taken, and with
+  SO_OOBINLINE); poll says POLLPRI while it is unread, and POLLIN only for more than it; a newer urgent byte
+  makes the older one normal data (or drops it if a read is at it); the F_SETOWN owner gets SIGURG.
+
+Differences from Linux: MSG_PEEK at an urgent byte (without SO_OOBINLINE) shows it; TCP_INFO reports the state and zero counters, and the buffer sizes fit payload bytes, not truesize.
 """
 from __future__ import annotations
 
 import errno
 import struct
 from collections import deque
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.fasync import send_sigurg
 from pynix.task.signal import send_sigpipe
 from pynix.net.core.stream import close_rx, drop_marks, join, new_rx, stop_tx, stream_recv, stream_send
 from pynix.net.inet.af_inet import IPPROTO_TCP, InetSocket
 from pynix.net.inet.route import ANY4, ANY6, local_dst, route_output
-from pynix.net.socket import (AF_INET, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, POLLERR, POLLHUP, POLLIN,
-                              POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRNORM, RCV_SHUTDOWN, SEND_SHUTDOWN,
+from pynix.net.inet.timewait import TimeWaitSock
+from pynix.net.socket import (AF_INET, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_PEEK, MSG_TRUNC, POLLERR, POLLHUP, POLLIN,
+                              POLLOUT, POLLPRI, POLLRDHUP, POLLRDNORM, POLLWRNORM, RCV_SHUTDOWN, SEND_SHUTDOWN,
                               SHUTDOWN_MASK, SOCK_STREAM, SOMAXCONN, Ancillary, Received, _inode_numbers,
                               sock_wait)
 from pynix.sync.wait import WaitQueue
@@ -57,6 +68,15 @@ TCP_MSS_LOOPBACK = 32768                 # mss_cache on lo: half the largest win
 TCP_INFO_SIZE = 232
 
 
+@dataclass
+class Urgent:
+    """tp->urg_seq and tp->urg_data: where the urgent byte is in the stream (counted as `taken` counts), its
+    value, and whether recv(MSG_OOB) took it (TCP_URG_READ)."""
+    seq: int
+    byte: int
+    read: bool = False
+
+
 class TcpSocket(InetSocket):
     def __init__(self, task: "Task", family: int, flags: int = 0) -> None:
         super().__init__(task, family, SOCK_STREAM, IPPROTO_TCP, flags)
@@ -76,6 +96,7 @@ class TcpSocket(InetSocket):
         self.tcp_opts = dict(TCP_DEFAULTS)
         self.maxseg = 0
         self.congestion = b"cubic"
+        self.kernel = task.kernel
 
     @property
     def table(self) -> "PortTable":
@@ -150,7 +171,7 @@ class TcpSocket(InetSocket):
             dict(parent.tcp_opts)
         child.state, child.sock_state, child.taken = TCP_SYN_RECV, SS_CONNECTED, 0   # (shutdown is inherited)
         child.err, child.fin_received, child.listener, child.peer = 0, False, None, None
-        child.backlog, child.user_bound = 0, False
+        child.backlog, child.user_bound, child.urg = 0, False, None
         child.net.sockets.add(child)
 
     def accept(self, task: "Task", flags: int) -> "TcpSocket":
@@ -231,8 +252,6 @@ class TcpSocket(InetSocket):
     # ---------------------------------------------------------------------------------------- send/recv
     def sendmsg(self, task: "Task", views: list[memoryview], flags: int, addr: bytes | None,
                 anc: Ancillary) -> int:
-        if flags & MSG_OOB:
-            raise KernelError(errno.EOPNOTSUPP if self.state == TCP_LISTEN else errno.EINVAL)
         if self.state == TCP_SYN_SENT:
             if self.nonblocking or flags & MSG_DONTWAIT:
                 raise KernelError(errno.EAGAIN)
@@ -245,6 +264,8 @@ class TcpSocket(InetSocket):
         assert peer is not None
         if peer.dead:                                       # the peer is gone: it answers with a RST
             n = sum(len(v) for v in views)
+            if n and peer.timewait is not None:
+                peer.timewait.kill()
             if n:
                 self.err = errno.EPIPE if self.fin_received else errno.ECONNRESET
                 self.state = TCP_CLOSE
@@ -253,7 +274,21 @@ class TcpSocket(InetSocket):
             return n
         n = stream_send(self, task, views, flags)
         self.net.devices[0].account(n)
+        if flags & MSG_OOB and n:
+            peer.urgent_arrived(peer.taken + peer.rx.bytes_available() - 1, _byte_at(views, n - 1))
         return n
+
+    def urgent_arrived(self, seq: int, byte: int) -> None:
+        """tcp_check_urg + tcp_urg: the byte at `seq` is urgent, replacing an older urgent byte (which a read at
+        it without SO_OOBINLINE drops); SIGURG to the owner, POLLPRI to pollers."""
+        old = self.urg
+        if old is not None and old.seq == self.taken and not self.oobinline:
+            self.rx._take(1)
+            self.taken += 1
+        self.urg = Urgent(seq, byte)
+        if self.f_owner is not None:
+            send_sigurg(self.kernel, self.f_owner)
+        self.read_wq.wake_all(POLLIN | POLLRDNORM | POLLPRI)
 
     def _stream_error(self, task: "Task", flags: int, err: int) -> int:
         """sk_stream_error: EPIPE comes with SIGPIPE unless MSG_NOSIGNAL."""
@@ -262,10 +297,18 @@ class TcpSocket(InetSocket):
         return err
 
     def recvmsg(self, task: "Task", size: int, flags: int) -> Received:
-        if flags & MSG_OOB:
-            raise KernelError(errno.EINVAL)
         if self.state == TCP_LISTEN:
             raise KernelError(errno.ENOTCONN)
+        if flags & MSG_OOB:
+            return self._recv_urg(size, flags)
+        urg = self.urg
+        if urg is not None:
+            if urg.seq == self.taken and not self.oobinline and not flags & MSG_PEEK and self.rx.buffers:
+                self.rx._take(1)                            # skip the urgent byte: the mark is passed
+                self.taken += 1
+                self.urg = None
+            elif urg.seq > self.taken:
+                size = min(size, urg.seq - self.taken)      # a read stops at the mark
         if not self.rx.bytes_available():
             if not self.fin_received:
                 if self.err:
@@ -275,7 +318,30 @@ class TcpSocket(InetSocket):
                 if self.state == TCP_SYN_SENT and (self.nonblocking or flags & MSG_DONTWAIT):
                     raise KernelError(errno.EAGAIN)
         eof = self.fin_received or bool(self.shutdown & RCV_SHUTDOWN)
-        return stream_recv(self, task, size, flags, eof)
+        got = stream_recv(self, task, size, flags, eof)
+        if self.urg is not None and self.taken > self.urg.seq:
+            self.urg = None                                 # (SO_OOBINLINE: read as normal data)
+        return got
+
+    def _recv_urg(self, size: int, flags: int) -> Received:
+        """tcp_recv_urg: the urgent byte, once; with a zero-length buffer only MSG_OOB|MSG_TRUNC."""
+        urg = self.urg
+        if self.oobinline or urg is None or urg.read:
+            raise KernelError(errno.EINVAL)
+        if not flags & MSG_PEEK:
+            urg.read = True
+        if size <= 0:
+            return Received(b"", length=0, msg_flags=MSG_OOB | MSG_TRUNC)
+        return Received(b"" if flags & MSG_TRUNC else bytes([urg.byte]), length=1, msg_flags=MSG_OOB)
+
+    def at_mark(self) -> int:
+        """SIOCATMARK."""
+        return int(self.urg is not None and self.urg.seq == self.taken)
+
+    def _oob_at_read(self) -> bool:
+        """The out-of-band urgent byte is the next byte (poll's POLLIN then needs one more)."""
+        urg = self.urg
+        return urg is not None and urg.seq == self.taken and not self.oobinline
 
     # ---------------------------------------------------------------------------------------- shutdown
     def do_shutdown(self, how: int) -> None:
@@ -309,17 +375,32 @@ class TcpSocket(InetSocket):
             peer.shutdown |= RCV_SHUTDOWN
             if peer.state == TCP_ESTABLISHED:
                 peer.state = TCP_CLOSE_WAIT
+            elif peer.state == TCP_FIN_WAIT2:                # it closed first: tcp_time_wait, then tcp_done
+                peer.timewait = TimeWaitSock(peer, TCP_TIME_WAIT, peer.kernel.add_timer)
+                peer._done()
             close_rx(peer)
             peer.wake_state()
+        elif peer is not None and peer.timewait is not None:
+            peer.timewait.fin_received()                    # an orphan in FIN_WAIT2
+        if self.state == TCP_LAST_ACK:                      # the ACK (or a RST) comes back at once
+            self._done()
+
+    def _done(self) -> None:
+        """tcp_done: the connection is over; its port goes unless bind() chose it."""
+        self.state = TCP_CLOSE
+        if not self.user_bound:
+            self.unhash()
 
     def _reset_peer(self) -> None:
         """Send a RST: the peer's next call fails with ECONNRESET (EPIPE if it had seen our FIN)."""
         peer = self.peer
+        if peer is not None and peer.timewait is not None:
+            peer.timewait.kill()
         if peer is None or peer.dead:
             return
         if peer.state != TCP_CLOSE:
             peer.err = errno.EPIPE if peer.state == TCP_CLOSE_WAIT else errno.ECONNRESET      # tcp_reset
-        peer.state = TCP_CLOSE
+        peer._done()
         peer.shutdown = SHUTDOWN_MASK
         close_rx(peer)
         stop_tx(peer)
@@ -343,6 +424,8 @@ class TcpSocket(InetSocket):
         self.listener = None
 
     dead = False
+    urg: Urgent | None = None
+    timewait: TimeWaitSock | None = None                  # what is left of the connection (timewait.py)
 
     def release(self) -> None:
         if self.state == TCP_LISTEN:
@@ -358,12 +441,17 @@ class TcpSocket(InetSocket):
         drop_marks(self)
         stop_tx(self)
         super().release()
+        if self.state == TCP_FIN_WAIT2 and self.peer is not None and not self.peer.dead:
+            self.timewait = TimeWaitSock(self, TCP_FIN_WAIT2, self.kernel.add_timer)      # an orphan
         self.wake_state()
 
     # ------------------------------------------------------------------------------------ file interface
     def bytes_available(self) -> int:
         if self.state == TCP_LISTEN:
             raise KernelError(errno.EINVAL)
+        urg = self.urg
+        if urg is not None and not self.oobinline and urg.seq >= self.taken:
+            return urg.seq - self.taken                     # tcp_ioctl: up to the mark
         return self.rx.bytes_available()
 
     def outq(self) -> int:
@@ -383,8 +471,10 @@ class TcpSocket(InetSocket):
         if self.shutdown & RCV_SHUTDOWN:
             mask |= POLLIN | POLLRDNORM | POLLRDHUP
         if state != TCP_SYN_SENT:
-            if self.rx.bytes_available():
+            if self.rx.bytes_available() > self._oob_at_read():
                 mask |= POLLIN | POLLRDNORM
+            if self.urg is not None and not self.urg.read:
+                mask |= POLLPRI
             peer = self.peer
             if self.shutdown & SEND_SHUTDOWN or peer is None or peer.dead or not peer.rx.full():
                 mask |= POLLOUT | POLLWRNORM
@@ -436,3 +526,12 @@ class TcpSocket(InetSocket):
         if name in (TCP_NODELAY, TCP_CORK, TCP_QUICKACK):
             val = int(val != 0)
         self.tcp_opts[name] = val
+
+
+def _byte_at(views: list[memoryview], index: int) -> int:
+    """The byte at `index` of the data `views` hold one after another."""
+    for view in views:
+        if index < len(view):
+            return view[index]
+        index -= len(view)
+    raise IndexError(index)

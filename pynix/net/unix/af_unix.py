@@ -384,6 +384,10 @@ class UnixSocket(Socket):
         return bool(self.rx.bytes_available() or (isinstance(self.rx, Datagrams) and self.rx.messages))
 
     # ------------------------------------------------------------------------------------ file interface
+    def at_mark(self) -> int:
+        """SIOCATMARK: no urgent data is ever queued (AF_UNIX MSG_OOB is not implemented)."""
+        return 0
+
     def bytes_available(self) -> int:
         """FIONREAD/SIOCINQ: unread bytes (stream) or the size of the next message."""
         if self.listening:
