@@ -857,6 +857,7 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
     while fd_size < max(group.fds.entries, default=0) + 1:
         fd_size *= 2
     cap = 0x1FFFFFFFFFF if creds.euid == 0 else 0
+    seccomp = task.seccomp if task is not None else None
     lines = [
         f"Name:\t{name}",
         f"Umask:\t{group.fs.umask:04o}",
@@ -899,9 +900,9 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
         f"CapEff:\t{cap:016x}",
         "CapBnd:\t000001ffffffffff",
         "CapAmb:\t0000000000000000",
-        "NoNewPrivs:\t0",
-        "Seccomp:\t0",
-        "Seccomp_filters:\t0",
+        f"NoNewPrivs:\t{int(group.no_new_privs)}",
+        f"Seccomp:\t{seccomp.mode if seccomp is not None else 0}",
+        f"Seccomp_filters:\t{seccomp.filter_count if seccomp is not None else 0}",
         "Speculation_Store_Bypass:\tnot vulnerable",
         "SpeculationIndirectBranch:\tnot affected",
         "Cpus_allowed:\t1",
