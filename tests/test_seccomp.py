@@ -13,3 +13,24 @@ def test_filter_actions(target):
     assert b"openat: -1 EPERM" in out
     assert b"si_errno 42 si_syscall getpid si_arch native si_call_addr = the pc after the syscall" in out
     assert b"acceptance: killed by signal 31 (SIGSYS)" in out
+
+
+def test_stacking_inheritance_strict(target):
+    """Two stacked filters (the strictest action wins, the newest filter's data among equals), a child's third
+    filter that does not reach its parent, the filters after exec, TSYNC onto an older thread (and its
+    refusals), /proc/self/status, and strict mode."""
+    out = assert_same_as_native("seccomp_stack.c", target)
+    assert b"getppid (ERRNO EPERM under ERRNO EACCES): EPERM" in out
+    assert b"after exec: PR_GET_SECCOMP 2" in out and b"Seccomp_filters:\t2" in out
+    assert b"thread made before the TSYNC filter: getpgid EXDEV" in out
+    assert b"strict, then getpid: killed by signal 9" in out
+
+
+def test_checks(target):
+    """The checker's refusals (EINVAL), bad pointers (EFAULT), the no_new_privs rule as nobody (EACCES), the
+    chain's length limit (ENOMEM), the queries, and a filter computing its answer with the ALU and M[]."""
+    out = assert_same_as_native("seccomp_checks.c", target)
+    assert b"backward jump (JA -1)                        EINVAL" in out
+    assert b"as nobody without no_new_privs               EACCES" in out
+    assert b"4096-instruction filters attached: 7, then ENOMEM" in out
+    assert b"getppid: -1 ENOMEM" in out
