@@ -34,3 +34,14 @@ def test_checks(target):
     assert b"as nobody without no_new_privs               EACCES" in out
     assert b"4096-instruction filters attached: 7, then ENOMEM" in out
     assert b"getppid: -1 ENOMEM" in out
+
+
+def test_user_notification(target):
+    """SECCOMP_RET_USER_NOTIF round trips through the listener: RECV's data, poll readiness, SEND with a value,
+    an error or CONTINUE, ID_VALID, ADDFD (with SEND, at a chosen number), a target killed while it waits and
+    the listener closed under a waiting call (ENOSYS)."""
+    out = assert_same_as_native("seccomp_notify.c", target)
+    assert b"RECV: getppid from the child: yes, arch native, args 5 6; poll now OUT" in out
+    assert b"child: getppid answered 1234" in out
+    assert b"child: openat gave a descriptor: yes, reads \"from the parent\"" in out
+    assert b"child: getppid with the listener closed: ENOSYS" in out
