@@ -3,7 +3,10 @@ no_new_privs rule and user notification, differentially against native Linux on 
 reference: it refuses seccomp so that the guest cannot filter the emulator's own calls)."""
 from __future__ import annotations
 
-from harness import assert_same_as_native
+import shutil
+from pathlib import Path
+
+from harness import assert_same, assert_same_as_native, host_isa, need, run_pynix
 
 
 def test_filter_actions(target):
@@ -45,3 +48,37 @@ def test_user_notification(target):
     assert b"child: getppid answered 1234" in out
     assert b"child: openat gave a descriptor: yes, reads \"from the parent\"" in out
     assert b"child: getppid with the listener closed: ENOSYS" in out
+
+
+def _host_program(name: str) -> str:
+    need(host_isa() == "x86_64", "the host's x86_64 programs")
+    path = shutil.which(name)
+    need(path is not None, f"{name} is not installed")
+    return path
+
+
+def test_file_command():
+    """Debian's `file`, with and without -S (--no-sandbox).  Debian builds file 5.44 without libseccomp, so
+    here -S changes nothing and neither run installs a filter: the output must simply be native's."""
+    file = _host_program("file")
+    for args in (["/bin/sh", "/bin/dash"], ["-S", "/bin/sh", "/bin/dash"]):
+        got, _ = assert_same(file, args)
+        assert b"/bin/dash: ELF 64-bit LSB" in got.stdout
+
+
+def test_ctags_sandbox(tmp_path):
+    """Universal Ctags' sandboxed interactive mode (libseccomp's allow-list filter, installed after
+    PR_SET_NO_NEW_PRIVS): a generate-tags request answered as natively, and with stdin at /dev/null the
+    filter kills it (KILL_THREAD of its only thread: SIGSYS) on the ioctl it then makes, as natively."""
+    ctags = _host_program("ctags-universal")
+    source = b"int main(void){return 0;}\nstatic int x;\n"
+    (tmp_path / "t.c").write_bytes(source)
+    request = tmp_path / "request"
+    request.write_bytes(b'{"command":"generate-tags","filename":"t.c","size":%d}\n' % len(source) + source)
+    got, _ = assert_same(ctags, ["--_interactive=sandbox"], stdin=request, cwd=tmp_path)
+    assert b'"name": "main"' in got.stdout and b'"completed"' in got.stdout
+    got, _ = assert_same(ctags, ["--_interactive=sandbox"], stdin=Path("/dev/null"))
+    assert got.returncode == 128 + 31
+    with open("/dev/null", "rb") as null:
+        logged = run_pynix(ctags, ["--_interactive=sandbox"], null, extra=("-v",))
+    assert b"audit: type=1326" in logged.stderr and b"sig=31" in logged.stderr, logged.describe()
