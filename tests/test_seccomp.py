@@ -16,6 +16,7 @@ def test_filter_actions(target):
     assert b"openat: -1 EPERM" in out
     assert b"si_errno 42 si_syscall getpid si_arch native si_call_addr = the pc after the syscall" in out
     assert b"acceptance: killed by signal 31 (SIGSYS)" in out
+    assert b"KILL_THREAD with two threads: exited 5" in out
 
 
 def test_stacking_inheritance_strict(target):
@@ -42,12 +43,14 @@ def test_checks(target):
 def test_user_notification(target):
     """SECCOMP_RET_USER_NOTIF round trips through the listener: RECV's data, poll readiness, SEND with a value,
     an error or CONTINUE, ID_VALID, ADDFD (with SEND, at a chosen number), a target killed while it waits and
-    the listener closed under a waiting call (ENOSYS)."""
+    the listener closed under a waiting call (ENOSYS), and POLLHUP for a supervisor outside the filter (which it
+    got over SCM_RIGHTS) once the target is reaped."""
     out = assert_same_as_native("seccomp_notify.c", target)
     assert b"RECV: getppid from the child: yes, arch native, args 5 6; poll now OUT" in out
     assert b"child: getppid answered 1234" in out
     assert b"child: openat gave a descriptor: yes, reads \"from the parent\"" in out
     assert b"child: getppid with the listener closed: ENOSYS" in out
+    assert b"poll on a filter nobody uses: POLLHUP" in out
 
 
 def _host_program(name: str) -> str:

@@ -15,6 +15,7 @@ from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, scr
 from pynix.mm.address_space import AddressSpace
 from pynix.task.cred import SECURE_KEEP_CAPS, Credentials
 from pynix.task.exit import do_exit
+from pynix.task import seccomp
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.task import Task, TaskState
 from pynix.task.timer import delete_posix_timers
@@ -114,6 +115,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
             do_exit(kernel, other)
             group.tasks.remove(other)
             kernel.tasks.pop(other.tid, None)
+            seccomp.seccomp_filter_release(other)
     group.tasks = [task]
     release_mm(task.mm)
     group.mm = mm

@@ -35,8 +35,7 @@ from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block, WaitQueue
-from pynix.task import exit as task_exit
-from pynix.task.signal import force_sig_info
+from pynix.task import exit as task_exit, signal
 from pynix.task.task import Task, TaskState
 from pynix.uapi.fcntl import O_CLOEXEC, O_RDWR
 from pynix.uapi.poll import POLLHUP, POLLIN, POLLOUT, POLLRDNORM, POLLWRNORM
@@ -117,6 +116,23 @@ class Seccomp:
 
 def seccomp_mode(task: Task) -> int:
     return task.seccomp.mode if task.seccomp is not None else SECCOMP_MODE_DISABLED
+
+
+def _users(filter_: SeccompFilter, kernel: "Kernel") -> bool:
+    """Some task not yet released (alive, or a zombie nobody reaped) runs under `filter_`."""
+    return any(t.seccomp is not None and t.seccomp.filter is not None and filter_ in t.seccomp.filter.chain()
+               for t in kernel.tasks.values())
+
+
+def seccomp_filter_release(task: Task) -> None:
+    """A task is released (Linux's release_task): a listener whose filter it was the last user of hears
+    POLLHUP."""
+    state, task.seccomp = task.seccomp, None
+    if state is None or state.filter is None:
+        return
+    for f in state.filter.chain():
+        if f.listener is not None and not _users(f, task.kernel):
+            f.listener.wqh.wake_all(POLLHUP)
 
 
 # ------------------------------------------------------------------------------------------ installing
@@ -259,7 +275,7 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
     if action == SECCOMP_RET_ERRNO:
         result = -min(value, MAX_ERRNO)
     elif action == SECCOMP_RET_TRAP:
-        force_sig_info(task.kernel, task, SIGSYS, sigsys_info(task, nr, value))
+        signal.force_sig_info(task.kernel, task, SIGSYS, sigsys_info(task, nr, value))
         result = None                              # syscall_rollback: the handler sees the registers unchanged
     elif action == SECCOMP_RET_TRACE:
         result = _trace(task, value)
@@ -274,7 +290,7 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
         if action == SECCOMP_RET_KILL_THREAD and len(task.group.live_tasks) > 1:
             task_exit.exit_thread(task.kernel, task, SIGSYS)
         else:                                      # a core-dumping SIGSYS nothing can catch
-            force_sig_info(task.kernel, task, SIGSYS, sigsys_info(task, nr, value), fatal=True)
+            signal.force_sig_info(task.kernel, task, SIGSYS, sigsys_info(task, nr, value), fatal=True)
         return None
     _log_if(task, nr, action, match.log)
     return result
@@ -464,9 +480,7 @@ class NotifyListener(AnonInodeFile):
                 mask |= POLLIN | POLLRDNORM
             elif n.state == NOTIFY_SENT:
                 mask |= POLLOUT | POLLWRNORM
-        if self.filter is not None and not any(
-                t.seccomp is not None and t.seccomp.filter is not None and self.filter in t.seccomp.filter.chain()
-                for t in self.kernel.tasks.values()):
+        if self.filter is not None and not _users(self.filter, self.kernel):
             mask |= POLLHUP                        # no task (not yet released) uses the filter any more
         return mask
 

@@ -8,6 +8,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -145,6 +146,31 @@ static void kill_with(unsigned int action, int block_sigsys)
     exit(0);
 }
 
+static volatile pid_t killed_tid;
+
+static void *killed_thread(void *arg)
+{
+    (void)arg;
+    killed_tid = syscall(SYS_gettid);
+    syscall(SYS_getppid);
+    printf("thread survived\n");
+    return NULL;
+}
+
+/* KILL_THREAD in a process with another thread: only the calling thread dies.  (It is not joined: musl's
+ * pthread_join waits for the thread's own exit code to say it ended, which a killed thread never runs.) */
+static void kill_one_thread(void)
+{
+    struct sock_filter insns[] = { LOAD(nr), ON(__NR_getppid, SECCOMP_RET_KILL_THREAD), ALLOW };
+    pthread_t t;
+    install(insns, sizeof insns / sizeof insns[0]);
+    pthread_create(&t, NULL, killed_thread, NULL);
+    while (!killed_tid || syscall(SYS_tgkill, getpid(), killed_tid, 0) == 0)
+        usleep(1000);
+    printf("the other thread was killed (tgkill: %s); this one goes on\n", errname(errno));
+    exit(5);
+}
+
 static void wrong_arch(void)
 {
     struct sock_filter insns[] = {
@@ -183,6 +209,9 @@ int main(void)
     if ((pid = fork()) == 0)
         kill_with(0x00010000, 0);
     report("an unknown action", pid);
+    if ((pid = fork()) == 0)
+        kill_one_thread();
+    report("KILL_THREAD with two threads", pid);
     if ((pid = fork()) == 0)
         wrong_arch();
     report("wrong arch", pid);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
@@ -92,9 +93,52 @@ static void report(const char *what, pid_t pid)
         printf("%s: killed by signal %d\n", what, WTERMSIG(status));
 }
 
+/* A supervisor outside the filter gets the listener over a socket (SCM_RIGHTS) from the target that made it;
+ * once that target is reaped nobody uses the filter: POLLHUP. */
+static void hangup(void)
+{
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    pid_t target = fork();
+    if (target == 0) {
+        struct sock_filter insns[] = { LOAD(nr), ON(__NR_getppid, SECCOMP_RET_USER_NOTIF),
+                                       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW) };
+        struct sock_fprog prog = { .len = sizeof insns / sizeof insns[0], .filter = insns };
+        prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+        int fd = syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_NEW_LISTENER, &prog);
+        char cmsgbuf[CMSG_SPACE(sizeof fd)] = { 0 };
+        struct iovec iov = { .iov_base = "L", .iov_len = 1 };
+        struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsgbuf,
+                              .msg_controllen = sizeof cmsgbuf };
+        struct cmsghdr *cmsg = CMSG_FIRSTHDR(&msg);
+        cmsg->cmsg_level = SOL_SOCKET;
+        cmsg->cmsg_type = SCM_RIGHTS;
+        cmsg->cmsg_len = CMSG_LEN(sizeof fd);
+        memcpy(CMSG_DATA(cmsg), &fd, sizeof fd);
+        sendmsg(sv[0], &msg, 0);
+        close(fd);
+        _exit(syscall(SYS_getppid, 5L, 0L, 0L, 0L, 0L, 6L) == 77 ? 0 : 1);
+    }
+    char c, cmsgbuf[CMSG_SPACE(sizeof(int))];
+    struct iovec iov = { .iov_base = &c, .iov_len = 1 };
+    struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = cmsgbuf,
+                          .msg_controllen = sizeof cmsgbuf };
+    recvmsg(sv[1], &msg, 0);
+    memcpy(&listener, CMSG_DATA(CMSG_FIRSTHDR(&msg)), sizeof listener);
+    if (receive(target) == 0)
+        answer(77, 0, 0);
+    int status;
+    waitpid(target, &status, 0);
+    printf("target answered and reaped: exited %d\n", WEXITSTATUS(status));
+    struct pollfd p = { .fd = listener, .events = POLLIN };
+    printf("poll on a filter nobody uses: %s\n", poll(&p, 1, -1) == 1 && p.revents & POLLHUP ? "POLLHUP" : "?");
+    close(listener);
+}
+
 int main(void)
 {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    hangup();
     struct sock_filter insns[] = {
         LOAD(nr),
         ON(__NR_getppid, SECCOMP_RET_USER_NOTIF),
