@@ -19,8 +19,8 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("kernel", ["pynix.kernel"]),                                   # the kernel object and its trap loop
     ("procfs", ["pynix.fs.procfs", "pynix.fs.sysfs", "pynix.block.sysfs"]),   # /proc and /sys show the subsystems below
     ("drivers", ["pynix.tty", "pynix.net"]),                       # files over the VFS, blocking on sync
-    ("core", ["pynix.task", "pynix.fs", "pynix.ipc", "pynix.block"]),   # processes, files, IPC objects and block
-                                                                    # devices: a process holds files, a pipe
+    ("core", ["pynix.task", "pynix.fs", "pynix.ipc", "pynix.block",     # processes, files, IPC objects and block
+              "pynix.bpf"]),                                        # devices: a process holds files, a pipe
                                                                     # signals its writer, exec walks paths, exit
                                                                     # undoes semaphores, ext2 reads a block device
                                                                     # and a loop device reads a file

@@ -59,6 +59,7 @@ class StatLayout:
 class Arch:
     name: str                           # what uname -m prints
     elf_machine: int                    # e_machine of its ELF files
+    audit_arch: int                     # AUDIT_ARCH_* (linux/audit.h): seccomp_data.arch, SIGSYS's si_arch
     syscall_names: dict[int, str]
     syscall_registers: tuple[str, ...]  # number first, then arguments 1..6
     return_register: str

@@ -857,6 +857,7 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
     fd_size = 64
     while fd_size < max(group.fds.entries, default=0) + 1:
         fd_size *= 2
+    seccomp = task.seccomp if task is not None else None
     lines = [
         f"Name:\t{name}",
         f"Umask:\t{group.fs.umask:04o}",
@@ -900,8 +901,8 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
         f"CapBnd:\t{creds.cap_bset:016x}",
         f"CapAmb:\t{creds.cap_ambient:016x}",
         f"NoNewPrivs:\t{int(group.no_new_privs)}",
-        "Seccomp:\t0",
-        "Seccomp_filters:\t0",
+        f"Seccomp:\t{seccomp.mode if seccomp is not None else 0}",
+        f"Seccomp_filters:\t{seccomp.filter_count if seccomp is not None else 0}",
         "Speculation_Store_Bypass:\tnot vulnerable",
         "SpeculationIndirectBranch:\tnot affected",
         "Cpus_allowed:\t1",

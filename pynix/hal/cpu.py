@@ -561,6 +561,11 @@ class Cpu:
         self._invalidate_pa = -1
         self.flush_tlb()
 
+    def syscall_return_pc(self) -> int:
+        """Inside a syscall: the user pc it returns to, past the syscall instruction (Linux's
+        instruction_pointer(regs) at syscall entry), though Unicorn moves x86's there only after the hook."""
+        return (self.read("pc") + self._PC_ADVANCE_AFTER_HOOK) & _U64
+
     def save_context(self) -> CpuContext:
         """A new context holding the current registers -- inside a syscall, as they will be when it returns
         (the pc past the syscall instruction, where Unicorn moves it only after the hook)."""

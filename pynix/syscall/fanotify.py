@@ -19,10 +19,11 @@ from pynix.fs.notify.fsnotify import TYPE_INODE, TYPE_MOUNT, TYPE_SB
 from pynix.fs.vfs import MAY_READ, permission
 from pynix.syscall.fs_path import AT_SYMLINK_NOFOLLOW, lookup_at
 from pynix.syscall.registry import s32, syscall
+from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.uapi.capability import CAP_SYS_ADMIN
 from pynix.uapi.fcntl import O_ACCMODE, O_APPEND, O_CLOEXEC, O_DSYNC, O_LARGEFILE, O_NOATIME, O_NONBLOCK, O_SYNC
 
-CAP_SYS_ADMIN = 21
 CLASS_BITS = FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT
 INIT_FLAGS = (FAN_CLOEXEC | FAN_NONBLOCK | CLASS_BITS | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS | FAN_ENABLE_AUDIT
               | FAN_REPORT_PIDFD | FAN_REPORT_TID | FID_BITS)
@@ -39,7 +40,7 @@ def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
     event_f_flags, FAN_REPORT_NAME without FAN_REPORT_DIR_FID, FAN_REPORT_TARGET_FID without both -- and for
     what pynix does not do: the fid modes, permission classes, FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
     flags, event_f_flags = flags & 0xFFFFFFFF, event_f_flags & 0xFFFFFFFF
-    if not task.group.capable(CAP_SYS_ADMIN):
+    if not capable(task, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)
     if flags & ~INIT_FLAGS or flags & FAN_REPORT_PIDFD and flags & FAN_REPORT_TID:
         raise KernelError(errno.EINVAL)
@@ -82,7 +83,7 @@ def sys_fanotify_mark(task: Task, fanotify_fd: int, flags: int, mask: int, dirfd
     group = task.group.fds.get(s32(fanotify_fd))
     if not isinstance(group, Fanotify):
         raise KernelError(errno.EINVAL)
-    if kind != TYPE_INODE and not task.group.capable(CAP_SYS_ADMIN):
+    if kind != TYPE_INODE and not capable(task, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)
     if mask & PERM_EVENTS or mask & FAN_FS_ERROR and kind != TYPE_SB or flags & FAN_MARK_EVICTABLE and \
             kind != TYPE_INODE:

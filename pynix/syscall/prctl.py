@@ -1,13 +1,13 @@
 """prctl(2): the process-control options programs and runtimes use (kernel/sys.c, security/commoncap.c).
 
-Besides names, the parent-death signal, dumpable, the child subreaper, no_new_privs and the seccomp mode, the
-options programs commonly read: timer slack (per thread; kept and reported, timers are not coalesced),
-keepcaps and securebits, ambient capabilities and the bounding set (in the credentials; task/capability.py
-says what they do on setuid and execve), THP disable and the machine-check kill policy (kept).
+Besides names, the parent-death signal, dumpable, the child subreaper, no_new_privs and seccomp (PR_SET_SECCOMP is
+syscall/seccomp.py's), the options programs commonly read: timer slack (per thread; kept and reported, timers are
+not coalesced), keepcaps and securebits, ambient capabilities and the bounding set (in the credentials;
+task/capability.py says what they do on setuid and execve), THP disable and the machine-check kill policy (kept).
 
 Unknown options fail with EINVAL, as Linux answers options it does not know; options that need a subsystem
 pynix does not have answer what a kernel built without it does (PR_SET_VMA: EINVAL without
-CONFIG_ANON_VMA_NAME; seccomp reports "off").
+CONFIG_ANON_VMA_NAME).
 """
 from __future__ import annotations
 
@@ -17,8 +17,10 @@ from dataclasses import replace
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
+from pynix.syscall.seccomp import prctl_set_seccomp
 from pynix.task.capability import capable
 from pynix.task.cred import Credentials
+from pynix.task.seccomp import seccomp_mode
 from pynix.task.task import Task
 from pynix.uapi.capability import (CAP_LAST_CAP, CAP_SETPCAP, SECURE_ALL_BITS, SECURE_ALL_LOCKS, SECURE_KEEP_CAPS,
                                    SECURE_KEEP_CAPS_LOCKED, SECURE_NO_CAP_AMBIENT_RAISE)
@@ -27,7 +29,7 @@ from pynix.uapi.signal import NSIG
 PR_SET_PDEATHSIG, PR_GET_PDEATHSIG, PR_GET_DUMPABLE, PR_SET_DUMPABLE = 1, 2, 3, 4
 PR_GET_KEEPCAPS, PR_SET_KEEPCAPS = 7, 8
 PR_SET_NAME, PR_GET_NAME = 15, 16
-PR_GET_SECCOMP = 21
+PR_GET_SECCOMP, PR_SET_SECCOMP = 21, 22
 PR_CAPBSET_READ, PR_CAPBSET_DROP = 23, 24
 PR_GET_SECUREBITS, PR_SET_SECUREBITS = 27, 28
 PR_SET_TIMERSLACK, PR_GET_TIMERSLACK = 29, 30
@@ -115,7 +117,9 @@ def sys_prctl(task: Task, option: int, arg2: int, arg3: int, arg4: int, arg5: in
     if option in (PR_MCE_KILL, PR_MCE_KILL_GET):
         return _mce_kill(task, option, arg2, arg3, arg4, arg5)
     if option == PR_GET_SECCOMP:
-        return 0                                    # SECCOMP_MODE_DISABLED
+        return seccomp_mode(task)
+    if option == PR_SET_SECCOMP:
+        return prctl_set_seccomp(task, arg2, arg3)
     if option == PR_GET_TID_ADDRESS:
         copy_to_user(task.mm, arg2, task.clear_child_tid.to_bytes(8, "little"))
         return 0

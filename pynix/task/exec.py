@@ -18,6 +18,7 @@ from pynix.mm.address_space import AddressSpace
 from pynix.task.capability import cap_bprm_creds, file_caps
 from pynix.task.cred import Credentials
 from pynix.task.exit import do_exit
+from pynix.task import seccomp
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.task import Task, TaskState
 from pynix.task.timer import delete_posix_timers
@@ -140,6 +141,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
             do_exit(kernel, other)
             group.tasks.remove(other)
             kernel.tasks.pop(other.tid, None)
+            seccomp.seccomp_filter_release(other)
     group.tasks = [task]
     release_mm(task.mm)
     group.mm = mm

@@ -11,7 +11,7 @@ from pynix.errors import KernelError
 from pynix.hal import Trap, TrapKind
 from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_to_user
-from pynix.task import signal
+from pynix.task import seccomp, signal
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.futex import exit_robust_list, futex_wake
 from pynix.task.task import Task, TaskState, ThreadGroup
@@ -54,6 +54,7 @@ def exit_thread(kernel: "Kernel", task: Task, wait_status: int) -> None:
         if task.tid != group.pid:              # a non-leader thread is released at once
             group.tasks.remove(task)
             kernel.tasks.pop(task.tid, None)
+            seccomp.seccomp_filter_release(task)
         return
     _exit_notify(kernel, group, wait_status)
 
@@ -144,6 +145,7 @@ def reap(kernel: "Kernel", group: ThreadGroup) -> None:
         group.parent.children_stime_ns += group.stime_ns
     for task in group.tasks:
         kernel.tasks.pop(task.tid, None)
+        seccomp.seccomp_filter_release(task)
     kernel.groups.pop(group.pid, None)
 
 

@@ -90,6 +90,7 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
     child.context = ctx
     sched_fork(parent, child)                      # the scheduling policy, unless SCHED_RESET_ON_FORK
     child.mempolicy = parent.mempolicy             # mpol_dup (a policy is immutable)
+    child.seccomp = parent.seccomp                 # copy_seccomp: every child, thread or not (immutable too)
     if group is not pg:
         group.personality = pg.personality
     if parent.io_context is not None:              # copy_io: shared with CLONE_IO, else copied

@@ -140,6 +140,17 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
     _wake_one(kernel, group, sig, thread)
 
 
+def force_sig_info(kernel: "Kernel", task: Task, sig: int, info: bytes, fatal: bool = False) -> None:
+    """A signal the kernel raises on `task` for what it just did (Linux's force_sig_info_to_task: a seccomp
+    trap or kill): if the thread blocks it or the process ignores it -- or it must be `fatal` (HANDLER_EXIT) --
+    its action goes back to SIG_DFL and it is unblocked, so that it cannot be escaped."""
+    action = _action(task.group, sig)
+    if fatal or action.handler == SIG_IGN or task.sigmask & bit(sig):
+        task.group.sigactions[sig] = SigAction(SIG_DFL, action.flags, action.restorer, action.mask)
+        task.sigmask &= ~bit(sig)
+    send_signal(kernel, task.group, sig, info, thread=task)
+
+
 def kill_pgrp(kernel: "Kernel", pgid: int, sig: int, code: int = SI_KERNEL) -> None:
     """Send `sig` to every live process of group `pgid` (Linux's kill_pgrp): from the kernel (SI_KERNEL), or
     with `code` SI_USER from a sender outside the machine (pid 0, uid 0)."""

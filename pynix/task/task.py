@@ -20,6 +20,7 @@ from pynix.task.cred import Credentials
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.task.seccomp import Seccomp
     from pynix.task.signal import DeferredInfo
     from pynix.task.timer import IntervalTimer, PosixTimer
 
@@ -170,6 +171,7 @@ class Task:
     sched_reset_on_fork: bool = False
     io_context: "IoContext | None" = None   # ioprio_set's I/O priority; shared with CLONE_IO children
     mempolicy: "MemPolicy | None" = None    # set_mempolicy's NUMA policy (mm/mempolicy.py); None: default
+    seccomp: "Seccomp | None" = None      # task/seccomp.py: None is SECCOMP_MODE_DISABLED (the dispatcher's test)
 
     @property
     def mm(self) -> AddressSpace:

@@ -38,6 +38,7 @@ HWCAP = sum(1 << (ord(c) - ord("a")) for c in "imafdc")
 ARCH = Arch(
     name="riscv64",
     elf_machine=243,                    # EM_RISCV
+    audit_arch=0xC00000F3,              # AUDIT_ARCH_RISCV64: EM_RISCV | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE
     syscall_names=SYSCALL_NAMES,
     syscall_registers=("a7", "a0", "a1", "a2", "a3", "a4", "a5"),
     return_register="a0",
