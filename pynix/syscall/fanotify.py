@@ -122,6 +122,5 @@ def _find_path(task: Task, dirfd: int, pathname: int, flags: int):
         path = lookup_at(task, dirfd, pathname, AT_SYMLINK_NOFOLLOW if flags & FAN_MARK_DONT_FOLLOW else 0)
     if flags & FAN_MARK_ONLYDIR and not path.inode.is_dir:
         raise KernelError(errno.ENOTDIR)
-    creds = task.group.creds
-    permission(path.inode, MAY_READ, creds.fsuid, creds.fsgid, creds.groups)
+    permission(path.inode, MAY_READ, task.group.creds)
     return path
