@@ -664,11 +664,18 @@ def _state(kernel, group: "ThreadGroup", task: "Task | None") -> str:
     from pynix.task.task import TaskState
     if task is None or task.state is TaskState.ZOMBIE:
         return "Z"
+    if task.state is TaskState.TRACED:
+        return "t"
     if getattr(task, "stopped", False) or getattr(group, "stopped", False):
         return "T"
     if task is getattr(kernel, "current", None):
         return "R"
     return "S" if task.state is TaskState.SLEEPING else "R"
+
+
+def _tracer_pid(task: "Task | None") -> int:
+    link = getattr(task, "ptrace", None)
+    return link.tracer.pid if link is not None else 0
 
 
 STATE_NAMES = {"R": "R (running)", "S": "S (sleeping)", "D": "D (disk sleep)", "T": "T (stopped)",
@@ -865,7 +872,7 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
         "Ngid:\t0",
         f"Pid:\t{pid}",
         f"PPid:\t{group.ppid}",
-        "TracerPid:\t0",
+        f"TracerPid:\t{_tracer_pid(task)}",
         f"Uid:\t{creds.uid}\t{creds.euid}\t{creds.euid}\t{creds.euid}",
         f"Gid:\t{creds.gid}\t{creds.egid}\t{creds.egid}\t{creds.egid}",
         f"FDSize:\t{fd_size}",

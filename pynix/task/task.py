@@ -20,6 +20,7 @@ from pynix.task.cred import ALL_CAPS, Credentials
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.task.ptrace import PtraceLink
     from pynix.task.signal import DeferredInfo
     from pynix.task.timer import IntervalTimer, PosixTimer
 
@@ -48,6 +49,7 @@ class TaskState(enum.Enum):
     RUNNABLE = "R"
     SLEEPING = "S"
     ZOMBIE = "Z"          # exited; for a thread group, not yet reaped by its parent
+    TRACED = "t"          # in a ptrace stop (task/ptrace.py): only its tracer (or SIGKILL) resumes it
 
 
 @dataclass(eq=False)
@@ -99,6 +101,8 @@ class ThreadGroup:
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
     children_stime_ns: int = 0
+    ptraced: list["Task"] = field(default_factory=list)   # the tasks this process traces (task/ptrace.py)
+    exit_notify_pending: bool = False     # exited, but the real parent hears of it once the tracer has
 
     @property
     def ppid(self) -> int:
@@ -165,6 +169,9 @@ class Task:
     deadline: int | None = None           # CLOCK_MONOTONIC ns at which a sleep ends
     timed_out: bool = False
     vfork_done: WaitQueue | None = None   # the vfork parent sleeps here until this child execs or exits
+    # ptrace (task/ptrace.py): the tracer link, and the flag that sends every syscall down the slow path
+    ptrace: "PtraceLink | None" = None
+    syscall_work: bool = False
     # accounting
     utime_ns: int = 0
     stime_ns: int = 0
