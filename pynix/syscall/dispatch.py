@@ -25,7 +25,6 @@ from pynix.sync.wait import Block
 from pynix.syscall import load_handlers
 from pynix.task import ptrace
 from pynix.task.exit import exit_group
-from pynix.task.task import TaskState
 from pynix.uapi.signal import SIGSYS
 
 if TYPE_CHECKING:
@@ -113,7 +112,7 @@ class SyscallDispatcher:
             finally:
                 self._in_work = False
         result = ptrace.syscall_work(self.kernel, task, nr, args, dispatch, lambda: self.blocked)
-        if task.state is TaskState.TRACED:
+        if ptrace.reruns(task):
             self.blocked = True                    # (for --strace: the call is not over)
         return result
 

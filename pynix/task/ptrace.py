@@ -13,8 +13,8 @@ tracee thread and its tracer, the stops, resuming, detaching, and what wait() re
   tracer left, which takes the call past the stop.  Syscall number -1 skips the call: the result is what the
   tracer left in the return register.  Syscall-exit stop: after the call, with the result in the register.
 - Events inside a syscall (fork, vfork, clone, exec) are stopped at when the call is done, before its exit stop,
-  which follows at once when the tracer resumes with PTRACE_SYSCALL.  A vfork parent asleep until its child
-  releases it reports no PTRACE_EVENT_VFORK stop (the child is attached all the same).
+  which follows at once when the tracer resumes with PTRACE_SYSCALL (for vfork: once the child let the parent
+  go, the parent sleeping again after the event stop).
 - Signal-delivery stop: in deliver_signals, for every signal but SIGKILL; the tracer's resume signal (0:
   suppress) is then delivered without a second stop.  Stop signals give a group-stop (PTRACE_EVENT_STOP for
   SEIZE), faults and fatal signals wait for the tracer instead of killing at once (task/signal.py).
@@ -46,6 +46,7 @@ PTRACE_O_EXITKILL, PTRACE_O_SUSPEND_SECCOMP = 0x100000, 0x200000
 PTRACE_O_MASK = 0xFF | PTRACE_O_EXITKILL
 PTRACE_EVENTMSG_SYSCALL_ENTRY, PTRACE_EVENTMSG_SYSCALL_EXIT = 1, 2
 CLD_TRAPPED = 4
+ERESTARTSYS, ERESTARTNOHAND = 512, 514          # kernel-internal errnos a tracer sees at a restart's exit stop
 TRAP_TRACE = 2                                  # si_code of a single-step SIGTRAP
 _U64 = (1 << 64) - 1
 ENOSYS_RESULT = -errno.ENOSYS & _U64
@@ -71,6 +72,7 @@ class PtraceLink:
     unreported: bool = False              # the tracer's wait has not collected this stop yet
     siginfo: bytes | None = None          # a signal-delivery stop's siginfo (PTRACE_GETSIGINFO)
     kind: "StopKind | None" = None        # what the current stop is
+    reruns: bool = False                  # stopped in a syscall that runs again when resumed
     listening: bool = False               # PTRACE_LISTEN
     event_msg: int = 0                    # PTRACE_GETEVENTMSG
     syscall: SyscallState = SyscallState.NONE
@@ -81,10 +83,12 @@ class PtraceLink:
     ret_at_stop: int = ENOSYS_RESULT      # the return register as the tracer left it at the entry stop
     pending_event: tuple[int, int] | None = None   # (event, message) to stop at when the syscall is done
     exit_pending: bool = False            # an event stop came first: the syscall-exit stop is still due
+    vfork_child: Task | None = None       # a vfork parent's child, until it lets the parent go
     trap_pending: bool = False            # PTRACE_INTERRUPT, or a seized child: PTRACE_EVENT_STOP is due
     pass_signal: int = 0                  # the signal the tracer chose: delivered without another stop
     exit_status: int | None = None        # exited: the wait status the tracer has not collected yet
     exit_event_done: bool = False         # the PTRACE_EVENT_EXIT stop of this exit has been made
+    restart: bool = False                 # an exit stop of an interrupted syscall, whose pc is rewound to restart
 
 
 def is_traced_by(tracee: Task, tracer: ThreadGroup) -> bool:
@@ -169,6 +173,7 @@ def _stop(kernel: "Kernel", task: Task, code: int, kind: StopKind, siginfo: byte
     if siginfo is None and kind is not StopKind.GROUP:
         siginfo = signal.siginfo(code & 0x7F, code, pid=task.tid, uid=task.group.creds.uid)
     link_.stopped, link_.code, link_.unreported, link_.siginfo, link_.kind = True, code, True, siginfo, kind
+    link_.reruns = rewind
     link_.listening = False
     kernel.stop_traced(task, rewind)
     notify_tracer(kernel, task, CLD_TRAPPED, code & 0xFF)
@@ -217,24 +222,26 @@ def syscall_work(kernel: "Kernel", task: Task, nr: int, args: tuple[int, ...],
             return None                               # it runs again when woken
     if task.state is TaskState.ZOMBIE or task.ptrace is not link_:
         return result
-    if task.state is not TaskState.RUNNABLE:          # a vfork parent asleep until its child lets it go
-        link_.pending_event = None
-        _end_syscall(link_)
-        return result
-    if result is not None:
-        cpu.write(arch.return_register, result)
+    if task.state is TaskState.SLEEPING:              # a vfork parent, asleep until its child lets it go: the
+        link_.vfork_child = kernel.tasks.get(result)  # exit stop comes when it is woken (pending_trap)
+        link_.exit_pending = True
+        if link_.pending_event is None:
+            return result
+        kernel.wake(task)                             # ... after the event stop, if any (resume sleeps again)
     event = link_.pending_event
     if event is not None:
         link_.pending_event = None
         link_.event_msg = event[1]
         link_.exit_pending = True
         _stop(kernel, task, signal.SIGTRAP | event[0] << 8, StopKind.EVENT)
-        return None
+        return result
     if link_.syscall_trace:
         _exit_stop(kernel, task)
-        return None
+        return result
     _end_syscall(link_)
-    return None
+    if signal.has_deliverable(task):                  # (held back while the call was not over)
+        kernel.cpu.stop()
+    return result
 
 
 def _exit_stop(kernel: "Kernel", task: Task) -> None:
@@ -247,6 +254,25 @@ def _exit_stop(kernel: "Kernel", task: Task) -> None:
 def _end_syscall(link_: PtraceLink) -> None:
     link_.syscall = SyscallState.NONE
     link_.orig = _U64
+
+
+def interrupted_syscall(kernel: "Kernel", task: Task, interrupted: bool) -> bool:
+    """A signal is to be delivered to a tracee whose syscall slept and will run again (its pc is rewound).
+    Woken to complete it, the signals wait for its end (True: nothing to deliver now).  Interrupted by them, the
+    syscall is over for the tracer, its exit stop showing -ERESTARTSYS (-ERESTARTNOHAND for a call a handler
+    always interrupts) as Linux's; the restart is a new call, with an entry stop of its own."""
+    link_ = task.ptrace
+    if link_.syscall is not SyscallState.RUNNING or not signal.has_deliverable(task):
+        return False
+    if not interrupted:                               # woken to complete: signals wait for its end (as Linux
+        return True                                   # delivers them on the way out of the syscall)
+    if not link_.syscall_trace:
+        _end_syscall(link_)
+        return False
+    link_.restart = True
+    kernel.cpu.write(task.arch.return_register, -(ERESTARTSYS if task.restartable else ERESTARTNOHAND) & _U64)
+    _exit_stop(kernel, task)
+    return True
 
 
 def signal_stop(kernel: "Kernel", task: Task, sig: int, info: bytes) -> bool:
@@ -265,13 +291,25 @@ def group_stop(kernel: "Kernel", task: Task, sig: int) -> None:
 
 
 def pending_trap(kernel: "Kernel", task: Task) -> bool:
-    """On the way to user mode: a PTRACE_EVENT_STOP that is due (PTRACE_INTERRUPT, a seized new child)."""
+    """On the way to user mode: the exit stop of a vfork that is over, or a PTRACE_EVENT_STOP that is due
+    (PTRACE_INTERRUPT, a seized new child)."""
     link_ = task.ptrace
+    if link_.exit_pending:                            # a vfork parent woken: the end of its syscall
+        link_.exit_pending, link_.vfork_child = False, None
+        if link_.syscall_trace:
+            _exit_stop(kernel, task)
+            return True
+        _end_syscall(link_)
     if not link_.trap_pending:
         return False
     link_.trap_pending = False
     _stop(kernel, task, signal.SIGTRAP | PTRACE_EVENT_STOP << 8, StopKind.EVENT)
     return True
+
+
+def reruns(task: Task) -> bool:
+    """`task` stopped in a syscall that will run again when its tracer resumes it (its entry stop)."""
+    return task.ptrace is not None and task.ptrace.stopped and task.ptrace.reruns
 
 
 def step_done(task: Task) -> bytes:
@@ -293,6 +331,9 @@ def resume(kernel: "Kernel", tracee: Task, syscall_trace: bool, step: bool, sig:
         ctx.write(tracee.arch.return_register, link_.orig)
         link_.syscall = SyscallState.RUNNING
     elif link_.syscall is SyscallState.EXIT:
+        if link_.restart:                             # the syscall restarts with its original registers
+            link_.restart = False
+            tracee.context.write(tracee.arch.return_register, link_.orig)
         _end_syscall(link_)
     if sig and link_.kind is StopKind.SIGNAL:         # deliver the tracer's choice, without another stop
         info = link_.siginfo
@@ -304,8 +345,13 @@ def resume(kernel: "Kernel", tracee: Task, syscall_trace: bool, step: bool, sig:
         signal.send_signal(kernel, tracee.group, sig, signal.siginfo(sig, signal.SI_USER, pid=link_.tracer.pid,
                                                                      uid=link_.tracer.creds.uid), thread=tracee)
     link_.stopped, link_.siginfo, link_.kind, link_.listening = False, None, None, False
+    child = link_.vfork_child
+    if link_.exit_pending and child is not None and child.vfork_done is not None:
+        tracee.state = TaskState.RUNNABLE             # back to sleep until the vfork child lets go
+        kernel.block(tracee, (child.vfork_done,), None, None, rewind=False)
+        return
     if link_.exit_pending:
-        link_.exit_pending = False
+        link_.exit_pending, link_.vfork_child = False, None
         if syscall_trace:                             # the event stop came first; now the exit stop
             _exit_stop(kernel, tracee)
             return
@@ -425,10 +471,15 @@ def read_regs(tracee: Task) -> list[int]:
     it = iter(values)
     for n in names:
         words.append(link_.orig if n == ORIG else next(it))
-    if link_.syscall is SyscallState.ENTRY:
+    if _pc_rewound(link_):
         at = names.index("rip" if "rip" in names else "pc")
         words[at] = (words[at] + tracee.arch.syscall_insn_size) & _U64
     return words
+
+
+def _pc_rewound(link_: PtraceLink) -> bool:
+    """The saved pc is on the syscall instruction (to run it again) where the tracer must see it past it."""
+    return link_.syscall is SyscallState.ENTRY or link_.restart
 
 
 def write_regs(tracee: Task, words: list[int]) -> None:
@@ -438,6 +489,6 @@ def write_regs(tracee: Task, words: list[int]) -> None:
         if name == ORIG:
             link_.orig = value
             continue
-        if name in ("rip", "pc") and link_.syscall is SyscallState.ENTRY:
+        if name in ("rip", "pc") and _pc_rewound(link_):
             value = (value - tracee.arch.syscall_insn_size) & _U64
         layout.write_word(ctx, name, value)

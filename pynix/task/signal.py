@@ -255,7 +255,8 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
     # interrupted too: its handler's own syscalls would otherwise forget that progress and the re-run redo it.
     pending_progress = task.restart_data is not None and task.on_interrupt is not None
     interrupted, task.interrupted = task.interrupted or pending_progress, False
-    if task.ptrace is not None and ptrace.pending_trap(kernel, task):
+    if task.ptrace is not None and (ptrace.pending_trap(kernel, task)
+                                    or ptrace.interrupted_syscall(kernel, task, interrupted)):
         task.interrupted = interrupted                 # (for when the tracer resumes it)
         return
     while group.exit_status is None and not group.stopped:
