@@ -412,6 +412,8 @@ class Kernel:
         code = 1                                   # SEGV_MAPERR, ILL_ILLOPC, FPE_INTDIV, TRAP_BRKPT
         if trap.kind is TrapKind.PAGE_FAULT and task.mm.find_vma(trap.addr) is not None:
             code = 2                               # SEGV_ACCERR: mapped, but not for this access
+        elif trap.kind is TrapKind.BREAKPOINT:
+            code = task.arch.breakpoint_si_code
         if task.ptrace is not None:                # traced: the tracer sees the signal before anything happens
             if trap.kind is TrapKind.SINGLE_STEP:
                 if task.ptrace.step:

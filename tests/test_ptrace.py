@@ -47,3 +47,15 @@ def test_debian_strace_inside_pynix():
             mine = mine[mine.index("execve"):]
         assert names == mine, f"pid {pid}:\nstrace: {names}\npynix:  {mine}"
         assert len(names) > 20 and names[-1] == "exit_group"
+
+
+def test_signals_events_seize_errors(target):
+    out = assert_same_as_native("ptrace_events.c", target)
+    assert b"  next: stopped by User defined signal 2\n  next: stopped by Terminated\n" in out
+    assert b"  end: killed by Terminated\n" in out
+    assert b"event FORK, message is the new pid 1; it is stopped by Stopped (signal), traced 1\n" in out
+    assert b"child stopped by Trace/breakpoint trap event EXEC, message is the pid 1\n" in out
+    assert b"  interrupt: stopped by Trace/breakpoint trap event STOP\n" in out
+    assert b"  after SIGCONT: stopped by Trace/breakpoint trap event STOP\n" in out
+    assert b"singlestep: 5 traps, then exited 4\n" in out
+    assert b"  unprivileged attach to root: -1 EPERM\n" in out and b"ALL DONE\n" in out

@@ -1,7 +1,7 @@
 """procfs: the guest's /proc, generated from the kernel's own state whenever it is read, in Linux's formats.
 
 - Per process, /proc/<pid>/ (every live or zombie thread group; also /proc/<tid>/ for any thread, unlisted as on
-  Linux): cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mountinfo, mounts, root, stat, statm,
+  Linux): auxv, cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mountinfo, mounts, root, stat, statm,
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
@@ -404,6 +404,7 @@ class PidDir(ProcDir):
         sb, k, g = self.sb, self.sb.kernel, self.group
         thread_view = self.task is not None
         kids = {
+            b"auxv": self._file(b"auxv", lambda: g.mm.saved_auxv, 0o400),
             b"cmdline": self._file(b"cmdline", lambda: _cmdline(g)),
             b"comm": self._file(b"comm", lambda: _b(_comm(g, self.thread)) + b"\n", 0o644, self._write_comm),
             b"cwd": self._link(b"cwd", lambda: self._fs_path("cwd"), lambda p: self._fs_jump("cwd")),

@@ -162,7 +162,7 @@ class StopKind(enum.Enum):
     SIGNAL = "signal-delivery"     # the tracer's resume signal is delivered
     SYSCALL = "syscall"            # ... is sent to the tracee
     EVENT = "event"                # ... is ignored
-    GROUP = "group"                # ... is ignored; no siginfo
+    GROUP = "group"                # ... is ignored; no siginfo unless seized
 
 
 def _stop(kernel: "Kernel", task: Task, code: int, kind: StopKind, siginfo: bytes | None = None,
@@ -287,7 +287,12 @@ def signal_stop(kernel: "Kernel", task: Task, sig: int, info: bytes) -> bool:
 
 def group_stop(kernel: "Kernel", task: Task, sig: int) -> None:
     """A stop signal's default action in a tracee: a group-stop the tracer sees (PTRACE_EVENT_STOP if seized)."""
-    _stop(kernel, task, sig | (PTRACE_EVENT_STOP << 8 if task.ptrace.seized else 0), StopKind.GROUP)
+    if task.ptrace.seized:                            # do_jobctl_trap: a trap with ptrace_do_notify's siginfo
+        code = sig | PTRACE_EVENT_STOP << 8
+        _stop(kernel, task, code, StopKind.GROUP, siginfo=signal.siginfo(sig, code, pid=task.tid,
+                                                                         uid=task.group.creds.uid))
+    else:
+        _stop(kernel, task, sig, StopKind.GROUP)
 
 
 def pending_trap(kernel: "Kernel", task: Task) -> bool:

@@ -91,4 +91,5 @@ ARCH = Arch(
     cpuinfo=CPUINFO,
     gdb=GDB_TARGET,
     ptrace=PTRACE_REGS,
+    breakpoint_si_code=0x80,            # int3 raises SIGTRAP as do_int3's force_sig: SI_KERNEL
 )

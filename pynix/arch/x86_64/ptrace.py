@@ -9,18 +9,21 @@ from pynix.arch.ptrace import ORIG, PtraceRegs, RegisterFile
 
 USER_REGS = ("r15", "r14", "r13", "r12", "rbp", "rbx", "r11", "r10", "r9", "r8", "rax", "rcx", "rdx", "rsi",
              "rdi", ORIG, "rip", "cs", "rflags", "rsp", "ss", "fs_base", "gs_base", "ds", "es", "fs", "gs")
-_NARROW = {"cs", "ss", "ds", "es", "fs", "gs", "rflags"}      # not machine words in the CPU
+# The segment selectors of every 64-bit Linux user task (__USER_CS, __USER_DS; the data selectors are 0): fixed,
+# so they are reported as Linux's (debuggers tell a 64-bit task by its cs) whatever the emulator keeps.
+SELECTORS = {"cs": 0x33, "ss": 0x2B, "ds": 0, "es": 0, "fs": 0, "gs": 0}
 FXSAVE = struct.Struct("<HHBxHQQII")                       # cwd swd ftw(abridged) fop rip rdp mxcsr mxcsr_mask
 MXCSR_MASK = 0xFFFF
 
 
 def _read_words(regs: RegisterFile, names: tuple[str, ...]) -> list[int]:
-    return [int.from_bytes(regs.read_bytes(n, 8), "little") if n in _NARROW else regs.read(n) for n in names]
+    return [SELECTORS[n] if n in SELECTORS else int.from_bytes(regs.read_bytes(n, 8), "little") if n == "rflags"
+            else regs.read(n) for n in names]
 
 
 def _write_word(regs: RegisterFile, name: str, value: int) -> None:
-    if name in ("cs", "ss", "ds", "es", "fs", "gs"):
-        return                                  # the selectors of a 64-bit user task are fixed
+    if name in SELECTORS:
+        return                                  # (Linux refuses other values; the same ones change nothing)
     if name == "rflags":
         regs.write_bytes(name, (value & 0x3F0FD5 | 0x2).to_bytes(8, "little"))   # the user-changeable flags
         return
