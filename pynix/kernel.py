@@ -32,7 +32,7 @@ from pynix.printk import KernelLog
 from pynix.mm.address_space import AddressSpace
 from pynix.mm.frame_alloc import FrameAllocator
 from pynix.sync.wait import WaitQueue
-from pynix.task import rseq, signal
+from pynix.task import ptrace, rseq, signal
 from pynix.task.exit import exit_group, fatal_trap
 from pynix.task.sched import Scheduler
 from pynix.task.task import Task, TaskState, ThreadGroup
@@ -162,6 +162,15 @@ class Kernel:
         if rewind and signal.has_deliverable(task):   # a signal is already waiting: do not sleep through it
             task.interrupted = True
             self.wake(task)
+
+    def stop_traced(self, task: Task, rewind: bool) -> None:
+        """ptrace (task/ptrace.py): `task` stops in TASK_TRACED until its tracer resumes it; with `rewind`, the
+        syscall it is in runs again then (the syscall-entry stop)."""
+        task.state = TaskState.TRACED
+        self.scheduler.dequeue(task)
+        if task is self.current:
+            self._rewind = self._rewind or rewind
+            self.cpu.stop()
 
     def wake(self, task: Task) -> None:
         if task.state is not TaskState.SLEEPING:
@@ -338,10 +347,12 @@ class Kernel:
             if self.tracer is not None:
                 self.tracer.sched_switch(self.current, task)
             self._switch_to(task)
-            if task.interrupted or task.pending or task.group.shared_pending:
+            if task.interrupted or task.pending or task.group.shared_pending or task.ptrace is not None:
                 signal.deliver_signals(self, task)
                 if task.state is not TaskState.RUNNABLE or task.stopped:
                     continue
+                if task.ptrace is not None and task.ptrace.step:
+                    self.cpu.single_step()             # PTRACE_SINGLESTEP: one instruction, then SIGTRAP
             if self.frames.stale_code:
                 self.cpu.invalidate_code(self.frames.stale_code)
                 self.frames.stale_code = []
@@ -450,6 +461,15 @@ class Kernel:
         code = 1                                   # SEGV_MAPERR, ILL_ILLOPC, FPE_INTDIV, TRAP_BRKPT
         if trap.kind is TrapKind.PAGE_FAULT and task.mm.find_vma(trap.addr) is not None:
             code = 2                               # SEGV_ACCERR: mapped, but not for this access
+        elif trap.kind is TrapKind.BREAKPOINT:
+            code = task.arch.breakpoint_si_code
+        if task.ptrace is not None:                # traced: the tracer sees the signal before anything happens
+            if trap.kind is TrapKind.SINGLE_STEP:
+                if task.ptrace.step:
+                    task.pending.setdefault(sig, []).append(ptrace.step_done(task))
+                return
+            task.pending.setdefault(sig, []).append(signal.siginfo(sig, code, addr=addr))
+            return
         if action is not None and action.handler > signal.SIG_IGN and not task.sigmask & signal.bit(sig):
             if trap.kind is TrapKind.PAGE_FAULT:
                 try:

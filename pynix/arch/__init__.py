@@ -84,6 +84,8 @@ class Arch:
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
     cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
     gdb: object = field(default=None, repr=False)  # a GdbTarget (arch/gdb.py): registers and breakpoints for gdb
+    ptrace: object = field(default=None, repr=False)  # a PtraceRegs (arch/ptrace.py): ptrace's register sets
+    breakpoint_si_code: int = 1         # si_code of a breakpoint instruction's SIGTRAP: TRAP_BRKPT (x86: SI_KERNEL)
 
     def syscall_number(self, name: str) -> int | None:
         for nr, n in self.syscall_names.items():

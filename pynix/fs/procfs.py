@@ -1,7 +1,7 @@
 """procfs: the guest's /proc, generated from the kernel's own state whenever it is read, in Linux's formats.
 
 - Per process, /proc/<pid>/ (every live or zombie thread group; also /proc/<tid>/ for any thread, unlisted as on
-  Linux): cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mountinfo, mounts, root, stat, statm,
+  Linux): auxv, cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mountinfo, mounts, root, stat, statm,
   status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
@@ -405,6 +405,7 @@ class PidDir(ProcDir):
         sb, k, g = self.sb, self.sb.kernel, self.group
         thread_view = self.task is not None
         kids = {
+            b"auxv": self._file(b"auxv", lambda: g.mm.saved_auxv, 0o400),
             b"cmdline": self._file(b"cmdline", lambda: _cmdline(g)),
             b"comm": self._file(b"comm", lambda: _b(_comm(g, self.thread)) + b"\n", 0o644, self._write_comm),
             b"cwd": self._link(b"cwd", lambda: self._fs_path("cwd"), lambda p: self._fs_jump("cwd")),
@@ -665,11 +666,18 @@ def _state(kernel, group: "ThreadGroup", task: "Task | None") -> str:
     from pynix.task.task import TaskState
     if task is None or task.state is TaskState.ZOMBIE:
         return "Z"
+    if task.state is TaskState.TRACED:
+        return "t"
     if getattr(task, "stopped", False) or getattr(group, "stopped", False):
         return "T"
     if task is getattr(kernel, "current", None):
         return "R"
     return "S" if task.state is TaskState.SLEEPING else "R"
+
+
+def _tracer_pid(task: "Task | None") -> int:
+    link = getattr(task, "ptrace", None)
+    return link.tracer.pid if link is not None else 0
 
 
 STATE_NAMES = {"R": "R (running)", "S": "S (sleeping)", "D": "D (disk sleep)", "T": "T (stopped)",
@@ -866,7 +874,7 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
         "Ngid:\t0",
         f"Pid:\t{pid}",
         f"PPid:\t{group.ppid}",
-        "TracerPid:\t0",
+        f"TracerPid:\t{_tracer_pid(task)}",
         f"Uid:\t{creds.uid}\t{creds.euid}\t{creds.suid}\t{creds.fsuid}",
         f"Gid:\t{creds.gid}\t{creds.egid}\t{creds.sgid}\t{creds.fsgid}",
         f"FDSize:\t{fd_size}",

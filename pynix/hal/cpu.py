@@ -149,7 +149,10 @@ def _x86_registers() -> dict[str, int]:
     regs = {n: getattr(x86, f"UC_X86_REG_{n.upper()}") for n in names}
     regs["rflags"] = x86.UC_X86_REG_EFLAGS
     regs.update({f"xmm{i}": getattr(x86, f"UC_X86_REG_XMM{i}") for i in range(16)})
-    regs.update(fpcw=x86.UC_X86_REG_FPCW, fpsw=x86.UC_X86_REG_FPSW, mxcsr=x86.UC_X86_REG_MXCSR)
+    regs.update({f"st{i}": getattr(x86, f"UC_X86_REG_FP{i}") for i in range(8)})
+    regs.update(fpcw=x86.UC_X86_REG_FPCW, fpsw=x86.UC_X86_REG_FPSW, fptag=x86.UC_X86_REG_FPTAG,
+                mxcsr=x86.UC_X86_REG_MXCSR, ds=x86.UC_X86_REG_DS, es=x86.UC_X86_REG_ES, fs=x86.UC_X86_REG_FS,
+                gs=x86.UC_X86_REG_GS)
     regs["pc"] = x86.UC_X86_REG_RIP
     regs["sp"] = x86.UC_X86_REG_RSP
     return regs
@@ -158,13 +161,14 @@ def _x86_registers() -> dict[str, int]:
 class CpuContext:
     """A saved user register context: all the CPU state Unicorn keeps (FP and vector registers too), in a
     uc_context of its own.  Its 64-bit registers can be read and written by name."""
-    __slots__ = ("_handle", "_words")
+    __slots__ = ("_handle", "_words", "_registers")
 
-    def __init__(self, engine: object, words: dict[str, int]) -> None:
+    def __init__(self, engine: object, words: dict[str, int], registers: dict[str, int]) -> None:
         self._handle = ctypes.c_void_p()        # the uc_context pointer, passed as it is to the fast calls
         if _fast_context_alloc(engine, ctypes.byref(self._handle)) != 0:
             raise MemoryError("uc_context_alloc failed")
         self._words = words
+        self._registers = registers
 
     def __del__(self, free=_fast_uclib.uc_context_free) -> None:
         if self._handle:
@@ -177,6 +181,17 @@ class CpuContext:
     def write(self, name: str, value: int) -> None:
         _context_box.value = value & _U64
         _fast_context_reg_write(self._handle, self._words[name], _context_box_arg)
+
+    def read_bytes(self, name: str, size: int) -> bytes:
+        """Any register by its size in bytes (x86's 16-byte xmm, 10-byte x87 stack, 2-byte selectors and control
+        words): what a debugger's register dump (ptrace's GETFPREGS) reads.  Zero-extended to `size`."""
+        buf = ctypes.create_string_buffer(max(size, 8))
+        _fast_context_reg_read(self._handle, self._registers[name], buf)
+        return buf.raw[:size]
+
+    def write_bytes(self, name: str, data: bytes) -> None:
+        buf = ctypes.create_string_buffer(bytes(data).ljust(8, b"\0"))
+        _fast_context_reg_write(self._handle, self._registers[name], buf)
 
 
 class Cpu:
@@ -569,7 +584,7 @@ class Cpu:
     def save_context(self) -> CpuContext:
         """A new context holding the current registers -- inside a syscall, as they will be when it returns
         (the pc past the syscall instruction, where Unicorn moves it only after the hook)."""
-        ctx = CpuContext(self._engine_arg, self._words)
+        ctx = CpuContext(self._engine_arg, self._words, self.registers)
         _fast_context_save(self._engine_arg, ctx._handle)
         if self._in_syscall and self._PC_ADVANCE_AFTER_HOOK:
             ctx.write("pc", ctx.read("pc") + self._PC_ADVANCE_AFTER_HOOK)

@@ -24,6 +24,7 @@ from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.sync.wait import Block
 from pynix.syscall import load_handlers
+from pynix.task import ptrace
 from pynix.task.exit import exit_group
 from pynix.task.seccomp import RUN, secure_computing
 from pynix.uapi.signal import SIGSYS
@@ -64,12 +65,12 @@ class SyscallDispatcher:
         self.blocked = False                       # the last call went to sleep (it will run again)
         self._countdown = self._stride = 16        # calls until the next timed one (system-time sampling)
         self._seed = 1
+        self._in_work = False                      # inside the slow path: the call itself takes the fast one
 
     def __call__(self, nr: int, a0: int, a1: int, a2: int, a3: int, a4: int, a5: int) -> int | None:
         task = self.kernel.current
-        if task.seccomp is not None:               # under seccomp: its filters first, on a path of their own
-            if (skipped := self._secure_computing(task, nr, a0, a1, a2, a3, a4, a5)) is not RUN:
-                return skipped
+        if task.syscall_work and not self._in_work:    # traced or filtered: Linux's syscall_work slow path
+            return self._syscall_work(task, nr, a0, a1, a2, a3, a4, a5)
         if nr >= self._size or (entry := self._entries[nr]) is None:
             return self._enosys(nr)
         fn, nargs = entry
@@ -101,6 +102,26 @@ class SyscallDispatcher:
             task.restart_data = None
         if t0:
             self._charge_system_time(task, t0)
+        return result
+
+    def _syscall_work(self, task, nr: int, *args: int) -> int | None:
+        """The slow path of a task with syscall work, in Linux's order (syscall_trace_enter): the tracer's
+        syscall-entry stop (task/ptrace.py), then the seccomp filters (task/seccomp.py), then the call itself
+        through this dispatcher's ordinary path; the tracer's exit stop after it."""
+        def dispatch() -> int | None:
+            self._in_work, self.blocked = True, False
+            try:
+                if task.seccomp is not None:
+                    if (skipped := self._secure_computing(task, nr, *args)) is not RUN:
+                        return skipped
+                return SyscallDispatcher.__call__(self, nr, *args)
+            finally:
+                self._in_work = False
+        if task.ptrace is None:
+            return dispatch()
+        result = ptrace.syscall_work(self.kernel, task, nr, args, dispatch, lambda: self.blocked)
+        if ptrace.reruns(task):
+            self.blocked = True                    # (for --strace: the call is not over)
         return result
 
     def _secure_computing(self, task, nr: int, *args: int) -> object:

@@ -1,5 +1,6 @@
 """wait4 and waitid: collect the status of exited children, and the stops and continues of the others
-(WUNTRACED/WSTOPPED, WCONTINUED: task/signal.py's stop_group/continue_group leave `wait_report`).  WNOWAIT
+(WUNTRACED/WSTOPPED, WCONTINUED: task/signal.py's stop_group/continue_group leave `wait_report`), and the ptrace
+stops and exits of the caller's tracees (task/ptrace.py), whether or not they are its children.  WNOWAIT
 (waitid) leaves what it reports to be collected again; waitid's P_PIDFD names the child by a pidfd."""
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import Block
 from pynix.syscall.pidfd import pidfd_of
 from pynix.syscall.registry import s32, syscall
+from pynix.task import ptrace
 from pynix.task.exit import reap
 from pynix.task.task import Task, ThreadGroup
 from pynix.uapi.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
@@ -21,11 +23,21 @@ __WNOTHREAD, __WALL, __WCLONE = 0x20000000, 0x40000000, 0x80000000
 P_ALL, P_PID, P_PGID, P_PIDFD = 0, 1, 2, 3
 
 
-def _matching(task: Task, match) -> list[ThreadGroup]:
+def _matching(task: Task, match, task_match) -> list[ThreadGroup]:
+    """The children `match` accepts (a traced child whose tracer has not collected its exit yet looks alive);
+    ECHILD if neither they nor tracees `task_match` accepts exist."""
     children = [c for c in task.group.children if match(c)]
-    if not children:
+    if not children and not any(task_match(t) for t in task.group.ptraced):
         raise KernelError(errno.ECHILD)
-    return children
+    return [c for c in children if not c.exit_notify_pending]
+
+
+def _traced_report(task: Task, task_match, options: int) -> tuple[Task, int, bool] | None:
+    """A stop or exit of a tracee of the caller to report (task/ptrace.py), taken unless WNOWAIT."""
+    found = ptrace.wait_report(task.group, task_match, options, bool(options & (__WALL | __WCLONE)))
+    if found is not None and not options & WNOWAIT:
+        ptrace.collect(task.kernel, found[0], found[2])
+    return found
 
 
 def rusage_bytes(utime_ns: int, stime_ns: int) -> bytes:
@@ -58,7 +70,17 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
         match = lambda c: True                                               # noqa: E731
     else:
         match = lambda c: c.pgid == -pid                                     # noqa: E731
-    for child in _matching(task, match):
+    task_match = (lambda t: t.tid == pid) if pid > 0 else (lambda t: match(t.group))     # noqa: E731
+    children = _matching(task, match, task_match)
+    traced = _traced_report(task, task_match, options)
+    if traced is not None:
+        tracee, status, _exited = traced
+        if wstatus:
+            copy_to_user(task.mm, wstatus, status.to_bytes(4, "little"))
+        if rusage:
+            copy_to_user(task.mm, rusage, rusage_bytes(*tracee.group.cpu_time_ns()))
+        return tracee.tid
+    for child in children:
         report = _stop_report(child, options)
         if report is None and child.exit_status is None:
             continue
@@ -106,7 +128,22 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
         nonblocking = pidfd.nonblocking           # a PIDFD_NONBLOCK pidfd: EAGAIN instead of sleeping
     else:
         raise KernelError(errno.EINVAL)
-    for child in _matching(task, match):
+    task_match = (lambda t: t.tid == id_) if idtype == P_PID else \
+        (lambda t: t.tid == t.group.pid and match(t.group))                  # noqa: E731
+    children = _matching(task, match, task_match)
+    traced = _traced_report(task, task_match, options)
+    if traced is not None:
+        tracee, status, exited = traced
+        if exited:
+            code, value = (CLD_EXITED, status >> 8) if not status & 0x7F else \
+                          (CLD_DUMPED if status & 0x80 else CLD_KILLED, status & 0x7F)
+        else:
+            code, value = ptrace.CLD_TRAPPED, status >> 8
+        _put_waitid_info(task, infop, code, tracee.tid, tracee.group.creds.uid, value)
+        if rusage:
+            copy_to_user(task.mm, rusage, rusage_bytes(*tracee.group.cpu_time_ns()))
+        return 0
+    for child in children:
         report = _stop_report(child, options)
         if report is not None:
             code, value = (CLD_CONTINUED, SIGCONT) if report == 0xFFFF else (CLD_STOPPED, report >> 8)

@@ -15,6 +15,7 @@ from pynix.fs.vfs import MAY_EXEC, FsContext, Inode, VfsPath, Walker, deny_write
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
+from pynix.task import ptrace
 from pynix.task.capability import cap_bprm_creds, file_caps
 from pynix.task.cred import Credentials
 from pynix.task.exit import do_exit
@@ -158,6 +159,8 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     task.comm = task_comm(path)
     if kernel.tracer is not None:
         kernel.tracer.sched_process_exec(task, exe)
+    if task.ptrace is not None:                # PTRACE_EVENT_EXEC, or the SIGTRAP of an old-style tracee
+        ptrace.exec_event(kernel, task, task.tid)
     vfork_release(task)
     cpu = kernel.cpu
     cpu.on_tlb_fill = mm.tlb_fill

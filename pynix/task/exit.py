@@ -11,7 +11,7 @@ from pynix.errors import KernelError
 from pynix.hal import Trap, TrapKind
 from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_to_user
-from pynix.task import seccomp, signal
+from pynix.task import ptrace, seccomp, signal
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.futex import exit_robust_list, futex_wake
 from pynix.task.task import Task, TaskState, ThreadGroup
@@ -50,6 +50,8 @@ def exit_thread(kernel: "Kernel", task: Task, wait_status: int) -> None:
     """exit(): this thread ends; the last one out ends the process with `wait_status`."""
     group = task.group
     do_exit(kernel, task)
+    if task.ptrace is not None:
+        ptrace.tracee_exited(kernel, task, wait_status)
     if group.live_tasks:
         if task.tid != group.pid:              # a non-leader thread is released at once
             group.tasks.remove(task)
@@ -63,6 +65,9 @@ def exit_group(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None:
     """End every thread of `group` with `wait_status` (Linux's do_group_exit)."""
     for task in list(group.tasks):
         do_exit(kernel, task)
+    for task in group.tasks:
+        if task.ptrace is not None and task.ptrace.exit_status is None:
+            ptrace.tracee_exited(kernel, task, wait_status)
     _exit_notify(kernel, group, wait_status)
 
 
@@ -85,6 +90,15 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
     if group.fds.users == 0:
         group.fds.close_all()
     forget_original_parent(kernel, group)
+    ptrace.tracer_exited(kernel, group)
+    if not ptrace.defers_parent(group):
+        notify_exit(kernel, group)
+
+
+def notify_exit(kernel: "Kernel", group: ThreadGroup) -> None:
+    """Tell the parent of dead `group` (or reap it at once when the parent will not wait); for a traced
+    process, once its tracer has collected its exit (task/ptrace.py)."""
+    wait_status = group.exit_status
     parent = group.parent
     if parent is None:
         return
@@ -146,6 +160,8 @@ def reap(kernel: "Kernel", group: ThreadGroup) -> None:
     for task in group.tasks:
         kernel.tasks.pop(task.tid, None)
         seccomp.seccomp_filter_release(task)
+        if task.ptrace is not None:            # reaped by a parent that was its tracer too
+            ptrace.unlink(kernel, task)
     kernel.groups.pop(group.pid, None)
 
 

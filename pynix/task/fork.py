@@ -12,6 +12,7 @@ from pynix.mm.uaccess import copy_to_user
 from pynix.sync.wait import WaitQueue
 from pynix.task.sched import sched_fork
 from pynix.task.task import IoContext, SigAction, Task, ThreadGroup
+from pynix.uapi.signal import SIGCHLD
 from pynix.uapi.sched import (CLONE_CHILD_CLEARTID, CLONE_CHILD_SETTID, CLONE_DETACHED, CLONE_FILES, CLONE_FS,
                               CLONE_IO, CLONE_PARENT, CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SETTLS, CLONE_SIGHAND, CLONE_SYSVSEM,
                               CLONE_THREAD, CLONE_VFORK, CLONE_VM, CSIGNAL)
@@ -91,10 +92,15 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
     sched_fork(parent, child)                      # the scheduling policy, unless SCHED_RESET_ON_FORK
     child.mempolicy = parent.mempolicy             # mpol_dup (a policy is immutable)
     child.seccomp = parent.seccomp                 # copy_seccomp: every child, thread or not (immutable too)
+    child.update_syscall_work()
     if group is not pg:
         group.personality = pg.personality
     if parent.io_context is not None:              # copy_io: shared with CLONE_IO, else copied
         child.io_context = parent.io_context if flags & CLONE_IO else IoContext(parent.io_context.ioprio)
+    if parent.ptrace is not None:              # PTRACE_O_TRACEFORK and friends: the child is traced too
+        from pynix.task import ptrace          # (task/ptrace.py needs the signal code, which needs this module)
+        ptrace.fork_event(kernel, parent, child, vfork=bool(flags & CLONE_VFORK),
+                          clone=(flags & CSIGNAL) != SIGCHLD)
     kernel.scheduler.enqueue(child)
     if kernel.tracer is not None:
         kernel.tracer.sched_process_fork(parent, child)

@@ -129,6 +129,7 @@ def seccomp_filter_release(task: Task) -> None:
     """A task is released (Linux's release_task): a listener whose filter it was the last user of hears
     POLLHUP."""
     state, task.seccomp = task.seccomp, None
+    task.update_syscall_work()
     if state is None or state.filter is None:
         return
     for f in state.filter.chain():
@@ -203,6 +204,7 @@ def set_mode_strict(task: Task) -> int:
     if seccomp_mode(task) not in (SECCOMP_MODE_DISABLED, SECCOMP_MODE_STRICT):
         raise KernelError(errno.EINVAL)
     task.seccomp = Seccomp(SECCOMP_MODE_STRICT)
+    task.update_syscall_work()
     return 0
 
 
@@ -235,9 +237,11 @@ def attach_filter(task: Task, prog: list[Insn], flags: int) -> int:
         result = task.group.fds.install(new.listener, cloexec=True)
     state = Seccomp(SECCOMP_MODE_FILTER, new)
     task.seccomp = state
+    task.update_syscall_work()
     if flags & SECCOMP_FILTER_FLAG_TSYNC:
         for thread in task.group.live_tasks:
             thread.seccomp = state
+            thread.update_syscall_work()
     return result
 
 

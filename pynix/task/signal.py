@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
-from pynix.task import exit as task_exit, rseq
+from pynix.task import exit as task_exit, ptrace, rseq
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 # the signal ABI (re-exported: this module is where the kernel's signal code lives)
 from pynix.uapi.signal import (CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MINSIGSTKSZ, NSIG,
@@ -111,13 +111,16 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
         return
     if sig == SIGCONT:
         continue_group(kernel, group)
+        ptrace.sigcont(kernel, group)
     if sig in _STOP:                               # a stop signal cancels a pending SIGCONT, and vice versa
         _discard(group, thread, SIGCONT)
     elif sig == SIGCONT:
         for s in _STOP:
             _discard(group, thread, s)
     targets = [thread] if thread is not None else group.live_tasks
-    blocked_everywhere = all(t.sigmask & bit(sig) for t in targets)
+    # A traced process takes every signal through its tracer (its signal-delivery stop): none is dropped or
+    # acted on at generation (Linux's sig_ignored and complete_signal skip ptraced tasks).
+    blocked_everywhere = all(t.sigmask & bit(sig) for t in targets) or any(t.ptrace is not None for t in targets)
     if is_ignored(group, sig) and not blocked_everywhere and not any(t.sigwait & bit(sig) for t in targets):
         if kernel.tracer is not None and targets:
             kernel.tracer.signal_generate(targets[0], sig, info, "ignored")
@@ -263,6 +266,10 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
     # interrupted too: its handler's own syscalls would otherwise forget that progress and the re-run redo it.
     pending_progress = task.restart_data is not None and task.on_interrupt is not None
     interrupted, task.interrupted = task.interrupted or pending_progress, False
+    if task.ptrace is not None and (ptrace.pending_trap(kernel, task)
+                                    or ptrace.interrupted_syscall(kernel, task, interrupted)):
+        task.interrupted = interrupted                 # (for when the tracer resumes it)
+        return
     while group.exit_status is None and not group.stopped:
         taken = dequeue(task, ~(task.sigmask | task.sigwait) & ((1 << NSIG) - 1))
         if taken is None:
@@ -270,10 +277,16 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
         sig, info = taken
         if kernel.tracer is not None:
             kernel.tracer.signal_deliver(task, sig, info)
+        if task.ptrace is not None and ptrace.signal_stop(kernel, task, sig, info):
+            task.interrupted = interrupted             # the tracer decides; the rest waits for its resume
+            return
         action = _action(group, sig)
         if action.handler == SIG_IGN or (action.handler == SIG_DFL and default_ignored(sig)):
             continue
         if action.handler == SIG_DFL:
+            if sig in _STOP and task.ptrace is not None:
+                ptrace.group_stop(kernel, task, sig)
+                return
             if sig in _STOP:
                 stop_group(kernel, group, sig)
             else:

@@ -20,6 +20,7 @@ from pynix.task.cred import Credentials
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.task.ptrace import PtraceLink
     from pynix.task.seccomp import Seccomp
     from pynix.task.signal import DeferredInfo
     from pynix.task.timer import IntervalTimer, PosixTimer
@@ -49,6 +50,7 @@ class TaskState(enum.Enum):
     RUNNABLE = "R"
     SLEEPING = "S"
     ZOMBIE = "Z"          # exited; for a thread group, not yet reaped by its parent
+    TRACED = "t"          # in a ptrace stop (task/ptrace.py): only its tracer (or SIGKILL) resumes it
 
 
 @dataclass(eq=False)
@@ -98,6 +100,8 @@ class ThreadGroup:
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
     children_stime_ns: int = 0
+    ptraced: list["Task"] = field(default_factory=list)   # the tasks this process traces (task/ptrace.py)
+    exit_notify_pending: bool = False     # exited, but the real parent hears of it once the tracer has
 
     @property
     def ppid(self) -> int:
@@ -161,6 +165,11 @@ class Task:
     deadline: int | None = None           # CLOCK_MONOTONIC ns at which a sleep ends
     timed_out: bool = False
     vfork_done: WaitQueue | None = None   # the vfork parent sleeps here until this child execs or exits
+    # ptrace (task/ptrace.py): the tracer link
+    ptrace: "PtraceLink | None" = None
+    # Linux's syscall_work: every syscall of this task takes the dispatcher's slow path (traced or under
+    # seccomp), so that other tasks' calls test one flag and nothing else.  Kept by update_syscall_work.
+    syscall_work: bool = False
     # accounting
     utime_ns: int = 0
     stime_ns: int = 0
@@ -171,7 +180,11 @@ class Task:
     sched_reset_on_fork: bool = False
     io_context: "IoContext | None" = None   # ioprio_set's I/O priority; shared with CLONE_IO children
     mempolicy: "MemPolicy | None" = None    # set_mempolicy's NUMA policy (mm/mempolicy.py); None: default
-    seccomp: "Seccomp | None" = None      # task/seccomp.py: None is SECCOMP_MODE_DISABLED (the dispatcher's test)
+    seccomp: "Seccomp | None" = None      # task/seccomp.py: None is SECCOMP_MODE_DISABLED
+
+    def update_syscall_work(self) -> None:
+        """Call after `ptrace` or `seccomp` changed."""
+        self.syscall_work = self.ptrace is not None or self.seccomp is not None
 
     @property
     def mm(self) -> AddressSpace:

@@ -1,6 +1,7 @@
 """RISC-V 64 (RV64GC, LP64D) facts: SV39 page tables, the generic syscall table, the asm-generic stat."""
 from pynix.arch import Arch, PageTableFormat, StatLayout
 from pynix.arch.riscv64.gdb import GDB_TARGET
+from pynix.arch.riscv64.ptrace import PTRACE_REGS
 from pynix.arch.riscv64.signal import SIGNAL_FRAME, SIGRETURN_TRAMPOLINE
 from pynix.arch.riscv64.syscall_nr import SYSCALL_NAMES
 
@@ -63,4 +64,5 @@ ARCH = Arch(
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp},
     cpuinfo=CPUINFO,
     gdb=GDB_TARGET,
+    ptrace=PTRACE_REGS,
 )

@@ -1,0 +1,61 @@
+"""Differential tests of ptrace (issue #16) under pynix against native Linux: the x86_64-musl build runs
+natively as the reference for every target (qemu-user has no ptrace), so the programs print nothing that
+depends on the ISA."""
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from harness import GUEST_DIR, assert_no_traceback, assert_same_as_native, host_isa, need, run_pynix
+
+
+def test_syscall_stops_memory_registers(target):
+    out = assert_same_as_native("ptrace_syscalls.c", target)
+    assert b"enter write (info size 80) pc matches 1 count 7 -> 3 (0)\nAAA  exit" in out
+    assert b"child: getpid -> 4242, close -> -1 ENOSYS, value 0x5555, constant 0xbeef\n" in out
+    assert b"peek unmapped: -1 EIO\n" in out and b"register views agree: 1\n" in out
+    assert b"exited 3 after enough stops\n" in out
+
+
+def _names_by_pid(lines, pattern: str) -> dict[int, list[str]]:
+    """pid -> the names of the syscalls it started, in order, from strace-format lines (resumptions skipped)."""
+    calls: dict[int, list[str]] = {}
+    for line in lines:
+        m = re.match(pattern, line)
+        if m:
+            calls.setdefault(int(m.group(1)), []).append(m.group(2))
+    return calls
+
+
+def test_debian_strace_inside_pynix():
+    """Debian's strace -f runs as a guest: its log of `sh -c 'ls | wc -l'` names, for every process, the same
+    syscalls as pynix's own --strace (from the traced shell's execve on: strace logs nothing before it)."""
+    need(host_isa() == "x86_64" and Path("/usr/bin/strace").exists(), "needs an x86_64 host with strace")
+    script = "strace -f -o /tmp/log sh -c 'ls | wc -l'; cat /tmp/log"
+    got = run_pynix("/bin/sh", ["-c", script], extra=["--strace="], cwd=GUEST_DIR)
+    assert_no_traceback(got)
+    assert got.returncode == 0, got.describe()
+    count, *log = got.stdout.decode().splitlines()
+    assert int(count) == len(os.listdir(GUEST_DIR)), got.describe()
+    traced = _names_by_pid(log, r"^(\d+) +(\w+)\(")
+    ours = _names_by_pid(got.stderr.decode().splitlines(), r"^\[pid +(\d+)\] (\w+)\(")
+    assert len(traced) == 3, traced.keys()                  # sh, ls, wc
+    for pid, names in traced.items():
+        mine = ours[pid]
+        if names[0] == "execve":
+            mine = mine[mine.index("execve"):]
+        assert names == mine, f"pid {pid}:\nstrace: {names}\npynix:  {mine}"
+        assert len(names) > 20 and names[-1] == "exit_group"
+
+
+def test_signals_events_seize_errors(target):
+    out = assert_same_as_native("ptrace_events.c", target)
+    assert b"  next: stopped by User defined signal 2\n  next: stopped by Terminated\n" in out
+    assert b"  end: killed by Terminated\n" in out
+    assert b"event FORK, message is the new pid 1; it is stopped by Stopped (signal), traced 1\n" in out
+    assert b"child stopped by Trace/breakpoint trap event EXEC, message is the pid 1\n" in out
+    assert b"  interrupt: stopped by Trace/breakpoint trap event STOP\n" in out
+    assert b"  after SIGCONT: stopped by Trace/breakpoint trap event STOP\n" in out
+    assert b"singlestep: 5 traps, then exited 4\n" in out
+    assert b"  unprivileged attach to root: -1 EPERM\n" in out and b"ALL DONE\n" in out
