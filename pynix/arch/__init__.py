@@ -8,6 +8,7 @@ An `Arch` is chosen once per process from the ELF header (`arch_for_elf_machine`
 """
 from __future__ import annotations
 
+import importlib
 import struct
 from dataclasses import dataclass, field
 from typing import Callable
@@ -82,7 +83,12 @@ class Arch:
     semid64_ds_format: str              # struct semid64_ds after its ipc64_perm: x86_64 pads each time field
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
     cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
-    gdb: object = field(default=None, repr=False)  # a GdbTarget (arch/gdb.py): registers and breakpoints for gdb
+
+    @property
+    def gdb(self) -> object:
+        """The GdbTarget (arch/gdb.py, arch/<isa>/gdb.py): registers and breakpoints for gdb, imported when a
+        debugger first asks for it."""
+        return importlib.import_module(f"pynix.arch.{self.name}.gdb").GDB_TARGET
 
     def syscall_number(self, name: str) -> int | None:
         for nr, n in self.syscall_names.items():
@@ -91,21 +97,21 @@ class Arch:
         return None
 
 
+# uname -m -> package, and ELF e_machine (EM_X86_64, EM_RISCV) -> uname -m: a run imports only its own ISA.
+ARCH_NAMES = ("riscv64", "x86_64")
+ELF_MACHINES = {62: "x86_64", 243: "riscv64"}
+
+
 def all_arches() -> list[Arch]:
-    from pynix.arch.riscv64 import ARCH as RISCV64
-    from pynix.arch.x86_64 import ARCH as X86_64
-    return [RISCV64, X86_64]
+    return [arch_by_name(name) for name in ARCH_NAMES]
 
 
 def arch_by_name(name: str) -> Arch:
-    for arch in all_arches():
-        if arch.name == name:
-            return arch
-    raise KeyError(name)
+    if name not in ARCH_NAMES:
+        raise KeyError(name)
+    return importlib.import_module(f"pynix.arch.{name}").ARCH
 
 
 def arch_for_elf_machine(machine: int) -> Arch | None:
-    for arch in all_arches():
-        if arch.elf_machine == machine:
-            return arch
-    return None
+    name = ELF_MACHINES.get(machine)
+    return arch_by_name(name) if name is not None else None

@@ -134,6 +134,8 @@ def _open_disks(specs: list[str]) -> list | None:
     name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or FAT32).
     None after printing why one cannot be used.  An ext4 image that pynix cannot write is mounted read-only
     with a note, as mount(8) does for a write-protected disk."""
+    if not specs:
+        return []
     from pynix.block.genhd import attach_image
     from pynix.block.probe import probe
     from pynix.fs.fat32 import Fat32SuperBlock
@@ -182,13 +184,13 @@ def _mount_ext(dev, fstype: str, readonly: bool, option: str):
 def _open_root(spec: str | None):
     """The --root argument: a host directory name (kept as a string), the filesystem of an ext2/ext3/ext4 image
     (attached as the next /dev/vdX) or a FAT32 image, or None after printing why it cannot be the root."""
-    from pynix.block.genhd import attach_image, del_disk
-    from pynix.block.probe import probe
-    from pynix.fs.fat32 import Fat32SuperBlock
     if spec is None:
         return "/"
     if os.path.isdir(spec):
         return os.path.abspath(spec)
+    from pynix.block.genhd import attach_image, del_disk
+    from pynix.block.probe import probe
+    from pynix.fs.fat32 import Fat32SuperBlock
     try:
         dev = attach_image(spec)
     except KernelError:
@@ -339,9 +341,9 @@ def run_command(args: argparse.Namespace) -> int:
     machine = Machine(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
                       sysroot=args.sysroot, root=root, binds=binds, log=log)
     kernel = machine.kernel
-    from pynix.net.publish import Publisher
     publishers = []
     for spec in args.publish:
+        from pynix.net.publish import Publisher
         try:
             publishers.append(Publisher(kernel, spec))
         except OSError as err:
