@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import errno
+import gc
 import os
 import signal
 import sys
@@ -287,6 +288,7 @@ def _guest_dir(kernel, path: str) -> KernelError | None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    gc.disable()           # until the machine is built: see gc.freeze below
     from pynix.arch import arch_by_name
     from pynix.block.genhd import detach_all
     from pynix.boot import Machine
@@ -376,6 +378,8 @@ def run_command(args: argparse.Namespace) -> int:
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
     if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
         kernel.forward_host_signals(FORWARDED_SIGNALS)
+    gc.freeze()            # the kernel's ~10^5 boot-time objects live as long as the run: keep them out of GC passes
+    gc.enable()
     try:
         if terminal is not None:
             terminal.enter()
