@@ -114,6 +114,6 @@ class FlatMachine:
                 break
         elapsed = time.perf_counter() - start
         if trap.kind != TrapKind.KERNEL_STOP:
-            raise RuntimeError(f"the function did not return: {trap}")
+            raise RuntimeError(f"the function at {function:#x} did not return: {trap.kind.value} at {trap.pc:#x}")
         return self._result, elapsed
 
