@@ -26,7 +26,6 @@ from pynix.task.exec import load_image, task_comm
 from pynix.task.init import start_init
 from pynix.task.sched import POLICIES
 from pynix.task.task import Task, ThreadGroup
-from pynix.tty.console import attach_console, console_file
 from pynix.trace.tracepoints import Tracepoints
 from pynix.tty.devices import open_host_pts, tty_init
 
@@ -106,8 +105,11 @@ class Machine:
         whose stdin is not a terminal sees a pipe, as under Linux."""
         kernel = self.kernel
         fds = FdTable()
-        kernel.console = attach_console(kernel, session=pid)
-        shared = console_file(kernel, kernel.console) if kernel.console is not None else None
+        shared = None
+        if os.isatty(0):                          # (the terminal drivers are imported only for a console)
+            from pynix.tty.console import attach_console, console_file
+            kernel.console = attach_console(kernel, session=pid)
+            shared = console_file(kernel, kernel.console) if kernel.console is not None else None
         for fd in (0, 1, 2):
             try:
                 flags = fcntl.fcntl(fd, fcntl.F_GETFL)

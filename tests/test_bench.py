@@ -126,3 +126,39 @@ def test_table_rendering_without_running():
                    "pynix/native": "225.0x", "pynix/qemu": "22.5x", "pynix-native": "448"}
     assert "[1] pynix (x86_64 syscall): exit 2" in report
     assert "pynix start-up overhead, x86_64: 448 ms (start_static: pynix 450 ms, native 2.00 ms)" in report
+
+
+@pytest.mark.parametrize("arch", ["x86_64", "riscv64"])
+def test_floor_runner_times_the_cpu_loop(arch):
+    """The floor runner runs the cpu benchmark's own CRC function on pynix's CPU without a kernel: the digest it
+    prints is the program's (under pynix), the cpu row gets a floor column and pynix/floor, and a benchmark
+    without a floor shows "-" there."""
+    need(toolchain_missing(f"{arch}-musl") is None, f"no {arch}-musl toolchain")
+    binary = bench_cli.build(bench_cli.BENCHMARKS["cpu"], arch)
+    floor = subprocess.run([sys.executable, "-m", "pynix.cli.floor", str(binary), "2"], cwd=ROOT,
+                           capture_output=True, text=True, timeout=300)
+    program = subprocess.run([sys.executable, "-m", "pynix", "run", str(binary), "2"], cwd=ROOT,
+                             capture_output=True, text=True, timeout=300)
+    assert floor.returncode == 0 and program.returncode == 0, floor.stdout + floor.stderr + program.stdout
+    info = [line for line in program.stdout.splitlines() if line.startswith("INFO crc32=")]
+    assert info and floor.stdout.splitlines()[0] == info[0], (floor.stdout, program.stdout)
+    assert re.fullmatch(r"RESULT cpu \d+(\.\d+)? MB/s", floor.stdout.splitlines()[1]), floor.stdout
+    proc = run_bench("--quick", "--strict", "--arch", arch, "--runners", "floor,pynix", "cpu", "syscall")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = tables(proc.stdout)[arch]
+    assert NUMBER.match(rows["cpu"]["floor"]) and NUMBER.match(rows["cpu"]["pynix"]), rows
+    assert re.fullmatch(r"\d+(\.\d+)?x", rows["cpu"]["pynix/floor"]), rows
+    assert rows["syscall"]["floor"] == "-" and NUMBER.match(rows["syscall"]["pynix"]), rows
+
+
+def test_floor_symbols_and_a_binary_without_them():
+    """floor.symbols reads a static binary's symbol table; a binary without the cpu functions is an ERROR."""
+    from pynix.cli.floor import symbols
+    need(toolchain_missing("x86_64-musl") is None, "no x86_64-musl toolchain")
+    binary = bench_cli.build(bench_cli.BENCHMARKS["cpu"], "x86_64")
+    found = symbols(binary.read_bytes())
+    assert {"crc_table", "generate", "make_table", "main"} <= set(found)
+    other = bench_cli.build(bench_cli.BENCHMARKS["syscall"], "x86_64")
+    proc = subprocess.run([sys.executable, "-m", "pynix.cli.floor", str(other)], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout.startswith("ERROR ") and "crc_table" in proc.stdout, proc.stdout

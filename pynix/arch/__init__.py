@@ -8,6 +8,10 @@ An `Arch` is chosen once per process from the ELF header (`arch_for_elf_machine`
 """
 from __future__ import annotations
 
+import functools
+import importlib
+import operator
+import re
 import struct
 from dataclasses import dataclass, field
 from typing import Callable
@@ -51,8 +55,18 @@ class StatLayout:
     def size(self) -> int:
         return struct.calcsize(self.fmt)
 
+    @functools.cached_property
+    def _packer(self) -> tuple[Callable[..., bytes], Callable[[dict[str, int]], tuple[int, ...]]]:
+        """The format with the padding fields as pad bytes, and a getter of the named fields in order: every
+        stat(2) packs one (a generator over the fields cost a third of a cached stat's time)."""
+        codes = re.findall(r"\d*[a-zA-Z?]", self.fmt.lstrip("<>=!@"))
+        fmt = self.fmt[0] + "".join(f"{struct.calcsize('<' + code)}x" if name is None else code
+                                    for code, name in zip(codes, self.fields))
+        return struct.Struct(fmt).pack, operator.itemgetter(*(f for f in self.fields if f))
+
     def pack(self, values: dict[str, int]) -> bytes:
-        return struct.pack(self.fmt, *(values[f] if f else 0 for f in self.fields))
+        pack, fields = self._packer
+        return pack(*fields(values))
 
 
 @dataclass(frozen=True)
@@ -83,9 +97,19 @@ class Arch:
     semid64_ds_format: str              # struct semid64_ds after its ipc64_perm: x86_64 pads each time field
     start_registers: Callable[[int, int], dict[str, int]] = field(repr=False)  # (entry, sp) -> registers
     cpuinfo: str = field(default="", repr=False)   # /proc/cpuinfo of this machine (its single CPU)
-    gdb: object = field(default=None, repr=False)  # a GdbTarget (arch/gdb.py): registers and breakpoints for gdb
-    ptrace: object = field(default=None, repr=False)  # a PtraceRegs (arch/ptrace.py): ptrace's register sets
     breakpoint_si_code: int = 1         # si_code of a breakpoint instruction's SIGTRAP: TRAP_BRKPT (x86: SI_KERNEL)
+
+    @property
+    def gdb(self) -> object:
+        """The GdbTarget (arch/gdb.py, arch/<isa>/gdb.py): registers and breakpoints for gdb, imported when a
+        debugger first asks for it."""
+        return importlib.import_module(f"pynix.arch.{self.name}.gdb").GDB_TARGET
+
+    @property
+    def ptrace(self) -> object:
+        """The PtraceRegs (arch/ptrace.py, arch/<isa>/ptrace.py): ptrace's register sets, imported when a tracer
+        first asks for them."""
+        return importlib.import_module(f"pynix.arch.{self.name}.ptrace").PTRACE_REGS
 
     def syscall_number(self, name: str) -> int | None:
         for nr, n in self.syscall_names.items():
@@ -94,21 +118,21 @@ class Arch:
         return None
 
 
+# uname -m -> package, and ELF e_machine (EM_X86_64, EM_RISCV) -> uname -m: a run imports only its own ISA.
+ARCH_NAMES = ("riscv64", "x86_64")
+ELF_MACHINES = {62: "x86_64", 243: "riscv64"}
+
+
 def all_arches() -> list[Arch]:
-    from pynix.arch.riscv64 import ARCH as RISCV64
-    from pynix.arch.x86_64 import ARCH as X86_64
-    return [RISCV64, X86_64]
+    return [arch_by_name(name) for name in ARCH_NAMES]
 
 
 def arch_by_name(name: str) -> Arch:
-    for arch in all_arches():
-        if arch.name == name:
-            return arch
-    raise KeyError(name)
+    if name not in ARCH_NAMES:
+        raise KeyError(name)
+    return importlib.import_module(f"pynix.arch.{name}").ARCH
 
 
 def arch_for_elf_machine(machine: int) -> Arch | None:
-    for arch in all_arches():
-        if arch.elf_machine == machine:
-            return arch
-    return None
+    name = ELF_MACHINES.get(machine)
+    return arch_by_name(name) if name is not None else None

@@ -1,7 +1,7 @@
 """`pynix bench`: run the guest benchmarks (bench/*.c) and the start-up benchmarks under pynix and the reference
 runners, print a table.
 
-    pynix bench [NAMES...] [--arch x86_64|riscv64] [--runners native,qemu,pynix,qiling] [--repeat N]
+    pynix bench [NAMES...] [--arch x86_64|riscv64] [--runners native,qemu,floor,pynix,qiling] [--repeat N]
                 [--json FILE] [--plot FILE.png] [--quick] [--args NAME=ARGS] [--timeout S] [--strict] [--list]
 
 NAMES are benchmarks or the groups `micro` (the guest programs) and `startup` (whole commands); default: all.
@@ -9,6 +9,9 @@ NAMES are benchmarks or the groups `micro` (the guest programs) and `startup` (w
 Runners:
   native  the binary on the host CPU (x86_64 only, and only on an x86_64 host)
   qemu    qemu-user (`qemu-x86_64` / `qemu-riscv64`, Debian's qemu-user), when on PATH
+  floor   pynix's CPU without a kernel (`python -m pynix.cli.floor BINARY ARGS`): the `cpu` benchmark's compute
+          loop, the program's own function, on the CPU pynix builds with a flat address translation and no
+          timer -- what guest code cannot beat under pynix (pynix/floor near 1.0x: the kernel costs nothing)
   pynix   `python -m pynix run --arch ARCH BINARY ARGS`
   qiling  the Qiling framework in a separate interpreter, only when `qiling` is importable (never required;
           guest programs only)
@@ -57,7 +60,7 @@ from pynix.cli.run import _elf_arch_name
 ROOT = Path(__file__).resolve().parents[2]
 BENCH_DIR = ROOT / "bench"
 ARCHES = ("x86_64", "riscv64")
-RUNNERS = ("native", "qemu", "pynix", "qiling")
+RUNNERS = ("native", "qemu", "floor", "pynix", "qiling")
 TARGET = {"x86_64": "x86_64-musl", "riscv64": "riscv64-musl"}
 QEMU = {"x86_64": "qemu-x86_64", "riscv64": "qemu-riscv64"}
 
@@ -69,6 +72,7 @@ class Benchmark:
     summary: str              # one line for --list and docs/performance.md
     quick: tuple[str, ...]    # arguments for --quick (a smoke test, not a measurement)
     notes: dict[str, str] = field(default_factory=dict)  # runner -> caveat printed under the table
+    floor: bool = False       # the floor runner (pynix/cli/floor.py) runs its compute loop too
 
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
@@ -90,7 +94,8 @@ BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
     Benchmark("pagefault", ("pagefault",), "write one byte to each page of a fresh 64 MiB anonymous mapping",
               ("2",)),
     Benchmark("mmap", ("mmap",), "mmap 1 MiB anonymous + touch first/last page + munmap", ("100",)),
-    Benchmark("cpu", ("cpu",), "CRC-32 (slicing-by-8) over 64 MiB of generated data: guest code speed, no syscalls", ("1",)),
+    Benchmark("cpu", ("cpu",), "CRC-32 (slicing-by-8) over 64 MiB of generated data: guest code speed, no syscalls", ("1",),
+              floor=True),
 )}
 
 
@@ -158,7 +163,7 @@ def runner_unavailable(runner: str, arch: str) -> str | None:
         return None
     if runner == "qemu":
         return None if shutil.which(QEMU[arch]) else f"{QEMU[arch]} not found (apt-get install qemu-user)"
-    if runner == "pynix":
+    if runner in ("pynix", "floor"):
         return None
     if runner == "qiling":
         return None if importlib.util.find_spec("qiling") else "qiling is not installed"
@@ -194,6 +199,8 @@ def runner_command(runner: str, arch: str, binary: Path, args: list[str]) -> lis
         return [QEMU[arch], str(binary), *args]
     if runner == "pynix":
         return [sys.executable, "-m", "pynix", "run", "--arch", arch, str(binary), *args]
+    if runner == "floor":
+        return [sys.executable, "-m", "pynix.cli.floor", str(binary), *args]
     if runner == "qiling":
         return [sys.executable, "-c", _QILING, str(binary), *args]
     raise ValueError(runner)
@@ -440,10 +447,13 @@ class Session:
     absent: dict[tuple[str, str], str] = field(default_factory=dict)  # (arch, bench) not run there -> why
 
     def runners_of(self, arch: str, bench: AnyBenchmark) -> list[str]:
-        """The runners `bench` runs under on `arch` (start-up commands: not under qiling)."""
+        """The runners `bench` runs under on `arch` (start-up commands: not under qiling; the floor: only the
+        benchmarks that have one)."""
         if (arch, bench.name) in self.absent:
             return []
-        return [r for r in self.runners[arch] if isinstance(bench, Benchmark) or r in STARTUP_RUNNERS]
+        if isinstance(bench, Startup):
+            return [r for r in self.runners[arch] if r in STARTUP_RUNNERS]
+        return [r for r in self.runners[arch] if r != "floor" or bench.floor]
 
     def cell(self, arch: str, result: str, runner: str) -> Cell:
         return self.cells.setdefault((arch, result, runner), Cell())
@@ -791,7 +801,7 @@ def add_parser(subparsers) -> None:
     p.add_argument("--arch", default=",".join(ARCHES),
                    help="x86_64, riscv64 or both comma-separated (default: both)")
     p.add_argument("--runners", default=",".join(RUNNERS),
-                   help="comma-separated subset of native,qemu,pynix,qiling (default: all that are available)")
+                   help="comma-separated subset of native,qemu,floor,pynix,qiling (default: all that are available)")
     p.add_argument("--repeat", type=int, default=None, metavar="N",
                    help="repeats of every benchmark under every runner (default 3, with --quick 1); a start-up "
                         "benchmark runs several times per repeat")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 
@@ -13,10 +14,12 @@ COMMANDS = {"run": "pynix.cli.run", "gdb": "pynix.cli.gdb", "bench": "pynix.cli.
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
+    gc.disable()            # imports make only long-lived objects: cyclic GC passes over them would find nothing
     wanted = [COMMANDS[argv[0]]] if argv and argv[0] in COMMANDS else list(COMMANDS.values())
     parser = argparse.ArgumentParser(prog="pynix", description="A Unix-like kernel in Python running Linux programs")
     sub = parser.add_subparsers(dest="command", required=True)
     for name in wanted:
         importlib.import_module(name).add_parser(sub)
     args = parser.parse_args(argv)
+    gc.enable()
     return args.func(args)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import atexit
 import errno
+import gc
 import os
 import signal
 import sys
@@ -137,6 +138,8 @@ def _open_disks(specs: list[str]) -> list | None:
     name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or FAT32).
     None after printing why one cannot be used.  An ext4 image that pynix cannot write is mounted read-only
     with a note, as mount(8) does for a write-protected disk."""
+    if not specs:
+        return []
     from pynix.block.genhd import attach_image
     from pynix.block.probe import probe
     from pynix.fs.fat import Fat32SuperBlock
@@ -185,13 +188,13 @@ def _mount_ext(dev, fstype: str, readonly: bool, option: str):
 def _open_root(spec: str | None):
     """The --root argument: a host directory name (kept as a string), the filesystem of an ext2/ext3/ext4 image
     (attached as the next /dev/vdX) or a FAT32 image, or None after printing why it cannot be the root."""
-    from pynix.block.genhd import attach_image, del_disk
-    from pynix.block.probe import probe
-    from pynix.fs.fat import Fat32SuperBlock
     if spec is None:
         return "/"
     if os.path.isdir(spec):
         return os.path.abspath(spec)
+    from pynix.block.genhd import attach_image, del_disk
+    from pynix.block.probe import probe
+    from pynix.fs.fat import Fat32SuperBlock
     try:
         dev = attach_image(spec)
     except KernelError:
@@ -288,6 +291,7 @@ def _guest_dir(kernel, path: str) -> KernelError | None:
 
 
 def run_command(args: argparse.Namespace) -> int:
+    gc.disable()           # until the machine is built: see gc.freeze below
     from pynix.arch import arch_by_name
     from pynix.block.genhd import detach_all
     from pynix.boot import Machine
@@ -345,9 +349,9 @@ def run_command(args: argparse.Namespace) -> int:
     if args.publish and args.net == "host":
         print("pynix: --publish has no meaning with --net host (guest ports are the host's)", file=sys.stderr)
         return 2
-    from pynix.net.publish import Publisher
     publishers = []
     for spec in args.publish:
+        from pynix.net.publish import Publisher
         try:
             publishers.append(Publisher(kernel, spec))
         except OSError as err:
@@ -380,6 +384,8 @@ def run_command(args: argparse.Namespace) -> int:
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
     if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
         kernel.forward_host_signals(FORWARDED_SIGNALS)
+    gc.freeze()            # the kernel's ~10^5 boot-time objects live as long as the run: keep them out of GC passes
+    gc.enable()
     try:
         if terminal is not None:
             terminal.enter()

@@ -33,7 +33,6 @@ import itertools
 import os
 import stat as st
 import time
-import uuid
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable, Iterable
@@ -67,6 +66,14 @@ Render = Callable[[], bytes]
 
 def _b(text: str) -> bytes:
     return text.encode("utf-8", "surrogateescape")
+
+
+def random_uuid() -> str:
+    """A random (version 4, RFC 4122 variant) UUID as text, Linux's generate_random_uuid (lib/uuid.c)."""
+    raw = bytearray(os.urandom(16))
+    raw[6], raw[8] = raw[6] & 0x0F | 0x40, raw[8] & 0x3F | 0x80
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 # ------------------------------------------------------------------------------------------- dentries
@@ -241,7 +248,7 @@ class ProcfsSuperBlock(SuperBlock):
         self.kernel = kernel
         self.values = values
         self._inos: dict[tuple, int] = {("root",): PROC_ROOT_INO}
-        self.boot_id = str(uuid.uuid4())
+        self.boot_id = random_uuid()
         self.root = ProcRoot(self)
 
     def ino_for(self, key: tuple) -> int:
@@ -1196,7 +1203,7 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"overflowgid": const(65534),
             b"random": {
                 b"boot_id": const(sb.boot_id, 0o444),
-                b"uuid": value(lambda: str(uuid.uuid4()), 0o444),
+                b"uuid": value(random_uuid, 0o444),
                 b"entropy_avail": const(256, 0o444),
                 b"poolsize": const(256, 0o444),
             },

@@ -24,7 +24,6 @@ import struct
 import sys
 import threading
 import time
-import traceback
 from typing import Callable, Sequence
 
 import unicorn as uc
@@ -286,6 +285,7 @@ class Cpu:
 
     def _bug(self, where: str) -> None:
         """An exception escaped a kernel callback: a kernel bug.  Report it and stop the CPU."""
+        import traceback
         print(f"pynix: kernel bug in {where}:\n{traceback.format_exc()}", file=sys.stderr, end="")
         self.stop(Trap(TrapKind.ILLEGAL_INSTRUCTION, pc=self.read("pc")))
 
@@ -315,6 +315,7 @@ class Cpu:
                 return True
             except Exception:
                 cpu._fault = (va, access_of(access, ACCESS_READ))
+                import traceback
                 print(f"pynix: kernel bug in TLB fill at {va:#x}:\n{traceback.format_exc()}", file=sys.stderr, end="")
                 return False
         return fill

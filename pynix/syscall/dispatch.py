@@ -14,16 +14,16 @@ the task's run time (counted as user time by the scheduler) to its system time.
 from __future__ import annotations
 
 import errno
-import inspect
+import importlib
 import time
-import traceback
 from time import perf_counter_ns
 from typing import TYPE_CHECKING, Callable
 
 from pynix.arch import Arch
 from pynix.errors import KernelError
 from pynix.sync.wait import Block
-from pynix.syscall import load_handlers
+from pynix.syscall import FAMILIES, load_handlers
+from pynix.syscall.registry import HANDLERS
 from pynix.task import ptrace
 from pynix.task.exit import exit_group
 from pynix.task.seccomp import RUN, secure_computing
@@ -37,17 +37,54 @@ MAX_ERRNO = 4095
 
 
 class SyscallTable:
-    """The handlers of one architecture, indexed by syscall number."""
+    """The handlers of one architecture, indexed by syscall number.
+
+    A family module is imported when a program first makes one of its calls: until then each of the family's
+    numbers holds a loader that imports the module, puts the real handlers of its calls in place and makes the
+    call.  A name that FAMILIES does not list gets a loader that imports every family (a handler the list
+    forgot still works) and, if none implements it, leaves the number empty: -ENOSYS from then on."""
 
     def __init__(self, arch: Arch) -> None:
-        handlers = load_handlers()
         size = max(arch.syscall_names) + 1
         self.names: list[str | None] = [arch.syscall_names.get(nr) for nr in range(size)]
         self.entries: list[tuple[Callable[..., "int | None"], int] | None] = [None] * size
+        self._numbers: dict[str, list[int]] = {}
         for nr, name in arch.syscall_names.items():
-            fn = handlers.get(name)
+            self._numbers.setdefault(name, []).append(nr)
+        family_of = {name: family for family, names in FAMILIES.items() for name in names}
+        for nr, name in arch.syscall_names.items():
+            self.entries[nr] = (self._loader(nr, family_of.get(name)), 6)
+        self._reported: set[int] = set()
+
+    def _loader(self, nr: int, family: str | None) -> Callable[..., "int | None"]:
+        def load(task, *args: int) -> int | None:
+            if family is not None:
+                importlib.import_module(f"pynix.syscall.{family}")
+                self._install(FAMILIES[family])
+            else:
+                self._install(load_handlers())
+            entry = self.entries[nr]
+            if entry is None or entry[0] is load:   # implemented nowhere
+                self.entries[nr] = None
+                return self.unimplemented(task.kernel, nr)
+            fn, nargs = entry
+            return fn(task, *args[:nargs])
+        return load
+
+    def _install(self, names) -> None:
+        """The handlers of `names` (registered by now) in place of their loaders."""
+        for name in names:
+            fn = HANDLERS.get(name)
             if fn is not None:
-                self.entries[nr] = (fn, len(inspect.signature(fn).parameters) - 1)
+                for nr in self._numbers.get(name, ()):
+                    self.entries[nr] = (fn, fn.__code__.co_argcount - 1)
+
+    def unimplemented(self, kernel: "Kernel", nr: int) -> int:
+        """-ENOSYS for a number no handler implements, logged the first time."""
+        if nr not in self._reported:
+            self._reported.add(nr)
+            kernel.log(f"unimplemented syscall {self.name(nr)} ({nr}): returning -ENOSYS")
+        return -errno.ENOSYS
 
     def name(self, nr: int) -> str:
         return (self.names[nr] if nr < len(self.names) else None) or f"syscall_{nr}"
@@ -61,7 +98,6 @@ class SyscallDispatcher:
         self.table = table
         self._entries = table.entries
         self._size = len(table.entries)
-        self._reported: set[int] = set()
         self.blocked = False                       # the last call went to sleep (it will run again)
         self._countdown = self._stride = 16        # calls until the next timed one (system-time sampling)
         self._seed = 1
@@ -154,13 +190,11 @@ class SyscallDispatcher:
         self._stride = self._countdown = 8 + (self._seed >> 16) % 17      # 8..24, 16 on average
 
     def _enosys(self, nr: int) -> int:
-        if nr not in self._reported:
-            self._reported.add(nr)
-            self.kernel.log(f"unimplemented syscall {self.table.name(nr)} ({nr}): returning -ENOSYS")
-        return -errno.ENOSYS
+        return self.table.unimplemented(self.kernel, nr)
 
     def _bug(self, task, nr: int) -> None:
         """A Python exception escaped a handler: a kernel bug.  Log it and kill only the calling process."""
+        import traceback
         self.kernel.log(f"kernel bug in {self.table.name(nr)} (pid {task.group.pid}), killing it with SIGSYS:\n"
                         + traceback.format_exc().rstrip(), console=True)
         try:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.hal import Trap, TrapKind
-from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_to_user
 from pynix.task import ptrace, seccomp, signal
 from pynix.task.fork import release_mm, vfork_release
@@ -83,7 +82,9 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
     if group.exit_status is not None:
         return
     group.exit_status = wait_status
-    exit_sem(kernel.ipc, group.pid)            # SEM_UNDO adjustments (ipc/sem.py)
+    if kernel.ipc.sem_undo:                    # SEM_UNDO adjustments (ipc/sem.py, loaded by semop's family)
+        from pynix.ipc.sem import exit_sem
+        exit_sem(kernel.ipc, group.pid)
     if kernel.tracer is not None:
         kernel.tracer.sched_process_exit(group, wait_status)
     group.fds.users -= 1

@@ -10,9 +10,6 @@ from typing import TYPE_CHECKING
 from pynix.fs.char_dev import register_chrdev
 from pynix.fs.devfs import DEV_CONSOLE, DEV_PTMX, DEV_TTY, open_host_tty
 from pynix.fs.devpts import DevptsSuperBlock, devpts_of_ptmx
-from pynix.tty.console import open_console
-from pynix.tty.pty import open_ptmx
-from pynix.tty.tty import open_controlling_tty
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
@@ -22,12 +19,14 @@ if TYPE_CHECKING:
 def open_dev_tty(path: "VfsPath", flags: int) -> "File":
     """/dev/tty: the caller's controlling terminal (a pseudo-terminal or the console); without one and without
     a console, the host terminal passed through."""
+    from pynix.tty.tty import open_controlling_tty     # the terminal drivers load on first use: not at boot
     file = open_controlling_tty(path.inode.sb.kernel, path, flags)
     return file if file is not None else open_host_tty(path, flags)
 
 
 def open_dev_console(path: "VfsPath", flags: int) -> "File":
     """/dev/console: the console (it never becomes a controlling terminal by open)."""
+    from pynix.tty.console import open_console
     file = open_console(path.inode.sb.kernel, path, flags)
     return file if file is not None else open_host_tty(path, flags)
 
@@ -35,6 +34,7 @@ def open_dev_console(path: "VfsPath", flags: int) -> "File":
 def open_dev_ptmx(path: "VfsPath", flags: int) -> "File":
     """ptmx_open: a new pseudo-terminal in the devpts instance of the node (/dev/pts/ptmx), or in the one
     mounted at "pts" next to it (/dev/ptmx)."""
+    from pynix.tty.pty import open_ptmx
     sb = path.inode.sb
     kernel = sb.kernel
     return open_ptmx(kernel, sb if isinstance(sb, DevptsSuperBlock) else devpts_of_ptmx(kernel, path), path, flags)
@@ -43,6 +43,7 @@ def open_dev_ptmx(path: "VfsPath", flags: int) -> "File":
 def open_host_pts(path: "VfsPath", flags: int) -> "File | None":
     """The host terminal's /dev/pts/N node: the console over it (a session leader without a controlling terminal
     that opens it without O_NOCTTY acquires it); None without a console (the node then opens the host terminal)."""
+    from pynix.tty.console import open_console
     return open_console(path.inode.sb.kernel, path, flags, acquire=True)
 
 

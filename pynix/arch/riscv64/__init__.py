@@ -1,7 +1,5 @@
 """RISC-V 64 (RV64GC, LP64D) facts: SV39 page tables, the generic syscall table, the asm-generic stat."""
 from pynix.arch import Arch, PageTableFormat, StatLayout
-from pynix.arch.riscv64.gdb import GDB_TARGET
-from pynix.arch.riscv64.ptrace import PTRACE_REGS
 from pynix.arch.riscv64.signal import SIGNAL_FRAME, SIGRETURN_TRAMPOLINE
 from pynix.arch.riscv64.syscall_nr import SYSCALL_NAMES
 
@@ -63,6 +61,4 @@ ARCH = Arch(
     semid64_ds_format="<qqQ16x",          # asm-generic: sem_otime, sem_ctime, sem_nsems, 2 unused
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp},
     cpuinfo=CPUINFO,
-    gdb=GDB_TARGET,
-    ptrace=PTRACE_REGS,
 )

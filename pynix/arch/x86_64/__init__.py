@@ -1,7 +1,5 @@
 """x86-64 facts: 4-level page tables, the x86_64 syscall table, the x86_64 stat, FS-base TLS."""
 from pynix.arch import Arch, PageTableFormat, StatLayout
-from pynix.arch.x86_64.gdb import GDB_TARGET
-from pynix.arch.x86_64.ptrace import PTRACE_REGS
 from pynix.arch.x86_64.signal import SIGNAL_FRAME, SIGRETURN_TRAMPOLINE
 from pynix.arch.x86_64.syscall_nr import SYSCALL_NAMES
 
@@ -90,7 +88,5 @@ ARCH = Arch(
     semid64_ds_format="<q8xq8xQ16x",     # sem_otime, __unused1, sem_ctime, __unused2, sem_nsems, 2 unused
     start_registers=lambda entry, sp: {"pc": entry, "sp": sp, "rdx": 0},
     cpuinfo=CPUINFO,
-    gdb=GDB_TARGET,
-    ptrace=PTRACE_REGS,
     breakpoint_si_code=0x80,            # int3 raises SIGTRAP as do_int3's force_sig: SI_KERNEL
 )
