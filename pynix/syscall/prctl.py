@@ -18,7 +18,7 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
 from pynix.task.capability import capable
-from pynix.task.cred import Credentials
+from pynix.task.cred import Credentials, commit_creds
 from pynix.task.task import Task
 from pynix.uapi.capability import (CAP_LAST_CAP, CAP_SETPCAP, SECURE_ALL_BITS, SECURE_ALL_LOCKS, SECURE_KEEP_CAPS,
                                    SECURE_KEEP_CAPS_LOCKED, SECURE_NO_CAP_AMBIENT_RAISE)
@@ -176,7 +176,7 @@ def _capability_option(task: Task, option: int, arg2: int, arg3: int, arg4: int,
 
 
 def _commit(task: Task, creds: Credentials) -> int:
-    task.group.creds = creds
+    commit_creds(task, creds)
     return 0
 
 

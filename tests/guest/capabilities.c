@@ -261,7 +261,11 @@ static void uid_changes(void)
     fflush(stdout);
     pid_t child = fork();
     if (child == 0) {                                /* without keepcaps everything goes */
+        int pdeath = -1;
+        prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
         result("setresuid(1000, 1000, 0)", setresuid(1000, 1000, 0));
+        prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+        printf("parent-death signal after the uid change: %d\n", pdeath);
         sets("saved uid still 0");
         result("setresuid(-1, 0, -1)", setresuid(-1, 0, -1));
         sets("euid back to 0");
