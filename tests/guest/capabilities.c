@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -366,6 +367,14 @@ static void refused(void)
     result("kill(uid 1234's process, 0) without CAP_KILL", kill(victim, 0));
     raise_(CAP_KILL);
     result("kill(uid 1234's process, 0) with CAP_KILL", kill(victim, 0));
+    drop(CAP_SYS_NICE);
+    result("setpriority(uid 1234's process, 5) without CAP_SYS_NICE", setpriority(PRIO_PROCESS, victim, 5));
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    result("sched_setaffinity(uid 1234's process) without CAP_SYS_NICE", sched_setaffinity(victim, sizeof one, &one));
+    raise_(CAP_SYS_NICE);
+    result("setpriority(uid 1234's process, 5) with CAP_SYS_NICE", setpriority(PRIO_PROCESS, victim, 5));
     kill(victim, SIGKILL);
     waitpid(victim, NULL, 0);
     drop(CAP_SETUID);
