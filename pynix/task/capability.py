@@ -9,6 +9,7 @@ credentials per process (Linux: per thread, which libc keeps equal across thread
 from __future__ import annotations
 
 import errno
+import stat
 import struct
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -153,6 +154,20 @@ def inode_killpriv(inode: "Inode") -> None:
     """cap_inode_killpriv: changing a file's owner removes its capabilities (security.capability)."""
     if XATTR_NAME_CAPS in inode.listxattr():
         inode.removexattr(XATTR_NAME_CAPS)
+
+
+def file_remove_privs(task: "Task", inode: "Inode") -> None:
+    """file_remove_privs, before a write to a regular file: the set-user-ID bit and a real set-group-ID bit
+    (with group execute) go unless the writer has CAP_FSETID (should_remove_suid), and the file's capabilities
+    go whoever writes (cap_inode_killpriv)."""
+    mode = inode.mode
+    if mode & (stat.S_ISUID | stat.S_ISGID) and stat.S_ISREG(mode) and not capable(task, CAP_FSETID):
+        kept = mode & ~stat.S_ISUID
+        if kept & stat.S_ISGID and kept & stat.S_IXGRP:
+            kept &= ~stat.S_ISGID
+        if kept != mode:
+            inode.setattr(mode=kept & 0o7777)
+    inode_killpriv(inode)
 
 
 # ------------------------------------------------------------------------------------------------- execve

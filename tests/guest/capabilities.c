@@ -44,6 +44,7 @@
 #define CAP_DAC_OVERRIDE 1
 #define CAP_DAC_READ_SEARCH 2
 #define CAP_FOWNER 3
+#define CAP_FSETID 4
 #define CAP_KILL 5
 #define CAP_SETUID 7
 #define CAP_SETPCAP 8
@@ -429,6 +430,20 @@ static void file_caps(void)
         _exit(0);
     }
     waitpid(child, NULL, 0);
+    struct stat sb;
+    chmod(path, 04755);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    result("write by root", write(fd, "", 1));
+    stat(path, &sb);
+    printf("  mode %o\n", (unsigned)sb.st_mode & 07777);
+    result("  getxattr after the write", getxattr(path, "security.capability", got, sizeof got));
+    drop(CAP_FSETID);
+    result("write without CAP_FSETID", write(fd, "", 1));
+    stat(path, &sb);
+    printf("  mode %o\n", (unsigned)sb.st_mode & 07777);
+    raise_(CAP_FSETID);
+    close(fd);
+    result("setxattr v2", setxattr(path, "security.capability", v2, sizeof v2, 0));
     drop(CAP_SETFCAP);
     result("removexattr without CAP_SETFCAP", removexattr(path, "security.capability"));
     raise_(CAP_SETFCAP);
