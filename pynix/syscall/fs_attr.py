@@ -3,9 +3,9 @@ utimensat/utimes/utime/futimesat, fsync/fdatasync/sync/syncfs/sync_file_range, f
 flock, and the record-lock commands of fcntl (`fcntl_lock`, called from fs_fd.sys_fcntl).
 
 The checks follow Linux's order: descriptor or path first, then EROFS (mnt_want_write), then the attribute
-rules of notify_change/setattr_prepare (owner or root for chmod and explicit times, write permission for
+rules of notify_change/setattr_prepare (owner or CAP_FOWNER for chmod and explicit times, write permission for
 "touch now", CAP_CHOWN rules for chown; chmod of a symlink is EOPNOTSUPP since Linux 6.6; chown of a non-directory
-clears set-user-ID and executable set-group-ID, even for root).  Lock state lives in fs/locks.py.
+clears set-user-ID and executable set-group-ID, even for root, and the file capabilities).  Lock state lives in fs/locks.py.
 """
 from __future__ import annotations
 
