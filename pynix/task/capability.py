@@ -18,10 +18,10 @@ from pynix.errors import KernelError
 from pynix.task.cred import Credentials
 from pynix.uapi.capability import (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID,
                                    CAP_LINUX_IMMUTABLE, CAP_MAC_OVERRIDE, CAP_MKNOD, CAP_SETFCAP, CAP_SETPCAP,
-                                   CAP_VALID_MASK,
-                                   SECURE_KEEP_CAPS, SECURE_NO_SETUID_FIXUP, SECURE_NOROOT, VFS_CAP_FLAGS_EFFECTIVE,
-                                   VFS_CAP_REVISION_1, VFS_CAP_REVISION_2, VFS_CAP_REVISION_3, VFS_CAP_REVISION_MASK,
-                                   XATTR_CAPS_SZ_1, XATTR_CAPS_SZ_2, XATTR_CAPS_SZ_3, XATTR_NAME_CAPS)
+                                   CAP_VALID_MASK, SECURE_KEEP_CAPS, SECURE_NO_SETUID_FIXUP, SECURE_NOROOT,
+                                   VFS_CAP_FLAGS_EFFECTIVE, VFS_CAP_REVISION_1, VFS_CAP_REVISION_2,
+                                   VFS_CAP_REVISION_3, VFS_CAP_REVISION_MASK, XATTR_CAPS_SZ_1, XATTR_CAPS_SZ_2,
+                                   XATTR_CAPS_SZ_3, XATTR_NAME_CAPS)
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import Inode
