@@ -78,7 +78,7 @@ class Machine:
         os.umask(umask)
         fs = FsContext(kernel.mounts, root, root, umask)
         fs.cwd = Walker(fs).resolve(root, os.fsencode(cwd))
-        mm, image, exe, creds = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
+        mm, image, exe, creds, _secure = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()
         init = kernel.init
         group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,

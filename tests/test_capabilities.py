@@ -79,3 +79,24 @@ def test_setcap_then_exec_gains_the_capability(libcap, open_dir):
               f"{SETCAP} -r {copy} && {GETCAP} {copy} && echo removed")
     pynix, _ = assert_same(BASH, ["-c", script])
     assert pynix.stdout == b"capsh cap_net_raw=ep\nCurrent: cap_net_raw=ep\nCurrent: =\nremoved\n", pynix.describe()
+
+
+def test_set_user_id_root_program(libcap, open_dir):
+    """A set-user-ID-root copy of id and of capsh run as nobody: effective uid 0 and root's capabilities
+    (execve's bprm_fill_uid and the root rules); chown of the file drops the bit."""
+    need(os.geteuid() == 0, "making a set-user-ID-root file needs root")
+    script = (f"for p in id capsh; do cp $(command -v $p || echo {CAPSH}) {open_dir}/$p; chmod 4755 {open_dir}/$p; "
+              f"done; {CAPSH} --user=nobody -- -c '{open_dir}/id; {open_dir}/capsh --print | head -1'; "
+              f"chown 0:0 {open_dir}/id; stat -c %A {open_dir}/id")
+    pynix, _ = assert_same(BASH, ["-c", script])
+    assert b"euid=0(root)" in pynix.stdout and pynix.stdout.endswith(b"-rwxr-xr-x\n"), pynix.describe()
+
+
+def test_capsh_ambient_for_nobody(libcap):
+    """`capsh --keep=1 --user=nobody --inh=... --addamb=...`: the shell it starts as nobody holds
+    cap_net_bind_service through the ambient set, as its /proc/self/status and getpcaps say."""
+    need(os.geteuid() == 0, "changing to nobody needs root")
+    pynix, _ = assert_same(CAPSH, ["--keep=1", "--user=nobody", "--inh=cap_net_bind_service",
+                                   "--addamb=cap_net_bind_service", "--", "-c",
+                                   f"grep -E '^(Cap|Uid)' /proc/self/status; {GETPCAPS} 0"])
+    assert b"CapAmb:\t0000000000000400\n" in pynix.stdout and b"0: cap_net_bind_service=eip\n" in pynix.stdout

@@ -16,6 +16,7 @@ from pynix.fs.file import O_ACCMODE, File
 from pynix.fs.vfs import DT_DIR, Inode, VfsPath
 from pynix.mm.iov_iter import IovIter, KernelIter
 from pynix.mm.page_cache import PageCache, page_cache
+from pynix.task.capability import file_remove_privs
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
@@ -79,7 +80,8 @@ def file_read(inode: Inode, pos: int, to: IovIter, task: "Task | None" = None) -
 
 def file_write(inode: Inode, pos: int, source: IovIter, task: "Task | None" = None) -> int:
     """generic_file_write_iter: generic_write_checks (EFBIG at the filesystem's largest offset, the write cut
-    short before it), the filesystem's write_begin check (memfd seals), then the copy through the page cache."""
+    short before it), the filesystem's write_begin check (memfd seals), file_remove_privs for a user's write
+    (`task`), then the copy through the page cache."""
     if not source.count:
         return 0
     maxbytes = inode.sb.maxbytes
@@ -88,6 +90,8 @@ def file_write(inode: Inode, pos: int, source: IovIter, task: "Task | None" = No
     source.count = min(source.count, maxbytes - pos)        # iov_iter_truncate
     target = inode.write_inode()
     target.write_begin(pos, source.count)
+    if task is not None:
+        file_remove_privs(task, inode)
     return file_mapping(target, task).write_iter(pos, source)
 
 

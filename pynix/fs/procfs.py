@@ -48,6 +48,7 @@ from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
 from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
+from pynix.uapi.capability import CAP_LAST_CAP
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
@@ -1198,7 +1199,7 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"pid_max": const(values.pid_max),
             b"threads-max": value(lambda: getattr(kernel, "pids_max", 4096)),
             b"ngroups_max": const(65536, 0o444),
-            b"cap_last_cap": const(40, 0o444),
+            b"cap_last_cap": const(CAP_LAST_CAP, 0o444),
             b"overflowuid": const(65534),
             b"overflowgid": const(65534),
             b"random": {

@@ -15,7 +15,7 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.capability import cap_capset
-from pynix.task.cred import Credentials
+from pynix.task.cred import Credentials, commit_creds
 from pynix.task.task import Task
 from pynix.uapi.capability import (CAP_VALID_MASK, _LINUX_CAPABILITY_VERSION_1, _LINUX_CAPABILITY_VERSION_2,
                                    _LINUX_CAPABILITY_VERSION_3)
@@ -81,6 +81,6 @@ def sys_capset(task: Task, header: int, data: int) -> int:
         e, p, inh = _DATA.unpack_from(raw, _DATA.size * i)
         effective, permitted, inheritable = \
             effective | e << 32 * i, permitted | p << 32 * i, inheritable | inh << 32 * i
-    task.group.creds = cap_capset(task.group.creds, effective & CAP_VALID_MASK, inheritable & CAP_VALID_MASK,
-                                  permitted & CAP_VALID_MASK)
+    commit_creds(task, cap_capset(task.group.creds, effective & CAP_VALID_MASK, inheritable & CAP_VALID_MASK,
+                                  permitted & CAP_VALID_MASK))
     return 0

@@ -16,7 +16,7 @@ from dataclasses import replace
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
-from pynix.task.cred import NGROUPS_MAX, Credentials
+from pynix.task.cred import NGROUPS_MAX, Credentials, commit_creds
 from pynix.task.capability import cap_task_fix_setfsuid, cap_task_fix_setuid, capable
 from pynix.task.task import Task
 from pynix.uapi.capability import CAP_SETGID, CAP_SETUID
@@ -29,7 +29,7 @@ def _id(value: int) -> int:
 
 
 def _set(task: Task, creds: Credentials) -> int:
-    task.group.creds = creds
+    commit_creds(task, creds)
     return 0
 
 
@@ -164,7 +164,7 @@ def sys_setfsuid(task: Task, fsuid: int) -> int:
     CAP_SETUID), the filesystem capabilities following it.  setfsuid(-1) is the documented way to read it."""
     old, fsuid = task.group.creds, _id(fsuid)
     if fsuid not in (UNCHANGED, old.fsuid) and (fsuid in (old.uid, old.euid, old.suid) or capable(task, CAP_SETUID)):
-        task.group.creds = cap_task_fix_setfsuid(old, replace(old, fsuid=fsuid))
+        commit_creds(task, cap_task_fix_setfsuid(old, replace(old, fsuid=fsuid)))
     return old.fsuid
 
 
@@ -172,7 +172,7 @@ def sys_setfsuid(task: Task, fsuid: int) -> int:
 def sys_setfsgid(task: Task, fsgid: int) -> int:
     old, fsgid = task.group.creds, _id(fsgid)
     if fsgid != UNCHANGED and (fsgid in (old.gid, old.egid, old.sgid, old.fsgid) or capable(task, CAP_SETGID)):
-        task.group.creds = replace(old, fsgid=fsgid)
+        commit_creds(task, replace(old, fsgid=fsgid))
     return old.fsgid
 
 

@@ -3,9 +3,9 @@ utimensat/utimes/utime/futimesat, fsync/fdatasync/sync/syncfs/sync_file_range, f
 flock, and the record-lock commands of fcntl (`fcntl_lock`, called from fs_fd.sys_fcntl).
 
 The checks follow Linux's order: descriptor or path first, then EROFS (mnt_want_write), then the attribute
-rules of notify_change/setattr_prepare (owner or root for chmod and explicit times, write permission for
+rules of notify_change/setattr_prepare (owner or CAP_FOWNER for chmod and explicit times, write permission for
 "touch now", CAP_CHOWN rules for chown; chmod of a symlink is EOPNOTSUPP since Linux 6.6; chown of a non-directory
-clears set-user-ID and executable set-group-ID, even for root).  Lock state lives in fs/locks.py.
+clears set-user-ID and executable set-group-ID, even for root, and the file capabilities).  Lock state lives in fs/locks.py.
 """
 from __future__ import annotations
 
@@ -27,9 +27,9 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_namei import in_group, in_group_or_capable, owner_or_capable
 from pynix.syscall.fs_path import check_writable, lookup_at
 from pynix.syscall.registry import s32, s64, syscall
-from pynix.task.capability import capable, inode_killpriv
+from pynix.task.capability import capable, file_remove_privs, inode_killpriv
 from pynix.task.task import Task
-from pynix.uapi.capability import CAP_CHOWN, CAP_FSETID
+from pynix.uapi.capability import CAP_CHOWN
 from pynix.uapi.fcntl import AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW
 
 _CWD = AT_FDCWD & 0xFFFFFFFF
@@ -376,14 +376,9 @@ def sys_fallocate(task: Task, fd: int, mode: int, offset: int, length: int) -> i
 
 
 def _file_modified(task: Task, inode: Inode) -> None:
-    """file_modified: new mtime/ctime, and set-ID bits dropped unless the writer has CAP_FSETID."""
-    mode = None
-    if not capable(task, CAP_FSETID) and st.S_ISREG(inode.mode):
-        m = inode.mode & ~st.S_ISUID
-        if m & st.S_ISGID and m & st.S_IXGRP:
-            m &= ~st.S_ISGID
-        mode = m & 0o7777 if m != inode.mode else None
-    inode.setattr(mode=mode, mtime_ns=now_ns())
+    """file_modified: file_remove_privs, then a new mtime/ctime."""
+    file_remove_privs(task, inode)
+    inode.setattr(mtime_ns=now_ns())
 
 
 # ------------------------------------------------------------------------------------------------- locks

@@ -45,7 +45,7 @@ def fcntl_getlease(file: File) -> int:
 
 
 def fcntl_setlease(task: Task, fd: int, file: File, arg: int) -> int:
-    """generic_setlease + check_conflicting_open: EACCES unless the caller owns the file (or is root), EINVAL
+    """generic_setlease + check_conflicting_open: EACCES unless the caller owns the file (or has CAP_LEASE), EINVAL
     for a file that is not regular or an unknown type, EAGAIN for a lease the opens of the file forbid."""
     inode = getattr(file, "inode", None)
     creds = task.group.creds

@@ -1,5 +1,5 @@
 """lsm_list_modules (Linux's security/lsm_syscalls.c): the security modules in force.  pynix's only one is the
-POSIX capability model (root holds every capability: task/cred.py), Linux's "capability" LSM, which has no
+POSIX capability model (each process's capability sets: task/capability.py), Linux's "capability" LSM, which has no
 attributes -- so lsm_get_self_attr/lsm_set_self_attr stay ENOSYS rather than answering for modules that are not
 there."""
 from __future__ import annotations

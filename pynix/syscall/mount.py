@@ -1,7 +1,7 @@
 """mount(2) and umount2/umount: the guest changes its (single) mount namespace.
 
 Follows Linux's do_mount/path_mount and ksys_umount: the target is resolved first (ENOENT, ENOTDIR...), then
-the caller must be root (EPERM: CAP_SYS_ADMIN is euid 0 here), then the request is classified:
+the caller must have CAP_SYS_ADMIN (EPERM), then the request is classified:
 
 - MS_REMOUNT|MS_BIND changes only the mount's flags (MS_RDONLY); MS_REMOUNT alone changes the filesystem's
   read-only state too.  Both need the root of a mount (EINVAL).  A filesystem that was read-only from the start

@@ -19,7 +19,7 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user, strncpy_from_user
 from pynix.syscall.registry import syscall
 from pynix.syscall.seccomp import prctl_set_seccomp
 from pynix.task.capability import capable
-from pynix.task.cred import Credentials
+from pynix.task.cred import Credentials, commit_creds
 from pynix.task.seccomp import seccomp_mode
 from pynix.task.task import Task
 from pynix.uapi.capability import (CAP_LAST_CAP, CAP_SETPCAP, SECURE_ALL_BITS, SECURE_ALL_LOCKS, SECURE_KEEP_CAPS,
@@ -180,7 +180,7 @@ def _capability_option(task: Task, option: int, arg2: int, arg3: int, arg4: int,
 
 
 def _commit(task: Task, creds: Credentials) -> int:
-    task.group.creds = creds
+    commit_creds(task, creds)
     return 0
 
 

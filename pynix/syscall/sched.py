@@ -38,6 +38,11 @@ def _thread(task: Task, pid: int) -> Task:
     return target
 
 
+def check_same_owner(task: Task, target: ThreadGroup) -> bool:
+    """check_same_owner: the caller's effective uid is the target's real or effective one."""
+    return task.group.creds.euid in (target.creds.uid, target.creds.euid)
+
+
 @syscall
 def sys_sched_getaffinity(task: Task, pid: int, length: int, mask: int) -> int:
     _thread(task, pid)
@@ -49,7 +54,9 @@ def sys_sched_getaffinity(task: Task, pid: int, length: int, mask: int) -> int:
 
 @syscall
 def sys_sched_setaffinity(task: Task, pid: int, length: int, mask: int) -> int:
-    _thread(task, pid)
+    """EPERM for another user's task without CAP_SYS_NICE; EINVAL for a mask without an online CPU."""
+    if not check_same_owner(task, _thread(task, pid).group) and not capable(task, CAP_SYS_NICE):
+        raise KernelError(errno.EPERM)
     raw = copy_from_user(task.mm, mask, min(length, CPUMASK_SIZE))
     if not raw or not raw[0] & 1:
         raise KernelError(errno.EINVAL)            # the mask must contain an online CPU: CPU 0
@@ -83,7 +90,9 @@ def sys_getpriority(task: Task, which: int, who: int) -> int:
 @syscall
 def sys_setpriority(task: Task, which: int, who: int, niceval: int) -> int:
     nice = min(max(s32(niceval), -20), 19)
-    for group in _targets(task, which, who):
+    for group in _targets(task, which, who):           # set_one_prio
+        if not check_same_owner(task, group) and not capable(task, CAP_SYS_NICE):
+            raise KernelError(errno.EPERM)
         if nice < group.nice and not capable(task, CAP_SYS_NICE):
             raise KernelError(errno.EACCES)
         group.nice = nice
@@ -144,9 +153,8 @@ def _setscheduler(task: Task, target: Task, policy: int, priority: int, nice: in
     low, high = _PRIORITY_RANGE[policy]
     if not low <= priority <= high:
         raise KernelError(errno.EINVAL)
-    creds, owner = task.group.creds, target.group.creds
     if not capable(task, CAP_SYS_NICE):
-        if creds.euid not in (owner.uid, owner.euid):
+        if not check_same_owner(task, target.group):
             raise KernelError(errno.EPERM)
         if policy in RT_POLICIES:
             limit = task.group.rlimits[RLIMIT_RTPRIO][0]

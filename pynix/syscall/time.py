@@ -1,8 +1,8 @@
 """Clocks and sleeping: clock_gettime, clock_getres, gettimeofday, time, nanosleep, clock_nanosleep; and setting
 the machine's wall clock (hal/clock.py): clock_settime, settimeofday, adjtimex and clock_adjtime.
 
-The machine's root holds CAP_SYS_TIME (unless it left the bounding set), as a container's root granted it
-would: it sets the machine's CLOCK_REALTIME -- an offset over the host's, which never changes -- and every reader
+A process with CAP_SYS_TIME (the machine's root, unless it dropped it) sets, as a container's root granted
+it would, the machine's CLOCK_REALTIME -- an offset over the host's, which never changes -- and every reader
 of the wall clock sees it (clock_gettime, gettimeofday, time, file timestamps, absolute timers and sleeps).
 Anyone else gets EPERM after Linux's own argument checks."""
 from __future__ import annotations

@@ -167,8 +167,8 @@ def _setxattr(task: Task, path: VfsPath, name: bytes, value: bytes | None, flags
         check_caps_xattr(task.group.creds, value)     # cap_convert_nscap: a v2/v3 value, CAP_SETFCAP
     xattr_permission(task, path, name, MAY_WRITE)
     if name == XATTR_NAME_CAPS:
-        if not capable(task, CAP_SETFCAP):
-            raise KernelError(errno.EPERM)     # cap_inode_removexattr
+        if value is None and not capable(task, CAP_SETFCAP):
+            raise KernelError(errno.EPERM)     # cap_inode_removexattr (setting was checked above)
     elif name.startswith(XATTR_SECURITY_PREFIX) and not capable(task, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)         # the capability LSM's cap_inode_setxattr/removexattr
     if value is None:

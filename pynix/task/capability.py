@@ -9,6 +9,7 @@ credentials per process (Linux: per thread, which libc keeps equal across thread
 from __future__ import annotations
 
 import errno
+import stat
 import struct
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
@@ -17,10 +18,10 @@ from pynix.errors import KernelError
 from pynix.task.cred import Credentials
 from pynix.uapi.capability import (CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH, CAP_FOWNER, CAP_FSETID,
                                    CAP_LINUX_IMMUTABLE, CAP_MAC_OVERRIDE, CAP_MKNOD, CAP_SETFCAP, CAP_SETPCAP,
-                                   CAP_VALID_MASK,
-                                   SECURE_KEEP_CAPS, SECURE_NO_SETUID_FIXUP, SECURE_NOROOT, VFS_CAP_FLAGS_EFFECTIVE,
-                                   VFS_CAP_REVISION_1, VFS_CAP_REVISION_2, VFS_CAP_REVISION_3, VFS_CAP_REVISION_MASK,
-                                   XATTR_CAPS_SZ_1, XATTR_CAPS_SZ_2, XATTR_CAPS_SZ_3, XATTR_NAME_CAPS)
+                                   CAP_VALID_MASK, SECURE_KEEP_CAPS, SECURE_NO_SETUID_FIXUP, SECURE_NOROOT,
+                                   VFS_CAP_FLAGS_EFFECTIVE, VFS_CAP_REVISION_1, VFS_CAP_REVISION_2,
+                                   VFS_CAP_REVISION_3, VFS_CAP_REVISION_MASK, XATTR_CAPS_SZ_1, XATTR_CAPS_SZ_2,
+                                   XATTR_CAPS_SZ_3, XATTR_NAME_CAPS)
 
 if TYPE_CHECKING:
     from pynix.fs.vfs import Inode
@@ -153,6 +154,20 @@ def inode_killpriv(inode: "Inode") -> None:
     """cap_inode_killpriv: changing a file's owner removes its capabilities (security.capability)."""
     if XATTR_NAME_CAPS in inode.listxattr():
         inode.removexattr(XATTR_NAME_CAPS)
+
+
+def file_remove_privs(task: "Task", inode: "Inode") -> None:
+    """file_remove_privs, before a write to a regular file: the set-user-ID bit and a real set-group-ID bit
+    (with group execute) go unless the writer has CAP_FSETID (should_remove_suid), and the file's capabilities
+    go whoever writes (cap_inode_killpriv)."""
+    mode = inode.mode
+    if mode & (stat.S_ISUID | stat.S_ISGID) and stat.S_ISREG(mode) and not capable(task, CAP_FSETID):
+        kept = mode & ~stat.S_ISUID
+        if kept & stat.S_ISGID and kept & stat.S_IXGRP:
+            kept &= ~stat.S_ISGID
+        if kept != mode:
+            inode.setattr(mode=kept & 0o7777)
+    inode_killpriv(inode)
 
 
 # ------------------------------------------------------------------------------------------------- execve

@@ -13,8 +13,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pynix.uapi.capability import CAP_SYS_PTRACE, CAP_VALID_MASK
+
+if TYPE_CHECKING:
+    from pynix.task.task import Task
 
 NGROUPS_MAX = 65536
 
@@ -66,6 +70,18 @@ class Credentials:
     def in_group(self, gid: int) -> bool:
         """in_group_p(): the filesystem gid or a supplementary group."""
         return gid == self.fsgid or gid in self.groups
+
+
+def commit_creds(task: "Task", new: Credentials) -> None:
+    """commit_creds: install `new` as the process's credentials.  A change of effective or filesystem ids, or
+    a gain of permitted capabilities, clears the parent-death signal.  (Linux also makes such a process
+    non-dumpable; pynix does not yet, because its ptrace_may_access callers do not exempt the caller's own
+    process as Linux's __ptrace_may_access does.)"""
+    old = task.group.creds
+    if (old.euid, old.egid, old.fsuid, old.fsgid) != (new.euid, new.egid, new.fsuid, new.fsgid) \
+            or new.cap_permitted & ~old.cap_permitted:
+        task.pdeath_signal = 0
+    task.group.creds = new
 
 
 KERNEL_CREDS = Credentials()             # init_cred: what the kernel's own path walks and the init process hold

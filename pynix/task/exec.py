@@ -17,7 +17,7 @@ from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, scr
 from pynix.mm.address_space import AddressSpace
 from pynix.task import ptrace
 from pynix.task.capability import cap_bprm_creds, file_caps
-from pynix.task.cred import Credentials
+from pynix.task.cred import Credentials, commit_creds
 from pynix.task.exit import do_exit
 from pynix.task import seccomp
 from pynix.task.fork import release_mm, vfork_release
@@ -36,10 +36,11 @@ def task_comm(path: "str | bytes") -> str:
 
 def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], envp: list[bytes],
                creds: Credentials, first: VfsPath | None = None, script_inaccessible: bool = False,
-               no_new_privs: bool = False) -> tuple[AddressSpace, ProgramImage, bytes, Credentials]:
+               no_new_privs: bool = False) -> tuple[AddressSpace, ProgramImage, bytes, Credentials, bool]:
     """A new address space holding the program at `path` with its initial stack, the program's absolute
-    path and the credentials the program runs with (bprm_creds_from_file; `creds` are the caller's).  `first`, when given, is the file `path` names, already looked up (execveat); else `path` is
-    resolved from the working directory.  A `#!` script runs its interpreter (loader/script.py), which may be
+    path, the credentials the program runs with and whether it gained privilege (AT_SECURE; `creds` are the
+    caller's, see bprm_creds_from_file).  `first`, when given, is the file `path` names, already looked up
+    (execveat); else `path` is resolved from the working directory.  A `#!` script runs its interpreter (loader/script.py), which may be
     a script too -- unless `script_inaccessible` (the script was found through a close-on-exec descriptor,
     so the interpreter could not open it: ENOENT).  Raises KernelError (ENOENT, EACCES, ENOEXEC, ELOOP...)
     leaving nothing behind."""
@@ -88,7 +89,7 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
         raise
     deny_write_access(target.inode)                # the running program's file: ETXTBSY for writers
     mm.exe_file = target.inode
-    return mm, image, abspath, new_creds
+    return mm, image, abspath, new_creds, secure
 
 
 def bprm_creds_from_file(creds: Credentials, inode: Inode, no_new_privs: bool) -> tuple[Credentials, bool]:
@@ -134,8 +135,8 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     if not argv:
         kernel.log(f"pid {group.pid} ({task.comm}) executed {os.fsdecode(path)} with NULL argv: empty string added")
         argv = [b""]
-    mm, image, exe, creds = load_image(kernel, group.fs, path, argv, envp, group.creds, target, script_inaccessible,
-                                       group.no_new_privs)
+    mm, image, exe, creds, secure = load_image(kernel, group.fs, path, argv, envp, group.creds, target,
+                                               script_inaccessible, group.no_new_privs)
     # --- point of no return ---
     for other in list(group.tasks):            # de_thread: the other threads die silently
         if other is not task and other.state is not TaskState.ZOMBIE:
@@ -153,7 +154,9 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     group.fds.close_on_exec()
     group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
     delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
-    group.creds = creds                        # commit_creds
+    commit_creds(task, creds)
+    if secure:
+        task.pdeath_signal = 0                 # a program that gained privilege gets no signal from its parent
     task.clear_child_tid = task.robust_list = task.rseq = 0
     task.altstack_sp, task.altstack_size, task.altstack_flags = 0, 0, SS_DISABLE   # it was in the old image
     task.comm = task_comm(path)

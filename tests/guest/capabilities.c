@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +44,7 @@
 #define CAP_DAC_OVERRIDE 1
 #define CAP_DAC_READ_SEARCH 2
 #define CAP_FOWNER 3
+#define CAP_FSETID 4
 #define CAP_KILL 5
 #define CAP_SETUID 7
 #define CAP_SETPCAP 8
@@ -261,7 +263,11 @@ static void uid_changes(void)
     fflush(stdout);
     pid_t child = fork();
     if (child == 0) {                                /* without keepcaps everything goes */
+        int pdeath = -1;
+        prctl(PR_SET_PDEATHSIG, SIGUSR1, 0, 0, 0);
         result("setresuid(1000, 1000, 0)", setresuid(1000, 1000, 0));
+        prctl(PR_GET_PDEATHSIG, &pdeath, 0, 0, 0);
+        printf("parent-death signal after the uid change: %d\n", pdeath);
         sets("saved uid still 0");
         result("setresuid(-1, 0, -1)", setresuid(-1, 0, -1));
         sets("euid back to 0");
@@ -362,6 +368,14 @@ static void refused(void)
     result("kill(uid 1234's process, 0) without CAP_KILL", kill(victim, 0));
     raise_(CAP_KILL);
     result("kill(uid 1234's process, 0) with CAP_KILL", kill(victim, 0));
+    drop(CAP_SYS_NICE);
+    result("setpriority(uid 1234's process, 5) without CAP_SYS_NICE", setpriority(PRIO_PROCESS, victim, 5));
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(0, &one);
+    result("sched_setaffinity(uid 1234's process) without CAP_SYS_NICE", sched_setaffinity(victim, sizeof one, &one));
+    raise_(CAP_SYS_NICE);
+    result("setpriority(uid 1234's process, 5) with CAP_SYS_NICE", setpriority(PRIO_PROCESS, victim, 5));
     kill(victim, SIGKILL);
     waitpid(victim, NULL, 0);
     drop(CAP_SETUID);
@@ -416,6 +430,20 @@ static void file_caps(void)
         _exit(0);
     }
     waitpid(child, NULL, 0);
+    struct stat sb;
+    chmod(path, 04755);
+    int fd = open(path, O_WRONLY | O_APPEND);
+    result("write by root", write(fd, "", 1));
+    stat(path, &sb);
+    printf("  mode %o\n", (unsigned)sb.st_mode & 07777);
+    result("  getxattr after the write", getxattr(path, "security.capability", got, sizeof got));
+    drop(CAP_FSETID);
+    result("write without CAP_FSETID", write(fd, "", 1));
+    stat(path, &sb);
+    printf("  mode %o\n", (unsigned)sb.st_mode & 07777);
+    raise_(CAP_FSETID);
+    close(fd);
+    result("setxattr v2", setxattr(path, "security.capability", v2, sizeof v2, 0));
     drop(CAP_SETFCAP);
     result("removexattr without CAP_SETFCAP", removexattr(path, "security.capability"));
     raise_(CAP_SETFCAP);
