@@ -1181,6 +1181,23 @@ def _call_prctl(c: _Call) -> list[str]:
     return [_xlat(option, _PRCTL, "PR_???")] + [_hex(c.arg(i)) for i in range(1, 5)]
 
 
+_SECCOMP_OPS = {0: "SECCOMP_SET_MODE_STRICT", 1: "SECCOMP_SET_MODE_FILTER", 2: "SECCOMP_GET_ACTION_AVAIL",
+                3: "SECCOMP_GET_NOTIF_SIZES"}
+_SECCOMP_FLAGS = ((1, "SECCOMP_FILTER_FLAG_TSYNC"), (2, "SECCOMP_FILTER_FLAG_LOG"),
+                  (4, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"), (8, "SECCOMP_FILTER_FLAG_NEW_LISTENER"),
+                  (16, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"), (32, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
+
+
+def _call_seccomp(c: _Call) -> list[str]:
+    """seccomp(op, flags, args): a filter's sock_fprog shows as {len=N, filter=ADDR}, as strace's default."""
+    op, flags, uargs = c.arg(0) & 0xFFFFFFFF, c.arg(1) & 0xFFFFFFFF, c.arg(2)
+    shown = _ptr(uargs)
+    if op == 1 and (fprog := c.read(uargs, 16)) is not None:
+        length, address = struct.unpack("<H6xQ", fprog)
+        shown = f"{{len={length}, filter={_ptr(address)}}}"
+    return [_xlat(op, _SECCOMP_OPS, "SECCOMP_???"), _flags(flags, _SECCOMP_FLAGS), shown]
+
+
 def _call_mremap(c: _Call) -> list[str]:
     out = [_ptr(c.arg(0)), SIZE(c, c.arg(1)), SIZE(c, c.arg(2)), MREMAP_FLAGS(c, c.arg(3))]
     if c.arg(3) & 2:
@@ -1306,6 +1323,7 @@ SIGNATURES: dict[str, tuple[ArgFormatter, ...] | Callable[[_Call], list[str]]] =
     "sched_setaffinity": (INT, SIZE, cpuset_in(1)),
     "arch_prctl": _call_arch_prctl,
     "prctl": _call_prctl,
+    "seccomp": _call_seccomp,
     "futex": _call_futex,
     "getrandom": (BUF_OUT_HEX, SIZE, GRND_FLAGS),
     # signals

@@ -243,8 +243,8 @@ def attach_filter(task: Task, prog: list[Insn], flags: int) -> int:
 # ----------------------------------------------------------------------------------------- syscall entry
 def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
     """The seccomp check of a syscall entry (Linux's __secure_computing): RUN to run the call, or its result
-    without running it (an int, or None when no result is written: the task was killed, or a trap's SIGSYS
-    shows the handler the registers as they were).  May raise Block (a supervisor's answer is awaited)."""
+    without running it (an int, or None when the task was killed).  May raise Block (a supervisor's answer is
+    awaited)."""
     state = task.seccomp
     nr &= 0xFFFFFFFF
     if state.mode == SECCOMP_MODE_STRICT:
@@ -276,7 +276,7 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
         result = -min(value, MAX_ERRNO)
     elif action == SECCOMP_RET_TRAP:
         signal.force_sig_info(task.kernel, task, SIGSYS, sigsys_info(task, nr, value))
-        result = None                              # syscall_rollback: the handler sees the registers unchanged
+        result = _rollback(task, nr, args)
     elif action == SECCOMP_RET_TRACE:
         result = _trace(task, value)
     elif action == SECCOMP_RET_USER_NOTIF:
@@ -294,6 +294,13 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
         return None
     _log_if(task, nr, action, match.log)
     return result
+
+
+def _rollback(task: Task, nr: int, args: tuple[int, ...]) -> int:
+    """syscall_rollback: the value the result register held at the syscall's entry, so that a SIGSYS handler
+    sees the registers as they were (x86-64's rax: the number; riscv64's a0: the first argument)."""
+    values = (nr, *args)
+    return values[task.arch.syscall_registers.index(task.arch.return_register)]
 
 
 def _trace(task: Task, data: int) -> object:
