@@ -26,11 +26,11 @@ import errno
 import random
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 from pynix.bpf.filter import (BPF_ABS, BPF_ALU, BPF_AND, BPF_IMM, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP,
                               BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_RET, BPF_W, Insn,
-                              check_classic, run)
+                              check_classic, compile_classic)
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
@@ -84,6 +84,7 @@ class SeccompFilter:
     """One attached filter (struct seccomp_filter): a checked program and the older filters of its chain."""
     prog: Sequence[Insn]
     prev: "SeccompFilter | None"
+    run: Callable[[bytes], int]               # the compiled program (bpf/filter.py) over a seccomp_data
     log: bool = False                         # SECCOMP_FILTER_FLAG_LOG: log every action but ALLOW
     listener: "NotifyListener | None" = None  # its notification file while that is open
     const_allow: dict[int, bool] = field(default_factory=dict)   # nr -> the chain allows it whatever the args
@@ -213,7 +214,8 @@ def attach_filter(task: Task, prog: list[Insn], flags: int) -> int:
     if seccomp_mode(task) not in (SECCOMP_MODE_DISABLED, SECCOMP_MODE_FILTER):
         raise KernelError(errno.EINVAL)
     prev = current.filter if current is not None else None
-    new = SeccompFilter(prog, prev, log=bool(flags & SECCOMP_FILTER_FLAG_LOG))
+    new = SeccompFilter(prog, prev, compile_classic(prog, "little", SECCOMP_DATA.size),
+                        log=bool(flags & SECCOMP_FILTER_FLAG_LOG))
     if flags & SECCOMP_FILTER_FLAG_NEW_LISTENER and prev is not None \
             and any(f.listener is not None for f in prev.chain()):
         raise KernelError(errno.EBUSY)                # one listener per chain
@@ -263,7 +265,7 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
                              *args)
     ret, match = SECCOMP_RET_ALLOW, None
     for f in state.filter.chain():
-        cur = run(f.prog, data, "little")
+        cur = f.run(data)
         if _signed(cur & SECCOMP_RET_ACTION_FULL) < _signed(ret & SECCOMP_RET_ACTION_FULL):
             ret, match = cur, f
     action, value = ret & SECCOMP_RET_ACTION_FULL, ret & SECCOMP_RET_DATA
