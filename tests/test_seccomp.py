@@ -112,3 +112,11 @@ def test_strace_shows_seccomp(tmp_path):
     caught = [line for line in theirs if line.startswith("--- SIGSYS")]
     assert caught and all(line in ours for line in caught), (ours, theirs)
     assert any("si_errno=ENOMSG, si_call_addr=" in line and "si_syscall=__NR_getpid" in line for line in caught)
+
+
+def test_proc_sys_kernel_seccomp():
+    """/proc/sys/kernel/seccomp: the actions this kernel has and those it logs, as Linux's defaults."""
+    need(host_isa() == "x86_64" and Path("/bin/busybox").exists(), "busybox-static on an x86_64 host")
+    got, _ = assert_same("/bin/busybox", ["cat", "/proc/sys/kernel/seccomp/actions_avail",
+                                          "/proc/sys/kernel/seccomp/actions_logged"])
+    assert got.stdout.startswith(b"kill_process kill_thread trap errno user_notif trace log allow\n")

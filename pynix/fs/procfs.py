@@ -48,6 +48,7 @@ from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
 from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
+from pynix.task.seccomp import ActionsLogged, actions_avail
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
@@ -1186,6 +1187,10 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"cap_last_cap": const(40, 0o444),
             b"overflowuid": const(65534),
             b"overflowgid": const(65534),
+            b"seccomp": {
+                b"actions_avail": (actions_avail, 0o444, None),
+                b"actions_logged": (ActionsLogged.render, 0o644, ActionsLogged.write),
+            },
             b"random": {
                 b"boot_id": const(sb.boot_id, 0o444),
                 b"uuid": value(lambda: str(uuid.uuid4()), 0o444),

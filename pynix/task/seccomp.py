@@ -325,9 +325,31 @@ def _signed(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
 
-_LOGGED_NAMES = {SECCOMP_RET_KILL_PROCESS: "kill_process", SECCOMP_RET_KILL_THREAD: "kill_thread",
-                 SECCOMP_RET_TRAP: "trap", SECCOMP_RET_ERRNO: "errno", SECCOMP_RET_USER_NOTIF: "user_notif",
-                 SECCOMP_RET_TRACE: "trace", SECCOMP_RET_LOG: "log"}
+ACTION_NAMES = {SECCOMP_RET_KILL_PROCESS: "kill_process", SECCOMP_RET_KILL_THREAD: "kill_thread",
+                SECCOMP_RET_TRAP: "trap", SECCOMP_RET_ERRNO: "errno", SECCOMP_RET_USER_NOTIF: "user_notif",
+                SECCOMP_RET_TRACE: "trace", SECCOMP_RET_LOG: "log", SECCOMP_RET_ALLOW: "allow"}
+
+
+class ActionsLogged:
+    """/proc/sys/kernel/seccomp/actions_logged: the actions that may be logged (all but allow by default)."""
+    names: list[str] = [n for n in ACTION_NAMES.values() if n != "allow"]
+
+    @classmethod
+    def render(cls) -> bytes:
+        return " ".join(n for n in ACTION_NAMES.values() if n in cls.names).encode() + b"\n"
+
+    @classmethod
+    def write(cls, data: bytes) -> None:
+        """write_actions_logged: names separated by spaces; an unknown one, or allow, is EINVAL."""
+        names = data.decode("ascii", "replace").split()
+        if any(n not in ACTION_NAMES.values() or n == "allow" for n in names):
+            raise KernelError(errno.EINVAL)
+        cls.names = names
+
+
+def actions_avail() -> bytes:
+    """/proc/sys/kernel/seccomp/actions_avail."""
+    return " ".join(ACTION_NAMES.values()).encode() + b"\n"
 
 
 def _log_if(task: Task, nr: int, action: int, requested: bool) -> None:
@@ -338,7 +360,9 @@ def _log_if(task: Task, nr: int, action: int, requested: bool) -> None:
 
 def _log(task: Task, nr: int, sig: int, action: int) -> None:
     """seccomp_log / audit_seccomp: the kernel log line of a logged action (kill_*, log, and the others when the
-    filter asked); the record an audit-less kernel prints."""
+    filter asked) unless actions_logged leaves it out; the record an audit-less kernel prints."""
+    if ACTION_NAMES.get(action, "kill_process") not in ActionsLogged.names:
+        return
     group = task.group
     task.kernel.log(f"audit: type={AUDIT_SECCOMP} auid=4294967295 uid={group.creds.uid} gid={group.creds.gid} "
                     f"ses=4294967295 pid={task.tid} comm=\"{task.comm}\" exe=\"{group.exe}\" sig={sig} "
