@@ -175,8 +175,9 @@ def _statements(pc: int, insn: Insn, byteorder: str, size: int | None) -> list[s
         op = code & 0xF0
         guard = ["if not X: return 0"] if code & BPF_X and op in (BPF_DIV, BPF_MOD) else []
         expr = {BPF_ADD: f"(A + {src}) & {_U32}", BPF_SUB: f"(A - {src}) & {_U32}",
-                BPF_MUL: f"(A * {src}) & {_U32}", BPF_DIV: f"A // {src}", BPF_MOD: f"A % {src}", BPF_AND: f"A & {src}", BPF_OR: f"A | {src}",
-                BPF_XOR: f"A ^ {src}", BPF_LSH: f"(A << ({src} & 31)) & {_U32}", BPF_RSH: f"A >> ({src} & 31)",
+                BPF_MUL: f"(A * {src}) & {_U32}", BPF_DIV: f"A // {src}", BPF_MOD: f"A % {src}",
+                BPF_AND: f"A & {src}", BPF_OR: f"A | {src}", BPF_XOR: f"A ^ {src}",
+                BPF_LSH: f"(A << ({src} & 31)) & {_U32}", BPF_RSH: f"A >> ({src} & 31)",
                 BPF_NEG: f"-A & {_U32}"}[op]    # (a shift count is taken modulo 32, as x86's JIT does)
         return guard + [f"A = {expr}"]
     op = code & 0xF0                                # BPF_JMP

@@ -10,7 +10,7 @@
   strictest return value (KILL_PROCESS > KILL_THREAD > TRAP > ERRNO > USER_NOTIF > TRACE > LOG > ALLOW), with
   the 16-bit data of the first filter returning it.  A filter's verdict that depends only on the syscall
   number and arch is cached per number (Linux's action cache, seccomp_cache_prepare), so the calls an
-  allow-list lets through do not run the interpreter again.
+  allow-list lets through do not run the (compiled: bpf/filter.py) programs again.
 - SECCOMP_RET_USER_NOTIF hands the call to a supervisor through the listener file of the filter
   (`NotifyListener`, an anon-inode file from SECCOMP_FILTER_FLAG_NEW_LISTENER): the target sleeps until the
   supervisor answers with SECCOMP_IOCTL_NOTIF_SEND (a result, or CONTINUE to run the call).
@@ -28,9 +28,11 @@ import struct
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Sequence
 
-from pynix.bpf.filter import (BPF_ABS, BPF_ALU, BPF_AND, BPF_IMM, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP,
-                              BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_RET, BPF_W, Insn,
-                              check_classic, compile_classic)
+from pynix.bpf.filter import (BPF_A, BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JA, BPF_JEQ,
+                              BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH,
+                              BPF_MEM, BPF_MISC, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX,
+                              BPF_SUB, BPF_TAX, BPF_TXA, BPF_W, BPF_X, BPF_XOR, Insn, check_classic,
+                              compile_classic)
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
@@ -137,11 +139,12 @@ def seccomp_filter_release(task: Task) -> None:
 
 
 # ------------------------------------------------------------------------------------------ installing
-_SECCOMP_CODES = frozenset(
-    [BPF_RET | BPF_K, BPF_RET | 0x10, BPF_ALU | 0x80, BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM, 0x07, 0x87,   # NEG, TAX, TXA
-     BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, 0x02, 0x03, BPF_JMP | BPF_JA]
-    + [BPF_ALU | op | src for op in (0x00, 0x10, 0x20, 0x30, BPF_AND, 0x40, 0xA0, 0x60, 0x70) for src in (0, 8)]
-    + [BPF_JMP | op | src for op in (BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET) for src in (0, 8)])
+_SECCOMP_CODES = frozenset(                   # seccomp_check_filter's list (no BPF_MOD, no packet loads)
+    [BPF_RET | BPF_K, BPF_RET | BPF_A, BPF_ALU | BPF_NEG, BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM,
+     BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA, BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST, BPF_STX, BPF_JMP | BPF_JA]
+    + [BPF_ALU | op | src for op in (BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH)
+       for src in (BPF_K, BPF_X)]
+    + [BPF_JMP | op | src for op in (BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET) for src in (BPF_K, BPF_X)])
 
 
 def prepare_filter(prog: list[Insn]) -> list[Insn]:
