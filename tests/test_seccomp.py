@@ -3,10 +3,12 @@ no_new_privs rule and user notification, differentially against native Linux on 
 reference: it refuses seccomp so that the guest cannot filter the emulator's own calls)."""
 from __future__ import annotations
 
+import re
 import shutil
+import subprocess
 from pathlib import Path
 
-from harness import assert_same, assert_same_as_native, host_isa, need, run_pynix
+from harness import assert_same, assert_same_as_native, build, host_isa, need, pynix_env, run_pynix
 
 
 def test_filter_actions(target):
@@ -85,3 +87,36 @@ def test_ctags_sandbox(tmp_path):
     with open("/dev/null", "rb") as null:
         logged = run_pynix(ctags, ["--_interactive=sandbox"], null, extra=("-v",))
     assert b"audit: type=1326" in logged.stderr and b"sig=31" in logged.stderr, logged.describe()
+
+
+def test_strace_shows_seccomp(tmp_path):
+    """`--strace` prints seccomp(2) and a caught seccomp SIGSYS as Debian's strace -f does (the static
+    binary's si_call_addr is the same address on both sides; the stack address of the sock_fprog is not)."""
+    need(host_isa() == "x86_64" and shutil.which("strace") is not None, "strace on an x86_64 host")
+    program = build("seccomp_filter.c", "x86_64-musl")
+    native = subprocess.run(["strace", "-f", "-o", str(tmp_path / "ref"), str(program)], env=pynix_env(),
+                            capture_output=True, timeout=60)
+    need(native.returncode == 0, "strace cannot trace here")
+    got = run_pynix(program, extra=[f"--strace=-o {tmp_path / 'pynix'}"])
+    assert got.returncode == 0, got.describe()
+
+    def lines(path: Path) -> list[str]:
+        text = re.sub(r"^\[?(pid)?\s*\d+\]?\s+", "", path.read_text(), flags=re.M)
+        text = re.sub(r"filter=0x[0-9a-f]+", "filter=ADDR", text)
+        return [line for line in text.splitlines() if line.startswith(("seccomp(", "--- SIGSYS"))]
+
+    ours, theirs = lines(tmp_path / "pynix"), lines(tmp_path / "ref")
+    assert [line for line in ours if line.startswith("seccomp(")] == \
+        [line for line in theirs if line.startswith("seccomp(")]
+    # pynix also shows the SIGSYS that kills (it prints a fatal signal when it is sent; strace does not)
+    caught = [line for line in theirs if line.startswith("--- SIGSYS")]
+    assert caught and all(line in ours for line in caught), (ours, theirs)
+    assert any("si_errno=ENOMSG, si_call_addr=" in line and "si_syscall=__NR_getpid" in line for line in caught)
+
+
+def test_proc_sys_kernel_seccomp():
+    """/proc/sys/kernel/seccomp: the actions this kernel has and those it logs, as Linux's defaults."""
+    need(host_isa() == "x86_64" and Path("/bin/busybox").exists(), "busybox-static on an x86_64 host")
+    got, _ = assert_same("/bin/busybox", ["cat", "/proc/sys/kernel/seccomp/actions_avail",
+                                          "/proc/sys/kernel/seccomp/actions_logged"])
+    assert got.stdout.startswith(b"kill_process kill_thread trap errno user_notif trace log allow\n")

@@ -8,16 +8,17 @@ last instruction returns, no scratch word is read before every path to the read 
 by a constant are in range and the opcode is one Linux knows.  Users narrow it further: seccomp
 (task/seccomp.py) accepts only the opcodes that make sense on a `struct seccomp_data`.
 
-Linux converts a checked program to eBPF and runs that (or its JIT); here the classic instructions are
-interpreted directly over a `bytes` context: packet bytes for a socket filter (loads are big-endian, network
-order), the 64-byte `struct seccomp_data` for seccomp (loads in the machine's order, both ISAs little-endian).
+Linux converts a checked program to eBPF and runs that, or its JIT's machine code; here `compile_classic`
+translates the classic program into a Python function over a `bytes` context: packet bytes for a socket filter
+(loads are big-endian, network order), the 64-byte `struct seccomp_data` for seccomp (loads in the machine's
+order, both ISAs little-endian).
 The ancillary loads of socket filters (k >= SKF_AD_OFF) are refused by the checker, as a kernel without them.
 """
 from __future__ import annotations
 
 import errno
 import struct
-from typing import Sequence
+from typing import Callable, Sequence
 
 from pynix.errors import KernelError
 
@@ -104,90 +105,85 @@ def _check_load_and_stores(prog: Sequence[Insn]) -> None:
             valid = 0xFFFF
 
 
-def run(prog: Sequence[Insn], data: bytes, byteorder: str = "big") -> int:
-    """Run checked program `prog` over `data`; its return value (a load past the end of `data` returns 0, as
-    a socket filter that drops the packet).  Loads of words and halves read `byteorder`."""
-    a = x = 0
-    mem = [0] * BPF_MEMWORDS
-    size = len(data)
-    pc = 0
-    while True:
-        code, jt, jf, k = prog[pc]
-        pc += 1
-        cls = code & 0x07
-        if cls == BPF_LD or cls == BPF_LDX:
-            mode = code & 0xE0
-            if mode == BPF_ABS or mode == BPF_IND:
-                off = k if mode == BPF_ABS else (x + k) & _U32
-                width = 4 if code & 0x18 == BPF_W else 2 if code & 0x18 == BPF_H else 1
-                if off + width > size:
-                    return 0
-                a = int.from_bytes(data[off:off + width], byteorder)
-                continue
-            if mode == BPF_IMM:
-                value = k
-            elif mode == BPF_MEM:
-                value = mem[k]
-            elif mode == BPF_LEN:
-                value = size
-            else:                                   # BPF_MSH: X = 4 * (P[k] & 0xf), the IP header length
-                if k >= size:
-                    return 0
-                value = (data[k] & 0xF) << 2
-            if cls == BPF_LD:
-                a = value
-            else:
-                x = value
-        elif cls == BPF_JMP:
-            op = code & 0xF0
-            if op == BPF_JA:
-                pc += k
-                continue
-            operand = x if code & BPF_X else k
-            if op == BPF_JEQ:
-                taken = a == operand
-            elif op == BPF_JGT:
-                taken = a > operand
-            elif op == BPF_JGE:
-                taken = a >= operand
-            else:
-                taken = a & operand != 0
-            pc += jt if taken else jf
-        elif cls == BPF_RET:
-            return a if code & 0x18 == BPF_A else k
-        elif cls == BPF_ALU:
-            a = _alu(code & 0xF0, a, x if code & BPF_X else k)
-            if a is None:                           # division by X == 0 ends the program, returning 0
-                return 0
-        elif cls == BPF_ST:
-            mem[k] = a
-        elif cls == BPF_STX:
-            mem[k] = x
-        elif code & 0xF8 == BPF_TXA:
-            a = x
-        else:
-            x = a
+def compile_classic(prog: Sequence[Insn], byteorder: str = "big", size: int | None = None) -> Callable[[bytes], int]:
+    """Linux's BPF JIT for a checked program: a Python function `filter(data) -> return value`.
+
+    Jumps only go forward, so the program is emitted as its basic blocks in order, each guarded by a test of
+    the label `L` the previous blocks chose: one pass through the blocks runs exactly the path taken, with
+    every instruction a Python statement instead of a trip around an interpreter loop.  A load past the end of
+    `data` returns 0 (a socket filter that drops the packet), as does a division by X == 0.  Words and halves
+    are read `byteorder`; with `size`, every `data` has that length and the loads' bounds are settled here."""
+    flen = len(prog)
+    leaders = {0}
+    for pc, (code, jt, jf, k) in enumerate(prog):
+        if code & 0x07 == BPF_JMP:
+            leaders |= {pc + 1 + k} if code == BPF_JMP | BPF_JA else {pc + 1 + jt, pc + 1 + jf}
+        if code & 0x07 in (BPF_JMP, BPF_RET) and pc + 1 < flen:
+            leaders.add(pc + 1)
+    words = sorted({k for code, _, _, k in prog if code in (BPF_ST, BPF_STX, BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM)})
+    lines = ["def bpf_filter(d):", "    n = len(d)" if size is None else f"    n = {size}", "    A = X = L = 0"]
+    lines += [f"    m{w} = 0" for w in words]
+    for pc, insn in enumerate(prog):
+        if pc in leaders:
+            if pc:
+                if _falls_through(prog[pc - 1]):
+                    lines.append(f"        L = {pc}")
+            lines.append(f"    if L == {pc}:")
+        lines += ["        " + stmt for stmt in _statements(pc, insn, byteorder, size)]
+    namespace: dict = {}
+    exec(compile("\n".join(lines), f"<bpf program of {flen} instructions>", "exec"), namespace)
+    return namespace["bpf_filter"]
 
 
-def _alu(op: int, a: int, operand: int) -> int | None:
-    if op == BPF_ADD:
-        return (a + operand) & _U32
-    if op == BPF_SUB:
-        return (a - operand) & _U32
-    if op == BPF_AND:
-        return a & operand
-    if op == BPF_OR:
-        return a | operand
-    if op == BPF_XOR:
-        return a ^ operand
-    if op == BPF_MUL:
-        return (a * operand) & _U32
-    if op == BPF_LSH:                               # a shift count is taken modulo 32, as x86's JIT does
-        return (a << (operand & 31)) & _U32
-    if op == BPF_RSH:
-        return a >> (operand & 31)
-    if op == BPF_NEG:
-        return -a & _U32
-    if operand == 0:
-        return None
-    return a // operand if op == BPF_DIV else a % operand
+def _falls_through(insn: Insn) -> bool:
+    return insn[0] & 0x07 not in (BPF_JMP, BPF_RET)
+
+
+def _statements(pc: int, insn: Insn, byteorder: str, size: int | None) -> list[str]:
+    """The Python statements of one instruction (see compile_classic)."""
+    code, jt, jf, k = insn
+    cls = code & 0x07
+    src = "X" if code & BPF_X else str(k)
+    if cls in (BPF_LD, BPF_LDX):
+        mode = code & 0xE0
+        reg = "A" if cls == BPF_LD else "X"
+        if mode in (BPF_ABS, BPF_IND):
+            width = {BPF_W: 4, BPF_H: 2, BPF_B: 1}[code & 0x18]
+            read = (lambda at: f"d[{at}]") if width == 1 else \
+                (lambda at: f"int.from_bytes(d[{at}:{at} + {width}], {byteorder!r})")
+            if mode == BPF_ABS:
+                if size is not None:
+                    return ["return 0"] if k + width > size else [f"A = {read(k)}"]
+                return [f"if n < {k + width}: return 0", f"A = {read(k)}"]
+            return [f"o = (X + {k}) & {_U32}", f"if o + {width} > n: return 0", f"A = {read('o')}"]
+        if mode == BPF_IMM:
+            return [f"{reg} = {k}"]
+        if mode == BPF_MEM:
+            return [f"{reg} = m{k}"]
+        if mode == BPF_LEN:
+            return [f"{reg} = n"]
+        return [f"if n <= {k}: return 0", f"X = (d[{k}] & 15) << 2"]   # BPF_MSH: 4 * the IP header's IHL
+    if cls == BPF_ST:
+        return [f"m{k} = A"]
+    if cls == BPF_STX:
+        return [f"m{k} = X"]
+    if cls == BPF_MISC:
+        return ["A = X"] if code & 0xF8 == BPF_TXA else ["X = A"]
+    if cls == BPF_RET:
+        return ["return A"] if code & 0x18 == BPF_A else [f"return {k}"]
+    if cls == BPF_ALU:
+        op = code & 0xF0
+        guard = ["if not X: return 0"] if code & BPF_X and op in (BPF_DIV, BPF_MOD) else []
+        expr = {BPF_ADD: f"(A + {src}) & {_U32}", BPF_SUB: f"(A - {src}) & {_U32}",
+                BPF_MUL: f"(A * {src}) & {_U32}", BPF_DIV: f"A // {src}", BPF_MOD: f"A % {src}",
+                BPF_AND: f"A & {src}", BPF_OR: f"A | {src}", BPF_XOR: f"A ^ {src}",
+                BPF_LSH: f"(A << ({src} & 31)) & {_U32}", BPF_RSH: f"A >> ({src} & 31)",
+                BPF_NEG: f"-A & {_U32}"}[op]    # (a shift count is taken modulo 32, as x86's JIT does)
+        return guard + [f"A = {expr}"]
+    op = code & 0xF0                                # BPF_JMP
+    if op == BPF_JA:
+        return [f"L = {pc + 1 + k}"]
+    if jt == jf:
+        return [f"L = {pc + 1 + jt}"]
+    cond = {BPF_JEQ: f"A == {src}", BPF_JGT: f"A > {src}", BPF_JGE: f"A >= {src}", BPF_JSET: f"A & {src}"}[op]
+    return [f"L = {pc + 1 + jt} if {cond} else {pc + 1 + jf}"]

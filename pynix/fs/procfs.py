@@ -49,6 +49,7 @@ from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 from pynix.uapi.capability import CAP_LAST_CAP
+from pynix.task.seccomp import ActionsLogged, actions_avail
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
@@ -1202,6 +1203,10 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"cap_last_cap": const(CAP_LAST_CAP, 0o444),
             b"overflowuid": const(65534),
             b"overflowgid": const(65534),
+            b"seccomp": {
+                b"actions_avail": (actions_avail, 0o444, None),
+                b"actions_logged": (ActionsLogged.render, 0o644, ActionsLogged.write),
+            },
             b"random": {
                 b"boot_id": const(sb.boot_id, 0o444),
                 b"uuid": value(random_uuid, 0o444),

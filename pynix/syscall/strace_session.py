@@ -24,11 +24,13 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterable, Sequence, TextIO
 
+from pynix.arch import all_arches
 from pynix.errors import KernelError
 from pynix.syscall.strace import MAX_STRLEN, format_call, format_return, format_sigset, signal_name
 from pynix.syscall.strace_classes import SYSCALL_CLASSES
 from pynix.task.task import TaskState
 from pynix.trace.tracepoints import Tracepoints
+from pynix.uapi.errno import ERRNO_NAMES
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
@@ -212,7 +214,8 @@ class SyscallSummary:
 
 _SI_CODES = {0: "SI_USER", 0x80: "SI_KERNEL", -1: "SI_QUEUE", -2: "SI_TIMER", -3: "SI_MESGQ", -4: "SI_ASYNCIO",
              -5: "SI_SIGIO", -6: "SI_TKILL"}
-_SIGCHLD, _FAULT_SIGNALS = 17, {4: "ILL", 5: "TRAP", 7: "BUS", 8: "FPE", 11: "SEGV"}
+_SIGCHLD, _SIGSYS, _SYS_SECCOMP = 17, 31, 1
+_FAULT_SIGNALS = {4: "ILL", 5: "TRAP", 7: "BUS", 8: "FPE", 11: "SEGV"}
 _CLD_CODES = {1: "CLD_EXITED", 2: "CLD_KILLED", 3: "CLD_DUMPED", 4: "CLD_TRAPPED", 5: "CLD_STOPPED",
               6: "CLD_CONTINUED"}
 _FAULT_CODES = {"SEGV": ("SEGV_MAPERR", "SEGV_ACCERR"), "BUS": ("BUS_ADRALN", "BUS_ADRERR", "BUS_OBJERR"),
@@ -229,6 +232,16 @@ def format_siginfo(info: bytes) -> str:
         shown = str(status) if code == 1 else signal_name(status)
         fields += [f"si_code={_CLD_CODES.get(code, code)}", f"si_pid={pid}", f"si_uid={uid}",
                    f"si_status={shown}", f"si_utime={utime}", f"si_stime={stime}"]
+    elif code == _SYS_SECCOMP and signo == _SIGSYS:
+        call_addr, nr, audit_arch = struct.unpack_from("<QiI", info, 16)
+        arch = next((a for a in all_arches() if a.audit_arch == audit_arch), None)
+        name = arch.syscall_names.get(nr) if arch is not None else None
+        fields.append("si_code=SYS_SECCOMP")
+        if _errno:
+            fields.append(f"si_errno={ERRNO_NAMES.get(_errno, _errno)}")
+        fields += [f"si_call_addr={'NULL' if call_addr == 0 else hex(call_addr)}",
+                   f"si_syscall={'__NR_' + name if name else nr}",
+                   f"si_arch={f'AUDIT_ARCH_{arch.name.upper()}' if arch is not None else hex(audit_arch)}"]
     elif code > 0 and code != 0x80 and signo in _FAULT_SIGNALS:
         names = _FAULT_CODES[_FAULT_SIGNALS[signo]]
         addr = struct.unpack_from("<Q", info, 16)[0]

@@ -10,7 +10,7 @@
   strictest return value (KILL_PROCESS > KILL_THREAD > TRAP > ERRNO > USER_NOTIF > TRACE > LOG > ALLOW), with
   the 16-bit data of the first filter returning it.  A filter's verdict that depends only on the syscall
   number and arch is cached per number (Linux's action cache, seccomp_cache_prepare), so the calls an
-  allow-list lets through do not run the interpreter again.
+  allow-list lets through do not run the (compiled: bpf/filter.py) programs again.
 - SECCOMP_RET_USER_NOTIF hands the call to a supervisor through the listener file of the filter
   (`NotifyListener`, an anon-inode file from SECCOMP_FILTER_FLAG_NEW_LISTENER): the target sleeps until the
   supervisor answers with SECCOMP_IOCTL_NOTIF_SEND (a result, or CONTINUE to run the call).
@@ -26,11 +26,13 @@ import errno
 import random
 import struct
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
-from pynix.bpf.filter import (BPF_ABS, BPF_ALU, BPF_AND, BPF_IMM, BPF_JA, BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JMP,
-                              BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_MEM, BPF_RET, BPF_W, Insn,
-                              check_classic, run)
+from pynix.bpf.filter import (BPF_A, BPF_ABS, BPF_ADD, BPF_ALU, BPF_AND, BPF_DIV, BPF_IMM, BPF_JA, BPF_JEQ,
+                              BPF_JGE, BPF_JGT, BPF_JMP, BPF_JSET, BPF_K, BPF_LD, BPF_LDX, BPF_LEN, BPF_LSH,
+                              BPF_MEM, BPF_MISC, BPF_MUL, BPF_NEG, BPF_OR, BPF_RET, BPF_RSH, BPF_ST, BPF_STX,
+                              BPF_SUB, BPF_TAX, BPF_TXA, BPF_W, BPF_X, BPF_XOR, Insn, check_classic,
+                              compile_classic)
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
@@ -85,6 +87,7 @@ class SeccompFilter:
     """One attached filter (struct seccomp_filter): a checked program and the older filters of its chain."""
     prog: Sequence[Insn]
     prev: "SeccompFilter | None"
+    run: Callable[[bytes], int]               # the compiled program (bpf/filter.py) over a seccomp_data
     log: bool = False                         # SECCOMP_FILTER_FLAG_LOG: log every action but ALLOW
     listener: "NotifyListener | None" = None  # its notification file while that is open
     const_allow: dict[int, bool] = field(default_factory=dict)   # nr -> the chain allows it whatever the args
@@ -138,11 +141,12 @@ def seccomp_filter_release(task: Task) -> None:
 
 
 # ------------------------------------------------------------------------------------------ installing
-_SECCOMP_CODES = frozenset(
-    [BPF_RET | BPF_K, BPF_RET | 0x10, BPF_ALU | 0x80, BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM, 0x07, 0x87,   # NEG, TAX, TXA
-     BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, 0x02, 0x03, BPF_JMP | BPF_JA]
-    + [BPF_ALU | op | src for op in (0x00, 0x10, 0x20, 0x30, BPF_AND, 0x40, 0xA0, 0x60, 0x70) for src in (0, 8)]
-    + [BPF_JMP | op | src for op in (BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET) for src in (0, 8)])
+_SECCOMP_CODES = frozenset(                   # seccomp_check_filter's list (no BPF_MOD, no packet loads)
+    [BPF_RET | BPF_K, BPF_RET | BPF_A, BPF_ALU | BPF_NEG, BPF_LD | BPF_IMM, BPF_LDX | BPF_IMM,
+     BPF_MISC | BPF_TAX, BPF_MISC | BPF_TXA, BPF_LD | BPF_MEM, BPF_LDX | BPF_MEM, BPF_ST, BPF_STX, BPF_JMP | BPF_JA]
+    + [BPF_ALU | op | src for op in (BPF_ADD, BPF_SUB, BPF_MUL, BPF_DIV, BPF_AND, BPF_OR, BPF_XOR, BPF_LSH, BPF_RSH)
+       for src in (BPF_K, BPF_X)]
+    + [BPF_JMP | op | src for op in (BPF_JEQ, BPF_JGE, BPF_JGT, BPF_JSET) for src in (BPF_K, BPF_X)])
 
 
 def prepare_filter(prog: list[Insn]) -> list[Insn]:
@@ -216,7 +220,8 @@ def attach_filter(task: Task, prog: list[Insn], flags: int) -> int:
     if seccomp_mode(task) not in (SECCOMP_MODE_DISABLED, SECCOMP_MODE_FILTER):
         raise KernelError(errno.EINVAL)
     prev = current.filter if current is not None else None
-    new = SeccompFilter(prog, prev, log=bool(flags & SECCOMP_FILTER_FLAG_LOG))
+    new = SeccompFilter(prog, prev, compile_classic(prog, "little", SECCOMP_DATA.size),
+                        log=bool(flags & SECCOMP_FILTER_FLAG_LOG))
     if flags & SECCOMP_FILTER_FLAG_NEW_LISTENER and prev is not None \
             and any(f.listener is not None for f in prev.chain()):
         raise KernelError(errno.EBUSY)                # one listener per chain
@@ -248,8 +253,8 @@ def attach_filter(task: Task, prog: list[Insn], flags: int) -> int:
 # ----------------------------------------------------------------------------------------- syscall entry
 def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
     """The seccomp check of a syscall entry (Linux's __secure_computing): RUN to run the call, or its result
-    without running it (an int, or None when no result is written: the task was killed, or a trap's SIGSYS
-    shows the handler the registers as they were).  May raise Block (a supervisor's answer is awaited)."""
+    without running it (an int, or None when the task was killed).  May raise Block (a supervisor's answer is
+    awaited)."""
     state = task.seccomp
     nr &= 0xFFFFFFFF
     if state.mode == SECCOMP_MODE_STRICT:
@@ -268,7 +273,7 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
                              *args)
     ret, match = SECCOMP_RET_ALLOW, None
     for f in state.filter.chain():
-        cur = run(f.prog, data, "little")
+        cur = f.run(data)
         if _signed(cur & SECCOMP_RET_ACTION_FULL) < _signed(ret & SECCOMP_RET_ACTION_FULL):
             ret, match = cur, f
     action, value = ret & SECCOMP_RET_ACTION_FULL, ret & SECCOMP_RET_DATA
@@ -281,7 +286,7 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
         result = -min(value, MAX_ERRNO)
     elif action == SECCOMP_RET_TRAP:
         signal.force_sig_info(task.kernel, task, SIGSYS, sigsys_info(task, nr, value))
-        result = None                              # syscall_rollback: the handler sees the registers unchanged
+        result = _rollback(task, nr, args)
     elif action == SECCOMP_RET_TRACE:
         result = _trace(task, value)
     elif action == SECCOMP_RET_USER_NOTIF:
@@ -299,6 +304,13 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
         return None
     _log_if(task, nr, action, match.log)
     return result
+
+
+def _rollback(task: Task, nr: int, args: tuple[int, ...]) -> int:
+    """syscall_rollback: the value the result register held at the syscall's entry, so that a SIGSYS handler
+    sees the registers as they were (x86-64's rax: the number; riscv64's a0: the first argument)."""
+    values = (nr, *args)
+    return values[task.arch.syscall_registers.index(task.arch.return_register)]
 
 
 def _trace(task: Task, data: int) -> object:
@@ -321,9 +333,31 @@ def _signed(value: int) -> int:
     return value - (1 << 32) if value & 0x80000000 else value
 
 
-_LOGGED_NAMES = {SECCOMP_RET_KILL_PROCESS: "kill_process", SECCOMP_RET_KILL_THREAD: "kill_thread",
-                 SECCOMP_RET_TRAP: "trap", SECCOMP_RET_ERRNO: "errno", SECCOMP_RET_USER_NOTIF: "user_notif",
-                 SECCOMP_RET_TRACE: "trace", SECCOMP_RET_LOG: "log"}
+ACTION_NAMES = {SECCOMP_RET_KILL_PROCESS: "kill_process", SECCOMP_RET_KILL_THREAD: "kill_thread",
+                SECCOMP_RET_TRAP: "trap", SECCOMP_RET_ERRNO: "errno", SECCOMP_RET_USER_NOTIF: "user_notif",
+                SECCOMP_RET_TRACE: "trace", SECCOMP_RET_LOG: "log", SECCOMP_RET_ALLOW: "allow"}
+
+
+class ActionsLogged:
+    """/proc/sys/kernel/seccomp/actions_logged: the actions that may be logged (all but allow by default)."""
+    names: list[str] = [n for n in ACTION_NAMES.values() if n != "allow"]
+
+    @classmethod
+    def render(cls) -> bytes:
+        return " ".join(n for n in ACTION_NAMES.values() if n in cls.names).encode() + b"\n"
+
+    @classmethod
+    def write(cls, data: bytes) -> None:
+        """write_actions_logged: names separated by spaces; an unknown one, or allow, is EINVAL."""
+        names = data.decode("ascii", "replace").split()
+        if any(n not in ACTION_NAMES.values() or n == "allow" for n in names):
+            raise KernelError(errno.EINVAL)
+        cls.names = names
+
+
+def actions_avail() -> bytes:
+    """/proc/sys/kernel/seccomp/actions_avail."""
+    return " ".join(ACTION_NAMES.values()).encode() + b"\n"
 
 
 def _log_if(task: Task, nr: int, action: int, requested: bool) -> None:
@@ -334,7 +368,9 @@ def _log_if(task: Task, nr: int, action: int, requested: bool) -> None:
 
 def _log(task: Task, nr: int, sig: int, action: int) -> None:
     """seccomp_log / audit_seccomp: the kernel log line of a logged action (kill_*, log, and the others when the
-    filter asked); the record an audit-less kernel prints."""
+    filter asked) unless actions_logged leaves it out; the record an audit-less kernel prints."""
+    if ACTION_NAMES.get(action, "kill_process") not in ActionsLogged.names:
+        return
     group = task.group
     task.kernel.log(f"audit: type={AUDIT_SECCOMP} auid=4294967295 uid={group.creds.uid} gid={group.creds.gid} "
                     f"ses=4294967295 pid={task.tid} comm=\"{task.comm}\" exe=\"{group.exe}\" sig={sig} "

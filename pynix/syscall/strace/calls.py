@@ -207,6 +207,16 @@ def call_prctl(c: Call) -> list[str]:
     return [xlat_name(option, xlat.PRCTL, "PR_???")] + [hexnum(c.arg(i)) for i in range(1, 5)]
 
 
+def call_seccomp(c: Call) -> list[str]:
+    """seccomp(op, flags, args): a filter's sock_fprog shows as {len=N, filter=ADDR}, as strace's default."""
+    op, flags, uargs = c.arg(0) & 0xFFFFFFFF, c.arg(1) & 0xFFFFFFFF, c.arg(2)
+    shown = pointer(uargs)
+    if op == 1 and (fprog := c.read(uargs, 16)) is not None:
+        length, address = struct.unpack("<H6xQ", fprog)
+        shown = f"{{len={length}, filter={pointer(address)}}}"
+    return [xlat_name(op, xlat.SECCOMP_OPS, "SECCOMP_???"), flag_names(flags, xlat.SECCOMP_FLAGS), shown]
+
+
 def call_mremap(c: Call) -> list[str]:
     out = [pointer(c.arg(0)), SIZE(c, c.arg(1)), SIZE(c, c.arg(2)), MREMAP_FLAGS(c, c.arg(3))]
     if c.arg(3) & 2:

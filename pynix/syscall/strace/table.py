@@ -12,7 +12,7 @@ from pynix.syscall.strace.args import (ACCESS_MODE, ARGV, AT_FLAGS, BUF_OUT, BUF
                                        WHENCE, WSTATUS_OUT, ArgFormatter, buf_in, cpuset_in, iov_in, iov_out,
                                        sigset_in, sigset_out)
 from pynix.syscall.strace.calls import (call_arch_prctl, call_clone, call_clone3, call_fcntl, call_futex,
-                                        call_ioctl, call_mremap, call_open, call_openat, call_prctl)
+                                        call_ioctl, call_mremap, call_open, call_openat, call_prctl, call_seccomp)
 from pynix.syscall.strace.printers import Call
 
 _NOARGS: tuple[ArgFormatter, ...] = ()
@@ -130,6 +130,7 @@ SIGNATURES: dict[str, tuple[ArgFormatter, ...] | Callable[[Call], list[str]]] = 
     "sched_setaffinity": (INT, SIZE, cpuset_in(1)),
     "arch_prctl": call_arch_prctl,
     "prctl": call_prctl,
+    "seccomp": call_seccomp,
     "futex": call_futex,
     "getrandom": (BUF_OUT_HEX, SIZE, GRND_FLAGS),
     # signals

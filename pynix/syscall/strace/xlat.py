@@ -187,3 +187,9 @@ RESTART_ERRNOS = {512: ("ERESTARTSYS", "To be restarted if SA_RESTART is set"),
                    514: ("ERESTARTNOHAND", "To be restarted if no handler"),
                    515: ("ENOIOCTLCMD", "No ioctl command"),
                    516: ("ERESTART_RESTARTBLOCK", "Interrupted by signal")}
+
+SECCOMP_OPS = {0: "SECCOMP_SET_MODE_STRICT", 1: "SECCOMP_SET_MODE_FILTER", 2: "SECCOMP_GET_ACTION_AVAIL",
+               3: "SECCOMP_GET_NOTIF_SIZES"}
+SECCOMP_FLAGS = ((1, "SECCOMP_FILTER_FLAG_TSYNC"), (2, "SECCOMP_FILTER_FLAG_LOG"),
+                 (4, "SECCOMP_FILTER_FLAG_SPEC_ALLOW"), (8, "SECCOMP_FILTER_FLAG_NEW_LISTENER"),
+                 (16, "SECCOMP_FILTER_FLAG_TSYNC_ESRCH"), (32, "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"))
