@@ -40,6 +40,18 @@ def test_fanotify(target):
     assert b"ALL DONE\n" in out
 
 
+def test_fanotify_fid(target):
+    """fanotify's fid modes: the info records (FID, DFID, DFID_NAME) of file and directory events, named by the
+    paths whose name_to_handle_at handles they carry."""
+    out = assert_same_as_native("fanotify_fid.c", target)
+    assert b"  DFID_NAME|FID:\n    CREATE | DFID_NAME / 'x'\n    MODIFY CLOSE_WRITE | DFID_NAME / 'x' | FID x\n" in out
+    assert b"    ATTRIB ONDIR | DFID_NAME d '.'\n" in out
+    assert b"    MOVED_TO ONDIR | DFID_NAME sub 'd2'\n" in out
+    assert b"  FID:\n    ATTRIB DELETE_SELF | FID x\n    DELETE | FID sub\n" in out
+    assert b"fsid differs" not in out and b" ?" not in out
+    assert b"ALL DONE\n" in out
+
+
 INOTIFYWAIT = r'''
 d=/dev/shm/pynix-iw-$$
 mkdir -p $d

@@ -4,15 +4,20 @@ read as `struct fanotify_event_metadata` records.
 A group hears an event once however many of its marks match it (fanotify_group_event_mask): the union of the
 masks of the marks that apply -- a directory's mark applies to its children's events only with
 FAN_EVENT_ON_CHILD, to events on directories only with FAN_ONDIR -- less their ignore masks
-(FAN_MARK_IGNORED_MASK, cleared by a modification unless FAN_MARK_IGNORED_SURV_MODIFY).  In the classic mode an
-event names its object by an open file descriptor, made when the event is read, opened with the group's
-event_f_flags and raising no events itself (FMODE_NONOTIFY); only events of open files (open, read, write,
-close, exec) have one.  An event is merged into a queued one of the same object, process and directory-ness
-(fanotify_merge, among the last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the
-rest lost.
+(FAN_MARK_IGNORED_MASK, cleared by a modification unless FAN_MARK_IGNORED_SURV_MODIFY).
 
-Not here: the fid modes (FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_NAME: EINVAL), permission events
-(FAN_CLASS_CONTENT and FAN_CLASS_PRE_CONTENT: EINVAL), FAN_REPORT_PIDFD, mount-namespace marks.
+In the classic mode an event names its object by an open file descriptor, made when the event is read, opened
+with the group's event_f_flags and raising no events itself (FMODE_NONOTIFY); only events of open files (open,
+read, write, close, exec) have one.  In the fid modes (FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_NAME) the
+descriptor is FAN_NOFD and info records follow the metadata: the filesystem id and file handle
+(fs/exportfs.py) of the object, of its directory, and the entry's name -- and the events of names (create,
+delete, move) and of attributes are reported too, FAN_ONDIR included.
+
+An event is merged into a queued one of the same object, process and directory-ness (fanotify_merge, among the
+last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the rest lost.
+
+Not here: permission events (FAN_CLASS_CONTENT and FAN_CLASS_PRE_CONTENT: EINVAL), FAN_RENAME,
+FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, mount-namespace marks.
 """
 from __future__ import annotations
 
@@ -24,16 +29,18 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
+from pynix.fs.exportfs import encode_fh
 from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM
-from pynix.fs.notify.fsnotify import (ALL_FSNOTIFY_EVENTS, FS_EVENT_ON_CHILD, FS_ISDIR, FS_MODIFY, FS_Q_OVERFLOW,
-                                      TYPE_INODE, TYPE_PARENT, Event, Mark)
+from pynix.fs.notify.fsnotify import (ALL_FSNOTIFY_EVENTS, FS_CREATE, FS_DELETE, FS_EVENT_ON_CHILD, FS_ISDIR,
+                                      FS_MODIFY, FS_MOVED_FROM, FS_MOVED_TO, FS_Q_OVERFLOW, FS_RENAME, TYPE_INODE,
+                                      TYPE_PARENT, Event, Mark)
 from pynix.fs.vfs import get_write_access, put_write_access
 from pynix.sync.wait import Block, WaitQueue
 from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_RDONLY
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
-    from pynix.fs.vfs import VfsPath
+    from pynix.fs.vfs import Inode, VfsPath
     from pynix.kernel import Kernel
     from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
@@ -70,6 +77,9 @@ FAN_MARK_INODE = 0
 FANOTIFY_METADATA_VERSION = 3
 FAN_NOFD = -1
 METADATA = struct.Struct("<IBBHQii")          # event_len vers reserved metadata_len mask fd pid
+FID_INFO = struct.Struct("<BBHIIIi")          # info_type pad len, fsid val[2], handle_bytes handle_type
+FAN_EVENT_INFO_TYPE_FID, FAN_EVENT_INFO_TYPE_DFID_NAME, FAN_EVENT_INFO_TYPE_DFID = 1, 2, 3
+DIRENT_EVENTS = FS_CREATE | FS_DELETE | FS_MOVED_FROM | FS_MOVED_TO | FS_RENAME
 MERGE_WINDOW = 128                            # FANOTIFY_MAX_MERGE_EVENTS
 
 
@@ -87,8 +97,9 @@ LIMITS = FanotifyLimits()
 class FanotifyMark(Mark):
     """A mark with its ignore mask (and whether a modification clears it)."""
 
-    def __init__(self, group: "Fanotify", obj, kind: int) -> None:
+    def __init__(self, group: "Fanotify", obj, kind: int, fsid: int) -> None:
         super().__init__(group, obj, 0, kind)
+        self.fsid = fsid                     # the marked object's filesystem id (statfs's f_fsid: its dev, 0)
         self.ignore_mask = 0
         self.surv_modify = False
         self.ignore_flags = False            # FAN_MARK_IGNORE: the ignore mask's FAN_ONDIR/ON_CHILD count
@@ -113,16 +124,50 @@ class FanotifyMark(Mark):
 
 @dataclass(eq=False)
 class FanotifyEvent:
-    """A queued event (struct fanotify_path_event, or the overflow event without a path)."""
+    """A queued event: a path event (classic mode), a fid event (`fh`: the object's handle), a name event
+    (`dir_fh` with `name`, and `fh` of the child when both are reported), or the overflow event."""
     mask: int
     pid: int
     path: "VfsPath | None" = None
+    fsid: int = 0
+    fh: "tuple[int, bytes] | None" = None
+    dir_fh: "tuple[int, bytes] | None" = None
+    name: bytes = b""
 
     def merges_with(self, other: "FanotifyEvent") -> bool:
-        """fanotify_should_merge: the same object, process and directory-ness."""
-        return (self.path is not None and other.path is not None and self.pid == other.pid
-                and (self.mask & FS_ISDIR) == (other.mask & FS_ISDIR)
-                and self.path.mount is other.path.mount and self.path.dentry is other.path.dentry)
+        """fanotify_should_merge: the same object (path, or handles and name), process and directory-ness."""
+        if self.pid != other.pid or (self.mask & FS_ISDIR) != (other.mask & FS_ISDIR) or self.mask & FS_Q_OVERFLOW:
+            return False
+        if self.path is not None or other.path is not None:
+            return (self.path is not None and other.path is not None and self.path.mount is other.path.mount
+                    and self.path.dentry is other.path.dentry)
+        return (self.fsid, self.fh, self.dir_fh, self.name) == (other.fsid, other.fh, other.dir_fh, other.name)
+
+    def info_records(self, fid_mode: int) -> bytes:
+        """copy_info_records: the directory's record (with the name), then the object's."""
+        out = b""
+        if self.dir_fh is not None:
+            kind = FAN_EVENT_INFO_TYPE_DFID_NAME if self.name else FAN_EVENT_INFO_TYPE_DFID
+            out += self._record(kind, self.dir_fh, self.name)
+        if self.fh is not None:
+            if fid_mode == FAN_REPORT_FID or self.dir_fh is not None:
+                out += self._record(FAN_EVENT_INFO_TYPE_FID, self.fh, b"")
+            elif fid_mode & FAN_REPORT_NAME and self.mask & FAN_ONDIR:
+                out += self._record(FAN_EVENT_INFO_TYPE_DFID_NAME, self.fh, b".")
+            elif self.mask & (DIRENT_EVENTS | FAN_ONDIR):
+                out += self._record(FAN_EVENT_INFO_TYPE_DFID, self.fh, b"")
+            else:
+                out += self._record(FAN_EVENT_INFO_TYPE_FID, self.fh, b"")
+        return out
+
+    def _record(self, info_type: int, fh: tuple[int, bytes], name: bytes) -> bytes:
+        """struct fanotify_event_info_fid: header, fsid, struct file_handle, the name NUL-terminated, padded to
+        4 bytes."""
+        fh_type, handle = fh
+        tail = handle + (name + b"\0" if name else b"")
+        size = (FID_INFO.size + len(tail) + 3) // 4 * 4
+        return (FID_INFO.pack(info_type, 0, size, self.fsid & 0xFFFFFFFF, self.fsid >> 32, len(handle), fh_type)
+                + tail).ljust(size, b"\0")
 
 
 class Fanotify(AnonInodeFile):
@@ -130,9 +175,11 @@ class Fanotify(AnonInodeFile):
 
     anon_name = b"fanotify"
 
-    def __init__(self, kernel: "Kernel", flags: int, event_f_flags: int, owner_uid: int) -> None:
+    def __init__(self, kernel: "Kernel", flags: int, event_f_flags: int, owner_uid: int,
+                 unprivileged: bool = False) -> None:
         super().__init__(O_RDWR | (O_NONBLOCK if flags & FAN_NONBLOCK else 0))
         self.kernel, self.init_flags, self.event_f_flags, self.owner_uid = kernel, flags, event_f_flags, owner_uid
+        self.unprivileged = unprivileged     # FANOTIFY_UNPRIV: inode marks only, other processes' pids hidden
         self.max_events = (1 << 32) - 1 if flags & FAN_UNLIMITED_QUEUE else LIMITS.max_queued_events
         self.marks: list[FanotifyMark] = []
         self.events: list[FanotifyEvent] = []
@@ -146,14 +193,14 @@ class Fanotify(AnonInodeFile):
                 return mark
         return None
 
-    def add_mark(self, obj, kind: int, mask: int, flags: int) -> None:
+    def add_mark(self, obj, kind: int, mask: int, flags: int, fsid: int) -> None:
         """fanotify_add_mark: OR `mask` into the mark's mask, or with an ignore flag into its ignore mask."""
         mark = self.find_mark(obj, kind)
         if mark is None:
             if not self.init_flags & FAN_UNLIMITED_MARKS and \
                     sum(len(g.marks) for g in _groups if g.owner_uid == self.owner_uid) >= LIMITS.max_user_marks:
                 raise KernelError(errno.ENOSPC)
-            mark = FanotifyMark(self, obj, kind)
+            mark = FanotifyMark(self, obj, kind, fsid)
             self.marks.append(mark)
         if flags & (FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORE):
             mark.ignore_mask |= mask
@@ -183,28 +230,60 @@ class Fanotify(AnonInodeFile):
             self.marks.remove(mark)
 
     # ---------------------------------------------------------------------------------- fsnotify's side
+    @property
+    def fid_mode(self) -> int:
+        return self.init_flags & FID_BITS
+
     def handle_event(self, event: Event, marks: "list[tuple[FanotifyMark, int]]") -> None:
-        """fanotify_handle_event: the group's mask for the event, then queue (or merge) it."""
-        mask = event.mask
+        """fanotify_handle_event: the group's mask for the event (fanotify_group_event_mask), then the event
+        (fanotify_alloc_event), queued or merged."""
+        mask, fid_mode = event.mask, self.fid_mode
         if mask & FS_MODIFY:                        # a modification clears ignore masks (send_to_group)
             for mark, _ in marks:
                 if not mark.surv_modify:
                     mark.ignore_mask = 0
-        path = event.path
-        if path is None or not (st.S_ISREG(path.inode.mode) or path.inode.is_dir):
-            return                                  # only a regular file or a directory gets a descriptor
         ondir = bool(mask & FS_ISDIR)
+        path = event.path
+        if not fid_mode:
+            if path is None or not (st.S_ISREG(path.inode.mode) or path.inode.is_dir):
+                return                              # only a regular file or a directory gets a descriptor
+        elif not fid_mode & FAN_REPORT_FID and event.dir is None and not ondir:
+            return                                  # no directory to report
         wanted = ignored = 0
         for mark, kind in marks:
             ignored |= mark.effective_ignore(ondir, kind)
             if mark.applicable(mark.mask, ondir, kind):
                 wanted |= mark.mask
-        report = mask & wanted & ~ignored & OUTGOING_EVENTS
-        if not report:
+        report = mask & wanted & ~ignored & (OUTGOING_EVENTS | (EVENT_FLAGS if fid_mode else 0))
+        if not report & ~EVENT_FLAGS:
             return
         task = self.kernel.current
         pid = 0 if task is None else task.tid if self.init_flags & FAN_REPORT_TID else task.group.pid
-        self._insert(FanotifyEvent(report, pid, path))
+        if not fid_mode:
+            self._insert(FanotifyEvent(report, pid, path))
+            return
+        fsid = next((m.fsid for m, _ in marks), 0)
+        self._insert(self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid))
+
+    def _fid_event(self, event: Event, mask: int, pid: int, fsid: int) -> FanotifyEvent:
+        """fanotify_alloc_event in a fid mode: which handles and name the event carries."""
+        fid_mode, dirent, ondir = self.fid_mode, bool(mask & DIRENT_EVENTS), bool(mask & FAN_ONDIR)
+        obj = event.inode                           # fanotify_fid_inode: a dirent event's directory, else itself
+        dirobj = obj if dirent or obj.is_dir else event.dir
+        child = None
+        name_event, name = False, b""
+        if fid_mode & FAN_REPORT_DIR_FID and dirobj is not None:
+            if fid_mode & FAN_REPORT_FID and not dirent and not _same(obj, dirobj):
+                child = obj
+            obj = dirobj
+            if not fid_mode & FAN_REPORT_NAME:
+                name_event = child is not None
+            elif dirent or not ondir:
+                name_event, name = True, event.name
+        if name_event and (name or child is not None):
+            return FanotifyEvent(mask, pid, fsid=fsid, dir_fh=encode_fh(dirobj), name=name,
+                                 fh=encode_fh(child) if child is not None else None)
+        return FanotifyEvent(mask, pid, fsid=fsid, fh=encode_fh(obj))
 
     def _insert(self, new: FanotifyEvent) -> None:
         """fsnotify_insert_event: past max_events the overflow event, once; else merge or queue."""
@@ -229,11 +308,12 @@ class Fanotify(AnonInodeFile):
             if self.nonblocking:
                 raise KernelError(errno.EAGAIN)
             raise Block(self.queue)
-        if to.count < METADATA.size:
-            raise KernelError(errno.EINVAL)
         out = bytearray()
-        while self.events and len(out) + METADATA.size <= to.count:
+        while self.events:
             event = self.events[0]
+            info = event.info_records(self.fid_mode)
+            if len(out) + METADATA.size + len(info) > to.count:
+                break
             fd = FAN_NOFD
             if event.path is not None:
                 try:
@@ -242,11 +322,14 @@ class Fanotify(AnonInodeFile):
                     if out:
                         break
                     raise
-            out += METADATA.pack(METADATA.size, FANOTIFY_METADATA_VERSION, 0, METADATA.size,
-                                 event.mask, fd, event.pid)
+            pid = event.pid if not self.unprivileged or event.pid == task.group.pid else 0
+            out += METADATA.pack(METADATA.size + len(info), FANOTIFY_METADATA_VERSION, 0, METADATA.size,
+                                 event.mask, fd, pid) + info
             del self.events[0]
             if event.mask & FS_Q_OVERFLOW:
                 self.overflow_queued = False
+        if not out:
+            raise KernelError(errno.EINVAL)
         return to.copy_to(bytes(out))
 
     def _install_fd(self, task: "Task", path: "VfsPath") -> int:
@@ -285,13 +368,17 @@ class Fanotify(AnonInodeFile):
         self.events.clear()
 
 
+def _same(a: "Inode", b: "Inode") -> bool:
+    return a.sb is b.sb and a.ino == b.ino
+
+
 _groups: "set[Fanotify]" = set()
 
 
-def new_group(kernel: "Kernel", flags: int, event_f_flags: int, uid: int) -> Fanotify:
+def new_group(kernel: "Kernel", flags: int, event_f_flags: int, uid: int, unprivileged: bool) -> Fanotify:
     """fanotify_init's group: EMFILE past max_user_groups for one user."""
     if sum(1 for g in _groups if g.owner_uid == uid) >= LIMITS.max_user_groups:
         raise KernelError(errno.EMFILE)
-    group = Fanotify(kernel, flags, event_f_flags, uid)
+    group = Fanotify(kernel, flags, event_f_flags, uid, unprivileged)
     _groups.add(group)
     return group
