@@ -52,6 +52,17 @@ def test_fanotify_fid(target):
     assert b"ALL DONE\n" in out
 
 
+def test_fanotify_permission_events(target):
+    """FAN_OPEN_PERM, FAN_ACCESS_PERM and FAN_OPEN_EXEC_PERM answered with FAN_ALLOW/FAN_DENY; closing the group
+    allows what waits."""
+    out = assert_same_as_native("fanotify_perm.c", target)
+    assert b"child said: open ok, read EPERM, open again EPERM\n" in out
+    assert b"child said: read ok: 'contents'\n" in out
+    assert b"child said: open while the group closes: ok\n" in out
+    assert b"child said: execl EPERM\n" in out
+    assert b"ALL DONE\n" in out
+
+
 INOTIFYWAIT = r'''
 d=/dev/shm/pynix-iw-$$
 mkdir -p $d

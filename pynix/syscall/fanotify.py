@@ -39,7 +39,7 @@ MARK_FLAGS = (FAN_MARK_ADD | FAN_MARK_REMOVE | FAN_MARK_FLUSH | FAN_MARK_MOUNT |
 def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
     """EPERM without CAP_SYS_ADMIN unless a fid mode without admin-only flags; EINVAL for unknown flags, FAN_REPORT_PIDFD with FAN_REPORT_TID, bad
     event_f_flags, FAN_REPORT_NAME without FAN_REPORT_DIR_FID, FAN_REPORT_TARGET_FID without both -- and for
-    what pynix does not do: permission classes, FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
+    what pynix does not do: FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
     flags, event_f_flags = flags & 0xFFFFFFFF, event_f_flags & 0xFFFFFFFF
     fid_mode, klass = flags & FID_BITS, flags & CLASS_BITS
     unprivileged = not task.group.capable(CAP_SYS_ADMIN)
@@ -56,7 +56,7 @@ def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
         raise KernelError(errno.EINVAL)
     if klass == CLASS_BITS:
         raise KernelError(errno.EINVAL)
-    if klass or flags & (FAN_REPORT_PIDFD | FAN_ENABLE_AUDIT) or fid_mode & FAN_REPORT_TARGET_FID:
+    if flags & (FAN_REPORT_PIDFD | FAN_ENABLE_AUDIT) or fid_mode & FAN_REPORT_TARGET_FID:
         raise KernelError(errno.EINVAL)                   # not implemented (see fs/notify/fanotify.py)
     group = new_group(task.kernel, flags, event_f_flags | O_LARGEFILE, task.group.creds.euid, unprivileged)
     return task.group.fds.install(group, bool(flags & FAN_CLOEXEC))
@@ -87,10 +87,11 @@ def sys_fanotify_mark(task: Task, fanotify_fd: int, flags: int, mask: int, dirfd
         raise KernelError(errno.EINVAL)
     if kind != TYPE_INODE and (group.unprivileged or not task.group.capable(CAP_SYS_ADMIN)):
         raise KernelError(errno.EPERM)
-    if mask & PERM_EVENTS or mask & FAN_FS_ERROR and kind != TYPE_SB or flags & FAN_MARK_EVICTABLE and \
-            kind != TYPE_INODE:
+    if mask & PERM_EVENTS and not group.permission or mask & FAN_FS_ERROR and kind != TYPE_SB or \
+            flags & FAN_MARK_EVICTABLE and kind != TYPE_INODE:
         raise KernelError(errno.EINVAL)              # (a notification-class group: no permission events)
-    if mask & ~(FD_EVENTS | EVENT_FLAGS) and (not group.fid_mode or kind == TYPE_MOUNT) or mask & FAN_RENAME:
+    if mask & ~(FD_EVENTS | PERM_EVENTS | EVENT_FLAGS) and (not group.fid_mode or kind == TYPE_MOUNT) or \
+            mask & FAN_RENAME:
         raise KernelError(errno.EINVAL)              # a fid mode, and not a mount mark (FAN_RENAME: not here)
     if cmd == FAN_MARK_FLUSH:
         group.flush_marks(kind)

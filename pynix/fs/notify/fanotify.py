@@ -16,8 +16,16 @@ delete, move) and of attributes are reported too, FAN_ONDIR included.
 An event is merged into a queued one of the same object, process and directory-ness (fanotify_merge, among the
 last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the rest lost.
 
-Not here: permission events (FAN_CLASS_CONTENT and FAN_CLASS_PRE_CONTENT: EINVAL), FAN_RENAME,
-FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, mount-namespace marks.
+A group of the classes FAN_CLASS_CONTENT and FAN_CLASS_PRE_CONTENT may also mark permission events:
+FAN_OPEN_PERM (an open of an existing file, an exec), FAN_OPEN_EXEC_PERM and FAN_ACCESS_PERM (a read).  The
+process that raised one waits until the listener writes a `struct fanotify_response` naming the event's
+descriptor: FAN_ALLOW lets the open or read go on, FAN_DENY makes it fail with EPERM; closing the group allows
+every event still pending.  The waiting process sleeps in the restart style of sync/wait.py: its system call
+runs again when woken and finds its event answered (task.restart_data).
+
+Not here: a non-fatal signal ends the wait for a permission answer with EINTR (Linux waits killably); no
+FAN_OPEN_PERM for a file the open itself creates, none for getdents, no FAN_DENY_ERRNO or FAN_INFO responses;
+FAN_RENAME, FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, mount-namespace marks.
 """
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pynix.fs.notify.fsnotify as fsnotify_core
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.fs.exportfs import encode_fh
@@ -80,6 +89,8 @@ METADATA = struct.Struct("<IBBHQii")          # event_len vers reserved metadata
 FID_INFO = struct.Struct("<BBHIIIi")          # info_type pad len, fsid val[2], handle_bytes handle_type
 FAN_EVENT_INFO_TYPE_FID, FAN_EVENT_INFO_TYPE_DFID_NAME, FAN_EVENT_INFO_TYPE_DFID = 1, 2, 3
 DIRENT_EVENTS = FS_CREATE | FS_DELETE | FS_MOVED_FROM | FS_MOVED_TO | FS_RENAME
+FAN_ALLOW, FAN_DENY, FAN_AUDIT = 0x1, 0x2, 0x10
+RESPONSE = struct.Struct("<iI")              # struct fanotify_response: fd, response
 MERGE_WINDOW = 128                            # FANOTIFY_MAX_MERGE_EVENTS
 
 
@@ -133,10 +144,13 @@ class FanotifyEvent:
     fh: "tuple[int, bytes] | None" = None
     dir_fh: "tuple[int, bytes] | None" = None
     name: bytes = b""
+    response: int = 0                           # a permission event's answer (FAN_ALLOW or FAN_DENY), 0 until then
 
     def merges_with(self, other: "FanotifyEvent") -> bool:
-        """fanotify_should_merge: the same object (path, or handles and name), process and directory-ness."""
-        if self.pid != other.pid or (self.mask & FS_ISDIR) != (other.mask & FS_ISDIR) or self.mask & FS_Q_OVERFLOW:
+        """fanotify_should_merge: the same object (path, or handles and name), process and directory-ness;
+        never a permission event."""
+        if self.pid != other.pid or (self.mask & FS_ISDIR) != (other.mask & FS_ISDIR) or \
+                (self.mask | other.mask) & (FS_Q_OVERFLOW | PERM_EVENTS):
             return False
         if self.path is not None or other.path is not None:
             return (self.path is not None and other.path is not None and self.path.mount is other.path.mount
@@ -170,6 +184,13 @@ class FanotifyEvent:
                 + tail).ljust(size, b"\0")
 
 
+@dataclass(eq=False)
+class PermissionWait:
+    """What a process waiting for permission answers keeps across its system call's runs: its event in each
+    group that was asked."""
+    events: "dict[Fanotify, FanotifyEvent]"
+
+
 class Fanotify(AnonInodeFile):
     """A fanotify group (struct fsnotify_group with its fanotify data) and the file that reads it."""
 
@@ -185,6 +206,11 @@ class Fanotify(AnonInodeFile):
         self.events: list[FanotifyEvent] = []
         self.overflow_queued = False
         self.queue = WaitQueue(POLLIN | POLLRDNORM)
+        self.permission = bool(flags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT))
+        self.access_list: dict[int, FanotifyEvent] = {}    # permission events read, by their descriptor
+        self.access_queue = WaitQueue()                     # the processes waiting for answers
+        if self.permission:
+            fsnotify_core.perm_groups += 1
 
     # -------------------------------------------------------------------------------------------- marks
     def find_mark(self, obj, kind: int) -> FanotifyMark | None:
@@ -259,11 +285,13 @@ class Fanotify(AnonInodeFile):
             return
         task = self.kernel.current
         pid = 0 if task is None else task.tid if self.init_flags & FAN_REPORT_TID else task.group.pid
-        if not fid_mode:
+        if report & PERM_EVENTS:
+            self._ask(task, FanotifyEvent(report, pid, path))
+        elif not fid_mode:
             self._insert(FanotifyEvent(report, pid, path))
-            return
-        fsid = next((m.fsid for m, _ in marks), 0)
-        self._insert(self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid))
+        else:
+            fsid = next((m.fsid for m, _ in marks), 0)
+            self._insert(self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid))
 
     def _fid_event(self, event: Event, mask: int, pid: int, fsid: int) -> FanotifyEvent:
         """fanotify_alloc_event in a fid mode: which handles and name the event carries."""
@@ -285,20 +313,46 @@ class Fanotify(AnonInodeFile):
                                  fh=encode_fh(child) if child is not None else None)
         return FanotifyEvent(mask, pid, fsid=fsid, fh=encode_fh(obj))
 
-    def _insert(self, new: FanotifyEvent) -> None:
-        """fsnotify_insert_event: past max_events the overflow event, once; else merge or queue."""
+    def _insert(self, new: FanotifyEvent) -> bool:
+        """fsnotify_insert_event: past max_events the overflow event, once; else merge or queue.  Whether `new`
+        itself was queued."""
         if len(self.events) >= self.max_events:
             if self.overflow_queued:
-                return
+                return False
             self.overflow_queued = True
-            new = FanotifyEvent(FS_Q_OVERFLOW, 0)
-        else:
-            for old in reversed(self.events[-MERGE_WINDOW:]):
-                if old.merges_with(new):
-                    old.mask |= new.mask
-                    return
+            self.events.append(FanotifyEvent(FS_Q_OVERFLOW, 0))
+            self.queue.wake_all()
+            return False
+        for old in reversed(self.events[-MERGE_WINDOW:]):
+            if old.merges_with(new):
+                old.mask |= new.mask
+                return False
         self.events.append(new)
         self.queue.wake_all()
+        return True
+
+    def _ask(self, task: "Task", event: FanotifyEvent) -> None:
+        """fanotify_get_response: queue the permission event and sleep until it is answered; the run after the
+        answer goes on (FAN_ALLOW) or fails with EPERM (FAN_DENY).  An event lost to overflow is allowed."""
+        wait = task.restart_data if isinstance(task.restart_data, PermissionWait) else None
+        asked = wait.events.get(self) if wait is not None else None
+        if asked is not None and asked.mask == event.mask and asked.path is not None and event.path is not None \
+                and asked.path.dentry is event.path.dentry:
+            if not asked.response:
+                raise Block(self.access_queue, data=wait)
+            del wait.events[self]
+            if asked.response & FAN_DENY:
+                raise KernelError(errno.EPERM)
+            return
+        if not self._insert(event):
+            return
+        wait = wait or PermissionWait({})
+        wait.events[self] = event
+        raise Block(self.access_queue, data=wait)
+
+    def _answer(self, event: FanotifyEvent, response: int) -> None:
+        event.response = response
+        self.access_queue.wake_all()
 
     # ------------------------------------------------------------------------------------------ the file
     def read_iter(self, task: "Task", to: "IovIter") -> int:
@@ -328,6 +382,8 @@ class Fanotify(AnonInodeFile):
             del self.events[0]
             if event.mask & FS_Q_OVERFLOW:
                 self.overflow_queued = False
+            if event.mask & PERM_EVENTS:
+                self.access_list[fd] = event          # waiting for the response naming its descriptor
         if not out:
             raise KernelError(errno.EINVAL)
         return to.copy_to(bytes(out))
@@ -350,6 +406,24 @@ class Fanotify(AnonInodeFile):
         file.nonotify = True
         return task.group.fds.install(file, bool(self.event_f_flags & O_CLOEXEC))
 
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        """fanotify_write, process_access_response: EINVAL for less than a response, a bad descriptor or answer,
+        FAN_AUDIT without FAN_ENABLE_AUDIT; ENOENT when no permission event read has that descriptor."""
+        if source.count < RESPONSE.size:
+            raise KernelError(errno.EINVAL)
+        data = source.copy_from(RESPONSE.size)
+        if len(data) != RESPONSE.size:
+            raise KernelError(errno.EFAULT)
+        fd, response = RESPONSE.unpack(data)
+        if fd < 0 or response & ~(FAN_ALLOW | FAN_DENY | FAN_AUDIT) or response & 3 not in (FAN_ALLOW, FAN_DENY) \
+                or response & FAN_AUDIT:
+            raise KernelError(errno.EINVAL)
+        event = self.access_list.pop(fd, None)
+        if event is None:
+            raise KernelError(errno.ENOENT)
+        self._answer(event, response)
+        return RESPONSE.size
+
     def bytes_available(self) -> int:
         """FIONREAD: FAN_EVENT_METADATA_LEN for each queued event."""
         return METADATA.size * len(self.events)
@@ -365,7 +439,13 @@ class Fanotify(AnonInodeFile):
         _groups.discard(self)
         for mark in list(self.marks):
             mark.detach()
+        for event in self.events + list(self.access_list.values()):
+            if event.mask & PERM_EVENTS:
+                self._answer(event, FAN_ALLOW)      # fanotify_release: whatever waits is allowed
         self.events.clear()
+        self.access_list.clear()
+        if self.permission:
+            fsnotify_core.perm_groups -= 1
 
 
 def _same(a: "Inode", b: "Inode") -> bool:

@@ -28,13 +28,15 @@ FS_OPEN_EXEC, FS_UNMOUNT, FS_Q_OVERFLOW, FS_IN_IGNORED = 0x1000, 0x2000, 0x4000,
 FS_OPEN_PERM, FS_ACCESS_PERM, FS_OPEN_EXEC_PERM = 0x10000, 0x20000, 0x40000
 FS_EVENT_ON_CHILD, FS_RENAME, FS_DN_MULTISHOT, FS_ISDIR = 0x08000000, 0x10000000, 0x20000000, 0x40000000
 # Events a directory's mark also receives for its children (FS_EVENTS_POSS_ON_CHILD)
-ON_CHILD = FS_ACCESS | FS_MODIFY | FS_ATTRIB | FS_CLOSE_WRITE | FS_CLOSE_NOWRITE | FS_OPEN | FS_OPEN_EXEC
+ON_CHILD = (FS_ACCESS | FS_MODIFY | FS_ATTRIB | FS_CLOSE_WRITE | FS_CLOSE_NOWRITE | FS_OPEN | FS_OPEN_EXEC
+            | FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM)
 ALL_FSNOTIFY_EVENTS = 0xFFFF | FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM | FS_RENAME
 # The kinds of mark an event is matched against (FSNOTIFY_ITER_TYPE_*)
 TYPE_INODE, TYPE_PARENT, TYPE_MOUNT, TYPE_SB = 0, 1, 2, 3
 
 _cookies = itertools.count(1)              # fsnotify_get_cookie: pairs a MOVED_FROM with its MOVED_TO
 active_marks = 0                           # marks in existence: 0 makes every hook a no-op
+perm_groups = 0                            # groups that may answer permission events: 0 makes those hooks no-ops
 _mount_marks: "dict[Mount, list[Mark]]" = {}       # FAN_MARK_MOUNT marks, by mount
 _sb_marks: "dict[SuperBlock, list[Mark]]" = {}     # FAN_MARK_FILESYSTEM marks, by superblock
 
@@ -251,11 +253,26 @@ def fsnotify_open(file: "File") -> None:
 
 
 def fsnotify_open_exec(path: "VfsPath") -> None:
-    """execve opened a program, a script or an ELF interpreter to run it (do_open_execat's FMODE_EXEC), and
-    reads it (kernel_read, an ACCESS)."""
+    """execve opens a program, a script or an ELF interpreter to run it (do_open_execat's FMODE_EXEC): first
+    the permission events (a denial is EPERM), then OPEN|OPEN_EXEC and the ACCESS of reading it (kernel_read)."""
     if active_marks:
+        if perm_groups:
+            _notify_dentry(path.dentry, FS_OPEN_PERM | FS_OPEN_EXEC_PERM, path)
         _notify_dentry(path.dentry, FS_OPEN | FS_OPEN_EXEC, path)
         _notify_dentry(path.dentry, FS_ACCESS, path)
+
+
+def fsnotify_open_perm(path: "VfsPath") -> None:
+    """do_dentry_open's fsnotify_open_perm, before an existing file is opened: a listener may make the opener
+    wait for its answer (sync/wait's Block: the open runs again) and deny it (EPERM)."""
+    if perm_groups and active_marks:
+        _notify_dentry(path.dentry, FS_OPEN_PERM, path)
+
+
+def fsnotify_file_perm(file: "File") -> None:
+    """rw_verify_area's fsnotify_file_perm before a read: FS_ACCESS_PERM, answered as an open's."""
+    if perm_groups and active_marks:
+        _file_event(file, FS_ACCESS_PERM)
 
 
 def fsnotify_close_exec(path: "VfsPath") -> None:
