@@ -83,17 +83,54 @@ rm $f
 '''
 
 
-def _host_tool(name: str) -> str:
+FATRACE = r'''
+d=/tmp/pynix-fatrace-$$
+mkdir -p $d
+mount -t tmpfs pynix-fatrace $d
+cd $d
+fatrace -c -o $d.out &
+t=$!
+sleep 4
+echo hi > a
+cat a > /dev/null
+mkdir sub
+mv a sub/b
+rm sub/b
+rmdir sub
+sleep 1
+kill -INT $t
+wait $t
+echo "fatrace: $?"
+cd /
+umount $d
+rmdir $d
+# One line per process and path: how fatrace's reads fall between the events decides which of them fanotify
+# merged (natively too), so the lines of one process and path in a row are joined, their flags sorted.
+sed -E "s|\(([0-9]+)\)|(PID)|; s|$d|DIR|" $d.out | awk '
+    { key = $1 " " $NF; flags = (NF == 3) ? $2 : "" }
+    key == last { all = all flags; next }
+    { if (last != "") print_line(); last = key; all = flags }
+    END { if (last != "") print_line() }
+    function print_line(   n, i, c, out, seen) {
+        out = ""; n = split(all, c, "")
+        for (i = 1; i <= n; i++) seen[c[i]] = 1
+        n = split("+<>CDORW", c, ""); for (i = 1; i <= n; i++) if (c[i] in seen) out = out c[i]
+        split(last, k, " "); print k[1], out, k[2]
+    }'
+rm $d.out
+'''
+
+
+def _host_tool(name: str, package: str) -> str:
     need(host_isa() == "x86_64", "the host's programs are x86_64")
     path = shutil.which(name)
-    package = "inotify-tools" if "inotify" in name else "coreutils"
     need(path is not None, f"{name} is not installed (Debian package {package})")
     return path
 
 
 def test_inotifywait_watches_another_process():
     """inotify-tools' inotifywait -m reports what a second guest process does in a tmpfs directory."""
-    _host_tool("inotifywait")
+    _host_tool("inotifywait", "inotify-tools")
     got, _ = assert_same("/bin/bash", ["-c", INOTIFYWAIT])
     assert b"CREATE f\nOPEN f\nMODIFY f\nCLOSE_WRITE,CLOSE f\nATTRIB f\nMOVED_FROM f\nMOVED_TO g\n" in got.stdout
 
@@ -101,6 +138,15 @@ def test_inotifywait_watches_another_process():
 def test_tail_follows_a_growing_file():
     """coreutils' tail -f follows a file on tmpfs through inotify (on the overlay root it polls, as Linux's tail
     does on overlayfs)."""
-    _host_tool("tail")
+    _host_tool("tail", "coreutils")
     got, _ = assert_same("/bin/bash", ["-c", TAIL_F])
     assert got.stdout == b"one\ntwo\nthree\ntail: 124\n"
+
+
+def test_fatrace_reports_another_process():
+    """Debian's fatrace (fanotify, FAN_REPORT_FID on the current filesystem, paths found with open_by_handle_at)
+    reports what the shell's commands do on a tmpfs, as natively."""
+    _host_tool("fatrace", "fatrace")
+    got, _ = assert_same("/bin/bash", ["-c", FATRACE])
+    assert got.stdout.startswith(b"fatrace: 0\nbash(PID): + DIR\nbash(PID): COW DIR/a\ncat(PID): COR DIR/a\n")
+    assert b"mv(PID): < DIR\nmv(PID): > DIR/sub\nrm(PID): D DIR/sub\nrmdir(PID): D DIR\n" in got.stdout
