@@ -16,6 +16,16 @@ def test_inotify(target):
     assert b"ALL DONE\n" in out
 
 
+def test_inotify_unmount_and_excl_unlink(target):
+    """IN_UNMOUNT then IN_IGNORED for the watches on an unmounted tmpfs; IN_EXCL_UNLINK hides an unlinked open
+    file's events."""
+    out = assert_same_as_native("inotify_unmount.c", target)
+    assert b"the same with IN_EXCL_UNLINK:\n  DELETE 'f'\n  ATTRIB 'f'\n" in out
+    assert b"a directory in it:\n  UNMOUNT ISDIR\n  IGNORED\n" in out
+    assert b"a file in it:\n  UNMOUNT\n  IGNORED\n" in out
+    assert b"ALL DONE\n" in out
+
+
 def test_dnotify(target):
     """fcntl(F_NOTIFY): SIGIO or the F_SETSIG signal with si_fd, one-shot and multishot, each DN_* alone."""
     out = assert_same_as_native("dnotify.c", target)

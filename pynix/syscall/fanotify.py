@@ -37,9 +37,10 @@ MARK_FLAGS = (FAN_MARK_ADD | FAN_MARK_REMOVE | FAN_MARK_FLUSH | FAN_MARK_MOUNT |
 
 @syscall
 def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
-    """EPERM without CAP_SYS_ADMIN unless a fid mode without admin-only flags; EINVAL for unknown flags, FAN_REPORT_PIDFD with FAN_REPORT_TID, bad
-    event_f_flags, FAN_REPORT_NAME without FAN_REPORT_DIR_FID, FAN_REPORT_TARGET_FID without both -- and for
-    what pynix does not do: FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
+    """EPERM without CAP_SYS_ADMIN unless a fid mode without admin-only flags; EINVAL for unknown flags,
+    FAN_REPORT_PIDFD with FAN_REPORT_TID, bad event_f_flags, FAN_REPORT_NAME without FAN_REPORT_DIR_FID,
+    FAN_REPORT_TARGET_FID without both -- and for what pynix does not do: FAN_REPORT_TARGET_FID,
+    FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
     flags, event_f_flags = flags & 0xFFFFFFFF, event_f_flags & 0xFFFFFFFF
     fid_mode, klass = flags & FID_BITS, flags & CLASS_BITS
     unprivileged = not task.group.capable(CAP_SYS_ADMIN)

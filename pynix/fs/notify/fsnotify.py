@@ -69,12 +69,17 @@ class Group(Protocol):
 class InodeEventGroup:
     """A group that hears each mark's events apart (Linux's fsnotify_handle_event for groups with
     handle_inode_event: inotify, dnotify): a mark on the directory hears a child's event with the child's name,
-    a mark on the object hears it without; FS_RENAME only when the entry stays in its directory."""
+    a mark on the object hears it without; a mark with IN_EXCL_UNLINK hears nothing of an open file that was
+    unlinked."""
 
     def handle_event(self, event: Event, marks: "list[tuple[Mark, int]]") -> None:
-        if event.mask & FS_RENAME and event.path is not None and event.dir is not event.path.dentry.parent.inode:
-            return
+        unlinked = None
         for mark, kind in marks:
+            if mark.excl_unlink and event.path is not None:
+                if unlinked is None:
+                    unlinked = event.data.stat()["nlink"] == 0
+                if unlinked:
+                    continue
             if kind == TYPE_PARENT:
                 if mark.mask & FS_EVENT_ON_CHILD and event.mask & mark.mask & ALL_FSNOTIFY_EVENTS:
                     self.handle_inode_event(mark, event.mask | FS_EVENT_ON_CHILD, event.dir, event.name,
@@ -92,6 +97,8 @@ class InodeEventGroup:
 class Mark:
     """struct fsnotify_mark: `group` wants the events in `mask` that concern `obj` -- an inode (kept by its
     superblock, see above), a Mount (FAN_MARK_MOUNT) or a SuperBlock (FAN_MARK_FILESYSTEM)."""
+
+    excl_unlink = False                   # FSNOTIFY_MARK_FLAG_EXCL_UNLINK: no events of open files once unlinked
 
     def __init__(self, group: Group, obj: "Inode | Mount | SuperBlock", mask: int, kind: int = TYPE_INODE) -> None:
         global active_marks
@@ -231,6 +238,25 @@ def fsnotify_move(old_dir: "Inode", old_name: bytes, new_dir: "Inode", new_name:
         if target is not None:
             _send(target, FS_ATTRIB)
         _send(moved, FS_MOVE_SELF)
+
+
+def fsnotify_unmount(mount: "Mount", last: bool) -> None:
+    """umount: the mount's marks go (fsnotify_vfsmount_delete); with its filesystem's last mount, every watched
+    inode of it hears UNMOUNT and loses its marks, and so does the filesystem (fsnotify_sb_delete)."""
+    if not active_marks:
+        return
+    for mark in list(_mount_marks.get(mount, ())):
+        mark.detach()
+    sb = mount.sb
+    if not last:
+        return
+    for marks in list((sb.fsnotify_marks or {}).values()):
+        inode = marks[0].inode
+        _send(inode, FS_UNMOUNT)
+        for mark in list(marks_of(inode)):
+            mark.detach()
+    for mark in list(_sb_marks.get(sb, ())):
+        mark.detach()
 
 
 def fsnotify_change(dentry: "Dentry", mask: int) -> None:
