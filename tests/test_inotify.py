@@ -51,13 +51,15 @@ def test_fanotify(target):
 
 
 def test_fanotify_fid(target):
-    """fanotify's fid modes: the info records (FID, DFID, DFID_NAME) of file and directory events, named by the
-    paths whose name_to_handle_at handles they carry."""
+    """fanotify's fid modes: the info records (FID, DFID, DFID_NAME, OLD/NEW_DFID_NAME of FAN_RENAME) of file
+    and directory events, named by the paths whose name_to_handle_at handles they carry."""
     out = assert_same_as_native("fanotify_fid.c", target)
     assert b"  DFID_NAME|FID:\n    CREATE | DFID_NAME / 'x'\n    MODIFY CLOSE_WRITE | DFID_NAME / 'x' | FID x\n" in out
     assert b"    ATTRIB ONDIR | DFID_NAME d '.'\n" in out
     assert b"    MOVED_TO ONDIR | DFID_NAME sub 'd2'\n" in out
     assert b"  FID:\n    ATTRIB DELETE_SELF | FID x\n    DELETE | FID sub\n" in out
+    assert b"  RENAME on sub:\n    RENAME | OLD_DFID_NAME sub 'z2'\n" in out
+    assert b"  RENAME on the filesystem:\n    RENAME | OLD_DFID_NAME sub 'z2' | NEW_DFID_NAME / 'z3'\n" in out
     assert b"fsid differs" not in out and b" ?" not in out
     assert b"ALL DONE\n" in out
 

@@ -92,8 +92,8 @@ def sys_fanotify_mark(task: Task, fanotify_fd: int, flags: int, mask: int, dirfd
             flags & FAN_MARK_EVICTABLE and kind != TYPE_INODE:
         raise KernelError(errno.EINVAL)              # (a notification-class group: no permission events)
     if mask & ~(FD_EVENTS | PERM_EVENTS | EVENT_FLAGS) and (not group.fid_mode or kind == TYPE_MOUNT) or \
-            mask & FAN_RENAME:
-        raise KernelError(errno.EINVAL)              # a fid mode, and not a mount mark (FAN_RENAME: not here)
+            mask & FAN_RENAME and not group.fid_mode & FAN_REPORT_NAME:
+        raise KernelError(errno.EINVAL)              # a fid mode, not a mount mark; FAN_RENAME: with names
     if cmd == FAN_MARK_FLUSH:
         group.flush_marks(kind)
         return 0

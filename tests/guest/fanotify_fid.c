@@ -41,6 +41,13 @@
 #ifndef FAN_EVENT_INFO_TYPE_DFID
 #define FAN_EVENT_INFO_TYPE_DFID 3
 #endif
+#ifndef FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
+#define FAN_EVENT_INFO_TYPE_OLD_DFID_NAME 10
+#define FAN_EVENT_INFO_TYPE_NEW_DFID_NAME 12
+#endif
+#ifndef FAN_RENAME
+#define FAN_RENAME 0x10000000
+#endif
 
 #define RES(r) ((r) < 0 ? errname(errno) : "ok")
 
@@ -52,7 +59,7 @@ static const struct { uint64_t bit; const char *name; } names[] = {
     {FAN_ACCESS, "ACCESS"}, {FAN_MODIFY, "MODIFY"}, {FAN_ATTRIB, "ATTRIB"}, {FAN_CLOSE_WRITE, "CLOSE_WRITE"},
     {FAN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {FAN_OPEN, "OPEN"}, {FAN_MOVED_FROM, "MOVED_FROM"},
     {FAN_MOVED_TO, "MOVED_TO"}, {FAN_CREATE, "CREATE"}, {FAN_DELETE, "DELETE"}, {FAN_DELETE_SELF, "DELETE_SELF"},
-    {FAN_MOVE_SELF, "MOVE_SELF"}, {FAN_Q_OVERFLOW, "Q_OVERFLOW"}, {FAN_ONDIR, "ONDIR"},
+    {FAN_MOVE_SELF, "MOVE_SELF"}, {FAN_RENAME, "RENAME"}, {FAN_Q_OVERFLOW, "Q_OVERFLOW"}, {FAN_ONDIR, "ONDIR"},
 };
 
 static char dir[128];
@@ -125,10 +132,14 @@ static void drain(int g, const char *what)
                 struct info_fid *r = (void *)p;
                 const char *type = r->hdr.info_type == FAN_EVENT_INFO_TYPE_FID ? "FID"
                                    : r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID ? "DFID"
-                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ? "DFID_NAME" : "?";
+                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ? "DFID_NAME"
+                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ? "OLD_DFID_NAME"
+                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME ? "NEW_DFID_NAME" : "?";
                 len += snprintf(line + len, sizeof line - len, " | %s %s%s", type, whose(r),
                                 r->fsid[0] == fsid[0] && r->fsid[1] == fsid[1] ? "" : " (fsid differs)");
-                if (r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME)
+                if (r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
+                    r->hdr.info_type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ||
+                    r->hdr.info_type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME)
                     len += snprintf(line + len, sizeof line - len, " '%s'",
                                     (char *)r->f_handle + r->handle_bytes);
                 if (r->hdr.len % 4 || r->hdr.len < sizeof *r)
@@ -142,9 +153,10 @@ static void drain(int g, const char *what)
     }
 }
 
-#define GROUPS 5
+#define GROUPS 7
 static int groups[GROUPS];
-static const char *group_names[GROUPS] = {"FID", "DIR_FID", "DFID_NAME", "DFID_NAME|FID", "FID on sub"};
+static const char *group_names[GROUPS] = {"FID", "DIR_FID", "DFID_NAME", "DFID_NAME|FID", "FID on sub",
+                                          "RENAME on the filesystem", "RENAME on sub"};
 
 static void step(const char *what)
 {
@@ -178,17 +190,23 @@ int main(void)
     remember("sub/y");
 
     unsigned flags[GROUPS] = {FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_DFID_NAME,
-                              FAN_REPORT_DFID_NAME | FAN_REPORT_FID, FAN_REPORT_FID};
+                              FAN_REPORT_DFID_NAME | FAN_REPORT_FID, FAN_REPORT_FID,
+                              FAN_REPORT_DFID_NAME | FAN_REPORT_FID, FAN_REPORT_DFID_NAME};
     uint64_t mask = FAN_CREATE | FAN_DELETE | FAN_ATTRIB | FAN_MODIFY | FAN_CLOSE_WRITE | FAN_DELETE_SELF |
                     FAN_MOVED_FROM | FAN_MOVED_TO | FAN_MOVE_SELF | FAN_ONDIR;
     for (int i = 0; i < GROUPS; i++) {
         groups[i] = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK | flags[i], O_RDONLY);
-        if (i < GROUPS - 1)
+        if (i < 4)
             say("%s: init %s, filesystem mark %s\n", group_names[i], RES(groups[i]),
                 RES(fanotify_mark(groups[i], FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, dir)));
     }
     say("%s: init %s, mark sub %s\n", group_names[4], RES(groups[4]),
         RES(fanotify_mark(groups[4], FAN_MARK_ADD, mask | FAN_EVENT_ON_CHILD, AT_FDCWD, at("sub"))));
+    say("%s: init %s, filesystem mark %s\n", group_names[5], RES(groups[5]),
+        RES(fanotify_mark(groups[5], FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_RENAME | FAN_ONDIR, AT_FDCWD, dir)));
+    say("%s: init %s, mark sub %s\n", group_names[6], RES(groups[6]),
+        RES(fanotify_mark(groups[6], FAN_MARK_ADD, FAN_RENAME | FAN_ONDIR, AT_FDCWD, at("sub"))));
+    say("FID group, FAN_RENAME: %s\n", RES(fanotify_mark(groups[0], FAN_MARK_ADD, FAN_RENAME, AT_FDCWD, dir)));
     say("FID group, mount mark with FAN_CREATE: %s\n",
         RES(fanotify_mark(groups[0], FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_CREATE, AT_FDCWD, dir)));
     say("FID group, mount mark with FAN_OPEN: %s\n",
@@ -216,6 +234,12 @@ int main(void)
     step("rename x sub/x2");
     rename(at("d"), at("sub/d2"));
     step("rename d sub/d2");
+    rename(at("sub/z"), at("sub/z2"));
+    step("rename sub/z sub/z2");
+    rename(at("sub/z2"), at("z3"));
+    step("rename sub/z2 z3");
+    rename(at("z3"), at("sub/z"));
+    step("rename z3 sub/z");
     unlink(at("sub/x2"));
     step("unlink sub/x2");
     rmdir(at("sub/d2"));

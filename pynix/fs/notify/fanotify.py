@@ -11,7 +11,8 @@ with the group's event_f_flags and raising no events itself (FMODE_NONOTIFY); on
 read, write, close, exec) have one.  In the fid modes (FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_NAME) the
 descriptor is FAN_NOFD and info records follow the metadata: the filesystem id and file handle
 (fs/exportfs.py) of the object, of its directory, and the entry's name -- and the events of names (create,
-delete, move) and of attributes are reported too, FAN_ONDIR included.
+delete, move; FAN_RENAME with the old and the new directory and name) and of attributes are reported too,
+FAN_ONDIR included.
 
 An event is merged into a queued one of the same object, process and directory-ness (fanotify_merge, among the
 last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the rest lost.
@@ -25,7 +26,7 @@ runs again when woken and finds its event answered (task.restart_data).
 
 Not here: a non-fatal signal ends the wait for a permission answer with EINTR (Linux waits killably); no
 FAN_OPEN_PERM for a file the open itself creates, none for getdents, no FAN_DENY_ERRNO or FAN_INFO responses;
-FAN_RENAME, FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, mount-namespace marks.
+FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, mount-namespace marks.
 """
 from __future__ import annotations
 
@@ -42,7 +43,7 @@ from pynix.fs.exportfs import encode_fh
 from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM
 from pynix.fs.notify.fsnotify import (ALL_FSNOTIFY_EVENTS, FS_CREATE, FS_DELETE, FS_EVENT_ON_CHILD, FS_ISDIR,
                                       FS_MODIFY, FS_MOVED_FROM, FS_MOVED_TO, FS_Q_OVERFLOW, FS_RENAME, TYPE_INODE,
-                                      TYPE_PARENT, Event, Mark)
+                                      TYPE_INODE2, TYPE_PARENT, TYPE_SB, Event, Mark)
 from pynix.fs.vfs import get_write_access, put_write_access
 from pynix.sync.wait import Block, WaitQueue
 from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_RDONLY
@@ -88,6 +89,7 @@ FAN_NOFD = -1
 METADATA = struct.Struct("<IBBHQii")          # event_len vers reserved metadata_len mask fd pid
 FID_INFO = struct.Struct("<BBHIIIi")          # info_type pad len, fsid val[2], handle_bytes handle_type
 FAN_EVENT_INFO_TYPE_FID, FAN_EVENT_INFO_TYPE_DFID_NAME, FAN_EVENT_INFO_TYPE_DFID = 1, 2, 3
+FAN_EVENT_INFO_TYPE_OLD_DFID_NAME, FAN_EVENT_INFO_TYPE_NEW_DFID_NAME = 10, 12
 DIRENT_EVENTS = FS_CREATE | FS_DELETE | FS_MOVED_FROM | FS_MOVED_TO | FS_RENAME
 FAN_ALLOW, FAN_DENY, FAN_AUDIT = 0x1, 0x2, 0x10
 RESPONSE = struct.Struct("<iI")              # struct fanotify_response: fd, response
@@ -144,13 +146,15 @@ class FanotifyEvent:
     fh: "tuple[int, bytes] | None" = None
     dir_fh: "tuple[int, bytes] | None" = None
     name: bytes = b""
+    dir2_fh: "tuple[int, bytes] | None" = None    # FAN_RENAME: the new directory and name
+    name2: bytes = b""
     response: int = 0                           # a permission event's answer (FAN_ALLOW or FAN_DENY), 0 until then
 
     def merges_with(self, other: "FanotifyEvent") -> bool:
         """fanotify_should_merge: the same object (path, or handles and name), process and directory-ness;
         never a permission event."""
         if self.pid != other.pid or (self.mask & FS_ISDIR) != (other.mask & FS_ISDIR) or \
-                (self.mask | other.mask) & (FS_Q_OVERFLOW | PERM_EVENTS):
+                (self.mask | other.mask) & (FS_Q_OVERFLOW | PERM_EVENTS | FAN_RENAME):
             return False
         if self.path is not None or other.path is not None:
             return (self.path is not None and other.path is not None and self.path.mount is other.path.mount
@@ -162,9 +166,13 @@ class FanotifyEvent:
         out = b""
         if self.dir_fh is not None:
             kind = FAN_EVENT_INFO_TYPE_DFID_NAME if self.name else FAN_EVENT_INFO_TYPE_DFID
+            if self.mask & FAN_RENAME:
+                kind = FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
             out += self._record(kind, self.dir_fh, self.name)
+        if self.dir2_fh is not None:
+            out += self._record(FAN_EVENT_INFO_TYPE_NEW_DFID_NAME, self.dir2_fh, self.name2)
         if self.fh is not None:
-            if fid_mode == FAN_REPORT_FID or self.dir_fh is not None:
+            if fid_mode == FAN_REPORT_FID or self.dir_fh is not None or self.dir2_fh is not None:
                 out += self._record(FAN_EVENT_INFO_TYPE_FID, self.fh, b"")
             elif fid_mode & FAN_REPORT_NAME and self.mask & FAN_ONDIR:
                 out += self._record(FAN_EVENT_INFO_TYPE_DFID_NAME, self.fh, b".")
@@ -276,10 +284,12 @@ class Fanotify(AnonInodeFile):
         elif not fid_mode & FAN_REPORT_FID and event.dir is None and not ondir:
             return                                  # no directory to report
         wanted = ignored = 0
+        matched: set[int] = set()                   # the kinds of mark that apply (match_mask)
         for mark, kind in marks:
             ignored |= mark.effective_ignore(ondir, kind)
             if mark.applicable(mark.mask, ondir, kind):
                 wanted |= mark.mask
+                matched.add(kind)
         report = mask & wanted & ~ignored & (OUTGOING_EVENTS | (EVENT_FLAGS if fid_mode else 0))
         if not report & ~EVENT_FLAGS:
             return
@@ -291,14 +301,14 @@ class Fanotify(AnonInodeFile):
             self._insert(FanotifyEvent(report, pid, path))
         else:
             fsid = next((m.fsid for m, _ in marks), 0)
-            self._insert(self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid))
+            self._insert(self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid, matched))
 
-    def _fid_event(self, event: Event, mask: int, pid: int, fsid: int) -> FanotifyEvent:
+    def _fid_event(self, event: Event, mask: int, pid: int, fsid: int, matched: set[int]) -> FanotifyEvent:
         """fanotify_alloc_event in a fid mode: which handles and name the event carries."""
         fid_mode, dirent, ondir = self.fid_mode, bool(mask & DIRENT_EVENTS), bool(mask & FAN_ONDIR)
         obj = event.inode                           # fanotify_fid_inode: a dirent event's directory, else itself
         dirobj = obj if dirent or obj.is_dir else event.dir
-        child = None
+        child = moved = None
         name_event, name = False, b""
         if fid_mode & FAN_REPORT_DIR_FID and dirobj is not None:
             if fid_mode & FAN_REPORT_FID and not dirent and not _same(obj, dirobj):
@@ -308,9 +318,17 @@ class Fanotify(AnonInodeFile):
                 name_event = child is not None
             elif dirent or not ondir:
                 name_event, name = True, event.name
-        if name_event and (name or child is not None):
-            return FanotifyEvent(mask, pid, fsid=fsid, dir_fh=encode_fh(dirobj), name=name,
-                                 fh=encode_fh(child) if child is not None else None)
+            if mask & FAN_RENAME:                   # the old and the new place, as the marks that matched say
+                whole_fs = TYPE_SB in matched
+                if not (whole_fs or TYPE_INODE in matched):
+                    dirobj, name = None, b""
+                if whole_fs or TYPE_INODE2 in matched:
+                    moved = event
+        if name_event and (name or child is not None or moved is not None):
+            return FanotifyEvent(mask, pid, fsid=fsid, dir_fh=encode_fh(dirobj) if dirobj is not None else None,
+                                 name=name, fh=encode_fh(child) if child is not None else None,
+                                 dir2_fh=encode_fh(moved.new_dir) if moved is not None else None,
+                                 name2=moved.new_name if moved is not None else b"")
         return FanotifyEvent(mask, pid, fsid=fsid, fh=encode_fh(obj))
 
     def _insert(self, new: FanotifyEvent) -> bool:

@@ -32,7 +32,7 @@ ON_CHILD = (FS_ACCESS | FS_MODIFY | FS_ATTRIB | FS_CLOSE_WRITE | FS_CLOSE_NOWRIT
             | FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM)
 ALL_FSNOTIFY_EVENTS = 0xFFFF | FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM | FS_RENAME
 # The kinds of mark an event is matched against (FSNOTIFY_ITER_TYPE_*)
-TYPE_INODE, TYPE_PARENT, TYPE_MOUNT, TYPE_SB = 0, 1, 2, 3
+TYPE_INODE, TYPE_PARENT, TYPE_INODE2, TYPE_MOUNT, TYPE_SB = 0, 1, 2, 3, 4
 
 _cookies = itertools.count(1)              # fsnotify_get_cookie: pairs a MOVED_FROM with its MOVED_TO
 active_marks = 0                           # marks in existence: 0 makes every hook a no-op
@@ -55,6 +55,8 @@ class Event:
     cookie: int = 0
     path: "VfsPath | None" = None
     dirent: bool = False
+    new_dir: "Inode | None" = None          # FS_RENAME: where the entry went, and its new name
+    new_name: bytes = b""
 
 
 class Group(Protocol):
@@ -73,6 +75,8 @@ class InodeEventGroup:
     unlinked."""
 
     def handle_event(self, event: Event, marks: "list[tuple[Mark, int]]") -> None:
+        if event.mask & FS_RENAME and not _same(event.dir, event.new_dir):
+            return                                # (dnotify's DN_RENAME: a rename within the directory)
         unlinked = None
         for mark, kind in marks:
             if mark.excl_unlink and event.path is not None:
@@ -143,6 +147,11 @@ def marks_of(inode: "Inode") -> list[Mark]:
     return table.get(inode.ino, []) if table else []
 
 
+def _same(a: "Inode | None", b: "Inode | None") -> bool:
+    """One inode (overlayfs has one Inode object per name: compare numbers)."""
+    return a is b or a is not None and b is not None and a.sb is b.sb and a.ino == b.ino
+
+
 def _isdir(inode: "Inode") -> int:
     return FS_ISDIR if inode.is_dir else 0
 
@@ -152,6 +161,8 @@ def fsnotify(event: Event, parent: "Inode | None" = None) -> None:
     the path's mount and of the superblock, handed to each group they belong to, once."""
     found: "list[tuple[Mark, int]]" = [(m, TYPE_PARENT) for m in marks_of(parent)] if parent is not None else []
     found += [(m, TYPE_INODE) for m in marks_of(event.inode)]
+    if event.new_dir is not None:
+        found += [(m, TYPE_INODE2) for m in marks_of(event.new_dir)]
     if _mount_marks and event.path is not None:
         found += [(m, TYPE_MOUNT) for m in _mount_marks.get(event.path.mount, ())]
     if _sb_marks:
@@ -227,12 +238,12 @@ def fsnotify_rmdir(dir: "Inode", victim: "Dentry") -> None:
 
 def fsnotify_move(old_dir: "Inode", old_name: bytes, new_dir: "Inode", new_name: bytes, moved: "Inode",
                   target: "Inode | None") -> None:
-    """rename(): RENAME (dnotify's DN_RENAME: within one directory), MOVED_FROM and MOVED_TO with one cookie,
-    ATTRIB for a replaced target, MOVE_SELF."""
+    """rename(): RENAME (old and new directory and name: dnotify's DN_RENAME, fanotify's FAN_RENAME), MOVED_FROM
+    and MOVED_TO with one cookie, ATTRIB for a replaced target, MOVE_SELF."""
     if active_marks:
         cookie, isdir = next(_cookies) & 0xFFFFFFFF, _isdir(moved)
-        if old_dir is new_dir or (old_dir.sb is new_dir.sb and old_dir.ino == new_dir.ino):
-            _send_dirent(old_dir, FS_RENAME | isdir, old_name, moved)
+        fsnotify(Event(FS_RENAME | isdir, old_dir, moved, old_dir, old_name, dirent=True, new_dir=new_dir,
+                       new_name=new_name))
         _send_dirent(old_dir, FS_MOVED_FROM | isdir, old_name, moved, cookie)
         _send_dirent(new_dir, FS_MOVED_TO | isdir, new_name, moved, cookie)
         if target is not None:
