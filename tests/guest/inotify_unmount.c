@@ -1,6 +1,7 @@
 /* inotify's IN_UNMOUNT and IN_EXCL_UNLINK: watches on a tmpfs hear IN_UNMOUNT then IN_IGNORED when it is
    unmounted (one instance per watch, so the order between watches does not matter); a watch with
-   IN_EXCL_UNLINK no longer hears the events of a file unlinked while open, a watch without it does.
+   IN_EXCL_UNLINK no longer hears the events of a file unlinked while open, a watch without it does; an O_PATH
+   descriptor raises no events.
    Run as root (it mounts a tmpfs under /tmp).  Output through write(2) only. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -104,6 +105,11 @@ int main(void)
     f = open(at("g"), O_WRONLY | O_CREAT, 0644);
     close(f);
     int root = watch(dir, IN_ALL_EVENTS);
+    int opath = open(at("g"), O_PATH);
+    struct stat sb;
+    fstat(opath, &sb);
+    close(opath);
+    drain(root, "open, fstat and close g with O_PATH");
     int d = watch(at("d"), IN_CREATE);
     int g = watch(at("g"), IN_ATTRIB);
     int outside = watch("/tmp", IN_UNMOUNT | IN_ATTRIB);

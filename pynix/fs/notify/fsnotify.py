@@ -18,6 +18,8 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from pynix.uapi.fcntl import O_PATH
+
 if TYPE_CHECKING:
     from pynix.fs.file import File
     from pynix.fs.vfs import Dentry, Inode, Mount, SuperBlock, VfsPath
@@ -277,10 +279,10 @@ def fsnotify_change(dentry: "Dentry", mask: int) -> None:
 
 
 def _file_event(file: "File", mask: int) -> None:
-    """An event of an open file (it has its path); fanotify's own event descriptors raise none
-    (FMODE_NONOTIFY)."""
+    """An event of an open file (it has its path); fanotify's own event descriptors and O_PATH descriptors raise
+    none (FMODE_NONOTIFY)."""
     path = getattr(file, "path", None)
-    if path is not None and not file.nonotify:
+    if path is not None and not file.nonotify and not file.flags & O_PATH:
         _notify_dentry(path.dentry, mask, path)
 
 
