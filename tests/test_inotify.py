@@ -16,6 +16,16 @@ def test_inotify(target):
     assert b"ALL DONE\n" in out
 
 
+def test_inotify_unmount_and_excl_unlink(target):
+    """IN_UNMOUNT then IN_IGNORED for the watches on an unmounted tmpfs; IN_EXCL_UNLINK hides an unlinked open
+    file's events."""
+    out = assert_same_as_native("inotify_unmount.c", target)
+    assert b"the same with IN_EXCL_UNLINK:\n  DELETE 'f'\n  ATTRIB 'f'\n" in out
+    assert b"a directory in it:\n  UNMOUNT ISDIR\n  IGNORED\n" in out
+    assert b"a file in it:\n  UNMOUNT\n  IGNORED\n" in out
+    assert b"ALL DONE\n" in out
+
+
 def test_dnotify(target):
     """fcntl(F_NOTIFY): SIGIO or the F_SETSIG signal with si_fd, one-shot and multishot, each DN_* alone."""
     out = assert_same_as_native("dnotify.c", target)
@@ -40,6 +50,31 @@ def test_fanotify(target):
     assert b"ALL DONE\n" in out
 
 
+def test_fanotify_fid(target):
+    """fanotify's fid modes: the info records (FID, DFID, DFID_NAME, OLD/NEW_DFID_NAME of FAN_RENAME) of file
+    and directory events, named by the paths whose name_to_handle_at handles they carry."""
+    out = assert_same_as_native("fanotify_fid.c", target)
+    assert b"  DFID_NAME|FID:\n    CREATE | DFID_NAME / 'x'\n    MODIFY CLOSE_WRITE | DFID_NAME / 'x' | FID x\n" in out
+    assert b"    ATTRIB ONDIR | DFID_NAME d '.'\n" in out
+    assert b"    MOVED_TO ONDIR | DFID_NAME sub 'd2'\n" in out
+    assert b"  FID:\n    ATTRIB DELETE_SELF | FID x\n    DELETE | FID sub\n" in out
+    assert b"  RENAME on sub:\n    RENAME | OLD_DFID_NAME sub 'z2'\n" in out
+    assert b"  RENAME on the filesystem:\n    RENAME | OLD_DFID_NAME sub 'z2' | NEW_DFID_NAME / 'z3'\n" in out
+    assert b"fsid differs" not in out and b" ?" not in out
+    assert b"ALL DONE\n" in out
+
+
+def test_fanotify_permission_events(target):
+    """FAN_OPEN_PERM, FAN_ACCESS_PERM and FAN_OPEN_EXEC_PERM answered with FAN_ALLOW/FAN_DENY; closing the group
+    allows what waits."""
+    out = assert_same_as_native("fanotify_perm.c", target)
+    assert b"child said: open ok, read EPERM, open again EPERM\n" in out
+    assert b"child said: read ok: 'contents'\n" in out
+    assert b"child said: open while the group closes: ok\n" in out
+    assert b"child said: execl EPERM\n" in out
+    assert b"ALL DONE\n" in out
+
+
 INOTIFYWAIT = r'''
 d=/dev/shm/pynix-iw-$$
 mkdir -p $d
@@ -60,17 +95,58 @@ rm $f
 '''
 
 
-def _host_tool(name: str) -> str:
+FATRACE = r'''
+d=/tmp/pynix-fatrace-$$
+mkdir -p $d
+mount -t tmpfs pynix-fatrace $d
+cd $d
+fatrace -c -o $d.out &
+t=$!
+for i in $(seq 150); do                 # until fatrace reports (it writes each event at once)
+    touch probe
+    grep -q probe $d.out 2>/dev/null && break
+    sleep 0.2
+done
+echo hi > a
+cat a > /dev/null
+mkdir sub
+mv a sub/b
+rm sub/b
+rmdir sub
+sleep 1
+kill -INT $t
+wait $t
+echo "fatrace: $?"
+cd /
+umount $d
+rmdir $d
+# One line per process and path: how fatrace's reads fall between the events decides which of them fanotify
+# merged (natively too), so the lines of one process and path in a row are joined, their flags sorted.
+grep -v '^touch(' $d.out | sed -E "s|\(([0-9]+)\)|(PID)|; s|$d|DIR|" | awk '
+    { key = $1 " " $NF; flags = (NF == 3) ? $2 : "" }
+    key == last { all = all flags; next }
+    { if (last != "") print_line(); last = key; all = flags }
+    END { if (last != "") print_line() }
+    function print_line(   n, i, c, out, seen) {
+        out = ""; n = split(all, c, "")
+        for (i = 1; i <= n; i++) seen[c[i]] = 1
+        n = split("+<>CDORW", c, ""); for (i = 1; i <= n; i++) if (c[i] in seen) out = out c[i]
+        split(last, k, " "); print k[1], out, k[2]
+    }'
+rm $d.out
+'''
+
+
+def _host_tool(name: str, package: str) -> str:
     need(host_isa() == "x86_64", "the host's programs are x86_64")
     path = shutil.which(name)
-    package = "inotify-tools" if "inotify" in name else "coreutils"
     need(path is not None, f"{name} is not installed (Debian package {package})")
     return path
 
 
 def test_inotifywait_watches_another_process():
     """inotify-tools' inotifywait -m reports what a second guest process does in a tmpfs directory."""
-    _host_tool("inotifywait")
+    _host_tool("inotifywait", "inotify-tools")
     got, _ = assert_same("/bin/bash", ["-c", INOTIFYWAIT])
     assert b"CREATE f\nOPEN f\nMODIFY f\nCLOSE_WRITE,CLOSE f\nATTRIB f\nMOVED_FROM f\nMOVED_TO g\n" in got.stdout
 
@@ -78,6 +154,15 @@ def test_inotifywait_watches_another_process():
 def test_tail_follows_a_growing_file():
     """coreutils' tail -f follows a file on tmpfs through inotify (on the overlay root it polls, as Linux's tail
     does on overlayfs)."""
-    _host_tool("tail")
+    _host_tool("tail", "coreutils")
     got, _ = assert_same("/bin/bash", ["-c", TAIL_F])
     assert got.stdout == b"one\ntwo\nthree\ntail: 124\n"
+
+
+def test_fatrace_reports_another_process():
+    """Debian's fatrace (fanotify, FAN_REPORT_FID on the current filesystem, paths found with open_by_handle_at)
+    reports what the shell's commands do on a tmpfs, as natively."""
+    _host_tool("fatrace", "fatrace")
+    got, _ = assert_same("/bin/bash", ["-c", FATRACE])
+    assert got.stdout.startswith(b"fatrace: 0\nbash(PID): + DIR\nbash(PID): COW DIR/a\ncat(PID): COR DIR/a\n")
+    assert b"mv(PID): < DIR\nmv(PID): > DIR/sub\nrm(PID): D DIR/sub\nrmdir(PID): D DIR\n" in got.stdout

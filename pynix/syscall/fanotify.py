@@ -1,6 +1,7 @@
 """fanotify_init, fanotify_mark (Linux's fs/notify/fanotify/fanotify_user.c).  The groups are
-fs/notify/fanotify.py; the events come from the fsnotify hooks (fs/notify/fsnotify.py).  Both calls need
-CAP_SYS_ADMIN (root here): the unprivileged fid-only groups of Linux 5.13 are not offered (EPERM)."""
+fs/notify/fanotify.py; the events come from the fsnotify hooks (fs/notify/fsnotify.py).  Without
+CAP_SYS_ADMIN (root here) only a fid-mode group with inode marks is allowed (Linux 5.13's unprivileged groups:
+no descriptors, no other process's pid)."""
 from __future__ import annotations
 
 import errno
@@ -25,6 +26,7 @@ from pynix.uapi.capability import CAP_SYS_ADMIN
 from pynix.uapi.fcntl import O_ACCMODE, O_APPEND, O_CLOEXEC, O_DSYNC, O_LARGEFILE, O_NOATIME, O_NONBLOCK, O_SYNC
 
 CLASS_BITS = FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT
+ADMIN_INIT_FLAGS = CLASS_BITS | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS | FAN_ENABLE_AUDIT
 INIT_FLAGS = (FAN_CLOEXEC | FAN_NONBLOCK | CLASS_BITS | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS | FAN_ENABLE_AUDIT
               | FAN_REPORT_PIDFD | FAN_REPORT_TID | FID_BITS)
 EVENT_F_BITS = O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_CLOEXEC | O_LARGEFILE | O_NOATIME
@@ -36,17 +38,19 @@ MARK_FLAGS = (FAN_MARK_ADD | FAN_MARK_REMOVE | FAN_MARK_FLUSH | FAN_MARK_MOUNT |
 
 @syscall
 def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
-    """EPERM without CAP_SYS_ADMIN; EINVAL for unknown flags, FAN_REPORT_PIDFD with FAN_REPORT_TID, bad
-    event_f_flags, FAN_REPORT_NAME without FAN_REPORT_DIR_FID, FAN_REPORT_TARGET_FID without both -- and for
-    what pynix does not do: the fid modes, permission classes, FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
+    """EPERM without CAP_SYS_ADMIN unless a fid mode without admin-only flags; EINVAL for unknown flags,
+    FAN_REPORT_PIDFD with FAN_REPORT_TID, bad event_f_flags, FAN_REPORT_NAME without FAN_REPORT_DIR_FID,
+    FAN_REPORT_TARGET_FID without both -- and for what pynix does not do: FAN_REPORT_TARGET_FID,
+    FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
     flags, event_f_flags = flags & 0xFFFFFFFF, event_f_flags & 0xFFFFFFFF
-    if not capable(task, CAP_SYS_ADMIN):
-        raise KernelError(errno.EPERM)
+    fid_mode, klass = flags & FID_BITS, flags & CLASS_BITS
+    unprivileged = not capable(task, CAP_SYS_ADMIN)
+    if unprivileged and (flags & ADMIN_INIT_FLAGS or not fid_mode):
+        raise KernelError(errno.EPERM)               # an unprivileged group reports fids only, with limits
     if flags & ~INIT_FLAGS or flags & FAN_REPORT_PIDFD and flags & FAN_REPORT_TID:
         raise KernelError(errno.EINVAL)
     if event_f_flags & ~EVENT_F_BITS or event_f_flags & O_ACCMODE == O_ACCMODE:
         raise KernelError(errno.EINVAL)
-    fid_mode, klass = flags & FID_BITS, flags & CLASS_BITS
     if fid_mode and klass or fid_mode & FAN_REPORT_NAME and not fid_mode & FAN_REPORT_DIR_FID:
         raise KernelError(errno.EINVAL)
     if fid_mode & FAN_REPORT_TARGET_FID and (fid_mode & (FAN_REPORT_NAME | FAN_REPORT_FID)
@@ -54,9 +58,9 @@ def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
         raise KernelError(errno.EINVAL)
     if klass == CLASS_BITS:
         raise KernelError(errno.EINVAL)
-    if fid_mode or klass or flags & (FAN_REPORT_PIDFD | FAN_ENABLE_AUDIT):
+    if flags & (FAN_REPORT_PIDFD | FAN_ENABLE_AUDIT) or fid_mode & FAN_REPORT_TARGET_FID:
         raise KernelError(errno.EINVAL)                   # not implemented (see fs/notify/fanotify.py)
-    group = new_group(task.kernel, flags, event_f_flags | O_LARGEFILE, task.group.creds.euid)
+    group = new_group(task.kernel, flags, event_f_flags | O_LARGEFILE, task.group.creds.euid, unprivileged)
     return task.group.fds.install(group, bool(flags & FAN_CLOEXEC))
 
 
@@ -83,13 +87,14 @@ def sys_fanotify_mark(task: Task, fanotify_fd: int, flags: int, mask: int, dirfd
     group = task.group.fds.get(s32(fanotify_fd))
     if not isinstance(group, Fanotify):
         raise KernelError(errno.EINVAL)
-    if kind != TYPE_INODE and not capable(task, CAP_SYS_ADMIN):
+    if kind != TYPE_INODE and (group.unprivileged or not capable(task, CAP_SYS_ADMIN)):
         raise KernelError(errno.EPERM)
-    if mask & PERM_EVENTS or mask & FAN_FS_ERROR and kind != TYPE_SB or flags & FAN_MARK_EVICTABLE and \
-            kind != TYPE_INODE:
+    if mask & PERM_EVENTS and not group.permission or mask & FAN_FS_ERROR and kind != TYPE_SB or \
+            flags & FAN_MARK_EVICTABLE and kind != TYPE_INODE:
         raise KernelError(errno.EINVAL)              # (a notification-class group: no permission events)
-    if mask & ~(FD_EVENTS | EVENT_FLAGS) or mask & FAN_RENAME:
-        raise KernelError(errno.EINVAL)              # needs a fid mode
+    if mask & ~(FD_EVENTS | PERM_EVENTS | EVENT_FLAGS) and (not group.fid_mode or kind == TYPE_MOUNT) or \
+            mask & FAN_RENAME and not group.fid_mode & FAN_REPORT_NAME:
+        raise KernelError(errno.EINVAL)              # a fid mode, not a mount mark; FAN_RENAME: with names
     if cmd == FAN_MARK_FLUSH:
         group.flush_marks(kind)
         return 0
@@ -104,7 +109,7 @@ def sys_fanotify_mark(task: Task, fanotify_fd: int, flags: int, mask: int, dirfd
     if cmd == FAN_MARK_ADD:
         if ignore and not flags & FAN_MARK_IGNORED_SURV_MODIFY and kind == TYPE_INODE and inode.writecount > 0:
             return 0                                 # an ignore mask would be cleared at once by the writer
-        group.add_mark(obj, kind, mask, flags)
+        group.add_mark(obj, kind, mask, flags, inode.sb.dev)
     else:
         group.remove_mark(obj, kind, mask, flags)
     return 0

@@ -1,7 +1,7 @@
 """name_to_handle_at, open_by_handle_at (Linux's fs/fhandle.c): a file named by a handle instead of a path.
 
-A handle here is FILEID_INO64_GEN: the inode number and a generation of 0, 12 bytes, valid within the
-filesystem of the mount it was taken on.  Decoding finds the inode among the mount's cached dentries (Linux's
+A handle here is FILEID_INO64_GEN (fs/exportfs.py): the inode number and a generation of 0, 12 bytes, valid
+within the filesystem of the mount it was taken on.  Decoding finds the inode among the mount's cached dentries (Linux's
 exportfs asks the filesystem, which can find any inode; here one that left the dentry cache, or was never
 looked up, is ESTALE).
 """
@@ -12,6 +12,7 @@ import struct
 from collections import deque
 
 from pynix.errors import KernelError
+from pynix.fs.exportfs import FILEID_INO64_GEN, HANDLE, encode_fh
 from pynix.fs.file import O_CLOEXEC
 from pynix.fs.procfs import mount_id
 from pynix.fs.vfs import VfsPath
@@ -24,8 +25,6 @@ from pynix.task.task import Task
 from pynix.uapi.capability import CAP_DAC_READ_SEARCH
 
 MAX_HANDLE_SZ = 128
-FILEID_INO64_GEN = 0x81
-HANDLE = struct.Struct("<QI")                     # ino, generation
 AT_HANDLE_FID, AT_HANDLE_MNT_ID_UNIQUE = 0x200, 0x001
 FILEID_VALID_USER_FLAGS = 0x30000                 # FILEID_IS_CONNECTABLE | FILEID_IS_DIR
 
@@ -44,7 +43,8 @@ def sys_name_to_handle_at(task: Task, dirfd: int, pathname: int, handle: int, mo
     if handle_bytes < HANDLE.size:
         copy_to_user(task.mm, handle, HANDLE.size.to_bytes(4, "little"))
         raise KernelError(errno.EOVERFLOW)
-    copy_to_user(task.mm, handle, struct.pack("<Ii", HANDLE.size, FILEID_INO64_GEN) + HANDLE.pack(path.inode.ino, 0))
+    fh_type, fh = encode_fh(path.inode)
+    copy_to_user(task.mm, handle, struct.pack("<Ii", len(fh), fh_type) + fh)
     mid = mount_id(path.mount)
     copy_to_user(task.mm, mount_id_ptr, mid.to_bytes(8 if flags & AT_HANDLE_MNT_ID_UNIQUE else 4, "little"))
     return 0

@@ -9,8 +9,8 @@ from pynix.errors import KernelError
 from pynix.fs.fifo import fifo_open
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile, truncate_file
 from pynix.fs.file import File
-from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_change, fsnotify_create,
-                                      fsnotify_open, fsnotify_readdir)
+from pynix.fs.notify.fsnotify import (FS_MODIFY, fsnotify_change, fsnotify_create, fsnotify_open,
+                                      fsnotify_open_perm, fsnotify_readdir)
 from pynix.fs.vfs import (MAXSYMLINKS, MAY_EXEC, MAY_READ, MAY_WRITE, RESOLVE_BENEATH, RESOLVE_CACHED, RESOLVE_IN_ROOT,
                           RESOLVE_NO_MAGICLINKS, RESOLVE_NO_SYMLINKS, RESOLVE_NO_XDEV, Inode, VfsPath, get_write_access,
                           permission, put_write_access)
@@ -107,6 +107,7 @@ def open_path(task: Task, target: VfsPath, flags: int, cloexec: bool) -> int:
     writes = flags & O_ACCMODE != O_RDONLY or flags & O_TRUNC
     if writes and st.S_ISREG(inode.mode):
         check_writable(target)
+    fsnotify_open_perm(target)                             # fanotify's FAN_OPEN_PERM: may wait, or EPERM
     break_lease(task, inode, flags | (O_WRONLY if flags & O_TRUNC else 0))   # may wait for lease holders
     if st.S_ISFIFO(inode.mode):
         file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner

@@ -10,7 +10,7 @@ import errno
 from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK, File
 from pynix.fs.file_ops import O_APPEND, InodeFile, RegularFile
-from pynix.fs.notify.fsnotify import fsnotify_access, fsnotify_modify
+from pynix.fs.notify.fsnotify import fsnotify_access, fsnotify_file_perm, fsnotify_modify
 from pynix.fs.pipe import PipeFile
 from pynix.mm.iov_iter import IovIter, UserIter
 from pynix.net.socket import MSG_NOSIGNAL, Ancillary, Socket
@@ -28,6 +28,8 @@ def _file(task: Task, fd: int, write: bool) -> File:
     file = task.group.fds.get(fd & 0xFFFFFFFF)         # a C int: a negative one is no descriptor either
     if not (file.writable if write else file.readable):
         raise KernelError(errno.EBADF)
+    if not write:
+        fsnotify_file_perm(file)                        # rw_verify_area: fanotify's FAN_ACCESS_PERM
     return file
 
 
@@ -42,6 +44,8 @@ def _positioned(task: Task, fd: int, pos: int, write: bool) -> RegularFile:
         raise KernelError(errno.ESPIPE)
     if not (file.writable if write else file.readable):
         raise KernelError(errno.EBADF)
+    if not write:
+        fsnotify_file_perm(file)
     return file
 
 
@@ -108,6 +112,7 @@ def sys_read(task: Task, fd: int, buf: int, count: int) -> int:
     file = task.group.fds.get(fd & 0xFFFFFFFF)         # (_file, inlined: read and write are the hot paths)
     if not file.readable:
         raise KernelError(errno.EBADF)
+    fsnotify_file_perm(file)
     return fsnotify_access(file, file.read_iter(task, UserIter(task.mm, buf, count, True)))
 
 

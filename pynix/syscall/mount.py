@@ -46,6 +46,7 @@ from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.fat import Fat32SuperBlock
 from pynix.fs.file_ops import InodeFile
 from pynix.fs.hostfs import HostfsInode
+from pynix.fs.notify.fsnotify import fsnotify_unmount
 from pynix.fs.overlayfs import OverlayInode
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.tmpfs import TmpfsSuperBlock
@@ -337,6 +338,7 @@ def do_umount(task: Task, target_addr: int, flags: int) -> int:
     elif not flags & MNT_DETACH and _busy(task, m):
         raise KernelError(errno.EBUSY)
     table.umount(m, detach=True)
+    fsnotify_unmount(m, last=not any(o.sb is m.sb for o in table.mounts))   # IN_UNMOUNT, marks go
     if not flags & MNT_DETACH:
         _release(table, m.sb)
     return 0

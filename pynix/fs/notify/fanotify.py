@@ -4,15 +4,29 @@ read as `struct fanotify_event_metadata` records.
 A group hears an event once however many of its marks match it (fanotify_group_event_mask): the union of the
 masks of the marks that apply -- a directory's mark applies to its children's events only with
 FAN_EVENT_ON_CHILD, to events on directories only with FAN_ONDIR -- less their ignore masks
-(FAN_MARK_IGNORED_MASK, cleared by a modification unless FAN_MARK_IGNORED_SURV_MODIFY).  In the classic mode an
-event names its object by an open file descriptor, made when the event is read, opened with the group's
-event_f_flags and raising no events itself (FMODE_NONOTIFY); only events of open files (open, read, write,
-close, exec) have one.  An event is merged into a queued one of the same object, process and directory-ness
-(fanotify_merge, among the last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the
-rest lost.
+(FAN_MARK_IGNORED_MASK, cleared by a modification unless FAN_MARK_IGNORED_SURV_MODIFY).
 
-Not here: the fid modes (FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_NAME: EINVAL), permission events
-(FAN_CLASS_CONTENT and FAN_CLASS_PRE_CONTENT: EINVAL), FAN_REPORT_PIDFD, mount-namespace marks.
+In the classic mode an event names its object by an open file descriptor, made when the event is read, opened
+with the group's event_f_flags and raising no events itself (FMODE_NONOTIFY); only events of open files (open,
+read, write, close, exec) have one.  In the fid modes (FAN_REPORT_FID, FAN_REPORT_DIR_FID, FAN_REPORT_NAME) the
+descriptor is FAN_NOFD and info records follow the metadata: the filesystem id and file handle
+(fs/exportfs.py) of the object, of its directory, and the entry's name -- and the events of names (create,
+delete, move; FAN_RENAME with the old and the new directory and name) and of attributes are reported too,
+FAN_ONDIR included.
+
+An event is merged into a queued one of the same object, process and directory-ness (fanotify_merge, among the
+last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the rest lost.
+
+A group of the classes FAN_CLASS_CONTENT and FAN_CLASS_PRE_CONTENT may also mark permission events:
+FAN_OPEN_PERM (an open of an existing file, an exec), FAN_OPEN_EXEC_PERM and FAN_ACCESS_PERM (a read).  The
+process that raised one waits until the listener writes a `struct fanotify_response` naming the event's
+descriptor: FAN_ALLOW lets the open or read go on, FAN_DENY makes it fail with EPERM; closing the group allows
+every event still pending.  The waiting process sleeps in the restart style of sync/wait.py: its system call
+runs again when woken and finds its event answered (task.restart_data).
+
+Not here: a non-fatal signal ends the wait for a permission answer with EINTR (Linux waits killably); no
+FAN_OPEN_PERM for a file the open itself creates, none for getdents, no FAN_DENY_ERRNO or FAN_INFO responses;
+FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, mount-namespace marks.
 """
 from __future__ import annotations
 
@@ -22,18 +36,21 @@ import struct
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+import pynix.fs.notify.fsnotify as fsnotify_core
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
+from pynix.fs.exportfs import encode_fh
 from pynix.fs.file import O_NONBLOCK, O_RDWR, POLLIN, POLLRDNORM
-from pynix.fs.notify.fsnotify import (ALL_FSNOTIFY_EVENTS, FS_EVENT_ON_CHILD, FS_ISDIR, FS_MODIFY, FS_Q_OVERFLOW,
-                                      TYPE_INODE, TYPE_PARENT, Event, Mark)
+from pynix.fs.notify.fsnotify import (ALL_FSNOTIFY_EVENTS, FS_CREATE, FS_DELETE, FS_EVENT_ON_CHILD, FS_ISDIR,
+                                      FS_MODIFY, FS_MOVED_FROM, FS_MOVED_TO, FS_Q_OVERFLOW, FS_RENAME, TYPE_INODE,
+                                      TYPE_INODE2, TYPE_PARENT, TYPE_SB, Event, Mark)
 from pynix.fs.vfs import get_write_access, put_write_access
 from pynix.sync.wait import Block, WaitQueue
 from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_RDONLY
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
-    from pynix.fs.vfs import VfsPath
+    from pynix.fs.vfs import Inode, VfsPath
     from pynix.kernel import Kernel
     from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task
@@ -70,6 +87,12 @@ FAN_MARK_INODE = 0
 FANOTIFY_METADATA_VERSION = 3
 FAN_NOFD = -1
 METADATA = struct.Struct("<IBBHQii")          # event_len vers reserved metadata_len mask fd pid
+FID_INFO = struct.Struct("<BBHIIIi")          # info_type pad len, fsid val[2], handle_bytes handle_type
+FAN_EVENT_INFO_TYPE_FID, FAN_EVENT_INFO_TYPE_DFID_NAME, FAN_EVENT_INFO_TYPE_DFID = 1, 2, 3
+FAN_EVENT_INFO_TYPE_OLD_DFID_NAME, FAN_EVENT_INFO_TYPE_NEW_DFID_NAME = 10, 12
+DIRENT_EVENTS = FS_CREATE | FS_DELETE | FS_MOVED_FROM | FS_MOVED_TO | FS_RENAME
+FAN_ALLOW, FAN_DENY, FAN_AUDIT = 0x1, 0x2, 0x10
+RESPONSE = struct.Struct("<iI")              # struct fanotify_response: fd, response
 MERGE_WINDOW = 128                            # FANOTIFY_MAX_MERGE_EVENTS
 
 
@@ -87,8 +110,9 @@ LIMITS = FanotifyLimits()
 class FanotifyMark(Mark):
     """A mark with its ignore mask (and whether a modification clears it)."""
 
-    def __init__(self, group: "Fanotify", obj, kind: int) -> None:
+    def __init__(self, group: "Fanotify", obj, kind: int, fsid: int) -> None:
         super().__init__(group, obj, 0, kind)
+        self.fsid = fsid                     # the marked object's filesystem id (statfs's f_fsid: its dev, 0)
         self.ignore_mask = 0
         self.surv_modify = False
         self.ignore_flags = False            # FAN_MARK_IGNORE: the ignore mask's FAN_ONDIR/ON_CHILD count
@@ -113,16 +137,66 @@ class FanotifyMark(Mark):
 
 @dataclass(eq=False)
 class FanotifyEvent:
-    """A queued event (struct fanotify_path_event, or the overflow event without a path)."""
+    """A queued event: a path event (classic mode), a fid event (`fh`: the object's handle), a name event
+    (`dir_fh` with `name`, and `fh` of the child when both are reported), or the overflow event."""
     mask: int
     pid: int
     path: "VfsPath | None" = None
+    fsid: int = 0
+    fh: "tuple[int, bytes] | None" = None
+    dir_fh: "tuple[int, bytes] | None" = None
+    name: bytes = b""
+    dir2_fh: "tuple[int, bytes] | None" = None    # FAN_RENAME: the new directory and name
+    name2: bytes = b""
+    response: int = 0                           # a permission event's answer (FAN_ALLOW or FAN_DENY), 0 until then
 
     def merges_with(self, other: "FanotifyEvent") -> bool:
-        """fanotify_should_merge: the same object, process and directory-ness."""
-        return (self.path is not None and other.path is not None and self.pid == other.pid
-                and (self.mask & FS_ISDIR) == (other.mask & FS_ISDIR)
-                and self.path.mount is other.path.mount and self.path.dentry is other.path.dentry)
+        """fanotify_should_merge: the same object (path, or handles and name), process and directory-ness;
+        never a permission event."""
+        if self.pid != other.pid or (self.mask & FS_ISDIR) != (other.mask & FS_ISDIR) or \
+                (self.mask | other.mask) & (FS_Q_OVERFLOW | PERM_EVENTS | FAN_RENAME):
+            return False
+        if self.path is not None or other.path is not None:
+            return (self.path is not None and other.path is not None and self.path.mount is other.path.mount
+                    and self.path.dentry is other.path.dentry)
+        return (self.fsid, self.fh, self.dir_fh, self.name) == (other.fsid, other.fh, other.dir_fh, other.name)
+
+    def info_records(self, fid_mode: int) -> bytes:
+        """copy_info_records: the directory's record (with the name), then the object's."""
+        out = b""
+        if self.dir_fh is not None:
+            kind = FAN_EVENT_INFO_TYPE_DFID_NAME if self.name else FAN_EVENT_INFO_TYPE_DFID
+            if self.mask & FAN_RENAME:
+                kind = FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
+            out += self._record(kind, self.dir_fh, self.name)
+        if self.dir2_fh is not None:
+            out += self._record(FAN_EVENT_INFO_TYPE_NEW_DFID_NAME, self.dir2_fh, self.name2)
+        if self.fh is not None:
+            if fid_mode == FAN_REPORT_FID or self.dir_fh is not None or self.dir2_fh is not None:
+                out += self._record(FAN_EVENT_INFO_TYPE_FID, self.fh, b"")
+            elif fid_mode & FAN_REPORT_NAME and self.mask & FAN_ONDIR:
+                out += self._record(FAN_EVENT_INFO_TYPE_DFID_NAME, self.fh, b".")
+            elif self.mask & (DIRENT_EVENTS | FAN_ONDIR):
+                out += self._record(FAN_EVENT_INFO_TYPE_DFID, self.fh, b"")
+            else:
+                out += self._record(FAN_EVENT_INFO_TYPE_FID, self.fh, b"")
+        return out
+
+    def _record(self, info_type: int, fh: tuple[int, bytes], name: bytes) -> bytes:
+        """struct fanotify_event_info_fid: header, fsid, struct file_handle, the name NUL-terminated, padded to
+        4 bytes."""
+        fh_type, handle = fh
+        tail = handle + (name + b"\0" if name else b"")
+        size = (FID_INFO.size + len(tail) + 3) // 4 * 4
+        return (FID_INFO.pack(info_type, 0, size, self.fsid & 0xFFFFFFFF, self.fsid >> 32, len(handle), fh_type)
+                + tail).ljust(size, b"\0")
+
+
+@dataclass(eq=False)
+class PermissionWait:
+    """What a process waiting for permission answers keeps across its system call's runs: its event in each
+    group that was asked."""
+    events: "dict[Fanotify, FanotifyEvent]"
 
 
 class Fanotify(AnonInodeFile):
@@ -130,14 +204,21 @@ class Fanotify(AnonInodeFile):
 
     anon_name = b"fanotify"
 
-    def __init__(self, kernel: "Kernel", flags: int, event_f_flags: int, owner_uid: int) -> None:
+    def __init__(self, kernel: "Kernel", flags: int, event_f_flags: int, owner_uid: int,
+                 unprivileged: bool = False) -> None:
         super().__init__(O_RDWR | (O_NONBLOCK if flags & FAN_NONBLOCK else 0))
         self.kernel, self.init_flags, self.event_f_flags, self.owner_uid = kernel, flags, event_f_flags, owner_uid
+        self.unprivileged = unprivileged     # FANOTIFY_UNPRIV: inode marks only, other processes' pids hidden
         self.max_events = (1 << 32) - 1 if flags & FAN_UNLIMITED_QUEUE else LIMITS.max_queued_events
         self.marks: list[FanotifyMark] = []
         self.events: list[FanotifyEvent] = []
         self.overflow_queued = False
         self.queue = WaitQueue(POLLIN | POLLRDNORM)
+        self.permission = bool(flags & (FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT))
+        self.access_list: dict[int, FanotifyEvent] = {}    # permission events read, by their descriptor
+        self.access_queue = WaitQueue()                     # the processes waiting for answers
+        if self.permission:
+            fsnotify_core.perm_groups += 1
 
     # -------------------------------------------------------------------------------------------- marks
     def find_mark(self, obj, kind: int) -> FanotifyMark | None:
@@ -146,14 +227,14 @@ class Fanotify(AnonInodeFile):
                 return mark
         return None
 
-    def add_mark(self, obj, kind: int, mask: int, flags: int) -> None:
+    def add_mark(self, obj, kind: int, mask: int, flags: int, fsid: int) -> None:
         """fanotify_add_mark: OR `mask` into the mark's mask, or with an ignore flag into its ignore mask."""
         mark = self.find_mark(obj, kind)
         if mark is None:
             if not self.init_flags & FAN_UNLIMITED_MARKS and \
                     sum(len(g.marks) for g in _groups if g.owner_uid == self.owner_uid) >= LIMITS.max_user_marks:
                 raise KernelError(errno.ENOSPC)
-            mark = FanotifyMark(self, obj, kind)
+            mark = FanotifyMark(self, obj, kind, fsid)
             self.marks.append(mark)
         if flags & (FAN_MARK_IGNORED_MASK | FAN_MARK_IGNORE):
             mark.ignore_mask |= mask
@@ -183,43 +264,113 @@ class Fanotify(AnonInodeFile):
             self.marks.remove(mark)
 
     # ---------------------------------------------------------------------------------- fsnotify's side
+    @property
+    def fid_mode(self) -> int:
+        return self.init_flags & FID_BITS
+
     def handle_event(self, event: Event, marks: "list[tuple[FanotifyMark, int]]") -> None:
-        """fanotify_handle_event: the group's mask for the event, then queue (or merge) it."""
-        mask = event.mask
+        """fanotify_handle_event: the group's mask for the event (fanotify_group_event_mask), then the event
+        (fanotify_alloc_event), queued or merged."""
+        mask, fid_mode = event.mask, self.fid_mode
         if mask & FS_MODIFY:                        # a modification clears ignore masks (send_to_group)
             for mark, _ in marks:
                 if not mark.surv_modify:
                     mark.ignore_mask = 0
-        path = event.path
-        if path is None or not (st.S_ISREG(path.inode.mode) or path.inode.is_dir):
-            return                                  # only a regular file or a directory gets a descriptor
         ondir = bool(mask & FS_ISDIR)
+        path = event.path
+        if not fid_mode:
+            if path is None or not (st.S_ISREG(path.inode.mode) or path.inode.is_dir):
+                return                              # only a regular file or a directory gets a descriptor
+        elif not fid_mode & FAN_REPORT_FID and event.dir is None and not ondir:
+            return                                  # no directory to report
         wanted = ignored = 0
+        matched: set[int] = set()                   # the kinds of mark that apply (match_mask)
         for mark, kind in marks:
             ignored |= mark.effective_ignore(ondir, kind)
             if mark.applicable(mark.mask, ondir, kind):
                 wanted |= mark.mask
-        report = mask & wanted & ~ignored & OUTGOING_EVENTS
-        if not report:
+                matched.add(kind)
+        report = mask & wanted & ~ignored & (OUTGOING_EVENTS | (EVENT_FLAGS if fid_mode else 0))
+        if not report & ~EVENT_FLAGS:
             return
         task = self.kernel.current
         pid = 0 if task is None else task.tid if self.init_flags & FAN_REPORT_TID else task.group.pid
-        self._insert(FanotifyEvent(report, pid, path))
+        if report & PERM_EVENTS:
+            self._ask(task, FanotifyEvent(report, pid, path))
+        elif not fid_mode:
+            self._insert(FanotifyEvent(report, pid, path))
+        else:
+            fsid = next((m.fsid for m, _ in marks), 0)
+            self._insert(self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid, matched))
 
-    def _insert(self, new: FanotifyEvent) -> None:
-        """fsnotify_insert_event: past max_events the overflow event, once; else merge or queue."""
+    def _fid_event(self, event: Event, mask: int, pid: int, fsid: int, matched: set[int]) -> FanotifyEvent:
+        """fanotify_alloc_event in a fid mode: which handles and name the event carries."""
+        fid_mode, dirent, ondir = self.fid_mode, bool(mask & DIRENT_EVENTS), bool(mask & FAN_ONDIR)
+        obj = event.inode                           # fanotify_fid_inode: a dirent event's directory, else itself
+        dirobj = obj if dirent or obj.is_dir else event.dir
+        child = moved = None
+        name_event, name = False, b""
+        if fid_mode & FAN_REPORT_DIR_FID and dirobj is not None:
+            if fid_mode & FAN_REPORT_FID and not dirent and not _same(obj, dirobj):
+                child = obj
+            obj = dirobj
+            if not fid_mode & FAN_REPORT_NAME:
+                name_event = child is not None
+            elif dirent or not ondir:
+                name_event, name = True, event.name
+            if mask & FAN_RENAME:                   # the old and the new place, as the marks that matched say
+                whole_fs = TYPE_SB in matched
+                if not (whole_fs or TYPE_INODE in matched):
+                    dirobj, name = None, b""
+                if whole_fs or TYPE_INODE2 in matched:
+                    moved = event
+        if name_event and (name or child is not None or moved is not None):
+            return FanotifyEvent(mask, pid, fsid=fsid, dir_fh=encode_fh(dirobj) if dirobj is not None else None,
+                                 name=name, fh=encode_fh(child) if child is not None else None,
+                                 dir2_fh=encode_fh(moved.new_dir) if moved is not None else None,
+                                 name2=moved.new_name if moved is not None else b"")
+        return FanotifyEvent(mask, pid, fsid=fsid, fh=encode_fh(obj))
+
+    def _insert(self, new: FanotifyEvent) -> bool:
+        """fsnotify_insert_event: past max_events the overflow event, once; else merge or queue.  Whether `new`
+        itself was queued."""
         if len(self.events) >= self.max_events:
             if self.overflow_queued:
-                return
+                return False
             self.overflow_queued = True
-            new = FanotifyEvent(FS_Q_OVERFLOW, 0)
-        else:
-            for old in reversed(self.events[-MERGE_WINDOW:]):
-                if old.merges_with(new):
-                    old.mask |= new.mask
-                    return
+            self.events.append(FanotifyEvent(FS_Q_OVERFLOW, 0))
+            self.queue.wake_all()
+            return False
+        for old in reversed(self.events[-MERGE_WINDOW:]):
+            if old.merges_with(new):
+                old.mask |= new.mask
+                return False
         self.events.append(new)
         self.queue.wake_all()
+        return True
+
+    def _ask(self, task: "Task", event: FanotifyEvent) -> None:
+        """fanotify_get_response: queue the permission event and sleep until it is answered; the run after the
+        answer goes on (FAN_ALLOW) or fails with EPERM (FAN_DENY).  An event lost to overflow is allowed."""
+        wait = task.restart_data if isinstance(task.restart_data, PermissionWait) else None
+        asked = wait.events.get(self) if wait is not None else None
+        if asked is not None and asked.mask == event.mask and asked.path is not None and event.path is not None \
+                and asked.path.dentry is event.path.dentry:
+            if not asked.response:
+                raise Block(self.access_queue, data=wait)
+            del wait.events[self]
+            if asked.response & FAN_DENY:
+                raise KernelError(errno.EPERM)
+            return
+        if not self._insert(event):
+            return
+        wait = wait or PermissionWait({})
+        wait.events[self] = event
+        raise Block(self.access_queue, data=wait)
+
+    def _answer(self, event: FanotifyEvent, response: int) -> None:
+        event.response = response
+        self.access_queue.wake_all()
 
     # ------------------------------------------------------------------------------------------ the file
     def read_iter(self, task: "Task", to: "IovIter") -> int:
@@ -229,11 +380,12 @@ class Fanotify(AnonInodeFile):
             if self.nonblocking:
                 raise KernelError(errno.EAGAIN)
             raise Block(self.queue)
-        if to.count < METADATA.size:
-            raise KernelError(errno.EINVAL)
         out = bytearray()
-        while self.events and len(out) + METADATA.size <= to.count:
+        while self.events:
             event = self.events[0]
+            info = event.info_records(self.fid_mode)
+            if len(out) + METADATA.size + len(info) > to.count:
+                break
             fd = FAN_NOFD
             if event.path is not None:
                 try:
@@ -242,11 +394,16 @@ class Fanotify(AnonInodeFile):
                     if out:
                         break
                     raise
-            out += METADATA.pack(METADATA.size, FANOTIFY_METADATA_VERSION, 0, METADATA.size,
-                                 event.mask, fd, event.pid)
+            pid = event.pid if not self.unprivileged or event.pid == task.group.pid else 0
+            out += METADATA.pack(METADATA.size + len(info), FANOTIFY_METADATA_VERSION, 0, METADATA.size,
+                                 event.mask, fd, pid) + info
             del self.events[0]
             if event.mask & FS_Q_OVERFLOW:
                 self.overflow_queued = False
+            if event.mask & PERM_EVENTS:
+                self.access_list[fd] = event          # waiting for the response naming its descriptor
+        if not out:
+            raise KernelError(errno.EINVAL)
         return to.copy_to(bytes(out))
 
     def _install_fd(self, task: "Task", path: "VfsPath") -> int:
@@ -267,6 +424,24 @@ class Fanotify(AnonInodeFile):
         file.nonotify = True
         return task.group.fds.install(file, bool(self.event_f_flags & O_CLOEXEC))
 
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        """fanotify_write, process_access_response: EINVAL for less than a response, a bad descriptor or answer,
+        FAN_AUDIT without FAN_ENABLE_AUDIT; ENOENT when no permission event read has that descriptor."""
+        if source.count < RESPONSE.size:
+            raise KernelError(errno.EINVAL)
+        data = source.copy_from(RESPONSE.size)
+        if len(data) != RESPONSE.size:
+            raise KernelError(errno.EFAULT)
+        fd, response = RESPONSE.unpack(data)
+        if fd < 0 or response & ~(FAN_ALLOW | FAN_DENY | FAN_AUDIT) or response & 3 not in (FAN_ALLOW, FAN_DENY) \
+                or response & FAN_AUDIT:
+            raise KernelError(errno.EINVAL)
+        event = self.access_list.pop(fd, None)
+        if event is None:
+            raise KernelError(errno.ENOENT)
+        self._answer(event, response)
+        return RESPONSE.size
+
     def bytes_available(self) -> int:
         """FIONREAD: FAN_EVENT_METADATA_LEN for each queued event."""
         return METADATA.size * len(self.events)
@@ -282,16 +457,26 @@ class Fanotify(AnonInodeFile):
         _groups.discard(self)
         for mark in list(self.marks):
             mark.detach()
+        for event in self.events + list(self.access_list.values()):
+            if event.mask & PERM_EVENTS:
+                self._answer(event, FAN_ALLOW)      # fanotify_release: whatever waits is allowed
         self.events.clear()
+        self.access_list.clear()
+        if self.permission:
+            fsnotify_core.perm_groups -= 1
+
+
+def _same(a: "Inode", b: "Inode") -> bool:
+    return a.sb is b.sb and a.ino == b.ino
 
 
 _groups: "set[Fanotify]" = set()
 
 
-def new_group(kernel: "Kernel", flags: int, event_f_flags: int, uid: int) -> Fanotify:
+def new_group(kernel: "Kernel", flags: int, event_f_flags: int, uid: int, unprivileged: bool) -> Fanotify:
     """fanotify_init's group: EMFILE past max_user_groups for one user."""
     if sum(1 for g in _groups if g.owner_uid == uid) >= LIMITS.max_user_groups:
         raise KernelError(errno.EMFILE)
-    group = Fanotify(kernel, flags, event_f_flags, uid)
+    group = Fanotify(kernel, flags, event_f_flags, uid, unprivileged)
     _groups.add(group)
     return group

@@ -18,6 +18,8 @@ import itertools
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
+from pynix.uapi.fcntl import O_PATH
+
 if TYPE_CHECKING:
     from pynix.fs.file import File
     from pynix.fs.vfs import Dentry, Inode, Mount, SuperBlock, VfsPath
@@ -28,13 +30,15 @@ FS_OPEN_EXEC, FS_UNMOUNT, FS_Q_OVERFLOW, FS_IN_IGNORED = 0x1000, 0x2000, 0x4000,
 FS_OPEN_PERM, FS_ACCESS_PERM, FS_OPEN_EXEC_PERM = 0x10000, 0x20000, 0x40000
 FS_EVENT_ON_CHILD, FS_RENAME, FS_DN_MULTISHOT, FS_ISDIR = 0x08000000, 0x10000000, 0x20000000, 0x40000000
 # Events a directory's mark also receives for its children (FS_EVENTS_POSS_ON_CHILD)
-ON_CHILD = FS_ACCESS | FS_MODIFY | FS_ATTRIB | FS_CLOSE_WRITE | FS_CLOSE_NOWRITE | FS_OPEN | FS_OPEN_EXEC
+ON_CHILD = (FS_ACCESS | FS_MODIFY | FS_ATTRIB | FS_CLOSE_WRITE | FS_CLOSE_NOWRITE | FS_OPEN | FS_OPEN_EXEC
+            | FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM)
 ALL_FSNOTIFY_EVENTS = 0xFFFF | FS_OPEN_PERM | FS_ACCESS_PERM | FS_OPEN_EXEC_PERM | FS_RENAME
 # The kinds of mark an event is matched against (FSNOTIFY_ITER_TYPE_*)
-TYPE_INODE, TYPE_PARENT, TYPE_MOUNT, TYPE_SB = 0, 1, 2, 3
+TYPE_INODE, TYPE_PARENT, TYPE_INODE2, TYPE_MOUNT, TYPE_SB = 0, 1, 2, 3, 4
 
 _cookies = itertools.count(1)              # fsnotify_get_cookie: pairs a MOVED_FROM with its MOVED_TO
 active_marks = 0                           # marks in existence: 0 makes every hook a no-op
+perm_groups = 0                            # groups that may answer permission events: 0 makes those hooks no-ops
 _mount_marks: "dict[Mount, list[Mark]]" = {}       # FAN_MARK_MOUNT marks, by mount
 _sb_marks: "dict[SuperBlock, list[Mark]]" = {}     # FAN_MARK_FILESYSTEM marks, by superblock
 
@@ -53,6 +57,8 @@ class Event:
     cookie: int = 0
     path: "VfsPath | None" = None
     dirent: bool = False
+    new_dir: "Inode | None" = None          # FS_RENAME: where the entry went, and its new name
+    new_name: bytes = b""
 
 
 class Group(Protocol):
@@ -67,12 +73,19 @@ class Group(Protocol):
 class InodeEventGroup:
     """A group that hears each mark's events apart (Linux's fsnotify_handle_event for groups with
     handle_inode_event: inotify, dnotify): a mark on the directory hears a child's event with the child's name,
-    a mark on the object hears it without; FS_RENAME only when the entry stays in its directory."""
+    a mark on the object hears it without; a mark with IN_EXCL_UNLINK hears nothing of an open file that was
+    unlinked."""
 
     def handle_event(self, event: Event, marks: "list[tuple[Mark, int]]") -> None:
-        if event.mask & FS_RENAME and event.path is not None and event.dir is not event.path.dentry.parent.inode:
-            return
+        if event.mask & FS_RENAME and not _same(event.dir, event.new_dir):
+            return                                # (dnotify's DN_RENAME: a rename within the directory)
+        unlinked = None
         for mark, kind in marks:
+            if mark.excl_unlink and event.path is not None:
+                if unlinked is None:
+                    unlinked = event.data.stat()["nlink"] == 0
+                if unlinked:
+                    continue
             if kind == TYPE_PARENT:
                 if mark.mask & FS_EVENT_ON_CHILD and event.mask & mark.mask & ALL_FSNOTIFY_EVENTS:
                     self.handle_inode_event(mark, event.mask | FS_EVENT_ON_CHILD, event.dir, event.name,
@@ -90,6 +103,8 @@ class InodeEventGroup:
 class Mark:
     """struct fsnotify_mark: `group` wants the events in `mask` that concern `obj` -- an inode (kept by its
     superblock, see above), a Mount (FAN_MARK_MOUNT) or a SuperBlock (FAN_MARK_FILESYSTEM)."""
+
+    excl_unlink = False                   # FSNOTIFY_MARK_FLAG_EXCL_UNLINK: no events of open files once unlinked
 
     def __init__(self, group: Group, obj: "Inode | Mount | SuperBlock", mask: int, kind: int = TYPE_INODE) -> None:
         global active_marks
@@ -134,6 +149,11 @@ def marks_of(inode: "Inode") -> list[Mark]:
     return table.get(inode.ino, []) if table else []
 
 
+def _same(a: "Inode | None", b: "Inode | None") -> bool:
+    """One inode (overlayfs has one Inode object per name: compare numbers)."""
+    return a is b or a is not None and b is not None and a.sb is b.sb and a.ino == b.ino
+
+
 def _isdir(inode: "Inode") -> int:
     return FS_ISDIR if inode.is_dir else 0
 
@@ -143,6 +163,8 @@ def fsnotify(event: Event, parent: "Inode | None" = None) -> None:
     the path's mount and of the superblock, handed to each group they belong to, once."""
     found: "list[tuple[Mark, int]]" = [(m, TYPE_PARENT) for m in marks_of(parent)] if parent is not None else []
     found += [(m, TYPE_INODE) for m in marks_of(event.inode)]
+    if event.new_dir is not None:
+        found += [(m, TYPE_INODE2) for m in marks_of(event.new_dir)]
     if _mount_marks and event.path is not None:
         found += [(m, TYPE_MOUNT) for m in _mount_marks.get(event.path.mount, ())]
     if _sb_marks:
@@ -218,17 +240,36 @@ def fsnotify_rmdir(dir: "Inode", victim: "Dentry") -> None:
 
 def fsnotify_move(old_dir: "Inode", old_name: bytes, new_dir: "Inode", new_name: bytes, moved: "Inode",
                   target: "Inode | None") -> None:
-    """rename(): RENAME (dnotify's DN_RENAME: within one directory), MOVED_FROM and MOVED_TO with one cookie,
-    ATTRIB for a replaced target, MOVE_SELF."""
+    """rename(): RENAME (old and new directory and name: dnotify's DN_RENAME, fanotify's FAN_RENAME), MOVED_FROM
+    and MOVED_TO with one cookie, ATTRIB for a replaced target, MOVE_SELF."""
     if active_marks:
         cookie, isdir = next(_cookies) & 0xFFFFFFFF, _isdir(moved)
-        if old_dir is new_dir or (old_dir.sb is new_dir.sb and old_dir.ino == new_dir.ino):
-            _send_dirent(old_dir, FS_RENAME | isdir, old_name, moved)
+        fsnotify(Event(FS_RENAME | isdir, old_dir, moved, old_dir, old_name, dirent=True, new_dir=new_dir,
+                       new_name=new_name))
         _send_dirent(old_dir, FS_MOVED_FROM | isdir, old_name, moved, cookie)
         _send_dirent(new_dir, FS_MOVED_TO | isdir, new_name, moved, cookie)
         if target is not None:
             _send(target, FS_ATTRIB)
         _send(moved, FS_MOVE_SELF)
+
+
+def fsnotify_unmount(mount: "Mount", last: bool) -> None:
+    """umount: the mount's marks go (fsnotify_vfsmount_delete); with its filesystem's last mount, every watched
+    inode of it hears UNMOUNT and loses its marks, and so does the filesystem (fsnotify_sb_delete)."""
+    if not active_marks:
+        return
+    for mark in list(_mount_marks.get(mount, ())):
+        mark.detach()
+    sb = mount.sb
+    if not last:
+        return
+    for marks in list((sb.fsnotify_marks or {}).values()):
+        inode = marks[0].inode
+        _send(inode, FS_UNMOUNT)
+        for mark in list(marks_of(inode)):
+            mark.detach()
+    for mark in list(_sb_marks.get(sb, ())):
+        mark.detach()
 
 
 def fsnotify_change(dentry: "Dentry", mask: int) -> None:
@@ -238,10 +279,10 @@ def fsnotify_change(dentry: "Dentry", mask: int) -> None:
 
 
 def _file_event(file: "File", mask: int) -> None:
-    """An event of an open file (it has its path); fanotify's own event descriptors raise none
-    (FMODE_NONOTIFY)."""
+    """An event of an open file (it has its path); fanotify's own event descriptors and O_PATH descriptors raise
+    none (FMODE_NONOTIFY)."""
     path = getattr(file, "path", None)
-    if path is not None and not file.nonotify:
+    if path is not None and not file.nonotify and not file.flags & O_PATH:
         _notify_dentry(path.dentry, mask, path)
 
 
@@ -251,11 +292,26 @@ def fsnotify_open(file: "File") -> None:
 
 
 def fsnotify_open_exec(path: "VfsPath") -> None:
-    """execve opened a program, a script or an ELF interpreter to run it (do_open_execat's FMODE_EXEC), and
-    reads it (kernel_read, an ACCESS)."""
+    """execve opens a program, a script or an ELF interpreter to run it (do_open_execat's FMODE_EXEC): first
+    the permission events (a denial is EPERM), then OPEN|OPEN_EXEC and the ACCESS of reading it (kernel_read)."""
     if active_marks:
+        if perm_groups:
+            _notify_dentry(path.dentry, FS_OPEN_PERM | FS_OPEN_EXEC_PERM, path)
         _notify_dentry(path.dentry, FS_OPEN | FS_OPEN_EXEC, path)
         _notify_dentry(path.dentry, FS_ACCESS, path)
+
+
+def fsnotify_open_perm(path: "VfsPath") -> None:
+    """do_dentry_open's fsnotify_open_perm, before an existing file is opened: a listener may make the opener
+    wait for its answer (sync/wait's Block: the open runs again) and deny it (EPERM)."""
+    if perm_groups and active_marks:
+        _notify_dentry(path.dentry, FS_OPEN_PERM, path)
+
+
+def fsnotify_file_perm(file: "File") -> None:
+    """rw_verify_area's fsnotify_file_perm before a read: FS_ACCESS_PERM, answered as an open's."""
+    if perm_groups and active_marks:
+        _file_event(file, FS_ACCESS_PERM)
 
 
 def fsnotify_close_exec(path: "VfsPath") -> None:

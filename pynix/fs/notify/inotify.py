@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.fs.file import O_NONBLOCK, O_RDONLY, POLLIN, POLLRDNORM
-from pynix.fs.notify.fsnotify import FS_EVENT_ON_CHILD, FS_IN_IGNORED, FS_ISDIR, FS_Q_OVERFLOW, InodeEventGroup, Mark
+from pynix.fs.notify.fsnotify import (FS_EVENT_ON_CHILD, FS_IN_IGNORED, FS_ISDIR, FS_Q_OVERFLOW, FS_UNMOUNT,
+                                      InodeEventGroup, Mark)
 from pynix.sync.wait import Block, WaitQueue
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ class InotifyMark(Mark):
         super().__init__(group, inode, mask)
         self.wd = wd
 
+    @property
+    def excl_unlink(self) -> bool:
+        return bool(self.mask & IN_EXCL_UNLINK)
+
 
 class Inotify(InodeEventGroup, AnonInodeFile):
     """An inotify instance (struct fsnotify_group with its inotify data)."""
@@ -70,7 +75,8 @@ class Inotify(InodeEventGroup, AnonInodeFile):
     def add_watch(self, inode: "Inode", mask: int) -> int:
         """inotify_update_watch: change the inode's existing watch (IN_MASK_ADD ORs the masks, IN_MASK_CREATE
         refuses with EEXIST) or make a new one (ENOSPC past max_user_watches)."""
-        events = mask & (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK) | FS_EVENT_ON_CHILD   # (inotify_arg_to_mask)
+        # inotify_arg_to_mask: every watch also hears its children and the unmount
+        events = mask & (IN_ALL_EVENTS | IN_ONESHOT | IN_EXCL_UNLINK) | FS_EVENT_ON_CHILD | FS_UNMOUNT
         for mark in self.marks.values():
             if mark.watches(inode):
                 if mask & IN_MASK_CREATE:

@@ -1,0 +1,124 @@
+/* inotify's IN_UNMOUNT and IN_EXCL_UNLINK: watches on a tmpfs hear IN_UNMOUNT then IN_IGNORED when it is
+   unmounted (one instance per watch, so the order between watches does not matter); a watch with
+   IN_EXCL_UNLINK no longer hears the events of a file unlinked while open, a watch without it does; an O_PATH
+   descriptor raises no events.
+   Run as root (it mounts a tmpfs under /tmp).  Output through write(2) only. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "errname.h"
+#include "say.h"
+
+static const struct { unsigned bit; const char *name; } names[] = {
+    {IN_ACCESS, "ACCESS"}, {IN_MODIFY, "MODIFY"}, {IN_ATTRIB, "ATTRIB"}, {IN_CLOSE_WRITE, "CLOSE_WRITE"},
+    {IN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {IN_OPEN, "OPEN"}, {IN_MOVED_FROM, "MOVED_FROM"},
+    {IN_MOVED_TO, "MOVED_TO"}, {IN_CREATE, "CREATE"}, {IN_DELETE, "DELETE"}, {IN_DELETE_SELF, "DELETE_SELF"},
+    {IN_MOVE_SELF, "MOVE_SELF"}, {IN_UNMOUNT, "UNMOUNT"}, {IN_Q_OVERFLOW, "Q_OVERFLOW"}, {IN_IGNORED, "IGNORED"},
+    {IN_ISDIR, "ISDIR"},
+};
+
+static char dir[128];
+
+static char *at(const char *name)
+{
+    static char paths[4][256];
+    static int next;
+    char *p = paths[next++ % 4];
+    snprintf(p, 256, "%s/%s", dir, name);
+    return p;
+}
+
+static void drain(int fd, const char *what)
+{
+    char buf[4096] __attribute__((aligned(8)));
+    say("%s:\n", what);
+    for (;;) {
+        ssize_t n = read(fd, buf, sizeof buf);
+        if (n <= 0) {
+            if (n < 0 && errno != EAGAIN)
+                say("  read: %s\n", errname(errno));
+            return;
+        }
+        for (char *p = buf; p < buf + n;) {
+            struct inotify_event *e = (struct inotify_event *)p;
+            char line[512];
+            int len = 0;
+            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+                if (e->mask & names[i].bit)
+                    len += snprintf(line + len, sizeof line - len, " %s", names[i].name);
+            if (e->len)
+                len += snprintf(line + len, sizeof line - len, " '%s'", e->name);
+            say(" %s\n", line);
+            p += sizeof *e + e->len;
+        }
+    }
+}
+
+static int watch(const char *path, unsigned mask)
+{
+    int fd = inotify_init1(IN_NONBLOCK);
+    if (inotify_add_watch(fd, path, mask) < 0)
+        say("watch %s: %s\n", path, errname(errno));
+    return fd;
+}
+
+int main(void)
+{
+    snprintf(dir, sizeof dir, "/tmp/pynix-inotify-unmount-%d", getpid());
+    mkdir(dir, 0755);
+    if (mount("pynix-inotify", dir, "tmpfs", 0, "size=16m") < 0) {
+        say("mount tmpfs: %s\n", errname(errno));
+        return 1;
+    }
+    mkdir(at("sub"), 0755);
+    int f = open(at("sub/f"), O_WRONLY | O_CREAT, 0644);
+    close(f);
+
+    /* IN_EXCL_UNLINK */
+    int plain = watch(at("sub"), IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE);
+    int excl = watch(at("sub"), IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_DELETE | IN_EXCL_UNLINK);
+    int self_excl = watch(at("sub/f"), IN_MODIFY | IN_CLOSE_WRITE | IN_EXCL_UNLINK);
+    f = open(at("sub/f"), O_WRONLY);
+    write(f, "a", 1);
+    drain(plain, "write, without IN_EXCL_UNLINK");
+    drain(excl, "write, with IN_EXCL_UNLINK");
+    drain(self_excl, "write, the file's own watch with IN_EXCL_UNLINK");
+    unlink(at("sub/f"));
+    write(f, "b", 1);
+    fchmod(f, 0600);
+    close(f);
+    drain(plain, "unlink, write, fchmod, close, without IN_EXCL_UNLINK");
+    drain(excl, "the same with IN_EXCL_UNLINK");
+    drain(self_excl, "the same, the file's own watch with IN_EXCL_UNLINK");
+    close(plain);
+    close(excl);
+    close(self_excl);
+
+    /* IN_UNMOUNT */
+    mkdir(at("d"), 0755);
+    f = open(at("g"), O_WRONLY | O_CREAT, 0644);
+    close(f);
+    int root = watch(dir, IN_ALL_EVENTS);
+    int opath = open(at("g"), O_PATH);
+    struct stat sb;
+    fstat(opath, &sb);
+    close(opath);
+    drain(root, "open, fstat and close g with O_PATH");
+    int d = watch(at("d"), IN_CREATE);
+    int g = watch(at("g"), IN_ATTRIB);
+    int outside = watch("/tmp", IN_UNMOUNT | IN_ATTRIB);
+    say("umount: %s\n", umount(dir) < 0 ? errname(errno) : "ok");
+    drain(root, "the tmpfs's root");
+    drain(d, "a directory in it");
+    drain(g, "a file in it");
+    drain(outside, "/tmp, the directory it was mounted in");
+    rmdir(dir);
+    say("ALL DONE\n");
+    return 0;
+}
