@@ -231,3 +231,37 @@ except OSError as e:
 def test_publish_with_host_network_is_refused():
     got = harness.run_pynix(PYTHON, ["-c", "pass"], extra=["--net", "host", "-p", "18081:80"])
     assert got.returncode == 2 and b"--publish has no meaning with --net host" in got.stderr, got.describe()
+
+
+def test_edge_triggered_epoll_sees_each_new_arrival():
+    """A non-blocking reader under EPOLLET reads until EAGAIN and must be told again when more arrives."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def serve():
+        conn, _ = listener.accept()
+        with conn:
+            for part in (b"first", b"second", b"third"):
+                conn.recv(10)                      # the guest asks for each part
+                conn.sendall(part)
+    threading.Thread(target=serve, daemon=True).start()
+    got = _guest(f"""
+import select, socket
+s = socket.create_connection(('127.0.0.1', {listener.getsockname()[1]})); s.setblocking(False)
+ep = select.epoll(); ep.register(s.fileno(), select.EPOLLIN | select.EPOLLET)
+for i in range(3):
+    s.send(b'?')
+    events = ep.poll(30)
+    data = b''
+    while True:
+        try:
+            chunk = s.recv(100)
+        except BlockingIOError:
+            break
+        data += chunk
+        if not chunk:
+            break                                  # (the server closes after the last part)
+    print(len(events), data)
+""")
+    assert got.stdout == b"1 b'first'\n1 b'second'\n1 b'third'\n", got.describe()

@@ -118,3 +118,33 @@ def test_tcp_urgent_data(guest):
     assert b"oob again: -1 EINVAL '' flags\n" in got.stdout
     assert b"SIGURG to the owner: 1\n" in got.stdout
     assert got.stdout.endswith(b"done\n")
+
+
+def test_unix_msg_oob_is_not_supported():
+    """AF_UNIX urgent data is not implemented: MSG_OOB is EOPNOTSUPP as in a kernel without CONFIG_AF_UNIX_OOB
+    (so no differential test: the host's kernel has it) and the byte is not sent as normal data."""
+    from pathlib import Path
+
+    import harness
+    harness.need(Path("/usr/bin/python3").exists(), "no /usr/bin/python3")
+    got = harness.run_pynix("/usr/bin/python3", ["-c", """
+import errno, fcntl, socket, struct
+for kind in (socket.SOCK_STREAM, socket.SOCK_DGRAM, socket.SOCK_SEQPACKET):
+    a, b = socket.socketpair(socket.AF_UNIX, kind)
+    for call in (lambda: a.send(b'x', socket.MSG_OOB), lambda: b.recv(1, socket.MSG_OOB | socket.MSG_DONTWAIT)):
+        try:
+            call()
+        except OSError as e:
+            print(errno.errorcode[e.errno], end=' ')
+    try:
+        fcntl.ioctl(b, 0x8905, struct.pack('i', 0))
+    except OSError as e:
+        print(errno.errorcode[e.errno], end=' ')
+    b.setblocking(False)
+    try:
+        b.recv(1)
+    except BlockingIOError:
+        print('nothing sent')
+"""])
+    harness.assert_no_traceback(got)
+    assert got.stdout == b"ENOTSUP ENOTSUP ENOTTY nothing sent\n" * 3, got.describe()     # (EOPNOTSUPP)

@@ -1,5 +1,5 @@
-"""Debian 13 riscv64 programs from a sysroot built by tools/riscv64-sysroot: static busybox, dynamic lua5.4 and
-sqlite3 (glibc's ld.so finding its libraries through `pynix run -L SYSROOT`), each compared with the same
+"""Debian 13 riscv64 programs from a sysroot built by tools/riscv64-sysroot: static busybox, dynamic lua5.4,
+sqlite3 and redis (glibc's ld.so finding its libraries through `pynix run -L SYSROOT`), each compared with the same
 command under `qemu-riscv64 -L SYSROOT` (given as QEMU_LD_PREFIX, which both sides then see in the guest's
 environment).  Skipped when the sysroot cannot be built (no network), unless PYNIX_REQUIRE_ALL=1.
 """
@@ -81,3 +81,38 @@ def test_root_sysroot(sysroot):
                             env={"QEMU_LD_PREFIX": str(sysroot)})
     harness.assert_no_traceback(got)
     assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.describe() + "\n" + ref.describe()
+
+
+REDIS_SESSION = """
+redis-server --port {port} --bind 127.0.0.1 --save '' --appendonly no --daemonize no --logfile '' > /dev/null &
+i=0
+until redis-cli -p {port} PING > /dev/null 2>&1; do i=$((i+1)); [ $i -gt 300 ] && exit 9; busybox sleep 0.2; done
+redis-cli -p {port} PING
+redis-cli -p {port} SET greeting hello
+redis-cli -p {port} GET greeting
+redis-cli -p {port} INCR counter
+redis-cli -p {port} INCRBY counter 41
+redis-cli -p {port} RPUSH list a b c
+redis-cli -p {port} LRANGE list 0 -1
+redis-cli -p {port} SHUTDOWN NOSAVE
+wait
+echo server exited $?
+"""
+
+
+def test_redis(sysroot):
+    """Debian 13's riscv64 redis-server and redis-cli (dynamic, jemalloc, an epoll loop on 127.0.0.1) inside one
+    pynix machine, driven by the sysroot's busybox sh, print what the host's x86_64 redis prints natively for the
+    same session (qemu-riscv64 cannot be the reference: its busybox cannot exec riscv64 programs without
+    binfmt_misc)."""
+    harness.need(Path("/usr/bin/redis-server").exists() and Path("/bin/busybox").exists(),
+                 "no host redis-server (Debian package redis-server) or busybox for the reference")
+    import socket
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        script = REDIS_SESSION.format(port=probe.getsockname()[1])
+    ref = harness.run_reference(Path("/bin/sh"), ["-c", script])
+    assert ref.stdout == b"PONG\nOK\nhello\n1\n42\n3\na\nb\nc\nserver exited 0\n", ref.describe()
+    got = harness.run_pynix(sysroot / "usr/bin/busybox", ["sh", "-c", script], extra=["-L", str(sysroot)])
+    harness.assert_no_traceback(got)
+    assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), got.describe()

@@ -125,12 +125,14 @@ class HostSocket(Socket):
 
     def _wait(self, task: "Task", write: bool, flags: int = 0, expired: int = errno.EAGAIN) -> None:
         """The host said EAGAIN: fail so for a non-blocking call, else sleep until the host is ready."""
+        if write:
+            self.host_writable = False               # (poll it again: an edge-triggered epoll waits for that)
+        else:
+            self.host_readable = False
         if self.nonblocking or flags & MSG_DONTWAIT:
             raise KernelError(errno.EAGAIN)
         if write:
-            self.host_writable = False
             sock_wait(task, self.sndtimeo, self.write_wq, expired=expired)
-        self.host_readable = False
         sock_wait(task, self.rcvtimeo, self.read_wq, expired=expired)
 
     # ------------------------------------------------------------------------------------------- names

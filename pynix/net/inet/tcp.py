@@ -48,6 +48,7 @@ from pynix.net.socket import (AF_INET, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MS
 from pynix.sync.wait import WaitQueue
 
 if TYPE_CHECKING:
+    from pynix.mm.iov_iter import IovIter
     from pynix.net.inet.hashtables import PortTable
     from pynix.task.task import Task
 
@@ -446,6 +447,26 @@ class TcpSocket(InetSocket):
         self.wake_state()
 
     # ------------------------------------------------------------------------------------ file interface
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        """read(2): with data queued and no urgent mark, what recvmsg would do, straight from rx into the user's
+        buffer as a pipe read (the socket path must cost no more than a pipe: issue #13's bench target)."""
+        if self.rx.buffers and self.urg is None and to.count:
+            n = self.rx.read_iter(task, to, True)
+            self.taken += n
+            return n
+        return super().read_iter(task, to)
+
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        """write(2): on an established connection without a send timeout, what sendmsg would do, into the
+        peer's rx as a pipe write."""
+        peer = self.peer
+        if self.state in (TCP_ESTABLISHED, TCP_CLOSE_WAIT) and not (self.err or self.sndtimeo or self.shutdown
+                                                                   & SEND_SHUTDOWN) and not peer.dead:
+            n = peer.rx.write_iter(task, source, self.nonblocking, packet=False)
+            self.net.devices[0].account(n)
+            return n
+        return super().write_iter(task, source)
+
     def bytes_available(self) -> int:
         if self.state == TCP_LISTEN:
             raise KernelError(errno.EINVAL)

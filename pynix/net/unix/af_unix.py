@@ -21,7 +21,9 @@ SCM_RIGHTS descriptors travel in flight (Linux's scm_fp_list); SCM_CREDENTIALS a
 and reported when the receiver has SO_PASSCRED; SO_PEERCRED is the peer's credentials at connect/listen time.
 
 Differences from Linux: buffers count payload bytes, a stream pair holds as much as a pipe of the receive
-buffer's size, and SCM_CREDENTIALS of a stream read are those of the last write before it.
+buffer's size, and SCM_CREDENTIALS of a stream read are those of the last write before it.  MSG_OOB is
+EOPNOTSUPP and SIOCATMARK ENOTTY, as in a kernel built without CONFIG_AF_UNIX_OOB (Linux's stream urgent byte is
+a queue segment of its own, which these byte-stream buffers do not keep).
 """
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ from pynix.task.signal import send_sigpipe
 from pynix.net.core.datagram import Datagrams, Message
 from pynix.net.core.stream import (close_rx, drop_marks, dup_inflight, join, new_rx, stop_tx, stream_recv,
                                    stream_send)
-from pynix.net.socket import (AF_UNIX, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_TRUNC, POLLERR, POLLHUP, POLLIN,
+from pynix.net.socket import (AF_UNIX, AF_UNSPEC, MSG_DONTWAIT, MSG_NOSIGNAL, MSG_OOB, MSG_TRUNC, POLLERR, POLLHUP, POLLIN,
                               POLLOUT, POLLRDHUP, POLLRDNORM, POLLWRBAND, POLLWRNORM, RCV_SHUTDOWN, SEND_SHUTDOWN,
                               SHUTDOWN_MASK, SOCK_DGRAM, SOCK_RAW, SOCK_SEQPACKET, SOCK_STREAM, SK_WMEM_DEFAULT,
                               SOMAXCONN, Ancillary, Received, Socket, register_family, sock_wait)
@@ -244,6 +246,8 @@ class UnixSocket(Socket):
     # -------------------------------------------------------------------------------------------- send
     def sendmsg(self, task: "Task", views: list[memoryview], flags: int, addr: bytes | None,
                 anc: Ancillary) -> int:
+        if flags & MSG_OOB:
+            raise KernelError(errno.EOPNOTSUPP)                # (a kernel without CONFIG_AF_UNIX_OOB)
         if self.connection:
             if addr is not None and self.stream:
                 raise KernelError(errno.EISCONN if self.peer is not None else errno.EOPNOTSUPP)
@@ -313,12 +317,18 @@ class UnixSocket(Socket):
             assert isinstance(rx, Pipe)
             if self.listening or (self.peer is None and not self.shutdown):
                 raise KernelError(errno.EINVAL)                # not connected (TCP_ESTABLISHED)
+            if flags & MSG_OOB:
+                raise KernelError(errno.EOPNOTSUPP)
             if not rx.bytes_available() and self.err:
                 raise KernelError(self.take_error())
             got = stream_recv(self, task, size, flags & ~MSG_TRUNC, eof=bool(self.shutdown & RCV_SHUTDOWN))
             got.creds = self.last_creds
             return got
         assert isinstance(rx, Datagrams)
+        if flags & MSG_OOB:
+            if self.type == SOCK_SEQPACKET and self.peer is None and not self.shutdown:
+                raise KernelError(errno.ENOTCONN)
+            raise KernelError(errno.EOPNOTSUPP)
         if not rx.messages:
             if self.err:
                 raise KernelError(self.take_error())
@@ -384,10 +394,6 @@ class UnixSocket(Socket):
         return bool(self.rx.bytes_available() or (isinstance(self.rx, Datagrams) and self.rx.messages))
 
     # ------------------------------------------------------------------------------------ file interface
-    def at_mark(self) -> int:
-        """SIOCATMARK: no urgent data is ever queued (AF_UNIX MSG_OOB is not implemented)."""
-        return 0
-
     def bytes_available(self) -> int:
         """FIONREAD/SIOCINQ: unread bytes (stream) or the size of the next message."""
         if self.listening:
