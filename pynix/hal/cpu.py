@@ -64,6 +64,7 @@ _fast_context_restore = _fast("uc_context_restore")
 _fast_context_reg_read = _fast("uc_context_reg_read")
 _fast_context_reg_write = _fast("uc_context_reg_write")
 _fast_ctl = _fast("uc_ctl")                                    # only for requests without arguments (TLB flush)
+_fast_context_size = _fast("uc_context_size", ctypes.c_size_t)
 _context_box = ctypes.c_uint64()                               # CpuContext's register values pass through here
 _context_box_arg = ctypes.byref(_context_box)
 
@@ -158,13 +159,22 @@ def _x86_registers() -> dict[str, int]:
 class CpuContext:
     """A saved user register context: all the CPU state Unicorn keeps (FP and vector registers too), in a
     uc_context of its own.  Its 64-bit registers can be read and written by name."""
-    __slots__ = ("_handle", "_words")
+    __slots__ = ("_handle", "_words", "_engine")
 
     def __init__(self, engine: object, words: dict[str, int]) -> None:
         self._handle = ctypes.c_void_p()        # the uc_context pointer, passed as it is to the fast calls
         if _fast_context_alloc(engine, ctypes.byref(self._handle)) != 0:
             raise MemoryError("uc_context_alloc failed")
         self._words = words
+        self._engine = engine
+
+    def __deepcopy__(self, memo: dict) -> "CpuContext":
+        """A context of its own holding the same registers (a copy of the machine: the Python API's
+        snapshots)."""
+        other = CpuContext(self._engine, self._words)
+        ctypes.memmove(other._handle, self._handle, _fast_context_size(self._engine))
+        memo[id(self)] = other
+        return other
 
     def __del__(self, free=_fast_uclib.uc_context_free) -> None:
         if self._handle:
@@ -546,6 +556,11 @@ class Cpu:
     def flush_tlb(self) -> None:
         """Forget every cached translation (after page-table changes or an address-space switch)."""
         _fast_ctl(self._engine_arg, self._TLB_FLUSH_CODE)
+
+    def flush_code(self) -> None:
+        """Forget all translated code and translations (RAM was rewritten wholesale: a snapshot restored)."""
+        self.emu.ctl_flush_tb()
+        self.flush_tlb()
 
     def invalidate_code(self, frames: list[int]) -> None:
         """Drop the translated code of physical frames (freed code frames about to be reused).
