@@ -59,6 +59,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gdb", metavar="[HOST:]PORT",
                    help="serve gdb's remote protocol on HOST:PORT (default host 127.0.0.1): the program stops before "
                         "its first instruction until gdb connects (target remote :PORT)")
+    p.add_argument("--gdb-fork-events", action="store_true",
+                   help="with --gdb: report forks and vforks to gdb (catch fork, set follow-fork-mode child); "
+                        "gdb then names processes `process N` (its multiprocess extensions)")
     p.add_argument("--trace-max", type=float, default=64, metavar="MiB",
                    help="the most the --trace-out file holds; the oldest events are dropped beyond it (default 64)")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
@@ -178,7 +181,8 @@ def run_command(args: argparse.Namespace) -> int:
         print(f"pynix: {err}", file=sys.stderr)
         return 2
     kernel = machine.kernel
-    tracer, debugger = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)), args.gdb)
+    tracer, debugger = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)), args.gdb,
+                               args.gdb_fork_events)
     if tracer is not None:
         machine.trace(tracer)
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
@@ -214,7 +218,8 @@ def run_command(args: argparse.Namespace) -> int:
     return status >> 8
 
 
-def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: str | None):
+def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: str | None,
+            gdb_fork_events: bool = False):
     """The machine's tracer for --strace, --trace-out and --gdb (several: a TracerGroup) or None, and the gdb
     stub (or None)."""
     from pynix.trace import TracerGroup
@@ -231,7 +236,7 @@ def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: 
         if gdb is not None:
             from pynix.debug.gdbstub import GdbStub
             what = f"--gdb {gdb}"
-            debugger = GdbStub(kernel, gdb)
+            debugger = GdbStub(kernel, gdb, fork_events=gdb_fork_events)
             tracers.append(debugger)
     except (OSError, ValueError) as err:
         print(f"pynix: {what}: {getattr(err, 'strerror', None) or err}", file=sys.stderr)
