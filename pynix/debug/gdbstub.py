@@ -66,7 +66,8 @@ class GdbStub(Tracepoints):
         self.multiprocess = False                    # thread ids pPID.TID (negotiated with the events below)
         self.events: set[str] = set()                # "fork", "vfork", "exec": the stop events gdb asked for
         self.pending: list[tuple[Task, str]] = []    # stops to report at the next scheduling point (the reason)
-        self.vfork_parents: dict[ThreadGroup, Task] = {}   # a debugged vfork child -> its waiting parent
+        # a vfork child (debugged, or detached by gdb) -> its debugged parent, waiting for vforkdone
+        self.vfork_parents: dict[ThreadGroup, Task] = {}
         # (Z type, address, length) -> (physical address, the CPU's handle)
         self.watchpoints: dict[tuple[str, int, int], tuple[int, object]] = {}
         self.thread: Task | None = None              # Hg: the thread register packets are about
@@ -107,7 +108,6 @@ class GdbStub(Tracepoints):
                     group.mm.force_write(address, original)
                 except KernelError:
                     pass
-        self.vfork_parents.pop(group, None)
         if group is self.inferior and self.attached:
             self.inferior = self.attached[0]         # (follow-fork-mode child: the child is the one now)
 

@@ -4,7 +4,8 @@ read from memory itself, a word at a time.
 
 The program's dynamic section (PT_DYNAMIC, found through the auxiliary vector's AT_PHDR) holds DT_DEBUG, which
 the dynamic linker points at its r_debug; r_debug.r_map is the first link_map -- the program itself, named by
-main-lm -- and each entry's l_next the next object.  A static program has no DT_DEBUG: the list is empty.
+main-lm -- and each entry's l_next the next object; `lmid` names the link-map namespace by its r_debug, as
+gdbserver does (gdb 13 requires it).  A static program has no DT_DEBUG: the list is empty.
 """
 from __future__ import annotations
 
@@ -83,6 +84,7 @@ def library_list_svr4(mm: "AddressSpace") -> str:
         except KernelError:
             break
         if name:                                             # (an entry without a name: nothing to load)
-            parts.append(f'<library name={quoteattr(name)} lm="{lm:#x}" l_addr="{l_addr:#x}" l_ld="{l_ld:#x}"/>')
+            parts.append(f'<library name={quoteattr(name)} lm="{lm:#x}" l_addr="{l_addr:#x}" l_ld="{l_ld:#x}" '
+                         f'lmid="{debug:#x}"/>')
         lm = l_next
     return f'<library-list-svr4 version="1.0" main-lm="{main_lm:#x}">' + "".join(parts) + "</library-list-svr4>"
