@@ -244,3 +244,46 @@ def test_doc_example(index):
     need(Path("/bin/busybox").exists(), "/bin/busybox is not installed (Debian package busybox-static)")
     need(shutil.which("gcc") is not None, "gcc is not installed")
     exec(compile(doc_examples()[index], f"docs/api.md example {index + 1}", "exec"), {"__name__": "__doc__"})
+
+
+def test_unhooked_machine_runs_untraced(program):
+    """Hooks ride on the tracing dispatcher only while there are any: without them the plain one serves."""
+    from pynix.syscall.dispatch import SyscallDispatcher, TracingDispatcher
+    m = machine()
+    p = spawn(m, program, "steps", "2")
+    assert type(m.kernel.cpu.on_syscall) is SyscallDispatcher and m.kernel.tracer is None
+    hook = m.on_syscall("getpid")(lambda call: m.stop())
+    assert type(m.kernel.cpu.on_syscall) is TracingDispatcher
+    assert m.run() is None
+    assert [q.pid for q in m.processes] == [p.pid] and m.process(p.pid) is p
+    m.remove_hook(hook)
+    assert type(m.kernel.cpu.on_syscall) is SyscallDispatcher and m.kernel.tracer is None
+    assert p.wait() == 0 and p.stdout == b"step 1 value 42\nstep 2 value 43\n"
+
+
+def test_stdin_bytes_and_two_programs():
+    """stdin as bytes; a second program spawned beside the first runs too (the first is the machine's)."""
+    need(Path("/bin/busybox").exists(), "/bin/busybox is not installed (Debian package busybox-static)")
+    from pynix import PIPE, Machine
+    m = Machine(mem="64M")
+    first = m.spawn(["/bin/busybox", "sh", "-c", "read line; echo first $line; sleep 0.2"], stdin=b"one\ntwo\n",
+                    stdout=PIPE)
+    second = m.spawn(["/bin/busybox", "wc", "-l"], stdin=b"a\nb\nc\n", stdout=PIPE)
+    assert second.wait() == 0 and second.stdout.split() == [b"3"]
+    assert first.wait() == 0 and first.stdout == b"first one\n"
+    assert m.finished and second.pid != first.pid
+
+
+def test_a_call_that_sleeps_is_one_call():
+    """cat's first read waits for the pipe (it runs again when woken): its hooks see it once, with its result."""
+    need(Path("/bin/busybox").exists(), "/bin/busybox is not installed (Debian package busybox-static)")
+    from pynix import PIPE, Machine
+    m = Machine(mem="64M")
+    enters, exits = [], []
+    m.on_syscall("read", when="enter")(lambda call: enters.append((call.process.pid, call.args[0])))
+    m.on_syscall("read")(lambda call: exits.append((call.process.pid, call.args[0], call.result)))
+    p = m.spawn(["/bin/busybox", "sh", "-c", "(sleep 0.3; echo hi) | /bin/busybox cat"], stdout=PIPE)
+    assert p.wait() == 0 and p.stdout == b"hi\n"
+    cat = {pid for pid, _fd in enters}
+    assert len(cat) == 1 and enters == [(pid, 0) for pid, _fd, _r in exits]
+    assert [r for _pid, _fd, r in exits] == [3, 0]
