@@ -30,8 +30,9 @@ class Snapshot:
 
     Refused (SnapshotError): a machine with a console on the host terminal, disk images or a FAT32 root
     (their data is in host files the machine writes), published ports or a debugger (host sockets), tasks
-    waiting for file locks, and anything else whose copy Python refuses (the error names it).  The kernel
-    log is not rewound: it tells what happened, restores included."""
+    waiting for file locks, and anything else whose copy Python refuses (the error names it).  Neither time
+    (a sleep due meanwhile ends at once) nor the kernel log (it tells what happened, restores included) is
+    rewound."""
     state: dict
     frames: list[int]
     ram: bytes
