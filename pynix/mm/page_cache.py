@@ -26,6 +26,7 @@ holds.  A mapping dies with its inode and gives its frames back then.
 """
 from __future__ import annotations
 
+import copy
 import errno
 import weakref
 from typing import TYPE_CHECKING
@@ -72,6 +73,17 @@ class PageCache:
         self.mappers: weakref.WeakSet[AddressSpace] = weakref.WeakSet()   # address spaces with VMAs of this file
         self.stamp = _stamp(inode) if self.backed else (0, 0)
         weakref.finalize(self, _free_frames, frames, self.pages, None if self.backed else inode.sb)
+
+    def __deepcopy__(self, memo: dict) -> "PageCache":
+        """A copy (a copy of the machine: the Python API's snapshots) that, like this one, gives its frames
+        back to its own allocator when it dies."""
+        other = object.__new__(PageCache)
+        memo[id(self)] = other
+        for name, value in vars(self).items():
+            setattr(other, name, copy.deepcopy(value, memo))
+        charged = None if self.backed else copy.deepcopy(self.inode.sb, memo)   # (the inode may be half made)
+        weakref.finalize(other, _free_frames, other.frames, other.pages, charged)
+        return other
 
     @property
     def size(self) -> int:
