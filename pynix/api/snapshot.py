@@ -8,6 +8,8 @@ import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pynix.mm.page_cache import bind_memory
+
 if TYPE_CHECKING:
     from pynix.api.machine import Machine
 
@@ -30,7 +32,10 @@ class Snapshot:
 
     Refused (SnapshotError): a machine with a console on the host terminal, disk images or a FAT32 root
     (their data is in host files the machine writes), published ports or a debugger (host sockets), tasks
-    waiting for file locks, and anything else whose copy Python refuses (the error names it).  Neither time
+    waiting for file locks, and anything else whose copy Python refuses (the error names it).  A few tables
+    live outside the kernel object and are not copied: /proc mount ids (new after a restore) and the
+    wall-clock-change notifications of TFD_TIMER_CANCEL_ON_SET timerfds and absolute CLOCK_REALTIME sleeps
+    (not delivered to restored ones; the sleeps still end on time).  Neither time
     (a sleep due meanwhile ends at once) nor the kernel log (it tells what happened, restores included) is
     rewound."""
     state: dict
@@ -129,6 +134,7 @@ def restore_snapshot(machine: "Machine", snap: Snapshot) -> None:
     for i, pfn in enumerate(snap.frames):
         mv[pfn << 12:(pfn + 1) << 12] = snap.ram[i << 12:(i + 1) << 12]
     vars(kernel).update(state["kernel"])
+    bind_memory(kernel.ram, kernel.frames)     # new page-cache pages come from the copied allocator
     kernel.mounts.rehash()
     kernel.current = None
     kernel.cpu.flush_code()
