@@ -13,11 +13,12 @@ import os
 import re
 import shutil
 import socket
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from harness import build, need, selfcheck
+from harness import GUEST_DIR, build, need, selfcheck
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "api.md"
 
@@ -352,3 +353,23 @@ def test_restored_files_give_their_frames_back():
         gc.collect()
         freed.append(m.kernel.frames.free_frames - before)
     assert freed[0] == freed[1] == freed[2] > 0, freed
+
+
+def test_symbol_of_a_pie(tmp_path):
+    """A dynamic PIE (the host's gcc): Process.symbol adds the load bias the auxiliary vector shows."""
+    need(shutil.which("gcc") is not None, "gcc is not installed")
+    from pynix import PIPE, Machine
+    program = tmp_path / "gdb_target-pie"
+    subprocess.run(["gcc", "-O0", "-pie", "-fPIE", "-o", str(program), str(GUEST_DIR / "gdb_target.c")],
+                   check=True, capture_output=True, timeout=120)
+    m = Machine(mem="128M")
+    pause = m.on_syscall("write")(lambda call: m.stop())
+    p = m.spawn([str(program)], stdout=PIPE)
+    m.run()
+    counter = p.symbol("counter")
+    assert int.from_bytes(p.read_memory(counter, 4), "little") == 5
+    assert any(area.start <= counter < area.end and area.path == str(program) for area in p.maps())
+    p.write_memory(counter, (9).to_bytes(4, "little"))
+    assert int.from_bytes(p.read_memory(counter, 4), "little") == 9
+    m.remove_hook(pause)
+    assert p.wait() == 0 and p.stdout == b"x=42 counter=5\n"
