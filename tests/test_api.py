@@ -373,3 +373,15 @@ def test_symbol_of_a_pie(tmp_path):
     assert int.from_bytes(p.read_memory(counter, 4), "little") == 9
     m.remove_hook(pause)
     assert p.wait() == 0 and p.stdout == b"x=42 counter=5\n"
+
+
+@pytest.mark.parametrize("args", [["open", "/etc/passwd", "/nonexistent", "/"], ["steps", "3"], ["signal"],
+                                  ["segv"]])
+def test_same_as_reference(program, args):
+    """Without hooks, the API runs api_target as the reference does (natively, or under qemu-riscv64)."""
+    from harness import normalise_status, run_reference
+    m = machine()
+    p = spawn(m, program, *args)
+    p.wait()
+    ref = run_reference(program, args, env={})
+    assert (p.stdout, normalise_status(p.returncode)) == (ref.stdout, normalise_status(ref.returncode))
