@@ -87,9 +87,9 @@ class Machine:
         mm, image, exe = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()
         init = kernel.init
-        group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid, streams),
-                            fs=fs,
-                            exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
+        fds = self._standard_streams(pid, streams)
+        group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=fds, fs=fs, exe=os.fsdecode(exe),
+                            creds=creds, pgid=pid, sid=pid)
         task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path))
         group.tasks.append(task)
         kernel.groups[pid], kernel.tasks[pid] = group, task
