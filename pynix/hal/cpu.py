@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 import traceback
+import weakref
 from typing import Callable, Sequence
 
 import unicorn as uc
@@ -97,11 +98,19 @@ class _Preempter:
     RETRY_S = 0.0005
 
     def __init__(self, stop: Callable[[], None]) -> None:
-        self._stop = stop
+        # The emulator's stop method, held weakly: a machine that is dropped (the Python API makes several in
+        # one process) takes its emulator with it, and the thread ends.
+        self._stop = weakref.WeakMethod(stop)
         self._deadline = 0.0                       # time.monotonic() at which to stop the CPU; 0: disarmed
         self._waking_at = math.inf                 # when the thread will look again by itself
         self._wakeup = threading.Event()
+        self._gone = False
+        weakref.finalize(stop.__self__, self._end)
         threading.Thread(target=self._loop, name="pynix-preempt", daemon=True).start()
+
+    def _end(self) -> None:
+        self._gone = True
+        self._wakeup.set()
 
     def arm(self, deadline: float) -> None:
         self._deadline = deadline
@@ -112,12 +121,16 @@ class _Preempter:
         self._deadline = 0.0
 
     def _loop(self) -> None:
-        while True:
+        while not self._gone:
             deadline = self._deadline
             now = time.monotonic()
             if deadline and now >= deadline:
                 if self._deadline == deadline:     # still the slice that was armed: end it (again)
-                    self._stop()
+                    stop = self._stop()
+                    if stop is None:
+                        return
+                    stop()
+                    del stop                       # (a reference kept here would keep the emulator)
                     self._waking_at = now + self.RETRY_S
                     self._wakeup.wait(self.RETRY_S)
                     self._wakeup.clear()
