@@ -385,3 +385,24 @@ def test_same_as_reference(program, args):
     p.wait()
     ref = run_reference(program, args, env={})
     assert (p.stdout, normalise_status(p.returncode)) == (ref.stdout, normalise_status(ref.returncode))
+
+
+def test_a_dropped_machine_is_freed(program):
+    """Many machines in one process (a fuzzer, these tests): one that is dropped goes, with its emulator, its
+    preemption thread and its RAM."""
+    import gc
+    import threading
+    import weakref
+    m = machine()
+    p = spawn(m, program, "steps", "1")
+    assert p.wait() == 0
+    threads = threading.active_count()
+    kernel, cpu = weakref.ref(m.kernel), weakref.ref(m.kernel.cpu.emu)
+    del m, p
+    gc.collect()
+    assert kernel() is None and cpu() is None
+    for _ in range(100):
+        if threading.active_count() < threads:
+            break
+        threading.Event().wait(0.01)
+    assert threading.active_count() < threads
