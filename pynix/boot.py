@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import fcntl
 import os
-from typing import TextIO
+from typing import Callable, TextIO
 
 from pynix.arch import Arch
 from pynix.block.sysfs import SysBlockSuperBlock
 from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.devpts import DevptsSuperBlock
-from pynix.fs.file import FdTable, HostStreamFile
+from pynix.fs.file import FdTable, File, HostStreamFile
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.sysfs import sysfs_mounts
@@ -19,6 +19,7 @@ from pynix.fs.vfs import FsContext, SuperBlock, Walker
 from pynix.hal import PhysicalMemory, new_cpu
 from pynix.kernel import MAX_TASKS, Kernel
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
+from pynix.mm.page_cache import bind_memory
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
 from pynix.syscall.sys_info import proc_values
 from pynix.task.cred import Credentials
@@ -45,6 +46,7 @@ class Machine:
         cpu = new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register)
         self.kernel = kernel = Kernel(arch, ram, FrameAllocator(mem_size >> PAGE_SHIFT), cpu, POLICIES[sched](),
                                       pids_max)
+        bind_memory(ram, kernel.frames)            # files written while the mounts are built are this RAM's
         kernel.klog.console = log
         if net == "host":
             from pynix.net.hostinet.socket import use_host_network
@@ -67,10 +69,19 @@ class Machine:
         self.kernel.tracer = tracer
         self.kernel.cpu.on_syscall = TracingDispatcher(self.kernel, self.syscall_table, tracer)
 
-    def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str) -> ThreadGroup:
+    def untrace(self) -> None:
+        """Stop tracing: the untraced dispatcher again (the address spaces' tracepoints stay until exec)."""
+        if self.kernel.tracer is not None:
+            self.kernel.tracer = None
+            self.kernel.cpu.on_syscall = SyscallDispatcher(self.kernel, self.syscall_table)
+
+    def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str,
+              streams: dict[int, File] | None = None) -> ThreadGroup:
         """Start the program at `path` with the working directory `cwd` (both guest paths): a child of init
         (pid 2) with the host user's credentials, leader of its own session and process group (as login makes
-        a shell) whose controlling terminal is the console if there is one."""
+        a shell) whose controlling terminal is the console if there is one.  `streams`: open files for some
+        of descriptors 0, 1 and 2 instead of the host's (the Python API's stdin/stdout/stderr); with them
+        there is no console.  The first program spawned is the machine's: its end is init's."""
         kernel = self.kernel
         creds = Credentials.of_host()
         root = kernel.mounts.root_path()
@@ -81,21 +92,26 @@ class Machine:
         mm, image, exe, creds, _secure = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()
         init = kernel.init
-        group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
-                            exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
+        fds = self._standard_streams(pid, streams)
+        group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=fds, fs=fs, exe=os.fsdecode(exe),
+                            creds=creds, pgid=pid, sid=pid)
         task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path))
         group.tasks.append(task)
         kernel.groups[pid], kernel.tasks[pid] = group, task
         init.children.append(group)
-        kernel.program = group
+        kernel.program = kernel.program or group
         cpu = kernel.cpu
+        if kernel.current is not None:             # (a program spawned while another one runs)
+            cpu.update_context(kernel.current.context)
         cpu.reset_user_state()
         cpu.write_many(kernel.arch.start_registers(image.entry, image.stack_pointer))
         task.context = cpu.save_context()
+        if kernel.current is not None:
+            cpu.restore_context(kernel.current.context)
         kernel.scheduler.enqueue(task)
         return group
 
-    def _standard_streams(self, pid: int) -> FdTable:
+    def _standard_streams(self, pid: int, streams: dict[int, File] | None = None) -> FdTable:
         """Descriptors 0, 1 and 2 of the program (pid `pid`).
 
         When the host's stdin is a terminal, the machine gets a console (tty/console.py): a terminal device with
@@ -106,11 +122,16 @@ class Machine:
         kernel = self.kernel
         fds = FdTable()
         shared = None
-        if os.isatty(0):                          # (the terminal drivers are imported only for a console)
+        if not streams and (kernel.console is not None or os.isatty(0)):   # (tty drivers only for a console)
             from pynix.tty.console import attach_console, console_file
-            kernel.console = attach_console(kernel, session=pid)
-            shared = console_file(kernel, kernel.console) if kernel.console is not None else None
+            if kernel.console is None:
+                kernel.console = attach_console(kernel, session=pid)
+            if kernel.console is not None:
+                shared = console_file(kernel, kernel.console)
         for fd in (0, 1, 2):
+            if streams and fd in streams:
+                fds.install(streams[fd], lowest=fd)
+                continue
             try:
                 flags = fcntl.fcntl(fd, fcntl.F_GETFL)
             except OSError:
@@ -121,6 +142,7 @@ class Machine:
                 fds.install(HostStreamFile(fd, flags & (os.O_ACCMODE | os.O_NONBLOCK)), lowest=fd)
         return fds
 
-    def run(self) -> int:
-        """Run the machine until its init process has exited; its wait status."""
-        return self.kernel.run()
+    def run(self, until: Callable[[], bool] | None = None) -> int | None:
+        """Run the machine until its init process has exited (its wait status), or until `until()` says to
+        pause (None; see Kernel.run)."""
+        return self.kernel.run(until)

@@ -96,6 +96,7 @@ class Kernel:
         self._host_signal_fd: int | None = None    # forward_host_signals: where the host's signals arrive
         self._host_signal_pending = False
         self._rewind = False
+        self._until: Callable[[], bool] | None = None    # run's `until` while it runs
         self._slice_start = 0                      # perf_counter_ns() when the running slice was last charged
         self._slice_begin = 0                      # perf_counter_ns() when the running slice began
         self._last_pid = 0
@@ -314,27 +315,48 @@ class Kernel:
             if self.tracer is not None:
                 self.tracer.tlb_flush("address space switch")
 
-    def run(self) -> int:
+    def run(self, until: Callable[[], bool] | None = None) -> int | None:
         """Schedule until init has exited (when the program has, task/init.py); return its wait status.
 
         The CPU hands every stop to `_on_stop` (the trap handler), which finishes the task's slice and, usually
         without leaving the emulator, switches to the next task.  `cpu.run` returns here only when nothing can
-        run: then the machine idles until a timer or a host descriptor wakes a task."""
+        run: then the machine idles until a timer or a host descriptor wakes a task.
+
+        `until` (the Python API's Machine.run): asked at every scheduling point, a True answer pauses the
+        machine -- the running task's registers go back to its context and run returns None; a later run
+        goes on from there."""
         self.cpu.on_stop = self._on_stop
+        self._until = until
         init = self.init
-        while init.exit_status is None:
-            if self._schedule():
-                self.cpu.run()
-            elif init.exit_status is None:
-                self._idle()
+        try:
+            while init.exit_status is None:
+                if until is not None and until():
+                    self._park()
+                    return None
+                if self._schedule():
+                    self.cpu.run()
+                elif init.exit_status is None and not (until is not None and until()):
+                    self._idle()
+        finally:
+            self._until = None
         self.current = None
         return init.exit_status
+
+    def _park(self) -> None:
+        """Pausing (run's `until`): the CPU's registers are the current task's; keep them in its context, so
+        that the next switch to any task starts from saved contexts only."""
+        task = self.current
+        if task is not None and task.state is not TaskState.ZOMBIE:
+            self.cpu.update_context(task.context)
+        self.current = None
 
     def _schedule(self) -> bool:
         """Make the next runnable task current (Linux's schedule() plus the return to user mode): expire
         timers, look at host descriptors, pick a task, switch to it, deliver its signals, and arm its time
         slice.  False when no task can run now, or init has exited."""
         while self.init.exit_status is None:
+            if self._until is not None and self._until():
+                return False                       # run(until=...) pauses here
             if self._host_signal_pending:
                 self._deliver_host_signals()
             if self._timers:

@@ -43,10 +43,10 @@ def gdb_for(isa: str) -> str:
 class Debugged:
     """pynix running PROGRAM under --gdb on a free port."""
 
-    def __init__(self, program: str, args=()) -> None:
+    def __init__(self, program: str, args=(), extra=()) -> None:
         if selfcheck():
             pytest.skip("PYNIX_TEST_SELFCHECK=1: this test only runs pynix")
-        self.proc = subprocess.Popen(pynix_command(program, args, extra=["--gdb", "127.0.0.1:0"]),
+        self.proc = subprocess.Popen(pynix_command(program, args, extra=["--gdb", "127.0.0.1:0", *extra]),
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=pynix_env())
         line = self.proc.stderr.readline().decode()
         match = re.search(r"waiting for gdb on 127\.0\.0\.1:(\d+)", line)
@@ -58,8 +58,9 @@ class Debugged:
         return self.proc.returncode, out, err
 
 
-def run_gdb(isa: str, program: str, commands: list[str], args=(), timeout: float = 120) -> tuple[str, tuple]:
-    debugged = Debugged(program, args)
+def run_gdb(isa: str, program: str, commands: list[str], args=(), timeout: float = 120,
+            extra=()) -> tuple[str, tuple]:
+    debugged = Debugged(program, args, extra)
     argv = [gdb_for(isa), "-nx", "-batch", "-ex", "set confirm off", "-ex", f"target remote 127.0.0.1:{debugged.port}"]
     for command in commands:
         argv += ["-ex", command]
@@ -239,6 +240,94 @@ def test_protocol_replies(tmp_path):
     assert remote.ask(f"m{entry:x},4") == text            # an inserted breakpoint does not show in reads
     assert remote.ask(f"z0,{entry:x},1") == "OK" and remote.ask(f"m{entry:x},4") == text
     assert remote.ask("Z0,0,1") == "E14"                         # a breakpoint where nothing is mapped
+    remote.sock.sendall(b"$D#44")
+    status, stdout, _ = debugged.finish()
+    assert status == 0 and stdout == b"x=42 counter=5\n"
+
+
+def test_dynamic_program_faults_in_libc(tmp_path):
+    """A fault inside the C library of a dynamic glibc program: the backtrace names the libc frame (from its
+    symbols, or its debug information when libc6-dbg is installed), found through qXfer:libraries-svr4."""
+    need(shutil.which("gcc") is not None, "gcc is not installed")
+    program = tmp_path / "gdb_target-dynamic"
+    subprocess.run(["gcc", "-g", "-O0", "-o", str(program), str(GUEST_DIR / "gdb_target.c")], check=True,
+                   capture_output=True, timeout=120)
+    out, (status, stdout, _) = run_gdb("x86_64", str(program), [
+        "set debug remote 1", "continue", "set debug remote 0", "bt", "info sharedlibrary", "kill"], args=["libc"])
+    assert "Program received signal SIGSEGV, Segmentation fault." in out, out
+    assert re.search(r"Sending packet: \$qXfer:libraries-svr4:read:", out), out
+    assert re.search(r'Packet received: [lm]<library-list-svr4 version="1.0" main-lm="0x[0-9a-f]+">'
+                     r'.*<library name="/\S*libc\.so\.6" lm="0x[0-9a-f]+"', out), out
+    assert re.search(r"#0  0x[0-9a-f]+ in (__GI__IO_fwrite|_IO_fwrite|fwrite) \(.*"
+                     r"(libio/iofwrite\.c:\d+|from /\S*libc\.so\.6)\n#1  0x[0-9a-f]+ in main \(argc=2, ", out), out
+    assert re.search(r"0x[0-9a-f]+ +0x[0-9a-f]+ +Yes( \(\*\))? +/\S*libc\.so\.6", out), out
+    assert "while parsing target library list" not in out and status == 128 + 9, out
+    assert stdout == b"x=43 counter=5\n"
+
+
+def test_catch_exec(isa, tmp_path):
+    """`catch exec` stops after the program runs itself again; a breakpoint set then is in the new image."""
+    program = compile_debug(isa, tmp_path)
+    out, (status, stdout, _) = run_gdb(isa, program, ["catch exec", "continue", "info inferiors", "break add",
+                                                      "continue", "bt 1", "continue"], args=["exec"])
+    assert f"is executing new program: {program}" in out, out
+    assert re.search(rf"Catchpoint 1 \(exec'd {re.escape(program)}\), ", out), out
+    assert re.search(r"Breakpoint 2, add \(a=1, b=41\) at .*gdb_target\.c:\d+", out), out
+    assert "[Inferior 1 (Remote target) exited normally]" in out, out
+    assert status == 0 and stdout == b"x=43 counter=5\nx=42 counter=5\n", (status, stdout)
+
+
+def test_catch_fork_follow_parent(isa, tmp_path):
+    """--gdb-fork-events: `catch fork` stops the parent with the child's pid; gdb detaches the child (whose
+    copy of the breakpoint it removes first), and the parent alone hits it."""
+    program = compile_debug(isa, tmp_path, "gdb_fork")
+    out, (status, stdout, _) = run_gdb(isa, program, ["catch fork", "break work", "continue", "continue", "bt 2",
+                                                      "continue"], extra=["--gdb-fork-events"])
+    assert re.search(r"Catchpoint 1 \(forked process 3\), ", out), out
+    assert "[Detaching after fork from child process 3]" in out, out
+    assert re.search(r"Breakpoint 2, work \(n=2\) at .*gdb_fork\.c:\d+", out) and "work (n=1)" not in out, out
+    assert "[Inferior 1 (process 2) exited normally]" in out, out
+    assert status == 0 and sorted(stdout.splitlines()) == [b"child 2", b"parent 3, child exited 0"], stdout
+
+
+def test_follow_fork_mode_child(isa, tmp_path):
+    """`set follow-fork-mode child`: gdb detaches the parent and debugs the child, which hits the breakpoint;
+    the parent runs on without it."""
+    program = compile_debug(isa, tmp_path, "gdb_fork")
+    out, (status, stdout, _) = run_gdb(isa, program, ["set follow-fork-mode child", "break work", "continue",
+                                                      "bt 2", "info inferiors", "continue"],
+                                       extra=["--gdb-fork-events"])
+    assert "[Detaching after fork from parent process 2]" in out, out
+    assert re.search(r"hit Breakpoint 1, work \(n=1\) at .*gdb_fork\.c:\d+", out) and "work (n=2)" not in out, out
+    assert re.search(r"^\* 2 +process 3 ", out, re.M), out
+    assert "[Inferior 2 (process 3) exited normally]" in out, out
+    assert status == 0 and sorted(stdout.splitlines()) == [b"child 2", b"parent 3, child exited 0"], stdout
+
+
+def test_catch_vfork(isa, tmp_path):
+    """`catch vfork`: the parent stops with the vfork child; once the child has exec'd (vforkdone) the
+    breakpoints are back in the parent, which hits one."""
+    program = compile_debug(isa, tmp_path, "gdb_fork")
+    out, (status, stdout, _) = run_gdb(isa, program, ["catch vfork", "break work", "continue", "continue", "bt 1",
+                                                      "continue"], args=["vfork"], extra=["--gdb-fork-events"])
+    assert re.search(r"Catchpoint 1 \(vforked process 3\), ", out), out
+    assert "[Detaching after vfork from child process 3]" in out, out
+    assert re.search(r"Breakpoint 2, work \(n=2\) at .*gdb_fork\.c:\d+", out), out
+    assert "[Inferior 1 (process 2) exited normally]" in out, out
+    assert status == 0 and sorted(stdout.splitlines()) == \
+        [b"child 2", b"parent 3, child exited 0", b"parent 3, child exited 0"], stdout
+
+
+def test_protocol_events_and_libraries(tmp_path):
+    """Without --gdb-fork-events only exec events are taken (no multiprocess: gdb keeps naming the program
+    Remote target); a static program's library list is empty."""
+    program = compile_debug("x86_64", tmp_path)
+    debugged = Debugged(program)
+    remote = Remote(debugged.port)
+    features = remote.ask("qSupported:multiprocess+;swbreak+;fork-events+;vfork-events+;exec-events+").split(";")
+    assert "exec-events+" in features and "qXfer:libraries-svr4:read+" in features
+    assert "fork-events+" not in features and "multiprocess+" not in features
+    assert remote.ask("qXfer:libraries-svr4:read::0,1000") == 'l<library-list-svr4 version="1.0"/>'
     remote.sock.sendall(b"$D#44")
     status, stdout, _ = debugged.finish()
     assert status == 0 and stdout == b"x=42 counter=5\n"

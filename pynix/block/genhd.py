@@ -29,24 +29,32 @@ _watchers: "weakref.WeakKeyDictionary[object, Callable[[BlockDevice, bool], None
 
 
 def watch(owner: object, callback: Callable[[BlockDevice, bool], None]) -> None:
-    """Call `callback(dev, True)` for every device there is and will be, `callback(dev, False)` when one goes."""
-    _watchers[owner] = callback
+    """Call `callback(dev, True)` for every device there is and will be, `callback(dev, False)` when one goes,
+    for as long as `owner` lives (a method of `owner` is held weakly: it would keep its owner, and with a devfs
+    its whole machine, alive for ever)."""
+    _watchers[owner] = weakref.WeakMethod(callback) if getattr(callback, "__self__", None) is owner \
+        else (lambda: callback)
     for dev in list(BLKDEVS.values()):
         callback(dev, True)
 
 
+def _tell_watchers(dev: BlockDevice, added: bool) -> None:
+    for ref in list(_watchers.values()):
+        callback = ref()
+        if callback is not None:
+            callback(dev, added)
+
+
 def add_disk(dev: BlockDevice) -> BlockDevice:
     BLKDEVS[dev.rdev] = dev
-    for callback in list(_watchers.values()):
-        callback(dev, True)
+    _tell_watchers(dev, True)
     return dev
 
 
 def del_disk(dev: BlockDevice) -> None:
     if BLKDEVS.get(dev.rdev) is dev:
         del BLKDEVS[dev.rdev]
-        for callback in list(_watchers.values()):
-            callback(dev, False)
+        _tell_watchers(dev, False)
 
 
 def lookup(rdev: int) -> BlockDevice:

@@ -23,17 +23,9 @@ import signal
 import sys
 import termios
 
-from pynix.errors import KernelError
+from pynix.api.config import elf_arch_of, parse_size  # noqa: F401 (parse_size: also mkfs.fat's)
 
 DEFAULT_SHELL, DEFAULT_SHELL_ARGV0 = "/bin/sh", "sh"
-
-
-def parse_size(text: str) -> int:
-    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
-    text = text.strip().upper().removesuffix("B").removesuffix("I")
-    if text and text[-1] in units:
-        return int(text[:-1]) * units[text[-1]]
-    return int(text)
 
 
 MAX_DEFAULT_MEM = 4 << 30
@@ -68,6 +60,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--gdb", metavar="[HOST:]PORT",
                    help="serve gdb's remote protocol on HOST:PORT (default host 127.0.0.1): the program stops before "
                         "its first instruction until gdb connects (target remote :PORT)")
+    p.add_argument("--gdb-fork-events", action="store_true",
+                   help="with --gdb: report forks and vforks to gdb (catch fork, set follow-fork-mode child); "
+                        "gdb then names processes `process N` (its multiprocess extensions)")
     p.add_argument("--trace-max", type=float, default=64, metavar="MiB",
                    help="the most the --trace-out file holds; the oldest events are dropped beyond it (default 64)")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
@@ -120,135 +115,8 @@ def _publish_spec(text: str):
 def _elf_arch_name(path: str) -> str | None:
     try:
         with open(path, "rb") as f:
-            return _elf_arch_of(f.read(20))
+            return elf_arch_of(f.read(20))
     except OSError:
-        return None
-
-
-def _elf_arch_of(header: bytes) -> str | None:
-    from pynix.arch import arch_for_elf_machine
-    if len(header) < 20 or header[:4] != b"\x7fELF":
-        return None
-    arch = arch_for_elf_machine(int.from_bytes(header[18:20], "little"))
-    return arch.name if arch else None
-
-
-def _open_disks(specs: list[str]) -> list | None:
-    """Attach every --disk IMAGE[:GUEST][:ro] as the next /dev/vdX; [(guest path, superblock)] for those that
-    name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or FAT32).
-    None after printing why one cannot be used.  An ext4 image that pynix cannot write is mounted read-only
-    with a note, as mount(8) does for a write-protected disk."""
-    if not specs:
-        return []
-    from pynix.block.genhd import attach_image
-    from pynix.block.probe import probe
-    from pynix.fs.fat import Fat32SuperBlock
-    disks = []
-    for spec in specs:
-        rest, readonly = (spec[:-3], True) if spec.endswith(":ro") else (spec, False)
-        image, sep, guest = rest.rpartition(":")
-        if not sep or not guest.startswith("/"):
-            image, guest = rest, ""
-        if not image:
-            print(f"pynix: --disk {spec}: expected IMAGE, IMAGE:ro, IMAGE:GUEST or IMAGE:GUEST:ro with an absolute "
-                  "guest directory", file=sys.stderr)
-            return None
-        try:
-            dev = attach_image(image, readonly)
-            if not guest:
-                continue
-            fstype = probe(dev)
-            if fstype == "vfat":
-                disks.append((guest, Fat32SuperBlock(dev, readonly=readonly, uid=os.getuid(), gid=os.getgid())))
-            elif fstype is None:
-                print(f"pynix: --disk {spec}: cannot mount: no ext2/ext3/ext4 or FAT32 filesystem on {image}",
-                      file=sys.stderr)
-                return None
-            else:
-                disks.append((guest, _mount_ext(dev, fstype, readonly, f"--disk {spec}")))
-        except KernelError as err:
-            print(f"pynix: --disk {spec}: cannot mount: {err}", file=sys.stderr)
-            return None
-    return disks
-
-
-def _mount_ext(dev, fstype: str, readonly: bool, option: str):
-    """The ext2/ext3/ext4 filesystem on `dev`; one that pynix cannot write is mounted read-only with a note, as
-    mount(8) does for a write-protected disk."""
-    from pynix.fs.ext2.super import MS_RDONLY, get_super
-    try:
-        return get_super(dev, fstype, MS_RDONLY if readonly else 0, None)
-    except KernelError as err:
-        if err.errno != errno.EROFS:
-            raise
-        print(f"pynix: {option}: {dev.name} is write-protected for pynix, mounting read-only", file=sys.stderr)
-        return get_super(dev, fstype, MS_RDONLY, None)
-
-
-def _open_root(spec: str | None):
-    """The --root argument: a host directory name (kept as a string), the filesystem of an ext2/ext3/ext4 image
-    (attached as the next /dev/vdX) or a FAT32 image, or None after printing why it cannot be the root."""
-    if spec is None:
-        return "/"
-    if os.path.isdir(spec):
-        return os.path.abspath(spec)
-    from pynix.block.genhd import attach_image, del_disk
-    from pynix.block.probe import probe
-    from pynix.fs.fat import Fat32SuperBlock
-    try:
-        dev = attach_image(spec)
-    except KernelError:
-        dev = None
-    if dev is not None:
-        fstype = probe(dev)
-        if fstype is not None and fstype.startswith("ext"):
-            try:
-                return _mount_ext(dev, fstype, False, f"--root {spec}")
-            except KernelError as err:
-                print(f"pynix: --root {spec}: cannot mount: {err}", file=sys.stderr)
-                return None
-        dev.close()                                # FAT32 keeps its own image file
-        del_disk(dev)
-    try:
-        return Fat32SuperBlock(spec, uid=os.getuid(), gid=os.getgid())
-    except KernelError as err:
-        print(f"pynix: --root {spec}: neither a directory nor a usable FAT32 image: {err}", file=sys.stderr)
-        return None
-
-
-def _open_binds(specs: list[str]) -> list | None:
-    """[(guest path, hostfs superblock)] for the --mount options, or None after printing why one is wrong."""
-    from pynix.fs.hostfs import HostfsSuperBlock
-    binds = []
-    for spec in specs:
-        parts = spec.split(":")
-        mode = parts.pop() if len(parts) == 3 else "ro"
-        if len(parts) != 2 or mode not in ("ro", "rw") or not parts[0] or not parts[1].startswith("/"):
-            print(f"pynix: --mount {spec}: expected HOST:GUEST[:ro|rw] with an absolute guest directory",
-                  file=sys.stderr)
-            return None
-        host, guest = parts
-        if not os.path.isdir(host):
-            print(f"pynix: --mount {spec}: {host} is not a directory", file=sys.stderr)
-            return None
-        try:
-            binds.append((guest, HostfsSuperBlock(host, readonly=mode == "ro")))
-        except KernelError as err:
-            print(f"pynix: --mount {spec}: cannot mount: {err}", file=sys.stderr)
-            return None
-    return binds
-
-
-def _guest_header(root, binds: list, sysroot: str | None, path: str) -> bytes | None:
-    """The first bytes of the program `path` looked up in the guest's own tree (for --root), None if missing."""
-    from pynix.fs.rootfs import build_mounts
-    from pynix.fs.vfs import FsContext, Walker
-    mounts = build_mounts(root, sysroot=sysroot, binds=binds)
-    top = mounts.root_path()
-    try:
-        target = Walker(FsContext(mounts, top, top)).resolve(top, os.fsencode(path))
-        return target.inode.read_at(0, 20)
-    except KernelError:
         return None
 
 
@@ -269,70 +137,16 @@ def guest_environment(specs: list[str], clear: bool) -> list[bytes] | None:
     return [name + b"=" + value for name, value in env.items()]
 
 
-def _program_file(path: str, sysroot: str | None) -> str:
-    """The host file the guest will load for the program `path`: with -L, SYSROOT's copy of it if there is
-    one, since the guest looks paths up there first (see rootfs.lower_layer)."""
-    if sysroot is not None:
-        shadow = os.path.join(sysroot, os.path.abspath(path).lstrip("/"))
-        if os.path.exists(shadow):
-            return shadow
-    return path
-
-
-def _guest_dir(kernel, path: str) -> KernelError | None:
-    """Why the guest directory `path` cannot be the first process's working directory, or None."""
-    from pynix.fs.vfs import FsContext, Walker
-    root = kernel.mounts.root_path()
-    try:
-        Walker(FsContext(kernel.mounts, root, root)).resolve(root, os.fsencode(path), must_dir=True)
-    except KernelError as err:
-        return err
-    return None
-
-
 def run_command(args: argparse.Namespace) -> int:
+    """`pynix run`: the Python API's Machine (pynix/api) built from the options, with the tracers, the host
+    terminal and the host's signals of a command line around it."""
     gc.disable()           # until the machine is built: see gc.freeze below
-    from pynix.arch import arch_by_name
-    from pynix.block.genhd import detach_all
-    from pynix.boot import Machine
+    from pynix.api import Machine, MachineError
 
     if args.strace and not args.strace.startswith("-"):    # `--strace PROGRAM`: argparse took PROGRAM as the
         args.args = ([args.program] if args.program else []) + args.args     # option's value; strace's
         args.program, args.strace = args.strace, ""                           # options all start with -
     path = args.program or DEFAULT_SHELL
-    if args.sysroot is not None and not os.path.isdir(args.sysroot):
-        print(f"pynix: -L {args.sysroot}: not a directory", file=sys.stderr)
-        return 2
-    root, binds = _open_root(args.root), _open_binds(args.mount)
-    if root is None or binds is None:
-        return 2
-    if args.root is None:
-        program_file = _program_file(path, args.sysroot)
-        header = None
-        if not os.path.exists(program_file):
-            print(f"pynix: {printable(path)}: No such file or directory", file=sys.stderr)
-            return 127
-    else:                                          # the program is a path of the guest's own tree
-        header = _guest_header(root, binds, args.sysroot, path)
-        if header is None:
-            print(f"pynix: {printable(path)}: No such file or directory in the guest", file=sys.stderr)
-            return 127
-    arch = arch_by_name(args.arch or (_elf_arch_name(program_file) if header is None else _elf_arch_of(header))
-                        or "x86_64")
-    if args.mem < (4 << 20) or args.mem % (2 << 20):
-        print("pynix: --mem must be a multiple of 2M and at least 4M", file=sys.stderr)
-        return 2
-    strace_options = None
-    if args.strace is not None:
-        from pynix.syscall.strace_session import StraceUsageError, parse_strace_options
-        try:
-            strace_options = parse_strace_options(args.strace, arch.syscall_names.values())
-        except StraceUsageError as err:
-            print(f"pynix: --strace: {err}", file=sys.stderr)
-            return 2
-    disks = _open_disks(args.disk)
-    if disks is None:
-        return 2
     envp = guest_environment(args.env, args.clear_env)
     if envp is None:
         return 2
@@ -343,44 +157,54 @@ def run_command(args: argparse.Namespace) -> int:
         except OSError as err:
             print(f"pynix: --log {args.log}: {err.strerror}", file=sys.stderr)
             return 2
-    machine = Machine(arch, args.mem, sched=args.sched, pids_max=args.pids_max, disks=disks,
-                      sysroot=args.sysroot, root=root, binds=binds, log=log, net=args.net)
-    kernel = machine.kernel
-    if args.publish and args.net == "host":
-        print("pynix: --publish has no meaning with --net host (guest ports are the host's)", file=sys.stderr)
+    try:
+        machine = Machine(arch=args.arch, mem=args.mem, root=args.root, mounts=args.mount, disks=args.disk,
+                          sysroot=args.sysroot, net=args.net, publish=args.publish, sched=args.sched,
+                          pids_max=args.pids_max, log=log)
+    except MachineError as err:
+        print(f"pynix: {err}", file=sys.stderr)
         return 2
-    publishers = []
-    for spec in args.publish:
-        from pynix.net.publish import Publisher
+    if args.root is None:
+        if not os.path.exists(machine.program_file(path)):
+            print(f"pynix: {printable(path)}: No such file or directory", file=sys.stderr)
+            return 127
+    elif machine.guest_file_header(path, 20) is None:       # the program is a path of the guest's own tree
+        print(f"pynix: {printable(path)}: No such file or directory in the guest", file=sys.stderr)
+        return 127
+    arch = args.arch or machine.program_arch(path)
+    strace_options = None
+    if args.strace is not None:
+        from pynix.arch import arch_by_name
+        from pynix.syscall.strace_session import StraceUsageError, parse_strace_options
         try:
-            publishers.append(Publisher(kernel, spec))
-        except OSError as err:
-            print(f"pynix: --publish {spec.host_port}:{spec.guest_port}/{spec.proto}: host port {spec.host_port}: "
-                  f"{err.strerror}", file=sys.stderr)
+            strace_options = parse_strace_options(args.strace, arch_by_name(arch).syscall_names.values())
+        except StraceUsageError as err:
+            print(f"pynix: --strace: {err}", file=sys.stderr)
             return 2
-    mounted = {id(m.sb) for m in kernel.mounts.mounts}
-    for guest, sb in disks:
-        if id(sb) not in mounted:
-            print(f"pynix: --disk ...:{guest}: no directory {guest} in the guest", file=sys.stderr)
-            return 2
-    tracer, debugger = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)), args.gdb)
+    try:
+        machine.boot(arch)
+    except MachineError as err:
+        print(f"pynix: {err}", file=sys.stderr)
+        return 2
+    kernel = machine.kernel
+    tracer, debugger = _tracer(kernel, strace_options, args.trace_out, int(args.trace_max * (1 << 20)), args.gdb,
+                               args.gdb_fork_events)
     if tracer is not None:
         machine.trace(tracer)
     argv = [os.fsencode(path if args.program else DEFAULT_SHELL_ARGV0)] + [os.fsencode(a) for a in args.args]
-    cwd = os.path.join(os.getcwd(), args.workdir) if args.workdir else os.getcwd()
-    if (err := _guest_dir(kernel, cwd)) is not None:
-        if args.workdir:
-            print(f"pynix: --workdir {args.workdir}: {os.strerror(err.errno)}", file=sys.stderr)
+    cwd = None                                     # the current directory, or / if the guest has none
+    if args.workdir:
+        cwd = os.path.join(os.getcwd(), args.workdir)
+        if (err := machine.guest_dir_error(cwd)) is not None:
+            print(f"pynix: --workdir {args.workdir}: {os.strerror(err)}", file=sys.stderr)
             return 2
-        cwd = "/"                                  # the current directory does not exist in the guest
     try:
-        init = machine.spawn(path, argv, envp, cwd=cwd)
-    except KernelError as err:
-        reason = str(err) or os.strerror(err.errno)
-        print(f"pynix: {printable(path)}: cannot execute: {printable(reason)}", file=sys.stderr)
+        program = machine.spawn(argv, env=envp, cwd=cwd, executable=path)
+    except OSError as err:
+        print(f"pynix: {printable(path)}: cannot execute: {printable(err.strerror)}", file=sys.stderr)
         return 127 if err.errno == errno.ENOENT else 126
     if debugger is not None:
-        debugger.attach(init)                      # waits for gdb; the program has not run an instruction yet
+        debugger.attach(program.group)             # waits for gdb; the program has not run an instruction yet
     terminal = HostTerminal(0, kernel.console) if kernel.console is not None else None
     if terminal is None:           # no console: ^C and kill(1) sent to pynix go to the program, as under qemu-user
         kernel.forward_host_signals(FORWARDED_SIGNALS)
@@ -396,15 +220,14 @@ def run_command(args: argparse.Namespace) -> int:
             kernel.console.shutdown()
         if tracer is not None:
             tracer.close()
-    detach_all()                                   # the disks: every write reaches the image files now
-    for _guest, sb in disks + binds + ([] if isinstance(root, str) else [("/", root)]):
-        sb.close()
+    machine.close()                                # the disks: every write reaches the image files now
     if status & 0x7F:
         return 128 + (status & 0x7F)
     return status >> 8
 
 
-def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: str | None):
+def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: str | None,
+            gdb_fork_events: bool = False):
     """The machine's tracer for --strace, --trace-out and --gdb (several: a TracerGroup) or None, and the gdb
     stub (or None)."""
     from pynix.trace import TracerGroup
@@ -421,7 +244,7 @@ def _tracer(kernel, strace_options, trace_out: str | None, trace_max: int, gdb: 
         if gdb is not None:
             from pynix.debug.gdbstub import GdbStub
             what = f"--gdb {gdb}"
-            debugger = GdbStub(kernel, gdb)
+            debugger = GdbStub(kernel, gdb, fork_events=gdb_fork_events)
             tracers.append(debugger)
     except (OSError, ValueError) as err:
         print(f"pynix: {what}: {getattr(err, 'strerror', None) or err}", file=sys.stderr)

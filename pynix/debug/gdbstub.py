@@ -11,8 +11,18 @@ instruction), c C s S vCont (c, s, with or without a thread), Ctrl-C, qfThreadIn
 qAttached, stop replies `T<signal>thread:<tid>;` (`swbreak:;` at a breakpoint), process exit `W`/`X`,
 qXfer:features:read (the ISA's target description), qXfer:auxv:read, qXfer:exec-file:read, qThreadExtraInfo
 (the task's comm), Z2-Z4 watchpoints (a memory hook on the watched frame, Cpu.watch), D (detach), k (kill).
-`monitor ps|maps|fds` (qRcmd).  Shared libraries need no packet of their own: gdb reads the dynamic linker's
-list from memory.  Not yet: fork and exec events, qXfer:libraries-svr4.
+`monitor ps|maps|fds` (qRcmd).  qXfer:libraries-svr4:read: the dynamic linker's list of shared objects
+(debug/svr4.py).
+
+Exec events (gdb's `catch exec`) when gdb offers them; fork and vfork events (`catch fork`, `catch vfork`,
+`set follow-fork-mode`, `set detach-on-fork`) too when the stub is made with `fork_events`
+(--gdb-fork-events): then the multiprocess extensions are on (thread ids `pPID.TID`, `D;PID` -- gdb detaches
+the side of a fork it does not follow with it, and addresses each process's memory), and a fork of a debugged
+process stops it right after the call with `T05fork:pCHILD.CHILD;` (`vfork:`), its child attached and
+stopped with it, holding a copy of the parent's breakpoints that gdb removes before it detaches the child; a
+vfork child's exec or exit stops the parent with `vforkdone:;`, an exec with `exec:HEXPATH;` (the breakpoints
+went with the old program: gdb inserts them again).  These stops are reported at the next scheduling point,
+when the registers are the ones the call returned with.
 """
 from __future__ import annotations
 
@@ -23,6 +33,7 @@ from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
 from pynix.hal import ACCESS_READ, ACCESS_WRITE
+from pynix.debug.svr4 import library_list_svr4
 from pynix.mm.uaccess import copy_from_user
 from pynix.trace.tracepoints import Tracepoints
 
@@ -38,16 +49,25 @@ _ERR_ARG = "E16"
 
 
 class GdbStub(Tracepoints):
-    def __init__(self, kernel: "Kernel", address: str) -> None:
+    def __init__(self, kernel: "Kernel", address: str, fork_events: bool = False) -> None:
         host, _, port = address.rpartition(":")
         self.kernel = kernel
+        self.fork_events = fork_events               # offer fork/vfork events (and multiprocess) to gdb
         self.listener = socket.create_server((host or "127.0.0.1", int(port)), reuse_port=False)
         self.address = self.listener.getsockname()
         self.conn: socket.socket | None = None
         self.inbuf = b""
-        self.inferior: ThreadGroup | None = None
+        self.inferior: ThreadGroup | None = None     # the first process debugged (the one --gdb started)
+        self.attached: list[ThreadGroup] = []        # every process debugged (fork children, with fork events)
         self.target = None                           # the ISA's GdbTarget
-        self.breakpoints: dict[int, bytes] = {}      # address -> the bytes the breakpoint replaced
+        # id(address space) -> (it, address -> the bytes the breakpoint replaced); a vfork child shares its
+        # parent's
+        self.breakpoint_tables: dict[int, tuple[object, dict[int, bytes]]] = {}
+        self.multiprocess = False                    # thread ids pPID.TID (negotiated with the events below)
+        self.events: set[str] = set()                # "fork", "vfork", "exec": the stop events gdb asked for
+        self.pending: list[tuple[Task, str]] = []    # stops to report at the next scheduling point (the reason)
+        # a vfork child (debugged, or detached by gdb) -> its debugged parent, waiting for vforkdone
+        self.vfork_parents: dict[ThreadGroup, Task] = {}
         # (Z type, address, length) -> (physical address, the CPU's handle)
         self.watchpoints: dict[tuple[str, int, int], tuple[int, object]] = {}
         self.thread: Task | None = None              # Hg: the thread register packets are about
@@ -57,6 +77,7 @@ class GdbStub(Tracepoints):
     def attach(self, group: "ThreadGroup") -> None:
         """Wait for gdb, then serve it with `group`'s first thread stopped before its first instruction."""
         self.inferior = group
+        self.attached = [group]
         self.target = group.arch.gdb
         print(f"pynix: waiting for gdb on {self.address[0]}:{self.address[1]}", file=sys.stderr, flush=True)
         self.conn, _ = self.listener.accept()
@@ -71,15 +92,36 @@ class GdbStub(Tracepoints):
             self.kernel.watch_host_fd(self.conn.fileno(), None)
             self.conn.close()
             self.conn = None
-        for address in list(self.breakpoints):
-            self._remove_breakpoint(address)
+        for group in list(self.attached):
+            self._detach_process(group)
         for key in list(self.watchpoints):
             self.kernel.cpu.unwatch(self.watchpoints.pop(key)[1])
+
+    def _detach_process(self, group: "ThreadGroup") -> None:
+        """Stop debugging `group`: its breakpoints go (unless another debugged process shares its memory)."""
+        if group in self.attached:
+            self.attached.remove(group)
+        if group.exit_status is None and not any(g.mm is group.mm for g in self.attached):
+            table = self.breakpoint_tables.pop(id(group.mm), (None, {}))[1]
+            for address, original in table.items():
+                try:
+                    group.mm.force_write(address, original)
+                except KernelError:
+                    pass
+        if group is self.inferior and self.attached:
+            self.inferior = self.attached[0]         # (follow-fork-mode child: the child is the one now)
+
+    def breakpoints(self, mm) -> dict[int, bytes]:
+        """The breakpoints inserted in address space `mm`."""
+        return self.breakpoint_tables.setdefault(id(mm), (mm, {}))[1]
+
+    def _thread_id(self, task: "Task") -> str:
+        return f"p{task.group.pid:x}.{task.tid:x}" if self.multiprocess else f"{task.tid:x}"
 
     # ------------------------------------------------------------------------------------ tracepoints
     def trap_signal(self, task: "Task", trap: object, sig: int) -> bool:
         kind = trap.kind.value
-        if self.conn is None or task.group is not self.inferior:
+        if self.conn is None or task.group not in self.attached:
             return kind == "watchpoint" and bool(self.watchpoints)   # another process at a watched address
         reason = ""
         if kind == "watchpoint":                    # (trap.addr is physical: see Cpu.watch)
@@ -91,29 +133,78 @@ class GdbStub(Tracepoints):
         elif kind == "breakpoint":
             cpu = self.kernel.cpu
             at = cpu.read("pc") - self.target.pc_after_breakpoint
-            if at in self.breakpoints:              # ours: report it at the breakpoint, as gdb expects
+            if at in self.breakpoints(task.group.mm):   # ours: report it at the breakpoint, as gdb expects
                 cpu.write("pc", at)
                 reason = "swbreak:;"
         passed = self._serve(task, sig, reason)
         return not passed                           # continued with the signal: the kernel raises it
 
     def sched_process_fork(self, parent: "Task", child: "Task") -> None:
-        """A child process of the debugged one is not debugged: its copy of the program loses the breakpoints
-        (as gdb does to a fork child it does not follow), so that it does not die of their SIGTRAP."""
-        if self.conn is None or parent.group is not self.inferior or child.group is self.inferior:
+        """A fork of a debugged process: with fork events the child is debugged too, stopped with its parent
+        (which stops right after the call); without, it is not debugged, and its copy of the program loses
+        the breakpoints (as gdb does to a fork child it does not follow), so that it does not die of their
+        SIGTRAP."""
+        if self.conn is None or parent.group not in self.attached or child.group is parent.group:
             return
-        for address, original in self.breakpoints.items():
+        shared = child.group.mm is parent.group.mm             # vfork (CLONE_VM): one address space
+        event = "vfork" if shared else "fork"
+        if event in self.events:
+            self.attached.append(child.group)
+            if not shared:
+                self.breakpoints(child.group.mm).update(self.breakpoints(parent.group.mm))
+            else:
+                self.vfork_parents[child.group] = parent
+            self._stop_at_next_switch(parent, f"{event}:{self._thread_id(child)};")
+            return
+        if shared:
+            return                                  # (the breakpoints are the parent's own)
+        for address, original in self.breakpoints(parent.group.mm).items():
             try:
                 child.group.mm.force_write(address, original)
             except KernelError:
                 pass
 
+    def sched_process_exec(self, task: "Task", filename: bytes) -> None:
+        """The breakpoints went with the old image (gdb inserts them again); with exec events, stop."""
+        group = task.group
+        self._vfork_done(group)
+        if self.conn is None or group not in self.attached:
+            return
+        self.breakpoints(group.mm).clear()
+        if "exec" in self.events:
+            self._stop_at_next_switch(task, f"exec:{filename.hex()};")
+
+    def _vfork_done(self, child: "ThreadGroup") -> None:
+        parent = self.vfork_parents.pop(child, None)
+        if parent is not None and parent.group in self.attached and parent.group.exit_status is None:
+            self._stop_at_next_switch(parent, "vforkdone:;")
+
+    def _stop_at_next_switch(self, task: "Task", reason: str) -> None:
+        self.pending.append((task, reason))
+        self.kernel.cpu.stop()                      # at the end of the call, then sched_switch reports it
+
+    def sched_switch(self, prev: "Task | None", task: "Task") -> None:
+        while self.pending and self.conn is not None:
+            stopped, reason = self.pending.pop(0)
+            if stopped.group in self.attached and stopped.group.exit_status is None:
+                self._serve(stopped, SIGTRAP, reason)
+        self.pending = []
+
     def sched_process_exit(self, group: "ThreadGroup", wait_status: int) -> None:
-        if self.conn is None or group is not self.inferior:
+        self._vfork_done(group)
+        if self.conn is None or group not in self.attached:
             return
         sig = wait_status & 0x7F
-        self._send(f"X{sig:02x}" if sig else f"W{wait_status >> 8 & 0xFF:02x}")
-        self._detach()
+        process = f";process:{group.pid:x}" if self.multiprocess else ""
+        self.attached.remove(group)
+        self.breakpoint_tables.pop(id(group.mm), None)
+        if group is self.inferior and self.attached:
+            self.inferior = self.attached[0]
+        self._send((f"X{sig:02x}" if sig else f"W{wait_status >> 8 & 0xFF:02x}") + process)
+        if not self.attached:
+            self._detach()
+            return
+        self._serve(self.attached[0].tasks[0], SIGTRAP, report=False)   # gdb resumes the others
 
     def close(self) -> None:
         if self.conn is not None:
@@ -132,7 +223,7 @@ class GdbStub(Tracepoints):
         if b"\x03" in self.inbuf:
             self.inbuf = self.inbuf.replace(b"\x03", b"")
             current = self.kernel.current
-            task = current if current is not None and current.group is self.inferior else self.inferior.tasks[0]
+            task = current if current is not None and current.group in self.attached else self.inferior.tasks[0]
             self._serve(task, SIGINT)
 
     # ------------------------------------------------------------------------------------ the protocol
@@ -140,7 +231,7 @@ class GdbStub(Tracepoints):
         """Report the stop of `task` by `sig` (the reply to the c/s that resumed it) and answer gdb until it
         resumes the machine.  True when it resumed with the signal to be delivered (C/S with that signal)."""
         self.thread = task
-        self.last_stop = f"T{sig:02x}thread:{task.tid:x};{reason}"
+        self.last_stop = f"T{sig:02x}thread:{self._thread_id(task)};{reason}"
         if report:
             self._send(self.last_stop)
         while self.conn is not None:
@@ -165,13 +256,21 @@ class GdbStub(Tracepoints):
             return kind.lower(), int(body.split(";")[0], 16)
         if packet.startswith("vCont"):
             return self._vcont(packet)
+        if packet.startswith("vKill;"):             # (without multiprocess gdb names a pid of its own)
+            group = self._process(int(packet[6:], 16))
+            self._send("OK")
+            if group is not None and len(self.attached) > 1:
+                self._kill_process(group)
+            else:
+                self._kill()
+            return None
         handler = {"?": lambda: self.last_stop, "g": self._read_registers, "G": lambda: self._write_registers(body),
                    "p": lambda: self._read_register(body), "P": lambda: self._write_register(body),
                    "m": lambda: self._read_memory(body), "M": lambda: self._write_memory_hex(body),
                    "X": lambda: self._write_memory_binary(body), "Z": lambda: self._breakpoint(body, True),
                    "z": lambda: self._breakpoint(body, False), "H": lambda: self._set_thread(body),
-                   "T": lambda: "OK" if self._task(int(body, 16)) else "E01", "q": lambda: self._query(body),
-                   "D": self._detach_reply, "k": self._kill}.get(kind)
+                   "T": lambda: "OK" if self._task(body) else "E01", "q": lambda: self._query(body),
+                   "D": lambda: self._detach_reply(body), "k": self._kill}.get(kind)
         reply = handler() if handler is not None else ""
         if reply is not None:
             self._send(reply)
@@ -183,7 +282,7 @@ class GdbStub(Tracepoints):
             return None
         for action in packet.split(";")[1:]:
             verb, _, thread = action.partition(":")
-            if thread and thread not in ("-1", "0") and (t := self._task(int(thread, 16))) is not None:
+            if thread and (t := self._task(thread)) is not None:
                 self.thread = t
             if verb[0] in "cs":
                 return verb[0], 0
@@ -195,17 +294,17 @@ class GdbStub(Tracepoints):
     def _query(self, body: str) -> str:
         name, _, rest = body.partition(":")
         if name == "Supported":
-            return "PacketSize=4000;qXfer:features:read+;qXfer:auxv:read+;qXfer:exec-file:read+;swbreak+;vContSupported+"
+            return self._supported(rest.split(";"))
         if name == "Attached":
             return "1"
         if name == "C":
-            return f"QC{self.thread.tid:x}"
+            return f"QC{self._thread_id(self.thread)}"
         if name == "fThreadInfo":
-            return "m" + ",".join(f"{t.tid:x}" for t in self._live_tasks())
+            return "m" + ",".join(self._thread_id(t) for t in self._live_tasks())
         if name == "sThreadInfo":
             return "l"
         if name.startswith("ThreadExtraInfo,"):
-            task = self._task(int(name.split(",")[1], 16))
+            task = self._task(name.split(",")[1])
             return task.comm.encode().hex() if task else "E01"
         if name == "Xfer":
             return self._xfer(rest)
@@ -215,6 +314,21 @@ class GdbStub(Tracepoints):
             return self._monitor(bytes.fromhex(name[5:]).decode(errors="replace").strip())
         return ""
 
+    def _supported(self, offered: list[str]) -> str:
+        """qSupported: exec events whenever gdb offers them; fork and vfork events only when the stub was made
+        with `fork_events` (--gdb-fork-events), since they need the multiprocess extensions (gdb addresses the
+        memory of a fork child and detaches it with D;PID), under which gdb names the program `process 2`
+        instead of `Remote target`."""
+        self.events = {e for e in ("fork", "vfork", "exec") if f"{e}-events+" in offered}
+        self.multiprocess = self.fork_events and "multiprocess+" in offered
+        if not self.multiprocess:
+            self.events.discard("fork")
+            self.events.discard("vfork")
+        return ";".join(["PacketSize=4000", "qXfer:features:read+", "qXfer:auxv:read+", "qXfer:exec-file:read+",
+                         "qXfer:libraries-svr4:read+", "swbreak+", "vContSupported+"] +
+                        (["multiprocess+"] if self.multiprocess else []) +
+                        [f"{e}-events+" for e in sorted(self.events)])
+
     def _monitor(self, command: str) -> str:
         """`monitor ps|maps|fds`: the kernel's view, sent as console output (O packets)."""
         if command == "ps":
@@ -223,7 +337,7 @@ class GdbStub(Tracepoints):
                 f"{'stopped' if t.stopped else t.state.name.lower():8} {t.comm}" for t in self.kernel.tasks.values()]
             text = "\n".join(lines) + "\n"
         elif command in ("maps", "fds"):
-            text = self._proc_text(self.inferior.pid, command)
+            text = self._proc_text(self._general_process().pid, command)
         else:
             text = "monitor commands: ps (every task), maps (the process's mappings), fds (its descriptors)\n"
         for at in range(0, len(text), 1024):
@@ -235,7 +349,7 @@ class GdbStub(Tracepoints):
         from pynix.fs.procfs import ProcfsSuperBlock, fd_link_text
         if what == "fds":
             procfs = next(m.sb for m in self.kernel.mounts.mounts if isinstance(m.sb, ProcfsSuperBlock))
-            group = self.inferior
+            group = self._general_process()
             return "".join(f"{fd:4} -> {fd_link_text(procfs, group, e.file).decode(errors='replace')}\n"
                            for fd, e in sorted(group.fds.entries.items()))
         from pynix.fs.vfs import FsContext, Walker
@@ -253,12 +367,18 @@ class GdbStub(Tracepoints):
         if op != "read" or "," not in window:
             return ""
         offset, length = (int(x, 16) for x in window.split(","))
+        group = self._general_process()
         if obj == "features" and annex == "target.xml":
             data = self.target.target_xml().encode()
         elif obj == "auxv":
-            data = self.inferior.mm.saved_auxv
+            data = group.mm.saved_auxv
         elif obj == "exec-file":
-            data = self.inferior.exe.encode()
+            group = self._process(int(annex, 16)) if annex else group
+            if group is None:
+                return "E01"
+            data = group.exe.encode()
+        elif obj == "libraries-svr4":
+            data = library_list_svr4(group.mm).encode()
         else:
             return "E00"
         chunk = data[offset:offset + length]
@@ -325,11 +445,12 @@ class GdbStub(Tracepoints):
         """m: memory as the program sees it -- the breakpoints gdb inserted do not show (gdbserver's
         check_mem_read): gdb takes a breakpoint instruction it reads for one of the program's own."""
         addr, length = (int(x, 16) for x in body.split(","))
+        mm = self._general_process().mm
         try:
-            data = bytearray(copy_from_user(self.inferior.mm, addr, length))
+            data = bytearray(copy_from_user(mm, addr, length))
         except KernelError:
             return _ERR_FAULT
-        for at, original in self.breakpoints.items():
+        for at, original in self.breakpoints(mm).items():
             for i, byte in enumerate(original):
                 if addr <= at + i < addr + length:
                     data[at + i - addr] = byte
@@ -338,18 +459,19 @@ class GdbStub(Tracepoints):
     def _write_memory(self, addr: int, data: bytes) -> str:
         """M/X: a write over an inserted breakpoint changes what it will restore; the breakpoint stays."""
         data = bytearray(data)
-        for at, original in self.breakpoints.items():
+        table = self.breakpoints(self._general_process().mm)
+        for at, original in table.items():
             insn = self.target.breakpoints[len(original)]
             for i in range(len(original)):
                 if addr <= at + i < addr + len(data):
                     original = original[:i] + bytes((data[at + i - addr],)) + original[i + 1:]
                     data[at + i - addr] = insn[i]
-            self.breakpoints[at] = original
+            table[at] = original
         return self._poke(addr, bytes(data))
 
     def _poke(self, addr: int, data: bytes) -> str:
         try:
-            self.inferior.mm.force_write(addr, data)
+            self._general_process().mm.force_write(addr, data)
         except KernelError as err:
             return _ERR_FAULT if err.errno == errno.EFAULT else _ERR_ARG
         return "OK"
@@ -376,15 +498,17 @@ class GdbStub(Tracepoints):
             return _ERR_ARG
         if not insert:
             return self._remove_breakpoint(addr)
-        if addr in self.breakpoints:
+        mm = self._general_process().mm
+        table = self.breakpoints(mm)
+        if addr in table:
             return "OK"
         try:
-            original = copy_from_user(self.inferior.mm, addr, len(insn))
+            original = copy_from_user(mm, addr, len(insn))
         except KernelError:
             return _ERR_FAULT
         reply = self._poke(addr, insn)
         if reply == "OK":
-            self.breakpoints[addr] = original
+            table[addr] = original
         return reply
 
     def _watchpoint(self, kind: str, addr: int, size: int, insert: bool) -> str:
@@ -400,7 +524,7 @@ class GdbStub(Tracepoints):
             return "OK"
         if (addr & 0xFFF) + size > 0x1000:
             return _ERR_ARG
-        mm = self.inferior.mm
+        mm = self._general_process().mm
         try:
             try:
                 pa = mm.translate(addr, ACCESS_WRITE)
@@ -412,36 +536,71 @@ class GdbStub(Tracepoints):
         return "OK"
 
     def _remove_breakpoint(self, addr: int) -> str:
-        original = self.breakpoints.pop(addr, None)
-        return "OK" if original is None or self.inferior.exit_status is not None else self._poke(addr, original)
+        group = self._general_process()
+        original = self.breakpoints(group.mm).pop(addr, None)
+        return "OK" if original is None or group.exit_status is not None else self._poke(addr, original)
 
     # ------------------------------------------------------------------------------------------ threads
     def _live_tasks(self) -> list["Task"]:
         from pynix.task.task import TaskState
-        return [t for t in self.inferior.tasks if t.state is not TaskState.ZOMBIE]
+        return [t for g in self.attached for t in g.tasks if t.state is not TaskState.ZOMBIE]
 
-    def _task(self, tid: int) -> "Task | None":
-        return next((t for t in self._live_tasks() if t.tid == tid), None)
+    def _task(self, thread_id: str) -> "Task | None":
+        """The task a thread id names: TID, or pPID.TID (multiprocess); -1 or 0 in either part: any of them
+        (the general thread if it matches)."""
+        pid, tid = None, thread_id
+        if thread_id.startswith("p"):
+            pid_text, _, tid = thread_id[1:].partition(".")
+            pid = int(pid_text, 16)
+            tid = tid or "-1"
+        candidates = [t for t in self._live_tasks() if pid in (None, -1, 0) or t.group.pid == pid]
+        if tid in ("-1", "0"):
+            if self.thread in candidates:
+                return self.thread
+            return candidates[0] if candidates else None
+        return next((t for t in candidates if t.tid == int(tid, 16)), None)
+
+    def _process(self, pid: int) -> "ThreadGroup | None":
+        return next((g for g in self.attached if g.pid == pid), None)
+
+    def _general_process(self) -> "ThreadGroup":
+        """The process memory and register packets are about: the general thread's (Hg)."""
+        thread = self.thread
+        return thread.group if thread is not None and thread.group in self.attached else self.inferior
 
     def _set_thread(self, body: str) -> str:
-        op, tid = body[:1], body[1:]
-        if tid in ("-1", "0", ""):
+        op, thread_id = body[:1], body[1:]
+        if thread_id in ("-1", "0", ""):
             return "OK"
-        task = self._task(int(tid, 16))
+        task = self._task(thread_id)
         if task is None:
             return "E01"
         if op == "g":
             self.thread = task
         return "OK"
 
-    def _detach_reply(self) -> None:
+    def _detach_reply(self, body: str) -> None:
+        """D;PID (multiprocess): stop debugging that process, the others stay stopped; D: everything."""
+        group = self._process(int(body[1:], 16)) if body.startswith(";") else None
+        if group is None or len(self.attached) == 1:
+            self._send("OK")
+            self._detach()
+            return
+        self._detach_process(group)
+        if self.thread is not None and self.thread.group is group:
+            self.thread = self.attached[0].tasks[0]
         self._send("OK")
-        self._detach()
 
     def _kill(self) -> None:
-        from pynix.task.exit import exit_group
-        group = self.inferior
+        groups = list(self.attached)
         self._detach()
+        for group in groups:
+            self._kill_process(group)
+
+    def _kill_process(self, group: "ThreadGroup") -> None:
+        from pynix.task.exit import exit_group
+        if group in self.attached:
+            self._detach_process(group)
         exit_group(self.kernel, group, SIGKILL)
 
     # -------------------------------------------------------------------------------------- packet I/O

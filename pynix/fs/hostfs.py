@@ -27,6 +27,7 @@ mount made by an unprivileged user); fallocate extends sparsely.
 """
 from __future__ import annotations
 
+import copy
 import ctypes
 import errno
 import os
@@ -66,6 +67,29 @@ def _renameat2(olddfd: int, old: bytes, newdfd: int, new: bytes, flags: int) -> 
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
+COPIED_FDS = "pynix.hostfs: host descriptors of a copy"     # a key of deepcopy's memo (see _dup_for_copy)
+
+
+def _dup_for_copy(fd: int, memo: dict) -> int:
+    """A host descriptor of its own for the copy of the machine being made (the Python API's snapshot and
+    restore deep-copy the kernel): the copy must not use descriptors the original closes.  One per host
+    descriptor and copy; the copy's list of them is memo[COPIED_FDS]."""
+    fds = memo.setdefault(COPIED_FDS, {})
+    if fd not in fds:
+        fds[fd] = os.dup(fd)
+    return fds[fd]
+
+
+def _copy_except(obj: object, memo: dict, skip: tuple[str, ...]) -> object:
+    """A deep copy of `obj` without its attributes `skip` (the caller sets them)."""
+    other = object.__new__(type(obj))
+    memo[id(obj)] = other
+    for name, value in vars(obj).items():
+        if name not in skip:
+            setattr(other, name, copy.deepcopy(value, memo))
+    return other
+
+
 class HostfsSuperBlock(SuperBlock):
     fs_type = "hostfs"
     magic = 0x00C0FFEE
@@ -79,6 +103,12 @@ class HostfsSuperBlock(SuperBlock):
             raise _host_error(e) from None
         self.dir_fds: OrderedDict[HostfsInode, int] = OrderedDict()
         self.root = HostfsInode(self, None, b"", os.fstat(self.root_fd))
+
+    def __deepcopy__(self, memo: dict) -> "HostfsSuperBlock":
+        """A copy with a root descriptor of its own and no cached directory descriptors (a copied machine's)."""
+        other = _copy_except(self, memo, ("root_fd", "dir_fds"))
+        other.root_fd, other.dir_fds = _dup_for_copy(self.root_fd, memo), OrderedDict()
+        return other
 
     def dir_fd(self, inode: "HostfsInode") -> int:
         """A host descriptor of directory `inode`, reached from the mounted directory one name at a time."""
@@ -143,6 +173,11 @@ class HostfsInode(Inode):
         self.children: weakref.WeakValueDictionary[bytes, HostfsInode] = weakref.WeakValueDictionary()
         self.open_fds: dict[int, int] = {}       # host descriptors of the open files of this inode -> access
         self._apply(info)
+
+    def __deepcopy__(self, memo: dict) -> "HostfsInode":
+        other = _copy_except(self, memo, ("open_fds",))
+        other.open_fds = {_dup_for_copy(fd, memo): access for fd, access in self.open_fds.items()}
+        return other
 
     # --- where the object is on the host ----------------------------------------------------------------
     def _apply(self, info: os.stat_result) -> None:
@@ -569,6 +604,12 @@ class HostFile(RegularFile):
         access = _HOST_ACCESS.get(flags & O_ACCMODE, os.O_RDWR)
         self.host_fd = inode._open_data(access)
         inode.open_fds[self.host_fd] = access          # the page cache reads and writes through these
+
+    def __deepcopy__(self, memo: dict) -> "HostFile":
+        """A copy at the same offset with its own host descriptor (the host file's contents are not copied)."""
+        other = _copy_except(self, memo, ("host_fd",))
+        other.host_fd = _dup_for_copy(self.host_fd, memo)
+        return other
 
     def stat(self) -> dict[str, int]:
         try:

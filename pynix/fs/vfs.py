@@ -383,6 +383,11 @@ class MountTable:
         self._covering.pop((id(m.parent), id(m.mountpoint)), None)
         self.mounts.remove(m)
 
+    def rehash(self) -> None:
+        """Rebuild the index of which mount covers which dentry, keyed by object identity: after the table
+        was copied (the Python API's Machine.restore)."""
+        self._covering = {(id(m.parent), id(m.mountpoint)): m for m in self.mounts if m.parent is not None}
+
     def covering(self, path: VfsPath) -> Mount | None:
         return self._covering.get((id(path.mount), id(path.dentry)))
 

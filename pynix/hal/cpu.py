@@ -24,6 +24,7 @@ import struct
 import sys
 import threading
 import time
+import weakref
 from typing import Callable, Sequence
 
 import unicorn as uc
@@ -63,6 +64,7 @@ _fast_context_restore = _fast("uc_context_restore")
 _fast_context_reg_read = _fast("uc_context_reg_read")
 _fast_context_reg_write = _fast("uc_context_reg_write")
 _fast_ctl = _fast("uc_ctl")                                    # only for requests without arguments (TLB flush)
+_fast_context_size = _fast("uc_context_size", ctypes.c_size_t)
 _context_box = ctypes.c_uint64()                               # CpuContext's register values pass through here
 _context_box_arg = ctypes.byref(_context_box)
 
@@ -95,11 +97,19 @@ class _Preempter:
     RETRY_S = 0.0005
 
     def __init__(self, stop: Callable[[], None]) -> None:
-        self._stop = stop
+        # The emulator's stop method, held weakly: a machine that is dropped (the Python API makes several in
+        # one process) takes its emulator with it, and the thread ends.
+        self._stop = weakref.WeakMethod(stop)
         self._deadline = 0.0                       # time.monotonic() at which to stop the CPU; 0: disarmed
         self._waking_at = math.inf                 # when the thread will look again by itself
         self._wakeup = threading.Event()
+        self._gone = False
+        weakref.finalize(stop.__self__, self._end)
         threading.Thread(target=self._loop, name="pynix-preempt", daemon=True).start()
+
+    def _end(self) -> None:
+        self._gone = True
+        self._wakeup.set()
 
     def arm(self, deadline: float) -> None:
         self._deadline = deadline
@@ -110,12 +120,16 @@ class _Preempter:
         self._deadline = 0.0
 
     def _loop(self) -> None:
-        while True:
+        while not self._gone:
             deadline = self._deadline
             now = time.monotonic()
             if deadline and now >= deadline:
                 if self._deadline == deadline:     # still the slice that was armed: end it (again)
-                    self._stop()
+                    stop = self._stop()
+                    if stop is None:
+                        return
+                    stop()
+                    del stop                       # (a reference kept here would keep the emulator)
                     self._waking_at = now + self.RETRY_S
                     self._wakeup.wait(self.RETRY_S)
                     self._wakeup.clear()
@@ -160,7 +174,7 @@ def _x86_registers() -> dict[str, int]:
 class CpuContext:
     """A saved user register context: all the CPU state Unicorn keeps (FP and vector registers too), in a
     uc_context of its own.  Its 64-bit registers can be read and written by name."""
-    __slots__ = ("_handle", "_words", "_registers")
+    __slots__ = ("_handle", "_words", "_registers", "_engine")
 
     def __init__(self, engine: object, words: dict[str, int], registers: dict[str, int]) -> None:
         self._handle = ctypes.c_void_p()        # the uc_context pointer, passed as it is to the fast calls
@@ -168,6 +182,15 @@ class CpuContext:
             raise MemoryError("uc_context_alloc failed")
         self._words = words
         self._registers = registers
+        self._engine = engine
+
+    def __deepcopy__(self, memo: dict) -> "CpuContext":
+        """A context of its own holding the same registers (a copy of the machine: the Python API's
+        snapshots)."""
+        other = CpuContext(self._engine, self._words, self._registers)
+        ctypes.memmove(other._handle, self._handle, _fast_context_size(self._engine))
+        memo[id(self)] = other
+        return other
 
     def __del__(self, free=_fast_uclib.uc_context_free) -> None:
         if self._handle:
@@ -562,6 +585,11 @@ class Cpu:
     def flush_tlb(self) -> None:
         """Forget every cached translation (after page-table changes or an address-space switch)."""
         _fast_ctl(self._engine_arg, self._TLB_FLUSH_CODE)
+
+    def flush_code(self) -> None:
+        """Forget all translated code and translations (RAM was rewritten wholesale: a snapshot restored)."""
+        self.emu.ctl_flush_tb()
+        self.flush_tlb()
 
     def invalidate_code(self, frames: list[int]) -> None:
         """Drop the translated code of physical frames (freed code frames about to be reused).

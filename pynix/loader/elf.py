@@ -127,3 +127,35 @@ def _check_loads(elf: ElfFile, size: int) -> None:
     span = ordered[-1].vaddr + ordered[-1].memsz - (ordered[0].vaddr & ~(PAGE - 1))
     if elf.type == ET_DYN and span > elf.arch.task_size - elf.arch.et_dyn_base:
         raise _refuse("segments span more than user space", errno.EINVAL)
+
+
+_SHDR = struct.Struct("<IIQQQQIIQQ")
+_SYM = struct.Struct("<IBBHQQ")
+SHT_SYMTAB, SHT_DYNSYM = 2, 11
+
+
+def elf_symbols(data: bytes) -> dict[str, int]:
+    """name -> st_value of the defined symbols in the ELF64 image `data`'s .symtab and .dynsym (the values
+    as linked: a PIE's still need its load bias).  Empty for a stripped file; for debuggers and the Python
+    API, never for loading."""
+    if len(data) < _EHDR.size or data[:4] != b"\x7fELF":
+        return {}
+    fields = _EHDR.unpack_from(data)
+    shoff, shentsize, shnum = fields[6], fields[11], fields[12]
+    if not shoff or shentsize != _SHDR.size or shoff + shnum * shentsize > len(data):
+        return {}
+    sections = [_SHDR.unpack_from(data, shoff + i * shentsize) for i in range(shnum)]
+    symbols: dict[str, int] = {}
+    for kind in (SHT_DYNSYM, SHT_SYMTAB):             # .symtab last: its names win
+        for sh in sections:
+            if sh[1] != kind or sh[6] >= shnum:
+                continue
+            strtab = sections[sh[6]]
+            strings = data[strtab[4]:strtab[4] + strtab[5]]
+            for at in range(sh[4], min(sh[4] + sh[5], len(data) - _SYM.size + 1), _SYM.size):
+                name_at, _info, _other, shndx, value, _size = _SYM.unpack_from(data, at)
+                if not shndx or not name_at:
+                    continue                          # undefined, or nameless
+                end = strings.find(b"\0", name_at)
+                symbols[strings[name_at:end if end >= 0 else None].decode(errors="replace")] = value
+    return symbols

@@ -22,6 +22,7 @@ physical page, and host-side writes do not invalidate it, so when such a frame i
 """
 from __future__ import annotations
 
+import copy
 import errno
 import mmap
 import struct
@@ -62,6 +63,23 @@ class FrameAllocator:
             self.free_lists[order].add(pfn)
             self.free_frames += 1 << order
             pfn += 1 << order
+
+    def __deepcopy__(self, memo: dict) -> "FrameAllocator":
+        """The same allocation state in tables of its own (a copy of the machine: the Python API's snapshots;
+        the frames' contents are RAM's, copied by the snapshot itself)."""
+        other = copy.copy(self)
+        memo[id(self)] = other
+        other.free_lists = [set(s) for s in self.free_lists]
+        other.pcp, other.stale_code = list(self.pcp), list(self.stale_code)
+        other.refcount, other.code = _lazy_table(self.total_frames, "I"), _lazy_table(self.total_frames, "B")
+        other.refcount[:], other.code[:] = self.refcount, self.code
+        other.shrinkers = copy.deepcopy(self.shrinkers, memo)
+        return other
+
+    def in_use(self) -> list[int]:
+        """The allocated frames, in order."""
+        refcount = self.refcount
+        return [pfn for pfn in range(self.total_frames) if refcount[pfn]]
 
     def alloc(self, order: int = 0) -> int:
         """Allocate 2**order contiguous frames; return the first frame number.  ENOMEM when none is left even

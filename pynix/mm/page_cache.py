@@ -26,6 +26,7 @@ holds.  A mapping dies with its inode and gives its frames back then.
 """
 from __future__ import annotations
 
+import copy
 import errno
 import weakref
 from typing import TYPE_CHECKING
@@ -47,10 +48,13 @@ def _stamp(inode: "Inode") -> tuple[int, int]:
     return inode.data_stamp()
 
 
-def _free_frames(frames: FrameAllocator, pages: dict[int, int], charged: "SuperBlock | None") -> None:
-    """A mapping died with its inode: its frames go back (and a tmpfs superblock's charge for them)."""
-    if charged is not None:
-        charged.charge_pages(-len(pages))
+def _free_frames(frames: FrameAllocator, pages: dict[int, int],
+                 charged: "weakref.ref[SuperBlock] | None") -> None:
+    """A mapping died with its inode: its frames go back (and a tmpfs superblock's charge for them, if it is
+    still there: it is held weakly, since through its inodes it holds the mapping itself)."""
+    sb = charged() if charged is not None else None
+    if sb is not None:
+        sb.charge_pages(-len(pages))
     for pfn in pages.values():
         frames.put(pfn)
     pages.clear()
@@ -71,7 +75,18 @@ class PageCache:
         self.extents: dict[int, tuple[int, int]] = {}
         self.mappers: weakref.WeakSet[AddressSpace] = weakref.WeakSet()   # address spaces with VMAs of this file
         self.stamp = _stamp(inode) if self.backed else (0, 0)
-        weakref.finalize(self, _free_frames, frames, self.pages, None if self.backed else inode.sb)
+        weakref.finalize(self, _free_frames, frames, self.pages, None if self.backed else weakref.ref(inode.sb))
+
+    def __deepcopy__(self, memo: dict) -> "PageCache":
+        """A copy (a copy of the machine: the Python API's snapshots) that, like this one, gives its frames
+        back to its own allocator when it dies."""
+        other = object.__new__(PageCache)
+        memo[id(self)] = other
+        for name, value in vars(self).items():
+            setattr(other, name, copy.deepcopy(value, memo))
+        charged = None if self.backed else weakref.ref(copy.deepcopy(self.inode.sb, memo))   # (the inode may
+        weakref.finalize(other, _free_frames, other.frames, other.pages, charged)              # be half made)
+        return other
 
     @property
     def size(self) -> int:

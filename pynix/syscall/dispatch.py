@@ -27,6 +27,7 @@ from pynix.syscall.registry import HANDLERS
 from pynix.task import ptrace
 from pynix.task.exit import exit_group
 from pynix.task.seccomp import RUN, secure_computing
+from pynix.trace.tracepoints import rewrites_calls
 from pynix.uapi.signal import SIGSYS
 
 if TYPE_CHECKING:
@@ -214,14 +215,21 @@ class TracingDispatcher(SyscallDispatcher):
     def __init__(self, kernel: "Kernel", table: SyscallTable, tracer: "Tracepoints") -> None:
         super().__init__(kernel, table)
         self.tracer = tracer
+        self.rewrites = rewrites_calls(tracer)     # a tracer that may change calls (sys_rewrite/sys_result)
 
     def __call__(self, nr: int, a0: int, a1: int, a2: int, a3: int, a4: int, a5: int) -> int | None:
         task = self.kernel.current
         name = self.table.name(nr)
         args = (a0, a1, a2, a3, a4, a5)
+        skip = None
+        if self.rewrites and (change := self.tracer.sys_rewrite(task, nr, name, args)) is not None:
+            args, skip = tuple(change[0]), change[1]
+            a0, a1, a2, a3, a4, a5 = args
         self.tracer.sys_enter(task, nr, name, args)
         self.blocked = False
         start = time.perf_counter_ns()
-        result = super().__call__(nr, a0, a1, a2, a3, a4, a5)
+        result = skip if skip is not None else super().__call__(nr, a0, a1, a2, a3, a4, a5)
+        if self.rewrites and not self.blocked:
+            result = self.tracer.sys_result(task, nr, name, args, result)
         self.tracer.sys_exit(task, nr, name, args, result, time.perf_counter_ns() - start, self.blocked)
         return result

@@ -25,6 +25,18 @@ class Tracepoints:
                  busy_ns: int, blocked: bool) -> None:
         pass
 
+    # A tracer that changes calls (the Python API's syscall hooks; ptrace's PTRACE_SYSCALL stops can do the
+    # same): before `nr` runs, return None to leave it alone, or (args, result): run it with the six `args`
+    # instead, or, when `result` is not None, skip its handler and return `result` to the program.
+    def sys_rewrite(self, task: "Task", nr: int, name: str,
+                    args: Sequence[int]) -> "tuple[Sequence[int], int | None] | None":
+        return None
+
+    # ... and once it ran (`result`: its return value, None for a call that blocked or set the registers
+    # itself, as exit and a successful execve): the result the program sees (`result` to leave it).
+    def sys_result(self, task: "Task", nr: int, name: str, args: Sequence[int], result: int | None) -> int | None:
+        return result
+
     # signal:signal_deliver: `task` takes signal `sig` (`info`: its 128-byte siginfo) off its queue.
     def signal_deliver(self, task: "Task", sig: int, info: bytes) -> None:
         pass
@@ -102,3 +114,37 @@ def _trap_signal(self: TracerGroup, task: "Task", trap: object, sig: int) -> boo
 
 
 TracerGroup.trap_signal = _trap_signal
+
+
+def _sys_rewrite(self: TracerGroup, task: "Task", nr: int, name: str,
+                 args: Sequence[int]) -> "tuple[Sequence[int], int | None] | None":
+    """Each tracer sees the call as the ones before it left it; the first to skip it decides."""
+    change = None
+    for tracer in self.tracers:
+        mine = tracer.sys_rewrite(task, nr, name, args)
+        if mine is not None:
+            change = mine
+            args = mine[0]
+            if mine[1] is not None:
+                break
+    return change
+
+
+def _sys_result(self: TracerGroup, task: "Task", nr: int, name: str, args: Sequence[int],
+                result: int | None) -> int | None:
+    for tracer in self.tracers:
+        result = tracer.sys_result(task, nr, name, args, result)
+    return result
+
+
+TracerGroup.sys_rewrite = _sys_rewrite
+TracerGroup.sys_result = _sys_result
+
+
+def rewrites_calls(tracer: Tracepoints) -> bool:
+    """Whether `tracer` (or one of a group) overrides sys_rewrite or sys_result: only then does the tracing
+    dispatcher ask (syscall/dispatch.py)."""
+    if isinstance(tracer, TracerGroup):
+        return any(rewrites_calls(t) for t in tracer.tracers)
+    return type(tracer).sys_rewrite is not Tracepoints.sys_rewrite or \
+        type(tracer).sys_result is not Tracepoints.sys_result
