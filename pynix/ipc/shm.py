@@ -16,9 +16,10 @@ import errno
 
 from pynix.errors import KernelError
 from pynix.hal import PhysicalMemory
-from pynix.ipc.util import IPC_CREAT, IPC_EXCL, IPCMNI, IpcNamespace, IpcObject, KernIpcPerm, check_owner, now
+from pynix.ipc.util import IPC_CREAT, IPC_EXCL, IPCMNI, IpcNamespace, IpcObject, KernIpcPerm, now
 from pynix.mm.address_space import SharedMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
+from pynix.uapi.capability import CAP_IPC_LOCK
 
 SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC = 0o10000, 0o20000, 0o40000, 0o100000
 SHM_HUGETLB, SHM_NORESERVE = 0o4000, 0o10000
@@ -93,8 +94,10 @@ def shmget(ns: IpcNamespace, creds, pid: int, key: int, size: int, flags: int, f
 
 
 def set_locked(creds, segment: ShmSegment, lock: bool) -> None:
-    """SHM_LOCK / SHM_UNLOCK: the owner or root; only the mode bit changes (no swap here)."""
-    check_owner(creds, segment.perm)
+    """SHM_LOCK / SHM_UNLOCK: the owner or creator, or CAP_IPC_LOCK (EPERM); only the mode bit changes (no swap
+    here)."""
+    if not creds.has_cap(CAP_IPC_LOCK) and creds.euid not in (segment.perm.uid, segment.perm.cuid):
+        raise KernelError(errno.EPERM)
     if lock:
         segment.perm.mode |= SHM_LOCKED
     else:
