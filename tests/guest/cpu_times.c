@@ -33,15 +33,19 @@ int main(void)
     self_usage(&u0, &s0);
     clock_gettime(CLOCK_MONOTONIC, &start);
     volatile unsigned long x = 1;
-    while (elapsed(start) < 0.6)                 /* compute: a clock read only now and then */
+    /* Each phase runs until its own CPU time (not the wall clock: the host may be busy) has grown enough, or
+     * 30 s have passed; "grew 1" says it did within that time. */
+    do {                                         /* compute: the usage read only now and then */
         for (int i = 0; i < 200000; i++)
             x = x * 6364136223846793005UL + 1;
-    self_usage(&u1, &s1);
+        self_usage(&u1, &s1);
+    } while (u1 - u0 <= 150000 && elapsed(start) < 30);
     clock_gettime(CLOCK_MONOTONIC, &start);
-    while (elapsed(start) < 0.6)                 /* system calls */
+    do {                                         /* system calls */
         for (int i = 0; i < 200; i++)
             syscall(SYS_getppid);
-    self_usage(&u2, &s2);
+        self_usage(&u2, &s2);
+    } while (s2 - s1 <= 30000 && elapsed(start) < 30);
     long long u3, s3;
     for (int round = 0; round < 8; round++) {    /* page faults: the kernel's time too */
         char *p = mmap(NULL, 32 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
