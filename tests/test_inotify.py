@@ -47,6 +47,8 @@ def test_fanotify(target):
     assert b"exec the copy:\n  ACCESS OPEN OPEN_EXEC '/prog' child\n" in out
     assert b"read empty: EAGAIN\n" in out and b"init bad flag: EINVAL\n" in out
     assert b"events 16385 overflow 1 (fd -1, last 1)\n" in out
+    assert b"record type 4 len 8, pidfd ok cloexec 1, signal 0 ok\n" in out
+    assert b"event of a reaped child: 32 bytes, pidfd -1 (FAN_NOPIDFD -1)\n" in out
     assert b"ALL DONE\n" in out
 
 
