@@ -18,11 +18,13 @@ def test_inotify(target):
 
 def test_inotify_unmount_and_excl_unlink(target):
     """IN_UNMOUNT then IN_IGNORED for the watches on an unmounted tmpfs; IN_EXCL_UNLINK hides an unlinked open
-    file's events."""
+    file's events; IN_DELETE_SELF of a removed file or directory comes at its last close."""
     out = assert_same_as_native("inotify_unmount.c", target)
     assert b"the same with IN_EXCL_UNLINK:\n  DELETE 'f'\n  ATTRIB 'f'\n" in out
     assert b"a directory in it:\n  UNMOUNT ISDIR\n  IGNORED\n" in out
     assert b"a file in it:\n  UNMOUNT\n  IGNORED\n" in out
+    assert b"close the other:\n  CLOSE_WRITE\n  DELETE_SELF\n  IGNORED\n" in out
+    assert b"close e:\n  CLOSE_NOWRITE ISDIR\n  DELETE_SELF\n  IGNORED\n" in out
     assert b"ALL DONE\n" in out
 
 

@@ -52,8 +52,9 @@ PARTIAL_NOTES: dict[str, str] = {
     "shmget": "no SHM_HUGETLB (EINVAL)",
     "mq_notify": "no SIGEV_THREAD (it needs a netlink socket: EINVAL/ENOTSOCK); a registration ends at the last "
                  "close of the descriptor it was made through",
-    "inotify_add_watch": "a file unlinked while open reports IN_DELETE_SELF at once, not at its last close; "
-                         "IN_UNMOUNT comes at umount even when MNT_DETACH leaves the filesystem busy",
+    "inotify_add_watch": "IN_DELETE_SELF of a removed file waits for its open files, not for its mappings, a "
+                         "process running it or a working directory in it; IN_UNMOUNT comes at umount even when "
+                         "MNT_DETACH leaves the filesystem busy",
     "kcmp": "no KCMP_EPOLL_TFD (EINVAL)",
     "splice": "data is copied, not page references moved",
     "tee": "data is copied, not page references moved",
