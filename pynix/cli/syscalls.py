@@ -40,7 +40,7 @@ PARTIAL_NOTES: dict[str, str] = {
              "requests: no other device-specific ioctls",
     "fcntl": "no F_GET_RW_HINT/F_SET_RW_HINT, F_GET_FILE_RW_HINT/F_SET_FILE_RW_HINT, F_DUPFD_QUERY or "
              "F_CREATED_QUERY (EINVAL)",
-    "fanotify_init": "no FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD or FAN_ENABLE_AUDIT (EINVAL)",
+    "fanotify_init": "no FAN_REPORT_TARGET_FID, FAN_REPORT_FD_ERROR, FAN_REPORT_MNT or FAN_ENABLE_AUDIT (EINVAL)",
     "fanotify_mark": "no FAN_OPEN_PERM for a file the open creates nor FAN_ACCESS_PERM for getdents; a signal ends a wait for a permission answer with EINTR; the close of a "
                      "running program's own file at exit is not reported",
     "prlimit64": "only the calling process (another pid: ESRCH)",
@@ -52,8 +52,9 @@ PARTIAL_NOTES: dict[str, str] = {
     "shmget": "no SHM_HUGETLB (EINVAL)",
     "mq_notify": "no SIGEV_THREAD (it needs a netlink socket: EINVAL/ENOTSOCK); a registration ends at the last "
                  "close of the descriptor it was made through",
-    "inotify_add_watch": "a file unlinked while open reports IN_DELETE_SELF at once, not at its last close; "
-                         "IN_UNMOUNT comes at umount even when MNT_DETACH leaves the filesystem busy",
+    "inotify_add_watch": "IN_DELETE_SELF of a removed file waits for its open files, not for its mappings, a "
+                         "process running it or a working directory in it; IN_UNMOUNT comes at umount even when "
+                         "MNT_DETACH leaves the filesystem busy",
     "kcmp": "no KCMP_EPOLL_TFD (EINVAL)",
     "splice": "data is copied, not page references moved",
     "tee": "data is copied, not page references moved",

@@ -42,6 +42,7 @@ class File:
     fasync = None                    # O_ASYNC's registration (fs/fasync.py's Fasync)
     lease_fd = -1                    # the descriptor F_SETLEASE was given (the lease break's si_fd)
     nonotify = False                 # FMODE_NONOTIFY: raises no fsnotify events (fanotify's event files)
+    fsnotify_key = None              # the inode this open file counts for in fs/notify (set by fsnotify_open)
 
     def __init__(self, flags: int) -> None:
         self.flags = flags

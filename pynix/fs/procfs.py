@@ -43,6 +43,7 @@ from pynix.fs.file import File, HostStreamFile
 from pynix.hal.clock import realtime_ns
 from pynix.fs.file_ops import SEEK_CUR, SEEK_SET, InodeFile, RegularFile
 from pynix.fs.locks import LeaseSettings
+from pynix.fs.notify.dnotify import DnotifySettings
 from pynix.fs.notify.fanotify import LIMITS as FANOTIFY_LIMITS
 from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
 from pynix.fs.sysctl import int_sysctl
@@ -1221,10 +1222,11 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"mmap_min_addr": const(65536),
         },
         b"fs": {
-            b"inotify": {name.encode(): value(lambda name=name: getattr(INOTIFY_LIMITS, name))
+            b"inotify": {name.encode(): _setting(INOTIFY_LIMITS, name, 0)
                          for name in ("max_queued_events", "max_user_instances", "max_user_watches")},
-            b"fanotify": {name.encode(): value(lambda name=name: getattr(FANOTIFY_LIMITS, name))
+            b"fanotify": {name.encode(): _setting(FANOTIFY_LIMITS, name, 0)
                           for name in ("max_queued_events", "max_user_groups", "max_user_marks")},
+            b"dir-notify-enable": _setting(DnotifySettings, "enable", 0),
             **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
                             in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
             b"lease-break-time": _setting(LeaseSettings, "break_time", 0),

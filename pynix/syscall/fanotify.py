@@ -26,7 +26,8 @@ from pynix.uapi.capability import CAP_SYS_ADMIN
 from pynix.uapi.fcntl import O_ACCMODE, O_APPEND, O_CLOEXEC, O_DSYNC, O_LARGEFILE, O_NOATIME, O_NONBLOCK, O_SYNC
 
 CLASS_BITS = FAN_CLASS_CONTENT | FAN_CLASS_PRE_CONTENT
-ADMIN_INIT_FLAGS = CLASS_BITS | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS | FAN_ENABLE_AUDIT
+ADMIN_INIT_FLAGS = (CLASS_BITS | FAN_REPORT_TID | FAN_REPORT_PIDFD | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS
+                    | FAN_ENABLE_AUDIT)
 INIT_FLAGS = (FAN_CLOEXEC | FAN_NONBLOCK | CLASS_BITS | FAN_UNLIMITED_QUEUE | FAN_UNLIMITED_MARKS | FAN_ENABLE_AUDIT
               | FAN_REPORT_PIDFD | FAN_REPORT_TID | FID_BITS)
 EVENT_F_BITS = O_ACCMODE | O_APPEND | O_NONBLOCK | O_SYNC | O_DSYNC | O_CLOEXEC | O_LARGEFILE | O_NOATIME
@@ -40,8 +41,8 @@ MARK_FLAGS = (FAN_MARK_ADD | FAN_MARK_REMOVE | FAN_MARK_FLUSH | FAN_MARK_MOUNT |
 def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
     """EPERM without CAP_SYS_ADMIN unless a fid mode without admin-only flags; EINVAL for unknown flags,
     FAN_REPORT_PIDFD with FAN_REPORT_TID, bad event_f_flags, FAN_REPORT_NAME without FAN_REPORT_DIR_FID,
-    FAN_REPORT_TARGET_FID without both -- and for what pynix does not do: FAN_REPORT_TARGET_FID,
-    FAN_REPORT_PIDFD, FAN_ENABLE_AUDIT."""
+    FAN_REPORT_TARGET_FID without both -- and for what pynix does not do: FAN_REPORT_TARGET_FID and
+    FAN_ENABLE_AUDIT."""
     flags, event_f_flags = flags & 0xFFFFFFFF, event_f_flags & 0xFFFFFFFF
     fid_mode, klass = flags & FID_BITS, flags & CLASS_BITS
     unprivileged = not capable(task, CAP_SYS_ADMIN)
@@ -58,7 +59,7 @@ def sys_fanotify_init(task: Task, flags: int, event_f_flags: int) -> int:
         raise KernelError(errno.EINVAL)
     if klass == CLASS_BITS:
         raise KernelError(errno.EINVAL)
-    if flags & (FAN_REPORT_PIDFD | FAN_ENABLE_AUDIT) or fid_mode & FAN_REPORT_TARGET_FID:
+    if flags & FAN_ENABLE_AUDIT or fid_mode & FAN_REPORT_TARGET_FID:
         raise KernelError(errno.EINVAL)                   # not implemented (see fs/notify/fanotify.py)
     group = new_group(task.kernel, flags, event_f_flags | O_LARGEFILE, task.group.creds.euid, unprivileged)
     return task.group.fds.install(group, bool(flags & FAN_CLOEXEC))

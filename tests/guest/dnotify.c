@@ -88,6 +88,12 @@ int main(void)
     sigaddset(&set, SIGRTMIN + 2);
     sigprocmask(SIG_BLOCK, &set, NULL);
 
+    char enable[16] = "";
+    int en = open("/proc/sys/fs/dir-notify-enable", O_RDONLY);
+    read(en, enable, sizeof enable - 1);
+    close(en);
+    say("dir-notify-enable: %s", enable);
+
     put("file", "contents");
     int ffd = open(at("file"), O_RDONLY);
     say("on a file: %s\n", RES(notify(ffd, DN_CREATE)));

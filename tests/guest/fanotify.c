@@ -39,6 +39,13 @@
 #ifndef FAN_REPORT_NAME
 #define FAN_REPORT_NAME 0x00000800
 #endif
+#ifndef FAN_EVENT_INFO_TYPE_PIDFD
+#define FAN_EVENT_INFO_TYPE_PIDFD 4
+#endif
+#ifndef FAN_NOPIDFD
+#define FAN_NOPIDFD (-1)
+#endif
+#include <sys/syscall.h>
 
 #define RES(r) ((r) < 0 ? errname(errno) : "ok")
 
@@ -378,6 +385,43 @@ int main(int argc, char **argv)
     put("many/after", "");
     drain(go, "after the overflow");
     close(go);
+
+    /* FAN_REPORT_PIDFD: a pidfd of the event's process, FAN_NOPIDFD once it was reaped */
+    int gp = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK | FAN_REPORT_PIDFD, O_RDONLY);
+    say("init REPORT_PIDFD: %s\n", RES(gp));
+    fanotify_mark(gp, FAN_MARK_ADD, FAN_OPEN | FAN_EVENT_ON_CHILD, AT_FDCWD, dir);
+    int hold[2];
+    pipe(hold);
+    child = fork();
+    if (child == 0) {
+        close(open(at("a"), O_RDONLY));
+        char c;
+        read(hold[0], &c, 1);
+        _exit(0);
+    }
+    struct pollfd pp = {gp, POLLIN, 0};
+    poll(&pp, 1, 20000);
+    n = read(gp, buf, sizeof buf);
+    m = (void *)buf;
+    struct { struct fanotify_event_info_header hdr; int32_t pidfd; } *pi = (void *)(buf + m->metadata_len);
+    say("pidfd event: %zd bytes, event_len %u, record type %u len %u, pidfd %s cloexec %d, signal 0 %s\n", n,
+        m->event_len, pi->hdr.info_type, pi->hdr.len, pi->pidfd >= 0 ? "ok" : "none", fcntl(pi->pidfd, F_GETFD),
+        RES(syscall(SYS_pidfd_send_signal, pi->pidfd, 0, NULL, 0)));
+    close(m->fd);
+    write(hold[1], "x", 1);
+    waitpid(child, NULL, 0);
+    say("after the child was reaped, signal 0: %s\n", RES(syscall(SYS_pidfd_send_signal, pi->pidfd, 0, NULL, 0)));
+    close(pi->pidfd);
+    child = fork();
+    if (child == 0) {
+        close(open(at("a"), O_RDONLY));
+        _exit(0);
+    }
+    waitpid(child, NULL, 0);
+    n = read(gp, buf, sizeof buf);
+    say("event of a reaped child: %zd bytes, pidfd %d (FAN_NOPIDFD %d)\n", n, pi->pidfd, FAN_NOPIDFD);
+    close(m->fd);
+    close(gp);
 
     umount(dir);
     rmdir(dir);

@@ -1,7 +1,7 @@
 /* inotify's IN_UNMOUNT and IN_EXCL_UNLINK: watches on a tmpfs hear IN_UNMOUNT then IN_IGNORED when it is
    unmounted (one instance per watch, so the order between watches does not matter); a watch with
    IN_EXCL_UNLINK no longer hears the events of a file unlinked while open, a watch without it does; an O_PATH
-   descriptor raises no events.
+   descriptor raises no events; a file or directory removed while open hears IN_DELETE_SELF at its last close.
    Run as root (it mounts a tmpfs under /tmp).  Output through write(2) only. */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -99,6 +99,39 @@ int main(void)
     close(plain);
     close(excl);
     close(self_excl);
+
+    /* an unlinked file or removed directory still open: DELETE_SELF at its last close */
+    f = open(at("h"), O_RDWR | O_CREAT, 0644);
+    int hw = watch(at("h"), IN_ALL_EVENTS);
+    int dup_f = dup(f);
+    unlink(at("h"));
+    drain(hw, "unlink h while open");
+    close(f);
+    drain(hw, "close one of its two descriptors");
+    close(dup_f);
+    drain(hw, "close the other");
+    close(hw);
+    mkdir(at("e"), 0755);
+    int e = open(at("e"), O_RDONLY | O_DIRECTORY);
+    int ew = watch(at("e"), IN_ALL_EVENTS);
+    rmdir(at("e"));
+    drain(ew, "rmdir e while open");
+    close(e);
+    drain(ew, "close e");
+    close(ew);
+    f = open(at("i"), O_RDWR | O_CREAT, 0644);
+    close(f);
+    int iw = watch(at("i"), IN_ALL_EVENTS);
+    unlink(at("i"));
+    drain(iw, "unlink i, not open");
+    close(iw);
+    mkdir(at("j"), 0755);
+    mkdir(at("j/k"), 0755);
+    int jw = watch(at("j/k"), IN_ALL_EVENTS);
+    rename(at("j/k"), at("k2"));
+    rmdir(at("k2"));
+    drain(jw, "move and remove a directory, not open");
+    close(jw);
 
     /* IN_UNMOUNT */
     mkdir(at("d"), 0755);

@@ -35,6 +35,11 @@ DN_MULTISHOT = 0x80000000
 POLL_MSG = 3                     # the si_code of its signal (fs/fasync.py's POLL_MSG)
 
 
+class DnotifySettings:
+    """/proc/sys/fs/dir-notify-enable: 0 makes F_NOTIFY fail with EINVAL."""
+    enable = 1
+
+
 def convert_arg(arg: int) -> int:
     """The FS_* events a DN_* argument asks for."""
     mask = FS_EVENT_ON_CHILD
@@ -120,10 +125,12 @@ def dnotify_flush(file: "File", table: "FdTable") -> None:
 
 
 def fcntl_dirnotify(task: "Task", fd: int, file: "File", arg: int) -> int:
-    """fcntl(fd, F_NOTIFY, arg): register (or with arg 0 end) the notification; ENOTDIR unless `fd` is a
-    directory.  The file's owner becomes the caller's process unless one was set (__f_setown without force)."""
+    """fcntl(fd, F_NOTIFY, arg): register (or with arg 0 end) the notification; EINVAL while
+    /proc/sys/fs/dir-notify-enable is 0, ENOTDIR unless `fd` is a directory.  The file's owner becomes the caller's process unless one was set (__f_setown without force)."""
     from pynix.fs.fasync import F_OWNER_PID, owner_of
     table = task.group.fds
+    if not DnotifySettings.enable:
+        raise KernelError(errno.EINVAL)
     if not arg & ~DN_MULTISHOT:
         dnotify_flush(file, table)
         return 0

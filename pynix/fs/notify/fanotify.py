@@ -14,6 +14,8 @@ descriptor is FAN_NOFD and info records follow the metadata: the filesystem id a
 delete, move; FAN_RENAME with the old and the new directory and name) and of attributes are reported too,
 FAN_ONDIR included.
 
+With FAN_REPORT_PIDFD a record with a pidfd of the event's process follows (FAN_NOPIDFD once it was reaped).
+
 An event is merged into a queued one of the same object, process and directory-ness (fanotify_merge, among the
 last 128 queued).  Past max_queued_events one FAN_Q_OVERFLOW event is queued and the rest lost.
 
@@ -26,7 +28,7 @@ runs again when woken and finds its event answered (task.restart_data).
 
 Not here: a non-fatal signal ends the wait for a permission answer with EINTR (Linux waits killably); no
 FAN_OPEN_PERM for a file the open itself creates, none for getdents, no FAN_DENY_ERRNO or FAN_INFO responses;
-FAN_REPORT_TARGET_FID, FAN_REPORT_PIDFD, mount-namespace marks.
+FAN_REPORT_TARGET_FID, FAN_REPORT_FD_ERROR, mount-namespace marks.
 """
 from __future__ import annotations
 
@@ -46,6 +48,7 @@ from pynix.fs.notify.fsnotify import (ALL_FSNOTIFY_EVENTS, FS_CREATE, FS_DELETE,
                                       TYPE_INODE2, TYPE_PARENT, TYPE_SB, Event, Mark)
 from pynix.fs.vfs import get_write_access, put_write_access
 from pynix.sync.wait import Block, WaitQueue
+from pynix.task.pidfd import PidFd
 from pynix.uapi.fcntl import O_ACCMODE, O_CLOEXEC, O_RDONLY
 
 if TYPE_CHECKING:
@@ -53,7 +56,7 @@ if TYPE_CHECKING:
     from pynix.fs.vfs import Inode, VfsPath
     from pynix.kernel import Kernel
     from pynix.mm.iov_iter import IovIter
-    from pynix.task.task import Task
+    from pynix.task.task import Task, ThreadGroup
 
 FAN_ACCESS, FAN_MODIFY, FAN_ATTRIB, FAN_CLOSE_WRITE, FAN_CLOSE_NOWRITE, FAN_OPEN = 0x1, 0x2, 0x4, 0x8, 0x10, 0x20
 FAN_MOVED_FROM, FAN_MOVED_TO, FAN_CREATE, FAN_DELETE, FAN_DELETE_SELF, FAN_MOVE_SELF = 0x40, 0x80, 0x100, 0x200, \
@@ -90,6 +93,9 @@ METADATA = struct.Struct("<IBBHQii")          # event_len vers reserved metadata
 FID_INFO = struct.Struct("<BBHIIIi")          # info_type pad len, fsid val[2], handle_bytes handle_type
 FAN_EVENT_INFO_TYPE_FID, FAN_EVENT_INFO_TYPE_DFID_NAME, FAN_EVENT_INFO_TYPE_DFID = 1, 2, 3
 FAN_EVENT_INFO_TYPE_OLD_DFID_NAME, FAN_EVENT_INFO_TYPE_NEW_DFID_NAME = 10, 12
+FAN_EVENT_INFO_TYPE_PIDFD = 4
+PIDFD_INFO = struct.Struct("<BBHi")          # struct fanotify_event_info_pidfd: header, pidfd
+FAN_NOPIDFD, FAN_EPIDFD = -1, -2
 DIRENT_EVENTS = FS_CREATE | FS_DELETE | FS_MOVED_FROM | FS_MOVED_TO | FS_RENAME
 FAN_ALLOW, FAN_DENY, FAN_AUDIT = 0x1, 0x2, 0x10
 RESPONSE = struct.Struct("<iI")              # struct fanotify_response: fd, response
@@ -149,6 +155,7 @@ class FanotifyEvent:
     dir2_fh: "tuple[int, bytes] | None" = None    # FAN_RENAME: the new directory and name
     name2: bytes = b""
     response: int = 0                           # a permission event's answer (FAN_ALLOW or FAN_DENY), 0 until then
+    process: "ThreadGroup | None" = None        # FAN_REPORT_PIDFD: the process a pidfd will name
 
     def merges_with(self, other: "FanotifyEvent") -> bool:
         """fanotify_should_merge: the same object (path, or handles and name), process and directory-ness;
@@ -161,8 +168,9 @@ class FanotifyEvent:
                     and self.path.dentry is other.path.dentry)
         return (self.fsid, self.fh, self.dir_fh, self.name) == (other.fsid, other.fh, other.dir_fh, other.name)
 
-    def info_records(self, fid_mode: int) -> bytes:
-        """copy_info_records: the directory's record (with the name), then the object's."""
+    def info_records(self, fid_mode: int, pidfd_mode: bool) -> bytes:
+        """copy_info_records: the directory's record (with the name), the new directory's (FAN_RENAME), then
+        the object's (the pidfd's record comes after them, made when read)."""
         out = b""
         if self.dir_fh is not None:
             kind = FAN_EVENT_INFO_TYPE_DFID_NAME if self.name else FAN_EVENT_INFO_TYPE_DFID
@@ -172,7 +180,7 @@ class FanotifyEvent:
         if self.dir2_fh is not None:
             out += self._record(FAN_EVENT_INFO_TYPE_NEW_DFID_NAME, self.dir2_fh, self.name2)
         if self.fh is not None:
-            if fid_mode == FAN_REPORT_FID or self.dir_fh is not None or self.dir2_fh is not None:
+            if fid_mode == FAN_REPORT_FID or pidfd_mode or self.dir_fh is not None or self.dir2_fh is not None:
                 out += self._record(FAN_EVENT_INFO_TYPE_FID, self.fh, b"")
             elif fid_mode & FAN_REPORT_NAME and self.mask & FAN_ONDIR:
                 out += self._record(FAN_EVENT_INFO_TYPE_DFID_NAME, self.fh, b".")
@@ -296,12 +304,18 @@ class Fanotify(AnonInodeFile):
         task = self.kernel.current
         pid = 0 if task is None else task.tid if self.init_flags & FAN_REPORT_TID else task.group.pid
         if report & PERM_EVENTS:
-            self._ask(task, FanotifyEvent(report, pid, path))
+            new = FanotifyEvent(report, pid, path)
         elif not fid_mode:
-            self._insert(FanotifyEvent(report, pid, path))
+            new = FanotifyEvent(report, pid, path)
         else:
             fsid = next((m.fsid for m, _ in marks), 0)
-            self._insert(self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid, matched))
+            new = self._fid_event(event, report & ~FAN_EVENT_ON_CHILD, pid, fsid, matched)
+        if self.init_flags & FAN_REPORT_PIDFD and task is not None:
+            new.process = task.group
+        if report & PERM_EVENTS:
+            self._ask(task, new)
+        else:
+            self._insert(new)
 
     def _fid_event(self, event: Event, mask: int, pid: int, fsid: int, matched: set[int]) -> FanotifyEvent:
         """fanotify_alloc_event in a fid mode: which handles and name the event carries."""
@@ -381,10 +395,12 @@ class Fanotify(AnonInodeFile):
                 raise KernelError(errno.EAGAIN)
             raise Block(self.queue)
         out = bytearray()
+        pidfd_mode = bool(self.init_flags & FAN_REPORT_PIDFD)
         while self.events:
             event = self.events[0]
-            info = event.info_records(self.fid_mode)
-            if len(out) + METADATA.size + len(info) > to.count:
+            info = event.info_records(self.fid_mode, pidfd_mode)
+            size = METADATA.size + len(info) + (PIDFD_INFO.size if pidfd_mode else 0)
+            if len(out) + size > to.count:
                 break
             fd = FAN_NOFD
             if event.path is not None:
@@ -395,8 +411,10 @@ class Fanotify(AnonInodeFile):
                         break
                     raise
             pid = event.pid if not self.unprivileged or event.pid == task.group.pid else 0
-            out += METADATA.pack(METADATA.size + len(info), FANOTIFY_METADATA_VERSION, 0, METADATA.size,
-                                 event.mask, fd, pid) + info
+            if pidfd_mode:
+                info += PIDFD_INFO.pack(FAN_EVENT_INFO_TYPE_PIDFD, 0, PIDFD_INFO.size,
+                                        self._install_pidfd(task, event.process) if pid else FAN_NOPIDFD)
+            out += METADATA.pack(size, FANOTIFY_METADATA_VERSION, 0, METADATA.size, event.mask, fd, pid) + info
             del self.events[0]
             if event.mask & FS_Q_OVERFLOW:
                 self.overflow_queued = False
@@ -441,6 +459,16 @@ class Fanotify(AnonInodeFile):
             raise KernelError(errno.ENOENT)
         self._answer(event, response)
         return RESPONSE.size
+
+    def _install_pidfd(self, task: "Task", process: "ThreadGroup | None") -> int:
+        """pidfd_prepare for the event's process, close-on-exec: FAN_NOPIDFD once it has been reaped,
+        FAN_EPIDFD when no descriptor can be made."""
+        if process is None or task.kernel.groups.get(process.pid) is not process:
+            return FAN_NOPIDFD
+        try:
+            return task.group.fds.install(PidFd(process, 0), cloexec=True)
+        except KernelError:
+            return FAN_EPIDFD
 
     def bytes_available(self) -> int:
         """FIONREAD: FAN_EVENT_METADATA_LEN for each queued event."""

@@ -39,6 +39,8 @@ TYPE_INODE, TYPE_PARENT, TYPE_INODE2, TYPE_MOUNT, TYPE_SB = 0, 1, 2, 3, 4
 _cookies = itertools.count(1)              # fsnotify_get_cookie: pairs a MOVED_FROM with its MOVED_TO
 active_marks = 0                           # marks in existence: 0 makes every hook a no-op
 perm_groups = 0                            # groups that may answer permission events: 0 makes those hooks no-ops
+_opened: "dict[tuple[SuperBlock, int], int]" = {}   # open files of each inode (superblock, number)
+_removed: "set[tuple[SuperBlock, int]]" = set()     # inodes unlinked while open: DELETE_SELF at their last close
 _mount_marks: "dict[Mount, list[Mark]]" = {}       # FAN_MARK_MOUNT marks, by mount
 _sb_marks: "dict[SuperBlock, list[Mark]]" = {}     # FAN_MARK_FILESYSTEM marks, by superblock
 
@@ -221,20 +223,29 @@ def fsnotify_link(dir: "Inode", name: bytes, inode: "Inode") -> None:
         _send_dirent(dir, FS_CREATE, name, inode)
 
 
+def _last_link_gone(inode: "Inode") -> None:
+    """The object lost its last name: DELETE_SELF now, or at the last close of the files still open on it (when
+    Linux's final dput evicts it)."""
+    key = (inode.sb, inode.ino)
+    if key in _opened:
+        _removed.add(key)
+    else:
+        _inode_removed(inode)
+
+
 def fsnotify_unlink(dir: "Inode", victim: "Dentry") -> None:
-    """unlink() succeeded: ATTRIB for the link count, DELETE_SELF when the last link went, DELETE in `dir`.
-    (Linux delays DELETE_SELF of a file still open until its last close; here it comes at once.)"""
+    """unlink() succeeded: ATTRIB for the link count, DELETE_SELF when the last link went, DELETE in `dir`."""
     if active_marks:
         inode = victim.inode
         _send(inode, FS_ATTRIB)
         if inode.stat()["nlink"] == 0:            # (stat: some filesystems keep the count elsewhere)
-            _inode_removed(inode)
+            _last_link_gone(inode)
         _send_dirent(dir, FS_DELETE, victim.name, inode)
 
 
 def fsnotify_rmdir(dir: "Inode", victim: "Dentry") -> None:
     if active_marks:
-        _inode_removed(victim.inode)
+        _last_link_gone(victim.inode)
         _send_dirent(dir, FS_DELETE | FS_ISDIR, victim.name, victim.inode)
 
 
@@ -287,6 +298,11 @@ def _file_event(file: "File", mask: int) -> None:
 
 
 def fsnotify_open(file: "File") -> None:
+    """An open succeeded: OPEN; the file is counted among its inode's open files (for a later DELETE_SELF)."""
+    path = getattr(file, "path", None)
+    if path is not None and not file.flags & O_PATH:
+        key = file.fsnotify_key = (path.inode.sb, path.inode.ino)
+        _opened[key] = _opened.get(key, 0) + 1
     if active_marks:
         _file_event(file, FS_OPEN)
 
@@ -322,9 +338,19 @@ def fsnotify_close_exec(path: "VfsPath") -> None:
 
 
 def fsnotify_close(file: "File") -> None:
-    """The last descriptor of an open file went: CLOSE_WRITE if it was open for writing, else CLOSE_NOWRITE."""
+    """The last descriptor of an open file went: CLOSE_WRITE if it was open for writing, else CLOSE_NOWRITE;
+    then, if it was the last open file of an inode that lost its last name meanwhile, DELETE_SELF."""
     if active_marks:
         _file_event(file, FS_CLOSE_WRITE if file.writable else FS_CLOSE_NOWRITE)
+    key = file.fsnotify_key
+    if key is not None:
+        left = _opened.pop(key, 1) - 1
+        if left:
+            _opened[key] = left
+        elif key in _removed:
+            _removed.discard(key)
+            if active_marks:
+                _inode_removed(file.path.inode)
 
 
 def fsnotify_access(file: "File", count: int) -> int:

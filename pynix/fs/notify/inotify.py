@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
 IN_ONESHOT, IN_MASK_ADD, IN_MASK_CREATE, IN_EXCL_UNLINK = 0x80000000, 0x20000000, 0x10000000, 0x04000000
 IN_ONLYDIR, IN_DONT_FOLLOW = 0x01000000, 0x02000000
+IN_DELETE_SELF, IN_MOVE_SELF = 0x400, 0x800
 IN_ALL_EVENTS = 0xFFF
 EVENT_HEADER = struct.Struct("<iIII")        # wd mask cookie len
 
@@ -100,7 +101,10 @@ class Inotify(InodeEventGroup, AnonInodeFile):
 
     # ---------------------------------------------------------------------------------- fsnotify's side
     def handle_inode_event(self, mark: InotifyMark, mask: int, dir: "Inode | None", name: bytes, cookie: int) -> None:
-        """inotify_handle_inode_event: queue the event (with IN_ISDIR kept), IN_ONESHOT watches then go."""
+        """inotify_handle_inode_event: queue the event (with IN_ISDIR kept, except for the self events, which
+        inotify never marked), IN_ONESHOT watches then go."""
+        if mask & (IN_MOVE_SELF | IN_DELETE_SELF):
+            mask &= ~FS_ISDIR
         self._queue(mark.wd, mask & (mark.mask | FS_ISDIR) & ~(IN_ONESHOT | IN_EXCL_UNLINK | FS_EVENT_ON_CHILD),
                     cookie, name)
         if mark.mask & IN_ONESHOT:
