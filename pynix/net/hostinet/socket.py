@@ -16,7 +16,8 @@ Differences from Linux (as gVisor's hostinet): /proc/net and the netlink/ioctl i
 machine's own devices and sockets, not the host's; a blocking send that the host takes in part returns when the
 rest is taken (as Linux), but one interrupted by a signal returns the part sent; MSG_WAITALL data already
 received when a signal interrupts the call is returned by the next receive; F_SETOWN does not route the host's
-SIGURG to the guest; close() with SO_LINGER does not wait (the host sends what is left in the background).
+SIGURG to the guest; close() with SO_LINGER does not wait (the host sends what is left in the background); a
+blocking connect() interrupted by a signal is finished by the next connect() (Linux: EALREADY until it is).
 """
 from __future__ import annotations
 
