@@ -17,6 +17,7 @@ def test_syscall_stops_memory_registers(target):
     assert b"enter write (info size 80) pc matches 1 count 7 -> 3 (0)\nAAA  exit" in out
     assert b"child: getpid -> 4242, close -> -1 ENOSYS, value 0x5555, constant 0xbeef\n" in out
     assert b"peek unmapped: -1 EIO\n" in out and b"register views agree: 1\n" in out
+    assert b"fp regset: defaults, set and read back: 1\n" in out
     assert b"exited 3 after enough stops\n" in out
 
 
