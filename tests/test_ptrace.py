@@ -62,6 +62,8 @@ def test_signals_events_seize_errors(target):
     assert b"  after SIGCONT: stopped by Trace/breakpoint trap event STOP\n" in out
     assert b"singlestep: 5 traps, then exited 4\n" in out
     assert b"  unprivileged attach to root: -1 EPERM\n" in out and b"ALL DONE\n" in out
+    assert b"tracer exits: the tracee exited 9\n" in out
+    assert b"tracer exits with EXITKILL: the tracee killed by Killed\n" in out
 
 
 def test_gdb_inside_pynix_on_a_crash(tmp_path):
