@@ -1,8 +1,8 @@
 """procfs: the guest's /proc, generated from the kernel's own state whenever it is read, in Linux's formats.
 
 - Per process, /proc/<pid>/ (every live or zombie thread group; also /proc/<tid>/ for any thread, unlisted as on
-  Linux): auxv, cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mountinfo, mounts, root, stat, statm,
-  status, task/<tid>/ (the same files for one thread).
+  Linux): auxv, cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mem, mountinfo, mounts, root, stat,
+  statm, status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
   stat, swaps, uptime, version, config.gz, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
@@ -151,6 +151,80 @@ class ProcFileInode(ProcInode):
 
     def open(self, path: VfsPath, flags: int) -> File:
         return ProcSeqFile(path, flags)
+
+
+class ProcMemInode(ProcInode):
+    """/proc/PID/mem (Linux's mem_rw): the process's memory at file offsets equal to addresses.  Opening it
+    takes the process's address space as it is then and needs ptrace access to it (same user, dumpable, or
+    root); reads go through its page tables, writes are a debugger's (FOLL_FORCE: read-only text too)."""
+
+    def __init__(self, sb: "ProcfsSuperBlock", key: tuple, group: "ThreadGroup") -> None:
+        super().__init__(sb, key, st.S_IFREG | 0o600, group.creds.euid, group.creds.egid)
+        self.group = group
+
+    def open(self, path: VfsPath, flags: int) -> File:
+        from pynix.task.cred import ptrace_may_access
+        caller = self.sb.kernel.current
+        group = self.group
+        if caller is not None and not ptrace_may_access(caller.group.creds, group.creds, bool(group.dumpable)):
+            raise KernelError(errno.EACCES)
+        if group.exit_status is not None:
+            raise KernelError(errno.ESRCH)
+        return ProcMemFile(path, flags, group.mm)
+
+
+class ProcMemFile(RegularFile):
+    """An open /proc/PID/mem: a transfer stops at the first page that cannot be accessed (EIO if that is the
+    first)."""
+
+    def __init__(self, path: VfsPath, flags: int, mm) -> None:
+        super().__init__(path, flags)
+        self.mm = mm
+
+    def read_iter(self, task: "Task", to: "IovIter") -> int:
+        n = self.pread_iter(task, to, self.offset)
+        self.offset += n
+        return n
+
+    def write_iter(self, task: "Task", source: "IovIter") -> int:
+        n = self.pwrite_iter(task, source, self.offset)
+        self.offset += n
+        return n
+
+    def pread_iter(self, task: "Task", to: "IovIter", pos: int) -> int:
+        from pynix.mm.uaccess import copy_from_user
+        done, want = 0, to.count
+        while done < want:
+            n = min(want - done, PAGE_SIZE - (pos + done) % PAGE_SIZE)
+            try:
+                chunk = copy_from_user(self.mm, pos + done, n)
+            except KernelError:
+                break
+            done += to.copy_to(chunk)
+        if want and not done:
+            raise KernelError(errno.EIO)
+        return done
+
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        data = bytes(source.copy_from(source.count))
+        done = 0
+        while done < len(data):
+            n = min(len(data) - done, PAGE_SIZE - (pos + done) % PAGE_SIZE)
+            try:
+                self.mm.force_write(pos + done, data[done:done + n])
+            except KernelError:
+                break
+            done += n
+        if data and not done:
+            raise KernelError(errno.EIO)
+        return done
+
+    def lseek(self, offset: int, whence: int) -> int:
+        """mem_lseek: any position (addresses are unsigned: no EINVAL for large ones)."""
+        if whence not in (SEEK_SET, SEEK_CUR):
+            raise KernelError(errno.EINVAL)
+        self.offset = (offset if whence == SEEK_SET else self.offset + offset) & ((1 << 64) - 1)
+        return self.offset
 
 
 class ProcLinkInode(ProcInode):
@@ -425,6 +499,7 @@ class PidDir(ProcDir):
             b"fdinfo": lambda: FdInfoDir(sb, self),
             b"limits": self._file(b"limits", lambda: _limits(g)),
             b"maps": self._file(b"maps", lambda: _maps(sb, g)),
+            b"mem": lambda: ProcMemInode(sb, self.key + (b"mem",), g),
             b"mountinfo": self._file(b"mountinfo", lambda: _mountinfo(sb, g)),
             b"mounts": self._file(b"mounts", lambda: _mounts(sb, g)),
             b"root": self._link(b"root", lambda: self._fs_path("root"), lambda p: self._fs_jump("root")),

@@ -174,20 +174,22 @@ def _x86_registers() -> dict[str, int]:
 class CpuContext:
     """A saved user register context: all the CPU state Unicorn keeps (FP and vector registers too), in a
     uc_context of its own.  Its 64-bit registers can be read and written by name."""
-    __slots__ = ("_handle", "_words", "_registers", "_engine")
+    __slots__ = ("_handle", "_words", "_registers", "_engine", "_cpu")
 
-    def __init__(self, engine: object, words: dict[str, int], registers: dict[str, int]) -> None:
+    def __init__(self, engine: object, words: dict[str, int], registers: dict[str, int],
+                 cpu: "Cpu | None" = None) -> None:
         self._handle = ctypes.c_void_p()        # the uc_context pointer, passed as it is to the fast calls
         if _fast_context_alloc(engine, ctypes.byref(self._handle)) != 0:
             raise MemoryError("uc_context_alloc failed")
         self._words = words
         self._registers = registers
         self._engine = engine
+        self._cpu = cpu
 
     def __deepcopy__(self, memo: dict) -> "CpuContext":
         """A context of its own holding the same registers (a copy of the machine: the Python API's
         snapshots)."""
-        other = CpuContext(self._engine, self._words, self._registers)
+        other = CpuContext(self._engine, self._words, self._registers, self._cpu)
         ctypes.memmove(other._handle, self._handle, _fast_context_size(self._engine))
         memo[id(self)] = other
         return other
@@ -208,12 +210,19 @@ class CpuContext:
         """Any register by its size in bytes (x86's 16-byte xmm, 10-byte x87 stack, 2-byte selectors and control
         words): what a debugger's register dump (ptrace's GETFPREGS) reads.  Zero-extended to `size`."""
         buf = ctypes.create_string_buffer(max(size, 8))
-        _fast_context_reg_read(self._handle, self._registers[name], buf)
+        if self._cpu is not None and name in self._cpu.live_only_registers:
+            self._cpu.access_in_context(self, lambda engine: _fast_reg_read(engine, self._registers[name], buf))
+        else:
+            _fast_context_reg_read(self._handle, self._registers[name], buf)
         return buf.raw[:size]
 
     def write_bytes(self, name: str, data: bytes) -> None:
         buf = ctypes.create_string_buffer(bytes(data).ljust(8, b"\0"))
-        _fast_context_reg_write(self._handle, self._registers[name], buf)
+        if self._cpu is not None and name in self._cpu.live_only_registers:
+            self._cpu.access_in_context(self, lambda engine: _fast_reg_write(engine, self._registers[name], buf),
+                                        write=True)
+        else:
+            _fast_context_reg_write(self._handle, self._registers[name], buf)
 
 
 class Cpu:
@@ -227,6 +236,7 @@ class Cpu:
     word_registers: tuple[str, ...]      # the 64-bit registers among them (read/written as one machine word)
     _INVALIDATE_VA: int
     _PC_ADVANCE_AFTER_HOOK: int          # what Unicorn adds to the pc after a syscall hook returns
+    live_only_registers: frozenset[str] = frozenset()   # read from a saved context, these give garbage
     use_register_window = True      # False: the syscall path uses Unicorn's register API (see _syscall_path)
 
     def __init__(self, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str) -> None:
@@ -261,6 +271,7 @@ class Cpu:
         self._raw_pc: tuple[memoryview, int] | None = None    # the pc in the register window, once found
         self._pc_names = frozenset(n for n, r in self.registers.items() if r == self.registers["pc"])
         self._invalidate_pa = -1
+        self._scratch: CpuContext | None = None     # access_in_context keeps the CPU's own registers here
         self._preempter: _Preempter | None = None
         # The 64-bit registers, read and written through the fast calls with one reused box (the binding's
         # generic reg_read costs ~5 us: it looks up the register's class on every call).
@@ -481,10 +492,15 @@ class Cpu:
     def _translate_for_step(self, pc: int, stepping: bool) -> None:
         """Unicorn counts instructions (emu_start's `count`) with a hook before each one that stops the CPU;
         code translated while stops are deferred to block starts (uc_internals.exits_only_between_blocks) does
-        not look at that stop until the block ends.  So for a step the block at `pc` is translated again with
-        stops honoured at once, and after it translated again the fast way."""
+        not look at that stop until the block ends, and code translated before the hook existed does not call
+        it at all.  So for a step the block at `pc` is translated again with stops honoured at once -- and if
+        the step's instruction leaves its block (a jump, a call, a ret), the block it goes to must count too:
+        every translation is dropped first.  After the step the block is translated again the fast way (the
+        others as they run)."""
         if self._no_exit_request is not None:
             self._no_exit_request.value = not stepping
+        if stepping:
+            self.emu.ctl_flush_tb()
         self.emu.ctl_remove_cache(pc, pc + 1)
 
     def set_timeslice(self, timeslice_us: int) -> None:
@@ -613,11 +629,23 @@ class Cpu:
     def save_context(self) -> CpuContext:
         """A new context holding the current registers -- inside a syscall, as they will be when it returns
         (the pc past the syscall instruction, where Unicorn moves it only after the hook)."""
-        ctx = CpuContext(self._engine_arg, self._words, self.registers)
+        ctx = CpuContext(self._engine_arg, self._words, self.registers, self)
         _fast_context_save(self._engine_arg, ctx._handle)
         if self._in_syscall and self._PC_ADVANCE_AFTER_HOOK:
             ctx.write("pc", ctx.read("pc") + self._PC_ADVANCE_AFTER_HOOK)
         return ctx
+
+    def access_in_context(self, ctx: CpuContext, access: Callable[[object], None], write: bool = False) -> None:
+        """Run `access(engine)` on the registers of `ctx` loaded in the CPU, then put the CPU's own back: for
+        the registers Unicorn reads and writes correctly only in a CPU (`live_only_registers`)."""
+        if self._scratch is None:
+            self._scratch = CpuContext(self._engine_arg, self._words, self.registers)
+        _fast_context_save(self._engine_arg, self._scratch._handle)
+        _fast_context_restore(self._engine_arg, ctx._handle)
+        access(self._engine_arg)
+        if write:
+            _fast_context_save(self._engine_arg, ctx._handle)
+        _fast_context_restore(self._engine_arg, self._scratch._handle)
 
     def update_context(self, ctx: CpuContext) -> None:
         """Save the registers into `ctx` (a context switch: ~0.4 us through the fast call)."""
@@ -648,6 +676,9 @@ class RiscvCpu(Cpu):
     uc_mode = uc.UC_MODE_RISCV64
     registers = _riscv_registers()
     word_registers = tuple(name for name in registers if not name.startswith("f"))   # integer registers, pc
+    # CSRs: Unicorn's CSR access looks at the CPU around the state (its configuration), which a saved
+    # context does not have, and hands back an uninitialised value.
+    live_only_registers = frozenset({"fcsr"})
     _INVALIDATE_VA = 0xFFFFFFC000000000          # canonical SV39 kernel-half address
 
     _PC_ADVANCE_AFTER_HOOK = 0       # an ecall arrives with the pc already past it

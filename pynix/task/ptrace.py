@@ -20,8 +20,9 @@ tracee thread and its tracer, the stops, resuming, detaching, and what wait() re
   SEIZE), faults and fatal signals wait for the tracer instead of killing at once (task/signal.py).
 - Exit: a tracee's exit is reported to its tracer first; a real parent that is not the tracer hears of it once
   the tracer has collected it (or detached).  A tracer's exit detaches its tracees (kills them with EXITKILL).
-Not done: PTRACE_EVENT_EXIT on fatal signals (only on exit/exit_group), PTRACE_EVENT_VFORK_DONE, the exit stop
-of a syscall a signal handler interrupts, group-stop reported to the real parent of a tracee.
+Not done: PTRACE_EVENT_EXIT on fatal signals (only on exit/exit_group), PTRACE_EVENT_VFORK_DONE, a group-stop
+reported to the real parent of a tracee (and kept through a detach), the threads de_thread kills at exec reported
+to the tracer, PTRACE_O_TRACESECCOMP (seccomp's RET_TRACE), PEEKSIGINFO/GETSIGMASK/SETSIGMASK.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Callable
 
 from pynix.arch.ptrace import ORIG
 from pynix.errors import KernelError
-from pynix.task import signal
+from pynix.task import exit as task_exit, signal
 from pynix.task.task import Task, TaskState, ThreadGroup
 
 if TYPE_CHECKING:
@@ -116,9 +117,8 @@ def unlink(kernel: "Kernel", tracee: Task) -> None:
         return
     if tracee in link_.tracer.ptraced:
         link_.tracer.ptraced.remove(tracee)
-    if link_.syscall is SyscallState.ENTRY:          # the rewound syscall runs as the tracer left it
-        ctx = tracee.context
-        ctx.write(tracee.arch.return_register, link_.orig)
+    if _pc_rewound(link_):                           # the rewound syscall runs as the tracer left it
+        tracee.context.write(tracee.arch.return_register, link_.orig)
     if tracee.state is TaskState.TRACED:
         tracee.state = TaskState.RUNNABLE
         if not tracee.stopped:
@@ -126,8 +126,7 @@ def unlink(kernel: "Kernel", tracee: Task) -> None:
     group = tracee.group
     if group.exit_notify_pending and not any(t.ptrace is not None for t in group.tasks):
         group.exit_notify_pending = False
-        from pynix.task.exit import notify_exit
-        notify_exit(kernel, group)
+        task_exit.notify_exit(kernel, group)
 
 
 def fork_event(kernel: "Kernel", parent: Task, child: Task, vfork: bool, clone: bool) -> None:

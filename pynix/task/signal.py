@@ -118,15 +118,15 @@ def send_signal(kernel: "Kernel", group: ThreadGroup, sig: int, info: bytes | De
         for s in _STOP:
             _discard(group, thread, s)
     targets = [thread] if thread is not None else group.live_tasks
-    # A traced process takes every signal through its tracer (its signal-delivery stop): none is dropped or
-    # acted on at generation (Linux's sig_ignored and complete_signal skip ptraced tasks).
-    blocked_everywhere = all(t.sigmask & bit(sig) for t in targets) or any(t.ptrace is not None for t in targets)
-    if is_ignored(group, sig) and not blocked_everywhere and not any(t.sigwait & bit(sig) for t in targets):
+    # A blocked signal, and any signal to a traced process (which takes it through its tracer's signal-delivery
+    # stop), is queued: not dropped or acted on at generation (Linux's sig_ignored and complete_signal).
+    queued = all(t.sigmask & bit(sig) for t in targets) or any(t.ptrace is not None for t in targets)
+    if is_ignored(group, sig) and not queued and not any(t.sigwait & bit(sig) for t in targets):
         if kernel.tracer is not None and targets:
             kernel.tracer.signal_generate(targets[0], sig, info, "ignored")
         return
     action = _action(group, sig)
-    if action.handler == SIG_DFL and not blocked_everywhere and not any(t.sigwait & bit(sig) for t in targets):
+    if action.handler == SIG_DFL and not queued and not any(t.sigwait & bit(sig) for t in targets):
         if sig in _STOP:
             stop_group(kernel, group, sig)
             return

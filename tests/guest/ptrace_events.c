@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -248,6 +249,31 @@ static void errors(void)
     waitpid(pid, &status, 0);
 }
 
+/* A tracer that exits: its stopped tracee runs on, or dies with PTRACE_O_EXITKILL.  The tracee is an
+ * orphan then, and comes to us (a child subreaper) to be waited for. */
+static void tracer_exits(int exitkill)
+{
+    pid_t tracer = fork();
+    if (tracer == 0) {
+        pid_t tracee = fork();
+        if (tracee == 0) {
+            ptrace(PTRACE_TRACEME, 0, 0, 0);
+            raise(SIGSTOP);
+            _exit(9);
+        }
+        int status;
+        waitpid(tracee, &status, 0);
+        if (exitkill)
+            ptrace(PTRACE_SETOPTIONS, tracee, 0, (void *)(long)PTRACE_O_EXITKILL);
+        _exit(0);                                 /* leaves the tracee stopped */
+    }
+    int status;
+    waitpid(tracer, &status, 0);
+    pid_t orphan = wait(&status);
+    printf("tracer exits%s: the tracee %s\n", exitkill ? " with EXITKILL" : "",
+           orphan > 0 ? describe(status) : errname(errno));
+}
+
 int main(int argc, char **argv)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
@@ -258,6 +284,9 @@ int main(int argc, char **argv)
     seize();
     step();
     errors();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    tracer_exits(0);
+    tracer_exits(1);
     printf("ALL DONE\n");
     return 0;
 }

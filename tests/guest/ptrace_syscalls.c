@@ -109,6 +109,34 @@ int main(void)
     int agree = 1;
 #endif
     printf("register views agree: %d\n", agree);
+
+    /* floating-point registers: the regset is the ISA's struct, holding a new program's control words */
+#if defined(__x86_64__)
+    struct user_fpregs_struct fp, fp2;
+    struct iovec fpiov = { &fp, sizeof fp };
+    long fpr = ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRFPREG, &fpiov);
+    ptrace(PTRACE_GETFPREGS, pid, 0, &fp2);
+    int fp_ok = fpr == 0 && fpiov.iov_len == sizeof fp && memcmp(&fp, &fp2, sizeof fp) == 0 && fp.cwd == 0x37f
+                && fp.mxcsr == 0x1f80;
+    fp.mxcsr |= 0x6000;                          /* round toward zero */
+    ptrace(PTRACE_SETFPREGS, pid, 0, &fp);
+    ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRFPREG, &fpiov);
+    fp_ok = fp_ok && fp.mxcsr == 0x7f80;
+    fp.mxcsr = 0x1f80;
+    ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRFPREG, &fpiov);
+#else
+    struct __riscv_d_ext_state fp;
+    struct iovec fpiov = { &fp, sizeof fp };
+    long fpr = ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRFPREG, &fpiov);
+    int fp_ok = fpr == 0 && fpiov.iov_len == sizeof fp && fp.fcsr == 0;
+    fp.fcsr = 1 << 5;                            /* frm: round toward zero */
+    ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRFPREG, &fpiov);
+    ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRFPREG, &fpiov);
+    fp_ok = fp_ok && fp.fcsr == 1 << 5;
+    fp.fcsr = 0;
+    ptrace(PTRACE_SETREGSET, pid, (void *)NT_PRFPREG, &fpiov);
+#endif
+    printf("fp regset: defaults, set and read back: %d\n", fp_ok);
     struct iovec small = { &regs, 16 };
     ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &small);
     printf("short regset iov_len: %zu\n", small.iov_len);
