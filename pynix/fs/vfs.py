@@ -308,6 +308,7 @@ class Dentry:
     inode: Inode
     parent: "Dentry | None" = None               # None only for a filesystem's root
     children: dict[bytes, "Dentry"] = field(default_factory=dict)
+    mounts: int = 0              # mounts sitting on this dentry (Linux's d_mountpoint): 0 skips the mount lookup
 
     def child(self, name: bytes) -> "Dentry | None":
         """The cached or freshly looked-up child `name` (None if it does not exist)."""
@@ -365,6 +366,7 @@ class MountTable:
             raise KernelError(errno.ENOTDIR)
         m = Mount(sb, root, where.mount, where.dentry, readonly or sb.readonly, source)
         self._covering[(id(where.mount), id(where.dentry))] = m
+        where.dentry.mounts += 1
         self.mounts.append(m)
         return m
 
@@ -378,7 +380,8 @@ class MountTable:
             raise KernelError(errno.EBUSY)
         for child in children:
             self.umount(child, detach=True)
-        self._covering.pop((id(m.parent), id(m.mountpoint)), None)
+        if self._covering.pop((id(m.parent), id(m.mountpoint)), None) is not None:
+            m.mountpoint.mounts -= 1
         self.mounts.remove(m)
 
     def covering(self, path: VfsPath) -> Mount | None:
@@ -386,6 +389,8 @@ class MountTable:
 
     def follow_mounts(self, path: VfsPath) -> VfsPath:
         """Step down into whatever is mounted on `path` (repeatedly: mounts may stack)."""
+        if not path.dentry.mounts:
+            return path
         while (m := self._covering.get((id(path.mount), id(path.dentry)))) is not None:
             path = VfsPath(m, m.root)
         return path
@@ -557,7 +562,9 @@ class Walker:
         child = cur.dentry.child(name)
         if child is None:
             return None
-        nxt = self._cross(cur, self.fs.mounts.follow_mounts(VfsPath(cur.mount, child)))
+        nxt = VfsPath(cur.mount, child)
+        if child.mounts:
+            nxt = self._cross(cur, self.fs.mounts.follow_mounts(nxt))
         if follow and nxt.inode.is_symlink:
             self._check_link(nxt.inode)
             if links.count >= MAXSYMLINKS:
