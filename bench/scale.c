@@ -66,8 +66,8 @@ static void yielders(long nproc)
     CPU_SET(0, &one);
     if (sched_setaffinity(0, sizeof one, &one) != 0)
         die("sched_setaffinity");
-    int go[2];
-    if (pipe(go) != 0)
+    int go[2], done[2];
+    if (pipe(go) != 0 || pipe(done) != 0)
         die("pipe");
     for (long i = 1; i < nproc; i++) {
         pid_t pid = fork();
@@ -79,6 +79,8 @@ static void yielders(long nproc)
                 _exit(1);
             for (long r = 0; r < rounds; r++)
                 sched_yield();
+            if (write(done[1], "d", 1) != 1)
+                _exit(1);
             _exit(0);
         }
     }
@@ -88,9 +90,20 @@ static void yielders(long nproc)
     for (long left = nproc - 1; left > 0; left -= left > 1024 ? 1024 : left)
         if (write(go[1], starts, left > 1024 ? 1024 : left) < 0)
             die("write");
+    /* Timed: from the start signal until every process has done its `rounds` yields (each child says so on
+       `done` before it exits): nproc * rounds switches.  The exits and the reaping are not timed. */
+    close(done[1]);
     double t0 = now_us();
     for (long r = 0; r < rounds; r++)
         sched_yield();
+    char ack[1024];
+    for (long left = nproc - 1; left > 0;) {
+        ssize_t got = read(done[0], ack, left > 1024 ? 1024 : left);
+        if (got <= 0)
+            die("read");
+        left -= got;
+    }
+    double t1 = now_us();
     int st;
     long reaped = 0;
     while (wait(&st) > 0) {
@@ -98,7 +111,6 @@ static void yielders(long nproc)
             fail("a yielding process ended with status 0x%x", st);
         reaped++;
     }
-    double t1 = now_us();
     if (reaped != nproc - 1)
         fail("reaped %ld processes, expected %ld", reaped, nproc - 1);
     result(name_of("ctxsw_%ld", nproc), (t1 - t0) / ((double)nproc * rounds), "us/op");

@@ -818,7 +818,8 @@ def add_parser(subparsers) -> None:
     p.add_argument("--scale", action="store_true",
                    help="run the scale cases instead (pynix/cli/bench_scale.py): fork with touched memory, "
                         "switches among many runnable processes, stat in big directories and deep paths, "
-                        "host memory per sleeping process")
+                        "host memory per sleeping process; NAMES are then scale cases (scale_fork_64...) or "
+                        "`sleepers`")
     p.add_argument("--strict", action="store_true", help="exit 1 if any run failed")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     p.set_defaults(func=main, _parser=p)
@@ -875,11 +876,12 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
-    names = [m for n in (args.names or ALL) for m in GROUPS.get(n, (n,))]
-    benches = [ALL[n] for n in dict.fromkeys(names)]
     if args.scale:
         from pynix.cli.bench_scale import SCALE
         benches = [b for b in SCALE if not args.names or b.name in args.names or b.program in args.names]
+    else:
+        names = [m for n in (args.names or ALL) for m in GROUPS.get(n, (n,))]
+        benches = [ALL[n] for n in dict.fromkeys(names)]
     session = Session(arches=arches, runners={}, benches=benches)
     for arch in arches:
         session.runners[arch] = []
@@ -939,7 +941,7 @@ def main(args: argparse.Namespace) -> int:
     walls = render_walls(session)
     if walls and not args.scale:
         print(walls)
-    if args.scale and "pynix" in wanted:
+    if args.scale and "pynix" in wanted and (not args.names or "sleepers" in args.names):
         from pynix.cli.bench_scale import sleepers_report
         print(sleepers_report(arches, args.quick, args.timeout))
     if args.json:
