@@ -57,3 +57,25 @@ def test_dotdot_out_of_a_mount_and_a_detached_tree():
     assert walker.resolve(root, b"/mnt/sub/../..").dentry is root.dentry
     mounts.umount(m, detach=True)
     assert walker.resolve(root, b"/mnt").dentry.mounts == 0
+
+
+def test_walk_checks_every_directory_and_the_dots_at_the_end():
+    mounts, walker = _fs()
+    root = mounts.root_path()
+    top = mounts.root.root.inode
+    top.mkdir(b"d", 0o755, 0, 0).create(b"f", 0o644, 0, 0)
+    top.mkdir(b"closed", 0o700, 0, 0).create(b"g", 0o644, 0, 0)
+    d = walker.resolve(root, b"/d")
+    assert walker.resolve(root, b"/d/.").dentry is d.dentry
+    assert walker.resolve(root, b"/d/..").dentry is root.dentry
+    for path, err in ((b"/d/f/x", errno.ENOTDIR), (b"/d/f/.", errno.ENOTDIR), (b"/d/" + b"n" * 256, errno.ENAMETOOLONG),
+                      (b"/nothere/f", errno.ENOENT), (b"/d/f/", errno.ENOTDIR)):
+        with pytest.raises(KernelError) as caught:
+            walker.resolve(root, path)
+        assert caught.value.errno == err, path
+    user = Walker(walker.fs, 1000, 1000)
+    for path in (b"/closed/g", b"/closed/.", b"/closed/nothere"):
+        with pytest.raises(KernelError) as caught:
+            user.resolve(root, path)
+        assert caught.value.errno == errno.EACCES, path
+    assert user.resolve(root, b"/closed").inode.is_dir               # the directory itself: no search needed

@@ -516,30 +516,38 @@ class Walker:
             cur = self._cross(start, self.fs.root)
         else:
             cur = start
-        cur = self._cross(cur, self.fs.mounts.follow_mounts(cur))
+        if cur.dentry.mounts:
+            cur = self._cross(cur, self.fs.mounts.follow_mounts(cur))
         parts = [p for p in path.split(b"/") if p]
         trailing = path.endswith(b"/")
         if not parts:
             return cur, None, trailing
-        for i, part in enumerate(parts):
+        last = parts.pop()
+        uid, gid = self.uid, self.gid
+        for part in parts:                          # every component but the last: a directory to enter
+            inode = cur.inode
             if len(part) > NAME_MAX:
                 raise KernelError(errno.ENAMETOOLONG)
-            if not cur.inode.is_dir:
+            if not inode.is_dir:
                 raise KernelError(errno.ENOTDIR)
-            permission(cur.inode, MAY_EXEC, self.uid, self.gid)
-            last = i == len(parts) - 1
-            if part in (b".", b".."):
-                cur = self._dotdot(cur) if part == b".." else cur
-                if last:
-                    return cur, None, trailing
-                continue
-            if last:
-                return cur, part, trailing
-            nxt = self._step(cur, part, True, links)
-            if nxt is None:
-                raise KernelError(errno.ENOENT)
-            cur = nxt
-        raise AssertionError("unreachable")
+            permission(inode, MAY_EXEC, uid, gid)
+            if part == b"..":
+                cur = self._dotdot(cur)
+            elif part != b".":
+                nxt = self._step(cur, part, True, links)
+                if nxt is None:
+                    raise KernelError(errno.ENOENT)
+                cur = nxt
+        if len(last) > NAME_MAX:
+            raise KernelError(errno.ENAMETOOLONG)
+        if not cur.inode.is_dir:
+            raise KernelError(errno.ENOTDIR)
+        permission(cur.inode, MAY_EXEC, uid, gid)
+        if last == b"..":
+            return self._dotdot(cur), None, trailing
+        if last == b".":
+            return cur, None, trailing
+        return cur, last, trailing
 
     def _dotdot(self, cur: VfsPath) -> VfsPath:
         root = self.fs.root
