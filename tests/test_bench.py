@@ -162,3 +162,20 @@ def test_floor_symbols_and_a_binary_without_them():
     proc = subprocess.run([sys.executable, "-m", "pynix.cli.floor", str(other)], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout.startswith("ERROR ") and "crc_table" in proc.stdout, proc.stdout
+
+
+def test_scale_quick_runs_every_case():
+    """--scale --quick: every scale case (bench/scale.c, tiny sizes under the real RESULT names) gives a number,
+    and the host-memory table has pynix's RSS with 1 and 3 sleeping guest processes."""
+    from pynix.cli.bench_scale import SCALE
+    need(toolchain_missing("x86_64-musl") is None, "no x86_64-musl toolchain")
+    proc = run_bench("--scale", "--quick", "--strict", "--arch", "x86_64", "--runners", "pynix")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rows = tables(proc.stdout)["x86_64"]
+    for case in SCALE:
+        assert NUMBER.match(rows[case.results[0]]["pynix"]), (case.name, rows)
+    memory = tables(proc.stdout)["host memory of pynix with sleeping guest processes (VmRSS)"]
+    assert NUMBER.match(memory["x86_64"]["pynix RSS (MiB)"]), memory
+    rss = [line for line in proc.stdout.splitlines() if line.startswith("| x86_64 |")]
+    assert [line.split("|")[2].strip() for line in rss] == ["1", "3"], rss
+    assert NUMBER.match(rss[1].split("|")[4].strip()), rss

@@ -73,6 +73,8 @@ class Benchmark:
     quick: tuple[str, ...]    # arguments for --quick (a smoke test, not a measurement)
     notes: dict[str, str] = field(default_factory=dict)  # runner -> caveat printed under the table
     floor: bool = False       # the floor runner (pynix/cli/floor.py) runs its compute loop too
+    program: str = ""         # bench/<program>.c when not bench/<name>.c (the --scale cases share one)
+    args: tuple[str, ...] = ()  # its arguments when --args gives none
 
 
 BENCHMARKS: dict[str, Benchmark] = {b.name: b for b in (
@@ -777,7 +779,7 @@ def build(bench: AnyBenchmark, arch: str) -> Path | str:
     # compile_guest keys its cache on the source and the flags: put the header's hash in the flags too.
     flags = ("-O2", f"-DBENCH_H_SHA256={hashlib.sha256(header).hexdigest()[:12]}")
     try:
-        return compile_guest(BENCH_DIR / f"{bench.name}.c", TARGET[arch], flags)
+        return compile_guest(BENCH_DIR / f"{getattr(bench, 'program', '') or bench.name}.c", TARGET[arch], flags)
     except Exception as exc:  # noqa: BLE001 -- reported in the table, the other benchmarks go on
         lines = str(exc).strip().splitlines()
         errors = [ln.strip() for ln in lines if "error" in ln.lower() and not ln.startswith("building ")]
@@ -813,6 +815,11 @@ def add_parser(subparsers) -> None:
                         "repeat, start-up commands once each without warm-up")
     p.add_argument("--args", action="append", default=[], metavar="NAME=ARGS",
                    help="arguments for one benchmark program, e.g. --args syscall=1000000 --args cpu=16")
+    p.add_argument("--scale", action="store_true",
+                   help="run the scale cases instead (pynix/cli/bench_scale.py): fork with touched memory, "
+                        "switches among many runnable processes, stat in big directories and deep paths, "
+                        "host memory per sleeping process; NAMES are then scale cases (scale_fork_64...) or "
+                        "`sleepers`")
     p.add_argument("--strict", action="store_true", help="exit 1 if any run failed")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
     p.set_defaults(func=main, _parser=p)
@@ -847,7 +854,7 @@ def main(args: argparse.Namespace) -> int:
         for group, names in GROUPS.items():
             print(f"{group:13} group: {' '.join(names)}")
         return 0
-    unknown = [n for n in args.names if n not in ALL and n not in GROUPS]
+    unknown = [] if args.scale else [n for n in args.names if n not in ALL and n not in GROUPS]
     if unknown:
         parser.error(f"unknown benchmark {', '.join(unknown)}; choose from {', '.join([*GROUPS, *ALL])}")
     if args.repeat is None:
@@ -869,8 +876,12 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
 
-    names = [m for n in (args.names or ALL) for m in GROUPS.get(n, (n,))]
-    benches = [ALL[n] for n in dict.fromkeys(names)]
+    if args.scale:
+        from pynix.cli.bench_scale import SCALE
+        benches = [b for b in SCALE if not args.names or b.name in args.names or b.program in args.names]
+    else:
+        names = [m for n in (args.names or ALL) for m in GROUPS.get(n, (n,))]
+        benches = [ALL[n] for n in dict.fromkeys(names)]
     session = Session(arches=arches, runners={}, benches=benches)
     for arch in arches:
         session.runners[arch] = []
@@ -912,7 +923,7 @@ def main(args: argparse.Namespace) -> int:
                                                 order)
                             continue
                         binary = binaries[(arch, bench.name)]
-                        argv = bench_args.get(bench.name, list(bench.quick) if args.quick else [])
+                        argv = bench_args.get(bench.name, list(bench.quick) if args.quick else list(bench.args))
                         for runner in order:
                             if isinstance(binary, str):
                                 outcome = Outcome({}, 0.0, binary)
@@ -928,8 +939,11 @@ def main(args: argparse.Namespace) -> int:
     print()
     print(render(session))
     walls = render_walls(session)
-    if walls:
+    if walls and not args.scale:
         print(walls)
+    if args.scale and "pynix" in wanted and (not args.names or "sleepers" in args.names):
+        from pynix.cli.bench_scale import sleepers_report
+        print(sleepers_report(arches, args.quick, args.timeout))
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(to_json(session, args, binaries), indent=1) + "\n")

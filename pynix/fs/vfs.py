@@ -310,6 +310,7 @@ class Dentry:
     inode: Inode
     parent: "Dentry | None" = None               # None only for a filesystem's root
     children: dict[bytes, "Dentry"] = field(default_factory=dict)
+    mounts: int = 0              # mounts sitting on this dentry (Linux's d_mountpoint): 0 skips the mount lookup
 
     def child(self, name: bytes) -> "Dentry | None":
         """The cached or freshly looked-up child `name` (None if it does not exist)."""
@@ -367,6 +368,7 @@ class MountTable:
             raise KernelError(errno.ENOTDIR)
         m = Mount(sb, root, where.mount, where.dentry, readonly or sb.readonly, source)
         self._covering[(id(where.mount), id(where.dentry))] = m
+        where.dentry.mounts += 1
         self.mounts.append(m)
         return m
 
@@ -380,7 +382,8 @@ class MountTable:
             raise KernelError(errno.EBUSY)
         for child in children:
             self.umount(child, detach=True)
-        self._covering.pop((id(m.parent), id(m.mountpoint)), None)
+        if self._covering.pop((id(m.parent), id(m.mountpoint)), None) is not None:
+            m.mountpoint.mounts -= 1
         self.mounts.remove(m)
 
     def rehash(self) -> None:
@@ -393,6 +396,8 @@ class MountTable:
 
     def follow_mounts(self, path: VfsPath) -> VfsPath:
         """Step down into whatever is mounted on `path` (repeatedly: mounts may stack)."""
+        if not path.dentry.mounts:
+            return path
         while (m := self._covering.get((id(path.mount), id(path.dentry)))) is not None:
             path = VfsPath(m, m.root)
         return path
@@ -521,30 +526,37 @@ class Walker:
             cur = self._cross(start, self.fs.root)
         else:
             cur = start
-        cur = self._cross(cur, self.fs.mounts.follow_mounts(cur))
+        if cur.dentry.mounts:
+            cur = self._cross(cur, self.fs.mounts.follow_mounts(cur))
         parts = [p for p in path.split(b"/") if p]
         trailing = path.endswith(b"/")
         if not parts:
             return cur, None, trailing
-        for i, part in enumerate(parts):
+        last = parts.pop()
+        for part in parts:                          # every component but the last: a directory to enter
+            inode = cur.inode
             if len(part) > NAME_MAX:
                 raise KernelError(errno.ENAMETOOLONG)
-            if not cur.inode.is_dir:
+            if not inode.is_dir:
                 raise KernelError(errno.ENOTDIR)
-            permission(cur.inode, MAY_EXEC, self.creds)
-            last = i == len(parts) - 1
-            if part in (b".", b".."):
-                cur = self._dotdot(cur) if part == b".." else cur
-                if last:
-                    return cur, None, trailing
-                continue
-            if last:
-                return cur, part, trailing
-            nxt = self._step(cur, part, True, links)
-            if nxt is None:
-                raise KernelError(errno.ENOENT)
-            cur = nxt
-        raise AssertionError("unreachable")
+            permission(inode, MAY_EXEC, self.creds)
+            if part == b"..":
+                cur = self._dotdot(cur)
+            elif part != b".":
+                nxt = self._step(cur, part, True, links)
+                if nxt is None:
+                    raise KernelError(errno.ENOENT)
+                cur = nxt
+        if len(last) > NAME_MAX:
+            raise KernelError(errno.ENAMETOOLONG)
+        if not cur.inode.is_dir:
+            raise KernelError(errno.ENOTDIR)
+        permission(cur.inode, MAY_EXEC, self.creds)
+        if last == b"..":
+            return self._dotdot(cur), None, trailing
+        if last == b".":
+            return cur, None, trailing
+        return cur, last, trailing
 
     def _dotdot(self, cur: VfsPath) -> VfsPath:
         root = self.fs.root
@@ -567,7 +579,9 @@ class Walker:
         child = cur.dentry.child(name)
         if child is None:
             return None
-        nxt = self._cross(cur, self.fs.mounts.follow_mounts(VfsPath(cur.mount, child)))
+        nxt = VfsPath(cur.mount, child)
+        if child.mounts:
+            nxt = self._cross(cur, self.fs.mounts.follow_mounts(nxt))
         if follow and nxt.inode.is_symlink:
             self._check_link(nxt.inode)
             if links.count >= MAXSYMLINKS:

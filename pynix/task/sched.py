@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections import deque
+from collections import OrderedDict, deque
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,23 +53,23 @@ class Scheduler:
 
 
 class RoundRobin(Scheduler):
-    """One FIFO run queue; the running task stays at the head until its slice is used up or it blocks."""
+    """One FIFO run queue; the running task stays at the head until its slice is used up or it blocks.  The
+    queue is an OrderedDict of tasks, so adding, removing, rotating and picking are all O(1): a wake-up or a
+    block costs the same with 2 or 1,000 runnable tasks (a deque's membership test and remove scan it)."""
 
     def __init__(self) -> None:
-        self.queue: deque["Task"] = deque()
+        self.queue: OrderedDict["Task", None] = OrderedDict()
         self.used: dict[int, int] = {}
 
     def enqueue(self, task: "Task") -> None:
-        if task not in self.queue:
-            self.queue.append(task)
+        self.queue.setdefault(task, None)
 
     def dequeue(self, task: "Task") -> None:
-        if task in self.queue:
-            self.queue.remove(task)
+        self.queue.pop(task, None)
         self.used.pop(task.tid, None)
 
     def pick_next(self) -> "Task | None":
-        return self.queue[0] if self.queue else None
+        return next(iter(self.queue), None)
 
     def tick(self, task: "Task", ran_ns: int) -> bool:
         used = self.used.get(task.tid, 0) + ran_ns
@@ -81,8 +81,8 @@ class RoundRobin(Scheduler):
         return True
 
     def yield_(self, task: "Task") -> None:
-        if self.queue and self.queue[0] is task:
-            self.queue.rotate(-1)
+        if next(iter(self.queue), None) is task:
+            self.queue.move_to_end(task)
 
     def timeslice_ns(self, task: "Task") -> int:
         return TIMESLICE_NS - self.used.get(task.tid, 0)
