@@ -23,6 +23,7 @@ from pynix.syscall.sys_info import proc_values
 from pynix.task.cred import Credentials, host_cap_bset
 from pynix.task.exec import load_image, task_comm
 from pynix.task.init import start_init
+from pynix.task.pid_namespace import Pid
 from pynix.task.sched import POLICIES
 from pynix.task.task import Task, ThreadGroup
 from pynix.tty.console import attach_console, console_file
@@ -52,7 +53,8 @@ class Machine:
         standard = [("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
                     ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
                     ("/sys/block", SysBlockSuperBlock()), ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
-        kernel.mounts = build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root, binds=binds)
+        kernel.set_root_mounts(build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root,
+                                            binds=binds))
         root_dir = kernel.mounts.root_path()
         start_init(kernel, FsContext(kernel.mounts, root_dir, root_dir))
 
@@ -78,7 +80,8 @@ class Machine:
         init = kernel.init
         group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid), fs=fs,
                             exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
-        task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path))
+        task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path), nsproxy=kernel.init_nsproxy,
+                    pid_link=Pid(((kernel.init_pid_ns, pid),)))
         group.tasks.append(task)
         kernel.groups[pid], kernel.tasks[pid] = group, task
         group.cap_bset = host_cap_bset()           # the capabilities pynix itself may use, as a container's

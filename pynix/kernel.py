@@ -35,6 +35,8 @@ from pynix.task import rseq, signal
 from pynix.task.exit import exit_group, fatal_trap
 from pynix.task.sched import Scheduler
 from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.task.nsproxy import NsProxy
+from pynix.task.pid_namespace import PidNamespace
 from pynix.task.uts import UtsNamespace
 from pynix.task.timer import check_rlimit_cpu
 from pynix.uapi.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
@@ -63,7 +65,7 @@ class Kernel:
         self.frames = frames
         self.cpu = cpu
         self.scheduler = scheduler
-        self.mounts: MountTable | None = None     # the mount tree (boot.py: its filesystems need the kernel)
+        self.mounts: MountTable | None = None     # the first mount namespace (boot.py: its filesystems need the kernel)
         self.tracer: Tracepoints | None = None    # pynix/trace: called at its tracepoints when set (Machine.trace)
         self.pids_max = pids_max
         self.boot_time = time.monotonic()
@@ -73,9 +75,8 @@ class Kernel:
         self.program: ThreadGroup | None = None    # the program `pynix run` started: init's child
         self.current: Task | None = None
         self.futexes: dict[object, list] = {}      # futex key -> waiters (task/futex.py)
-        self.ipc = IpcNamespace()                  # System V IPC objects and limits (pynix/ipc/)
-        self.uts_namespace = UtsNamespace()        # uname's node and domain names (task/uts.py)
-        self.net_namespace = NetNamespace()        # devices, routes and bound sockets (net/namespace.py)
+        self.init_pid_ns = PidNamespace(tasks=self.tasks)   # level 0: its numbers are the kernel's ids
+        self.init_nsproxy: NsProxy | None = None   # the machine's first namespaces (set_root_mounts)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
@@ -91,6 +92,13 @@ class Kernel:
         self._last_pid = 0
         self._logged: set[str] = set()
         self.klog = KernelLog()                    # the kernel log: dmesg, /dev/kmsg, -v
+
+    def set_root_mounts(self, mounts: "MountTable") -> None:
+        """The machine's mount tree (boot.py), and with it its first namespaces: init's and the program's
+        (task/nsproxy.py; tasks reach theirs through `task.nsproxy`)."""
+        self.mounts = mounts
+        self.init_nsproxy = NsProxy(uts=UtsNamespace(), ipc=IpcNamespace(), mnt=mounts,
+                                    pid_for_children=self.init_pid_ns, net=NetNamespace())
 
     def log(self, message: str, console: bool = False) -> None:
         """printk: a record in the kernel log (pynix/printk.py), which the host sees under -v or --log; with

@@ -48,9 +48,11 @@ from pynix.fs.notify.inotify import LIMITS as INOTIFY_LIMITS
 from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
+from pynix.task.nsproxy import reader_nsproxy
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
+    from pynix.ipc.util import IpcNamespace
     from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
@@ -1169,13 +1171,21 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
         return value(lambda: v, mode)
 
     values = sb.values
-    ipc = getattr(kernel, "ipc", None)
-    ipc_sysctls = {name: (render, 0o644, write) for name, (render, write) in ipc.sysctls().items()} if ipc else {}
+    has_ns = getattr(kernel, "init_nsproxy", None) is not None
+
+    def ns_sysctls(files: Callable[["IpcNamespace"], dict]) -> dict:
+        """The reader's IPC namespace's files (their names are the same in every namespace)."""
+        if not has_ns:
+            return {}
+        def pick(name: bytes, which: int):
+            return lambda *args: files(reader_nsproxy(kernel).ipc)[name][which](*args)
+        return {name: (pick(name, 0), 0o644, pick(name, 1)) for name in files(kernel.init_nsproxy.ipc)}
+    ipc_sysctls = ns_sysctls(lambda ipc: ipc.sysctls())
     return {
         b"kernel": {
             **ipc_sysctls,
-            b"hostname": value(lambda: kernel.uts_namespace.nodename.decode("utf-8", "replace")),
-            b"domainname": value(lambda: kernel.uts_namespace.domainname.decode("utf-8", "replace")),
+            b"hostname": value(lambda: reader_nsproxy(kernel).uts.nodename.decode("utf-8", "replace")),
+            b"domainname": value(lambda: reader_nsproxy(kernel).uts.domainname.decode("utf-8", "replace")),
             b"ostype": const("Linux", 0o444),
             b"osrelease": const(values.release, 0o444),
             b"version": const(values.version, 0o444),
@@ -1201,8 +1211,7 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
         b"fs": {
             b"inotify": {name.encode(): value(lambda name=name: getattr(INOTIFY_LIMITS, name))
                          for name in ("max_queued_events", "max_user_instances", "max_user_watches")},
-            **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
-                            in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
+            **({b"mqueue": ns_sysctls(lambda ipc: ipc.mqueue.limits.sysctls())} if has_ns else {}),
             b"lease-break-time": _setting(LeaseSettings, "break_time", 0),
             b"leases-enable": _setting(LeaseSettings, "enable", 0),
             b"pipe-max-size": const(1048576),
@@ -1219,8 +1228,8 @@ def _sysvipc_tree(kernel) -> dict:
     from pynix.ipc.msg import proc_sysvipc_msg
     from pynix.ipc.sem import proc_sysvipc_sem
     from pynix.ipc.shm import proc_sysvipc_shm
-    ipc = getattr(kernel, "ipc", None)
-    if ipc is None:
+    if getattr(kernel, "init_nsproxy", None) is None:
         return {}
-    return {b"shm": (lambda: proc_sysvipc_shm(ipc), 0o444, None), b"sem": (lambda: proc_sysvipc_sem(ipc), 0o444, None),
-            b"msg": (lambda: proc_sysvipc_msg(ipc), 0o444, None)}
+    return {b"shm": (lambda: proc_sysvipc_shm(reader_nsproxy(kernel).ipc), 0o444, None),
+            b"sem": (lambda: proc_sysvipc_sem(reader_nsproxy(kernel).ipc), 0o444, None),
+            b"msg": (lambda: proc_sysvipc_msg(reader_nsproxy(kernel).ipc), 0o444, None)}

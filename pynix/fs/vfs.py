@@ -19,10 +19,12 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.ns_common import NsCommon
 from pynix.fs.xattr import XATTR_REPLACE
 from pynix.hal.clock import realtime_ns
 from pynix.mm.iov_iter import KernelIter
 from pynix.mm.page_cache import PageCache, page_cache
+from pynix.uapi.sched import CLONE_NEWNS
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
@@ -348,13 +350,36 @@ class VfsPath:
         return self.dentry.inode
 
 
-class MountTable:
-    """Every mount of the (single) mount namespace, and which mount covers which dentry."""
+class MountTable(NsCommon):
+    """A mount namespace (Linux's struct mnt_namespace): its mounts, and which mount covers which dentry.
+
+    clone/unshare(CLONE_NEWNS) gives the caller a copy (`copy_tree`): every mount copied, so that later mounts
+    and unmounts in one namespace are invisible in the other (every mount is private: there is no propagation
+    between namespaces)."""
+
+    ns_type = CLONE_NEWNS
+    ns_name = "mnt"
 
     def __init__(self, root_sb: SuperBlock, source: str = "rootfs") -> None:
         self.root = Mount(root_sb, Dentry(b"/", root_sb.root), readonly=root_sb.readonly, source=source)
         self.mounts: list[Mount] = [self.root]
         self._covering: dict[tuple[int, int], Mount] = {}
+
+    def copy_tree(self) -> "tuple[MountTable, dict[Mount, Mount]]":
+        """copy_mnt_ns: a new namespace with a copy of every mount, and which copy stands for which mount (the
+        caller moves its root and working directory onto the copies)."""
+        new = MountTable.__new__(MountTable)
+        new.mounts, new._covering = [], {}
+        copies: dict[Mount, Mount] = {}
+        for m in self.mounts:                      # parents come before their children in the list
+            parent = copies.get(m.parent) if m.parent is not None else None
+            c = Mount(m.sb, m.root, parent, m.mountpoint, m.readonly, m.source)
+            copies[m] = c
+            new.mounts.append(c)
+            if parent is not None:
+                new._covering[(id(parent), id(m.mountpoint))] = c
+        new.root = copies[self.root]
+        return new, copies
 
     def mount(self, sb: SuperBlock, where: VfsPath, source: str = "none", readonly: bool = False,
               root: Dentry | None = None) -> Mount:

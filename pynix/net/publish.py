@@ -82,7 +82,7 @@ class Publisher:
         except OSError:
             return
         conn.setblocking(False)
-        net = self.kernel.net_namespace
+        net = self.kernel.init_nsproxy.net                  # ports are published into the machine's network
         listener = net.tcp.lookup(LOOPBACK4, self.spec.guest_port, lambda s: s.is_listening)
         if listener is None or listener._full():
             conn.close()                                    # nobody listens: the host client sees it closed

@@ -8,7 +8,7 @@ FAMILIES = ("fs_read_write", "fs_fd", "pipe", "fs_open", "fs_stat", "fs_namei", 
             "membarrier", "rseq", "time", "random", "signal", "sys_info", "futex", "clone", "exec", "wait",
             "sched", "pgrp", "rusage", "posix_timers", "timerfd", "signalfd", "mount", "eventfd", "eventpoll",
             "socket", "socket_msg", "memfd", "syslog", "ipc", "mqueue", "inotify", "pidfd", "process_vm",
-            "personality", "ioprio", "mempolicy", "fhandle", "fs_super", "lsm")
+            "personality", "ioprio", "mempolicy", "fhandle", "fs_super", "lsm", "nsproxy")
 
 
 def load_handlers() -> dict:

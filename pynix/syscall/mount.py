@@ -148,7 +148,7 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
     if fstype == b"devpts":
         return DevptsSuperBlock(kernel)                  # a new instance every time, as since Linux 4.7
     if fstype == b"mqueue":
-        return kernel.ipc.mqueue                         # the IPC namespace's one instance (ipc/mqueue.py)
+        return task.nsproxy.ipc.mqueue                   # the IPC namespace's one instance (ipc/mqueue.py)
     if fstype == b"devtmpfs":
         for m in kernel.mounts.mounts:
             if isinstance(m.sb, DevfsSuperBlock):

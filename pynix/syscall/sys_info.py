@@ -28,7 +28,7 @@ def proc_values() -> ProcValues:
 
 @syscall
 def sys_uname(task: Task, buf: int) -> int:
-    uts = task.kernel.uts_namespace
+    uts = task.nsproxy.uts
     release = uname26_release(RELEASE) if task.group.personality & UNAME26 else RELEASE
     fields = (b"Linux", uts.nodename, release.encode(), VERSION.encode(), task.arch.name.encode(), uts.domainname)
     copy_to_user(task.mm, buf, b"".join(f.ljust(FIELD, b"\0") for f in fields))
@@ -47,13 +47,13 @@ def _set_name(task: Task, name: int, length: int) -> bytes:
 
 @syscall
 def sys_sethostname(task: Task, name: int, length: int) -> int:
-    task.kernel.uts_namespace.nodename = _set_name(task, name, length)
+    task.nsproxy.uts.nodename = _set_name(task, name, length)
     return 0
 
 
 @syscall
 def sys_setdomainname(task: Task, name: int, length: int) -> int:
-    task.kernel.uts_namespace.domainname = _set_name(task, name, length)
+    task.nsproxy.uts.domainname = _set_name(task, name, length)
     return 0
 
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from pynix.task.user_namespace import INIT_USER_NS, UserNamespace
+
 NGROUPS_MAX = 65536
 CAP_LAST_CAP = 40                         # CAP_CHECKPOINT_RESTORE, Linux 5.9 and later
 ALL_CAPS = (1 << (CAP_LAST_CAP + 1)) - 1
@@ -43,6 +45,9 @@ class Credentials:
     sgid: int = 0
     fsgid: int = 0
     groups: tuple[int, ...] = ()          # supplementary groups, sorted (Linux's groups_sort)
+    # -- user namespaces (task/user_namespace.py); the ids above are kernel ids, mapped by `user_ns` --
+    user_ns: UserNamespace = INIT_USER_NS
+    ns_caps: bool = False                 # made `user_ns` and has not exec'd since: every capability in it
 
     @classmethod
     def of_host(cls) -> "Credentials":
@@ -53,8 +58,11 @@ class Credentials:
 
     @property
     def privileged(self) -> bool:
-        """Holds the capabilities (CAP_SETUID, CAP_SETGID, CAP_FOWNER, ...): effective uid 0."""
-        return self.euid == 0
+        """Holds the capabilities (CAP_SETUID, CAP_SETGID, CAP_FOWNER, ...) in its own user namespace: effective
+        uid 0 there, or the namespace's creator before exec (see user_namespace.ns_capable for other ones)."""
+        if self.user_ns is INIT_USER_NS:
+            return self.euid == 0
+        return self.ns_caps or self.user_ns.from_kuid(self.euid) == 0
 
     def in_group(self, gid: int) -> bool:
         """in_group_p(): the filesystem gid or a supplementary group."""

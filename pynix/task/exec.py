@@ -6,6 +6,7 @@ from __future__ import annotations
 import errno
 import os
 import stat as st
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pynix.errors import KernelError
@@ -16,6 +17,7 @@ from pynix.mm.address_space import AddressSpace
 from pynix.task.cred import SECURE_KEEP_CAPS, Credentials
 from pynix.task.exit import do_exit
 from pynix.task.fork import release_mm, vfork_release
+from pynix.task.pid_namespace import detach_pid
 from pynix.task.task import Task, TaskState
 from pynix.task.timer import delete_posix_timers
 from pynix.uapi.signal import SIG_IGN, SS_DISABLE
@@ -114,6 +116,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
             do_exit(kernel, other)
             group.tasks.remove(other)
             kernel.tasks.pop(other.tid, None)
+            detach_pid(other)
     group.tasks = [task]
     release_mm(task.mm)
     group.mm = mm
@@ -125,6 +128,8 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
     group.sigactions = {n: a for n, a in group.sigactions.items() if a.handler == SIG_IGN}
     delete_posix_timers(group)                 # setitimer/alarm timers survive exec, POSIX timers do not
     group.securebits &= ~SECURE_KEEP_CAPS      # keepcaps does not survive exec
+    if group.creds.ns_caps:                    # a user namespace's creator keeps its capabilities only as root
+        group.creds = replace(group.creds, ns_caps=False)
     task.clear_child_tid = task.robust_list = task.rseq = 0
     task.altstack_sp, task.altstack_size, task.altstack_flags = 0, 0, SS_DISABLE   # it was in the old image
     task.comm = task_comm(path)

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from pynix.fs.file import FdTable
 from pynix.fs.vfs import FsContext
 from pynix.task.cred import Credentials
+from pynix.task.pid_namespace import Pid
 from pynix.task.task import Task, TaskState, ThreadGroup
 
 if TYPE_CHECKING:
@@ -33,10 +34,11 @@ def start_init(kernel: "Kernel", fs: FsContext) -> ThreadGroup:
     assert pid == INIT_PID, "init is the first process"
     init = ThreadGroup(pid=pid, parent=None, arch=kernel.arch, mm=kernel.new_mm(), fds=FdTable(), fs=fs, exe="",
                        creds=Credentials(), pgid=pid, sid=pid)
-    task = Task(tid=pid, group=init, kernel=kernel, comm="init")
+    task = Task(tid=pid, group=init, kernel=kernel, comm="init", nsproxy=kernel.init_nsproxy,
+                pid_link=Pid(((kernel.init_pid_ns, pid),)))
     task.state = TaskState.SLEEPING           # on no wait queue and in no run queue: it never runs
     init.tasks.append(task)
     kernel.groups[pid], kernel.tasks[pid] = init, task
-    kernel.init = init
+    kernel.init = kernel.init_pid_ns.child_reaper = init
     return init
 

@@ -20,6 +20,8 @@ from pynix.task.cred import ALL_CAPS, Credentials
 
 if TYPE_CHECKING:
     from pynix.kernel import Kernel
+    from pynix.task.nsproxy import NsProxy
+    from pynix.task.pid_namespace import Pid
     from pynix.task.signal import DeferredInfo
     from pynix.task.timer import IntervalTimer, PosixTimer
 
@@ -175,6 +177,9 @@ class Task:
     sched_reset_on_fork: bool = False
     io_context: "IoContext | None" = None   # ioprio_set's I/O priority; shared with CLONE_IO children
     mempolicy: "MemPolicy | None" = None    # set_mempolicy's NUMA policy (mm/mempolicy.py); None: default
+    # namespaces (task/nsproxy.py, task/pid_namespace.py): set when the task is created
+    nsproxy: "NsProxy" = None               # its UTS, IPC, mount and network namespaces, children's pid one
+    pid_link: "Pid" = None                  # its pid numbers, one per pid namespace level
 
     @property
     def mm(self) -> AddressSpace:
