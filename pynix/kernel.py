@@ -99,6 +99,7 @@ class Kernel:
         self.mounts = mounts
         self.init_nsproxy = NsProxy(uts=UtsNamespace(), ipc=IpcNamespace(), mnt=mounts,
                                     pid_for_children=self.init_pid_ns, net=NetNamespace())
+        _ = mounts.inum, self.init_nsproxy.net.inum   # numbered first, as at a Linux boot (proc_alloc_inum)
 
     def log(self, message: str, console: bool = False) -> None:
         """printk: a record in the kernel log (pynix/printk.py), which the host sees under -v or --log; with

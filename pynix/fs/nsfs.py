@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from pynix.task.task import Task
 
 NSFS_MAGIC = 0x6E736673
-# ioctls on a namespace file (include/uapi/linux/nsfs.h: _IO(0xb7, n) and _IOR(0xb7, 4, uid_t))
-NS_GET_USERNS, NS_GET_PARENT, NS_GET_NSTYPE, NS_GET_OWNER_UID = 0xB701, 0xB702, 0xB703, 0x8004B704
+# ioctls on a namespace file (include/uapi/linux/nsfs.h: _IO(0xb7, n))
+NS_GET_USERNS, NS_GET_PARENT, NS_GET_NSTYPE, NS_GET_OWNER_UID = 0xB701, 0xB702, 0xB703, 0xB704
 
 
 class NsfsSuperBlock(SuperBlock):

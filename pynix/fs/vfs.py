@@ -133,6 +133,11 @@ class Inode:
         """A /proc link that stands for an object rather than a path (Linux's nd_jump_link)."""
         return False
 
+    def nd_jump_link(self) -> "VfsPath | None":
+        """Where a link that names an object and not a path leads (Linux's nd_jump_link), None for others.
+        Only /proc/PID/ns links do so far: /proc's other links are resolved by their text."""
+        return None
+
     def stat(self) -> dict[str, int]:
         """The fields `arch.stat_layout.pack` takes."""
         size = self.size
@@ -588,6 +593,9 @@ class Walker:
             if links.count >= MAXSYMLINKS:
                 raise KernelError(errno.ELOOP)
             links.count += 1
+            jumped = nxt.inode.nd_jump_link()
+            if jumped is not None:
+                return jumped
             target = nxt.inode.readlink()
             parent, name2, trailing = self._walk_parent(cur, target, links)
             if name2 is None:

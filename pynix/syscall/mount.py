@@ -144,7 +144,7 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
     if fstype in (b"tmpfs", b"ramfs"):
         return _tmpfs(data)
     if fstype == b"proc":
-        return ProcfsSuperBlock(kernel, proc_values())
+        return ProcfsSuperBlock(kernel, proc_values(), task.pid_link.ns)   # the mounter's pids
     if fstype == b"devpts":
         return DevptsSuperBlock(kernel)                  # a new instance every time, as since Linux 4.7
     if fstype == b"mqueue":

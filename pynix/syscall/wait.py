@@ -64,6 +64,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
         report = _stop_report(child, options)
         if report is None and child.exit_status is None:
             continue
+        number = pid_vnr(task, child.pid)          # (before the reap releases its pid)
         if wstatus:
             copy_to_user(task.mm, wstatus, (report if report is not None else child.exit_status).to_bytes(4, "little"))
         if rusage:
@@ -72,7 +73,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
             child.wait_report = None               # a stop or continue is reported once
         else:
             reap(task.kernel, child)
-        return pid_vnr(task, child.pid)
+        return number
     if options & WNOHANG:
         return 0
     raise Block(task.group.child_exit)
