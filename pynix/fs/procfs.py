@@ -526,7 +526,10 @@ class NsDir(ProcDir):
             return self.piddir.group.creds.user_ns
         if name == b"pid":
             return task.pid_link.ns
-        return getattr(task.nsproxy, {b"pid_for_children": "pid_for_children"}.get(name, name.decode()))
+        ns = getattr(task.nsproxy, name.decode())
+        if name == b"pid_for_children" and ns.child_reaper is None:
+            raise KernelError(errno.ENOENT)         # a pid namespace before its pid 1 exists (pidns_for_children_get)
+        return ns
 
     def children(self) -> dict[bytes, Callable[[], Inode]]:
         if not self.piddir.alive():

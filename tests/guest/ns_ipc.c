@@ -34,8 +34,9 @@ int main(void)
     int outer_lines = sysvipc_lines();
     int self = open("/proc/self/ns/ipc", O_RDONLY);
     say("ipc link ok: %d, NS_GET_NSTYPE ipc: %d\n", ns_link_ok("ipc"), ioctl(self, NS_GET_NSTYPE) == CLONE_NEWIPC);
-    int pipefd[2];
+    int pipefd[2], back[2];
     pipe(pipefd);
+    pipe(back);
     pid_t pid = fork();
     if (pid == 0) {
         say("child: unshare CLONE_NEWIPC: %s\n", RES(unshare(CLONE_NEWIPC)));
@@ -49,6 +50,7 @@ int main(void)
         mqd_t mq = mq_open("/nsipc", O_CREAT | O_EXCL | O_RDWR, 0600, NULL);
         say("child: mq_open: %s\n", RES((int)mq));
         signal_peer(pipefd[1]);
+        wait_peer(back[0]);
         say("child: setns back: %s\n", RES(setns(self, CLONE_NEWIPC)));
         struct msqid_ds ds;
         say("child: back: the outer queue: %s, empty: %d\n", RES(msgget(KEY, 0)),
@@ -60,6 +62,7 @@ int main(void)
     say("parent: own queue still empty: %d\n", msgctl(outer_q, IPC_STAT, &ds) == 0 && ds.msg_qnum == 0);
     say("parent: /proc/sysvipc/msg unchanged: %d\n", sysvipc_lines() == outer_lines);
     say("parent: the child's POSIX queue: %s\n", RES((int)mq_open("/nsipc", O_RDONLY)));
+    signal_peer(back[1]);
     waitpid(pid, NULL, 0);
     msgctl(outer_q, IPC_RMID, NULL);
     say("ALL DONE\n");

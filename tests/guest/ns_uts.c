@@ -64,8 +64,9 @@ int main(void)
 
     static char stack[65536];
     pid = clone(child_in_clone, stack + sizeof stack, CLONE_NEWUTS | SIGCHLD, NULL);
-    say("clone CLONE_NEWUTS: %s\n", RES(pid));
+    const char *res = RES(pid);
     waitpid(pid, NULL, 0);
+    say("clone CLONE_NEWUTS: %s\n", res);
     gethostname(name, sizeof name);
     say("parent: hostname still unchanged: %d\n", strcmp(name, outer) == 0);
     say("clone CLONE_NEWUTS|CLONE_THREAD... : %s\n",
