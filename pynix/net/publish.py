@@ -54,7 +54,8 @@ def parse_publish(text: str) -> PublishSpec:
 def _kernel_side(kernel) -> SimpleNamespace:
     """What a socket the kernel itself owns needs of a task (Linux's kernel sockets belong to no process)."""
     creds = SimpleNamespace(euid=0, egid=0, uid=0, privileged=True)
-    return SimpleNamespace(kernel=kernel, group=SimpleNamespace(pid=0, creds=creds), restart_data=None)
+    return SimpleNamespace(kernel=kernel, group=SimpleNamespace(pid=0, creds=creds), restart_data=None,
+                           nsproxy=kernel.init_nsproxy)
 
 
 class Publisher:
