@@ -41,6 +41,8 @@ def test_mount_namespace(target):
     assert b"parent: a mounted 1, file 1\nparent: b mounted 0, file 0\n" in out
     assert b"parent: the child's /proc/PID/mounts: a 0, b 1\n" in out
     assert b"child: now a mounted 1, b mounted 0, cwd: ok\n" in out and b"ALL DONE\n" in out
+    assert b"peer: sees the parent's p1: 1\n" in out and b"not the slave's c2: 1\n" in out
+    assert b"slave: sees p2: 1, p1 gone: 1\n" in out and b"bind it: EINVAL\n" in out
 
 
 def test_pid_namespace(target):

@@ -49,6 +49,7 @@ from pynix.fs.sysctl import int_sysctl
 from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 from pynix.fs.nsfs import ns_path
+from pynix.fs.pnode import propagation_fields
 from pynix.task.nsproxy import reader_nsproxy
 from pynix.task.user_namespace import show_map, write_map, write_setgroups
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
@@ -1154,8 +1155,8 @@ def _mountinfo(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
         mid = mount_id(m)
         parent = mount_id(m.parent) if m.parent is not None else mid
         major, minor = _split_dev(m.sb.dev)
-        out.append(b"%d %d %d:%d / %s %s - %s %s %s\n" % (
-            mid, parent, major, minor, _mangle(point), _b(_mount_opts(m)), _b(m.sb.fs_type),
+        out.append(b"%d %d %d:%d / %s %s %s- %s %s %s\n" % (
+            mid, parent, major, minor, _mangle(point), _b(_mount_opts(m)), propagation_fields(m), _b(m.sb.fs_type),
             _mangle(_b(m.source or "none")), b"ro" if m.sb.readonly else b"rw"))
     return b"".join(out)
 

@@ -28,6 +28,7 @@ from pynix.uapi.sched import CLONE_NEWNS
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
+    from pynix.fs.pnode import PeerGroup
 
 NAME_MAX = 255
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
@@ -342,6 +343,11 @@ class Mount:
     mountpoint: Dentry | None = None
     readonly: bool = False
     source: str = "none"
+    # propagation (fs/pnode.py) and the namespace the mount is in (None: an internal mount)
+    peers: "PeerGroup | None" = None
+    master: "PeerGroup | None" = None
+    unbindable: bool = False
+    ns: "MountTable | None" = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -359,26 +365,28 @@ class MountTable(NsCommon):
     """A mount namespace (Linux's struct mnt_namespace): its mounts, and which mount covers which dentry.
 
     clone/unshare(CLONE_NEWNS) gives the caller a copy (`copy_tree`): every mount copied, so that later mounts
-    and unmounts in one namespace are invisible in the other (every mount is private: there is no propagation
-    between namespaces)."""
+    and unmounts in one namespace are invisible in the other -- unless propagation (fs/pnode.py) joins them."""
 
     ns_type = CLONE_NEWNS
     ns_name = "mnt"
 
     def __init__(self, root_sb: SuperBlock, source: str = "rootfs") -> None:
-        self.root = Mount(root_sb, Dentry(b"/", root_sb.root), readonly=root_sb.readonly, source=source)
+        self.root = Mount(root_sb, Dentry(b"/", root_sb.root), readonly=root_sb.readonly, source=source, ns=self)
         self.mounts: list[Mount] = [self.root]
         self._covering: dict[tuple[int, int], Mount] = {}
 
-    def copy_tree(self) -> "tuple[MountTable, dict[Mount, Mount]]":
+    def copy_tree(self, to_slave: bool = False) -> "tuple[MountTable, dict[Mount, Mount]]":
         """copy_mnt_ns: a new namespace with a copy of every mount, and which copy stands for which mount (the
-        caller moves its root and working directory onto the copies)."""
+        caller moves its root and working directory onto the copies).  Copies keep their originals'
+        propagation (fs/pnode.py); `to_slave`: shared mounts are copied as their slaves."""
+        from pynix.fs.pnode import copy_propagation
         new = MountTable.__new__(MountTable)
         new.mounts, new._covering = [], {}
         copies: dict[Mount, Mount] = {}
         for m in self.mounts:                      # parents come before their children in the list
             parent = copies.get(m.parent) if m.parent is not None else None
-            c = Mount(m.sb, m.root, parent, m.mountpoint, m.readonly, m.source)
+            c = Mount(m.sb, m.root, parent, m.mountpoint, m.readonly, m.source, ns=new)
+            copy_propagation(m, c, to_slave)
             copies[m] = c
             new.mounts.append(c)
             if parent is not None:
@@ -393,7 +401,7 @@ class MountTable(NsCommon):
         root = root if root is not None else Dentry(where.dentry.name, sb.root)
         if where.inode.is_dir != root.inode.is_dir:
             raise KernelError(errno.ENOTDIR)
-        m = Mount(sb, root, where.mount, where.dentry, readonly or sb.readonly, source)
+        m = Mount(sb, root, where.mount, where.dentry, readonly or sb.readonly, source, ns=self)
         self._covering[(id(where.mount), id(where.dentry))] = m
         self.mounts.append(m)
         return m
@@ -408,7 +416,10 @@ class MountTable(NsCommon):
             raise KernelError(errno.EBUSY)
         for child in children:
             self.umount(child, detach=True)
-        self._covering.pop((id(m.parent), id(m.mountpoint)), None)
+        from pynix.fs.pnode import make_private
+        make_private(m)                            # out of its peer group and its master's slaves
+        if self._covering.get((id(m.parent), id(m.mountpoint))) is m:
+            del self._covering[(id(m.parent), id(m.mountpoint))]
         self.mounts.remove(m)
 
     def covering(self, path: VfsPath) -> Mount | None:

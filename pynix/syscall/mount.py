@@ -9,8 +9,9 @@ the caller must be root (EPERM: CAP_SYS_ADMIN is euid 0 here), then the request 
   write-protected device.
 - MS_BIND (with MS_REC: the mounts below the source too) attaches the source's subtree elsewhere; a directory
   covers a directory and a file a file (ENOTDIR).
-- MS_SHARED/MS_PRIVATE/MS_SLAVE/MS_UNBINDABLE: there is one namespace and no propagation, so these succeed and
-  change nothing (every mount behaves as private).
+- MS_SHARED/MS_PRIVATE/MS_SLAVE/MS_UNBINDABLE (one at a time, else EINVAL; MS_REC: the whole subtree) set the
+  propagation type (fs/pnode.py): mounts and unmounts under a shared mount happen on its peers and slaves too,
+  in whatever mount namespace they are.  An unbindable mount cannot be the source of a bind mount (EINVAL).
 - MS_MOVE moves a mount (EINVAL unless the source is a mount root).
 - Otherwise a new filesystem of type `fstype`: tmpfs/ramfs (options mode=, uid=, gid=; size=, nr_inodes=,
   nr_blocks=, huge=, inode64 accepted and ignored), proc, devtmpfs (the one devfs instance, as Linux's devtmpfs
@@ -47,6 +48,8 @@ from pynix.fs.fat32 import Fat32SuperBlock
 from pynix.fs.file_ops import InodeFile
 from pynix.fs.hostfs import HostfsInode
 from pynix.fs.overlayfs import OverlayInode
+from pynix.fs.pnode import (make_private, make_shared, make_slave, make_unbindable, propagate_mount,
+                            propagate_umount)
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import Dentry, Mount, MountTable, SuperBlock, VfsPath
@@ -186,11 +189,24 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
 
 # ------------------------------------------------------------------------------------------ bind, move
 def _bind(table: MountTable, source: VfsPath, target: VfsPath, recursive: bool, readonly: bool) -> Mount:
+    if source.mount.unbindable:
+        raise KernelError(errno.EINVAL)
     top = table.mount(source.mount.sb, target, source=source.mount.source, readonly=readonly or source.mount.readonly,
                       root=source.dentry)
     if recursive:
         _copy_submounts(table, source.mount, source.dentry, top)
+    propagate_mount(top)
     return top
+
+
+def _under(m: Mount, top: Mount) -> bool:
+    """`m` is mounted somewhere inside `top` (MS_REC's subtree)."""
+    p = m.parent
+    while p is not None:
+        if p is top:
+            return True
+        p = p.parent
+    return False
 
 
 def _below(dentry: Dentry, ancestor: Dentry) -> bool:
@@ -266,7 +282,14 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
         kinds = flags & MS_PROPAGATION
         if kinds & (kinds - 1):
             raise KernelError(errno.EINVAL)              # more than one propagation type at once
-        return 0                                         # one namespace: every mount is private already
+        if not _is_mount_root(target):
+            raise KernelError(errno.EINVAL)
+        change = {MS_SHARED: make_shared, MS_PRIVATE: make_private, MS_SLAVE: make_slave,
+                  MS_UNBINDABLE: make_unbindable}[kinds]
+        top = target.mount
+        for m in [m for m in table.mounts if m is top or flags & MS_REC and _under(m, top)]:
+            change(m)
+        return 0
     if flags & MS_MOVE:
         if not source:
             raise KernelError(errno.EINVAL)
@@ -279,7 +302,7 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
         sb.readonly = True
     if not sb.readonly:
         _was_writable.add(sb)
-    table.mount(sb, target, source=os.fsdecode(source or b"none"), readonly=readonly)
+    propagate_mount(table.mount(sb, target, source=os.fsdecode(source or b"none"), readonly=readonly))
     return 0
 
 
@@ -334,6 +357,8 @@ def do_umount(task: Task, target_addr: int, flags: int) -> int:
             raise KernelError(errno.EAGAIN)
     elif not flags & MNT_DETACH and _busy(task, m):
         raise KernelError(errno.EBUSY)
+    for copy in propagate_umount(m):                     # its copies on the parent's peers and slaves
+        copy.ns.umount(copy, detach=True)
     table.umount(m, detach=True)
     if not flags & MNT_DETACH:
         _release(table, m.sb)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from pynix.fs.vfs import FsContext, VfsPath
 from pynix.task.pid_namespace import create_pid_ns
+from pynix.task.user_namespace import INIT_USER_NS
 from pynix.uapi.sched import CLONE_NEWIPC, CLONE_NEWNET, CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUTS
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ def copy_namespaces(nsproxy: NsProxy, flags: int, user_ns: "UserNamespace", fs: 
     if flags & CLONE_NEWPID:
         changes["pid_for_children"] = create_pid_ns(active_pid_ns, user_ns)
     if flags & CLONE_NEWNS:
-        table, copies = nsproxy.mnt.copy_tree()
+        table, copies = nsproxy.mnt.copy_tree(to_slave=user_ns is not (nsproxy.mnt.owner or INIT_USER_NS))
         table.mark_copied(user_ns)
         changes["mnt"] = table
         if fs is not None:

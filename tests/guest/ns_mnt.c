@@ -1,6 +1,8 @@
 /* Mount namespaces: unshare CLONE_NEWNS gives a copy of the mount tree -- mounts and unmounts made on either
  * side afterwards are invisible on the other, /proc/self/mounts and mountinfo follow the namespace -- setns
- * into another process's mount namespace, CLONE_NEWNS with CLONE_FS refused, chroot still working.
+ * into another process's mount namespace, CLONE_NEWNS with CLONE_FS refused, chroot still working; then
+ * propagation: a shared mount's copy in a new namespace is its peer (mounts and unmounts go both ways), a slave
+ * only receives, an unbindable mount cannot be bound.
  * Everything happens inside a private namespace of its own (the host's mounts are never touched). */
 #define _GNU_SOURCE
 #include <sched.h>
@@ -13,7 +15,7 @@
 #include "say.h"
 #include "ns_util.h"
 
-static char base[64], a[80], b[80];
+static char base[64], a[80], b[80], s[80];
 
 static int listed(const char *file, const char *path)
 {
@@ -28,6 +30,28 @@ static int listed(const char *file, const char *path)
     char pattern[100];
     snprintf(pattern, sizeof pattern, " %s ", path);
     return strstr(buf, pattern) != NULL;
+}
+
+static const char *sub(const char *dir, const char *name)
+{
+    static char paths[8][128];
+    static int next;
+    char *path = paths[next++ % 8];
+    snprintf(path, 128, "%s/%s", dir, name);
+    return path;
+}
+
+/* the mountinfo line of mount point `path` has a "shared:N" field */
+static int shared_in_mountinfo(const char *path)
+{
+    static char buf[1 << 16];
+    int fd = open("/proc/self/mountinfo", O_RDONLY), n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    buf[n > 0 ? n : 0] = 0;
+    char pattern[100];
+    snprintf(pattern, sizeof pattern, " %s ", path);
+    char *line = strstr(buf, pattern), *shared = line ? strstr(line, " shared:") : NULL;
+    return shared != NULL && shared < strchr(line, '\n');
 }
 
 static int exists(const char *dir, const char *name)
@@ -101,6 +125,46 @@ int main(void)
         _exit(0);
     }
     waitpid(pid, NULL, 0);
+
+    /* propagation */
+    snprintf(s, sizeof s, "%s/s", base);
+    mkdir(s, 0755);
+    say("mount tmpfs on s: %s\n", RES(mount("s", s, "tmpfs", 0, NULL)));
+    mkdir(sub(s, "p1"), 0755), mkdir(sub(s, "c1"), 0755), mkdir(sub(s, "c2"), 0755), mkdir(sub(s, "p2"), 0755);
+    say("make s shared: %s\n", RES(mount("none", s, NULL, MS_SHARED, NULL)));
+    say("mountinfo shows it shared: %d\n", shared_in_mountinfo(s));
+    pid = fork();
+    if (pid == 0) {
+        unshare(CLONE_NEWNS);
+        signal_peer(to_parent[1]);
+        wait_peer(to_child[0]);                     /* the parent mounted p1 */
+        say("peer: sees the parent's p1: %d\n", listed("/proc/self/mounts", sub(s, "p1")));
+        say("peer: mount c1: %s\n", RES(mount("c1", sub(s, "c1"), "tmpfs", 0, NULL)));
+        say("peer: make s a slave: %s\n", RES(mount("none", s, NULL, MS_SLAVE, NULL)));
+        say("slave: mount c2: %s\n", RES(mount("c2", sub(s, "c2"), "tmpfs", 0, NULL)));
+        signal_peer(to_parent[1]);
+        wait_peer(to_child[0]);                     /* the parent mounted p2 and unmounted p1 */
+        say("slave: sees p2: %d, p1 gone: %d\n", listed("/proc/self/mounts", sub(s, "p2")),
+            !listed("/proc/self/mounts", sub(s, "p1")));
+        _exit(0);
+    }
+    wait_peer(to_parent[0]);
+    say("parent: mount p1: %s\n", RES(mount("p1", sub(s, "p1"), "tmpfs", 0, NULL)));
+    signal_peer(to_child[1]);
+    wait_peer(to_parent[0]);
+    say("parent: sees the peer's c1: %d, not the slave's c2: %d\n", listed("/proc/self/mounts", sub(s, "c1")),
+        !listed("/proc/self/mounts", sub(s, "c2")));
+    say("parent: mount p2: %s\n", RES(mount("p2", sub(s, "p2"), "tmpfs", 0, NULL)));
+    say("parent: umount p1: %s\n", RES(umount(sub(s, "p1"))));
+    signal_peer(to_child[1]);
+    waitpid(pid, NULL, 0);
+    umount(sub(s, "p2"));
+    umount(sub(s, "c1"));
+    say("make s unbindable: %s\n", RES(mount("none", s, NULL, MS_UNBINDABLE, NULL)));
+    say("bind it: %s\n", RES(mount(s, b, NULL, MS_BIND, NULL)));
+    say("make s private: %s\n", RES(mount("none", s, NULL, MS_PRIVATE, NULL)));
+    say("umount s: %s\n", RES(umount(s)));
+    rmdir(sub(s, "p1")), rmdir(sub(s, "c1")), rmdir(sub(s, "c2")), rmdir(sub(s, "p2")), rmdir(s);
     say("umount a: %s\n", RES(umount(a)));
     snprintf(path, sizeof path, "%s/outer", a);
     unlink(path);
