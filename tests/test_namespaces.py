@@ -43,6 +43,7 @@ def test_mount_namespace(target):
     assert b"child: now a mounted 1, b mounted 0, cwd: ok\n" in out and b"ALL DONE\n" in out
     assert b"peer: sees the parent's p1: 1\n" in out and b"not the slave's c2: 1\n" in out
     assert b"slave: sees p2: 1, p1 gone: 1\n" in out and b"bind it: EINVAL\n" in out
+    assert b"child: pivot_root onto b: ok\nchild: the new root has b's file: 1, the old root under /old: 1\n" in out
 
 
 def test_pid_namespace(target):

@@ -1,4 +1,4 @@
-"""mount(2) and umount2/umount: the guest changes its (single) mount namespace.
+"""mount(2), umount2/umount and pivot_root(2): the guest changes its mount namespace.
 
 Follows Linux's do_mount/path_mount and ksys_umount: the target is resolved first (ENOENT, ENOTDIR...), then
 the caller must be root (EPERM: CAP_SYS_ADMIN is euid 0 here), then the request is classified:
@@ -58,6 +58,7 @@ from pynix.syscall.fs_path import user_path, walker
 from pynix.syscall.sys_info import proc_values
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task
+from pynix.task.user_namespace import INIT_USER_NS, ns_capable
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_SILENT = 4096, 8192, 16384, 32768
@@ -76,7 +77,8 @@ _expiring: "weakref.WeakSet[Mount]" = weakref.WeakSet()
 
 
 def _require_admin(task: Task) -> None:
-    if task.group.creds.euid != 0:
+    """may_mount: CAP_SYS_ADMIN over the user namespace that owns the caller's mount namespace."""
+    if not ns_capable(task.group.creds, task.group.fs.mounts.owner or INIT_USER_NS):
         raise KernelError(errno.EPERM)
 
 
@@ -369,3 +371,70 @@ def do_umount(task: Task, target_addr: int, flags: int) -> int:
 def sys_umount2(task: Task, target: int, flags: int) -> int:
     return do_umount(task, target, flags)
 
+
+
+# -------------------------------------------------------------------------------------------- pivot_root(2)
+def _path_under(path: VfsPath, top: VfsPath) -> bool:
+    """`path` is `top` or below it in the mount tree (is_path_reachable)."""
+    mount, dentry = path.mount, path.dentry
+    while True:
+        if mount is top.mount:
+            return _below(dentry, top.dentry)
+        if mount.parent is None:
+            return False
+        mount, dentry = mount.parent, mount.mountpoint
+
+
+def _parents_first(table: MountTable) -> None:
+    """Order the table's list from the root down (copy_tree relies on parents coming before children)."""
+    order, queue = [], [table.root]
+    while queue:
+        m = queue.pop(0)
+        order.append(m)
+        queue += [c for c in table.mounts if c.parent is m]
+    table.mounts[:] = order + [m for m in table.mounts if m not in order]
+
+
+@syscall
+def sys_pivot_root(task: Task, new_root: int, put_old: int) -> int:
+    """The caller's root mount moves to `put_old` and the mount at `new_root` becomes the root of its mount
+    namespace; every process whose root or working directory was the old root moves to the new one (Linux's
+    chroot_fs_refs).  EPERM without privilege, ENOTDIR, EINVAL when `new_root` or the current root is not a
+    mount's root, `new_root` is the current root's mount, `put_old` is not under `new_root`, or a shared mount
+    is involved; EBUSY when `put_old` is a mount with others on it."""
+    w = walker(task)
+    fs = task.group.fs
+    new = w.resolve(fs.cwd, user_path(task, new_root), must_dir=True)
+    old = w.resolve(fs.cwd, user_path(task, put_old), must_dir=True)
+    if not ns_capable(task.group.creds, fs.mounts.owner or INIT_USER_NS):
+        raise KernelError(errno.EPERM)
+    root = fs.root
+    table = fs.mounts
+    n, r = new.mount, root.mount
+    if not _is_mount_root(new) or not _is_mount_root(root) or n is r or n.parent is None \
+            or n.ns is not table or r.ns is not table or not _path_under(old, new):
+        raise KernelError(errno.EINVAL)
+    if n.peers is not None or n.parent.peers is not None or r.parent is not None and r.parent.peers is not None:
+        raise KernelError(errno.EINVAL)
+    r_parent, r_point = r.parent, r.mountpoint
+    table._covering.pop((id(n.parent), id(n.mountpoint)), None)
+    if r_parent is not None:
+        table._covering.pop((id(r_parent), id(r_point)), None)
+    n.parent, n.mountpoint = r_parent, r_point            # the new root takes the old one's place...
+    if r_parent is None:
+        table.root = n
+    else:
+        table._covering[(id(r_parent), id(r_point))] = n
+    old_place = table.follow_mounts(old) if old.mount is not r else old
+    r.parent, r.mountpoint = old_place.mount, old_place.dentry   # ... and the old root goes under put_old
+    table._covering[(id(old_place.mount), id(old_place.dentry))] = r
+    _parents_first(table)
+    new_root_path = VfsPath(n, n.root)
+    for group in task.kernel.groups.values():
+        other = group.fs
+        if other is not None and other.mounts is table:
+            if other.root.mount is r and other.root.dentry is root.dentry:
+                other.root = new_root_path
+            if other.cwd.mount is r and other.cwd.dentry is root.dentry:
+                other.cwd = new_root_path
+    return 0

@@ -14,6 +14,7 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.personality import UNAME26, uname26_release
 from pynix.task.task import Task
+from pynix.task.user_namespace import INIT_USER_NS, ns_capable
 from pynix.task.uts import NEW_UTS_LEN
 
 RELEASE = "6.1.0-pynix"
@@ -36,8 +37,9 @@ def sys_uname(task: Task, buf: int) -> int:
 
 
 def _set_name(task: Task, name: int, length: int) -> bytes:
-    """sethostname/setdomainname: EPERM without CAP_SYS_ADMIN, EINVAL outside 0..64, then EFAULT."""
-    if not task.group.creds.privileged:
+    """sethostname/setdomainname: EPERM without CAP_SYS_ADMIN over the UTS namespace's owner, EINVAL outside
+    0..64, then EFAULT."""
+    if not ns_capable(task.group.creds, task.nsproxy.uts.owner or INIT_USER_NS):
         raise KernelError(errno.EPERM)
     length = s32(length)
     if length < 0 or length > NEW_UTS_LEN:

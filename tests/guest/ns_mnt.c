@@ -100,6 +100,17 @@ int main(void)
         say("child: b in mountinfo: %d\n", listed("/proc/self/mountinfo", b));
         signal_peer(to_parent[1]);
         wait_peer(to_child[0]);
+        int here = open("/", O_RDONLY | O_DIRECTORY);
+        char old[100];
+        snprintf(old, sizeof old, "%s/old", b);
+        mkdir(old, 0755);
+        say("child: pivot_root onto b: %s\n", RES(syscall(SYS_pivot_root, b, old)));
+        say("child: the new root has b's file: %d, the old root under /old: %d\n", access("/inner", F_OK) == 0,
+            access(sub("/old", base), F_OK) == 0);
+        say("child: pivot_root not a mount: %s\n", RES(syscall(SYS_pivot_root, "/old/tmp", "/old/tmp")));
+        say("child: umount the old root: %s\n", RES(umount2("/old", MNT_DETACH)));
+        say("child: /old now empty: %d\n", access(sub("/old", "tmp"), F_OK) != 0);
+        fchdir(here);
         say("child: setns to the parent's: %s\n", RES(setns(self, CLONE_NEWNS)));
         say("child: now a mounted %d, b mounted %d, cwd: %s\n", listed("/proc/self/mounts", a),
             listed("/proc/self/mounts", b), access(".", F_OK) == 0 ? "ok" : errname(errno));
