@@ -71,6 +71,9 @@ static void pid1(int report)
         say("mid: getpid %d getppid %d\n", getpid(), getppid());
         say("mid: kill(1, SIGUSR1) from inside: %s\n", RES(kill(1, SIGUSR1)));
         say("mid: kill(1, SIGKILL) from inside: %s\n", RES(kill(1, SIGKILL)));
+        signal(SIGTERM, SIG_IGN);
+        say("mid: kill(-1, SIGTERM): %s (only itself in the namespace besides pid 1: nothing)\n",
+            RES(kill(-1, SIGTERM)));
         pid_t orphan = fork();
         if (orphan == 0) {
             while (getppid() != 1)
@@ -97,6 +100,20 @@ int main(void)
 {
     unsigned long outer = ns_ino(0, "pid");
     say("pid link ok: %d, pid_for_children link ok: %d\n", ns_link_ok("pid"), ns_link_ok("pid_for_children"));
+    int fds[2];
+    pipe(fds);
+    pid_t cloned = syscall(SYS_clone, CLONE_NEWPID | SIGCHLD, 0, 0, 0, 0);
+    if (cloned == 0) {
+        int me1 = getpid();
+        write(fds[1], &me1, sizeof me1);
+        _exit(0);
+    }
+    int got1 = 0;
+    close(fds[1]);
+    if (cloned > 0)
+        read(fds[0], &got1, sizeof got1);
+    waitpid(cloned, NULL, 0);
+    say("clone CLONE_NEWPID: %s, the child is pid %d\n", RES(cloned), got1);
     pid_t me = getpid();
     say("unshare CLONE_NEWPID: %s\n", RES(unshare(CLONE_NEWPID)));
     say("getpid unchanged: %d, pid ns unchanged: %d, pid_for_children new: %d\n", getpid() == me,
@@ -123,6 +140,18 @@ int main(void)
     int pfc = open("/proc/self/ns/pid_for_children", O_RDONLY);
     int parent_fd = ioctl(pfc, NS_GET_PARENT);
     say("NS_GET_PARENT of the new one: %s, is ours: %d\n", RES(parent_fd), fd_ino(parent_fd) == outer);
+    char status_path[64], buf[4096];
+    snprintf(status_path, sizeof status_path, "/proc/%d/status", child);
+    int sfd = open(status_path, O_RDONLY);
+    int n = read(sfd, buf, sizeof buf - 1);
+    close(sfd);
+    buf[n > 0 ? n : 0] = 0;
+    char *ns_line = strstr(buf, "\nNSpid:");
+    int fields = 0;
+    for (char *p = ns_line ? ns_line + 7 : buf + n; *p && *p != '\n'; p++)
+        fields += (*p >= '0' && *p <= '9') && (p[-1] == '\t' || p[-1] == ' ' || p[-1] == ':');
+    say("parent: the child's NSpid from outside: %d numbers, ends in 1: %d\n", fields,
+        ns_line != NULL && strncmp(strchr(ns_line + 1, '\n') - 2, "\t1", 2) == 0);
     say("parent: kill(child, SIGKILL) from outside: %s\n", RES(kill(child, SIGKILL)));
     int status;
     pid_t got = waitpid(child, &status, 0);

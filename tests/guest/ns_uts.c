@@ -55,6 +55,11 @@ int main(void)
         gethostname(name, sizeof name);
         say("child: back in the first: %d, hostname the outer one: %d\n", ns_ino(0, "uts") == first,
             strcmp(name, outer) == 0);
+        unshare(CLONE_NEWUTS);
+        int pidfd = syscall(434 /* pidfd_open */, getppid(), 0);
+        say("child: setns pidfd, no type: %s\n", RES(setns(pidfd, 0)));
+        say("child: setns pidfd CLONE_NEWUTS: %s\n", RES(setns(pidfd, CLONE_NEWUTS)));
+        say("child: in the parent's again: %d\n", ns_ino(0, "uts") == first);
         _exit(0);
     }
     waitpid(pid, NULL, 0);
