@@ -45,6 +45,15 @@ class NsCommon:
         """NS_GET_PARENT: the parent of a hierarchical namespace (pid, user); EINVAL for the others."""
         raise KernelError(errno.EINVAL)
 
+    def is_visible_from(self, ns: "NsCommon") -> bool:
+        """For the hierarchical kinds (pid, user): `ns` is this namespace or one of its ancestors."""
+        cur: NsCommon | None = self
+        while cur is not None:
+            if cur is ns:
+                return True
+            cur = getattr(cur, "parent", None)
+        return False
+
     def link_text(self) -> bytes:
         return b"%s:[%d]" % (self.ns_name.encode(), self.inum)
 

@@ -3,7 +3,8 @@ is one, without any guest code.
 
 - It is the parent of the program `pynix run` starts (pid 2: its getppid() is 1, as under a real init).
 - It adopts orphans and reaps every child of its own as soon as it dies, as an init waiting in a wait() loop
-  does (exit.py's forget_original_parent and _init_reaps).
+  does (exit.py's forget_original_parent and _init_reaps).  It is the child reaper of the machine's pid
+  namespace; a nested pid namespace's pid 1 is a guest process (task/pid_namespace.py).
 - It is protected from signals as Linux protects an init that installed no handlers (SIGNAL_UNKILLABLE): every
   signal sent to it, SIGKILL and SIGSTOP included, is dropped; kill(-1, ...) skips it.  It runs as root, so
   another user's kill(1, ...) is EPERM.

@@ -47,15 +47,6 @@ class PidNamespace(NsCommon):
     def ns_parent(self) -> "PidNamespace | None":
         return self.parent
 
-    def is_visible_from(self, ns: "PidNamespace") -> bool:
-        """`ns` is this namespace or one of its ancestors."""
-        cur: PidNamespace | None = self
-        while cur is not None:
-            if cur is ns:
-                return True
-            cur = cur.parent
-        return False
-
     def _alloc_nr(self) -> int:
         nr = self.last_pid
         for _ in range(PID_MAX):

@@ -81,15 +81,6 @@ class UserNamespace(NsCommon):
     def ns_parent(self) -> "UserNamespace | None":
         return self.parent
 
-    def is_visible_from(self, ns: "UserNamespace") -> bool:
-        """`ns` is this namespace or one of its ancestors."""
-        cur: UserNamespace | None = self
-        while cur is not None:
-            if cur is ns:
-                return True
-            cur = cur.parent
-        return False
-
     # --- translating ids ------------------------------------------------------------------------------
     def make_kuid(self, uid: int) -> int | None:
         return uid if self.parent is None else self.uid_map.down(uid)
