@@ -99,3 +99,13 @@ def test_unshare_net_ip_link():
     harness.need(ip is not None, "iproute2's ip is missing")
     got, _ = assert_same(UNSHARE, ["-n", ip, "link"])
     assert got.stdout.startswith(b"1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN") and b"\n2:" not in got.stdout
+
+
+def test_nsenter_joins_a_process_namespaces():
+    """util-linux's nsenter opens /proc/PID/ns/* of another process and setns(2)s into them."""
+    harness.need(shutil.which("nsenter") is not None, "util-linux's nsenter is missing")
+    script = ('d=$(mktemp -d); mkfifo $d/f; unshare -u sh -c "hostname inner; echo > $d/f; exec sleep 30" & '
+              'read x < $d/f; nsenter -t $! -u hostname; nsenter -t $! -u -m -i -n true; echo $?; '
+              'hostname | grep -c inner; kill $!; wait; rm -r $d')
+    got, _ = assert_same("/bin/sh", ["-c", script])
+    assert got.stdout == b"inner\n0\n0\n"
