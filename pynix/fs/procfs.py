@@ -281,7 +281,7 @@ class ProcfsSuperBlock(SuperBlock):
         ns = self.pid_ns
         task = getattr(self.kernel, "tasks", {}).get(kernel_id)
         if ns is None or task is None or task.pid_link is None:
-            return str(kernel_id)
+            return str(kernel_id) if ns is None or ns.level == 0 else "0"
         return "\t".join(str(nr) for _, nr in task.pid_link.numbers[ns.level:]) if self.nr(kernel_id) else "0"
 
     def find(self, nr: int) -> "Task | None":

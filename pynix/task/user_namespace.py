@@ -107,15 +107,15 @@ INIT_USER_NS = UserNamespace(uid_map=IdMap(IDENTITY), gid_map=IdMap(IDENTITY))
 
 def create_user_ns(creds: "Credentials") -> "Credentials":
     """create_user_ns + set_cred_user_ns: credentials in a new child of the caller's user namespace, holding every
-    capability there (until exec).  EUSERS past 32 levels; EPERM from a chroot (Linux's current_chrooted is
-    checked by the caller, which knows the filesystem context)."""
+    capability there (until exec).  EUSERS past 32 levels, EPERM when the creator's ids are not mapped in its
+    namespace.  Unlike Linux, a chrooted process is not refused (current_chrooted is not checked)."""
     from dataclasses import replace
     parent = creds.user_ns
     if parent.level + 1 >= MAX_USER_NS_LEVEL:
         raise KernelError(errno.EUSERS)
-    if parent.make_kuid(parent.from_kuid(creds.euid)) != creds.euid or \
-            parent.make_kgid(parent.from_kgid(creds.egid)) != creds.egid:
-        raise KernelError(errno.EPERM)          # the creator's ids must be mapped in the parent
+    if parent.parent is not None and (parent.uid_map.up(creds.euid) is None
+                                      or parent.gid_map.up(creds.egid) is None):
+        raise KernelError(errno.EPERM)
     ns = UserNamespace(parent=parent, level=parent.level + 1, owner_kuid=creds.euid, owner_kgid=creds.egid,
                        setgroups_allowed=parent.setgroups_allowed)
     ns.mark_copied(parent)
