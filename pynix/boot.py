@@ -25,6 +25,7 @@ from pynix.syscall.sys_info import proc_values
 from pynix.task.cred import Credentials
 from pynix.task.exec import load_image, task_comm
 from pynix.task.init import start_init
+from pynix.task.pid_namespace import Pid
 from pynix.task.sched import POLICIES
 from pynix.task.task import Task, ThreadGroup
 from pynix.trace.tracepoints import Tracepoints
@@ -59,7 +60,8 @@ class Machine:
                     ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
                     ("/sys/block", SysBlockSuperBlock()), ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
         standard += sysfs_mounts(kernel.online_cpus())
-        kernel.mounts = build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root, binds=binds)
+        kernel.set_root_mounts(build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root,
+                                            binds=binds))
         root_dir = kernel.mounts.root_path()
         start_init(kernel, FsContext(kernel.mounts, root_dir, root_dir))
 
@@ -92,10 +94,10 @@ class Machine:
         mm, image, exe, creds, _secure = load_image(kernel, fs, os.fsencode(path), argv, envp, creds)
         pid = kernel.alloc_pid()
         init = kernel.init
-        fds = self._standard_streams(pid, streams)
-        group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=fds, fs=fs, exe=os.fsdecode(exe),
-                            creds=creds, pgid=pid, sid=pid)
-        task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path))
+        group = ThreadGroup(pid=pid, parent=init, arch=kernel.arch, mm=mm, fds=self._standard_streams(pid, streams),
+                            fs=fs, exe=os.fsdecode(exe), creds=creds, pgid=pid, sid=pid)
+        task = Task(tid=pid, group=group, kernel=kernel, comm=task_comm(path), nsproxy=kernel.init_nsproxy,
+                    pid_link=Pid(((kernel.init_pid_ns, pid),)))
         group.tasks.append(task)
         kernel.groups[pid], kernel.tasks[pid] = group, task
         init.children.append(group)

@@ -36,6 +36,8 @@ from pynix.task import ptrace, rseq, signal
 from pynix.task.exit import exit_group, fatal_trap
 from pynix.task.sched import Scheduler
 from pynix.task.task import Task, TaskState, ThreadGroup
+from pynix.task.nsproxy import NsProxy
+from pynix.task.pid_namespace import PidNamespace
 from pynix.task.uts import UtsNamespace
 from pynix.task.timer import check_rlimit_cpu
 from pynix.uapi.signal import SIGBUS, SIGFPE, SIGILL, SIGKILL, SIGSEGV, SIGTRAP
@@ -72,7 +74,7 @@ class Kernel:
         self.frames = frames
         self.cpu = cpu
         self.scheduler = scheduler
-        self.mounts: MountTable | None = None     # the mount tree (boot.py: its filesystems need the kernel)
+        self.mounts: MountTable | None = None     # the first mount namespace (boot.py: its filesystems need the kernel)
         self.tracer: Tracepoints | None = None    # pynix/trace: called at its tracepoints when set (Machine.trace)
         self.pids_max = pids_max
         self.boot_time = time.monotonic()
@@ -82,9 +84,8 @@ class Kernel:
         self.program: ThreadGroup | None = None    # the program `pynix run` started: init's child
         self.current: Task | None = None
         self.futexes: dict[object, list] = {}      # futex key -> waiters (task/futex.py)
-        self.ipc = IpcNamespace()                  # System V IPC objects and limits (pynix/ipc/)
-        self.uts_namespace = UtsNamespace()        # uname's node and domain names (task/uts.py)
-        self.net_namespace = NetNamespace()        # devices, routes and bound sockets (net/namespace.py)
+        self.init_pid_ns = PidNamespace(tasks=self.tasks)   # level 0: its numbers are the kernel's ids
+        self.init_nsproxy: NsProxy | None = None   # the machine's first namespaces (set_root_mounts)
         self._timers: list[tuple[int, int, Callable[[], None]]] = []
         self._timer_seq = itertools.count()
         self._host_waits: dict[int, WaitQueue] = {}
@@ -103,6 +104,13 @@ class Kernel:
         self._logged: set[str] = set()
         self.klog = KernelLog()                    # the kernel log: dmesg, /dev/kmsg, -v
 
+    def set_root_mounts(self, mounts: "MountTable") -> None:
+        """The machine's mount tree (boot.py), and with it its first namespaces: init's and the program's
+        (task/nsproxy.py; tasks reach theirs through `task.nsproxy`)."""
+        self.mounts = mounts
+        self.init_nsproxy = NsProxy(uts=UtsNamespace(), ipc=IpcNamespace(), mnt=mounts,
+                                    pid_for_children=self.init_pid_ns, net=NetNamespace())
+        _ = mounts.inum, self.init_nsproxy.net.inum   # numbered first, as at a Linux boot (proc_alloc_inum)
 
     def online_cpus(self) -> int:
         """num_online_cpus(): the CPUs guest code runs on -- one, `self.cpu` (sysfs's CPU lists ask here)."""

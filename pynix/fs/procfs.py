@@ -51,9 +51,16 @@ from pynix.fs.vfs import Dentry, Inode, SuperBlock, VfsPath, dtype_of
 from pynix.mm.page_cache import PageCache
 from pynix.uapi.capability import CAP_LAST_CAP
 from pynix.task.seccomp import ActionsLogged, actions_avail
+from pynix.fs.nsfs import ns_path
+from pynix.fs.pnode import propagation_fields
+from pynix.task.nsproxy import reader_nsproxy
+from pynix.task.user_namespace import show_map, write_map, write_setgroups
 from pynix.uapi.fcntl import O_ACCMODE, O_NONBLOCK, O_RDONLY, O_WRONLY
 
 if TYPE_CHECKING:
+    from pynix.fs.ns_common import NsCommon
+    from pynix.ipc.util import IpcNamespace
+    from pynix.task.pid_namespace import PidNamespace
     from pynix.mm.iov_iter import IovIter
     from pynix.task.task import Task, ThreadGroup
 
@@ -320,10 +327,11 @@ class ProcfsSuperBlock(SuperBlock):
     fs_type = "proc"
     magic = PROC_SUPER_MAGIC
 
-    def __init__(self, kernel, values: ProcValues) -> None:
+    def __init__(self, kernel, values: ProcValues, pid_ns: "PidNamespace | None" = None) -> None:
         super().__init__()
         self.kernel = kernel
         self.values = values
+        self.pid_ns = pid_ns or getattr(kernel, "init_pid_ns", None)   # the pids it shows (that of its mounter)
         self._inos: dict[tuple, int] = {("root",): PROC_ROOT_INO}
         self.boot_id = random_uuid()
         self.root = ProcRoot(self)
@@ -337,10 +345,33 @@ class ProcfsSuperBlock(SuperBlock):
 
     def uncache_mount_roots(self) -> None:
         """Make sure no mount of this filesystem caches dentries (see `_Uncached`)."""
-        mounts = getattr(self.kernel, "mounts", None)
-        for m in getattr(mounts, "mounts", ()):
-            if m.sb is self and not isinstance(m.root.children, _Uncached):
-                m.root.children = _Uncached()
+        task = self.current()
+        tables = [getattr(self.kernel, "mounts", None)] + ([task.group.fs.mounts] if task is not None else [])
+        for table in tables:                       # the machine's first mount namespace and the reader's
+            for m in getattr(table, "mounts", ()):
+                if m.sb is self and not isinstance(m.root.children, _Uncached):
+                    m.root.children = _Uncached()
+
+    # --- the pid namespace it shows --------------------------------------------------------------------
+    def nr(self, kernel_id: int) -> int:
+        """The number of the task with kernel id `kernel_id` in this instance's pid namespace (0: not in it)."""
+        ns = self.pid_ns
+        if ns is None or ns.level == 0:
+            return kernel_id
+        task = self.kernel.tasks.get(kernel_id)
+        return task.pid_link.nr_in(ns) if task is not None else 0
+
+    def nrs(self, kernel_id: int) -> str:
+        """Its numbers from this instance's namespace down to its own (the NSpid lines), tab-separated."""
+        ns = self.pid_ns
+        task = getattr(self.kernel, "tasks", {}).get(kernel_id)
+        if ns is None or task is None or task.pid_link is None:
+            return str(kernel_id) if ns is None or ns.level == 0 else "0"
+        return "\t".join(str(nr) for _, nr in task.pid_link.numbers[ns.level:]) if self.nr(kernel_id) else "0"
+
+    def find(self, nr: int) -> "Task | None":
+        ns = self.pid_ns
+        return getattr(self.kernel, "tasks", {}).get(nr) if ns is None or ns.level == 0 else ns.tasks.get(nr)
 
     # --- who is asking ------------------------------------------------------------------------------
     def current(self) -> "Task | None":
@@ -384,32 +415,38 @@ class ProcRoot(ProcDir):
         task = self.sb.current()
         if task is None:
             raise KernelError(errno.ENOENT)
-        return b"%d" % task.group.pid
+        pid = self.sb.nr(task.group.pid)
+        if not pid:
+            raise KernelError(errno.ENOENT)          # the reader is not in this instance's pid namespace
+        return b"%d" % pid
 
     def _thread_self_target(self) -> bytes:
         task = self.sb.current()
         if task is None:
             raise KernelError(errno.ENOENT)
-        return b"%d/task/%d" % (task.group.pid, task.tid)
+        pid, tid = self.sb.nr(task.group.pid), self.sb.nr(task.tid)
+        if not pid:
+            raise KernelError(errno.ENOENT)
+        return b"%d/task/%d" % (pid, tid)
 
     def children(self) -> dict[bytes, Callable[[], Inode]]:
         kids = dict(self._static_children())
         for pid, group in sorted(getattr(self.sb.kernel, "groups", {}).items()):
-            kids[b"%d" % pid] = lambda group=group: PidDir(self.sb, group, None)
+            nr = self.sb.nr(pid)
+            if nr:
+                kids[b"%d" % nr] = lambda group=group: PidDir(self.sb, group, None)
         return kids
 
     def lookup(self, name: bytes) -> Inode | None:
         self.sb.uncache_mount_roots()
         if name.isdigit() and not name.startswith(b"0"):
             kernel = self.sb.kernel
-            pid = int(name)
-            group = getattr(kernel, "groups", {}).get(pid)
-            if group is not None:
-                return PidDir(self.sb, group, None)
-            task = getattr(kernel, "tasks", {}).get(pid)   # any thread's id works, unlisted (proc_pid_lookup)
-            if task is not None:
-                return PidDir(self.sb, task.group, task, thread_as_process=True)
-            return None
+            task = self.sb.find(int(name))        # any thread's id works, unlisted (proc_pid_lookup)
+            if task is None:
+                return None
+            if task.tid == task.group.pid and getattr(kernel, "groups", {}).get(task.tid) is task.group:
+                return PidDir(self.sb, task.group, None)
+            return PidDir(self.sb, task.group, task, thread_as_process=True)
         make = self._static_children().get(name)
         return make() if make is not None else None
 
@@ -503,10 +540,14 @@ class PidDir(ProcDir):
             b"mountinfo": self._file(b"mountinfo", lambda: _mountinfo(sb, g)),
             b"mounts": self._file(b"mounts", lambda: _mounts(sb, g)),
             b"root": self._link(b"root", lambda: self._fs_path("root"), lambda p: self._fs_jump("root")),
-            b"stat": self._file(b"stat", lambda: _stat(k, g, self.thread, thread_view)),
+            b"stat": self._file(b"stat", lambda: _stat(sb, g, self.thread, thread_view)),
             b"statm": self._file(b"statm", lambda: _statm(g)),
-            b"status": self._file(b"status", lambda: _status(k, g, self.thread, thread_view)),
+            b"status": self._file(b"status", lambda: _status(sb, g, self.thread, thread_view)),
         }
+        kids[b"ns"] = lambda: NsDir(sb, self)
+        for name, gid in ((b"uid_map", False), (b"gid_map", True)):
+            kids[name] = lambda name=name, gid=gid: IdMapInode(sb, self.key + (name,), g, gid)
+        kids[b"setgroups"] = lambda: IdMapInode(sb, self.key + (b"setgroups",), g, None)
         if not self.in_task_dir:
             kids[b"task"] = lambda: TaskDir(sb, self)
         return dict(sorted(kids.items()))
@@ -548,8 +589,86 @@ class TaskDir(ProcDir):
         if not self.piddir.alive():
             return {}
         kernel, g = self.sb.kernel, self.piddir.group
-        return {b"%d" % t.tid: (lambda t=t: PidDir(self.sb, g, t))
+        return {b"%d" % self.sb.nr(t.tid): (lambda t=t: PidDir(self.sb, g, t))
                 for t in g.tasks if getattr(kernel, "tasks", {}).get(t.tid) is t}
+
+
+class NsDir(ProcDir):
+    """/proc/<pid>/ns: a magic link per namespace, reading "uts:[4026531838]" and leading to its nsfs inode
+    (fs/nsfs.py), which setns(2) takes."""
+
+    NAMES = (b"ipc", b"mnt", b"net", b"pid", b"pid_for_children", b"user", b"uts")
+
+    def __init__(self, sb: ProcfsSuperBlock, piddir: PidDir) -> None:
+        g = piddir.group
+        self.key = piddir.key + (b"ns",)
+        super().__init__(sb, self.key, 0o511, g.creds.euid, g.creds.egid)
+        self.piddir = piddir
+
+    def _ns(self, name: bytes) -> "NsCommon":
+        self.piddir.check()
+        task = self.piddir.thread
+        if task is None or task.nsproxy is None:
+            raise KernelError(errno.ENOENT)
+        if name == b"user":
+            return self.piddir.group.creds.user_ns
+        if name == b"pid":
+            return task.pid_link.ns
+        ns = getattr(task.nsproxy, name.decode())
+        if name == b"pid_for_children" and ns.child_reaper is None:
+            raise KernelError(errno.ENOENT)         # a pid namespace before its pid 1 exists (pidns_for_children_get)
+        return ns
+
+    def children(self) -> dict[bytes, Callable[[], Inode]]:
+        if not self.piddir.alive():
+            return {}
+        g = self.piddir.group
+        return {name: (lambda name=name: NsLinkInode(self.sb, self.key + (name,),
+                                                     lambda: self._ns(name).link_text(), 0o777, g.creds.euid,
+                                                     g.creds.egid, lambda path: ns_path(self._ns(name))))
+                for name in self.NAMES}
+
+
+class NsLinkInode(ProcLinkInode):
+    """/proc/<pid>/ns/NAME: following it leads to the namespace's nsfs inode, whatever its text says."""
+
+    def nd_jump_link(self) -> VfsPath:
+        return self.jump(None)
+
+
+class IdMapInode(ProcFileInode):
+    """/proc/<pid>/uid_map and gid_map (`gid` False/True) and setgroups (`gid` None) of the process's user
+    namespace (task/user_namespace.py: what may be written, once)."""
+
+    def __init__(self, sb: ProcfsSuperBlock, key: tuple, group: "ThreadGroup", gid: bool | None) -> None:
+        super().__init__(sb, key, self._render, 0o644, group.creds.euid, group.creds.egid)
+        self.group, self.gid = group, gid
+
+    def _render(self) -> bytes:
+        ns = self.group.creds.user_ns
+        if self.gid is None:
+            return b"allow\n" if ns.setgroups_allowed else b"deny\n"
+        reader = self.sb.current()
+        return show_map(ns, reader.group.creds.user_ns if reader is not None else ns, self.gid)
+
+    def open(self, path: VfsPath, flags: int) -> File:
+        return IdMapFile(path, flags, self.sb.current())
+
+
+class IdMapFile(ProcSeqFile):
+    """An open map file: it remembers the user namespace of its opener (Linux's seq_user_ns)."""
+
+    def __init__(self, path: VfsPath, flags: int, opener: "Task | None") -> None:
+        super().__init__(path, flags)
+        self.opener_ns = opener.group.creds.user_ns if opener is not None else None
+
+    def pwrite_iter(self, task: "Task", source: "IovIter", pos: int) -> int:
+        inode = self.inode
+        data = bytes(source.copy_from(source.count))
+        ns = inode.group.creds.user_ns
+        if inode.gid is None:
+            return write_setgroups(ns, task.group.creds, data, pos)
+        return write_map(ns, task.group.creds, self.opener_ns or ns, inode.gid, data, pos)
 
 
 class FdDir(ProcDir):
@@ -894,11 +1013,12 @@ def _sig_masks(group: "ThreadGroup") -> tuple[int, int]:
     return ign, cgt
 
 
-def _stat(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool) -> bytes:
+def _stat(sb: ProcfsSuperBlock, group: "ThreadGroup", task: "Task | None", thread_view: bool) -> bytes:
+    kernel = sb.kernel
     """/proc/<pid>/stat: the 52 fields of do_task_stat."""
     from pynix.tty.tty import tty_stat_fields
     whole = not thread_view
-    pid = task.tid if thread_view and task is not None else group.pid
+    pid = sb.nr(task.tid if thread_view and task is not None else group.pid)
     state = _state(kernel, group, task)
     utime, stime = _cpu_ticks(group, task, whole)
     cutime = group.children_utime_ns * USER_HZ // 10**9
@@ -912,7 +1032,8 @@ def _stat(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool) 
     exit_code = group.exit_status if group.exit_status is not None else 0
     blocked = task.sigmask if task is not None else 0
     fields = [
-        state, group.ppid, group.pgid, group.sid, *tty_stat_fields(kernel, group),   # ... tty_nr tpgid
+        state, sb.nr(group.ppid), sb.nr(group.pgid), sb.nr(group.sid), *tty_stat_fields(kernel, group),
+        #                                                                  ... tty_nr tpgid
         0x400000, 0, 0, 0, 0,                                            # flags minflt cminflt majflt cmajflt
         utime, stime, cutime, cstime, 20 + nice, nice,                   # utime stime cutime cstime prio nice
         len(group.live_tasks) or 1, 0, _start_ticks(kernel, task or group),   # threads itrealvalue starttime
@@ -938,9 +1059,15 @@ def _kb(value: int) -> str:
     return f"{value // 1024:8d} kB"
 
 
-def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool) -> bytes:
+def _status(sb: ProcfsSuperBlock, group: "ThreadGroup", task: "Task | None", thread_view: bool) -> bytes:
+    kernel = sb.kernel
     creds = group.creds
-    pid = task.tid if thread_view and task is not None else group.pid
+    kpid = task.tid if thread_view and task is not None else group.pid
+    pid = sb.nr(kpid)
+    reader = sb.current()
+    user_ns = reader.group.creds.user_ns if reader is not None else creds.user_ns
+    uid, euid, suid, fsuid = (user_ns.from_kuid(i) for i in (creds.uid, creds.euid, creds.suid, creds.fsuid))
+    gid, egid, sgid, fsgid = (user_ns.from_kgid(i) for i in (creds.gid, creds.egid, creds.sgid, creds.fsgid))
     state = _state(kernel, group, task)
     ign, cgt = _sig_masks(group)
     blocked = task.sigmask if task is not None else 0
@@ -955,19 +1082,19 @@ def _status(kernel, group: "ThreadGroup", task: "Task | None", thread_view: bool
         f"Name:\t{name}",
         f"Umask:\t{group.fs.umask:04o}",
         f"State:\t{STATE_NAMES.get(state, state)}",
-        f"Tgid:\t{group.pid}",
+        f"Tgid:\t{sb.nr(group.pid)}",
         "Ngid:\t0",
         f"Pid:\t{pid}",
-        f"PPid:\t{group.ppid}",
+        f"PPid:\t{sb.nr(group.ppid)}",
         f"TracerPid:\t{_tracer_pid(task)}",
-        f"Uid:\t{creds.uid}\t{creds.euid}\t{creds.suid}\t{creds.fsuid}",
-        f"Gid:\t{creds.gid}\t{creds.egid}\t{creds.sgid}\t{creds.fsgid}",
+        f"Uid:\t{uid}\t{euid}\t{suid}\t{fsuid}",
+        f"Gid:\t{gid}\t{egid}\t{sgid}\t{fsgid}",
         f"FDSize:\t{fd_size}",
-        f"Groups:\t{' '.join(map(str, creds.groups))} ",     # Linux's trailing space
-        f"NStgid:\t{group.pid}",
-        f"NSpid:\t{pid}",
-        f"NSpgid:\t{group.pgid}",
-        f"NSsid:\t{group.sid}",
+        f"Groups:\t{' '.join(str(user_ns.from_kgid(g)) for g in creds.groups)} ",     # Linux's trailing space
+        f"NStgid:\t{sb.nrs(group.pid)}",
+        f"NSpid:\t{sb.nrs(kpid)}",
+        f"NSpgid:\t{sb.nrs(group.pgid)}",
+        f"NSsid:\t{sb.nrs(group.sid)}",
     ]
     if group.exit_status is None:
         mem = _MemUsage(group)
@@ -1122,8 +1249,8 @@ def _mountinfo(sb: ProcfsSuperBlock, group: "ThreadGroup") -> bytes:
         mid = mount_id(m)
         parent = mount_id(m.parent) if m.parent is not None else mid
         major, minor = _split_dev(m.sb.dev)
-        out.append(b"%d %d %d:%d / %s %s - %s %s %s\n" % (
-            mid, parent, major, minor, _mangle(point), _b(_mount_opts(m)), _b(m.sb.fs_type),
+        out.append(b"%d %d %d:%d / %s %s %s- %s %s %s\n" % (
+            mid, parent, major, minor, _mangle(point), _b(_mount_opts(m)), propagation_fields(m), _b(m.sb.fs_type),
             _mangle(_b(m.source or "none")), b"ro" if m.sb.readonly else b"rw"))
     return b"".join(out)
 
@@ -1263,13 +1390,21 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
         return value(lambda: v, mode)
 
     values = sb.values
-    ipc = getattr(kernel, "ipc", None)
-    ipc_sysctls = {name: (render, 0o644, write) for name, (render, write) in ipc.sysctls().items()} if ipc else {}
+    has_ns = getattr(kernel, "init_nsproxy", None) is not None
+
+    def ns_sysctls(files: Callable[["IpcNamespace"], dict]) -> dict:
+        """The reader's IPC namespace's files (their names are the same in every namespace)."""
+        if not has_ns:
+            return {}
+        def pick(name: bytes, which: int):
+            return lambda *args: files(reader_nsproxy(kernel).ipc)[name][which](*args)
+        return {name: (pick(name, 0), 0o644, pick(name, 1)) for name in files(kernel.init_nsproxy.ipc)}
+    ipc_sysctls = ns_sysctls(lambda ipc: ipc.sysctls())
     return {
         b"kernel": {
             **ipc_sysctls,
-            b"hostname": value(lambda: kernel.uts_namespace.nodename.decode("utf-8", "replace")),
-            b"domainname": value(lambda: kernel.uts_namespace.domainname.decode("utf-8", "replace")),
+            b"hostname": value(lambda: reader_nsproxy(kernel).uts.nodename.decode("utf-8", "replace")),
+            b"domainname": value(lambda: reader_nsproxy(kernel).uts.domainname.decode("utf-8", "replace")),
             b"ostype": const("Linux", 0o444),
             b"osrelease": const(values.release, 0o444),
             b"version": const(values.version, 0o444),
@@ -1302,8 +1437,7 @@ def _sysctl_tree(sb: ProcfsSuperBlock) -> dict:
             b"fanotify": {name.encode(): _setting(FANOTIFY_LIMITS, name, 0)
                           for name in ("max_queued_events", "max_user_groups", "max_user_marks")},
             b"dir-notify-enable": _setting(DnotifySettings, "enable", 0),
-            **({b"mqueue": {name: (render, 0o644, write) for name, (render, write)
-                            in ipc.mqueue.limits.sysctls().items()}} if ipc else {}),
+            **({b"mqueue": ns_sysctls(lambda ipc: ipc.mqueue.limits.sysctls())} if has_ns else {}),
             b"lease-break-time": _setting(LeaseSettings, "break_time", 0),
             b"leases-enable": _setting(LeaseSettings, "enable", 0),
             b"pipe-max-size": const(1048576),
@@ -1320,8 +1454,8 @@ def _sysvipc_tree(kernel) -> dict:
     from pynix.ipc.msg import proc_sysvipc_msg
     from pynix.ipc.sem import proc_sysvipc_sem
     from pynix.ipc.shm import proc_sysvipc_shm
-    ipc = getattr(kernel, "ipc", None)
-    if ipc is None:
+    if getattr(kernel, "init_nsproxy", None) is None:
         return {}
-    return {b"shm": (lambda: proc_sysvipc_shm(ipc), 0o444, None), b"sem": (lambda: proc_sysvipc_sem(ipc), 0o444, None),
-            b"msg": (lambda: proc_sysvipc_msg(ipc), 0o444, None)}
+    return {b"shm": (lambda: proc_sysvipc_shm(reader_nsproxy(kernel).ipc), 0o444, None),
+            b"sem": (lambda: proc_sysvipc_sem(reader_nsproxy(kernel).ipc), 0o444, None),
+            b"msg": (lambda: proc_sysvipc_msg(reader_nsproxy(kernel).ipc), 0o444, None)}

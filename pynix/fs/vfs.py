@@ -19,15 +19,18 @@ from dataclasses import dataclass, field
 from typing import Callable, Iterable, TYPE_CHECKING
 
 from pynix.errors import KernelError
+from pynix.fs.ns_common import NsCommon
 from pynix.fs.xattr import XATTR_REPLACE
 from pynix.hal.clock import realtime_ns
 from pynix.mm.iov_iter import KernelIter
 from pynix.mm.page_cache import PageCache, page_cache
 from pynix.task.cred import KERNEL_CREDS, Credentials
 from pynix.uapi.capability import CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH
+from pynix.uapi.sched import CLONE_NEWNS
 
 if TYPE_CHECKING:
     from pynix.fs.file import File
+    from pynix.fs.pnode import PeerGroup
 
 NAME_MAX = 255
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
@@ -132,6 +135,11 @@ class Inode:
     def is_magic_link(self) -> bool:
         """A /proc link that stands for an object rather than a path (Linux's nd_jump_link)."""
         return False
+
+    def nd_jump_link(self) -> "VfsPath | None":
+        """Where a link that names an object and not a path leads (Linux's nd_jump_link), None for others.
+        Only /proc/PID/ns links do so far: /proc's other links are resolved by their text."""
+        return None
 
     def stat(self) -> dict[str, int]:
         """The fields `arch.stat_layout.pack` takes."""
@@ -338,6 +346,11 @@ class Mount:
     mountpoint: Dentry | None = None
     readonly: bool = False
     source: str = "none"
+    # propagation (fs/pnode.py) and the namespace the mount is in (None: an internal mount)
+    peers: "PeerGroup | None" = None
+    master: "PeerGroup | None" = None
+    unbindable: bool = False
+    ns: "MountTable | None" = None
 
 
 @dataclass(frozen=True, eq=False)
@@ -351,13 +364,38 @@ class VfsPath:
         return self.dentry.inode
 
 
-class MountTable:
-    """Every mount of the (single) mount namespace, and which mount covers which dentry."""
+class MountTable(NsCommon):
+    """A mount namespace (Linux's struct mnt_namespace): its mounts, and which mount covers which dentry.
+
+    clone/unshare(CLONE_NEWNS) gives the caller a copy (`copy_tree`): every mount copied, so that later mounts
+    and unmounts in one namespace are invisible in the other -- unless propagation (fs/pnode.py) joins them."""
+
+    ns_type = CLONE_NEWNS
+    ns_name = "mnt"
 
     def __init__(self, root_sb: SuperBlock, source: str = "rootfs") -> None:
-        self.root = Mount(root_sb, Dentry(b"/", root_sb.root), readonly=root_sb.readonly, source=source)
+        self.root = Mount(root_sb, Dentry(b"/", root_sb.root), readonly=root_sb.readonly, source=source, ns=self)
         self.mounts: list[Mount] = [self.root]
         self._covering: dict[tuple[int, int], Mount] = {}
+
+    def copy_tree(self, to_slave: bool = False) -> "tuple[MountTable, dict[Mount, Mount]]":
+        """copy_mnt_ns: a new namespace with a copy of every mount, and which copy stands for which mount (the
+        caller moves its root and working directory onto the copies).  Copies keep their originals'
+        propagation (fs/pnode.py); `to_slave`: shared mounts are copied as their slaves."""
+        from pynix.fs.pnode import copy_propagation
+        new = MountTable.__new__(MountTable)
+        new.mounts, new._covering = [], {}
+        copies: dict[Mount, Mount] = {}
+        for m in self.mounts:                      # parents come before their children in the list
+            parent = copies.get(m.parent) if m.parent is not None else None
+            c = Mount(m.sb, m.root, parent, m.mountpoint, m.readonly, m.source, ns=new)
+            copy_propagation(m, c, to_slave)
+            copies[m] = c
+            new.mounts.append(c)
+            if parent is not None:
+                new._covering[(id(parent), id(m.mountpoint))] = c
+        new.root = copies[self.root]
+        return new, copies
 
     def mount(self, sb: SuperBlock, where: VfsPath, source: str = "none", readonly: bool = False,
               root: Dentry | None = None) -> Mount:
@@ -366,7 +404,7 @@ class MountTable:
         root = root if root is not None else Dentry(where.dentry.name, sb.root)
         if where.inode.is_dir != root.inode.is_dir:
             raise KernelError(errno.ENOTDIR)
-        m = Mount(sb, root, where.mount, where.dentry, readonly or sb.readonly, source)
+        m = Mount(sb, root, where.mount, where.dentry, readonly or sb.readonly, source, ns=self)
         self._covering[(id(where.mount), id(where.dentry))] = m
         where.dentry.mounts += 1
         self.mounts.append(m)
@@ -382,7 +420,10 @@ class MountTable:
             raise KernelError(errno.EBUSY)
         for child in children:
             self.umount(child, detach=True)
-        if self._covering.pop((id(m.parent), id(m.mountpoint)), None) is not None:
+        from pynix.fs.pnode import make_private
+        make_private(m)                            # out of its peer group and its master's slaves
+        if self._covering.get((id(m.parent), id(m.mountpoint))) is m:
+            del self._covering[(id(m.parent), id(m.mountpoint))]
             m.mountpoint.mounts -= 1
         self.mounts.remove(m)
 
@@ -587,6 +628,9 @@ class Walker:
             if links.count >= MAXSYMLINKS:
                 raise KernelError(errno.ELOOP)
             links.count += 1
+            jumped = nxt.inode.nd_jump_link()
+            if jumped is not None:
+                return jumped
             target = nxt.inode.readlink()
             parent, name2, trailing = self._walk_parent(cur, target, links)
             if name2 is None:

@@ -16,9 +16,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Generic, Iterator, TypeVar
 
 from pynix.errors import KernelError
+from pynix.fs.ns_common import NsCommon
 from pynix.fs.sysctl import int_sysctl
 from pynix.hal.clock import realtime_ns
 from pynix.uapi.capability import CAP_IPC_OWNER, CAP_SYS_ADMIN
+from pynix.uapi.sched import CLONE_NEWIPC
 
 if TYPE_CHECKING:
     from pynix.ipc.mqueue import MqueueSuperBlock
@@ -182,9 +184,10 @@ def set_perm(perm: KernIpcPerm, data: bytes) -> None:
     perm.mode = (perm.mode & ~0o777) | (mode & 0o777)
 
 
-@dataclass
-class IpcNamespace:
-    """Every System V IPC object of the machine and the limits of /proc/sys/kernel (Linux's defaults)."""
+@dataclass(eq=False)
+class IpcNamespace(NsCommon):
+    """An IPC namespace (Linux's struct ipc_namespace): its System V IPC objects, its POSIX message queue
+    filesystem and the limits of /proc/sys/kernel (Linux's defaults).  A new one (CLONE_NEWIPC) starts empty."""
     shm: IpcIds["ShmSegment"] = field(default_factory=IpcIds)
     sem: IpcIds["SemArray"] = field(default_factory=IpcIds)
     msg: IpcIds["MsgQueue"] = field(default_factory=IpcIds)
@@ -199,6 +202,13 @@ class IpcNamespace:
     sem_ctls: list[int] = field(default_factory=lambda: [32000, 1024000000, 500, 32000])  # SEMMSL SEMMNS SEMOPM SEMMNI
     sem_undo: dict[int, list["SemUndo"]] = field(default_factory=dict)   # pid -> the process's undo entries
     _mqueue: "MqueueSuperBlock | None" = None
+
+    ns_type = CLONE_NEWIPC
+    ns_name = "ipc"
+    init_inum = 0xEFFFFFFF
+
+    def copy_ns(self) -> "IpcNamespace":
+        return IpcNamespace()
 
     @property
     def mqueue(self) -> "MqueueSuperBlock":

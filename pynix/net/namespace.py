@@ -1,7 +1,8 @@
-"""The machine's network namespace (Linux's struct net): its devices, and the tables that find sockets by name.
+"""Network namespaces (Linux's struct net): the devices, and the tables that find sockets by name.
 
-One per machine (pynix has one network namespace).  It is created on first use and kept on the kernel object,
-so nothing else at boot needs to know about the network.
+The machine starts with one (Kernel.init_nsproxy: where `pynix run -p` publishes ports); clone/unshare with
+CLONE_NEWNET makes a fresh one with only a loopback device, which is down until `ip link set lo up`, as Linux's
+is.  A socket belongs to the namespace of the task that made it (net/socket.py).
 """
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 from weakref import WeakSet
 
+from pynix.fs.ns_common import NsCommon
 from pynix.net.core.dev import NetDevice, loopback_device
+from pynix.uapi.sched import CLONE_NEWNET
 
 if TYPE_CHECKING:
     from pynix.net.inet.hashtables import PortTable
@@ -18,7 +21,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(eq=False)
-class NetNamespace:
+class NetNamespace(NsCommon):
     devices: list[NetDevice] = field(default_factory=lambda: [loopback_device()])
     unix_by_inode: dict[tuple[object, int], "UnixSocket"] = field(default_factory=dict)   # (sb, ino) -> socket
     unix_abstract: dict[bytes, "UnixSocket"] = field(default_factory=dict)               # name -> socket
@@ -28,6 +31,13 @@ class NetNamespace:
     udp: "PortTable | None" = None
     udplite: "PortTable | None" = None
     families: dict[int, "Creator"] = field(default_factory=dict)     # families made differently here (--net host)
+
+    ns_type = CLONE_NEWNET
+    ns_name = "net"
+
+    def copy_ns(self) -> "NetNamespace":
+        """A fresh network: a loopback device, down."""
+        return NetNamespace(devices=[loopback_device(up=False)])
 
     def __post_init__(self) -> None:
         from pynix.net.inet.hashtables import PortTable

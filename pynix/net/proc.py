@@ -13,6 +13,7 @@ from pynix.net.inet.hashtables import EPHEMERAL_HIGH, EPHEMERAL_LOW, PROT_SOCK
 from pynix.net.inet.tcp import TCP_CLOSE, TCP_RMEM_DEFAULT, TCP_WMEM_DEFAULT
 from pynix.net.socket import SK_WMEM_DEFAULT, SOMAXCONN
 from pynix.net.unix.af_unix import MAX_DGRAM_QLEN, UnixSocket
+from pynix.task.nsproxy import reader_nsproxy
 
 if TYPE_CHECKING:
     from pynix.net.inet.af_inet import InetSocket
@@ -128,7 +129,7 @@ SYSCTLS: dict[bytes, dict[bytes, object]] = {
 def proc_net_tree(kernel: object) -> dict[bytes, tuple[Callable[[], bytes], int, None]]:
     """The files of /proc/net, as procfs's TreeDir takes them."""
     def f(render: Callable[["NetNamespace"], bytes]):
-        return (lambda: render(kernel.net_namespace), 0o444, None)
+        return (lambda: render(reader_nsproxy(kernel).net), 0o444, None)
     return {b"tcp": f(lambda n: tcp_table(n, False)), b"tcp6": f(lambda n: tcp_table(n, True)),
             b"udp": f(lambda n: udp_table(n, False)), b"udp6": f(lambda n: udp_table(n, True)),
             b"unix": f(unix_table), b"dev": f(dev_table), b"if_inet6": f(if_inet6), b"route": f(route_table)}

@@ -54,7 +54,8 @@ def parse_publish(text: str) -> PublishSpec:
 
 def _kernel_side(kernel) -> SimpleNamespace:
     """What a socket the kernel itself owns needs of a task (Linux's kernel sockets belong to no process)."""
-    return SimpleNamespace(kernel=kernel, group=SimpleNamespace(pid=0, creds=KERNEL_CREDS), restart_data=None)
+    return SimpleNamespace(kernel=kernel, group=SimpleNamespace(pid=0, creds=KERNEL_CREDS), restart_data=None,
+                           nsproxy=kernel.init_nsproxy)
 
 
 class Publisher:
@@ -82,7 +83,7 @@ class Publisher:
         except OSError:
             return
         conn.setblocking(False)
-        net = self.kernel.net_namespace
+        net = self.kernel.init_nsproxy.net                  # ports are published into the machine's network
         listener = net.tcp.lookup(LOOPBACK4, self.spec.guest_port, lambda s: s.is_listening)
         if listener is None or listener._full():
             conn.close()                                    # nobody listens: the host client sees it closed

@@ -99,7 +99,7 @@ class Socket(File):
 
     def __init__(self, task: "Task", sock_type: int, protocol: int, flags: int = 0) -> None:
         super().__init__(O_RDWR | (flags & O_NONBLOCK))
-        self.net: "NetNamespace" = task.kernel.net_namespace
+        self.net: "NetNamespace" = task.nsproxy.net
         self.type, self.protocol = sock_type, protocol
         creds = task.group.creds
         self.uid, self.gid = creds.euid, creds.egid

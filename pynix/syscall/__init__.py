@@ -80,6 +80,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "fanotify": ("fanotify_init", "fanotify_mark"),
     "seccomp": ("seccomp",),
     "ptrace": ("ptrace",),
+    "nsproxy": ("setns",),
 }
 
 

@@ -7,12 +7,12 @@ import struct
 from pynix.errors import KernelError
 from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_from_user, copy_to_user
+from pynix.syscall.nsproxy import unshare_namespaces
 from pynix.syscall.pidfd import open_pidfd
 from pynix.syscall.registry import syscall
-from pynix.task.capability import capable
 from pynix.task.fork import copy_process
+from pynix.task.pid_namespace import pid_vnr
 from pynix.task.task import Task
-from pynix.uapi.capability import CAP_SYS_ADMIN
 from pynix.uapi.sched import (CLONE_DETACHED, CLONE_FILES, CLONE_FS, CLONE_NEWCGROUP, CLONE_NEWIPC, CLONE_NEWNET,
                               CLONE_NEWNS, CLONE_NEWPID, CLONE_NEWUSER, CLONE_NEWUTS, CLONE_PARENT,
                               CLONE_PARENT_SETTID, CLONE_PIDFD, CLONE_SIGHAND, CLONE_SYSVSEM, CLONE_THREAD,
@@ -29,7 +29,7 @@ def do_clone(task: Task, flags: int, stack: int, ptid: int, ctid: int, tls: int,
     tid = copy_process(task.kernel, task, flags, stack, ptid, ctid, tls)
     if flags & CLONE_PIDFD:
         copy_to_user(task.mm, pidfd, open_pidfd(task, tid, 0).to_bytes(4, "little"))
-    return tid
+    return pid_vnr(task, tid)
 
 
 @syscall
@@ -64,12 +64,12 @@ def sys_clone3(task: Task, cl_args: int, size: int) -> int:
 
 @syscall
 def sys_fork(task: Task) -> int:
-    return copy_process(task.kernel, task, SIGCHLD, 0, 0, 0, 0)
+    return pid_vnr(task, copy_process(task.kernel, task, SIGCHLD, 0, 0, 0, 0))
 
 
 @syscall
 def sys_vfork(task: Task) -> int:
-    return copy_process(task.kernel, task, CLONE_VFORK | CLONE_VM | SIGCHLD, 0, 0, 0, 0)
+    return pid_vnr(task, copy_process(task.kernel, task, CLONE_VFORK | CLONE_VM | SIGCHLD, 0, 0, 0, 0))
 CLONE_NEWTIME = 0x80
 CLONE_NEW_ANY = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | CLONE_NEWPID
                  | CLONE_NEWNET | CLONE_NEWTIME)
@@ -79,8 +79,8 @@ CLONE_NEW_ANY = (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | C
 def sys_unshare(task: Task, flags: int) -> int:
     """ksys_unshare: stop sharing the descriptor table (CLONE_FILES), the cwd/root/umask (CLONE_FS) or the
     SEM_UNDO list (CLONE_SYSVSEM: its adjustments are applied now, as Linux's exit_sem); CLONE_THREAD,
-    CLONE_SIGHAND and CLONE_VM only succeed when there is nothing to unshare.  Namespaces do not exist here:
-    CLONE_NEW* is EPERM without privilege, else EINVAL (Linux built without them)."""
+    CLONE_SIGHAND and CLONE_VM only succeed when there is nothing to unshare.  CLONE_NEW* moves the caller into
+    new namespaces (syscall/nsproxy.py); CLONE_NEWCGROUP and CLONE_NEWTIME are not supported (EINVAL)."""
     flags &= 0xFFFFFFFF
     if flags & CLONE_NEWUSER:
         flags |= CLONE_THREAD | CLONE_FS
@@ -90,6 +90,8 @@ def sys_unshare(task: Task, flags: int) -> int:
         flags |= CLONE_THREAD
     if flags & CLONE_NEWNS:
         flags |= CLONE_FS
+    if flags & CLONE_NEWIPC:
+        flags |= CLONE_SYSVSEM
     if flags & ~(CLONE_THREAD | CLONE_FS | CLONE_SIGHAND | CLONE_VM | CLONE_FILES | CLONE_SYSVSEM | CLONE_NEW_ANY):
         raise KernelError(errno.EINVAL)
     group = task.group
@@ -99,13 +101,15 @@ def sys_unshare(task: Task, flags: int) -> int:
         sharing = any(g is not group and g.sigactions is group.sigactions for g in task.kernel.groups.values())
         if sharing or flags & CLONE_VM and task.mm.users > 1:
             raise KernelError(errno.EINVAL)
-    if flags & CLONE_NEW_ANY:
-        raise KernelError(errno.EINVAL if capable(task, CAP_SYS_ADMIN) else errno.EPERM)
+    if flags & (CLONE_NEWCGROUP | CLONE_NEWTIME):
+        raise KernelError(errno.EINVAL)
     if flags & CLONE_FS and any(g is not group and g.fs is group.fs for g in task.kernel.groups.values()):
         group.fs = group.fs.copy()
     if flags & CLONE_FILES and group.fds.users > 1:
         group.fds.users -= 1
         group.fds = group.fds.copy()
     if flags & CLONE_SYSVSEM:
-        exit_sem(task.kernel.ipc, group.pid)
+        exit_sem(task.nsproxy.ipc, group.pid)      # (in the IPC namespace being left, for CLONE_NEWIPC)
+    if flags & CLONE_NEW_ANY:
+        unshare_namespaces(task, flags)
     return 0

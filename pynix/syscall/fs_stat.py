@@ -22,8 +22,16 @@ STATX_BASIC_STATS = 0x7FF
 F_OK, X_OK, W_OK, R_OK = 0, 1, 2, 4
 
 
+def _seen_by(task: Task, fields: dict[str, int]) -> dict[str, int]:
+    """The owner as the caller's user namespace shows it (65534 for ids it does not map)."""
+    ns = task.group.creds.user_ns
+    if ns.parent is None:
+        return fields
+    return {**fields, "uid": ns.from_kuid(fields["uid"]), "gid": ns.from_kgid(fields["gid"])}
+
+
 def _put_stat(task: Task, addr: int, fields: dict[str, int]) -> int:
-    copy_to_user(task.mm, addr, task.arch.stat_layout.pack(fields))
+    copy_to_user(task.mm, addr, task.arch.stat_layout.pack(_seen_by(task, fields)))
     return 0
 
 
@@ -64,7 +72,7 @@ def _split_dev(dev: int) -> tuple[int, int]:
 def sys_statx(task: Task, dirfd: int, pathname: int, flags: int, mask: int, statxbuf: int) -> int:
     if mask & 0x80000000:                         # STATX__RESERVED
         raise KernelError(errno.EINVAL)
-    f = _stat_at(task, dirfd, pathname, flags & ~0x6000)   # AT_STATX_SYNC_TYPE bits are hints
+    f = _seen_by(task, _stat_at(task, dirfd, pathname, flags & ~0x6000))   # AT_STATX_SYNC_TYPE: hints
     rmaj, rmin = _split_dev(f["rdev"])
     dmaj, dmin = _split_dev(f["dev"])
     out = struct.pack("<IIQIIIHHQQQQ", STATX_BASIC_STATS, f["blksize"], 0, f["nlink"], f["uid"], f["gid"],

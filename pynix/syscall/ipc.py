@@ -30,7 +30,7 @@ SEMBUF = struct.Struct("<HhH")                   # sem_num sem_op sem_flg
 
 
 def _ns(task: Task) -> IpcNamespace:
-    return task.kernel.ipc
+    return task.nsproxy.ipc
 
 
 def _stat_perm(task: Task, obj, cmd_any: bool) -> bytes:

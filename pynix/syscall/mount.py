@@ -1,4 +1,4 @@
-"""mount(2) and umount2/umount: the guest changes its (single) mount namespace.
+"""mount(2), umount2/umount and pivot_root(2): the guest changes its mount namespace.
 
 Follows Linux's do_mount/path_mount and ksys_umount: the target is resolved first (ENOENT, ENOTDIR...), then
 the caller must have CAP_SYS_ADMIN (EPERM), then the request is classified:
@@ -9,8 +9,9 @@ the caller must have CAP_SYS_ADMIN (EPERM), then the request is classified:
   write-protected device.
 - MS_BIND (with MS_REC: the mounts below the source too) attaches the source's subtree elsewhere; a directory
   covers a directory and a file a file (ENOTDIR).
-- MS_SHARED/MS_PRIVATE/MS_SLAVE/MS_UNBINDABLE: there is one namespace and no propagation, so these succeed and
-  change nothing (every mount behaves as private).
+- MS_SHARED/MS_PRIVATE/MS_SLAVE/MS_UNBINDABLE (one at a time, else EINVAL; MS_REC: the whole subtree) set the
+  propagation type (fs/pnode.py): mounts and unmounts under a shared mount happen on its peers and slaves too,
+  in whatever mount namespace they are.  An unbindable mount cannot be the source of a bind mount (EINVAL).
 - MS_MOVE moves a mount (EINVAL unless the source is a mount root).
 - Otherwise a new filesystem of type `fstype`: tmpfs/ramfs (options mode=, uid=, gid=; size=, nr_inodes=,
   nr_blocks=, huge=, inode64 accepted and ignored), proc, devtmpfs (the one devfs instance, as Linux's devtmpfs
@@ -48,6 +49,8 @@ from pynix.fs.file_ops import InodeFile
 from pynix.fs.hostfs import HostfsInode
 from pynix.fs.notify.fsnotify import fsnotify_unmount
 from pynix.fs.overlayfs import OverlayInode
+from pynix.fs.pnode import (make_private, make_shared, make_slave, make_unbindable, propagate_mount,
+                            propagate_umount)
 from pynix.fs.procfs import ProcfsSuperBlock
 from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import Dentry, Mount, MountTable, SuperBlock, VfsPath
@@ -55,9 +58,9 @@ from pynix.mm.uaccess import strncpy_from_user
 from pynix.syscall.fs_path import user_path, walker
 from pynix.syscall.sys_info import proc_values
 from pynix.syscall.registry import s32, syscall
-from pynix.task.capability import capable
 from pynix.task.task import Task
 from pynix.uapi.capability import CAP_SYS_ADMIN
+from pynix.task.user_namespace import INIT_USER_NS, ns_capable
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_REMOUNT = 1, 2, 4, 8, 32
 MS_BIND, MS_MOVE, MS_REC, MS_SILENT = 4096, 8192, 16384, 32768
@@ -76,7 +79,8 @@ _expiring: "weakref.WeakSet[Mount]" = weakref.WeakSet()
 
 
 def _require_admin(task: Task) -> None:
-    if not capable(task, CAP_SYS_ADMIN):
+    """may_mount: CAP_SYS_ADMIN over the user namespace that owns the caller's mount namespace."""
+    if not ns_capable(task.group.creds, task.group.fs.mounts.owner or INIT_USER_NS, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)
 
 
@@ -147,11 +151,11 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
     if fstype in (b"tmpfs", b"ramfs"):
         return _tmpfs(data)
     if fstype == b"proc":
-        return ProcfsSuperBlock(kernel, proc_values())
+        return ProcfsSuperBlock(kernel, proc_values(), task.pid_link.ns)   # the mounter's pids
     if fstype == b"devpts":
         return DevptsSuperBlock(kernel)                  # a new instance every time, as since Linux 4.7
     if fstype == b"mqueue":
-        return kernel.ipc.mqueue                         # the IPC namespace's one instance (ipc/mqueue.py)
+        return task.nsproxy.ipc.mqueue                   # the IPC namespace's one instance (ipc/mqueue.py)
     if fstype == b"devtmpfs":
         for m in kernel.mounts.mounts:
             if isinstance(m.sb, DevfsSuperBlock):
@@ -189,11 +193,24 @@ def _new_superblock(task: Task, fstype: bytes, source: bytes | None, data: bytes
 
 # ------------------------------------------------------------------------------------------ bind, move
 def _bind(table: MountTable, source: VfsPath, target: VfsPath, recursive: bool, readonly: bool) -> Mount:
+    if source.mount.unbindable:
+        raise KernelError(errno.EINVAL)
     top = table.mount(source.mount.sb, target, source=source.mount.source, readonly=readonly or source.mount.readonly,
                       root=source.dentry)
     if recursive:
         _copy_submounts(table, source.mount, source.dentry, top)
+    propagate_mount(top)
     return top
+
+
+def _under(m: Mount, top: Mount) -> bool:
+    """`m` is mounted somewhere inside `top` (MS_REC's subtree)."""
+    p = m.parent
+    while p is not None:
+        if p is top:
+            return True
+        p = p.parent
+    return False
 
 
 def _below(dentry: Dentry, ancestor: Dentry) -> bool:
@@ -269,7 +286,14 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
         kinds = flags & MS_PROPAGATION
         if kinds & (kinds - 1):
             raise KernelError(errno.EINVAL)              # more than one propagation type at once
-        return 0                                         # one namespace: every mount is private already
+        if not _is_mount_root(target):
+            raise KernelError(errno.EINVAL)
+        change = {MS_SHARED: make_shared, MS_PRIVATE: make_private, MS_SLAVE: make_slave,
+                  MS_UNBINDABLE: make_unbindable}[kinds]
+        top = target.mount
+        for m in [m for m in table.mounts if m is top or flags & MS_REC and _under(m, top)]:
+            change(m)
+        return 0
     if flags & MS_MOVE:
         if not source:
             raise KernelError(errno.EINVAL)
@@ -282,7 +306,7 @@ def do_mount(task: Task, source_addr: int, target_addr: int, fstype_addr: int, f
         sb.readonly = True
     if not sb.readonly:
         _was_writable.add(sb)
-    table.mount(sb, target, source=os.fsdecode(source or b"none"), readonly=readonly)
+    propagate_mount(table.mount(sb, target, source=os.fsdecode(source or b"none"), readonly=readonly))
     return 0
 
 
@@ -337,6 +361,8 @@ def do_umount(task: Task, target_addr: int, flags: int) -> int:
             raise KernelError(errno.EAGAIN)
     elif not flags & MNT_DETACH and _busy(task, m):
         raise KernelError(errno.EBUSY)
+    for copy in propagate_umount(m):                     # its copies on the parent's peers and slaves
+        copy.ns.umount(copy, detach=True)
     table.umount(m, detach=True)
     fsnotify_unmount(m, last=not any(o.sb is m.sb for o in table.mounts))   # IN_UNMOUNT, marks go
     if not flags & MNT_DETACH:
@@ -348,3 +374,70 @@ def do_umount(task: Task, target_addr: int, flags: int) -> int:
 def sys_umount2(task: Task, target: int, flags: int) -> int:
     return do_umount(task, target, flags)
 
+
+
+# -------------------------------------------------------------------------------------------- pivot_root(2)
+def _path_under(path: VfsPath, top: VfsPath) -> bool:
+    """`path` is `top` or below it in the mount tree (is_path_reachable)."""
+    mount, dentry = path.mount, path.dentry
+    while True:
+        if mount is top.mount:
+            return _below(dentry, top.dentry)
+        if mount.parent is None:
+            return False
+        mount, dentry = mount.parent, mount.mountpoint
+
+
+def _parents_first(table: MountTable) -> None:
+    """Order the table's list from the root down (copy_tree relies on parents coming before children)."""
+    order, queue = [], [table.root]
+    while queue:
+        m = queue.pop(0)
+        order.append(m)
+        queue += [c for c in table.mounts if c.parent is m]
+    table.mounts[:] = order + [m for m in table.mounts if m not in order]
+
+
+@syscall
+def sys_pivot_root(task: Task, new_root: int, put_old: int) -> int:
+    """The caller's root mount moves to `put_old` and the mount at `new_root` becomes the root of its mount
+    namespace; every process whose root or working directory was the old root moves to the new one (Linux's
+    chroot_fs_refs).  EPERM without privilege, ENOTDIR, EINVAL when `new_root` or the current root is not a
+    mount's root, `new_root` is the current root's mount, `put_old` is not under `new_root`, or a shared mount
+    is involved; EBUSY when `put_old` is a mount with others on it."""
+    w = walker(task)
+    fs = task.group.fs
+    new = w.resolve(fs.cwd, user_path(task, new_root), must_dir=True)
+    old = w.resolve(fs.cwd, user_path(task, put_old), must_dir=True)
+    if not ns_capable(task.group.creds, fs.mounts.owner or INIT_USER_NS, CAP_SYS_ADMIN):
+        raise KernelError(errno.EPERM)
+    root = fs.root
+    table = fs.mounts
+    n, r = new.mount, root.mount
+    if not _is_mount_root(new) or not _is_mount_root(root) or n is r or n.parent is None \
+            or n.ns is not table or r.ns is not table or not _path_under(old, new):
+        raise KernelError(errno.EINVAL)
+    if n.peers is not None or n.parent.peers is not None or r.parent is not None and r.parent.peers is not None:
+        raise KernelError(errno.EINVAL)
+    r_parent, r_point = r.parent, r.mountpoint
+    table._covering.pop((id(n.parent), id(n.mountpoint)), None)
+    if r_parent is not None:
+        table._covering.pop((id(r_parent), id(r_point)), None)
+    n.parent, n.mountpoint = r_parent, r_point            # the new root takes the old one's place...
+    if r_parent is None:
+        table.root = n
+    else:
+        table._covering[(id(r_parent), id(r_point))] = n
+    old_place = table.follow_mounts(old) if old.mount is not r else old
+    r.parent, r.mountpoint = old_place.mount, old_place.dentry   # ... and the old root goes under put_old
+    table._covering[(id(old_place.mount), id(old_place.dentry))] = r
+    _parents_first(table)
+    new_root_path = VfsPath(n, n.root)
+    for group in task.kernel.groups.values():
+        other = group.fs
+        if other is not None and other.mounts is table:
+            if other.root.mount is r and other.root.dentry is root.dentry:
+                other.root = new_root_path
+            if other.cwd.mount is r and other.cwd.dentry is root.dentry:
+                other.cwd = new_root_path
+    return 0

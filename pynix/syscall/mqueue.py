@@ -27,7 +27,7 @@ NSIG = 64
 
 
 def _root(task: Task) -> VfsPath:
-    sb = task.kernel.ipc.mqueue
+    sb = task.nsproxy.ipc.mqueue
     return VfsPath(sb.mount, sb.mount.root)
 
 

@@ -5,6 +5,7 @@ import errno
 
 from pynix.errors import KernelError
 from pynix.syscall.registry import s32, syscall
+from pynix.task.pid_namespace import find_vpid, kernel_id, pid_vnr
 from pynix.task.task import Task, ThreadGroup
 
 
@@ -12,7 +13,7 @@ def _group(task: Task, pid: int) -> ThreadGroup:
     pid = s32(pid)
     if pid == 0:
         return task.group
-    target = task.kernel.tasks.get(pid)            # a zombie too: its ids answer until it is reaped
+    target = find_vpid(task, pid)                  # a zombie too: its ids answer until it is reaped
     if target is None or pid < 0:
         raise KernelError(errno.ESRCH)
     return target.group
@@ -21,9 +22,10 @@ def _group(task: Task, pid: int) -> ThreadGroup:
 @syscall
 def sys_setpgid(task: Task, pid: int, pgid: int) -> int:
     target = _group(task, pid)
-    pgid = s32(pgid) or target.pid
+    pgid = s32(pgid)
     if pgid < 0:
         raise KernelError(errno.EINVAL)
+    pgid = kernel_id(task, pgid) if pgid else target.pid
     if target is not task.group and target.parent is not task.group:
         raise KernelError(errno.ESRCH)
     if target.sid != task.group.sid:
@@ -39,12 +41,12 @@ def sys_setpgid(task: Task, pid: int, pgid: int) -> int:
 
 @syscall
 def sys_getpgid(task: Task, pid: int) -> int:
-    return _group(task, pid).pgid
+    return pid_vnr(task, _group(task, pid).pgid)
 
 
 @syscall
 def sys_getpgrp(task: Task) -> int:
-    return task.group.pgid
+    return pid_vnr(task, task.group.pgid)
 
 
 @syscall
@@ -53,9 +55,9 @@ def sys_setsid(task: Task) -> int:
     if any(g.pgid == group.pid for g in task.kernel.groups.values()):
         raise KernelError(errno.EPERM)             # already a process-group leader
     group.sid = group.pgid = group.pid
-    return group.sid
+    return pid_vnr(task, group.sid)
 
 
 @syscall
 def sys_getsid(task: Task, pid: int) -> int:
-    return _group(task, pid).sid
+    return pid_vnr(task, _group(task, pid).sid)

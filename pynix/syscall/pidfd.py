@@ -13,6 +13,7 @@ from pynix.mm.uaccess import copy_from_user
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.signal import kill_process
 from pynix.task.cred import ptrace_may_access
+from pynix.task.pid_namespace import find_vpid
 from pynix.task.pidfd import PidFd
 from pynix.task.signal import SI_TKILL, SI_USER, siginfo
 from pynix.task.task import Task, ThreadGroup
@@ -57,12 +58,12 @@ def sys_pidfd_open(task: Task, pid: int, flags: int) -> int:
     pid, flags = s32(pid), flags & 0xFFFFFFFF
     if flags & ~PIDFD_NONBLOCK or pid <= 0:
         raise KernelError(errno.EINVAL)
-    thread = task.kernel.tasks.get(pid)
+    thread = find_vpid(task, pid)
     if thread is None or task.kernel.groups.get(thread.group.pid) is not thread.group:
         raise KernelError(errno.ESRCH)
-    if thread.group.pid != pid:
+    if thread.group.pid != thread.tid:
         raise KernelError(errno.ENOENT)           # not a thread-group leader (Linux >= 6.9; EINVAL before)
-    return open_pidfd(task, pid, flags)
+    return open_pidfd(task, thread.tid, flags)
 
 
 @syscall

@@ -11,6 +11,7 @@ from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task.capability import capable
 from pynix.task.exit import exit_group, exit_thread
 from pynix.task.cred import ptrace_may_access
+from pynix.task.pid_namespace import find_vpid, pid_vnr
 from pynix.task.task import RLIMIT_NOFILE, Task
 from pynix.uapi.capability import CAP_SYS_RESOURCE
 
@@ -33,24 +34,25 @@ def sys_exit_group(task: Task, status: int) -> None:
 
 @syscall
 def sys_getpid(task: Task) -> int:
-    return task.group.pid
+    return pid_vnr(task, task.group.pid)
 
 
 @syscall
 def sys_gettid(task: Task) -> int:
-    return task.tid
+    return pid_vnr(task, task.tid)
 
 
 @syscall
 def sys_getppid(task: Task) -> int:
-    return task.group.ppid
+    """The parent's pid in the caller's pid namespace: 0 for a namespace's pid 1, whose parent is outside."""
+    return pid_vnr(task, task.group.ppid)
 
 
 @syscall
 def sys_set_tid_address(task: Task, tidptr: int) -> int:
     """Remember where to write 0 (and futex-wake) when this thread exits; return the caller's tid."""
     task.clear_child_tid = tidptr
-    return task.tid
+    return pid_vnr(task, task.tid)
 
 
 @syscall
@@ -65,7 +67,7 @@ def sys_set_robust_list(task: Task, head: int, length: int) -> int:
 def sys_get_robust_list(task: Task, pid: int, head_ptr: int, len_ptr: int) -> int:
     """The robust-list head a thread registered: ESRCH for no such thread, EPERM without ptrace access."""
     pid = s32(pid)
-    target = task if pid == 0 else task.kernel.tasks.get(pid)
+    target = task if pid == 0 else find_vpid(task, pid)
     if target is None or pid < 0:
         raise KernelError(errno.ESRCH)
     if not ptrace_may_access(task.group.creds, target.group.creds, bool(target.group.dumpable)):
@@ -78,7 +80,7 @@ def sys_get_robust_list(task: Task, pid: int, head_ptr: int, len_ptr: int) -> in
 @syscall
 def sys_prlimit64(task: Task, pid: int, resource: int, new_limit: int, old_limit: int) -> int:
     pid, resource = s32(pid), s32(resource)
-    if pid not in (0, task.group.pid):
+    if pid not in (0, pid_vnr(task, task.group.pid)):
         raise KernelError(errno.ESRCH)
     limits = task.group.rlimits
     if resource not in limits:

@@ -118,6 +118,6 @@ def sys_kcmp(task: Task, pid1: int, pid2: int, type_: int, idx1: int, idx2: int)
     if type_ == KCMP_IO:
         return _order(t1.io_context, t2.io_context)
     if type_ == KCMP_SYSVSEM:
-        undo = task.kernel.ipc.sem_undo
+        undo = task.nsproxy.ipc.sem_undo
         return _order(undo.get(g1.pid), undo.get(g2.pid))
     raise KernelError(errno.EINVAL)

@@ -14,6 +14,7 @@ from pynix.sync.wait import Block
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task import signal as sig_mod
 from pynix.task.capability import capable
+from pynix.task.pid_namespace import find_vpid, kernel_id, pid_vnr, signal_unkillable
 from pynix.task.signal import UNBLOCKABLE, has_deliverable, send_signal, siginfo
 from pynix.task.task import SigAction, Task, ThreadGroup
 from pynix.task.timer import TICK_NSEC, IntervalTimer
@@ -188,23 +189,27 @@ def kill_process(task: Task, group: ThreadGroup, sig: int, info: bytes, thread: 
     (check_kill_permission), then send."""
     if not _may_signal(task, group):
         raise KernelError(errno.EPERM)
+    default = (group.sigactions.get(sig) or SigAction()).handler == sig_mod.SIG_DFL
+    if sig and signal_unkillable(task, group, sig, default):
+        return                                   # a pid namespace's pid 1 ignores it (SIGNAL_UNKILLABLE)
     send_signal(task.kernel, group, sig, info, thread=thread)
 
 
 @syscall
 def sys_kill(task: Task, pid: int, sig: int) -> int:
     pid, sig = s32(pid), _check_sig(sig)
-    info = siginfo(sig, SI_USER, pid=task.group.pid, uid=task.group.creds.uid)
+    info = siginfo(sig, SI_USER, pid=pid_vnr(task, task.group.pid), uid=task.group.creds.uid)
     groups = list(task.kernel.groups.values())     # zombies too: a process until it is reaped (kill succeeds)
     if pid > 0:                                  # a thread id names its process too (find_vpid)
-        owner = task.kernel.tasks.get(pid)
+        owner = find_vpid(task, pid)
         targets = [owner.group] if owner is not None else []
     elif pid == 0:
         targets = [g for g in groups if g.pgid == task.group.pgid]
-    elif pid == -1:
-        targets = [g for g in groups if g is not task.kernel.init and g is not task.group]   # not init, not self
+    elif pid == -1:                              # every process the caller's pid namespace shows but its pid 1
+        targets = [g for g in groups if g.tasks and pid_vnr(task, g.pid) > 1 and g is not task.group]
     else:
-        targets = [g for g in groups if g.pgid == -pid]
+        pgid = kernel_id(task, -pid)
+        targets = [g for g in groups if g.pgid == pgid]
     if not targets:
         raise KernelError(errno.ESRCH)
     errors = 0
@@ -220,14 +225,12 @@ def sys_kill(task: Task, pid: int, sig: int) -> int:
 
 
 def _thread_signal(task: Task, tgid: int | None, tid: int, sig: int, info: bytes) -> int:
-    target = task.kernel.tasks.get(tid)
+    target = find_vpid(task, tid)
     if tid <= 0 or (tgid is not None and tgid <= 0):
         raise KernelError(errno.EINVAL)
-    if target is None or (tgid is not None and target.group.pid != tgid):     # (a zombie is still there)
+    if target is None or (tgid is not None and target.group.pid != kernel_id(task, tgid)):  # (zombies count)
         raise KernelError(errno.ESRCH)
-    if not _may_signal(task, target.group):
-        raise KernelError(errno.EPERM)
-    send_signal(task.kernel, target.group, sig, info, thread=target)
+    kill_process(task, target.group, sig, info, thread=target)
     _deliver_soon(task)
     return 0
 
@@ -235,14 +238,15 @@ def _thread_signal(task: Task, tgid: int | None, tid: int, sig: int, info: bytes
 @syscall
 def sys_tkill(task: Task, tid: int, sig: int) -> int:
     sig = _check_sig(sig)
-    return _thread_signal(task, None, s32(tid), sig, siginfo(sig, SI_TKILL, task.group.pid, task.group.creds.uid))
+    return _thread_signal(task, None, s32(tid), sig,
+                          siginfo(sig, SI_TKILL, pid_vnr(task, task.group.pid), task.group.creds.uid))
 
 
 @syscall
 def sys_tgkill(task: Task, tgid: int, tid: int, sig: int) -> int:
     sig = _check_sig(sig)
     return _thread_signal(task, s32(tgid), s32(tid), sig,
-                          siginfo(sig, SI_TKILL, task.group.pid, task.group.creds.uid))
+                          siginfo(sig, SI_TKILL, pid_vnr(task, task.group.pid), task.group.creds.uid))
 
 
 def _queued_info(task: Task, sig: int, uinfo: int, target: int) -> bytes:
@@ -250,7 +254,7 @@ def _queued_info(task: Task, sig: int, uinfo: int, target: int) -> bytes:
     to itself (Linux compares the target with the caller's thread id)."""
     data = copy_from_user(task.mm, uinfo, 128)
     (code,) = struct.unpack_from("<i", data, 8)
-    if (code >= 0 or code == SI_TKILL) and target != task.tid:
+    if (code >= 0 or code == SI_TKILL) and target != pid_vnr(task, task.tid):
         raise KernelError(errno.EPERM)
     return struct.pack("<i", sig) + data[4:]
 
@@ -258,7 +262,7 @@ def _queued_info(task: Task, sig: int, uinfo: int, target: int) -> bytes:
 def _process_of(task: Task, pid: int) -> ThreadGroup:
     """The process that `pid` names: its own pid or the id of any of its threads (find_vpid); a zombie too,
     until it is reaped."""
-    target = task.kernel.tasks.get(pid) if pid > 0 else None
+    target = find_vpid(task, pid) if pid > 0 else None
     if target is None:
         raise KernelError(errno.ESRCH)
     return target.group

@@ -13,8 +13,8 @@ from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.personality import UNAME26, uname26_release
-from pynix.task.capability import capable
 from pynix.task.task import Task
+from pynix.task.user_namespace import INIT_USER_NS, ns_capable
 from pynix.task.uts import NEW_UTS_LEN
 from pynix.uapi.capability import CAP_SYS_ADMIN
 
@@ -30,7 +30,7 @@ def proc_values() -> ProcValues:
 
 @syscall
 def sys_uname(task: Task, buf: int) -> int:
-    uts = task.kernel.uts_namespace
+    uts = task.nsproxy.uts
     release = uname26_release(RELEASE) if task.group.personality & UNAME26 else RELEASE
     fields = (b"Linux", uts.nodename, release.encode(), VERSION.encode(), task.arch.name.encode(), uts.domainname)
     copy_to_user(task.mm, buf, b"".join(f.ljust(FIELD, b"\0") for f in fields))
@@ -38,8 +38,9 @@ def sys_uname(task: Task, buf: int) -> int:
 
 
 def _set_name(task: Task, name: int, length: int) -> bytes:
-    """sethostname/setdomainname: EPERM without CAP_SYS_ADMIN, EINVAL outside 0..64, then EFAULT."""
-    if not capable(task, CAP_SYS_ADMIN):
+    """sethostname/setdomainname: EPERM without CAP_SYS_ADMIN over the UTS namespace's owner, EINVAL outside
+    0..64, then EFAULT."""
+    if not ns_capable(task.group.creds, task.nsproxy.uts.owner or INIT_USER_NS, CAP_SYS_ADMIN):
         raise KernelError(errno.EPERM)
     length = s32(length)
     if length < 0 or length > NEW_UTS_LEN:
@@ -49,13 +50,13 @@ def _set_name(task: Task, name: int, length: int) -> bytes:
 
 @syscall
 def sys_sethostname(task: Task, name: int, length: int) -> int:
-    task.kernel.uts_namespace.nodename = _set_name(task, name, length)
+    task.nsproxy.uts.nodename = _set_name(task, name, length)
     return 0
 
 
 @syscall
 def sys_setdomainname(task: Task, name: int, length: int) -> int:
-    task.kernel.uts_namespace.domainname = _set_name(task, name, length)
+    task.nsproxy.uts.domainname = _set_name(task, name, length)
     return 0
 
 

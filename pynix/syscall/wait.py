@@ -14,6 +14,7 @@ from pynix.syscall.pidfd import pidfd_of
 from pynix.syscall.registry import s32, syscall
 from pynix.task import ptrace
 from pynix.task.exit import reap
+from pynix.task.pid_namespace import kernel_id, pid_vnr
 from pynix.task.task import Task, ThreadGroup
 from pynix.uapi.signal import CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, SIGCHLD, SIGCONT
 
@@ -62,6 +63,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
     pid, options = s32(pid), options & 0xFFFFFFFF
     if options & ~(WNOHANG | WUNTRACED | WCONTINUED | __WNOTHREAD | __WALL | __WCLONE):
         raise KernelError(errno.EINVAL)
+    pid = kernel_id(task, pid) if pid > 0 else -kernel_id(task, -pid) if pid < -1 else pid
     if pid > 0:
         match = lambda c: c.pid == pid                                       # noqa: E731
     elif pid == 0:
@@ -84,6 +86,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
         report = _stop_report(child, options)
         if report is None and child.exit_status is None:
             continue
+        number = pid_vnr(task, child.pid)          # (before the reap releases its pid)
         if wstatus:
             copy_to_user(task.mm, wstatus, (report if report is not None else child.exit_status).to_bytes(4, "little"))
         if rusage:
@@ -92,7 +95,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
             child.wait_report = None               # a stop or continue is reported once
         else:
             reap(task.kernel, child)
-        return child.pid
+        return number
     if options & WNOHANG:
         return 0
     raise Block(task.group.child_exit)
@@ -113,6 +116,8 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
             or not options & (WEXITED | WSTOPPED | WCONTINUED):
         raise KernelError(errno.EINVAL)
     nonblocking = False
+    if idtype in (P_PID, P_PGID) and id_ > 0:
+        id_ = kernel_id(task, id_)
     if idtype == P_ALL:
         match = lambda c: True                                               # noqa: E731
     elif idtype == P_PID:
@@ -153,7 +158,7 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
                           (CLD_DUMPED if status & 0x80 else CLD_KILLED, status & 0x7F)
         else:
             continue
-        _put_waitid_info(task, infop, code, child.pid, child.creds.uid, value)
+        _put_waitid_info(task, infop, code, pid_vnr(task, child.pid), child.creds.uid, value)
         if rusage:
             copy_to_user(task.mm, rusage, rusage_bytes(*child.cpu_time_ns()))
         if not options & WNOWAIT:

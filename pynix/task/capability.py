@@ -2,8 +2,10 @@
 which the capability sets change (security/commoncap.c): capset, the set-user-id family, and execve with the
 file capabilities of the `security.capability` extended attribute.
 
-There is one user namespace, so `capable(task, CAP_X)` is whether CAP_X is in the effective set of the task's
-credentials, and a file's v3 capabilities count only when their root id is 0.  pynix keeps one set of
+`capable(task, CAP_X)` is whether CAP_X is in the effective set of the task's credentials: a capability in its
+own user namespace (where Linux's capable() asks about the initial one -- the same for every task outside a user
+namespace; objects a namespace owns are checked with task/user_namespace.py's ns_capable).  "Root" in these
+rules is uid 0 of the credentials' user namespace.  A file's v3 capabilities count only when their root id is 0.  pynix keeps one set of
 credentials per process (Linux: per thread, which libc keeps equal across threads for the id calls).
 """
 from __future__ import annotations
@@ -57,26 +59,28 @@ def cap_task_fix_setuid(old: Credentials, new: Credentials) -> Credentials:
     """cap_emulate_setxuid, after setuid/setreuid/setresuid (unless SECURE_NO_SETUID_FIXUP): leaving uid 0 in
     all three ids clears permitted and effective (unless SECURE_KEEP_CAPS) and ambient; the effective uid
     leaving 0 clears the effective set, coming back to 0 restores it from the permitted one."""
+    root = old.user_ns.make_kuid(0)           # the user namespace's root (None if unmapped there)
     if old.securebits & SECURE_NO_SETUID_FIXUP:
         return new
-    if 0 in (old.uid, old.euid, old.suid) and 0 not in (new.uid, new.euid, new.suid):
+    if root in (old.uid, old.euid, old.suid) and root not in (new.uid, new.euid, new.suid):
         if not old.securebits & SECURE_KEEP_CAPS:
             new = replace(new, cap_permitted=0, cap_effective=0)
         new = replace(new, cap_ambient=0)
-    if old.euid == 0 and new.euid != 0:
+    if old.euid == root and new.euid != root:
         new = replace(new, cap_effective=0)
-    elif old.euid != 0 and new.euid == 0:
+    elif old.euid != root and new.euid == root:
         new = replace(new, cap_effective=new.cap_permitted)
     return new
 
 
 def cap_task_fix_setfsuid(old: Credentials, new: Credentials) -> Credentials:
     """cap_task_fix_setuid for LSM_SETID_FS: the filesystem capabilities follow a filesystem uid of 0."""
+    root = old.user_ns.make_kuid(0)           # the user namespace's root (None if unmapped there)
     if old.securebits & SECURE_NO_SETUID_FIXUP:
         return new
-    if old.fsuid == 0 and new.fsuid != 0:
+    if old.fsuid == root and new.fsuid != root:
         return replace(new, cap_effective=new.cap_effective & ~CAP_FS_SET)
-    if old.fsuid != 0 and new.fsuid == 0:
+    if old.fsuid != root and new.fsuid == root:
         return replace(new, cap_effective=new.cap_effective | (new.cap_permitted & CAP_FS_SET))
     return new
 
@@ -84,9 +88,10 @@ def cap_task_fix_setfsuid(old: Credentials, new: Credentials) -> Credentials:
 def access_override_creds(creds: Credentials) -> Credentials:
     """access_override_creds: access(2) checks with the real ids, and with the capabilities a process of that
     real uid would have -- all its permitted ones for a real uid of 0, none otherwise."""
+    root = creds.user_ns.make_kuid(0)         # the user namespace's root (None if unmapped there)
     effective = creds.cap_effective
     if not creds.securebits & SECURE_NO_SETUID_FIXUP:
-        effective = creds.cap_permitted if creds.uid == 0 else 0
+        effective = creds.cap_permitted if creds.uid == root else 0
     return replace(creds, fsuid=creds.uid, fsgid=creds.gid, cap_effective=effective)
 
 
@@ -182,16 +187,17 @@ def cap_bprm_creds(old: Credentials, new: Credentials, fcaps: VfsCaps | None,
     effective when the effective uid is 0 (but not a set-user-id-root program with file capabilities run by
     another user).  EPERM when the file's effective bit is set and one of its permitted capabilities is out of
     reach.  With no_new_privs a set-id program keeps the caller's ids and nothing is gained."""
+    root = new.user_ns.make_kuid(0)           # the user namespace's root (None if unmapped there)
     effective = fcaps is not None and fcaps.effective
     permitted = 0
     if fcaps is not None:
         permitted = (old.cap_bset & fcaps.permitted) | (old.cap_inheritable & fcaps.inheritable)
         if effective and fcaps.permitted & ~permitted:
             raise KernelError(errno.EPERM)
-    if not old.securebits & SECURE_NOROOT and not (fcaps is not None and new.uid != 0 and new.euid == 0):
-        if new.euid == 0 or new.uid == 0:
+    if not old.securebits & SECURE_NOROOT and not (fcaps is not None and new.uid != root and new.euid == root):
+        if new.euid == root or new.uid == root:
             permitted = old.cap_bset | old.cap_inheritable
-        if new.euid == 0:
+        if new.euid == root:
             effective = True
     is_setid = new.euid != old.uid or new.egid != old.gid
     euid, egid = new.euid, new.egid
@@ -199,7 +205,7 @@ def cap_bprm_creds(old: Credentials, new: Credentials, fcaps: VfsCaps | None,
         euid, egid = old.uid, old.gid                   # they get no more than they had, and maybe less
         permitted &= old.cap_permitted
     ambient = 0 if fcaps is not None or is_setid else old.cap_ambient
-    secure = is_setid or (new.uid != 0 and (effective or bool(permitted & ~ambient)))
+    secure = is_setid or (new.uid != root and (effective or bool(permitted & ~ambient)))
     permitted |= ambient
     return replace(new, euid=euid, suid=euid, fsuid=euid, egid=egid, sgid=egid, fsgid=egid,
                    cap_permitted=permitted, cap_effective=permitted if effective else ambient, cap_ambient=ambient,

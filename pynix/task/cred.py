@@ -15,6 +15,7 @@ import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from pynix.task.user_namespace import INIT_USER_NS, UserNamespace
 from pynix.uapi.capability import CAP_SYS_PTRACE, CAP_VALID_MASK
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ class Credentials:
     cap_effective: int = CAP_VALID_MASK
     cap_bset: int = CAP_VALID_MASK
     cap_ambient: int = 0
+    # user namespaces (task/user_namespace.py): the ids above are kernel ids, mapped by `user_ns`; the
+    # capability sets are capabilities in `user_ns` (ns_capable says what they give over other namespaces)
+    user_ns: UserNamespace = INIT_USER_NS
 
     @classmethod
     def of_host(cls) -> "Credentials":
@@ -64,7 +68,8 @@ class Credentials:
                    cap_bset=caps["CapBnd"], cap_ambient=caps["CapAmb"])
 
     def has_cap(self, cap: int) -> bool:
-        """cap_capable: capability `cap` is in the effective set (one user namespace, so no owner rules)."""
+        """Capability `cap` is in the effective set: held in the credentials' own user namespace (ns_capable
+        in task/user_namespace.py extends it to other namespaces, as Linux's cap_capable)."""
         return bool(self.cap_effective >> cap & 1)
 
     def in_group(self, gid: int) -> bool:

@@ -21,6 +21,7 @@ from pynix.task.cred import Credentials, commit_creds
 from pynix.task.exit import do_exit
 from pynix.task import seccomp
 from pynix.task.fork import release_mm, vfork_release
+from pynix.task.pid_namespace import detach_pid
 from pynix.task.task import Task, TaskState
 from pynix.task.timer import delete_posix_timers
 from pynix.uapi.signal import SIG_IGN, SS_DISABLE
@@ -144,6 +145,7 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
             group.tasks.remove(other)
             kernel.tasks.pop(other.tid, None)
             seccomp.seccomp_filter_release(other)
+            detach_pid(other)
     group.tasks = [task]
     release_mm(task.mm)
     group.mm = mm

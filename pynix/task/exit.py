@@ -13,6 +13,7 @@ from pynix.mm.uaccess import copy_to_user
 from pynix.task import ptrace, seccomp, signal
 from pynix.task.fork import release_mm, vfork_release
 from pynix.task.futex import exit_robust_list, futex_wake
+from pynix.task.pid_namespace import child_reaper, detach_pid, group_pid, in_ns, zap_pid_ns_processes
 from pynix.task.task import Task, TaskState, ThreadGroup
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ def exit_thread(kernel: "Kernel", task: Task, wait_status: int) -> None:
             group.tasks.remove(task)
             kernel.tasks.pop(task.tid, None)
             seccomp.seccomp_filter_release(task)
+            detach_pid(task)
         return
     _exit_notify(kernel, group, wait_status)
 
@@ -82,14 +84,18 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
     if group.exit_status is not None:
         return
     group.exit_status = wait_status
-    if kernel.ipc.sem_undo:                    # SEM_UNDO adjustments (ipc/sem.py, loaded by semop's family)
+    ipc = group.tasks[0].nsproxy.ipc
+    if ipc.sem_undo:                           # SEM_UNDO adjustments (ipc/sem.py, loaded by semop's family)
         from pynix.ipc.sem import exit_sem
-        exit_sem(kernel.ipc, group.pid)
+        exit_sem(ipc, group.pid)
     if kernel.tracer is not None:
         kernel.tracer.sched_process_exit(group, wait_status)
     group.fds.users -= 1
     if group.fds.users == 0:
         group.fds.close_all()
+    ns = group_pid(group).ns
+    if ns.level > 0 and ns.child_reaper is group:      # a pid namespace's pid 1: the namespace dies with it
+        zap_pid_ns_processes(kernel, ns, lambda g: kill_group(kernel, g, signal.SIGKILL))
     forget_original_parent(kernel, group)
     ptrace.tracer_exited(kernel, group)
     if not ptrace.defers_parent(group):
@@ -130,19 +136,31 @@ def _init_reaps(kernel: "Kernel", child: ThreadGroup) -> None:
 
 
 def forget_original_parent(kernel: "Kernel", group: ThreadGroup) -> None:
-    """The children of exiting `group` get a new parent: the nearest living ancestor that made itself a
-    child subreaper (PR_SET_CHILD_SUBREAPER), else init; those that asked for it (PR_SET_PDEATHSIG) are
-    sent their parent-death signal, as from the dying parent."""
+    """The children of exiting `group` get a new parent: the nearest living ancestor in the same pid namespace
+    that made itself a child subreaper (PR_SET_CHILD_SUBREAPER), else the namespace's pid 1 (the machine's
+    init at level 0); those that asked for it (PR_SET_PDEATHSIG) are sent their parent-death signal, as from
+    the dying parent.  The children of a pid namespace's dying pid 1 are all dead already
+    (zap_pid_ns_processes): it reaps them itself, as its last wait() does."""
+    ns_reaper = child_reaper(kernel, group)
+    ns = group_pid(group).ns
     reaper = group.parent
-    while reaper is not None and not (reaper.child_subreaper and reaper.exit_status is None):
+    while reaper is not None and reaper is not ns_reaper and in_ns(reaper, ns) \
+            and not (reaper.child_subreaper and reaper.exit_status is None):
         reaper = reaper.parent
-    reaper = reaper or kernel.init
-    for child in group.children:
-        if reaper is not None and reaper is not group:
-            child.parent = reaper
-            reaper.children.append(child)
-            if reaper is kernel.init and child.exit_status is not None:
+    if reaper is None or not in_ns(reaper, ns):
+        reaper = ns_reaper
+    for child in list(group.children):
+        if reaper is None and child.exit_status is not None:
+            reap(kernel, child)                     # the namespace's end: its pid 1 collects its dead
+            continue
+        adopter = reaper or kernel.init
+        if adopter is not group:
+            child.parent = adopter
+            adopter.children.append(child)
+            if adopter is kernel.init and child.exit_status is not None:
                 _init_reaps(kernel, child)          # a zombie orphan: init's wait() collects it
+            elif child.exit_status is not None:
+                adopter.child_exit.wake_all()       # a zombie orphan for a namespace's pid 1 to wait for
         for thread in child.tasks:
             if thread.pdeath_signal:
                 signal.send_signal(kernel, child, thread.pdeath_signal,
@@ -163,6 +181,7 @@ def reap(kernel: "Kernel", group: ThreadGroup) -> None:
         seccomp.seccomp_filter_release(task)
         if task.ptrace is not None:            # reaped by a parent that was its tracer too
             ptrace.unlink(kernel, task)
+        detach_pid(task)
     kernel.groups.pop(group.pid, None)
 
 

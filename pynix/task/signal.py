@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.task import exit as task_exit, ptrace, rseq
+from pynix.task.pid_namespace import group_pid
 from pynix.task.task import SigAction, Task, TaskState, ThreadGroup
 # the signal ABI (re-exported: this module is where the kernel's signal code lives)
 from pynix.uapi.signal import (CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED, MINSIGSTKSZ, NSIG,
@@ -225,7 +226,8 @@ def notify_parent(kernel: "Kernel", group: ThreadGroup, code: int, status: int) 
         return
     if group.exit_signal:
         send_signal(kernel, parent, group.exit_signal,
-                    siginfo(SIGCHLD, code, pid=group.pid, uid=group.creds.uid, status=status))
+                    siginfo(SIGCHLD, code, pid=group_pid(group).nr_in(group_pid(parent).ns), uid=group.creds.uid,
+                            status=status))
 
 
 # ---------------------------------------------------------------------------------------------- delivery

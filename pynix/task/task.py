@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from pynix.kernel import Kernel
     from pynix.task.ptrace import PtraceLink
     from pynix.task.seccomp import Seccomp
+    from pynix.task.nsproxy import NsProxy
+    from pynix.task.pid_namespace import Pid
     from pynix.task.signal import DeferredInfo
     from pynix.task.timer import IntervalTimer, PosixTimer
 
@@ -185,6 +187,9 @@ class Task:
     def update_syscall_work(self) -> None:
         """Call after `ptrace` or `seccomp` changed."""
         self.syscall_work = self.ptrace is not None or self.seccomp is not None
+    # namespaces (task/nsproxy.py, task/pid_namespace.py): set when the task is created
+    nsproxy: "NsProxy" = None               # its UTS, IPC, mount and network namespaces, children's pid one
+    pid_link: "Pid" = None                  # its pid numbers, one per pid namespace level
 
     @property
     def mm(self) -> AddressSpace:

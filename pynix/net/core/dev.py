@@ -66,8 +66,11 @@ class NetDevice:
 RT_SCOPE_HOST = 254
 
 
-def loopback_device() -> NetDevice:
-    """`lo` as a Linux boot brings it up."""
+def loopback_device(up: bool = True) -> NetDevice:
+    """`lo` as a Linux boot brings it up; not `up`: as a new network namespace has it (down, no addresses, no
+    queueing discipline)."""
+    if not up:
+        return NetDevice(b"lo", 1, IFF_LOOPBACK, 65536, ARPHRD_LOOPBACK, qdisc=b"noop")
     return NetDevice(b"lo", 1, IFF_UP | IFF_LOOPBACK | IFF_RUNNING | IFF_LOWER_UP, 65536, ARPHRD_LOOPBACK,
                      addrs=[IfAddr(ipaddress.IPv4Address("127.0.0.1"), 8, b"lo", RT_SCOPE_HOST),
                             IfAddr(ipaddress.IPv6Address("::1"), 128, b"lo", RT_SCOPE_HOST)])

@@ -12,7 +12,7 @@ import errno
 import struct
 from typing import TYPE_CHECKING
 
-from pynix.net.core.dev import RT_SCOPE_HOST
+from pynix.net.core.dev import IFF_UP, RT_SCOPE_HOST
 
 if TYPE_CHECKING:
     from pynix.net.core.dev import IfAddr, NetDevice
@@ -24,7 +24,7 @@ NLM_F_REQUEST, NLM_F_MULTI, NLM_F_ACK, NLM_F_DUMP = 0x1, 0x2, 0x4, 0x300
 RTM_NEWLINK, RTM_GETLINK, RTM_NEWADDR, RTM_GETADDR, RTM_NEWROUTE, RTM_GETROUTE = 16, 18, 20, 22, 24, 26
 RTM_BASE, RTM_MAX = 16, 127
 IFLA_ADDRESS, IFLA_BROADCAST, IFLA_IFNAME, IFLA_MTU, IFLA_QDISC, IFLA_STATS = 1, 2, 3, 4, 6, 7
-IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_LINKMODE, IFLA_STATS64 = 13, 16, 17, 23
+IFLA_TXQLEN, IFLA_OPERSTATE, IFLA_LINKMODE, IFLA_STATS64, IFLA_GROUP = 13, 16, 17, 23, 27
 IFA_ADDRESS, IFA_LOCAL, IFA_LABEL, IFA_CACHEINFO, IFA_FLAGS = 1, 2, 3, 6, 8
 IFA_F_PERMANENT = 0x80
 RTA_DST, RTA_OIF, RTA_PRIORITY, RTA_PREFSRC, RTA_TABLE = 1, 4, 6, 7, 15
@@ -32,7 +32,7 @@ RT_TABLE_MAIN, RT_TABLE_LOCAL = 254, 255
 RTN_UNICAST, RTN_LOCAL = 1, 2
 RTPROT_KERNEL = 2
 AF_UNSPEC, AF_INET, AF_INET6 = 0, 2, 10
-IF_OPER_UNKNOWN = 0
+IF_OPER_UNKNOWN, IF_OPER_DOWN = 0, 2
 INFINITY_LIFE_TIME = 0xFFFFFFFF
 
 
@@ -49,7 +49,9 @@ def _link(dev: "NetDevice") -> bytes:
     stats = [dev.rx_packets, dev.tx_packets, dev.rx_bytes, dev.tx_bytes] + [0] * 20
     body = struct.pack("<BxHiII", AF_UNSPEC, dev.type, dev.index, dev.flags, 0)
     body += _attr(IFLA_IFNAME, dev.name + b"\0") + _attr(IFLA_TXQLEN, struct.pack("<I", 1000))
-    body += _attr(IFLA_OPERSTATE, bytes([IF_OPER_UNKNOWN])) + _attr(IFLA_LINKMODE, bytes(1))
+    operstate = IF_OPER_UNKNOWN if dev.flags & IFF_UP else IF_OPER_DOWN
+    body += _attr(IFLA_OPERSTATE, bytes([operstate])) + _attr(IFLA_LINKMODE, bytes(1))
+    body += _attr(IFLA_GROUP, struct.pack("<I", 0))            # the default device group
     body += _attr(IFLA_MTU, struct.pack("<I", dev.mtu)) + _attr(IFLA_QDISC, dev.qdisc + b"\0")
     body += _attr(IFLA_ADDRESS, dev.hwaddr) + _attr(IFLA_BROADCAST, dev.hwaddr)
     body += _attr(IFLA_STATS, struct.pack("<24I", *[s & 0xFFFFFFFF for s in stats]))
