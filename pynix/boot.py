@@ -49,9 +49,6 @@ class Machine:
                                       pids_max)
         bind_memory(ram, kernel.frames)            # files written while the mounts are built are this RAM's
         kernel.klog.console = log
-        if net == "host":
-            from pynix.net.hostinet.socket import use_host_network
-            use_host_network(kernel.net_namespace)
         for line in cpu.internals.report():    # the Unicorn tricks the CPU was set up with (hal/uc_internals.py)
             kernel.log(line)
         self.syscall_table = SyscallTable(arch)
@@ -62,6 +59,9 @@ class Machine:
         standard += sysfs_mounts(kernel.online_cpus())
         kernel.set_root_mounts(build_mounts(extra=standard + list(disks or []), sysroot=sysroot, root=root,
                                             binds=binds))
+        if net == "host":                          # the machine's first network namespace is the host's
+            from pynix.net.hostinet.socket import use_host_network
+            use_host_network(kernel.init_nsproxy.net)
         root_dir = kernel.mounts.root_path()
         start_init(kernel, FsContext(kernel.mounts, root_dir, root_dir))
 

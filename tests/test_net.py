@@ -86,7 +86,8 @@ def test_time_wait_expires_after_60_seconds():
     from pynix.net.socket import AF_INET
 
     timers = []
-    kernel = SimpleNamespace(net_namespace=NetNamespace(), add_timer=lambda when, fn: timers.append((when, fn)))
+    kernel = SimpleNamespace(init_nsproxy=SimpleNamespace(net=NetNamespace()),
+                             add_timer=lambda when, fn: timers.append((when, fn)))
     task = _kernel_side(kernel)
     srv = TcpSocket(task, AF_INET)
     srv.bind(task, pack_sockaddr(AF_INET, LOOPBACK4, 0))
@@ -97,7 +98,7 @@ def test_time_wait_expires_after_60_seconds():
     conn = srv.accept(task, 0)
     for sock in (srv, conn, cli):                     # the server side closes first
         sock.release()
-    rows = tcp_table(kernel.net_namespace, False).decode().splitlines()[1:]
+    rows = tcp_table(kernel.init_nsproxy.net, False).decode().splitlines()[1:]
     assert len(rows) == 1 and rows[0].split()[3] == "06" and rows[0].split()[1].endswith(f":{port:04X}")
     again = TcpSocket(task, AF_INET)
     with pytest.raises(KernelError) as err:
@@ -106,7 +107,7 @@ def test_time_wait_expires_after_60_seconds():
     when, expire = timers[-1]
     assert 59e9 < when - time.monotonic_ns() <= 60e9
     expire()
-    assert tcp_table(kernel.net_namespace, False).decode().splitlines()[1:] == []
+    assert tcp_table(kernel.init_nsproxy.net, False).decode().splitlines()[1:] == []
     again.bind(task, pack_sockaddr(AF_INET, LOOPBACK4, port))
     assert again.lport == port
 

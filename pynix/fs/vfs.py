@@ -394,6 +394,7 @@ class MountTable(NsCommon):
             new.mounts.append(c)
             if parent is not None:
                 new._covering[(id(parent), id(m.mountpoint))] = c
+                m.mountpoint.mounts += 1           # (a dentry counts the mounts on it in every namespace)
         new.root = copies[self.root]
         return new, copies
 
@@ -422,10 +423,21 @@ class MountTable(NsCommon):
             self.umount(child, detach=True)
         from pynix.fs.pnode import make_private
         make_private(m)                            # out of its peer group and its master's slaves
-        if self._covering.get((id(m.parent), id(m.mountpoint))) is m:
+        self.detach_point(m)
+        self.mounts.remove(m)
+
+    def detach_point(self, m: Mount) -> None:
+        """`m` no longer covers its mountpoint (umount, or the first half of a move)."""
+        if m.parent is not None and self._covering.get((id(m.parent), id(m.mountpoint))) is m:
             del self._covering[(id(m.parent), id(m.mountpoint))]
             m.mountpoint.mounts -= 1
-        self.mounts.remove(m)
+
+    def attach_point(self, m: Mount, parent: "Mount | None", mountpoint: Dentry) -> None:
+        """`m` covers `mountpoint` of `parent` from now on (the second half of a move; None: the root)."""
+        m.parent, m.mountpoint = parent, mountpoint
+        if parent is not None:
+            self._covering[(id(parent), id(mountpoint))] = m
+            mountpoint.mounts += 1
 
     def rehash(self) -> None:
         """Rebuild the index of which mount covers which dentry, keyed by object identity: after the table

@@ -246,7 +246,7 @@ def sock_create(task: "Task", family: int, sock_type: int, protocol: int, flags:
     if sock_type < 0 or sock_type >= SOCK_MAX:
         raise KernelError(errno.EINVAL)
     _load_families()
-    create = task.kernel.net_namespace.families.get(family) or FAMILIES.get(family)
+    create = task.nsproxy.net.families.get(family) or FAMILIES.get(family)
     if create is None:
         raise KernelError(errno.EAFNOSUPPORT)
     return create(task, sock_type, protocol, flags)

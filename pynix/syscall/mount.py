@@ -420,17 +420,13 @@ def sys_pivot_root(task: Task, new_root: int, put_old: int) -> int:
     if n.peers is not None or n.parent.peers is not None or r.parent is not None and r.parent.peers is not None:
         raise KernelError(errno.EINVAL)
     r_parent, r_point = r.parent, r.mountpoint
-    table._covering.pop((id(n.parent), id(n.mountpoint)), None)
-    if r_parent is not None:
-        table._covering.pop((id(r_parent), id(r_point)), None)
-    n.parent, n.mountpoint = r_parent, r_point            # the new root takes the old one's place...
+    table.detach_point(n)
+    table.detach_point(r)
+    table.attach_point(n, r_parent, r_point)              # the new root takes the old one's place...
     if r_parent is None:
         table.root = n
-    else:
-        table._covering[(id(r_parent), id(r_point))] = n
     old_place = table.follow_mounts(old) if old.mount is not r else old
-    r.parent, r.mountpoint = old_place.mount, old_place.dentry   # ... and the old root goes under put_old
-    table._covering[(id(old_place.mount), id(old_place.dentry))] = r
+    table.attach_point(r, old_place.mount, old_place.dentry)   # ... and the old root goes under put_old
     _parents_first(table)
     new_root_path = VfsPath(n, n.root)
     for group in task.kernel.groups.values():
