@@ -29,7 +29,7 @@ def test_stacking_inheritance_strict(target):
     assert b"getppid (ERRNO EPERM under ERRNO EACCES): EPERM" in out
     assert b"after exec: PR_GET_SECCOMP 2" in out and b"Seccomp_filters:\t2" in out
     assert b"thread made before the TSYNC filter: getpgid EXDEV" in out
-    assert b"strict, then getpid: killed by signal 9" in out
+    assert b"strict (seccomp), then getpid: killed by signal 9" in out
 
 
 def test_checks(target):

@@ -77,6 +77,7 @@ SECCOMP_NOTIF_ADDFD = struct.Struct("<QIIII")  # struct seccomp_notif_addfd: id,
 SECCOMP_NOTIF_SIZES = struct.Struct("<HHH")   # struct seccomp_notif_sizes
 STRICT_SYSCALLS = ("read", "write", "exit", "rt_sigreturn")   # mode 1's whole world
 AUDIT_SECCOMP = 1326                          # the audit record type of a logged action
+ACTION_CACHE_NRS = 1024                       # the numbers whose constant verdicts are cached (a table's worth)
 
 NOTIFY_INIT, NOTIFY_SENT, NOTIFY_REPLIED = 0, 1, 2
 RUN = object()                                # secure_computing's answer: run the syscall
@@ -267,10 +268,9 @@ def secure_computing(task: Task, nr: int, args: tuple[int, ...]) -> object:
     if isinstance(pending, Notification) and pending.task is task:
         return _await_reply(pending)
     arch = task.arch.audit_arch
-    if state.filter.allows_always(nr, arch):
+    if nr < ACTION_CACHE_NRS and state.filter.allows_always(nr, arch):
         return RUN
-    data = SECCOMP_DATA.pack(nr - (1 << 32) if nr & 0x80000000 else nr, arch, task.kernel.cpu.syscall_return_pc(),
-                             *args)
+    data = SECCOMP_DATA.pack(_signed(nr), arch, task.kernel.cpu.syscall_return_pc(), *args)
     ret, match = SECCOMP_RET_ALLOW, None
     for f in state.filter.chain():
         cur = f.run(data)
@@ -313,7 +313,7 @@ def _rollback(task: Task, nr: int, args: tuple[int, ...]) -> int:
     return values[task.arch.syscall_registers.index(task.arch.return_register)]
 
 
-def _trace(task: Task, data: int) -> object:
+def _trace(task: Task, data: int) -> int:
     """SECCOMP_RET_TRACE.  With no tracer that asked for PTRACE_O_TRACESECCOMP the call fails with ENOSYS.
     (The ptrace hook: stop the task in PTRACE_EVENT_SECCOMP with `data` as its event message; once resumed,
     skip the call if the tracer set its number to -1, else run the filters again on the call as the tracer
@@ -371,11 +371,10 @@ def _log(task: Task, nr: int, sig: int, action: int) -> None:
     filter asked) unless actions_logged leaves it out; the record an audit-less kernel prints."""
     if ACTION_NAMES.get(action, "kill_process") not in ActionsLogged.names:
         return
-    group = task.group
+    group, ip = task.group, task.kernel.cpu.syscall_return_pc()
     task.kernel.log(f"audit: type={AUDIT_SECCOMP} auid=4294967295 uid={group.creds.uid} gid={group.creds.gid} "
                     f"ses=4294967295 pid={task.tid} comm=\"{task.comm}\" exe=\"{group.exe}\" sig={sig} "
-                    f"arch={task.arch.audit_arch:x} syscall={nr} compat=0 ip={task.kernel.cpu.syscall_return_pc():#x} "
-                    f"code={action:#x}")
+                    f"arch={task.arch.audit_arch:x} syscall={nr} compat=0 ip={ip:#x} code={action:#x}")
 
 
 # ------------------------------------------------------------------------------------------ user notification

@@ -114,6 +114,7 @@ static void actions(void)
         ON(__NR_getgid, SECCOMP_RET_TRACE | 7),                /* no tracer: ENOSYS */
         ON(__NR_geteuid, SECCOMP_RET_LOG),                     /* runs */
         ON(__NR_sched_yield, SECCOMP_RET_ERRNO | EACCES),
+        ON(1000, SECCOMP_RET_ERRNO | EXDEV),                   /* no such syscall: filtered all the same */
         ALLOW,
     };
     install(insns, sizeof insns / sizeof insns[0]);
@@ -127,6 +128,10 @@ static void actions(void)
     printf("geteuid: %s\n", syscall(SYS_geteuid) == (long)geteuid() ? "ran" : "?");
     r = sched_yield();
     printf("sched_yield: %ld %s\n", r, r < 0 ? errname(errno) : "");
+    r = syscall(1000);
+    printf("syscall 1000: %ld %s\n", r, r < 0 ? errname(errno) : "");
+    r = syscall(1001);
+    printf("syscall 1001: %ld %s\n", r, r < 0 ? errname(errno) : "");
     exit(0);
 }
 

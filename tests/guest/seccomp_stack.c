@@ -112,7 +112,9 @@ static void strict(int allowed_only)
 {
     static const char msg[] = "strict: write works\n";
     fflush(stdout);
-    if (syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL) != 0)
+    long r = allowed_only ? prctl(PR_SET_SECCOMP, SECCOMP_MODE_STRICT, 0, 0, 0)
+                          : syscall(SYS_seccomp, SECCOMP_SET_MODE_STRICT, 0, NULL);
+    if (r != 0)
         syscall(SYS_exit, 99);
     syscall(SYS_write, 1, msg, sizeof msg - 1);
     if (!allowed_only)
@@ -138,7 +140,8 @@ int main(int argc, char **argv)
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         printf("before: PR_GET_SECCOMP %d\n", prctl(PR_GET_SECCOMP, 0, 0, 0, 0));
         status_lines();
-        result("first", install(first, sizeof first / sizeof first[0], 0));
+        struct sock_fprog first_prog = { .len = sizeof first / sizeof first[0], .filter = first };
+        result("first (prctl PR_SET_SECCOMP)", prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &first_prog, 0, 0));
         result("second", install(second, sizeof second / sizeof second[0], 0));
         check_filters("two filters");
         pid_t child = fork();
@@ -164,10 +167,10 @@ int main(int argc, char **argv)
     report("tsync", pid);
     if ((pid = fork()) == 0)
         strict(1);
-    report("strict, allowed calls only", pid);
+    report("strict (prctl), allowed calls only", pid);
     if ((pid = fork()) == 0)
         strict(0);
-    report("strict, then getpid", pid);
+    report("strict (seccomp), then getpid", pid);
     if ((pid = fork()) == 0) {
         prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
         install(first, sizeof first / sizeof first[0], 0);
