@@ -303,9 +303,7 @@ class Fanotify(AnonInodeFile):
             return
         task = self.kernel.current
         pid = 0 if task is None else task.tid if self.init_flags & FAN_REPORT_TID else task.group.pid
-        if report & PERM_EVENTS:
-            new = FanotifyEvent(report, pid, path)
-        elif not fid_mode:
+        if report & PERM_EVENTS or not fid_mode:     # (a permission group is always in the classic mode)
             new = FanotifyEvent(report, pid, path)
         else:
             fsid = next((m.fsid for m, _ in marks), 0)
