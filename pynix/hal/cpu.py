@@ -495,13 +495,12 @@ class Cpu:
         not look at that stop until the block ends, and code translated before the hook existed does not call
         it at all.  So for a step the block at `pc` is translated again with stops honoured at once -- and if
         the step's instruction leaves its block (a jump, a call, a ret), the block it goes to must count too:
-        every translation is dropped first.  After the step the block is translated again the fast way (the
-        others as they run)."""
+        every translation is dropped first.  After the step they are dropped again, to be translated the fast
+        way as they run.  (Not by removing the block at `pc`: Unicorn may do that later, translating `pc` in
+        whatever address space is current by then -- another process's, where it may fault.)"""
         if self._no_exit_request is not None:
             self._no_exit_request.value = not stepping
-        if stepping:
-            self.emu.ctl_flush_tb()
-        self.emu.ctl_remove_cache(pc, pc + 1)
+        self.emu.ctl_flush_tb()
 
     def set_timeslice(self, timeslice_us: int) -> None:
         """Arm the preemption timer: the running task gets a TIMER trap `timeslice_us` from now."""

@@ -103,15 +103,14 @@ static void events(char *self)
     waitpid(pid, &status, 0);
     ptrace(PTRACE_SETOPTIONS, pid, 0, (void *)(long)(PTRACE_O_TRACEFORK | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT));
     pid_t grandchild = 0;
-    for (int i = 0; i < 12; i++) {
-        ptrace(PTRACE_CONT, pid, 0, 0);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    for (int i = 0; i < 40; i++) {               /* each stop resumes only the process that made it */
         pid_t who = waitpid(-1, &status, __WALL);
         if (who < 0)
             break;
         if (who == pid && WIFSTOPPED(status) && WSTOPSIG(status) == SIGCHLD) {
             ptrace(PTRACE_CONT, pid, 0, (void *)SIGCHLD);  /* when the grandchild's end is reported: */
-            i--;                                          /* not part of the order checked here */
-            continue;
+            continue;                                     /* not part of the order checked here */
         }
         unsigned long msg = 0;
         ptrace(PTRACE_GETEVENTMSG, who, 0, &msg);
@@ -130,14 +129,10 @@ static void events(char *self)
         if (status >> 16 == PTRACE_EVENT_EXIT)
             printf(", message is the exit status %#lx", msg);
         printf("\n");
-        if (who != pid) {                         /* the grandchild's own stops: exit event, then exit */
-            if (WIFSTOPPED(status))
-                ptrace(PTRACE_CONT, who, 0, 0);
-            i--;
-            continue;
-        }
-        if (WIFEXITED(status))
+        if (WIFEXITED(status) && who == pid)
             break;
+        if (WIFSTOPPED(status))
+            ptrace(PTRACE_CONT, who, 0, 0);
     }
 }
 
