@@ -12,7 +12,7 @@ from pynix.block.sysfs import SysBlockSuperBlock
 from pynix.fs.devfs import DevfsSuperBlock
 from pynix.fs.devpts import DevptsSuperBlock
 from pynix.fs.file import FdTable, File, HostStreamFile
-from pynix.fs.procfs import ProcfsSuperBlock
+from pynix.fs.proc import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.sysfs import sysfs_mounts
 from pynix.fs.vfs import FsContext, SuperBlock, Walker

@@ -10,10 +10,10 @@ import pytest
 
 from harness import assert_same, build
 from pynix.errors import KernelError
-from pynix.fs import devfs, procfs
+from pynix.fs import devfs
 from pynix.fs.devfs import DevfsSuperBlock, new_encode_dev
 from pynix.fs.file_ops import SEEK_CUR, SEEK_END, SEEK_SET
-from pynix.fs.procfs import ProcfsSuperBlock
+from pynix.fs.proc import ProcfsSuperBlock
 from pynix.fs.rootfs import build_mounts
 from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import FsContext, Walker

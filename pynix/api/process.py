@@ -180,7 +180,7 @@ class Process:
 
     def fds(self) -> dict[int, str]:
         """Its open descriptors and what each refers to, as /proc/PID/fd shows them."""
-        from pynix.fs.procfs import ProcfsSuperBlock, fd_link_text
+        from pynix.fs.proc import ProcfsSuperBlock, fd_link_text
         self._mm()
         kernel = self.machine.kernel
         procfs = next(m.sb for m in kernel.mounts.mounts if isinstance(m.sb, ProcfsSuperBlock))

@@ -15,7 +15,7 @@ from typing import Callable
 from pynix.block.device import BlockDevice
 from pynix.block.genhd import BLKDEVS
 from pynix.fs.devfs import dev_major, dev_minor
-from pynix.fs.procfs import ProcDir, ProcInode, TreeDir
+from pynix.fs.proc import ProcDir, ProcInode, TreeDir
 from pynix.fs.sysfs import SysfsSuperBlock
 from pynix.fs.vfs import Inode
 

@@ -346,7 +346,7 @@ class GdbStub(Tracepoints):
 
     def _proc_text(self, pid: int, what: str) -> str:
         """/proc/PID/maps as the guest reads it; for fds, each descriptor and what it refers to."""
-        from pynix.fs.procfs import ProcfsSuperBlock, fd_link_text
+        from pynix.fs.proc import ProcfsSuperBlock, fd_link_text
         if what == "fds":
             procfs = next(m.sb for m in self.kernel.mounts.mounts if isinstance(m.sb, ProcfsSuperBlock))
             group = self._general_process()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from pynix.fs.procfs import TreeDir
+from pynix.fs.proc import TreeDir
 from pynix.fs.vfs import SuperBlock
 
 SYSFS_MAGIC = 0x62656572

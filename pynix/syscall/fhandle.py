@@ -14,7 +14,7 @@ from collections import deque
 from pynix.errors import KernelError
 from pynix.fs.exportfs import FILEID_INO64_GEN, HANDLE, encode_fh
 from pynix.fs.file import O_CLOEXEC
-from pynix.fs.procfs import mount_id
+from pynix.fs.proc import mount_id
 from pynix.fs.vfs import VfsPath
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.fs_open import O_LARGEFILE, open_path

@@ -6,7 +6,7 @@ import errno
 import struct
 
 from pynix.errors import KernelError
-from pynix.fs.procfs import FILESYSTEMS
+from pynix.fs.proc import FILESYSTEMS
 from pynix.mm.uaccess import copy_to_user, strncpy_from_user
 from pynix.syscall.registry import s32, syscall
 from pynix.task.task import Task

@@ -51,7 +51,7 @@ from pynix.fs.notify.fsnotify import fsnotify_unmount
 from pynix.fs.overlayfs import OverlayInode
 from pynix.fs.pnode import (make_private, make_shared, make_slave, make_unbindable, propagate_mount,
                             propagate_umount)
-from pynix.fs.procfs import ProcfsSuperBlock
+from pynix.fs.proc import ProcfsSuperBlock
 from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import Dentry, Mount, MountTable, SuperBlock, VfsPath
 from pynix.mm.uaccess import strncpy_from_user

@@ -8,7 +8,7 @@ import struct
 from pynix.errors import KernelError
 from pynix.fs.file import O_NONBLOCK
 from pynix.fs.file_ops import DirectoryFile
-from pynix.fs.procfs import PidDir
+from pynix.fs.proc import PidDir
 from pynix.mm.uaccess import copy_from_user
 from pynix.syscall.registry import s32, syscall
 from pynix.syscall.signal import kill_process

@@ -290,7 +290,7 @@ class StraceSession(Tracepoints):
         self.summary = SyscallSummary() if options.summary else None
         self.in_call: dict[int, _InCall] = {}
         self._last_ns: int | None = None
-        from pynix.fs.procfs import ProcfsSuperBlock
+        from pynix.fs.proc import ProcfsSuperBlock
         self._procfs = next((m.sb for m in kernel.mounts.mounts if isinstance(m.sb, ProcfsSuperBlock)), None)
 
     # ------------------------------------------------------------------------------------ tracepoints
@@ -392,7 +392,7 @@ class StraceSession(Tracepoints):
 
     def _fd_path(self, task: "Task", fds: dict | None = None) -> Callable[[int], bytes | None]:
         """-y: what descriptor fd of `task` refers to (from `fds` first: the table as the call began)."""
-        from pynix.fs.procfs import fd_link_text
+        from pynix.fs.proc import fd_link_text
         group = task.group
 
         def path(fd: int) -> bytes | None:

@@ -7,7 +7,7 @@ import struct
 import time
 
 from pynix.errors import KernelError
-from pynix.fs.procfs import ProcValues
+from pynix.fs.proc import ProcValues
 from pynix.kernel import PID_MAX
 from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_from_user, copy_to_user
