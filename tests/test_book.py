@@ -5,7 +5,7 @@ and each of its exercises is still undone.
 - Every backticked repository path (`pynix/mm/page_table.py`) must exist; `pynix/x/y.py:Name` and
   `pynix/x/y.py:Class.method` must name a top-level function or class (or a method of one) of that module.
 - An experiment is a ```console block preceded by `<!-- experiment: NAME [arch=x86_64|riscv64|both] -->`.  Its
-  `$ ` lines are commands, run in order by one bash in the repository root, stdout and stderr together; the
+  `$ ` lines are commands, run in order by one bash in the repository root, stderr going where stdout goes (one pipe); the
   other lines are the output they must print.  In the expected output a line `...` matches any lines (also
   none), `<N>` a decimal number and `<HEX>` a hexadecimal one: the values that vary between runs.  Inside the
   commands `pynix` is `python3 -m pynix` and `$(guest NAME.c)` is tests/guest/NAME.c built for the
@@ -154,9 +154,9 @@ def test_book_has_experiments():
 def test_experiment(experiment):
     env = _env_for(experiment)
     script = _PRELUDE + "\n".join(experiment.commands) + "\n"
-    r = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True,
-                       timeout=harness.PYNIX_TIMEOUT * max(1, len(experiment.commands)))
-    output = r.stdout + r.stderr
+    r = subprocess.run(["bash", "-c", script], cwd=ROOT, env=env, stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True, timeout=harness.PYNIX_TIMEOUT * max(1, len(experiment.commands)))
+    output = r.stdout
     if output and not output.endswith("\n"):
         output += "\n"
     assert "Traceback (most recent call last)" not in output, output
