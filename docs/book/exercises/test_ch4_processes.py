@@ -6,10 +6,10 @@ from conftest import pynix_sh
 pytestmark = pytest.mark.exercise
 
 
-def test_sched_fifo_policy():
-    """4.1: a third scheduling policy, `--sched fifo`: run each task until it blocks or exits, in the order
-    they became runnable (no time slices)."""
-    assert pynix_sh("echo a | cat; echo b", "--sched", "fifo") == "a\nb\n"
+def test_sched_lottery_policy():
+    """4.1: a third policy for the normal tasks, `--sched lottery`: each runnable task holds tickets (more for
+    a lower nice value) and pick_next draws one at random (Waldspurger and Weihl's lottery scheduling)."""
+    assert pynix_sh("echo a | cat; nice -n 5 echo b", "--sched", "lottery") == "a\nb\n"
 
 
 def test_proc_pid_schedstat():
