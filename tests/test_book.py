@@ -172,7 +172,7 @@ EXERCISES = sorted((BOOK / "exercises").glob("test_*.py"))
 def test_every_exercise_is_still_undone(tmp_path):
     assert EXERCISES, "the book has no exercises"
     report = tmp_path / "exercises.xml"
-    marker = "exercise"                 # (a variable: `"-m", "NAME"` reads as `python -m NAME` to test_install)
+    marker = "exercise"      # a variable: test_install reads a literal after "-m" as a module that python runs
     r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", marker, "-p", "no:cacheprovider",
                         f"--junitxml={report}", str(BOOK / "exercises")],
                        cwd=ROOT, capture_output=True, text=True, timeout=1800)
