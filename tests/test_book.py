@@ -19,6 +19,7 @@ import ast
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -128,7 +129,18 @@ def _pattern(expected: list[str]) -> re.Pattern:
     return re.compile("".join(parts))
 
 
+def _need_tools(experiment: Experiment) -> None:
+    """Skip (fail under PYNIX_REQUIRE_ALL=1) an experiment whose host programs are missing: the absolute paths
+    its commands name (/bin/busybox, /usr/sbin/mke2fs...) and gdb for `pynix gdb`."""
+    for command in experiment.commands:
+        for path in re.findall(r"(?<![\w.])(/(?:usr/)?s?bin/[\w.+-]+)", command):
+            harness.need(Path(path).exists(), f"{path} is not installed")
+        if "pynix gdb" in command:
+            harness.need(shutil.which("gdb") is not None, "gdb is not installed (Debian package gdb)")
+
+
 def _env_for(experiment: Experiment) -> dict[str, str]:
+    _need_tools(experiment)
     env = dict(os.environ)
     for name in sorted({n for c in experiment.commands for n in re.findall(r"\$\(guest ([\w.-]+)\)", c)}):
         env["BOOK_GUEST_" + re.sub(r"\W", "_", name)] = str(harness.build(name, TARGET_OF_ARCH[experiment.arch]))
