@@ -14,6 +14,6 @@ def test_meminfo_cached():
 
 def test_proc_pid_io():
     """5.2: /proc/PID/io: rchar and wchar, the bytes the process's read and write calls moved."""
-    out = pynix_sh("head -c 5000 /bin/busybox >/dev/null; cat /proc/$$/io")
+    out = pynix_sh("read -r line < /etc/passwd; cat /proc/$$/io")      # the shell's own read(2)s
     io = dict(line.split(": ") for line in out.splitlines())
     assert int(io["rchar"]) > 0 and int(io["wchar"]) >= 0
