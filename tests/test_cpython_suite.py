@@ -10,19 +10,27 @@ import pytest
 
 import harness
 
-from pynix.devtools.cpython_tests import PYTHON, judge  # noqa: E402
+from pynix.devtools.cpython_tests import PYTHON, judge, regrtest_args  # noqa: E402
 
 TESTSUITE = Path("/usr/lib/python3.11/test")
 
 
-@pytest.mark.parametrize("module,match", [("test_posixpath", []), ("test_genericpath", []),
-                                          ("test_glob", ["test_selflink"])])     # a symlink loop: ELOOP at 40
-def test_natively_passing_cases_pass_under_pynix(module, match, tmp_path, monkeypatch):
+def test_regrtest_args_select_ignore_and_enable_resources():
+    assert regrtest_args("test_socket", ["*UDP*"], ["*VSOCK*"], ["network"]) == \
+        ["-m", "test", "-v", "-m", "*UDP*", "-i", "*VSOCK*", "-u", "network", "test_socket"]
+
+
+@pytest.mark.parametrize("module,match,use", [("test_posixpath", [], []), ("test_genericpath", [], []),
+                                              ("test_glob", ["test_selflink"], []),  # a symlink loop: ELOOP at 40
+                                              ("test_epoll", [], []), ("test_stat", [], []),   # issue 13
+                                              ("test_socketserver", [], ["network"])])
+def test_natively_passing_cases_pass_under_pynix(module, match, use, tmp_path, monkeypatch):
     harness.need(Path(PYTHON).exists() and (TESTSUITE / f"{module}.py").exists(),
                  f"{PYTHON} with CPython's test suite is needed (Debian package libpython3.11-testsuite)")
     if harness.selfcheck():
         pytest.skip("PYNIX_TEST_SELFCHECK=1: this test only runs pynix")
     monkeypatch.chdir(tmp_path)                   # regrtest makes its temporary directory in the cwd
-    native, _pynix, diffs = judge(module, PYTHON, timeout=harness.PYNIX_TIMEOUT, match=match, pynix_args=[])
+    native, _pynix, diffs = judge(module, PYTHON, timeout=harness.PYNIX_TIMEOUT, match=match, pynix_args=[],
+                                   use=use)
     assert not native.timed_out and any(o.status == "pass" for o in native.outcomes.values()), native.output
     assert diffs == [], "\n".join(f"{case}: {o.status}: {o.reason}" for case, o in diffs)

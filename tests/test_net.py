@@ -48,6 +48,14 @@ def test_inet6(guest):
     assert got.stdout.endswith(b"done\n")
 
 
+def test_cmsg_truncation(guest):
+    """put_cmsg: a cmsg cut inside its data says how much of it fits (CPython's testSecondCmsgTruncInData)."""
+    got, _ = assert_same(guest("cmsg_trunc.c"))
+    assert b"room 43: got 2  controllen 43 ctrunc 1\n  cmsg at 0 len 20 level 41 type 52 value 64\n" \
+           b"  cmsg at 24 len 19 level 41 type 67 value -1\n" in got.stdout
+    assert got.stdout.endswith(b"done\n")
+
+
 def test_sockopt(guest):
     got, _ = assert_same(guest("sockopt.c"))
     assert b"set SO_RCVBUF                 10000 -> ok, reads 20000\n" in got.stdout

@@ -101,8 +101,10 @@ def run(command: list[str], timeout: float, cwd: str | None = None) -> Run:
     return result
 
 
-def regrtest_args(module: str, match: list[str]) -> list[str]:
-    return ["-m", "test", "-v", *[a for pattern in match for a in ("-m", pattern)], module]
+def regrtest_args(module: str, match: list[str], ignore: list[str] = (), use: list[str] = ()) -> list[str]:
+    """regrtest's command line: -m selects cases, -i deselects them, -u enables resources (e.g. network)."""
+    options = [(flag, value) for flag, values in (("-m", match), ("-i", ignore), ("-u", use)) for value in values]
+    return ["-m", "test", "-v", *[a for option in options for a in option], module]
 
 
 def compare(native: Run, pynix: Run) -> list[tuple[str, Outcome]]:
@@ -113,8 +115,9 @@ def compare(native: Run, pynix: Run) -> list[tuple[str, Outcome]]:
 
 
 def judge(module: str, python: str, timeout: float, match: list[str], pynix_args: list[str],
-          verbose: bool = False, save: Path | None = None) -> tuple[Run, Run, list[tuple[str, Outcome]]]:
-    args = regrtest_args(module, match)
+          verbose: bool = False, save: Path | None = None, ignore: list[str] = (),
+          use: list[str] = ()) -> tuple[Run, Run, list[tuple[str, Outcome]]]:
+    args = regrtest_args(module, match, ignore, use)
     native = run([python, *args], timeout)
     # pynix itself runs from the project's root (so that `-m pynix` is this checkout), the guest in our cwd.
     pynix = run([sys.executable, "-m", "pynix", "run", "-w", os.getcwd(), *pynix_args, python, *args], timeout,
@@ -147,6 +150,10 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"seconds per run (default {DEFAULT_TIMEOUT:.0f})")
     parser.add_argument("--match", "-m", action="append", default=[], metavar="PATTERN",
                         help="only the cases regrtest's -m PATTERN selects (repeatable)")
+    parser.add_argument("--ignore", "-i", action="append", default=[], metavar="PATTERN",
+                        help="leave out the cases regrtest's -i PATTERN deselects (repeatable)")
+    parser.add_argument("--use", "-u", action="append", default=[], metavar="RESOURCE",
+                        help="enable a regrtest resource, e.g. network (repeatable)")
     parser.add_argument("--python", default=PYTHON, help=f"the interpreter to test with (default {PYTHON})")
     parser.add_argument("--pynix-arg", action="append", default=[], metavar="ARG",
                         help="an option for `pynix run` (repeatable)")
@@ -157,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"{ns.python} not found")
     failed = False
     for module in ns.modules:
-        native, pynix, diffs = judge(module, ns.python, ns.timeout, ns.match, ns.pynix_arg, ns.verbose, ns.save)
+        native, pynix, diffs = judge(module, ns.python, ns.timeout, ns.match, ns.pynix_arg, ns.verbose, ns.save,
+                                     ns.ignore, ns.use)
         failed |= bool(diffs) or not native.outcomes
     return 1 if failed else 0
 

@@ -188,10 +188,11 @@ class _Control:
         if self.room < CMSGHDR.size:
             self.flags |= MSG_CTRUNC
             return
-        full = CMSGHDR.pack(CMSGHDR.size + len(body), level, kind) + body
-        if self.room < len(full):
+        length = CMSGHDR.size + len(body)
+        if self.room < length:   # cut inside the data: cmsg_len says how much of it fits
             self.flags |= MSG_CTRUNC
-            full = full[:self.room]
+            length = self.room
+        full = CMSGHDR.pack(length, level, kind) + body[:length - CMSGHDR.size]
         self.out += full + bytes(min(_cmsg_space(len(body)), self.room) - len(full))
 
 
