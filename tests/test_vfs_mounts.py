@@ -10,6 +10,7 @@ import pytest
 from pynix.errors import KernelError
 from pynix.fs.tmpfs import TmpfsSuperBlock
 from pynix.fs.vfs import FsContext, MountTable, Walker
+from pynix.task.cred import Credentials
 
 
 def _fs():
@@ -73,7 +74,7 @@ def test_walk_checks_every_directory_and_the_dots_at_the_end():
         with pytest.raises(KernelError) as caught:
             walker.resolve(root, path)
         assert caught.value.errno == err, path
-    user = Walker(walker.fs, 1000, 1000)
+    user = Walker(walker.fs, Credentials(*(1000,) * 8, cap_permitted=0, cap_effective=0))   # uid 1000, no caps
     for path in (b"/closed/g", b"/closed/.", b"/closed/nothere"):
         with pytest.raises(KernelError) as caught:
             user.resolve(root, path)

@@ -53,13 +53,13 @@ def _mount_ext(dev, fstype: str, readonly: bool, option: str):
 def open_root(spec: str | None) -> str | SuperBlock:
     """The root of a machine (--root): a host directory name (kept as a string; None is the host's `/`), the
     filesystem of an ext2/ext3/ext4 image (attached as the next /dev/vdX) or a FAT32 image."""
-    from pynix.block.genhd import attach_image, del_disk
-    from pynix.block.probe import probe
-    from pynix.fs.fat import Fat32SuperBlock
     if spec is None:
         return "/"
     if os.path.isdir(spec):
         return os.path.abspath(spec)
+    from pynix.block.genhd import attach_image, del_disk        # (disk code only for an image)
+    from pynix.block.probe import probe
+    from pynix.fs.fat import Fat32SuperBlock
     try:
         dev = attach_image(spec)
     except KernelError:
@@ -103,6 +103,8 @@ def open_disks(specs: Iterable[str]) -> list[tuple[str, SuperBlock]]:
     those that name a guest directory, mounted with the filesystem their superblock shows (ext2/ext3/ext4 or
     FAT32).  An ext4 image that pynix cannot write is mounted read-only with a note, as mount(8) does for a
     write-protected disk."""
+    if not specs:
+        return []
     from pynix.block.genhd import attach_image
     from pynix.block.probe import probe
     from pynix.fs.fat import Fat32SuperBlock

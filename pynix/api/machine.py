@@ -81,8 +81,8 @@ class Machine:
         for guest, sb in self.disks:
             if id(sb) not in mounted:
                 raise MachineError(f"--disk ...:{guest}: no directory {guest} in the guest")
-        from pynix.net.publish import Publisher, parse_publish
         for spec in self.publish:
+            from pynix.net.publish import Publisher, parse_publish
             spec = parse_publish(spec) if isinstance(spec, str) else spec
             try:
                 self.publishers.append(Publisher(kernel, spec))

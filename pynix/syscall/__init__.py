@@ -56,7 +56,7 @@ FAMILIES: dict[str, tuple[str, ...]] = {
     "posix_timers": ("timer_create", "timer_settime", "timer_gettime", "timer_getoverrun", "timer_delete"),
     "timerfd": ("timerfd_create", "timerfd_settime", "timerfd_gettime"),
     "signalfd": ("signalfd4", "signalfd"),
-    "mount": ("mount", "umount2"),
+    "mount": ("mount", "umount2", "pivot_root"),
     "eventfd": ("eventfd2", "eventfd"),
     "eventpoll": ("epoll_create1", "epoll_create", "epoll_ctl", "epoll_wait", "epoll_pwait", "epoll_pwait2"),
     "socket": ("socket", "socketpair", "bind", "listen", "connect", "accept", "accept4", "getsockname", "getpeername",
