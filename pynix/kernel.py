@@ -520,8 +520,8 @@ class Kernel:
 
     def _idle(self) -> None:
         """Nothing is runnable: sleep until the earliest timer or a host descriptor event.  With other CPUs
-        (the boot CPU's idle loop), also until one of them makes a task runnable (the kick pipe), and an empty
-        run queue is no deadlock while another CPU still runs a task."""
+        (the boot CPU's idle loop), also until one of them makes a task runnable (the kick pipe); nothing to run
+        here is no deadlock while another CPU runs a task or the run queue holds tasks only others may run."""
         timeout = None
         if self._timers:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
@@ -533,7 +533,7 @@ class Kernel:
             self._poll_host(timeout)
             return
         self._park()                               # (its task may run on another CPU meanwhile)
-        if smp.busy_elsewhere():
+        if smp.busy_elsewhere() or len(self.scheduler):   # (runnable tasks this CPU may not run: others may)
             timeout = IDLE_RECHECK_S if timeout is None else min(timeout, IDLE_RECHECK_S)
         elif timeout is None and not self._watching_host():
             self._deadlock()
