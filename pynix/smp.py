@@ -1,6 +1,7 @@
 """Symmetric multiprocessing (`pynix run --cpus N`): several CPUs, each a hal Cpu -- its own Unicorn instance over
 the one RAM buffer -- on a host thread of its own, running guest code in parallel (the emulator releases the
-GIL while guest code runs).  DESIGN.md's SMP section has the whole argument; in short:
+GIL while guest code runs).  docs/smp.md (the text for DESIGN.md's SMP section) has the whole argument and
+the measurements; in short:
 
 - **The big kernel lock** (Linux 2.0's): every kernel entry -- each hook the hal hands to the kernel (syscall,
   TLB fill, interrupt, watchpoint) and the trap handling after `emu_start` returns -- takes `Smp.lock`, and a CPU
