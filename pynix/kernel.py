@@ -438,6 +438,8 @@ class Kernel:
                 self._poll_host(0)
             task = self.pick_next()
             if task is None:
+                if self.smp is not None:           # its registers go to its context now: the kernel lock is
+                    self._park()                   # let go before this CPU idles, and others may resume it
                 return False
             if self.tracer is not None:
                 self.tracer.sched_switch(self.current, task)

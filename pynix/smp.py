@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, Iterator
@@ -58,6 +59,11 @@ SHARED_WRITABLE = "shared-writable"     # the run group of every address space w
 def max_cpus() -> int:
     """The most CPUs a machine may have: MAX_CPUS, and no more than the host has cores."""
     return max(1, min(MAX_CPUS, os.cpu_count() or 1))
+
+
+def _close_pipe(*fds: int) -> None:
+    for fd in fds:
+        os.close(fd)
 
 
 def default_cpus() -> int:
@@ -109,6 +115,7 @@ class Smp:
         self.kick_read, self.kick_write = os.pipe()     # wakes the boot CPU out of its host poll
         os.set_blocking(self.kick_read, False)
         os.set_blocking(self.kick_write, False)
+        weakref.finalize(self, _close_pipe, self.kick_read, self.kick_write)   # (the API makes many machines)
 
     def attach(self, kernel: "Kernel", cpus: tuple[Cpu, ...]) -> None:
         """The kernel's CPUs: the first is the boot CPU (the one in the kernel to begin with)."""
