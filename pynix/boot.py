@@ -20,6 +20,7 @@ from pynix.hal import PhysicalMemory, new_cpu
 from pynix.kernel import MAX_TASKS, Kernel
 from pynix.mm.frame_alloc import PAGE_SHIFT, FrameAllocator
 from pynix.mm.page_cache import bind_memory
+from pynix.smp import Smp
 from pynix.syscall.dispatch import SyscallDispatcher, SyscallTable, TracingDispatcher
 from pynix.syscall.sys_info import proc_values
 from pynix.task.cred import Credentials
@@ -37,22 +38,27 @@ class Machine:
     `root` (a host directory under an in-memory layer, or a filesystem such as a FAT32 image), with `disks`
     and `binds` ([(guest path, SuperBlock)]: --disk, --mount) mounted and `sysroot` (-L) tried first.
     `log` (-v, --log FILE): where the kernel log is copied as it is written (pynix/printk.py).  `net`: "private"
-    (the machine's own loopback) or "host" (AF_INET/AF_INET6 sockets are the host's: net/hostinet)."""
+    (the machine's own loopback) or "host" (AF_INET/AF_INET6 sockets are the host's: net/hostinet).  `cpus`:
+    how many CPUs run guest code (pynix/smp.py)."""
 
     def __init__(self, arch: Arch, mem_size: int, sched: str = "rr", pids_max: int = MAX_TASKS,
                  disks: list | None = None, sysroot: str | None = None, root: str | SuperBlock = "/",
-                 binds: list | None = None, log: TextIO | None = None, net: str = "private") -> None:
+                 binds: list | None = None, log: TextIO | None = None, net: str = "private",
+                 cpus: int = 1) -> None:
         tty_init()
         ram = PhysicalMemory(mem_size)
-        cpu = new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register)
+        smp = Smp() if cpus > 1 else None          # SMP (pynix/smp.py): a CPU per host thread, one kernel lock
+        cpu, *secondary = [new_cpu(arch.name, ram, arch.syscall_registers, arch.return_register, smp, index)
+                           for index in range(cpus)]
+        self.cpus = [cpu] + secondary
         self.kernel = kernel = Kernel(arch, ram, FrameAllocator(mem_size >> PAGE_SHIFT), cpu, POLICIES[sched](),
-                                      pids_max)
+                                      pids_max, smp, tuple(secondary))
         bind_memory(ram, kernel.frames)            # files written while the mounts are built are this RAM's
         kernel.klog.console = log
         for line in cpu.internals.report():    # the Unicorn tricks the CPU was set up with (hal/uc_internals.py)
             kernel.log(line)
         self.syscall_table = SyscallTable(arch)
-        cpu.on_syscall = SyscallDispatcher(kernel, self.syscall_table)
+        self._set_dispatcher(SyscallDispatcher(kernel, self.syscall_table))
         standard = [("/dev", DevfsSuperBlock(kernel)), ("/proc", ProcfsSuperBlock(kernel, proc_values())),
                     ("/dev/pts", DevptsSuperBlock(kernel, host_terminal=open_host_pts)),
                     ("/sys/block", SysBlockSuperBlock()), ("/sys/dev/block", SysBlockSuperBlock(by_number=True))]
@@ -69,13 +75,18 @@ class Machine:
         """Trace this machine with `tracer` (pynix/trace): its syscalls through a tracing dispatcher, the
         kernel's other events through the tracepoints that call `kernel.tracer`.  Before `spawn`."""
         self.kernel.tracer = tracer
-        self.kernel.cpu.on_syscall = TracingDispatcher(self.kernel, self.syscall_table, tracer)
+        self._set_dispatcher(TracingDispatcher(self.kernel, self.syscall_table, tracer))
 
     def untrace(self) -> None:
         """Stop tracing: the untraced dispatcher again (the address spaces' tracepoints stay until exec)."""
         if self.kernel.tracer is not None:
             self.kernel.tracer = None
-            self.kernel.cpu.on_syscall = SyscallDispatcher(self.kernel, self.syscall_table)
+            self._set_dispatcher(SyscallDispatcher(self.kernel, self.syscall_table))
+
+    def _set_dispatcher(self, dispatcher: SyscallDispatcher) -> None:
+        """Every CPU's syscall entry (one dispatcher: calls are serialised by the kernel lock)."""
+        for cpu in self.cpus:
+            cpu.on_syscall = dispatcher
 
     def spawn(self, path: str, argv: list[bytes], envp: list[bytes], cwd: str,
               streams: dict[int, File] | None = None) -> ThreadGroup:

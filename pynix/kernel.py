@@ -7,7 +7,12 @@ Anything else that stops the running task -- it blocked, exited or exec'd, a sig
 fault, the end of its time slice -- goes to the trap handler `Kernel._on_stop`, which finishes the task's slice
 (`_after_run`) and picks and switches to the next task (`_schedule`), like the return-to-user path of a real
 kernel.  For a stop inside a syscall all of that happens within the syscall trap, without leaving the emulator.
-`Kernel.run` is only the outer loop that idles while no task can run.  Work that must touch the registers of
+`Kernel.run` is only the outer loop that idles while no task can run.
+
+With several CPUs (pynix/smp.py) each runs that same loop on a host thread of its own -- the boot CPU in
+`run`, the others in `_secondary` -- under the big kernel lock, which swaps the per-CPU fields below
+(`current`, `cpu`, the slice state) to the CPU in the kernel; the scheduler then picks only tasks that CPU may
+run (`Smp.eligible`).  Work that must touch the registers of
 the stopped task (a forked child's context, a fresh exec image, rewinding a blocked syscall) is queued by the
 syscall handler and done by `_after_run`.
 """
@@ -34,6 +39,7 @@ from pynix.mm.frame_alloc import FrameAllocator
 from pynix.sync.wait import WaitQueue
 from pynix.task import ptrace, rseq, signal
 from pynix.task.exit import exit_group, fatal_trap
+from pynix.smp import IDLE_RECHECK_S, Smp, SmpRunQueue
 from pynix.task.sched import Scheduler
 from pynix.task.task import Task, TaskState, ThreadGroup
 from pynix.task.nsproxy import NsProxy
@@ -68,7 +74,7 @@ class Kernel:
     over a machine's RAM and CPU and gives it its mount tree, init and the program."""
 
     def __init__(self, arch: Arch, ram: PhysicalMemory, frames: FrameAllocator, cpu: Cpu, scheduler: Scheduler,
-                 pids_max: int = MAX_TASKS) -> None:
+                 pids_max: int = MAX_TASKS, smp: "Smp | None" = None, secondary: tuple[Cpu, ...] = ()) -> None:
         self.arch = arch
         self.ram = ram
         self.frames = frames
@@ -103,6 +109,13 @@ class Kernel:
         self._last_pid = 0
         self._logged: set[str] = set()
         self.klog = KernelLog()                    # the kernel log: dmesg, /dev/kmsg, -v
+        self.cpu_busy_ns = [0] * (1 + len(secondary))   # per CPU: time it ran tasks (/proc/stat)
+        self.smp = smp                             # SMP (pynix/smp.py): the CPUs and the big kernel lock
+        self._eligible = None                      # SMP: the scheduler's filter of what this CPU may run
+        if smp is not None:
+            self.scheduler = SmpRunQueue(scheduler, smp)
+            self._eligible = smp.eligible
+            smp.attach(self, (cpu,) + tuple(secondary))
 
     def set_root_mounts(self, mounts: "MountTable") -> None:
         """The machine's mount tree (boot.py), and with it its first namespaces: init's and the program's
@@ -113,8 +126,18 @@ class Kernel:
         _ = mounts.inum, self.init_nsproxy.net.inum   # numbered first, as at a Linux boot (proc_alloc_inum)
 
     def online_cpus(self) -> int:
-        """num_online_cpus(): the CPUs guest code runs on -- one, `self.cpu` (sysfs's CPU lists ask here)."""
-        return 1
+        """num_online_cpus(): the CPUs guest code runs on (sysfs's CPU lists, nproc, getcpu ask here)."""
+        return len(self.cpu_busy_ns)
+
+    def pick_next(self) -> Task | None:
+        """The task the scheduler would run next on this CPU (on SMP: one this CPU may run, smp.eligible)."""
+        return self.scheduler.pick_next(self._eligible)
+
+    def kick(self, task: Task) -> None:
+        """`task` has something to notice (a signal, a stop): if another CPU runs it, interrupt that CPU so
+        that it enters the kernel (smp.py's IPI).  Nothing to do on one CPU."""
+        if self.smp is not None:
+            self.smp.kick_task(task)
 
     def log(self, message: str, console: bool = False) -> None:
         """printk: a record in the kernel log (pynix/printk.py), which the host sees under -v or --log; with
@@ -139,16 +162,22 @@ class Kernel:
     def new_mm(self, mm: AddressSpace | None = None) -> AddressSpace:
         """Wire the address space `mm` (by default a new, empty one) to the CPU."""
         mm = mm or AddressSpace(self.arch, self.ram, self.frames)
-        mm.on_code_freed = self.cpu.stop           # stale translations are dropped before guest code runs again
-        mm.on_tlb_flush = self.cpu.flush_tlb       # (a flush for a space that is not current is only wasted)
+        if self.smp is None:
+            mm.on_code_freed = self.cpu.stop       # stale translations are dropped before guest code runs again
+            mm.on_tlb_flush = self.cpu.flush_tlb   # (a flush for a space that is not current is only wasted)
+        else:                                      # the CPU in the kernel, and the others that run `mm`
+            mm.on_code_freed = lambda: self.cpu.stop()
+            mm.on_tlb_flush = lambda: self.smp.tlb_flush(mm)
         if self.tracer is not None:                # traced: its faults and flushes are tracepoints too
             self._trace_mm(mm, self.tracer)
         return mm
 
     def _trace_mm(self, mm: AddressSpace, tracer: "Tracepoints") -> None:
+        untraced = mm.on_tlb_flush
+
         def flush() -> None:
             tracer.tlb_flush("mapping change")
-            self.cpu.flush_tlb()
+            untraced()
         mm.on_tlb_flush = flush
         mm.on_fault = tracer.page_fault
 
@@ -180,6 +209,8 @@ class Kernel:
         if task is self.current:
             self._rewind = self._rewind or rewind
             self.cpu.stop()
+        else:
+            self.kick(task)
 
     def wake(self, task: Task) -> None:
         if task.state is not TaskState.SLEEPING:
@@ -275,6 +306,9 @@ class Kernel:
             events = owner.host_interest()
             if events:
                 interest[fd] = interest.get(fd, 0) | events
+        smp = self.smp
+        if smp is not None and timeout != 0:       # an idle CPU: another one's wake-up ends the wait too
+            interest[smp.kick_read] = select.POLLIN
         if not interest:
             if timeout:
                 time.sleep(timeout)
@@ -282,8 +316,15 @@ class Kernel:
         poller = select.poll()
         for fd, events in interest.items():
             poller.register(fd, events)
-        ready = poller.poll(None if timeout is None else math.ceil(timeout * 1000))
+        if smp is not None and timeout != 0:
+            with smp.unlocked():
+                ready = poller.poll(None if timeout is None else math.ceil(timeout * 1000))
+        else:
+            ready = poller.poll(None if timeout is None else math.ceil(timeout * 1000))
         for fd, revents in ready:                  # (POLLNVAL: a closed descriptor -- its reader sees the error)
+            if smp is not None and fd == smp.kick_read:
+                smp.drain_kicks()
+                continue
             if fd == self._host_signal_fd:
                 self._host_signal_pending = True   # (the handler may not have run yet)
                 continue
@@ -316,6 +357,16 @@ class Kernel:
                 prev.rseq_preempted = True                         # may have been inside a critical section
         self.current = task
         self.cpu.restore_context(task.context)
+        if self.smp is not None:
+            if prev is not None:
+                self.smp.notify_idle()             # (prev's group may run elsewhere now)
+            if task.cpu != self.cpu.index:         # a migration: its rseq area names the new CPU
+                task.cpu = self.cpu.index
+                if task.rseq:
+                    try:
+                        rseq.write_cpu_fields(task, task.cpu, task.cpu)
+                    except KernelError:
+                        pass                       # (an area unmapped since: the thread's own problem)
         mm = task.group.mm
         if prev is None or prev.group.mm is not mm or prev.state is TaskState.ZOMBIE:
             self.cpu.on_tlb_fill = mm.tlb_fill
@@ -336,6 +387,9 @@ class Kernel:
         self.cpu.on_stop = self._on_stop
         self._until = until
         init = self.init
+        smp = self.smp
+        if smp is not None:
+            smp.start(self._secondary)             # (takes the kernel lock for this, the boot CPU)
         try:
             while init.exit_status is None:
                 if until is not None and until():
@@ -347,8 +401,23 @@ class Kernel:
                     self._idle()
         finally:
             self._until = None
+            if smp is not None:
+                smp.stop()                         # the secondary CPUs park their tasks and end
         self.current = None
         return init.exit_status
+
+    def _secondary(self) -> None:
+        """A secondary CPU's loop (its own host thread, holding the kernel lock but while guest code runs or
+        it idles): run what the scheduler gives it, else wait for a wake-up."""
+        smp = self.smp
+        self.cpu.on_stop = self._on_stop
+        while self.init.exit_status is None and not smp.stopping:
+            if self._schedule():
+                self.cpu.run()
+            elif self.init.exit_status is None and not smp.stopping:
+                self._park()
+                smp.idle_wait()
+        self._park()
 
     def _park(self) -> None:
         """Pausing (run's `until`): the CPU's registers are the current task's; keep them in its context, so
@@ -357,6 +426,8 @@ class Kernel:
         if task is not None and task.state is not TaskState.ZOMBIE:
             self.cpu.update_context(task.context)
         self.current = None
+        if task is not None and self.smp is not None:
+            self.smp.notify_idle()                 # (its group may run elsewhere now)
 
     def _schedule(self) -> bool:
         """Make the next runnable task current (Linux's schedule() plus the return to user mode): expire
@@ -365,14 +436,18 @@ class Kernel:
         while self.init.exit_status is None:
             if self._until is not None and self._until():
                 return False                       # run(until=...) pauses here
+            if self.smp is not None and self.smp.stopping:
+                return False
             if self._host_signal_pending:
                 self._deliver_host_signals()
             if self._timers:
                 self._expire_timers()
             if self._host_waits or self._host_readers:
                 self._poll_host(0)
-            task = self.scheduler.pick_next()
+            task = self.pick_next()
             if task is None:
+                if self.smp is not None:           # its registers go to its context now: the kernel lock is
+                    self._park()                   # let go before this CPU idles, and others may resume it
                 return False
             if self.tracer is not None:
                 self.tracer.sched_switch(self.current, task)
@@ -384,8 +459,12 @@ class Kernel:
                 if task.ptrace is not None and task.ptrace.step:
                     self.cpu.single_step()             # PTRACE_SINGLESTEP: one instruction, then SIGTRAP
             if self.frames.stale_code:
+                if self.smp is not None:
+                    self.smp.code_freed(self.frames.stale_code)
                 self.cpu.invalidate_code(self.frames.stale_code)
                 self.frames.stale_code = []
+            if self.smp is not None and self.smp.active.stale_code:
+                self.cpu.invalidate_code(self.smp.take_stale_code())
             if task.rseq_preempted:
                 task.rseq_preempted = False
                 if not rseq.abort_critical_section(self, task):
@@ -404,6 +483,7 @@ class Kernel:
         if self.tracer is not None:
             self.tracer.sched_slice_end(task, trap)
         task.utime_ns += end - self._slice_start       # what account_running has not charged yet
+        self.cpu_busy_ns[self.cpu.index] += end - self._slice_begin
         self._slice_start = 0
         self._charge_faults(task)
         self._after_run(task, trap, end - self._slice_begin)
@@ -449,15 +529,34 @@ class Kernel:
                     or any(owner.host_interest() for owner in self._host_pollers.values()))
 
     def _idle(self) -> None:
-        """Nothing is runnable: sleep until the earliest timer or a host descriptor event."""
+        """Nothing is runnable: sleep until the earliest timer or a host descriptor event.  With other CPUs
+        (the boot CPU's idle loop), also until one of them makes a task runnable (the kick pipe); nothing to run
+        here is no deadlock while another CPU runs a task or the run queue holds tasks only others may run."""
         timeout = None
         if self._timers:
             timeout = max(self._timers[0][0] - time.monotonic_ns(), 0) / 1e9
-        elif not self._watching_host():
-            self.log("deadlock: every task is asleep with nothing that can wake it; stopping", console=True)
-            exit_group(self, self.program, SIGKILL)
+        smp = self.smp
+        if smp is None:
+            if timeout is None and not self._watching_host():
+                self._deadlock()
+                return
+            self._poll_host(timeout)
             return
-        self._poll_host(timeout)
+        self._park()                               # (its task may run on another CPU meanwhile)
+        if smp.busy_elsewhere() or len(self.scheduler):   # (runnable tasks this CPU may not run: others may)
+            timeout = IDLE_RECHECK_S if timeout is None else min(timeout, IDLE_RECHECK_S)
+        elif timeout is None and not self._watching_host():
+            self._deadlock()
+            return
+        smp.active.idle = True
+        try:
+            self._poll_host(timeout)
+        finally:
+            smp.active.idle = False
+
+    def _deadlock(self) -> None:
+        self.log("deadlock: every task is asleep with nothing that can wake it; stopping", console=True)
+        exit_group(self, self.program, SIGKILL)
 
     def _after_run(self, task: Task, trap: Trap, ran: int) -> None:
         if self._rewind:                           # a blocked syscall: run the instruction again on wake-up

@@ -17,7 +17,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("api", ["pynix.api"]),                                         # the Python API: a facade over boot and trace
     ("boot", ["pynix.boot"]),                                       # the Machine: RAM, CPU, kernel, mounts, init
     ("syscall", ["pynix.syscall", "pynix.trace", "pynix.debug"]),   # one module per syscall family; tracers
-    ("kernel", ["pynix.kernel"]),                                   # the kernel object and its trap loop
+    ("kernel", ["pynix.kernel", "pynix.smp"]),                     # the kernel object, its trap loop, SMP
     ("procfs", ["pynix.fs.proc", "pynix.fs.sysfs", "pynix.block.sysfs"]),   # /proc and /sys show the subsystems below
     ("drivers", ["pynix.tty", "pynix.net"]),                       # files over the VFS, blocking on sync
     ("core", ["pynix.task", "pynix.fs", "pynix.ipc", "pynix.block",     # processes, files, IPC objects and block

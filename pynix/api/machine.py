@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from typing import Callable, Iterable, Sequence
 
+from pynix.smp import MAX_CPUS, default_cpus, max_cpus
 from pynix.api.config import DEFAULT_MEM, MachineError, elf_arch_of, open_binds, open_disks, open_root, parse_size
 from pynix.api.hooks import HookTracer
 from pynix.api.process import CapturedOutput, Process, stream_file
@@ -26,13 +27,20 @@ class Machine:
     directories as "HOST:GUEST[:ro|rw]"; `disks`: images as "IMAGE[:GUEST][:ro]"; `sysroot`: qemu-user's -L;
     `net`: "private" (the machine's own loopback network) or "host" (guest IP sockets are host sockets);
     `publish`: with a private network, ports to publish as "HOST_PORT:GUEST_PORT[/tcp|/udp]"; `sched`: "rr" or "cfs"; `pids_max`: the most
-    tasks at once; `log`: a text stream the kernel log is copied to as it is written (m.log reads the ring)."""
+    tasks at once; `log`: a text stream the kernel log is copied to as it is written (m.log reads the ring);
+    `cpus`: how many CPUs run guest code in parallel (pynix/smp.py)."""
 
     def __init__(self, arch: str | None = None, mem: int | str = DEFAULT_MEM, root: str | None = None,
                  mounts: Iterable[str] = (), net: str = "private", publish: Iterable[object] = (),
                  disks: Iterable[str] = (),
-                 sysroot: str | None = None, sched: str = "rr", pids_max: int = 4096, log=None) -> None:
+                 sysroot: str | None = None, sched: str = "rr", pids_max: int = 4096, log=None,
+                 cpus: int | None = None) -> None:
         self.mem = parse_size(mem)
+        cpus = default_cpus() if cpus is None else cpus
+        if not 1 <= cpus <= max_cpus():
+            raise MachineError(f"--cpus {cpus}: expected 1 to {max_cpus()} (at most {MAX_CPUS}, and no more "
+                               f"than the host's cores)")
+        self.cpus = cpus
         if self.mem < (4 << 20) or self.mem % (2 << 20):
             raise MachineError("--mem must be a multiple of 2M and at least 4M")
         if sysroot is not None and not os.path.isdir(sysroot):
@@ -75,7 +83,7 @@ class Machine:
         self.arch = self.arch or arch_by_name("x86_64")
         self._machine = BootMachine(self.arch, self.mem, sched=self.sched, pids_max=self.pids_max,
                                     disks=self.disks, sysroot=self.sysroot, root=self.root, binds=self.binds,
-                                    log=self.log_stream, net=self.net)
+                                    log=self.log_stream, net=self.net, cpus=self.cpus)
         kernel = self._machine.kernel
         mounted = {id(m.sb) for m in kernel.mounts.mounts}
         for guest, sb in self.disks:

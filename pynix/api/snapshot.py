@@ -164,7 +164,9 @@ def check_snapshotable(machine: "Machine") -> None:
     from pynix.fs.fat import Fat32SuperBlock
     kernel = machine.kernel
     why = None
-    if kernel.console is not None:
+    if kernel.smp is not None:
+        why = "it has several CPUs (their emulators and host threads are not copied yet: use cpus=1)"
+    elif kernel.console is not None:
         why = "it has a console on the host terminal (spawn with stdin= and stdout= instead)"
     elif BLKDEVS:
         why = "it has disk images (their data is in host files)"

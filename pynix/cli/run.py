@@ -24,6 +24,7 @@ import sys
 import termios
 
 from pynix.api.config import elf_arch_of, parse_size  # noqa: F401 (parse_size: also mkfs.fat's)
+from pynix.smp import default_cpus
 
 DEFAULT_SHELL, DEFAULT_SHELL_ARGV0 = "/bin/sh", "sh"
 
@@ -67,6 +68,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="the most the --trace-out file holds; the oldest events are dropped beyond it (default 64)")
     p.add_argument("--sched", choices=["rr", "cfs"], default="rr",
                    help="scheduling policy: round robin (default) or CFS-like fair scheduling with nice values")
+    p.add_argument("--cpus", type=int, default=default_cpus(), metavar="N",
+                   help="CPUs running guest code in parallel, each on a host thread (at most 8 and the host's "
+                        "cores; default 1, or $PYNIX_CPUS); threads of one process, and processes sharing "
+                        "writable memory, still run one at a time (see DESIGN.md, SMP)")
     p.add_argument("--pids-max", type=int, default=4096, metavar="N",
                    help="most tasks the machine may hold at once; fork beyond it fails with EAGAIN (default 4096)")
     p.add_argument("--disk", action="append", default=[], metavar="IMAGE[:GUEST][:ro]",
@@ -160,7 +165,7 @@ def run_command(args: argparse.Namespace) -> int:
     try:
         machine = Machine(arch=args.arch, mem=args.mem, root=args.root, mounts=args.mount, disks=args.disk,
                           sysroot=args.sysroot, net=args.net, publish=args.publish, sched=args.sched,
-                          pids_max=args.pids_max, log=log)
+                          pids_max=args.pids_max, log=log, cpus=args.cpus)
     except MachineError as err:
         print(f"pynix: {err}", file=sys.stderr)
         return 2

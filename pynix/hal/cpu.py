@@ -25,7 +25,7 @@ import sys
 import threading
 import time
 import weakref
-from typing import Callable, Sequence
+from typing import Callable, Protocol, Sequence
 
 import unicorn as uc
 import unicorn.riscv_const as rv
@@ -141,6 +141,17 @@ class _Preempter:
             self._wakeup.clear()
 
 
+class KernelEntry(Protocol):
+    """SMP (DESIGN.md, SMP): what a CPU calls around every entry into the kernel -- each hook (syscall, TLB fill,
+    interrupt, watchpoint) and the trap handling after `emu_start` returns -- and before it goes back to guest
+    code: the kernel's big lock, which also makes this CPU the kernel's current one.  Without one (a single CPU)
+    the hooks run bare."""
+
+    def enter(self, cpu: "Cpu") -> None: ...
+
+    def leave(self, cpu: "Cpu") -> None: ...
+
+
 SyscallHandler = Callable[[int, int, int, int, int, int, int], "int | None"]
 FillHandler = Callable[[int, int], int]
 StopHandler = Callable[[Trap], bool]
@@ -239,8 +250,11 @@ class Cpu:
     live_only_registers: frozenset[str] = frozenset()   # read from a saved context, these give garbage
     use_register_window = True      # False: the syscall path uses Unicorn's register API (see _syscall_path)
 
-    def __init__(self, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str) -> None:
+    def __init__(self, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str,
+                 entry: KernelEntry | None = None, index: int = 0) -> None:
         self.ram = ram
+        self.index = index              # which CPU of the machine this is (getcpu, /proc/stat)
+        self._entry = entry             # SMP: the kernel lock taken around every hook (see KernelEntry)
         self._on_syscall: SyscallHandler | None = None
         self._syscall_hook: uc_hook_h | None = None
         self._window: tuple | None = None       # see uc_internals.find_register_window; () once found missing
@@ -281,7 +295,7 @@ class Cpu:
         self._sys_ids = tuple(self.registers[r] for r in syscall_registers)     # number first, then arguments
         self._ret_id = self.registers[return_register]
         self._callbacks: list[object] = []      # keep the ctypes trampolines alive
-        self._add_hook(uc.UC_HOOK_TLB_FILL, _HOOK_TLB_FILL_CFUNC(self._fill_path()))
+        self._add_hook(uc.UC_HOOK_TLB_FILL, _HOOK_TLB_FILL_CFUNC(self._kernel_entry(self._fill_path())))
         self._install_hooks()
         self.on_syscall = None
 
@@ -295,6 +309,28 @@ class Cpu:
         if status != 0:
             raise RuntimeError(f"uc_hook_add failed: {status}")
         return handle
+
+    def _kernel_entry(self, hook: Callable) -> Callable:
+        """`hook` as registered with the emulator: bare on a single CPU, inside the kernel lock on SMP."""
+        entry = self._entry
+        if entry is None:
+            return hook
+        enter, leave, cpu = entry.enter, entry.leave, self
+
+        def locked(*args: object) -> object:
+            enter(cpu)
+            try:
+                return hook(*args)
+            finally:
+                leave(cpu)
+        return locked
+
+    def kick(self) -> None:
+        """An inter-processor interrupt (SMP): make this CPU, running guest code on another host thread, stop
+        at the end of its current translated block and enter the kernel (a TIMER trap if nothing else is
+        pending).  Safe from any thread; lost if the CPU is not inside the emulator (then it is in the kernel,
+        or waiting to enter it, and looks at its state there anyway)."""
+        self.emu.emu_stop()
 
     @property
     def on_syscall(self) -> SyscallHandler | None:
@@ -442,11 +478,17 @@ class Cpu:
             pc = self.read("pc")
             if stepping:
                 self._translate_for_step(pc, True)
+            entry = self._entry
+            if entry is not None:                  # SMP: the kernel lock is not held while guest code runs
+                entry.leave(self)
             try:
                 self.emu.emu_start(pc, 0, count=1 if stepping else 0)
             except uc.UcError as err:
                 if self._trap is None:
                     self._trap = self._decode_error(err)
+            finally:
+                if entry is not None:
+                    entry.enter(self)
             if stepping:
                 self._translate_for_step(pc, False)
             if self._handler_error is not None:
@@ -479,7 +521,7 @@ class Cpu:
                 self._bug("watchpoint hook")
         types = (uc.UC_HOOK_MEM_WRITE if access & ACCESS_WRITE else 0) | \
             (uc.UC_HOOK_MEM_READ if access & ACCESS_READ else 0)
-        handle = self.emu.hook_add(types, hit, begin=address, end=address + length - 1)
+        handle = self.emu.hook_add(types, self._kernel_entry(hit), begin=address, end=address + length - 1)
         self.emu.ctl_flush_tb()                    # code translated before has no call to the hook,
         self.flush_tlb()                           # and TLB entries filled before take the fast path
         return handle
@@ -700,7 +742,7 @@ class RiscvCpu(Cpu):
                 serve_syscall()
             else:
                 other_trap(intno)
-        return self._add_hook(uc.UC_HOOK_INTR, _HOOK_INTNO_CFUNC(on_interrupt))
+        return self._add_hook(uc.UC_HOOK_INTR, _HOOK_INTNO_CFUNC(self._kernel_entry(on_interrupt)))
 
     def _other_trap(self, intno: int) -> None:
         try:
@@ -759,10 +801,10 @@ class X86Cpu(Cpu):
         self.emu.ctl_set_cpu_model(x86.UC_CPU_X86_HASWELL)
 
     def _install_hooks(self) -> None:
-        self._add_hook(uc.UC_HOOK_INTR, HOOK_INTR_CFUNC(self._intr))
+        self._add_hook(uc.UC_HOOK_INTR, HOOK_INTR_CFUNC(self._kernel_entry(self._intr)))
 
     def _install_syscall_hook(self, serve_syscall: Callable[[], None]) -> uc_hook_h:
-        return self._add_hook(uc.UC_HOOK_INSN, _HOOK_NO_ARGS_CFUNC(serve_syscall),
+        return self._add_hook(uc.UC_HOOK_INSN, _HOOK_NO_ARGS_CFUNC(self._kernel_entry(serve_syscall)),
                               ctypes.c_int(x86.UC_X86_INS_SYSCALL))
 
     def _intr(self, _h: int, intno: int, _ud: int) -> None:
@@ -785,6 +827,9 @@ class X86Cpu(Cpu):
 _BACKENDS = {"riscv64": RiscvCpu, "x86_64": X86Cpu}
 
 
-def new_cpu(isa: str, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str) -> Cpu:
-    """A CPU for `isa` (the name an `arch` object reports) over `ram`."""
-    return _BACKENDS[isa](ram, syscall_registers, return_register)
+def new_cpu(isa: str, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str,
+            entry: KernelEntry | None = None, index: int = 0) -> Cpu:
+    """A CPU for `isa` (the name an `arch` object reports) over `ram`; on SMP, CPU number `index`, whose hooks
+    take the kernel lock `entry`.  Several CPUs may share one `ram`: each has its own emulator (its own TLB and
+    translated code) over the same host buffer."""
+    return _BACKENDS[isa](ram, syscall_registers, return_register, entry, index)

@@ -42,7 +42,7 @@ def sys_rseq(task: Task, rseq: int, rseq_len: int, flags: int, sig: int) -> int:
         raise KernelError(errno.EINVAL)
     task.rseq, task.rseq_len, task.rseq_sig = rseq, rseq_len, sig
     try:
-        write_cpu_fields(task, 0, 0)                        # the one CPU; EFAULT for an unwritable area
+        write_cpu_fields(task, task.cpu, task.cpu)          # the CPU it runs on; EFAULT for an unwritable area
     except KernelError:
         task.rseq = task.rseq_len = task.rseq_sig = 0
         raise

@@ -15,7 +15,7 @@ from pynix.task.sched import (RR_TIMESLICE_NS, RT_POLICIES, SCHED_BATCH, SCHED_D
 from pynix.task.task import Task, ThreadGroup
 from pynix.uapi.capability import CAP_SYS_NICE
 
-CPUMASK_SIZE = 8                    # one unsigned long: this machine has one CPU
+CPUMASK_SIZE = 8                    # one unsigned long: room for 64 CPUs (a machine has at most smp.MAX_CPUS)
 PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
 
 
@@ -23,7 +23,7 @@ PRIO_PROCESS, PRIO_PGRP, PRIO_USER = 0, 1, 2
 def sys_sched_yield(task: Task) -> int:
     kernel = task.kernel
     kernel.scheduler.yield_(task)
-    if kernel.scheduler.pick_next() is not task:
+    if kernel.pick_next() is not task:
         kernel.cpu.stop()                          # someone else runs now; we continue when picked again
     return 0
 
@@ -45,21 +45,35 @@ def check_same_owner(task: Task, target: ThreadGroup) -> bool:
 
 @syscall
 def sys_sched_getaffinity(task: Task, pid: int, length: int, mask: int) -> int:
-    _thread(task, pid)
+    target = _thread(task, pid)
     if length < CPUMASK_SIZE or length & 7:
         raise KernelError(errno.EINVAL)
-    write_u64(task.mm, mask, 1)                    # CPU 0 only
+    write_u64(task.mm, mask, target.cpus_allowed & _online_mask(task))
     return CPUMASK_SIZE
+
+
+def _online_mask(task: Task) -> int:
+    return (1 << task.kernel.online_cpus()) - 1
 
 
 @syscall
 def sys_sched_setaffinity(task: Task, pid: int, length: int, mask: int) -> int:
-    """EPERM for another user's task without CAP_SYS_NICE; EINVAL for a mask without an online CPU."""
-    if not check_same_owner(task, _thread(task, pid).group) and not capable(task, CAP_SYS_NICE):
+    """EPERM for another user's task without CAP_SYS_NICE; EINVAL for a mask without an online CPU.  The task
+    leaves a CPU the mask no longer allows at once (the scheduler only picks it where it may run)."""
+    target = _thread(task, pid)
+    if not check_same_owner(task, target.group) and not capable(task, CAP_SYS_NICE):
         raise KernelError(errno.EPERM)
     raw = copy_from_user(task.mm, mask, min(length, CPUMASK_SIZE))
-    if not raw or not raw[0] & 1:
-        raise KernelError(errno.EINVAL)            # the mask must contain an online CPU: CPU 0
+    allowed = int.from_bytes(raw, "little") & _online_mask(task)
+    if not allowed:
+        raise KernelError(errno.EINVAL)            # the mask must contain an online CPU
+    target.cpus_allowed = allowed
+    kernel = task.kernel
+    if target is kernel.current:
+        if not allowed >> kernel.cpu.index & 1:
+            kernel.cpu.stop()                      # migrate: schedule after this call
+    else:
+        kernel.kick(target)
     return 0
 
 
@@ -101,10 +115,10 @@ def sys_setpriority(task: Task, which: int, who: int, niceval: int) -> int:
 
 @syscall
 def sys_getcpu(task: Task, cpu: int, node: int, cache: int) -> int:
-    """The machine has one CPU in one NUMA node: both are 0 (sched_getcpu() reads this)."""
-    for addr in (cpu, node):
+    """The CPU the caller runs on, in NUMA node 0 (the machine has one node; sched_getcpu() reads this)."""
+    for addr, value in ((cpu, task.kernel.cpu.index), (node, 0)):
         if addr:
-            copy_to_user(task.mm, addr, (0).to_bytes(4, "little"))
+            copy_to_user(task.mm, addr, value.to_bytes(4, "little"))
     return 0
 
 

@@ -112,6 +112,7 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
     child.context = ctx
     sched_fork(parent, child)                      # the scheduling policy, unless SCHED_RESET_ON_FORK
     child.mempolicy = parent.mempolicy             # mpol_dup (a policy is immutable)
+    child.cpus_allowed = parent.cpus_allowed       # the CPU affinity (dup_task_struct)
     child.seccomp = parent.seccomp                 # copy_seccomp: every child, thread or not (immutable too)
     child.update_syscall_work()
     if group is not pg:

@@ -4,8 +4,8 @@ A thread registers a `struct rseq` {u32 cpu_id_start, u32 cpu_id, u64 rseq_cs, u
 u32 mm_cid}; the kernel keeps its cpu fields current and, whenever the thread is preempted or gets a signal
 while its instruction pointer is inside the critical section `rseq_cs` points to ({u32 version, u32 flags,
 u64 start_ip, u64 post_commit_offset, u64 abort_ip}), moves it to abort_ip (after checking that the 4 bytes
-before abort_ip hold the signature given at registration) and clears rseq_cs.  pynix has one CPU, so the cpu
-fields are written once, at registration; the abort happens where a thread can be interrupted in user code:
+before abort_ip hold the signature given at registration) and clears rseq_cs.  The cpu fields are written at
+registration and whenever the thread migrates to another CPU (SMP: Kernel._switch_to); the abort happens where a thread can be interrupted in user code:
 a timer preemption (before it runs again) and signal delivery (before the frame is built).  A malformed
 critical section descriptor kills the thread's process with SIGSEGV, as Linux does.
 """

@@ -1,7 +1,9 @@
 """Schedulers: who runs next.  The kernel talks to a policy only through this interface:
 
     enqueue(task)    a task became runnable          dequeue(task)  it stopped being runnable
-    pick_next()      the task to run now (or None)   tick(task, ran_ns)  it used CPU time; True = preempt it
+    pick_next(eligible)  the task to run now (or None): on SMP the first, in the policy's order, that
+                     `eligible(task)` accepts (one run queue shared by every CPU, see pynix/smp.py)
+                                                     tick(task, ran_ns)  it used CPU time; True = preempt it
     yield_(task)     it gave up the CPU voluntarily  timeslice_ns(task) how long it may run before a tick
 
 Two policies prove the interface: round robin (the default) and a simplified CFS that honours nice values.
@@ -16,10 +18,16 @@ from __future__ import annotations
 import heapq
 import itertools
 from collections import OrderedDict, deque
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable, Iterable
 
 if TYPE_CHECKING:
     from pynix.task.task import Task
+
+Eligible = Callable[["Task"], bool]
+
+
+def _first(tasks: Iterable["Task"], eligible: Eligible) -> "Task | None":
+    return next((t for t in tasks if eligible(t)), None)
 
 TIMESLICE_NS = 10_000_000          # 10 ms, a typical Linux timeslice at HZ=100..1000
 RR_TIMESLICE_NS = 100_000_000      # SCHED_RR's quantum (Linux's RR_TIMESLICE, 100 ms)
@@ -36,7 +44,7 @@ class Scheduler:
     def dequeue(self, task: "Task") -> None:
         raise NotImplementedError
 
-    def pick_next(self) -> "Task | None":
+    def pick_next(self, eligible: Eligible | None = None) -> "Task | None":
         raise NotImplementedError
 
     def tick(self, task: "Task", ran_ns: int) -> bool:
@@ -68,7 +76,9 @@ class RoundRobin(Scheduler):
         self.queue.pop(task, None)
         self.used.pop(task.tid, None)
 
-    def pick_next(self) -> "Task | None":
+    def pick_next(self, eligible: Eligible | None = None) -> "Task | None":
+        if eligible is not None:
+            return _first(self.queue, eligible)
         return next(iter(self.queue), None)
 
     def tick(self, task: "Task", ran_ns: int) -> bool:
@@ -81,7 +91,7 @@ class RoundRobin(Scheduler):
         return True
 
     def yield_(self, task: "Task") -> None:
-        if next(iter(self.queue), None) is task:
+        if task in self.queue:                     # (SMP: also a task another CPU's ran past)
             self.queue.move_to_end(task)
 
     def timeslice_ns(self, task: "Task") -> int:
@@ -125,7 +135,9 @@ class Cfs(Scheduler):
             self.heap = [e for e in self.heap if e[2] is not task]
             heapq.heapify(self.heap)
 
-    def pick_next(self) -> "Task | None":
+    def pick_next(self, eligible: Eligible | None = None) -> "Task | None":
+        if eligible is not None:
+            return _first((e[2] for e in sorted(self.heap, key=lambda e: e[:2])), eligible)
         return self.heap[0][2] if self.heap else None
 
     def tick(self, task: "Task", ran_ns: int) -> bool:
@@ -180,7 +192,13 @@ class SchedClasses(Scheduler):
             self.fair.dequeue(task)
         self.rr_used.pop(task.tid, None)
 
-    def pick_next(self) -> "Task | None":
+    def pick_next(self, eligible: Eligible | None = None) -> "Task | None":
+        if eligible is not None:
+            for priority in sorted(self.rt, reverse=True):
+                task = _first(self.rt[priority], eligible)
+                if task is not None:
+                    return task
+            return self.fair.pick_next(eligible)
         if self.rt:
             return self.rt[max(self.rt)][0]
         return self.fair.pick_next()

@@ -184,6 +184,8 @@ def _wake_one(kernel: "Kernel", group: ThreadGroup, sig: int, thread: Task | Non
             kernel.wake(t)
         elif t is kernel.current:
             kernel.cpu.stop()                      # deliver on the way out of the current syscall
+        else:
+            kernel.kick(t)                         # SMP: it may be running on another CPU
         return
 
 
@@ -197,6 +199,7 @@ def stop_group(kernel: "Kernel", group: ThreadGroup, sig: int) -> None:
             kernel.wake(t)
         kernel.scheduler.dequeue(t)
         t.stopped = True
+        kernel.kick(t)                             # SMP: it may be running on another CPU
     if kernel.current is not None and kernel.current.group is group:
         kernel.cpu.stop()
     group.wait_report = (sig << 8) | 0x7F

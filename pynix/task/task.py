@@ -150,6 +150,8 @@ class Task:
     rseq_preempted: bool = False          # preempted since it last ran: check for a critical section to abort
     timer_slack_ns: int = DEFAULT_TIMER_SLACK_NS           # PR_SET_TIMERSLACK (kept and reported, not applied)
     default_timer_slack_ns: int = DEFAULT_TIMER_SLACK_NS   # what PR_SET_TIMERSLACK 0 restores: the creator's slack
+    cpus_allowed: int = -1                # sched_setaffinity's mask: bit n = may run on CPU n (inherited)
+    cpu: int = 0                          # the CPU it last ran on (Linux's task_cpu)
     # signals (task/signal.py)
     pending: dict[int, list["bytes | DeferredInfo"]] = field(default_factory=dict)   # thread-directed signals
     saved_sigmask: int | None = None      # the mask to restore after sigsuspend/ppoll's temporary one

@@ -24,8 +24,25 @@ def cmdline_global(values: ProcValues) -> bytes:
 
 
 def cpuinfo(kernel) -> bytes:
+    """The arch's description of its CPU, once per online CPU (one package of N cores, as cpu_tree says)."""
     arch = getattr(kernel, "arch", None)
-    return as_bytes(getattr(arch, "cpuinfo", "") or "processor\t: 0\n\n")
+    one = getattr(arch, "cpuinfo", "") or "processor\t: 0\n\n"
+    count = kernel.online_cpus() if hasattr(kernel, "online_cpus") else 1
+    return as_bytes("".join(_cpuinfo_of(one, n, count) for n in range(count)))
+
+
+_CPU_NUMBERED = ("processor\t: ", "hart\t\t: ", "core id\t\t: ", "apicid\t\t: ", "initial apicid\t: ")
+
+
+def _cpuinfo_of(text: str, cpu: int, count: int) -> str:
+    lines = []
+    for line in text.splitlines(keepends=True):
+        if line.startswith(_CPU_NUMBERED):
+            line = line.rsplit(": ", 1)[0] + f": {cpu}\n"
+        elif line.startswith(("siblings\t: ", "cpu cores\t: ")):
+            line = line.rsplit(": ", 1)[0] + f": {count}\n"
+        lines.append(line)
+    return "".join(lines)
 
 
 # /proc/config.gz: the kernel configuration, as test harnesses (LTP's tst_kconfig) read it to learn what this
@@ -88,10 +105,18 @@ def loadavg(kernel) -> bytes:
 def stat_global(kernel) -> bytes:
     up = _uptime_seconds(kernel)
     busy = _busy_ns(kernel) * USER_HZ // 10**9
-    idle = max(int(up * USER_HZ) - busy, 0)
+    per_cpu = getattr(kernel, "cpu_busy_ns", [0])
+    idle = max(int(up * USER_HZ) * len(per_cpu) - busy, 0)
     cpu = f"{busy} 0 0 {idle} 0 0 0 0 0 0"
     btime = int(realtime_ns() / 10**9 - up)      # the boot time on the wall clock moves when it is set
-    lines = [f"cpu  {cpu}", f"cpu0 {cpu}", "intr 0", "ctxt 0", f"btime {btime}",
+    lines = [f"cpu  {cpu}"]
+    if len(per_cpu) == 1:
+        lines.append(f"cpu0 {cpu}")
+    else:                                        # each CPU's own time running tasks (Kernel.cpu_busy_ns)
+        for n, ns in enumerate(per_cpu):
+            mine = ns * USER_HZ // 10**9
+            lines.append(f"cpu{n} {mine} 0 0 {max(int(up * USER_HZ) - mine, 0)} 0 0 0 0 0 0")
+    lines += ["intr 0", "ctxt 0", f"btime {btime}",
              f"processes {getattr(kernel, '_last_pid', 0)}", f"procs_running {max(_runnable(kernel), 1)}",
              "procs_blocked 0", "softirq 0 0 0 0 0 0 0 0 0 0 0"]
     return as_bytes("\n".join(lines) + "\n")
