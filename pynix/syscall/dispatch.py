@@ -127,9 +127,7 @@ class SyscallDispatcher:
         except KernelError as err:
             result = -err.errno
         except Block as block:
-            self.kernel.block(task, block.queues, block.deadline, block.data)
-            task.restartable, task.on_interrupt = block.restartable, block.on_interrupt
-            self.blocked = True
+            self._sleep(task, block)
             if t0:
                 self._charge_system_time(task, t0)
             return None
@@ -170,15 +168,19 @@ class SyscallDispatcher:
         except KernelError as err:
             result = -err.errno
         except Block as block:
-            self.kernel.block(task, block.queues, block.deadline, block.data)
-            task.restartable, task.on_interrupt = block.restartable, block.on_interrupt
-            self.blocked = True
+            self._sleep(task, block)
             return None
         except Exception:
             return self._bug(task, nr)
         if result is not RUN and task.restart_data is not None:
             task.restart_data = None
         return result
+
+    def _sleep(self, task, block: Block) -> None:
+        """The call went to sleep on `block`'s queues: it runs again from its entry when woken (sync/wait.py)."""
+        self.kernel.block(task, block.queues, block.deadline, block.data)
+        task.restartable, task.on_interrupt = block.restartable, block.on_interrupt
+        self.blocked = True
 
     def _charge_system_time(self, task, t0: int) -> None:
         """A timed call began at `t0`: move its duration times the sampling stride from the task's user time
