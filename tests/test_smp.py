@@ -6,7 +6,7 @@
 - Shared counters (atomic add, compare-and-swap loop, mutex) updated by 8 threads, and by processes sharing a
   MAP_SHARED page, are exact with two CPUs, run after run, on both ISAs (PYNIX_SMP_RUNS runs, default 20).
 - A set of differential programs (processes, threads, futexes, signals, shared memory, timers) give the
-  native output with two CPUs.
+  native output with two CPUs; a file truncated under a reader on the other CPU faults there (TLB shootdown).
 - What a program sees of the CPUs: nproc, affinity, /proc/cpuinfo, /proc/stat, sysfs, getcpu when pinned.
 
 To run the whole suite on two CPUs, set PYNIX_CPUS=2 (the default of `pynix run --cpus` and of the API).
@@ -130,6 +130,13 @@ def test_programs_as_native_with_two_cpus(name, target, two_cpus):
 @pytest.mark.parametrize("name", AS_REFERENCE)
 def test_programs_as_reference_with_two_cpus(name, guest, two_cpus):
     assert_same(guest(name))
+
+
+def test_truncate_under_a_reader_on_another_cpu(target, tmp_path, two_cpus):
+    """TLB shootdown: a process reading a read-only shared file mapping (its own run group, so it runs on the
+    other CPU) gets SIGBUS once another process truncates the file -- its CPU's stale translation is flushed."""
+    for _ in range(3):
+        assert_same_as_native("smp_truncate.c", target, lambda t: [tmp_path])
 
 
 # ------------------------------------------------------------------------------------ what programs see
