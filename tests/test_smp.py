@@ -101,9 +101,11 @@ def test_unicorn_atomics_are_not_atomic_across_instances(arch):
 
 # ---------------------------------------------------------------------------------------- shared counters
 @pytest.mark.parametrize("target", ["x86_64-musl", "riscv64-musl"])
-@pytest.mark.parametrize("mode,workers,iters", [("threads", 8, 1_000_000), ("procs", 4, 250_000)])
+@pytest.mark.parametrize("mode,workers,iters", [("threads", 8, 1_000_000), ("procs", 4, 250_000),
+                                               ("late", 4, 250_000)])
 def test_shared_counters_exact_with_two_cpus(target, mode, workers, iters, two_cpus):
-    """8 threads x 1,000,000 (or 4 processes over a MAP_SHARED page x 250,000) atomic adds, CAS-loop adds and
+    """8 threads x 1,000,000 (or 4 processes over a MAP_SHARED page x 250,000; or 4 processes that map it only
+    after the fork, so that their run group changes while they run) atomic adds, CAS-loop adds and
     mutex-protected adds: exact totals with two CPUs, RUNS times in a row, and the native output."""
     need(os.uname().machine == "x86_64", "the native reference needs an x86_64 host")
     args = [mode, str(workers), str(iters)]
