@@ -168,6 +168,7 @@ class Kernel:
         else:                                      # the CPU in the kernel, and the others that run `mm`
             mm.on_code_freed = lambda: self.cpu.stop()
             mm.on_tlb_flush = lambda: self.smp.tlb_flush(mm)
+            mm.on_shared_map = lambda: self.cpu.stop()     # its run group may have changed: pick again
         if self.tracer is not None:                # traced: its faults and flushes are tracepoints too
             self._trace_mm(mm, self.tracer)
         return mm

@@ -6,7 +6,7 @@
 - Shared counters (atomic add, compare-and-swap loop, mutex) updated by 8 threads, and by processes sharing a
   MAP_SHARED page, are exact with two CPUs, run after run, on both ISAs (PYNIX_SMP_RUNS runs, default 20).
 - A set of differential programs (processes, threads, futexes, signals, shared memory, timers) give the
-  native output with two CPUs.
+  native output with two CPUs; a file truncated under a reader on the other CPU faults there (TLB shootdown).
 - What a program sees of the CPUs: nproc, affinity, /proc/cpuinfo, /proc/stat, sysfs, getcpu when pinned.
 
 To run the whole suite on two CPUs, set PYNIX_CPUS=2 (the default of `pynix run --cpus` and of the API).
@@ -101,9 +101,11 @@ def test_unicorn_atomics_are_not_atomic_across_instances(arch):
 
 # ---------------------------------------------------------------------------------------- shared counters
 @pytest.mark.parametrize("target", ["x86_64-musl", "riscv64-musl"])
-@pytest.mark.parametrize("mode,workers,iters", [("threads", 8, 1_000_000), ("procs", 4, 250_000)])
+@pytest.mark.parametrize("mode,workers,iters", [("threads", 8, 1_000_000), ("procs", 4, 250_000),
+                                               ("late", 4, 250_000)])
 def test_shared_counters_exact_with_two_cpus(target, mode, workers, iters, two_cpus):
-    """8 threads x 1,000,000 (or 4 processes over a MAP_SHARED page x 250,000) atomic adds, CAS-loop adds and
+    """8 threads x 1,000,000 (or 4 processes over a MAP_SHARED page x 250,000; or 4 processes that map it only
+    after the fork, so that their run group changes while they run) atomic adds, CAS-loop adds and
     mutex-protected adds: exact totals with two CPUs, RUNS times in a row, and the native output."""
     need(os.uname().machine == "x86_64", "the native reference needs an x86_64 host")
     args = [mode, str(workers), str(iters)]
@@ -130,6 +132,13 @@ def test_programs_as_native_with_two_cpus(name, target, two_cpus):
 @pytest.mark.parametrize("name", AS_REFERENCE)
 def test_programs_as_reference_with_two_cpus(name, guest, two_cpus):
     assert_same(guest(name))
+
+
+def test_truncate_under_a_reader_on_another_cpu(target, tmp_path, two_cpus):
+    """TLB shootdown: a process reading a read-only shared file mapping (its own run group, so it runs on the
+    other CPU) gets SIGBUS once another process truncates the file -- its CPU's stale translation is flushed."""
+    for _ in range(3):
+        assert_same_as_native("smp_truncate.c", target, lambda t: [tmp_path])
 
 
 # ------------------------------------------------------------------------------------ what programs see

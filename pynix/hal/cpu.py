@@ -142,10 +142,8 @@ class _Preempter:
 
 
 class KernelEntry(Protocol):
-    """SMP (DESIGN.md, SMP): what a CPU calls around every entry into the kernel -- each hook (syscall, TLB fill,
-    interrupt, watchpoint) and the trap handling after `emu_start` returns -- and before it goes back to guest
-    code: the kernel's big lock, which also makes this CPU the kernel's current one.  Without one (a single CPU)
-    the hooks run bare."""
+    """SMP (pynix/smp.py): the kernel's big lock, taken around every kernel entry -- each hook and the trap
+    handling after `emu_start` returns -- and let go for guest code.  A single CPU has none: bare hooks."""
 
     def enter(self, cpu: "Cpu") -> None: ...
 
@@ -326,10 +324,9 @@ class Cpu:
         return locked
 
     def kick(self) -> None:
-        """An inter-processor interrupt (SMP): make this CPU, running guest code on another host thread, stop
-        at the end of its current translated block and enter the kernel (a TIMER trap if nothing else is
-        pending).  Safe from any thread; lost if the CPU is not inside the emulator (then it is in the kernel,
-        or waiting to enter it, and looks at its state there anyway)."""
+        """An IPI (SMP): this CPU, running guest code on another host thread, stops at the end of its translated
+        block and enters the kernel (a TIMER trap if nothing else is pending).  From any thread; lost if the CPU
+        is not inside the emulator (then it is in the kernel, or about to enter it, and looks there anyway)."""
         self.emu.emu_stop()
 
     @property

@@ -151,6 +151,9 @@ class AddressSpace:
         self._tlb: dict[int, int] = {}
         # Called when frames that held code were freed: their translations must go before guest code runs.
         self.on_code_freed: Callable[[], None] = lambda: None
+        # Called when a shared mapping that is or may become writable is made: on SMP this space may now share
+        # memory with one running on another CPU, so the scheduler must look again (smp.run_key).
+        self.on_shared_map: Callable[[], None] = lambda: None
         # Tracing (pynix/trace): told of every fault the TLB-fill handler resolves (address, access).
         self.on_fault: Callable[[int, int], None] | None = None
         # Time spent resolving the faults of guest code since the kernel last looked (ns): kernel time, which
@@ -445,6 +448,8 @@ class AddressSpace:
         if file is not None:
             file.mappers.add(self)
         self._insert(vma)
+        if shared and (prot & PROT_WRITE or may_write):
+            self.on_shared_map()
         return vma
 
     def areas_in(self, start: int, end: int) -> tuple[list[tuple[VmArea, int, int]], bool]:

@@ -1,8 +1,10 @@
 /* Shared counters under parallelism (issue 18, SMP): N workers each add 1 ITERS times to a counter with an
  * atomic read-modify-write (x86 `lock xadd`, riscv64 `amoadd`) and to another under a mutex.  Workers are the
  * threads of one process ("threads") or processes sharing a MAP_SHARED page with a process-shared mutex
- * ("procs").  Any lost update shows as a total below N * ITERS.
- * usage: smp_counters threads|procs N ITERS */
+ * ("procs"), or processes that map that page (a memfd) only after the fork, so that each starts without any
+ * shared memory ("late").  Any lost update shows as a total below N * ITERS.
+ * usage: smp_counters threads|procs|late N ITERS */
+#define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,8 +48,17 @@ int main(int argc, char **argv) {
     }
     int n = atoi(argv[2]);
     iters = atol(argv[3]);
-    int procs = strcmp(argv[1], "procs") == 0;
-    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int late = strcmp(argv[1], "late") == 0;
+    int procs = late || strcmp(argv[1], "procs") == 0;
+    int memfd = -1;
+    if (late) {
+        memfd = memfd_create("smp_counters", 0);
+        if (memfd < 0 || ftruncate(memfd, 4096) != 0) {
+            perror("memfd");
+            return 1;
+        }
+    }
+    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED | (late ? 0 : MAP_ANONYMOUS), memfd, 0);
     if (sh == MAP_FAILED) {
         perror("mmap");
         return 1;
@@ -57,6 +68,8 @@ int main(int argc, char **argv) {
     if (procs)
         pthread_mutexattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
     pthread_mutex_init(&sh->lock, &attr);
+    if (late)
+        munmap(sh, sizeof *sh);                  /* the children map it themselves, after the fork */
     if (procs) {
         for (int i = 0; i < n; i++) {
             pid_t pid = fork();
@@ -65,6 +78,13 @@ int main(int argc, char **argv) {
                 return 1;
             }
             if (pid == 0) {
+                if (late) {
+                    for (volatile long spin = 0; spin < 200000; spin++)   /* computing before it shares */
+                        ;
+                    sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
+                    if (sh == MAP_FAILED)
+                        _exit(1);
+                }
                 work();
                 _exit(0);
             }
@@ -73,6 +93,8 @@ int main(int argc, char **argv) {
         while (wait(&status) > 0)
             ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
         printf("children ok: %d of %d\n", ok, n);
+        if (late)
+            sh = mmap(NULL, sizeof *sh, PROT_READ | PROT_WRITE, MAP_SHARED, memfd, 0);
     } else {
         pthread_t tids[64];
         for (int i = 0; i < n && i < 64; i++)
