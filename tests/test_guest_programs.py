@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from harness import assert_same, target_isa
+from harness import assert_same, assert_same_as_native, target_isa
 
 HELLO_ENV = {
     "PYNIX_TEST_GREETING": "bonjour",
@@ -197,3 +197,11 @@ def test_fpu_env(guest, target):
         assert b"x87 control word 0x37f, MXCSR 0x1f80\n" in got.stdout
     else:
         assert b"fcsr 0\n" in got.stdout
+
+
+def test_ppoll_pselect_temporary_sigmask(target):
+    """ppoll and pselect6 install their signal mask for the wait (make -j waits for SIGCHLD this way): a signal
+    it lets through ends the wait with EINTR -- also one pending before the call -- and the old mask returns."""
+    out = assert_same_as_native("pselect_sigmask.c", target)
+    assert out.count(b"-1 EINTR, handler ran 1, SIGCHLD blocked again 1\n") == 3, out
+    assert b"ppoll timeout with SIGCHLD blocked: 0, handler ran 0\n" in out

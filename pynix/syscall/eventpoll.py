@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import errno
 import struct
-from typing import Callable
 
 from pynix.errors import KernelError
 from pynix.fs.eventpoll import (EPOLLERR, EPOLLEXCLUSIVE, EPOLLEXCLUSIVE_OK_BITS, EPOLLHUP,
                                 EPOLLWAKEUP, EventPoll, file_can_poll)
-from pynix.mm.uaccess import copy_from_user, copy_to_user, read_u64
+from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block
 from pynix.syscall.poll import _deadline, _expired, _timespec_ns
 from pynix.syscall.registry import s32, syscall
-from pynix.syscall.signal import _deliver_soon as deliver_soon
+from pynix.syscall.signal import with_sigmask
 from pynix.task.capability import capable
-from pynix.task.signal import UNBLOCKABLE
 from pynix.task.task import Task
 from pynix.uapi.capability import CAP_BLOCK_SUSPEND
 from pynix.uapi.fcntl import O_CLOEXEC
@@ -30,7 +28,6 @@ from pynix.uapi.fcntl import O_CLOEXEC
 EPOLL_CLOEXEC = O_CLOEXEC
 EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD = 1, 2, 3
 INT_MAX = 0x7FFFFFFF
-SIGSET_SIZE = 8
 
 
 @syscall
@@ -119,30 +116,6 @@ def _ms(timeout: int) -> int | None:
 @syscall
 def sys_epoll_wait(task: Task, epfd: int, events: int, maxevents: int, timeout: int) -> int:
     return do_epoll_wait(task, epfd, events, maxevents, _ms(timeout))
-
-
-def with_sigmask(task: Task, sigmask: int, sigsetsize: int, wait: Callable[[], int]) -> int:
-    """Run `wait` under the temporary signal mask at `sigmask` (if any), as epoll_pwait/ppoll/pselect do."""
-    if sigmask and task.saved_sigmask is None:           # first run (a re-run after a wake-up keeps the mask)
-        if sigsetsize != SIGSET_SIZE:
-            raise KernelError(errno.EINVAL)
-        mask = read_u64(task.mm, sigmask)
-        task.saved_sigmask, task.sigmask = task.sigmask, mask & ~UNBLOCKABLE
-    try:
-        result = wait()
-    except Block:
-        raise                                            # sleeping: the temporary mask stays
-    except KernelError:
-        _restore_sigmask(task, sigmask)
-        raise
-    _restore_sigmask(task, sigmask)
-    return result
-
-
-def _restore_sigmask(task: Task, sigmask: int) -> None:
-    if sigmask and task.saved_sigmask is not None:
-        task.sigmask, task.saved_sigmask = task.saved_sigmask, None
-        deliver_soon(task)                               # a signal the temporary mask held back may be due
 
 
 @syscall

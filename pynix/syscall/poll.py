@@ -14,6 +14,7 @@ from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block
 from pynix.syscall.registry import s32, syscall
+from pynix.syscall.signal import with_sigmask
 from pynix.syscall.time import read_timespec
 from pynix.task.task import Task
 from pynix.uapi.poll import POLLERR, POLLHUP, POLLIN, POLLNVAL, POLLOUT, POLLPRI, POLLRDNORM, POLLWRNORM
@@ -81,8 +82,9 @@ def sys_poll(task: Task, fds: int, nfds: int, timeout: int) -> int:
 
 @syscall
 def sys_ppoll(task: Task, fds: int, nfds: int, tsp: int, sigmask: int, sigsetsize: int) -> int:
-    # The temporary signal mask matters once signals are delivered (the signals work hooks it here).
-    return do_poll(task, fds, nfds, _timespec_ns(task, tsp))
+    """poll with a timespec and a temporary signal mask (make -j and event loops wait for SIGCHLD this way)."""
+    timeout_ns = _timespec_ns(task, tsp)
+    return with_sigmask(task, sigmask, sigsetsize, lambda: do_poll(task, fds, nfds, timeout_ns))
 
 
 def _read_set(task: Task, addr: int, nbytes: int) -> int:
@@ -137,5 +139,12 @@ def sys_select(task: Task, nfds: int, readfds: int, writefds: int, exceptfds: in
 @syscall
 def sys_pselect6(task: Task, nfds: int, readfds: int, writefds: int, exceptfds: int, timeout: int,
                  sigmask: int) -> int:
-    return do_select(task, nfds, readfds, writefds, exceptfds, _timespec_ns(task, timeout))
+    """select with a timespec and a temporary signal mask; the last argument points at Linux's
+    `{const sigset_t *ss; size_t ss_len}` pair (NULL, or a NULL ss: no mask)."""
+    timeout_ns = _timespec_ns(task, timeout)
+    ss = ss_len = 0
+    if sigmask:
+        ss, ss_len = struct.unpack("<QQ", copy_from_user(task.mm, sigmask, 16))
+    return with_sigmask(task, ss, ss_len,
+                        lambda: do_select(task, nfds, readfds, writefds, exceptfds, timeout_ns))
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import struct
 import time
+from typing import Callable
 
 from pynix.errors import KernelError
 from pynix.mm.uaccess import copy_from_user, copy_to_user, read_u64, write_u64
@@ -32,6 +33,36 @@ def _deliver_soon(task: Task) -> None:
     """A signal became deliverable to the running task: leave the emulator after this syscall to deliver it."""
     if has_deliverable(task):
         task.kernel.cpu.stop()
+
+
+def with_sigmask(task: Task, sigmask: int, sigsetsize: int, wait: Callable[[], int]) -> int:
+    """Run `wait` under the temporary signal mask at user address `sigmask` (if any), as epoll_pwait, ppoll and
+    pselect6 do (Linux's set_user_sigmask): the mask stays in force while the call sleeps; a handler that
+    interrupts it runs with that mask and its frame restores the caller's (restore_saved_sigmask_unless(EINTR));
+    any other end of the call restores the caller's mask at once."""
+    if sigmask and task.saved_sigmask is None:           # first run (a re-run after a wake-up keeps the mask)
+        if sigsetsize != SIGSET_SIZE:
+            raise KernelError(errno.EINVAL)
+        mask = read_u64(task.mm, sigmask)
+        task.saved_sigmask, task.sigmask = task.sigmask, mask & ~UNBLOCKABLE
+        if has_deliverable(task):                        # a signal the new mask lets through is already pending:
+            _deliver_soon(task)                          # EINTR at once, its handler run under the temporary mask
+            raise KernelError(errno.EINTR)
+    try:
+        result = wait()
+    except Block:
+        raise                                            # sleeping: the temporary mask stays
+    except KernelError:
+        _restore_sigmask(task, sigmask)
+        raise
+    _restore_sigmask(task, sigmask)
+    return result
+
+
+def _restore_sigmask(task: Task, sigmask: int) -> None:
+    if sigmask and task.saved_sigmask is not None:
+        task.sigmask, task.saved_sigmask = task.saved_sigmask, None
+        _deliver_soon(task)                              # a signal the temporary mask held back may be due
 
 
 @syscall
