@@ -16,6 +16,11 @@ class PhysicalMemory:
             raise ValueError("RAM size must be a positive multiple of 2 MiB")
         self.size = size
         self._buffer = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
+        # Transparent huge pages where the host allows them (enabled=madvise): the host then faults RAM in 2 MiB
+        # at a time, where a 4 KiB host fault (~3 us on a VM) under every first touch of a guest frame made up a
+        # third of a guest page fault.
+        if hasattr(mmap, "MADV_HUGEPAGE"):
+            self._buffer.madvise(mmap.MADV_HUGEPAGE)
         self.mv = memoryview(self._buffer)
         self.words = self.mv.cast("Q")
         self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self._buffer))
