@@ -178,4 +178,5 @@ def test_scale_quick_runs_every_case():
     assert NUMBER.match(memory["x86_64"]["pynix RSS (MiB)"]), memory
     rss = [line for line in proc.stdout.splitlines() if line.startswith("| x86_64 |")]
     assert [line.split("|")[2].strip() for line in rss] == ["1", "3"], rss
-    assert NUMBER.match(rss[1].split("|")[4].strip()), rss
+    per_process = rss[1].split("|")[4].strip()           # a difference of two RSS samples: noise may make it < 0
+    assert NUMBER.match(per_process.removeprefix("-")), rss
