@@ -82,4 +82,52 @@ __attribute__((unused)) static long arg_long(int argc, char **argv, int i, long 
     return v;
 }
 
+/* The bandwidth benchmarks' streams (pipe_bw, tcp): fixed-size chunks, each stamped at both ends with its
+ * index xor a per-benchmark magic, written whole and read back whole. */
+__attribute__((unused)) static void stamp_chunk(unsigned char *buf, long size, uint64_t idx, uint64_t magic)
+{
+    uint64_t v = idx ^ magic;
+    memcpy(buf, &v, 8);
+    memcpy(buf + size - 8, &v, 8);
+}
+
+__attribute__((unused)) static void check_chunk_stamps(const unsigned char *buf, long size, long idx,
+                                                       uint64_t magic)
+{
+    uint64_t want = (uint64_t)idx ^ magic, head, tail;
+    memcpy(&head, buf, 8);
+    memcpy(&tail, buf + size - 8, 8);
+    if (head != want || tail != want)
+        fail("chunk %ld carries the wrong stamps (%llx, %llx)", idx, (unsigned long long)head,
+             (unsigned long long)tail);
+}
+
+__attribute__((unused)) static void write_chunk(int fd, const unsigned char *buf, long size)
+{
+    long put = 0;
+    while (put < size) {
+        ssize_t w = write(fd, buf + put, size - put);
+        if (w <= 0)
+            die("child write");
+        put += w;
+    }
+}
+
+/* Read exactly one chunk; returns 0 at the end of the stream (before any byte of a chunk). */
+__attribute__((unused)) static int read_chunk(int fd, unsigned char *buf, long size)
+{
+    long got = 0;
+    while (got < size) {
+        ssize_t r = read(fd, buf + got, size - got);
+        if (r < 0)
+            die("read");
+        if (r == 0) {
+            if (got)
+                fail("end of the stream in the middle of a chunk (%ld bytes of %ld)", got, size);
+            return 0;
+        }
+        got += r;
+    }
+    return 1;
+}
 #endif

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 
 #define CHUNK (64 * 1024)
+#define MAGIC 0x5049504542574242ULL    /* the chunks' stamps: index xor this */
 
 static void fill_pattern(unsigned char *buf)
 {
@@ -18,30 +19,6 @@ static void fill_pattern(unsigned char *buf)
         buf[i] = (unsigned char)(i * 31 + 7);
 }
 
-static void stamp(unsigned char *buf, uint64_t idx)
-{
-    uint64_t v = idx ^ 0x5049504542574242ULL;
-    memcpy(buf, &v, 8);
-    memcpy(buf + CHUNK - 8, &v, 8);
-}
-
-/* Read exactly one chunk; returns 0 at end of file (before any byte of a chunk). */
-static int read_chunk(int fd, unsigned char *buf)
-{
-    long got = 0;
-    while (got < CHUNK) {
-        ssize_t r = read(fd, buf + got, CHUNK - got);
-        if (r < 0)
-            die("read");
-        if (r == 0) {
-            if (got)
-                fail("end of file in the middle of a chunk (%ld bytes of %d)", got, CHUNK);
-            return 0;
-        }
-        got += r;
-    }
-    return 1;
-}
 
 int main(int argc, char **argv)
 {
@@ -64,14 +41,8 @@ int main(int argc, char **argv)
         close(p[0]);
         memcpy(buf, ref, CHUNK);
         for (long c = 0; c < chunks; c++) {
-            stamp(buf, (uint64_t)c);
-            long put = 0;
-            while (put < CHUNK) {
-                ssize_t w = write(p[1], buf + put, CHUNK - put);
-                if (w <= 0)
-                    die("child write");
-                put += w;
-            }
+            stamp_chunk(buf, CHUNK, (uint64_t)c, MAGIC);
+            write_chunk(p[1], buf, CHUNK);
         }
         _exit(0);
     }
@@ -79,15 +50,10 @@ int main(int argc, char **argv)
 
     double t0 = 0;
     long c = 0;
-    while (read_chunk(p[0], buf)) {
+    while (read_chunk(p[0], buf, CHUNK)) {
         if (c == 0)
             t0 = now_us();
-        uint64_t want = (uint64_t)c ^ 0x5049504542574242ULL, head, tail;
-        memcpy(&head, buf, 8);
-        memcpy(&tail, buf + CHUNK - 8, 8);
-        if (head != want || tail != want)
-            fail("chunk %ld carries the wrong stamps (%llx, %llx)", c, (unsigned long long)head,
-                 (unsigned long long)tail);
+        check_chunk_stamps(buf, CHUNK, c, MAGIC);
         if ((c == 0 || c == chunks - 1) && memcmp(buf + 8, ref + 8, CHUNK - 16) != 0)
             fail("chunk %ld has wrong contents", c);
         c++;

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 
 #define CHUNK (64 * 1024)
+#define MAGIC 0x5443504257424242ULL    /* the chunks' stamps: index xor this */
 
 /* A connected pair over 127.0.0.1: *srv is the accepted end, *cli the connecting one. */
 static void tcp_pair(int *srv, int *cli)
@@ -51,29 +52,6 @@ static void round_trip(int fd, long i)
         fail("round trip %ld: sent %u, got %u back", i, b, r);
 }
 
-static void stamp(unsigned char *buf, uint64_t idx)
-{
-    uint64_t v = idx ^ 0x5443504257424242ULL;
-    memcpy(buf, &v, 8);
-    memcpy(buf + CHUNK - 8, &v, 8);
-}
-
-static int read_chunk(int fd, unsigned char *buf)
-{
-    long got = 0;
-    while (got < CHUNK) {
-        ssize_t r = read(fd, buf + got, CHUNK - got);
-        if (r < 0)
-            die("read");
-        if (r == 0) {
-            if (got)
-                fail("end of stream in the middle of a chunk (%ld bytes of %d)", got, CHUNK);
-            return 0;
-        }
-        got += r;
-    }
-    return 1;
-}
 
 static void wait_child(pid_t pid)
 {
@@ -135,28 +113,18 @@ int main(int argc, char **argv)
         for (long i = 0; i < CHUNK; i++)
             buf[i] = (unsigned char)(i * 31 + 7);
         for (long c = 0; c < chunks; c++) {
-            stamp(buf, (uint64_t)c);
-            long put = 0;
-            while (put < CHUNK) {
-                ssize_t w = write(cli, buf + put, CHUNK - put);
-                if (w <= 0)
-                    die("child write");
-                put += w;
-            }
+            stamp_chunk(buf, CHUNK, (uint64_t)c, MAGIC);
+            write_chunk(cli, buf, CHUNK);
         }
         _exit(0);
     }
     close(cli);
     long c = 0;
     t0 = 0;
-    while (read_chunk(srv, buf)) {
+    while (read_chunk(srv, buf, CHUNK)) {
         if (c == 0)
             t0 = now_us();
-        uint64_t want = (uint64_t)c ^ 0x5443504257424242ULL, head, tail;
-        memcpy(&head, buf, 8);
-        memcpy(&tail, buf + CHUNK - 8, 8);
-        if (head != want || tail != want)
-            fail("chunk %ld carries the wrong stamps", c);
+        check_chunk_stamps(buf, CHUNK, c, MAGIC);
         if (buf[8] != (unsigned char)(8 * 31 + 7))
             fail("chunk %ld has wrong contents", c);
         c++;
