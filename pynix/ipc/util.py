@@ -207,6 +207,13 @@ class IpcNamespace(NsCommon):
     ns_name = "ipc"
     init_inum = 0xEFFFFFFF
 
+    def exit_sem(self, pid: int) -> None:
+        """Process `pid` leaves this namespace's semaphores (exit, unshare(CLONE_SYSVSEM)): apply its SEM_UNDO
+        adjustments.  ipc/sem.py is loaded only when some process has any (by semop's family)."""
+        if pid in self.sem_undo:
+            from pynix.ipc.sem import exit_sem
+            exit_sem(self, pid)
+
     def copy_ns(self) -> "IpcNamespace":
         return IpcNamespace()
 

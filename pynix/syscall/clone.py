@@ -5,7 +5,6 @@ import errno
 import struct
 
 from pynix.errors import KernelError
-from pynix.ipc.sem import exit_sem
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.nsproxy import unshare_namespaces
 from pynix.syscall.pidfd import open_pidfd
@@ -109,7 +108,7 @@ def sys_unshare(task: Task, flags: int) -> int:
         group.fds.users -= 1
         group.fds = group.fds.copy()
     if flags & CLONE_SYSVSEM:
-        exit_sem(task.nsproxy.ipc, group.pid)      # (in the IPC namespace being left, for CLONE_NEWIPC)
+        task.nsproxy.ipc.exit_sem(group.pid)       # (in the IPC namespace being left, for CLONE_NEWIPC)
     if flags & CLONE_NEW_ANY:
         unshare_namespaces(task, flags)
     return 0

@@ -84,10 +84,7 @@ def _exit_notify(kernel: "Kernel", group: ThreadGroup, wait_status: int) -> None
     if group.exit_status is not None:
         return
     group.exit_status = wait_status
-    ipc = group.tasks[0].nsproxy.ipc
-    if ipc.sem_undo:                           # SEM_UNDO adjustments (ipc/sem.py, loaded by semop's family)
-        from pynix.ipc.sem import exit_sem
-        exit_sem(ipc, group.pid)
+    group.tasks[0].nsproxy.ipc.exit_sem(group.pid)     # SEM_UNDO adjustments
     if kernel.tracer is not None:
         kernel.tracer.sched_process_exit(group, wait_status)
     group.fds.users -= 1
