@@ -104,7 +104,14 @@ class Machine:
         """Write every disk back and release the host's files (the machine cannot run afterwards)."""
         from pynix.block.genhd import detach_all
         detach_all()
-        for _guest, sb in self.disks + self.binds + ([] if isinstance(self.root, str) else [("/", self.root)]):
+        sbs = {id(sb): sb for _guest, sb in self.disks + self.binds}
+        if not isinstance(self.root, str):
+            sbs[id(self.root)] = self.root
+        if self._machine is not None:             # every mount of every mount namespace (the overlay root too)
+            kernel = self._machine.kernel
+            tables = [kernel.init_nsproxy.mnt] + [t.nsproxy.mnt for t in kernel.tasks.values() if t.nsproxy]
+            sbs.update((id(m.sb), m.sb) for table in tables for m in table.mounts)
+        for sb in sbs.values():
             sb.close()
 
     def trace(self, tracer: Tracepoints) -> None:

@@ -3,7 +3,6 @@ to go back to as often as wanted (record and retry)."""
 from __future__ import annotations
 
 import copy
-import os
 import types
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -42,16 +41,14 @@ class Snapshot:
     frames: list[int]
     ram: bytes
     host_fds: list[int] = field(default_factory=list)
+    closers: list = field(default_factory=list)     # of the copies that own host_fds (hostfs superblocks, files)
     closed: bool = False
 
     def close(self) -> None:
         """Close the host descriptors the snapshot holds (it cannot be restored afterwards)."""
-        for fd in self.host_fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        self.host_fds, self.closed = [], True
+        for close in self.closers:
+            close()
+        self.host_fds, self.closers, self.closed = [], [], True
 
     def __del__(self) -> None:
         self.close()
@@ -104,7 +101,7 @@ def take_snapshot(machine: "Machine") -> Snapshot:
     """Machine.snapshot: the kernel's objects (but the hardware's and the host's, _NOT_COPIED), the API's
     Process objects and its hooks' calls in progress, copied in one go (so that they keep pointing at each
     other), and the allocated frames of RAM."""
-    from pynix.fs.hostfs import COPIED_FDS
+    from pynix.fs.hostfs import COPIED_CLOSERS, COPIED_FDS
     kernel = machine.kernel
     check_snapshotable(machine)
     payload = {"kernel": {k: v for k, v in vars(kernel).items() if k not in _NOT_COPIED},
@@ -116,7 +113,7 @@ def take_snapshot(machine: "Machine") -> Snapshot:
     frames = kernel.frames.in_use()
     mv = kernel.ram.mv
     ram = b"".join(mv[pfn << 12:(pfn + 1) << 12] for pfn in frames)
-    return Snapshot(state, frames, ram, list(memo.get(COPIED_FDS, {}).values()))
+    return Snapshot(state, frames, ram, list(memo.get(COPIED_FDS, {}).values()), memo.get(COPIED_CLOSERS, []))
 
 
 def restore_snapshot(machine: "Machine", snap: Snapshot) -> None:

@@ -67,13 +67,15 @@ def _renameat2(olddfd: int, old: bytes, newdfd: int, new: bytes, flags: int) -> 
         raise OSError(ctypes.get_errno(), os.strerror(ctypes.get_errno()))
 
 
-COPIED_FDS = "pynix.hostfs: host descriptors of a copy"     # a key of deepcopy's memo (see _dup_for_copy)
+COPIED_FDS = "pynix.hostfs: host descriptors of a copy"     # keys of deepcopy's memo (see _dup_for_copy)
+COPIED_CLOSERS = "pynix.hostfs: what closes the copy's host descriptors"
 
 
 def _dup_for_copy(fd: int, memo: dict) -> int:
     """A host descriptor of its own for the copy of the machine being made (the Python API's snapshot and
     restore deep-copy the kernel): the copy must not use descriptors the original closes.  One per host
-    descriptor and copy; the copy's list of them is memo[COPIED_FDS]."""
+    descriptor and copy (memo[COPIED_FDS]); the copied object that owns it closes it when it goes, and
+    registers its close method in memo[COPIED_CLOSERS] for a snapshot closed before then."""
     fds = memo.setdefault(COPIED_FDS, {})
     if fd not in fds:
         fds[fd] = os.dup(fd)
@@ -108,6 +110,7 @@ class HostfsSuperBlock(SuperBlock):
         """A copy with a root descriptor of its own and no cached directory descriptors (a copied machine's)."""
         other = _copy_except(self, memo, ("root_fd", "dir_fds"))
         other.root_fd, other.dir_fds = _dup_for_copy(self.root_fd, memo), OrderedDict()
+        memo.setdefault(COPIED_CLOSERS, []).append(other.close)
         return other
 
     def dir_fd(self, inode: "HostfsInode") -> int:
@@ -148,6 +151,11 @@ class HostfsSuperBlock(SuperBlock):
         if self.root_fd >= 0:
             os.close(self.root_fd)
             self.root_fd = -1
+
+    def __del__(self) -> None:
+        """A machine dropped without Machine.close (many machines in one process) gives its descriptors back."""
+        if getattr(self, "root_fd", -1) >= 0:
+            self.close()
 
     def statfs(self) -> dict[str, int]:
         info = super().statfs()
@@ -609,6 +617,7 @@ class HostFile(RegularFile):
         """A copy at the same offset with its own host descriptor (the host file's contents are not copied)."""
         other = _copy_except(self, memo, ("host_fd",))
         other.host_fd = _dup_for_copy(self.host_fd, memo)
+        memo.setdefault(COPIED_CLOSERS, []).append(other.release)
         return other
 
     def stat(self) -> dict[str, int]:
@@ -633,5 +642,12 @@ class HostFile(RegularFile):
             raise _host_error(e) from None
 
     def release(self) -> None:
-        self.inode.open_fds.pop(self.host_fd, None)
-        os.close(self.host_fd)
+        if self.host_fd >= 0:
+            self.inode.open_fds.pop(self.host_fd, None)
+            os.close(self.host_fd)
+            self.host_fd = -1
+
+    def __del__(self) -> None:
+        """The file of a dropped machine (never released by the guest) closes its host descriptor."""
+        if getattr(self, "host_fd", -1) >= 0:
+            os.close(self.host_fd)

@@ -32,6 +32,10 @@ class OverlaySuperBlock(SuperBlock):
         self.lower_sb = lower
         self.root = OverlayInode(self, None, upper.root, lower.root)
 
+    def close(self) -> None:
+        self.upper_sb.close()
+        self.lower_sb.close()
+
     def statfs(self) -> dict[str, int]:
         info = self.lower_sb.statfs()
         info.update(type=self.magic, flags=0)

@@ -75,6 +75,10 @@ class SuperBlock:
         """`n` page-cache pages that are the file data itself (tmpfs) were added (or, negative, dropped):
         ENOSPC past the filesystem's size.  Filesystems with a store of their own are not charged."""
 
+    def close(self) -> None:
+        """kill_sb: give back what the filesystem holds outside the machine (host descriptors, an image file);
+        most hold nothing."""
+
     def statfs(self) -> dict[str, int]:
         """Fields of struct statfs (sizes in blocks of `bsize`)."""
         return {"type": self.magic, "bsize": 4096, "blocks": 0, "bfree": 0, "bavail": 0, "files": 0,
