@@ -152,3 +152,17 @@ def test_unwritable_trace_file():
     need(shutil.which("true") is not None, "no true(1)")
     result = run_pynix(shutil.which("true"), extra=["--trace-out", "/nonexistent-dir/trace.json"])
     assert result.returncode == 2 and b"--trace-out /nonexistent-dir/trace.json" in result.stderr, result.describe()
+
+
+def test_running_spans_count_tlb_fills(tmp_path):
+    """Each running span says how many TLB misses the kernel filled during it (Cpu.tlb_fills): a page fault
+    starts as a TLB miss, so a process's fills are at least its faults.  (The book's chapter 2 shows the refills
+    after a switch of address space, tests/guest/book_tlb.c.)"""
+    trace, _ = run_traced(tmp_path, pipeline=["sh", "-c", "ls | wc -l"], lines=1)          # trace.json
+    events = check_schema(trace)
+    running = [e for e in spans(events, "sched") if e["name"] == "running"]
+    assert running and all(isinstance(e["args"]["tlb fills"], int) and e["args"]["tlb fills"] >= 0
+                           for e in running), running
+    for pid in {e["pid"] for e in running}:
+        faults = sum(1 for e in events if e["ph"] == "i" and e["name"] == "page fault" and e["pid"] == pid)
+        assert sum(e["args"]["tlb fills"] for e in running if e["pid"] == pid) >= faults > 0

@@ -257,6 +257,7 @@ class Cpu:
         self._syscall_hook: uc_hook_h | None = None
         self._window: tuple | None = None       # see uc_internals.find_register_window; () once found missing
         self.on_tlb_fill: FillHandler | None = None
+        self.tlb_fills = 0              # TLB misses handed to on_tlb_fill (the timeline counts them per time slice)
         self.emu = uc.Uc(self.uc_arch, self.uc_mode)
         self._configure()
         # Before any code is translated (the flag shapes the translated code):
@@ -366,6 +367,7 @@ class Cpu:
 
         def fill(_h: int, va: int, access: int, entry_at: int) -> bool:
             try:
+                cpu.tlb_fills += 1
                 acc = access_of(access, ACCESS_READ)
                 result = cpu.on_tlb_fill(va, acc)
                 if result < 0:

@@ -6,7 +6,8 @@ with two tracks per task:
 - the task's own track (tid = its tid): its syscalls as slices, with the call and the result as strace prints
   them; page faults, TLB flushes, signal deliveries, exec and exit as instant events;
 - its scheduler track (tid = SCHED_TRACK + tid): `running`, `runnable` and `sleeping` spans from the scheduler
-  (a sleeping span names the call the task sleeps in), and timer interrupts as instant events.
+  (a sleeping span names the call the task sleeps in; a running span counts its TLB fills, the misses of the
+  CPU's TLB that the kernel filled, `Cpu.tlb_fills`), and timer interrupts as instant events.
 
 Flow arrows join causes to effects: fork (from the parent's clone to the child's first time slice), exec (from
 the execve call to the new program's first slice), exit (from the exiting task to its parent's next slice,
@@ -53,6 +54,7 @@ class Timeline(Tracepoints):
         self.state: dict[int, tuple[str, int, dict]] = {}  # tid -> (scheduler state, since, args)
         self.in_call: dict[int, tuple[int, tuple[int, ...], int, str | None, str]] = {}  # tid -> nr, args, since,
         #                                                                          text before the call, name
+        self.fills_at: dict[int, int] = {}     # tid -> the CPU's TLB-fill count when its time slice began
         self.flows_to: dict[int, list[tuple[int, str]]] = {}  # tid -> flows that end at its next time slice
         self.flow_ids = itertools.count(1)
         self.file = open(path, "w")            # fail now, before the machine runs, if it cannot be written
@@ -166,6 +168,7 @@ class Timeline(Tracepoints):
         if (task.group.pid, task.tid, "thread") not in self.names:
             self._name(task)
         self._set_state(task, "running")
+        self.fills_at[task.tid] = self.kernel.cpu.tlb_fills
         for flow, name in self.flows_to.pop(task.tid, ()):
             self._emit({"ph": "f", "bp": "e", "id": flow, "name": name, "cat": "process",
                         "ts": self._us(self.state[task.tid][1]), "pid": task.group.pid,
@@ -174,6 +177,9 @@ class Timeline(Tracepoints):
     def sched_slice_end(self, task: "Task", trap: object) -> None:
         if getattr(getattr(trap, "kind", None), "value", None) == "timer":
             self._instant(task, "timer interrupt", "irq", {}, sched=True)
+        running = self.state.get(task.tid)
+        if running is not None and running[0] == "running" and task.tid in self.fills_at:
+            running[2]["tlb fills"] = self.kernel.cpu.tlb_fills - self.fills_at.pop(task.tid)
         if task.state is TaskState.ZOMBIE:
             self._set_state(task, None)
         elif task.state is TaskState.SLEEPING:
