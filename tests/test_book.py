@@ -11,7 +11,8 @@ and each of its exercises is still undone.
   commands `pynix` is `python3 -m pynix` and `$(guest NAME.c)` is tests/guest/NAME.c built for the
   experiment's ISA (musl, static), as harness.build() builds it.
 - Exercises (docs/book/exercises/test_*.py, marker `exercise`) are run in a subprocess: each must FAIL, so that
-  none is accidentally solved already (and none is a test that cannot fail).
+  none is accidentally solved already (and none is a test that cannot fail).  Every chapter has at least two
+  experiments, and its Exercises section sets at least two of them by name (`test_chN_x.py::test_name`).
 """
 from __future__ import annotations
 
@@ -158,8 +159,9 @@ def test_book_has_experiments():
     per_chapter = {}
     for e in _experiments():
         per_chapter.setdefault(e.chapter, set()).add(e.name)
-    for chapter in ("machine.md", "memory.md", "programs.md", "processes.md", "files.md"):
-        assert len(per_chapter.get(chapter, ())) >= 2, f"{chapter} has fewer than two experiments"
+    for chapter in CHAPTERS:
+        if chapter.name != "index.md":
+            assert len(per_chapter.get(chapter.name, ())) >= 2, f"{chapter.name} has fewer than two experiments"
 
 
 @pytest.mark.parametrize("experiment", _experiments(), ids=lambda e: f"{e.chapter[:-3]}-{e.name}-{e.arch}")
@@ -181,6 +183,28 @@ def test_experiment(experiment):
 # --------------------------------------------------------------------------------------------- exercises
 
 EXERCISES = sorted((BOOK / "exercises").glob("test_*.py"))
+
+
+_EXERCISE_REF = re.compile(r"`(test_ch\d+_\w+\.py)::(test_\w+)`")
+
+
+def test_every_chapter_sets_its_exercises():
+    """Each chapter's Exercises section names at least two tests of docs/book/exercises/, and each exists;
+    each exercise test is named by its chapter."""
+    named = set()
+    for chapter in CHAPTERS:
+        if chapter.name == "index.md":
+            continue
+        text = chapter.read_text()
+        refs = _EXERCISE_REF.findall(text[text.index("## Exercises"):])
+        assert len(refs) >= 2, f"{chapter.name} sets fewer than two exercises"
+        for file, test in refs:
+            assert _defines(BOOK / "exercises" / file, test), f"{chapter.name}: {file} defines no {test}"
+        named |= set(refs)
+    for file in EXERCISES:
+        tests = {node.name for node in ast.parse(file.read_text()).body
+                 if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")}
+        assert tests <= {t for f, t in named if f == file.name}, f"{file.name}: tests no chapter sets"
 
 
 def test_every_exercise_is_still_undone(tmp_path):
