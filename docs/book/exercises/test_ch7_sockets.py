@@ -32,3 +32,16 @@ def test_unix_so_peergroups():
         "raw = a.getsockopt(socket.SOL_SOCKET, 59, 64)\n"
         "print(sorted(int.from_bytes(raw[i:i + 4], 'little') for i in range(0, len(raw), 4)))\n")
     assert out == "[5, 7]\n", out
+
+
+def test_sysctl_msg_next_id():
+    """7.3: /proc/sys/kernel/msg_next_id (Linux's checkpoint/restore knob): -1 by default; a number written to
+    it is the id the next msgget(2) of the namespace creates, once, and it reads -1 again afterwards."""
+    out = pynix_python(
+        "import ctypes\n"
+        "libc = ctypes.CDLL(None, use_errno=True)\n"
+        "def next_id(): return open('/proc/sys/kernel/msg_next_id').read().strip()\n"
+        "before = next_id()\n"
+        "open('/proc/sys/kernel/msg_next_id', 'w').write('12345\\n')\n"
+        "print(before, next_id(), libc.msgget(0, 0o1600), next_id(), libc.msgget(0, 0o1600) != 12345)\n")
+    assert out == "-1 12345 12345 -1 True\n", out
