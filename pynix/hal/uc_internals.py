@@ -201,7 +201,7 @@ def fault_address_offset() -> int | None:
     the access, Unicorn records the whole address in the engine's `invalid_addr` (raise_mmu_exception), which no
     API returns.  It is found on a scratch engine whose fill hook refuses every data page: a one-byte load from
     two odd addresses on two different pages, and the field must hold each in turn.  The engine struct is the
-    same for every ISA of one Unicorn build, so an x86_64 scratch engine serves both.  ~1.5 ms, once."""
+    same for every ISA of one Unicorn build, so an x86_64 scratch engine serves both.  1-5 ms, once."""
     import unicorn.x86_const as x86
     code_va, markers = 0x10000, (0x12345677, 0x2468ace1)
     emu = uc.Uc(uc.UC_ARCH_X86, uc.UC_MODE_64)

@@ -3,8 +3,9 @@
  * stval (riscv64).  Each case prints si_signo, si_code and si_addr minus the base of the mapping it touched:
  * reads and writes of an unmapped page and a write to a read-only page at odd offsets, a PROT_NONE page, a
  * misaligned access that starts on a mapped page and crosses into an unmapped one (si_addr is then the first
- * byte of the unmapped page, and a store leaves the mapped bytes unchanged), an access past the end of a
- * file mapping (SIGBUS), and an instruction fetch from a non-executable page (si_addr is the pc). */
+ * byte of the unmapped page, and a store leaves the mapped bytes unchanged) and one that starts on the
+ * unmapped page (its own address), an access past the end of a file mapping (SIGBUS), and an instruction
+ * fetch from a non-executable page (si_addr is the pc). */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <setjmp.h>
@@ -100,6 +101,9 @@ int main(void)
     FAULT("misaligned write across", base, *across = 0x0102030405060708ull);
     say("mapped bytes after the write: %02x %02x %02x\n", (unsigned char)base[page - 3],
         (unsigned char)base[page - 2], (unsigned char)base[page - 1]);
+    /* and one that starts on the unmapped page and ends on the read-only one: the address itself */
+    volatile uint64_t *from_hole = (volatile uint64_t *)(base + 2 * page - 5);
+    FAULT("misaligned read from the hole", base, (void)*from_hole);
 
     /* a call into the hole (before anything else is mapped: a new page may land there), then into a
        readable, writable but not executable page: the fetch faults at the target pc */
