@@ -108,6 +108,23 @@ def test_unicorn_internals_are_active(arch):
     assert cpu.internals.exits_between_blocks
 
 
+@pytest.mark.parametrize("arch", ["x86_64", "riscv64"])
+def test_fault_address_is_exact(arch):
+    """A load the fill hook refuses reaches the kernel with its own address, where the hook was told only its
+    page (hal/uc_internals.py fault_address_offset: Linux's si_addr is the address itself)."""
+    facts = arch_by_name(arch)
+    ram = PhysicalMemory(2 << 20)
+    cpu = new_cpu(arch, ram, facts.syscall_registers, facts.return_register)
+    pfn, target = 5, 0x7654321
+    load, register = (b"\x8a\x00", "rax") if arch == "x86_64" else ((0x00050503).to_bytes(4, "little"), "a0")
+    ram.mv[pfn * PAGE:pfn * PAGE + len(load)] = load               # mov al, [rax] / lb a0, 0(a0)
+    cpu.on_tlb_fill = lambda va, access: (pfn << 12) | 5 if va == CODE_VA else -1
+    cpu.write("pc", CODE_VA)
+    cpu.write(register, target)
+    trap = cpu.run()
+    assert (trap.kind, trap.pc, trap.addr, trap.access) == (TrapKind.PAGE_FAULT, CODE_VA, target, 1)
+
+
 def test_pynix_run_v_reports_the_unicorn_internals():
     from harness import run_pynix
     got = run_pynix("/bin/true", extra=["-v"])

@@ -94,3 +94,18 @@ def test_vector_registers_survive_handlers(target):
     stress's parent dying of SIGSEGV: its SIGALRM handler's return corrupted the xmm registers)."""
     out = assert_same_as_native("sig_vector_regs.c", target)
     assert out == b"interrupted by signals 1, same result 1\n"
+
+
+def test_fault_addresses(guest):
+    """A fault's siginfo carries the faulting address itself (si_addr, not its page) and why (si_code): reads and
+    writes of unmapped, read-only and PROT_NONE pages at odd offsets, a misaligned access crossing into an
+    unmapped page (the first byte of that page), SIGBUS past the end of a file mapping, an instruction fetch
+    from a non-executable page (the pc)."""
+    got, _ = assert_same(guest("fault_addr.c"))
+    for line in [b"read unmapped: SIGSEGV SEGV_MAPERR si_addr=base+0x1123",
+                 b"write read-only: SIGSEGV SEGV_ACCERR si_addr=base+0x2009",
+                 b"misaligned write across: SIGSEGV SEGV_MAPERR si_addr=base+0x1000",
+                 b"mapped bytes after the write: 5a 5a 5a",
+                 b"read past the end of a file: SIGBUS BUS_ADRERR si_addr=base+0x1021",
+                 b"fetch from a non-executable page: SIGSEGV SEGV_ACCERR si_addr=base+0x10"]:
+        assert line + b"\n" in got.stdout, got.describe()

@@ -34,7 +34,8 @@ from unicorn.unicorn_py3.unicorn import (HOOK_INTR_CFUNC, HOOK_TLB_FILL_CFUNC, u
 
 from pynix.hal.ram import PhysicalMemory
 from pynix.hal.trap import ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, Trap, TrapKind
-from pynix.hal.uc_internals import UnicornInternals, exits_only_between_blocks, find_register_window
+from pynix.hal.uc_internals import (UnicornInternals, exits_only_between_blocks, fault_address_offset,
+                                   find_register_window)
 
 _ACCESS = {uc.UC_MEM_READ: ACCESS_READ, uc.UC_MEM_WRITE: ACCESS_WRITE, uc.UC_MEM_FETCH: ACCESS_EXEC}
 _U64 = 0xFFFFFFFFFFFFFFFF
@@ -588,8 +589,8 @@ class Cpu:
     def _decode_error(self, err: "uc.UcError") -> Trap:
         pc = self.read("pc")
         if self._fault is not None:
-            va, acc = self._fault
-            return Trap(TrapKind.PAGE_FAULT, pc=pc, addr=va, access=acc)
+            page, acc = self._fault
+            return Trap(TrapKind.PAGE_FAULT, pc=pc, addr=self._fault_address(page), access=acc)
         if err.errno == uc.UC_ERR_INSN_INVALID:
             return Trap(TrapKind.ILLEGAL_INSTRUCTION, pc=pc)
         if err.errno in (uc.UC_ERR_READ_UNMAPPED, uc.UC_ERR_READ_PROT):
@@ -597,6 +598,16 @@ class Cpu:
         if err.errno in (uc.UC_ERR_WRITE_UNMAPPED, uc.UC_ERR_WRITE_PROT):
             return Trap(TrapKind.PAGE_FAULT, pc=pc, addr=pc, access=ACCESS_WRITE)
         return Trap(TrapKind.PAGE_FAULT, pc=pc, addr=pc, access=ACCESS_EXEC)
+
+    def _fault_address(self, page: int) -> int:
+        """The address of the access the fill hook refused, of which it was told only the `page`: as Linux's
+        cr2/stval, the first byte the access could not reach (uc_internals.fault_address_offset).  The page
+        itself where Unicorn's field cannot be found or holds an address of another page."""
+        offset = fault_address_offset()
+        if offset is None:
+            return page
+        address = ctypes.c_uint64.from_address(self._handle.value + offset).value
+        return address if address & ~0xFFF == page else page
 
     def stop(self, trap: Trap | None = None) -> None:
         """Stop user code and hand `trap` (default KERNEL_STOP) to the kernel's trap handler: at the end of the

@@ -1,5 +1,5 @@
-"""The two places where pynix reaches into Unicorn's private state, each found at start-up by a search that
-proves itself, and reported by `pynix run -v` (Cpu.internals).
+"""The three places where pynix reaches into Unicorn's private state, each found by a search that proves
+itself; the first two at start-up, reported by `pynix run -v` (Cpu.internals).
 
 - The register window (`find_register_window`): the guest's syscall registers as plain host memory, so the
   syscall path reads its number and arguments and writes its result with no call into C (~0.7 us a syscall).
@@ -8,6 +8,9 @@ proves itself, and reported by `pynix run -v` (Cpu.internals).
   without it an asynchronous stop (the preemption timer) may land after a guest store and replay the storing
   instruction on resume, so a preempted read-modify-write (x86 `add [m], 1`, an `amoadd`) takes effect twice
   -- preemption is then not transparent to the guest.
+- The exact fault address (`fault_address_offset`, Unicorn's `invalid_addr`): the TLB-fill hook is told only
+  the page of a faulting access, but Linux puts the address itself in a fault's si_addr.  Looked for once, at
+  the first fault that becomes a signal (demand-paging faults never need it).  Without it si_addr is the page.
 
 Another Unicorn build may lay its structs out differently; then a search finds nothing (it never guesses) and
 the trick is reported inactive.
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import bisect
 import ctypes
+import functools
 import os
 import struct
 from dataclasses import dataclass
@@ -186,3 +190,39 @@ def exits_only_between_blocks(emu: "uc.Uc") -> ctypes.c_bool | None:
         flag.value = True
         return flag                                # (Cpu.single_step clears it while one block is translated)
     return None
+
+
+# ------------------------------------------------------------------------------------ the exact fault address
+@functools.cache
+def fault_address_offset() -> int | None:
+    """Where in Unicorn's engine struct a fault's exact address is (an offset from the engine's address), or None.
+
+    In virtual-TLB mode the fill hook receives `address & TARGET_PAGE_MASK` (unicorn_fill_tlb); when it refuses
+    the access, Unicorn records the whole address in the engine's `invalid_addr` (raise_mmu_exception), which no
+    API returns.  It is found on a scratch engine whose fill hook refuses every data page: a one-byte load from
+    two odd addresses on two different pages, and the field must hold each in turn.  The engine struct is the
+    same for every ISA of one Unicorn build, so an x86_64 scratch engine serves both.  1-5 ms, once."""
+    import unicorn.x86_const as x86
+    code_va, markers = 0x10000, (0x12345677, 0x2468ace1)
+    emu = uc.Uc(uc.UC_ARCH_X86, uc.UC_MODE_64)
+    emu.ctl_set_tcg_buffer_size(1 << 20)
+    emu.ctl_set_tlb_mode(uc.UC_TLB_VIRTUAL)
+    emu.mem_map(0, 4096)
+    emu.mem_write(0, b"\x8a\x00")                       # mov al, [rax]
+
+    def fill(_uc: object, va: int, _access: int, entry: object, _data: object) -> bool:
+        entry.paddr, entry.perms = 0, uc.UC_PROT_READ | uc.UC_PROT_EXEC
+        return va == code_va
+    emu.hook_add(uc.UC_HOOK_TLB_FILL, fill)
+    candidates = None
+    for marker in markers:
+        emu.reg_write(x86.UC_X86_REG_RAX, marker)
+        try:
+            emu.emu_start(code_va, code_va + 2)
+            return None                                   # the load did not fault: nothing to learn
+        except uc.UcError:
+            pass
+        words = struct.unpack_from("512Q", ctypes.string_at(emu._uch.value, 4096))
+        found = {8 * i for i, word in enumerate(words) if word == marker}
+        candidates = found if candidates is None else candidates & found
+    return candidates.pop() if candidates is not None and len(candidates) == 1 else None

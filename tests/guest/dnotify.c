@@ -15,30 +15,10 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include "errname.h"
-#include "say.h"
+#include "fs_util.h"
 
-#define RES(r) ((r) < 0 ? errname(errno) : "ok")
-
-static char dir[128];
 static int dfd, dfd2;
 static sigset_t set;
-
-static char *at(const char *name)
-{
-    static char paths[4][256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
-
-static void put(const char *name, const char *text)
-{
-    int f = open(at(name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    write(f, text, strlen(text));
-    close(f);
-}
 
 static const char *fdname(int fd)
 {
@@ -79,8 +59,8 @@ static int notify(int fd, unsigned long arg)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/pynix-dnotify-%d", getpid());
-    mkdir(dir, 0755);
+    snprintf(scratch, sizeof scratch, "/tmp/pynix-dnotify-%d", getpid());
+    mkdir(scratch, 0755);
     mkdir(at("other"), 0755);
     sigemptyset(&set);
     sigaddset(&set, SIGIO);
@@ -106,7 +86,7 @@ int main(void)
     close(pfd[1]);
     close(ffd);
 
-    dfd = open(dir, O_RDONLY | O_DIRECTORY);
+    dfd = open(scratch, O_RDONLY | O_DIRECTORY);
     dfd2 = -100;
 
     /* SIGIO by default, one-shot */
@@ -159,7 +139,7 @@ int main(void)
         chmod(at("a"), 0600);
         snprintf(what, sizeof what, "%s: chmod entry", kinds[k].name);
         signals(what);
-        chmod(dir, 0700);
+        chmod(scratch, 0700);
         snprintf(what, sizeof what, "%s: chmod the directory", kinds[k].name);
         signals(what);
         rename(at("a"), at("a2"));
@@ -184,7 +164,7 @@ int main(void)
     put("g", "");
     unlink(at("g"));
     signals("create then delete, registrations merged");
-    dfd2 = open(dir, O_RDONLY);
+    dfd2 = open(scratch, O_RDONLY);
     fcntl(dfd2, F_SETSIG, SIGRTMIN + 2);
     say("second descriptor: %s\n", RES(notify(dfd2, DN_CREATE | DN_MULTISHOT)));
     put("h", "");
@@ -223,7 +203,7 @@ int main(void)
     for (size_t k = 0; k < sizeof names / sizeof names[0]; k++)
         if (unlink(at(names[k])) < 0)
             rmdir(at(names[k]));
-    rmdir(dir);
+    rmdir(scratch);
     say("ALL DONE\n");
     return 0;
 }

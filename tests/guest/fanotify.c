@@ -18,61 +18,18 @@
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "errname.h"
-#include "say.h"
+#include "fs_util.h"
 
-/* newer than some libcs' <sys/fanotify.h> (musl's) */
-#ifndef FAN_REPORT_PIDFD
-#define FAN_REPORT_PIDFD 0x00000080
-#endif
-#ifndef FAN_REPORT_TID
-#define FAN_REPORT_TID 0x00000100
-#endif
-#ifndef FAN_REPORT_FID
-#define FAN_REPORT_FID 0x00000200
-#endif
-#ifndef FAN_REPORT_DIR_FID
-#define FAN_REPORT_DIR_FID 0x00000400
-#endif
-#ifndef FAN_REPORT_NAME
-#define FAN_REPORT_NAME 0x00000800
-#endif
-#ifndef FAN_EVENT_INFO_TYPE_PIDFD
-#define FAN_EVENT_INFO_TYPE_PIDFD 4
-#endif
-#ifndef FAN_NOPIDFD
-#define FAN_NOPIDFD (-1)
-#endif
-#include <sys/syscall.h>
-
-#define RES(r) ((r) < 0 ? errname(errno) : "ok")
-
-static const struct { uint64_t bit; const char *name; } names[] = {
+static const struct flag_name names[] = {
     {FAN_ACCESS, "ACCESS"}, {FAN_MODIFY, "MODIFY"}, {FAN_CLOSE_WRITE, "CLOSE_WRITE"},
     {FAN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {FAN_OPEN, "OPEN"}, {FAN_OPEN_EXEC, "OPEN_EXEC"},
     {FAN_Q_OVERFLOW, "Q_OVERFLOW"}, {FAN_ONDIR, "ONDIR"}, {FAN_EVENT_ON_CHILD, "ON_CHILD"},
 };
 
-static char dir[128];
 static pid_t child;
-
-static char *at(const char *name)
-{
-    static char paths[4][256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
-
-static void put(const char *name, const char *text)
-{
-    int f = open(at(name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    write(f, text, strlen(text));
-    close(f);
-}
 
 static void get(const char *name)
 {
@@ -83,44 +40,38 @@ static void get(const char *name)
 }
 
 /* One line per event: its mask, its object's path (relative to the test directory) and whose it is. */
-static void drain(int g, const char *what)
+static void print_events(char *events, ssize_t n)
 {
-    char buf[4096] __attribute__((aligned(8)));
-    say("%s:\n", what);
-    for (;;) {
-        ssize_t n = read(g, buf, sizeof buf);
-        if (n <= 0) {
-            if (n < 0 && errno != EAGAIN)
-                say("  read: %s\n", errname(errno));
-            return;
+    for (struct fanotify_event_metadata *m = (void *)events; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+        char line[512], link[256] = "", proc[64];
+        int len = 0;
+        if (m->vers != FANOTIFY_METADATA_VERSION || m->metadata_len != sizeof *m || m->event_len != sizeof *m)
+            len += snprintf(line + len, sizeof line - len, " bad header %u %u %u", m->vers, m->metadata_len,
+                            m->event_len);
+        len = APPEND_FLAGS(line, len, m->mask, names);
+        if (m->fd >= 0) {
+            snprintf(proc, sizeof proc, "/proc/self/fd/%d", m->fd);
+            readlink(proc, link, sizeof link - 1);
+            size_t d = strlen(scratch);
+            const char *rel = strncmp(link, scratch, d) == 0 ? link + d : link;
+            len += snprintf(line + len, sizeof line - len, " '%s'", *rel ? rel : "/");
+            close(m->fd);
+        } else {
+            len += snprintf(line + len, sizeof line - len, " fd %d", m->fd);
         }
-        for (struct fanotify_event_metadata *m = (void *)buf; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
-            char line[512], link[256] = "", proc[64];
-            int len = 0;
-            if (m->vers != FANOTIFY_METADATA_VERSION || m->metadata_len != sizeof *m || m->event_len != sizeof *m)
-                len += snprintf(line + len, sizeof line - len, " bad header %u %u %u", m->vers, m->metadata_len,
-                                m->event_len);
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (m->mask & names[i].bit)
-                    len += snprintf(line + len, sizeof line - len, " %s", names[i].name);
-            if (m->fd >= 0) {
-                snprintf(proc, sizeof proc, "/proc/self/fd/%d", m->fd);
-                readlink(proc, link, sizeof link - 1);
-                size_t d = strlen(dir);
-                const char *rel = strncmp(link, dir, d) == 0 ? link + d : link;
-                len += snprintf(line + len, sizeof line - len, " '%s'", *rel ? rel : "/");
-                close(m->fd);
-            } else {
-                len += snprintf(line + len, sizeof line - len, " fd %d", m->fd);
-            }
-            len += snprintf(line + len, sizeof line - len, " %s",
-                            m->pid == getpid() ? "self" : m->pid == child ? "child" : m->pid == 0 ? "pid 0" : "other");
-            say("  %s\n", line + 1);
-        }
+        len += snprintf(line + len, sizeof line - len, " %s",
+                        m->pid == getpid() ? "self" : m->pid == child ? "child" : m->pid == 0 ? "pid 0" : "other");
+        say("  %s\n", line + 1);
     }
 }
 
-static void list(const char *path)
+static void drain(int g, const char *what)
+{
+    say("%s:\n", what);
+    read_events(g, 4096, "  ", print_events);
+}
+
+static void read_dir(const char *path)
 {
     DIR *dd = opendir(path);
     while (readdir(dd))
@@ -137,12 +88,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "exit") == 0)
         return 0;
-    snprintf(dir, sizeof dir, "/tmp/pynix-fanotify-%d", getpid());
-    mkdir(dir, 0755);
-    if (mount("pynix-fanotify", dir, "tmpfs", 0, "size=64m") < 0) {
-        say("mount tmpfs: %s\n", errname(errno));
-        return 1;
-    }
+    mount_scratch("fanotify", "size=64m");
     mkdir(at("sub"), 0755);
     put("a", "hello");
     put("sub/b", "b");
@@ -167,42 +113,42 @@ int main(int argc, char **argv)
 
     /* fanotify_mark's checks */
     int plain = open(at("a"), O_RDONLY);
-    say("mark no command: %s\n", RES(fanotify_mark(g, 0, FAN_OPEN, AT_FDCWD, dir)));
-    say("mark add|remove: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_REMOVE, FAN_OPEN, AT_FDCWD, dir)));
-    say("mark mask 0: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, 0, AT_FDCWD, dir)));
-    say("mark bad flag: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | 0x80000000, FAN_OPEN, AT_FDCWD, dir)));
+    say("mark no command: %s\n", RES(fanotify_mark(g, 0, FAN_OPEN, AT_FDCWD, scratch)));
+    say("mark add|remove: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_REMOVE, FAN_OPEN, AT_FDCWD, scratch)));
+    say("mark mask 0: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, 0, AT_FDCWD, scratch)));
+    say("mark bad flag: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | 0x80000000, FAN_OPEN, AT_FDCWD, scratch)));
     say("mark mount|filesystem|inode bits: %s\n",
-        RES(fanotify_mark(g, FAN_MARK_ADD | 0x1000000, FAN_OPEN, AT_FDCWD, dir)));
-    say("mark upper mask bits: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, 1ull << 40 | FAN_OPEN, AT_FDCWD, dir)));
-    say("mark FAN_CREATE without fid: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_CREATE, AT_FDCWD, dir)));
+        RES(fanotify_mark(g, FAN_MARK_ADD | 0x1000000, FAN_OPEN, AT_FDCWD, scratch)));
+    say("mark upper mask bits: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, 1ull << 40 | FAN_OPEN, AT_FDCWD, scratch)));
+    say("mark FAN_CREATE without fid: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_CREATE, AT_FDCWD, scratch)));
     say("mark FAN_OPEN_PERM in a notification group: %s\n",
-        RES(fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, dir)));
+        RES(fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_PERM, AT_FDCWD, scratch)));
     say("mark flush with extra flags: %s\n", RES(fanotify_mark(g, FAN_MARK_FLUSH | FAN_MARK_ONLYDIR, 0, AT_FDCWD,
-                                                                 dir)));
-    say("mark bad fd: %s\n", RES(fanotify_mark(99, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, dir)));
-    say("mark not fanotify: %s\n", RES(fanotify_mark(plain, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, dir)));
+                                                                 scratch)));
+    say("mark bad fd: %s\n", RES(fanotify_mark(99, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, scratch)));
+    say("mark not fanotify: %s\n", RES(fanotify_mark(plain, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, scratch)));
     say("mark missing path: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN, AT_FDCWD, at("nope"))));
     say("mark onlydir on a file: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_ONLYDIR, FAN_OPEN, AT_FDCWD,
                                                             at("a"))));
-    say("remove without a mark: %s\n", RES(fanotify_mark(g, FAN_MARK_REMOVE, FAN_OPEN, AT_FDCWD, dir)));
+    say("remove without a mark: %s\n", RES(fanotify_mark(g, FAN_MARK_REMOVE, FAN_OPEN, AT_FDCWD, scratch)));
     close(plain);
 
     /* a directory's mark: its children's events only with FAN_EVENT_ON_CHILD */
     say("mark dir: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_ONLYDIR,
-                                            FAN_OPEN | FAN_CLOSE | FAN_MODIFY | FAN_ACCESS, AT_FDCWD, dir)));
+                                            FAN_OPEN | FAN_CLOSE | FAN_MODIFY | FAN_ACCESS, AT_FDCWD, scratch)));
     put("a", "again");
     drain(g, "write a, dir mark without ON_CHILD");
-    say("add ON_CHILD: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_EVENT_ON_CHILD | FAN_OPEN, AT_FDCWD, dir)));
+    say("add ON_CHILD: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_EVENT_ON_CHILD | FAN_OPEN, AT_FDCWD, scratch)));
     put("a", "again");
     drain(g, "write a");
     get("a");
     drain(g, "read a");
     get("sub/b");
     drain(g, "read sub/b (a grandchild)");
-    list(dir);
+    read_dir(scratch);
     drain(g, "list the directory, no FAN_ONDIR");
-    say("add ONDIR: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_ONDIR, AT_FDCWD, dir)));
-    list(dir);
+    say("add ONDIR: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_ONDIR, AT_FDCWD, scratch)));
+    read_dir(scratch);
     int d = open(at("sub"), O_RDONLY | O_DIRECTORY);
     close(d);
     drain(g, "list the directory, open sub");
@@ -219,13 +165,13 @@ int main(int argc, char **argv)
     say("read through it: %zd\n", read(m->fd, tmp, sizeof tmp));
     close(m->fd);
     drain(g, "after reading through the event's descriptor");
-    say("remove OPEN: %s\n", RES(fanotify_mark(g, FAN_MARK_REMOVE, FAN_OPEN | FAN_ACCESS, AT_FDCWD, dir)));
+    say("remove OPEN: %s\n", RES(fanotify_mark(g, FAN_MARK_REMOVE, FAN_OPEN | FAN_ACCESS, AT_FDCWD, scratch)));
     get("a");
     drain(g, "read a without OPEN, ACCESS");
     say("flush: %s\n", RES(fanotify_mark(g, FAN_MARK_FLUSH, 0, AT_FDCWD, NULL)));
     get("a");
     drain(g, "after flush");
-    say("remove after flush: %s\n", RES(fanotify_mark(g, FAN_MARK_REMOVE, FAN_CLOSE, AT_FDCWD, dir)));
+    say("remove after flush: %s\n", RES(fanotify_mark(g, FAN_MARK_REMOVE, FAN_CLOSE, AT_FDCWD, scratch)));
     close(g);
 
     /* a file's own mark, a group with O_RDWR descriptors and FAN_CLOEXEC off */
@@ -248,9 +194,9 @@ int main(int argc, char **argv)
     /* a mount mark and a filesystem mark see the whole tmpfs */
     g = group(0, O_RDONLY);
     say("mark mount: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN | FAN_CLOSE_WRITE, AT_FDCWD,
-                                              dir)));
+                                              scratch)));
     say("mark mount with FAN_ATTRIB: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_ATTRIB, AT_FDCWD,
-                                                              dir)));
+                                                              scratch)));
     put("sub/c", "c");
     get("a");
     drain(g, "mount mark: write sub/c, read a");
@@ -287,20 +233,10 @@ int main(int argc, char **argv)
     drain(g, "a child writes sub/from-child");
 
     /* exec */
-    int self = open("/proc/self/exe", O_RDONLY);
-    int prog = open(at("prog"), O_WRONLY | O_CREAT | O_TRUNC, 0755);
-    for (;;) {
-        char chunk[65536];
-        ssize_t k = read(self, chunk, sizeof chunk);
-        if (k <= 0)
-            break;
-        write(prog, chunk, k);
-    }
-    close(self);
-    close(prog);
+    copy_self("prog");
     drain(g, "copy the program");
     int ge = group(0, O_RDONLY);
-    fanotify_mark(ge, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC | FAN_OPEN | FAN_ACCESS, AT_FDCWD, dir);
+    fanotify_mark(ge, FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN_EXEC | FAN_OPEN | FAN_ACCESS, AT_FDCWD, scratch);
     child = fork();
     if (child == 0) {
         execl(at("prog"), "prog", "exit", (char *)NULL);
@@ -333,7 +269,7 @@ int main(int argc, char **argv)
     close(g2);
 
     int gb = fanotify_init(FAN_CLASS_NOTIF, O_RDONLY);
-    fanotify_mark(gb, FAN_MARK_ADD, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD, AT_FDCWD, dir);
+    fanotify_mark(gb, FAN_MARK_ADD, FAN_CLOSE_WRITE | FAN_EVENT_ON_CHILD, AT_FDCWD, scratch);
     child = fork();
     if (child == 0) {
         usleep(100000);
@@ -389,7 +325,7 @@ int main(int argc, char **argv)
     /* FAN_REPORT_PIDFD: a pidfd of the event's process, FAN_NOPIDFD once it was reaped */
     int gp = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK | FAN_REPORT_PIDFD, O_RDONLY);
     say("init REPORT_PIDFD: %s\n", RES(gp));
-    fanotify_mark(gp, FAN_MARK_ADD, FAN_OPEN | FAN_EVENT_ON_CHILD, AT_FDCWD, dir);
+    fanotify_mark(gp, FAN_MARK_ADD, FAN_OPEN | FAN_EVENT_ON_CHILD, AT_FDCWD, scratch);
     int hold[2];
     pipe(hold);
     child = fork();
@@ -423,8 +359,8 @@ int main(int argc, char **argv)
     close(m->fd);
     close(gp);
 
-    umount(dir);
-    rmdir(dir);
+    umount(scratch);
+    rmdir(scratch);
     say("ALL DONE\n");
     return 0;
 }

@@ -16,70 +16,24 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <unistd.h>
-#include "errname.h"
-#include "say.h"
-
-/* newer than some libcs' <sys/fanotify.h> (musl's) */
-#ifndef FAN_REPORT_FID
-#define FAN_REPORT_FID 0x00000200
-#endif
-#ifndef FAN_REPORT_DIR_FID
-#define FAN_REPORT_DIR_FID 0x00000400
-#endif
-#ifndef FAN_REPORT_NAME
-#define FAN_REPORT_NAME 0x00000800
-#endif
-#ifndef FAN_REPORT_DFID_NAME
-#define FAN_REPORT_DFID_NAME (FAN_REPORT_DIR_FID | FAN_REPORT_NAME)
-#endif
-#ifndef FAN_EVENT_INFO_TYPE_FID
-#define FAN_EVENT_INFO_TYPE_FID 1
-#endif
-#ifndef FAN_EVENT_INFO_TYPE_DFID_NAME
-#define FAN_EVENT_INFO_TYPE_DFID_NAME 2
-#endif
-#ifndef FAN_EVENT_INFO_TYPE_DFID
-#define FAN_EVENT_INFO_TYPE_DFID 3
-#endif
-#ifndef FAN_EVENT_INFO_TYPE_OLD_DFID_NAME
-#define FAN_EVENT_INFO_TYPE_OLD_DFID_NAME 10
-#define FAN_EVENT_INFO_TYPE_NEW_DFID_NAME 12
-#endif
-#ifndef FAN_RENAME
-#define FAN_RENAME 0x10000000
-#endif
-
-#define RES(r) ((r) < 0 ? errname(errno) : "ok")
+#include "fs_util.h"
 
 struct info_header { uint8_t info_type, pad; uint16_t len; };
 struct info_fid { struct info_header hdr; int32_t fsid[2]; uint32_t handle_bytes; int32_t handle_type;
                   unsigned char f_handle[]; };
 
-static const struct { uint64_t bit; const char *name; } names[] = {
+static const struct flag_name names[] = {
     {FAN_ACCESS, "ACCESS"}, {FAN_MODIFY, "MODIFY"}, {FAN_ATTRIB, "ATTRIB"}, {FAN_CLOSE_WRITE, "CLOSE_WRITE"},
     {FAN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {FAN_OPEN, "OPEN"}, {FAN_MOVED_FROM, "MOVED_FROM"},
     {FAN_MOVED_TO, "MOVED_TO"}, {FAN_CREATE, "CREATE"}, {FAN_DELETE, "DELETE"}, {FAN_DELETE_SELF, "DELETE_SELF"},
     {FAN_MOVE_SELF, "MOVE_SELF"}, {FAN_RENAME, "RENAME"}, {FAN_Q_OVERFLOW, "Q_OVERFLOW"}, {FAN_ONDIR, "ONDIR"},
 };
 
-static char dir[128];
 static int32_t fsid[2];
 
 #define MAX_KNOWN 32
 static struct { char name[64]; uint32_t bytes; int32_t type; unsigned char h[128]; } known[MAX_KNOWN];
 static int nknown;
-
-static char *at(const char *name)
-{
-    static char paths[4][256];
-    static int next;
-    char *p = paths[next++ % 4];
-    if (strcmp(name, "/") == 0)
-        snprintf(p, 256, "%s", dir);
-    else
-        snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
 
 /* Learn the handle of `name` (before it can be deleted), to name handles found in events. */
 static void remember(const char *name)
@@ -107,50 +61,43 @@ static const char *whose(const struct info_fid *r)
     return "?";
 }
 
+static void print_events(char *events, ssize_t n)
+{
+    for (struct fanotify_event_metadata *m = (void *)events; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
+        char line[1024];
+        int len = APPEND_FLAGS(line, 0, m->mask, names);
+        if (m->fd != FAN_NOFD)
+            len += snprintf(line + len, sizeof line - len, " fd %d!", m->fd);
+        if (m->pid != getpid())
+            len += snprintf(line + len, sizeof line - len, " other pid");
+        for (char *p = (char *)m + m->metadata_len; p < (char *)m + m->event_len;) {
+            struct info_fid *r = (void *)p;
+            const char *type = r->hdr.info_type == FAN_EVENT_INFO_TYPE_FID ? "FID"
+                               : r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID ? "DFID"
+                               : r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ? "DFID_NAME"
+                               : r->hdr.info_type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ? "OLD_DFID_NAME"
+                               : r->hdr.info_type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME ? "NEW_DFID_NAME" : "?";
+            len += snprintf(line + len, sizeof line - len, " | %s %s%s", type, whose(r),
+                            r->fsid[0] == fsid[0] && r->fsid[1] == fsid[1] ? "" : " (fsid differs)");
+            if (r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
+                r->hdr.info_type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ||
+                r->hdr.info_type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME)
+                len += snprintf(line + len, sizeof line - len, " '%s'",
+                                (char *)r->f_handle + r->handle_bytes);
+            if (r->hdr.len % 4 || r->hdr.len < sizeof *r)
+                len += snprintf(line + len, sizeof line - len, " bad length %u", r->hdr.len);
+            if (!r->hdr.len)
+                break;
+            p += r->hdr.len;
+        }
+        say("    %s\n", line + 1);
+    }
+}
+
 static void drain(int g, const char *what)
 {
-    char buf[8192] __attribute__((aligned(8)));
     say("  %s:\n", what);
-    for (;;) {
-        ssize_t n = read(g, buf, sizeof buf);
-        if (n <= 0) {
-            if (n < 0 && errno != EAGAIN)
-                say("    read: %s\n", errname(errno));
-            return;
-        }
-        for (struct fanotify_event_metadata *m = (void *)buf; FAN_EVENT_OK(m, n); m = FAN_EVENT_NEXT(m, n)) {
-            char line[1024];
-            int len = 0;
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (m->mask & names[i].bit)
-                    len += snprintf(line + len, sizeof line - len, " %s", names[i].name);
-            if (m->fd != FAN_NOFD)
-                len += snprintf(line + len, sizeof line - len, " fd %d!", m->fd);
-            if (m->pid != getpid())
-                len += snprintf(line + len, sizeof line - len, " other pid");
-            for (char *p = (char *)m + m->metadata_len; p < (char *)m + m->event_len;) {
-                struct info_fid *r = (void *)p;
-                const char *type = r->hdr.info_type == FAN_EVENT_INFO_TYPE_FID ? "FID"
-                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID ? "DFID"
-                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ? "DFID_NAME"
-                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ? "OLD_DFID_NAME"
-                                   : r->hdr.info_type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME ? "NEW_DFID_NAME" : "?";
-                len += snprintf(line + len, sizeof line - len, " | %s %s%s", type, whose(r),
-                                r->fsid[0] == fsid[0] && r->fsid[1] == fsid[1] ? "" : " (fsid differs)");
-                if (r->hdr.info_type == FAN_EVENT_INFO_TYPE_DFID_NAME ||
-                    r->hdr.info_type == FAN_EVENT_INFO_TYPE_OLD_DFID_NAME ||
-                    r->hdr.info_type == FAN_EVENT_INFO_TYPE_NEW_DFID_NAME)
-                    len += snprintf(line + len, sizeof line - len, " '%s'",
-                                    (char *)r->f_handle + r->handle_bytes);
-                if (r->hdr.len % 4 || r->hdr.len < sizeof *r)
-                    len += snprintf(line + len, sizeof line - len, " bad length %u", r->hdr.len);
-                if (!r->hdr.len)
-                    break;
-                p += r->hdr.len;
-            }
-            say("    %s\n", line + 1);
-        }
-    }
+    read_events(g, 8192, "    ", print_events);
 }
 
 #define GROUPS 7
@@ -165,23 +112,11 @@ static void step(const char *what)
         drain(groups[i], group_names[i]);
 }
 
-static void put(const char *name, const char *text)
-{
-    int f = open(at(name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    write(f, text, strlen(text));
-    close(f);
-}
-
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/pynix-fanotify-fid-%d", getpid());
-    mkdir(dir, 0755);
-    if (mount("pynix-fanotify", dir, "tmpfs", 0, "size=16m") < 0) {
-        say("mount tmpfs: %s\n", errname(errno));
-        return 1;
-    }
+    mount_scratch("fanotify-fid", "size=16m");
     struct statfs sf;
-    statfs(dir, &sf);
+    statfs(scratch, &sf);
     memcpy(fsid, &sf.f_fsid, sizeof fsid);
     mkdir(at("sub"), 0755);
     put("sub/y", "y");
@@ -198,22 +133,22 @@ int main(void)
         groups[i] = fanotify_init(FAN_CLASS_NOTIF | FAN_NONBLOCK | flags[i], O_RDONLY);
         if (i < 4)
             say("%s: init %s, filesystem mark %s\n", group_names[i], RES(groups[i]),
-                RES(fanotify_mark(groups[i], FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, dir)));
+                RES(fanotify_mark(groups[i], FAN_MARK_ADD | FAN_MARK_FILESYSTEM, mask, AT_FDCWD, scratch)));
     }
     say("%s: init %s, mark sub %s\n", group_names[4], RES(groups[4]),
         RES(fanotify_mark(groups[4], FAN_MARK_ADD, mask | FAN_EVENT_ON_CHILD, AT_FDCWD, at("sub"))));
     say("%s: init %s, filesystem mark %s\n", group_names[5], RES(groups[5]),
-        RES(fanotify_mark(groups[5], FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_RENAME | FAN_ONDIR, AT_FDCWD, dir)));
+        RES(fanotify_mark(groups[5], FAN_MARK_ADD | FAN_MARK_FILESYSTEM, FAN_RENAME | FAN_ONDIR, AT_FDCWD, scratch)));
     say("%s: init %s, mark sub %s\n", group_names[6], RES(groups[6]),
         RES(fanotify_mark(groups[6], FAN_MARK_ADD, FAN_RENAME | FAN_ONDIR, AT_FDCWD, at("sub"))));
-    say("FID group, FAN_RENAME: %s\n", RES(fanotify_mark(groups[0], FAN_MARK_ADD, FAN_RENAME, AT_FDCWD, dir)));
+    say("FID group, FAN_RENAME: %s\n", RES(fanotify_mark(groups[0], FAN_MARK_ADD, FAN_RENAME, AT_FDCWD, scratch)));
     say("FID group, mount mark with FAN_CREATE: %s\n",
-        RES(fanotify_mark(groups[0], FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_CREATE, AT_FDCWD, dir)));
+        RES(fanotify_mark(groups[0], FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_CREATE, AT_FDCWD, scratch)));
     say("FID group, mount mark with FAN_OPEN: %s\n",
-        RES(fanotify_mark(groups[0], FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN, AT_FDCWD, dir)));
-    fanotify_mark(groups[0], FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_OPEN, AT_FDCWD, dir);
+        RES(fanotify_mark(groups[0], FAN_MARK_ADD | FAN_MARK_MOUNT, FAN_OPEN, AT_FDCWD, scratch)));
+    fanotify_mark(groups[0], FAN_MARK_REMOVE | FAN_MARK_MOUNT, FAN_OPEN, AT_FDCWD, scratch);
     say("classic group, FAN_CREATE: %s\n",
-        RES(fanotify_mark(fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), FAN_MARK_ADD, FAN_CREATE, AT_FDCWD, dir)));
+        RES(fanotify_mark(fanotify_init(FAN_CLASS_NOTIF, O_RDONLY), FAN_MARK_ADD, FAN_CREATE, AT_FDCWD, scratch)));
     say("DFID_NAME with a permission class: %s\n",
         RES(fanotify_init(FAN_CLASS_CONTENT | FAN_REPORT_DFID_NAME, O_RDONLY)));
 
@@ -252,8 +187,8 @@ int main(void)
 
     for (int i = 0; i < GROUPS; i++)
         close(groups[i]);
-    umount(dir);
-    rmdir(dir);
+    umount(scratch);
+    rmdir(scratch);
     say("ALL DONE\n");
     return 0;
 }

@@ -15,22 +15,9 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "errname.h"
-#include "say.h"
+#include "fs_util.h"
 
-#define RES(r) ((r) < 0 ? errname(errno) : "ok")
-
-static char dir[128];
 static int report[2];
-
-static char *at(const char *name)
-{
-    static char paths[4][256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
 
 /* The child's line, sent to the parent. */
 static void tell(const char *fmt, const char *what)
@@ -76,12 +63,7 @@ int main(int argc, char **argv)
 {
     if (argc > 1 && strcmp(argv[1], "exit") == 0)
         return 0;
-    snprintf(dir, sizeof dir, "/tmp/pynix-fanotify-perm-%d", getpid());
-    mkdir(dir, 0755);
-    if (mount("pynix-fanotify", dir, "tmpfs", 0, "size=64m") < 0) {
-        say("mount tmpfs: %s\n", errname(errno));
-        return 1;
-    }
+    mount_scratch("fanotify-perm", "size=64m");
     int f = open(at("f"), O_WRONLY | O_CREAT, 0644);
     write(f, "contents", 8);
     close(f);
@@ -154,17 +136,7 @@ int main(int argc, char **argv)
     child_result(pid);
 
     /* exec permission */
-    int self = open("/proc/self/exe", O_RDONLY);
-    int prog = open(at("prog"), O_WRONLY | O_CREAT | O_TRUNC, 0755);
-    for (;;) {
-        char chunk[65536];
-        ssize_t k = read(self, chunk, sizeof chunk);
-        if (k <= 0)
-            break;
-        write(prog, chunk, k);
-    }
-    close(self);
-    close(prog);
+    copy_self("prog");
     g = fanotify_init(FAN_CLASS_PRE_CONTENT, O_RDONLY);
     say("init pre-content class: %s\n", RES(g));
     say("mark exec perm: %s\n", RES(fanotify_mark(g, FAN_MARK_ADD, FAN_OPEN_EXEC_PERM, AT_FDCWD, at("prog"))));
@@ -182,8 +154,8 @@ int main(int argc, char **argv)
 
     unlink(at("prog"));
     unlink(at("f"));
-    umount(dir);
-    rmdir(dir);
+    umount(scratch);
+    rmdir(scratch);
     say("ALL DONE\n");
     return 0;
 }

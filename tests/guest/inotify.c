@@ -16,72 +16,38 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "errname.h"
-#include "say.h"
+#include "fs_util.h"
 
-#define RES(r) ((r) < 0 ? errname(errno) : "ok")
-
-static const struct { unsigned bit; const char *name; } names[] = {
-    {IN_ACCESS, "ACCESS"}, {IN_MODIFY, "MODIFY"}, {IN_ATTRIB, "ATTRIB"}, {IN_CLOSE_WRITE, "CLOSE_WRITE"},
-    {IN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {IN_OPEN, "OPEN"}, {IN_MOVED_FROM, "MOVED_FROM"},
-    {IN_MOVED_TO, "MOVED_TO"}, {IN_CREATE, "CREATE"}, {IN_DELETE, "DELETE"}, {IN_DELETE_SELF, "DELETE_SELF"},
-    {IN_MOVE_SELF, "MOVE_SELF"}, {IN_UNMOUNT, "UNMOUNT"}, {IN_Q_OVERFLOW, "Q_OVERFLOW"}, {IN_IGNORED, "IGNORED"},
-    {IN_ISDIR, "ISDIR"},
-};
-
-static char dir[128];
 static uint32_t last_cookie;
 
-static void drain(int fd, const char *what)
+static void print_events(char *events, ssize_t n)
 {
-    char buf[65536] __attribute__((aligned(8)));
-    say("%s:\n", what);
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0) {
-            if (n < 0 && errno != EAGAIN)
-                say("  read: %s\n", errname(errno));
-            return;
+    for (char *p = events; p < events + n;) {
+        struct inotify_event *e = (struct inotify_event *)p;
+        char line[512];
+        int len = snprintf(line, sizeof line, "  wd %d", e->wd);
+        len = APPEND_FLAGS(line, len, e->mask, inotify_flags);
+        if (e->cookie) {
+            len += snprintf(line + len, sizeof line - len, " cookie%s", e->cookie == last_cookie ? "=prev" : "");
+            last_cookie = e->cookie;
         }
-        for (char *p = buf; p < buf + n;) {
-            struct inotify_event *e = (struct inotify_event *)p;
-            char line[512];
-            int len = snprintf(line, sizeof line, "  wd %d", e->wd);
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (e->mask & names[i].bit)
-                    len += snprintf(line + len, sizeof line - len, " %s", names[i].name);
-            if (e->cookie) {
-                len += snprintf(line + len, sizeof line - len, " cookie%s", e->cookie == last_cookie ? "=prev" : "");
-                last_cookie = e->cookie;
-            }
-            if (e->len)
-                len += snprintf(line + len, sizeof line - len, " len%%16=%u '%s'", e->len % 16, e->name);
-            say("%s\n", line);
-            p += sizeof *e + e->len;
-        }
+        if (e->len)
+            len += snprintf(line + len, sizeof line - len, " len%%16=%u '%s'", e->len % 16, e->name);
+        say("%s\n", line);
+        p += sizeof *e + e->len;
     }
 }
 
-static char *at(const char *name)
+static void drain(int fd, const char *what)
 {
-    static char paths[4][256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
-}
-
-static void put(const char *name, const char *text)
-{
-    int f = open(at(name), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    write(f, text, strlen(text));
-    close(f);
+    say("%s:\n", what);
+    read_events(fd, 65536, "  ", print_events);
 }
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/pynix-inotify-%d", getpid());
-    mkdir(dir, 0755);
+    snprintf(scratch, sizeof scratch, "/tmp/pynix-inotify-%d", getpid());
+    mkdir(scratch, 0755);
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     say("init1: %s flags nonblock %d cloexec %d\n", RES(fd), !!(fcntl(fd, F_GETFL) & O_NONBLOCK),
         fcntl(fd, F_GETFD));
@@ -91,9 +57,9 @@ int main(void)
     readlink(self, target, sizeof target - 1);
     say("link %s\n", target);
     say("init1 bad flags: %s\n", RES(inotify_init1(1)));
-    int wd_dir = inotify_add_watch(fd, dir, IN_ALL_EVENTS);
+    int wd_dir = inotify_add_watch(fd, scratch, IN_ALL_EVENTS);
     say("watch dir: %d\n", wd_dir);
-    say("same dir again: %d\n", inotify_add_watch(fd, dir, IN_ALL_EVENTS));
+    say("same dir again: %d\n", inotify_add_watch(fd, scratch, IN_ALL_EVENTS));
 
     put("a", "hello");
     drain(fd, "create and write a");
@@ -127,7 +93,7 @@ int main(void)
     symlink("target", at("sym"));
     unlink(at("sym"));
     drain(fd, "symlink");
-    DIR *dd = opendir(dir);
+    DIR *dd = opendir(scratch);
     while (readdir(dd))
         ;
     closedir(dd);
@@ -152,13 +118,13 @@ int main(void)
     say("rm_watch gone: %s\n", RES(inotify_rm_watch(fd, wd_d)));
     say("onlydir on a file: %s\n", RES(inotify_add_watch(fd, at("d"), IN_ALL_EVENTS | IN_ONLYDIR)));
     say("missing path: %s\n", RES(inotify_add_watch(fd, at("nope"), IN_ALL_EVENTS)));
-    say("mask 0: %s\n", RES(inotify_add_watch(fd, dir, 0)));
-    say("bad fd: %s\n", RES(inotify_add_watch(99, dir, IN_ALL_EVENTS)));
-    say("not inotify: %s\n", RES(inotify_add_watch(1, dir, IN_ALL_EVENTS)));
+    say("mask 0: %s\n", RES(inotify_add_watch(fd, scratch, 0)));
+    say("bad fd: %s\n", RES(inotify_add_watch(99, scratch, IN_ALL_EVENTS)));
+    say("not inotify: %s\n", RES(inotify_add_watch(1, scratch, IN_ALL_EVENTS)));
     say("rm_watch bad: %s\n", RES(inotify_rm_watch(fd, 12345)));
 
     /* reading: sizes, FIONREAD, poll */
-    int wd2 = inotify_add_watch(fd, dir, IN_CREATE | IN_DELETE | IN_ATTRIB);
+    int wd2 = inotify_add_watch(fd, scratch, IN_CREATE | IN_DELETE | IN_ATTRIB);
     say("watch dir again: new wd %d\n", wd2 > wd_dir);
     put("longer-name-for-padding", "");
     int avail = -1;
@@ -173,7 +139,7 @@ int main(void)
 
     /* a blocking read waits for a child's change */
     int bfd = inotify_init();
-    inotify_add_watch(bfd, dir, IN_CREATE);
+    inotify_add_watch(bfd, scratch, IN_CREATE);
     pid_t pid = fork();
     if (pid == 0) {
         usleep(100000);
@@ -225,7 +191,7 @@ int main(void)
     unlink(at("from-child"));
     drain(fd, "cleanup");
     close(fd);
-    rmdir(dir);
+    rmdir(scratch);
     say("ALL DONE\n");
     return 0;
 }

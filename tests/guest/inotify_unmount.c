@@ -12,52 +12,25 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "errname.h"
-#include "say.h"
+#include "fs_util.h"
 
-static const struct { unsigned bit; const char *name; } names[] = {
-    {IN_ACCESS, "ACCESS"}, {IN_MODIFY, "MODIFY"}, {IN_ATTRIB, "ATTRIB"}, {IN_CLOSE_WRITE, "CLOSE_WRITE"},
-    {IN_CLOSE_NOWRITE, "CLOSE_NOWRITE"}, {IN_OPEN, "OPEN"}, {IN_MOVED_FROM, "MOVED_FROM"},
-    {IN_MOVED_TO, "MOVED_TO"}, {IN_CREATE, "CREATE"}, {IN_DELETE, "DELETE"}, {IN_DELETE_SELF, "DELETE_SELF"},
-    {IN_MOVE_SELF, "MOVE_SELF"}, {IN_UNMOUNT, "UNMOUNT"}, {IN_Q_OVERFLOW, "Q_OVERFLOW"}, {IN_IGNORED, "IGNORED"},
-    {IN_ISDIR, "ISDIR"},
-};
-
-static char dir[128];
-
-static char *at(const char *name)
+static void print_events(char *events, ssize_t n)
 {
-    static char paths[4][256];
-    static int next;
-    char *p = paths[next++ % 4];
-    snprintf(p, 256, "%s/%s", dir, name);
-    return p;
+    for (char *p = events; p < events + n;) {
+        struct inotify_event *e = (struct inotify_event *)p;
+        char line[512];
+        int len = APPEND_FLAGS(line, 0, e->mask, inotify_flags);
+        if (e->len)
+            len += snprintf(line + len, sizeof line - len, " '%s'", e->name);
+        say(" %s\n", line);
+        p += sizeof *e + e->len;
+    }
 }
 
 static void drain(int fd, const char *what)
 {
-    char buf[4096] __attribute__((aligned(8)));
     say("%s:\n", what);
-    for (;;) {
-        ssize_t n = read(fd, buf, sizeof buf);
-        if (n <= 0) {
-            if (n < 0 && errno != EAGAIN)
-                say("  read: %s\n", errname(errno));
-            return;
-        }
-        for (char *p = buf; p < buf + n;) {
-            struct inotify_event *e = (struct inotify_event *)p;
-            char line[512];
-            int len = 0;
-            for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
-                if (e->mask & names[i].bit)
-                    len += snprintf(line + len, sizeof line - len, " %s", names[i].name);
-            if (e->len)
-                len += snprintf(line + len, sizeof line - len, " '%s'", e->name);
-            say(" %s\n", line);
-            p += sizeof *e + e->len;
-        }
-    }
+    read_events(fd, 4096, "  ", print_events);
 }
 
 static int watch(const char *path, unsigned mask)
@@ -70,12 +43,7 @@ static int watch(const char *path, unsigned mask)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "/tmp/pynix-inotify-unmount-%d", getpid());
-    mkdir(dir, 0755);
-    if (mount("pynix-inotify", dir, "tmpfs", 0, "size=16m") < 0) {
-        say("mount tmpfs: %s\n", errname(errno));
-        return 1;
-    }
+    mount_scratch("inotify-unmount", "size=16m");
     mkdir(at("sub"), 0755);
     int f = open(at("sub/f"), O_WRONLY | O_CREAT, 0644);
     close(f);
@@ -137,7 +105,7 @@ int main(void)
     mkdir(at("d"), 0755);
     f = open(at("g"), O_WRONLY | O_CREAT, 0644);
     close(f);
-    int root = watch(dir, IN_ALL_EVENTS);
+    int root = watch(scratch, IN_ALL_EVENTS);
     int opath = open(at("g"), O_PATH);
     struct stat sb;
     fstat(opath, &sb);
@@ -146,12 +114,12 @@ int main(void)
     int d = watch(at("d"), IN_CREATE);
     int g = watch(at("g"), IN_ATTRIB);
     int outside = watch("/tmp", IN_UNMOUNT | IN_ATTRIB);
-    say("umount: %s\n", umount(dir) < 0 ? errname(errno) : "ok");
+    say("umount: %s\n", umount(scratch) < 0 ? errname(errno) : "ok");
     drain(root, "the tmpfs's root");
     drain(d, "a directory in it");
     drain(g, "a file in it");
     drain(outside, "/tmp, the directory it was mounted in");
-    rmdir(dir);
+    rmdir(scratch);
     say("ALL DONE\n");
     return 0;
 }

@@ -24,7 +24,7 @@ static void make_pattern(const char *name, int size)
     close(fd);
 }
 
-static long at(int fd) { return (long)lseek(fd, 0, SEEK_CUR); }
+static long file_offset(int fd) { return (long)lseek(fd, 0, SEEK_CUR); }
 
 static int queued(int fd)
 {
@@ -67,14 +67,14 @@ static void file_pipe_file(void)
     pipe(p);
     loff_t off = 100;
     TRY("splice in@100 -> pipe 5000", splice(in, &off, p[1], NULL, 5000, 0));
-    say("off_in now %lld, file offset %ld, queued %d\n", (long long)off, at(in), queued(p[0]));
+    say("off_in now %lld, file offset %ld, queued %d\n", (long long)off, file_offset(in), queued(p[0]));
     TRY("splice pipe -> out 3000", splice(p[0], NULL, out, NULL, 3000, 0));
-    say("out offset %ld, queued %d\n", at(out), queued(p[0]));
+    say("out offset %ld, queued %d\n", file_offset(out), queued(p[0]));
     loff_t oo = 20000;
     TRY("splice pipe -> out@20000 9999", splice(p[0], NULL, out, &oo, 9999, 0));
-    say("off_out now %lld, out offset %ld, queued %d\n", (long long)oo, at(out), queued(p[0]));
+    say("off_out now %lld, out offset %ld, queued %d\n", (long long)oo, file_offset(out), queued(p[0]));
     TRY("splice in (offset) -> pipe 10", splice(in, NULL, p[1], NULL, 10, 0));
-    say("in offset %ld\n", at(in));
+    say("in offset %ld\n", file_offset(in));
     drain("pipe", p[0], 100);
     off = 9990;
     TRY("splice in@9990 -> pipe 100", splice(in, &off, p[1], NULL, 100, 0));
@@ -252,7 +252,7 @@ static void interrupted(void)
     setitimer(ITIMER_REAL, &t, NULL);
     TRY("SA_RESTART: splice pipe -> file", splice(a[0], NULL, out, NULL, 100, 0));
     waitpid(pid, NULL, 0);
-    say("file offset %ld\n", at(out));
+    say("file offset %ld\n", file_offset(out));
     close(out);
     close(a[0]);
     close(a[1]);
