@@ -76,6 +76,19 @@ def test_displaced_step(target):
     assert out.endswith(b"tracee: shared text still works: 45\ntracee exited 0\n")
 
 
+def test_sigmask_peeksiginfo_exit_vfork_done_seccomp_events(target):
+    out = assert_same_as_native("ptrace_more_events.c", target)
+    assert b"setsigmask {USR2, KILL, STOP}: 0, now USR1 0 USR2 1 KILL 0 STOP 0\n" in out
+    assert b"  peeksiginfo own queue: 4 USR1(1) USR2(2) RTMIN+0(3) RTMIN+0(4)\n" in out
+    assert b"  peeksiginfo process queue: 2 URG(5) RTMIN+1(6)\n" in out
+    assert b"  then: stopped by TRAP, event EXIT\n  event message: the wait status to be, killed by SEGV\n" in out
+    assert b"  tracee: stopped by TRAP, event VFORK_DONE\n  event message is the vfork child's id: 1\n" in out
+    assert b"vfork with only TRACEVFORKDONE: stopped by TRAP, event VFORK_DONE\n" in out
+    assert b"seccomp getppid: stopped by TRAP event SECCOMP, message 0x123, syscall info op 3 size 84" in out
+    assert b"  tracee: getppid -> 777, getuid became getpid 1, getgid ran 1\n" in out
+    assert b"untraced: getppid under RET_TRACE -> -1 ENOSYS\n" in out and out.endswith(b"ALL DONE\n")
+
+
 def test_gdb_inside_pynix_on_a_crash(tmp_path):
     """Debian's gdb runs as a guest with its defaults (displaced stepping on: it steps over the breakpoint in
     the dynamic loader from a copy of the instruction at the program's entry point), runs a program to its
