@@ -85,6 +85,7 @@ def test_sigmask_peeksiginfo_exit_vfork_done_seccomp_events(target):
     assert b"  tracee: stopped by TRAP, event VFORK_DONE\n  event message is the vfork child's id: 1\n" in out
     assert b"vfork with only TRACEVFORKDONE: stopped by TRAP, event VFORK_DONE\n" in out
     assert b"seccomp getppid: stopped by TRAP event SECCOMP, message 0x123, syscall info op 3 size 84" in out
+    assert b"  syscall entry stop, getegid\n  seccomp stop, getegid\n  syscall exit stop, a result\n" in out
     assert b"  tracee: getppid -> 777, getuid became getpid 1, getgid ran 1\n" in out
     assert b"untraced: getppid under RET_TRACE -> -1 ENOSYS\n" in out and out.endswith(b"ALL DONE\n")
 

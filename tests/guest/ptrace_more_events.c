@@ -286,6 +286,7 @@ static void filtered(void)
         TRACE_NR(SYS_getppid, 0x123),
         TRACE_NR(SYS_getuid, 0x456),
         TRACE_NR(SYS_getgid, 0x789),
+        TRACE_NR(SYS_getegid, 0xabc),
         BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
     };
     struct sock_fprog prog = { sizeof code / sizeof code[0], code };
@@ -296,6 +297,7 @@ static void filtered(void)
     long a = syscall(SYS_getppid);
     long b = syscall(SYS_getuid);
     long c = syscall(SYS_getgid);
+    syscall(SYS_getegid);
     printf("  tracee: getppid -> %ld, getuid became getpid %d, getgid ran %d\n", a, b == pid, c == gid);
     fflush(stdout);
 }
@@ -337,8 +339,28 @@ static void seccomp_events(void)
     regs(pid, &r, 1);
     pt(PTRACE_CONT, pid, 0, 0);
     seccomp_stop(pid, "seccomp getgid");
-    pt(PTRACE_CONT, pid, 0, 0);                  /* runs as it is: TRACE lets it run after the stop */
-    int status;
+    /* runs as it is (TRACE lets it run after the stop); from here on with syscall stops too */
+    pt(PTRACE_SETOPTIONS, pid, 0, (void *)(PTRACE_O_TRACESECCOMP | PTRACE_O_TRACESYSGOOD));
+    int status, egid = 0;
+    for (int i = 0; i < 8; i++) {
+        pt(PTRACE_SYSCALL, pid, 0, 0);
+        waitpid(pid, &status, 0);
+        struct ptrace_syscall_info info;
+        memset(&info, 0, sizeof info);
+        pt(PTRACE_GET_SYSCALL_INFO, pid, (void *)sizeof info, &info);
+        const char *name = info.entry.nr == SYS_getgid ? "getgid" : info.entry.nr == SYS_getegid ? "getegid"
+                         : "another call";
+        if (info.op == PTRACE_SYSCALL_INFO_EXIT)
+            printf("  syscall exit stop, %s\n", info.exit.is_error ? "an error" : "a result");
+        else
+            printf("  %s stop, %s\n", info.op == PTRACE_SYSCALL_INFO_ENTRY ? "syscall entry"
+                   : info.op == PTRACE_SYSCALL_INFO_SECCOMP ? "seccomp" : "other", name);
+        if (info.op == PTRACE_SYSCALL_INFO_ENTRY && info.entry.nr == SYS_getegid)
+            egid = 1;
+        if (egid && info.op == PTRACE_SYSCALL_INFO_EXIT)
+            break;
+    }
+    pt(PTRACE_CONT, pid, 0, 0);
     waitpid(pid, &status, 0);
     describe("  tracee", status);
 
