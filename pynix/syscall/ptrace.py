@@ -6,6 +6,7 @@ INTERRUPT need no stop).  Memory goes through the tracee's page tables: PEEK* fa
 FOLL_FORCE (read-only text gets a private copy of its page).  Registers are the arch's regsets
 (arch/<isa>/ptrace.py): GETREGSET/SETREGSET with NT_PRSTATUS and NT_PRFPREG on every ISA, and on x86_64 the
 older GETREGS/SETREGS/GETFPREGS/SETFPREGS and PEEKUSER/POKEUSER (struct user; the debug registers read as 0).
+Signals: GETSIGINFO/SETSIGINFO of the current stop, PEEKSIGINFO of the pending queues, GETSIGMASK/SETSIGMASK.
 """
 from __future__ import annotations
 
