@@ -593,12 +593,12 @@ class Kernel:
             code = 2                               # SEGV_ACCERR: mapped, but not for this access
         elif trap.kind is TrapKind.BREAKPOINT:
             code = task.arch.breakpoint_si_code
-        if task.ptrace is not None:                # traced: the tracer sees the signal before anything happens
-            if trap.kind is TrapKind.SINGLE_STEP:
-                if task.ptrace.step:
-                    task.pending.setdefault(sig, []).append(ptrace.step_done(task))
+        if task.ptrace is not None:                # traced: the tracer sees the signal before anything happens --
+            if trap.kind is TrapKind.SINGLE_STEP:      # forced (unblocked, SIG_DFL if blocked or ignored), as
+                if task.ptrace.step:                   # force_sig_fault does: a step out of raise(SIGSTOP) runs
+                    signal.force_sig_info(self, task, sig, ptrace.step_done(task))   # with every signal blocked
                 return
-            task.pending.setdefault(sig, []).append(signal.siginfo(sig, code, addr=addr))
+            signal.force_sig_info(self, task, sig, signal.siginfo(sig, code, addr=addr))
             return
         if action is not None and action.handler > signal.SIG_IGN and not task.sigmask & signal.bit(sig):
             if trap.kind is TrapKind.PAGE_FAULT:

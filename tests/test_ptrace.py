@@ -66,15 +66,39 @@ def test_signals_events_seize_errors(target):
     assert b"tracer exits with EXITKILL: the tracee killed by Killed\n" in out
 
 
+def test_displaced_step(target):
+    """gdb's displaced stepping at the ptrace level: an instruction written into the tracee's memory where the
+    tracer maps data, nothing, or the same text, stepped there; the tracer runs on unharmed."""
+    out = assert_same_as_native("ptrace_displaced_step.c", target)
+    assert out.count(b"stopped with SIGTRAP code 2, pc moved by one instruction 1, reads back 1\n") == 5
+    assert out.count(b"tracer runs on: 0 mismatches\n") == 5
+    assert out.count(b"tracer's own text unchanged 1") == 2
+    assert out.endswith(b"tracee: shared text still works: 45\ntracee exited 0\n")
+
+
+def test_sigmask_peeksiginfo_exit_vfork_done_seccomp_events(target):
+    out = assert_same_as_native("ptrace_more_events.c", target)
+    assert b"setsigmask {USR2, KILL, STOP}: 0, now USR1 0 USR2 1 KILL 0 STOP 0\n" in out
+    assert b"  peeksiginfo own queue: 4 USR1(1) USR2(2) RTMIN+0(3) RTMIN+0(4)\n" in out
+    assert b"  peeksiginfo process queue: 2 URG(5) RTMIN+1(6)\n" in out
+    assert b"  then: stopped by TRAP, event EXIT\n  event message: the wait status to be, killed by SEGV\n" in out
+    assert b"  tracee: stopped by TRAP, event VFORK_DONE\n  event message is the vfork child's id: 1\n" in out
+    assert b"vfork with only TRACEVFORKDONE: stopped by TRAP, event VFORK_DONE\n" in out
+    assert b"seccomp getppid: stopped by TRAP event SECCOMP, message 0x123, syscall info op 3 size 84" in out
+    assert b"  syscall entry stop, getegid\n  seccomp stop, getegid\n  syscall exit stop, a result\n" in out
+    assert b"  tracee: getppid -> 777, getuid became getpid 1, getgid ran 1\n" in out
+    assert b"untraced: getppid under RET_TRACE -> -1 ENOSYS\n" in out and out.endswith(b"ALL DONE\n")
+
+
 def test_gdb_inside_pynix_on_a_crash(tmp_path):
-    """Debian's gdb runs as a guest, runs a program to its SIGSEGV and prints the backtrace and registers as it
-    does natively.  (Displaced stepping is off: with it, gdb itself crashes under pynix after stepping the
-    copied instruction -- not solved yet.)"""
+    """Debian's gdb runs as a guest with its defaults (displaced stepping on: it steps over the breakpoint in
+    the dynamic loader from a copy of the instruction at the program's entry point), runs a program to its
+    SIGSEGV and prints the backtrace and registers as it does natively."""
     need(host_isa() == "x86_64" and shutil.which("gdb") is not None and shutil.which("gcc") is not None,
          "needs an x86_64 host with gdb and gcc")
     exe = tmp_path / "crash"
     subprocess.run(["gcc", "-g", "-O0", "-o", str(exe), str(GUEST_DIR / "ptrace_crash.c")], check=True)
-    args = ["-batch", "-ex", "set displaced-stepping off", "-ex", "run", "-ex", "bt",
+    args = ["-batch", "-ex", "run", "-ex", "bt",
             "-ex", "info registers rip rdi cs ss", str(exe)]
     native = subprocess.run(["gdb", *args], capture_output=True, cwd=tmp_path, timeout=120)
     got = run_pynix("/usr/bin/gdb", args, cwd=tmp_path)

@@ -62,8 +62,8 @@ PARTIAL_NOTES: dict[str, str] = {
     "sched_setscheduler": "no RT throttling; a woken real-time task preempts at the next tick",
     "sched_setattr": "SCHED_DEADLINE is refused (EINVAL); utilization clamps have no effect",
     "pidfd_open": "no PIDFD_THREAD (EINVAL)",
-    "seccomp": "SECCOMP_RET_TRACE answers ENOSYS (no tracer can ask for PTRACE_EVENT_SECCOMP yet); an allowed call "
-               "that sleeps passes the filters again when it runs again (a LOG line or notification may repeat)",
+    "seccomp": "an allowed call that sleeps passes the filters again when it runs again (a LOG line or "
+               "notification may repeat)",
     "open_by_handle_at": "a handle finds only objects still in the dentry cache (else ESTALE)",
     "unshare": "no namespaces: CLONE_NEW* is EINVAL (EPERM unprivileged)",
     "cachestat": "evictions are not tracked (nr_evicted and nr_recently_evicted are 0)",

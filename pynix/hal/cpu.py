@@ -284,7 +284,11 @@ class Cpu:
         self._handler_error: BaseException | None = None
         self._raw_pc: tuple[memoryview, int] | None = None    # the pc in the register window, once found
         self._pc_names = frozenset(n for n, r in self.registers.items() if r == self.registers["pc"])
+        # >= 0 while the kernel itself makes Unicorn translate addresses to drop translated code (no guest code
+        # runs): the physical page every lookup that has no translation is answered with (see _fill_path).
         self._invalidate_pa = -1
+        self._step_seen = 0             # instructions reached by the step run (see _step_hook)
+        self._step_hook: uc_hook_h | None = None
         self._scratch: CpuContext | None = None     # access_in_context keeps the CPU's own registers here
         self._preempter: _Preempter | None = None
         # The 64-bit registers, read and written through the fast calls with one reused box (the binding's
@@ -296,13 +300,18 @@ class Cpu:
         self._ret_id = self.registers[return_register]
         self._callbacks: list[object] = []      # keep the ctypes trampolines alive
         self._add_hook(uc.UC_HOOK_TLB_FILL, _HOOK_TLB_FILL_CFUNC(self._kernel_entry(self._fill_path())))
+        self._step_callback = _HOOK_NO_ARGS_CFUNC(self._kernel_entry(self._count_step))
         self._install_hooks()
         self.on_syscall = None
 
     # ----------------------------------------------------------------------------------------- hook plumbing
     def _add_hook(self, hook_type: int, callback: object, *extra: object) -> uc_hook_h:
-        handle = uc_hook_h()
         self._callbacks.append(callback)
+        return self._register_hook(hook_type, callback, *extra)
+
+    def _register_hook(self, hook_type: int, callback: object, *extra: object) -> uc_hook_h:
+        """Register `callback` (kept alive by the caller) for every address."""
+        handle = uc_hook_h()
         args = [ctypes.c_uint64(1), ctypes.c_uint64(0)] + list(extra)
         status = uclib.uc_hook_add(self._handle, ctypes.byref(handle), hook_type,
                                    ctypes.cast(callback, ctypes.c_void_p), None, *args)
@@ -372,7 +381,7 @@ class Cpu:
                 acc = access_of(access, ACCESS_READ)
                 result = cpu.on_tlb_fill(va, acc)
                 if result < 0:
-                    if va == cpu._INVALIDATE_VA and cpu._invalidate_pa >= 0:
+                    if cpu._invalidate_pa >= 0:       # the kernel drops code (invalidate_code, _end_step)
                         result = cpu._invalidate_pa | 7
                     else:
                         cpu._fault = (va, acc)
@@ -477,12 +486,12 @@ class Cpu:
             stepping, self._step = self._step, False
             pc = self.read("pc")
             if stepping:
-                self._translate_for_step(pc, True)
+                self._begin_step()
             entry = self._entry
             if entry is not None:                  # SMP: the kernel lock is not held while guest code runs
                 entry.leave(self)
             try:
-                self.emu.emu_start(pc, 0, count=1 if stepping else 0)
+                self.emu.emu_start(pc, 0)
             except uc.UcError as err:
                 if self._trap is None:
                     self._trap = self._decode_error(err)
@@ -490,13 +499,16 @@ class Cpu:
                 if entry is not None:
                     entry.enter(self)
             if stepping:
-                self._translate_for_step(pc, False)
+                self._end_step()
             if self._handler_error is not None:
                 error, self._handler_error = self._handler_error, None
                 raise error
             if self._handled:                      # on_stop had it inside the syscall and chose to stop
                 return self._trap
             if self._resume:                       # ... and to go on with a single step
+                continue
+            if stepping and self._trap is None and self._step_seen < 2:
+                self._step = True                  # the timer or a kick stopped it before its instruction: again
                 continue
             trap = self._trap or Trap(TrapKind.SINGLE_STEP if stepping else TrapKind.TIMER, pc=self.read("pc"))
             if self.on_stop is None or not self._handle_stop(trap):
@@ -531,18 +543,45 @@ class Cpu:
         self.emu.ctl_flush_tb()
         self.flush_tlb()
 
-    def _translate_for_step(self, pc: int, stepping: bool) -> None:
-        """Unicorn counts instructions (emu_start's `count`) with a hook before each one that stops the CPU;
-        code translated while stops are deferred to block starts (uc_internals.exits_only_between_blocks) does
-        not look at that stop until the block ends, and code translated before the hook existed does not call
-        it at all.  So for a step the block at `pc` is translated again with stops honoured at once -- and if
-        the step's instruction leaves its block (a jump, a call, a ret), the block it goes to must count too:
-        every translation is dropped first.  After the step they are dropped again, to be translated the fast
-        way as they run.  (Not by removing the block at `pc`: Unicorn may do that later, translating `pc` in
-        whatever address space is current by then -- another process's, where it may fault.)"""
+    def _begin_step(self) -> None:
+        """Arm a step: a code hook before every instruction stops the CPU at the second one (Unicorn's own
+        instruction count, emu_start's `count`, is not used: see _end_step).  Code translated while stops are
+        deferred to block starts (uc_internals.exits_only_between_blocks) does not look at that stop until the
+        block ends, and code translated before the hook existed does not call it at all.  So the code is
+        translated again with stops honoured at once -- and if the step's instruction leaves its block (a
+        jump, a call, a ret), the block it goes to must count too: every translation is dropped first."""
         if self._no_exit_request is not None:
-            self._no_exit_request.value = not stepping
+            self._no_exit_request.value = False
         self.emu.ctl_flush_tb()
+        self._step_seen = 0
+        self._step_hook = self._register_hook(uc.UC_HOOK_CODE, self._step_callback)
+
+    def _count_step(self) -> None:
+        self._step_seen += 1
+        if self._step_seen > 1:                    # the stepped instruction is done
+            self.emu.emu_stop()
+
+    def _end_step(self) -> None:
+        """Disarm the step right after its run, and drop its translations (to be made again the fast way).
+        Deleting a code hook makes Unicorn invalidate the blocks it instrumented by *virtual* address,
+        translated through the TLB of the address space current at that moment, outside any guest code: a
+        lookup that fails there leaves Unicorn recording an exception and jumping into the stack frame of a
+        guest run that is over (the next run then fails where it is, with an error but no fault -- in another
+        process, if the kernel switched spaces).  Unicorn's own counter hook is deleted by the next emu_start,
+        in the tracer's space after a ptrace step, where the tracee's pc may be unmapped or not executable;
+        and the stepped syscall may have changed the tracee's own mappings or switched tasks.  So the hook is
+        deleted here with every lookup answered (whatever page the invalidation then hits loses translations
+        that are dropped anyway), and the TLB flushed of those answers."""
+        self._invalidate_pa = 0
+        try:
+            uclib.uc_hook_del(self._handle, self._step_hook)
+        finally:
+            self._invalidate_pa = -1
+        self._step_hook = None
+        if self._no_exit_request is not None:
+            self._no_exit_request.value = True
+        self.emu.ctl_flush_tb()
+        self.flush_tlb()
 
     def set_timeslice(self, timeslice_us: int) -> None:
         """Arm the preemption timer: the running task gets a TIMER trap `timeslice_us` from now."""

@@ -6,6 +6,7 @@ INTERRUPT need no stop).  Memory goes through the tracee's page tables: PEEK* fa
 FOLL_FORCE (read-only text gets a private copy of its page).  Registers are the arch's regsets
 (arch/<isa>/ptrace.py): GETREGSET/SETREGSET with NT_PRSTATUS and NT_PRFPREG on every ISA, and on x86_64 the
 older GETREGS/SETREGS/GETFPREGS/SETFPREGS and PEEKUSER/POKEUSER (struct user; the debug registers read as 0).
+Signals: GETSIGINFO/SETSIGINFO of the current stop, PEEKSIGINFO of the pending queues, GETSIGMASK/SETSIGMASK.
 """
 from __future__ import annotations
 
@@ -25,9 +26,11 @@ PTRACE_GETREGS, PTRACE_SETREGS, PTRACE_GETFPREGS, PTRACE_SETFPREGS = 12, 13, 14,
 PTRACE_ATTACH, PTRACE_DETACH, PTRACE_SYSCALL = 16, 17, 24
 PTRACE_SETOPTIONS, PTRACE_GETEVENTMSG, PTRACE_GETSIGINFO, PTRACE_SETSIGINFO = 0x4200, 0x4201, 0x4202, 0x4203
 PTRACE_GETREGSET, PTRACE_SETREGSET, PTRACE_SEIZE, PTRACE_INTERRUPT, PTRACE_LISTEN = 0x4204, 0x4205, 0x4206, 0x4207, 0x4208
-PTRACE_GET_SYSCALL_INFO = 0x420E
+PTRACE_PEEKSIGINFO, PTRACE_GETSIGMASK, PTRACE_SETSIGMASK, PTRACE_GET_SYSCALL_INFO = 0x4209, 0x420A, 0x420B, 0x420E
+PTRACE_PEEKSIGINFO_SHARED = 1
+SIGINFO_SIZE, SIGSET_SIZE = 128, 8
 NT_PRSTATUS, NT_PRFPREG = 1, 2
-PTRACE_SYSCALL_INFO_NONE, PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT = 0, 1, 2
+PTRACE_SYSCALL_INFO_NONE, PTRACE_SYSCALL_INFO_ENTRY, PTRACE_SYSCALL_INFO_EXIT, PTRACE_SYSCALL_INFO_SECCOMP = 0, 1, 2, 3
 PTRACE_SEIZE_DEVEL = 0x80000000
 _NO_STOP_NEEDED = (PTRACE_KILL, PTRACE_INTERRUPT)
 _U64 = (1 << 64) - 1
@@ -99,6 +102,17 @@ def sys_ptrace(task: Task, request: int, pid: int, addr: int, data: int) -> int:
         if link.siginfo is None:
             raise KernelError(errno.EINVAL)
         link.siginfo = copy_from_user(task.mm, data, 128)
+        return 0
+    if request == PTRACE_PEEKSIGINFO:
+        return _peek_siginfo(task, tracee, addr, data)
+    if request in (PTRACE_GETSIGMASK, PTRACE_SETSIGMASK):
+        if addr != SIGSET_SIZE:
+            raise KernelError(errno.EINVAL)
+        if request == PTRACE_GETSIGMASK:
+            copy_to_user(task.mm, data, tracee.sigmask.to_bytes(SIGSET_SIZE, "little"))
+        else:
+            mask = int.from_bytes(copy_from_user(task.mm, data, SIGSET_SIZE), "little")
+            tracee.sigmask = mask & ~signal.UNBLOCKABLE
         return 0
     if request in (PTRACE_GETREGSET, PTRACE_SETREGSET):
         return _regset(task, tracee, request == PTRACE_SETREGSET, addr, data)
@@ -180,6 +194,23 @@ def _user_area(task: Task, tracee: Task, poke: bool, offset: int, data: int) -> 
     return 0
 
 
+def _peek_siginfo(task: Task, tracee: Task, args: int, buf: int) -> int:
+    """PTRACE_PEEKSIGINFO: copy the siginfo of up to `nr` pending signals of the tracee, from the `off`th on,
+    from its own queue or (PTRACE_PEEKSIGINFO_SHARED) its process's, without dequeuing them; the number copied.
+    Linux's queue is in arrival order; pynix's is by signal, in the order each signal first arrived (the same
+    unless signals arrive interleaved).  Entries whose siginfo is built only when dequeued (a POSIX timer's,
+    with its overrun count) are not shown."""
+    off, flags, nr = struct.unpack("<QIi", copy_from_user(task.mm, args, 16))
+    if flags & ~PTRACE_PEEKSIGINFO_SHARED or nr < 0:
+        raise KernelError(errno.EINVAL)
+    queue = tracee.group.shared_pending if flags & PTRACE_PEEKSIGINFO_SHARED else tracee.pending
+    infos = [info for entries in queue.values() for info in entries if isinstance(info, bytes)]
+    chosen = infos[off:off + nr] if off < len(infos) else []
+    for i, info in enumerate(chosen):
+        copy_to_user(task.mm, buf + i * SIGINFO_SIZE, info)
+    return len(chosen)
+
+
 def _regset(task: Task, tracee: Task, write: bool, note: int, iov: int) -> int:
     """GETREGSET/SETREGSET: `iov` is a struct iovec; a get copies at most its length and sets the length to
     what was copied."""
@@ -214,7 +245,7 @@ def _regset(task: Task, tracee: Task, write: bool, note: int, iov: int) -> int:
 
 def _syscall_info(task: Task, tracee: Task, size: int, buf: int) -> int:
     """PTRACE_GET_SYSCALL_INFO: struct ptrace_syscall_info for a syscall stop (entry: number and arguments,
-    exit: return value and is_error) or nothing else; returns the size of the whole structure for that op,
+    exit: return value and is_error), a PTRACE_EVENT_SECCOMP stop (entry's and the filter's data) or nothing else; returns the size of the whole structure for that op,
     of which at most `size` bytes are copied."""
     link, arch = tracee.ptrace, tracee.arch
     ctx = tracee.context
@@ -227,9 +258,13 @@ def _syscall_info(task: Task, tracee: Task, size: int, buf: int) -> int:
         op = PTRACE_SYSCALL_INFO_ENTRY
     elif sysgood and link.syscall is ptrace.SyscallState.EXIT:
         op = PTRACE_SYSCALL_INFO_EXIT
+    elif link.code == signal.SIGTRAP | ptrace.PTRACE_EVENT_SECCOMP << 8:
+        op = PTRACE_SYSCALL_INFO_SECCOMP
     head = struct.pack("<B3xIQQ", op, arch.ptrace.audit_arch, pc, ctx.read("sp"))
     if op == PTRACE_SYSCALL_INFO_ENTRY:
         info = head + struct.pack("<Q6Q", link.nr, *link.args)
+    elif op == PTRACE_SYSCALL_INFO_SECCOMP:                 # the entry's fields and the filter's data
+        info = head + struct.pack("<Q6QI", link.nr, *link.args, link.event_msg)
     elif op == PTRACE_SYSCALL_INFO_EXIT:
         rval = ctx.read(arch.return_register)
         signed = rval - (1 << 64) if rval >> 63 else rval

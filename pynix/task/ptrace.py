@@ -20,9 +20,10 @@ tracee thread and its tracer, the stops, resuming, detaching, and what wait() re
   SEIZE), faults and fatal signals wait for the tracer instead of killing at once (task/signal.py).
 - Exit: a tracee's exit is reported to its tracer first; a real parent that is not the tracer hears of it once
   the tracer has collected it (or detached).  A tracer's exit detaches its tracees (kills them with EXITKILL).
-Not done: PTRACE_EVENT_EXIT on fatal signals (only on exit/exit_group), PTRACE_EVENT_VFORK_DONE, a group-stop
-reported to the real parent of a tracee (and kept through a detach), the threads de_thread kills at exec reported
-to the tracer, PTRACE_O_TRACESECCOMP (seccomp's RET_TRACE), PEEKSIGINFO/GETSIGMASK/SETSIGMASK.
+- PTRACE_EVENT_EXIT also before a death by a fatal signal (not SIGKILL), PTRACE_EVENT_VFORK_DONE when a vfork
+  child lets its parent go, PTRACE_EVENT_SECCOMP for seccomp's SECCOMP_RET_TRACE (seccomp_stop).
+Not done: a group-stop reported to the real parent of a tracee (and kept through a detach), the threads de_thread
+kills at exec reported to the tracer, PTRACE_O_SUSPEND_SECCOMP.
 """
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ if TYPE_CHECKING:
     from pynix.kernel import Kernel
 
 PTRACE_EVENT_FORK, PTRACE_EVENT_VFORK, PTRACE_EVENT_CLONE, PTRACE_EVENT_EXEC = 1, 2, 3, 4
-PTRACE_EVENT_VFORK_DONE, PTRACE_EVENT_EXIT, PTRACE_EVENT_STOP = 5, 6, 128
+PTRACE_EVENT_VFORK_DONE, PTRACE_EVENT_EXIT, PTRACE_EVENT_SECCOMP, PTRACE_EVENT_STOP = 5, 6, 7, 128
 PTRACE_O_TRACESYSGOOD, PTRACE_O_TRACEFORK, PTRACE_O_TRACEVFORK, PTRACE_O_TRACECLONE = 1, 2, 4, 8
 PTRACE_O_TRACEEXEC, PTRACE_O_TRACEVFORKDONE, PTRACE_O_TRACEEXIT, PTRACE_O_TRACESECCOMP = 0x10, 0x20, 0x40, 0x80
 PTRACE_O_EXITKILL, PTRACE_O_SUSPEND_SECCOMP = 0x100000, 0x200000
@@ -90,6 +91,7 @@ class PtraceLink:
     exit_status: int | None = None        # exited: the wait status the tracer has not collected yet
     exit_event_done: bool = False         # the PTRACE_EVENT_EXIT stop of this exit has been made
     restart: bool = False                 # an exit stop of an interrupted syscall, whose pc is rewound to restart
+    seccomp_recheck: bool = False         # resumed from PTRACE_EVENT_SECCOMP: the filters' TRACE lets it run
 
 
 def is_traced_by(tracee: Task, tracer: ThreadGroup) -> bool:
@@ -217,8 +219,8 @@ def syscall_work(kernel: "Kernel", task: Task, nr: int, args: tuple[int, ...],
         result = link_.ret_at_stop
     else:
         result = dispatch()
-        if blocked():
-            return None                               # it runs again when woken
+        if blocked() or link_.stopped:
+            return None                               # it runs again when woken (or resumed: seccomp_stop)
     if task.state is TaskState.ZOMBIE or task.ptrace is not link_:
         return result
     if task.state is TaskState.SLEEPING:              # a vfork parent, asleep until its child lets it go: the
@@ -253,6 +255,31 @@ def _exit_stop(kernel: "Kernel", task: Task) -> None:
 def _end_syscall(link_: PtraceLink) -> None:
     link_.syscall = SyscallState.NONE
     link_.orig = _U64
+    link_.seccomp_recheck = False
+
+
+def seccomp_stop(kernel: "Kernel", task: Task, data: int) -> bool:
+    """A seccomp filter returned SECCOMP_RET_TRACE (`data` its 16 data bits): with PTRACE_O_TRACESECCOMP the
+    task stops in PTRACE_EVENT_SECCOMP (the event message `data`) as at a syscall-entry stop -- pc rewound, the
+    return register -ENOSYS -- and the call runs again as the tracer leaves it: skipped if its number is -1
+    (the result: what the tracer put in the return register), else through the filters once more, where
+    TRACE now lets it run (Linux's recheck_after_trace).  False without that option (the call fails ENOSYS)."""
+    link_ = task.ptrace
+    if link_ is None or not link_.options & PTRACE_O_TRACESECCOMP:
+        return False
+    link_.event_msg = data & 0xFFFF
+    link_.entry_stopped = True
+    link_.seccomp_recheck = True
+    link_.syscall = SyscallState.ENTRY
+    kernel.cpu.write(task.arch.return_register, ENOSYS_RESULT)
+    _stop(kernel, task, signal.SIGTRAP | PTRACE_EVENT_SECCOMP << 8, StopKind.EVENT, rewind=True)
+    return True
+
+
+def seccomp_traced(task: Task) -> bool:
+    """The call runs again after its PTRACE_EVENT_SECCOMP stop: SECCOMP_RET_TRACE lets it run this time."""
+    link_ = task.ptrace
+    return link_ is not None and link_.seccomp_recheck
 
 
 def interrupted_syscall(kernel: "Kernel", task: Task, interrupted: bool) -> bool:
@@ -284,6 +311,22 @@ def signal_stop(kernel: "Kernel", task: Task, sig: int, info: bytes) -> bool:
     return True
 
 
+def fatal_signal_exit_stop(kernel: "Kernel", task: Task, sig: int, info: bytes, status: int) -> bool:
+    """do_exit's PTRACE_EVENT_EXIT for a death by the fatal signal `sig` (its wait status `status` the event
+    message): True when the tracee stops there first; resumed, it takes `sig` again, without a second
+    signal-delivery stop, and dies of it.  (SIGKILL kills at once, as Linux's ptrace_stop does not stop a task
+    with SIGKILL pending.)"""
+    link_ = task.ptrace
+    if not link_.options & PTRACE_O_TRACEEXIT or link_.exit_event_done:
+        return False
+    link_.exit_event_done = True
+    task.pending.setdefault(sig, []).insert(0, info)
+    link_.pass_signal = sig
+    link_.event_msg = status
+    _stop(kernel, task, signal.SIGTRAP | PTRACE_EVENT_EXIT << 8, StopKind.EVENT)
+    return True
+
+
 def group_stop(kernel: "Kernel", task: Task, sig: int) -> None:
     """A stop signal's default action in a tracee: a group-stop the tracer sees (PTRACE_EVENT_STOP if seized)."""
     if task.ptrace.seized:                            # do_jobctl_trap: a trap with ptrace_do_notify's siginfo
@@ -295,9 +338,15 @@ def group_stop(kernel: "Kernel", task: Task, sig: int) -> None:
 
 
 def pending_trap(kernel: "Kernel", task: Task) -> bool:
-    """On the way to user mode: the exit stop of a vfork that is over, or a PTRACE_EVENT_STOP that is due
-    (PTRACE_INTERRUPT, a seized new child)."""
+    """On the way to user mode: the PTRACE_EVENT_VFORK_DONE and exit stops of a vfork that is over, or a
+    PTRACE_EVENT_STOP that is due (PTRACE_INTERRUPT, a seized new child)."""
     link_ = task.ptrace
+    child = link_.vfork_child
+    if link_.exit_pending and child is not None and link_.options & PTRACE_O_TRACEVFORKDONE:
+        link_.vfork_child = None                      # PTRACE_EVENT_VFORK_DONE first (the child's id), then
+        link_.event_msg = child.tid                   # the end of the syscall when resumed (resume)
+        _stop(kernel, task, signal.SIGTRAP | PTRACE_EVENT_VFORK_DONE << 8, StopKind.EVENT)
+        return True
     if link_.exit_pending:                            # a vfork parent woken: the end of its syscall
         link_.exit_pending, link_.vfork_child = False, None
         if link_.syscall_trace:
@@ -354,8 +403,8 @@ def resume(kernel: "Kernel", tracee: Task, syscall_trace: bool, step: bool, sig:
         tracee.state = TaskState.RUNNABLE             # back to sleep until the vfork child lets go
         kernel.block(tracee, (child.vfork_done,), None, None, rewind=False)
         return
-    if link_.exit_pending:
-        link_.exit_pending, link_.vfork_child = False, None
+    if link_.exit_pending and not (child is not None and link_.options & PTRACE_O_TRACEVFORKDONE):
+        link_.exit_pending, link_.vfork_child = False, None      # (else pending_trap makes VFORK_DONE first)
         if syscall_trace:                             # the event stop came first; now the exit stop
             _exit_stop(kernel, tracee)
             return

@@ -37,7 +37,7 @@ from pynix.errors import KernelError
 from pynix.fs.anon_inodes import AnonInodeFile
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.sync.wait import Block, WaitQueue
-from pynix.task import exit as task_exit, signal
+from pynix.task import exit as task_exit, ptrace, signal
 from pynix.task.capability import capable
 from pynix.task.task import Task, TaskState
 from pynix.uapi.capability import CAP_SYS_ADMIN
@@ -313,11 +313,14 @@ def _rollback(task: Task, nr: int, args: tuple[int, ...]) -> int:
     return values[task.arch.syscall_registers.index(task.arch.return_register)]
 
 
-def _trace(task: Task, data: int) -> int:
-    """SECCOMP_RET_TRACE.  With no tracer that asked for PTRACE_O_TRACESECCOMP the call fails with ENOSYS.
-    (The ptrace hook: stop the task in PTRACE_EVENT_SECCOMP with `data` as its event message; once resumed,
-    skip the call if the tracer set its number to -1, else run the filters again on the call as the tracer
-    left it, without stopping for TRACE a second time -- Linux's recheck_after_trace.)"""
+def _trace(task: Task, data: int) -> object:
+    """SECCOMP_RET_TRACE: a tracer that asked for PTRACE_O_TRACESECCOMP sees the call in PTRACE_EVENT_SECCOMP
+    (None: stopped, the call runs again when resumed); run again after that stop, it runs (recheck_after_trace).
+    With no such tracer the call fails with ENOSYS."""
+    if ptrace.seccomp_traced(task):
+        return RUN
+    if ptrace.seccomp_stop(task.kernel, task, data):
+        return None
     return -errno.ENOSYS
 
 

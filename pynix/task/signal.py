@@ -294,7 +294,8 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
                 return
             if sig in _STOP:
                 stop_group(kernel, group, sig)
-            else:
+            elif task.ptrace is None or not ptrace.fatal_signal_exit_stop(kernel, task, sig, info,
+                                                                           death_status(group, sig)):
                 task_exit.kill_group(kernel, group, sig)
             return
         if interrupted:
