@@ -24,3 +24,8 @@ class PhysicalMemory:
         self.mv = memoryview(self._buffer)
         self.words = self.mv.cast("Q")
         self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self._buffer))
+
+    def find_nul(self, start: int, end: int) -> int:
+        """The physical address of the first NUL byte in [start, end), -1 if there is none (searched in place,
+        without copying the bytes out)."""
+        return self._buffer.find(b"\0", start, end)

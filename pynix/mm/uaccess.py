@@ -52,7 +52,12 @@ def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
 
 
 def copy_to_user(mm: AddressSpace, addr: int, data: bytes | bytearray | memoryview) -> None:
-    scatter(user_buffers(mm, addr, len(data), ACCESS_WRITE), data)
+    size = len(data)
+    if 0 < size <= PAGE_SIZE - (addr & (PAGE_SIZE - 1)) and addr >= 0:     # within one page (a struct): one
+        pa = mm.translate(addr, ACCESS_WRITE)                                # slice assignment, no view list
+        mm.ram.mv[pa:pa + size] = data
+        return
+    scatter(user_buffers(mm, addr, size, ACCESS_WRITE), data)
 
 
 def scatter(views: list[memoryview], data: bytes | bytearray | memoryview) -> None:
@@ -71,17 +76,15 @@ def scatter(views: list[memoryview], data: bytes | bytearray | memoryview) -> No
 
 def strncpy_from_user(mm: AddressSpace, addr: int, limit: int) -> bytes:
     """The NUL-terminated string at `addr` (without the NUL).  ENAMETOOLONG if none within `limit` bytes."""
-    out = bytearray()
-    mv = mm.ram.mv
+    out = b""
+    ram = mm.ram
     while len(out) < limit:
         n = min(PAGE_SIZE - (addr & (PAGE_SIZE - 1)), limit - len(out))
         pa = mm.translate(addr, ACCESS_READ)
-        chunk = mv[pa:pa + n]
-        end = bytes(chunk).find(0)
+        end = ram.find_nul(pa, pa + n)
         if end >= 0:
-            out += chunk[:end]
-            return bytes(out)
-        out += chunk
+            return out + ram.mv[pa:end] if out else bytes(ram.mv[pa:end])
+        out += ram.mv[pa:pa + n]
         addr += n
     raise KernelError(errno.ENAMETOOLONG)
 
