@@ -27,24 +27,28 @@ def user_buffers(mm: AddressSpace, addr: int, size: int, access: int, partial: b
         if not partial or addr >= mm.arch.task_size:
             raise KernelError(errno.EFAULT)
         size = mm.arch.task_size - addr
-    runs: list[list[int]] = []                 # [start, end) physical runs: adjacent frames become one view
-    translate = mm.translate
-    while size > 0:
-        n = min(size, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+    if not size:
+        return []
+    translate, mv = mm.translate, mm.ram.mv
+    views: list[memoryview] = []
+    start = translate(addr, access)            # the run of physically adjacent pages being gathered: [start, end)
+    end = start + PAGE_SIZE - (addr & (PAGE_SIZE - 1))
+    va, stop = (addr | (PAGE_SIZE - 1)) + 1, addr + size
+    while va < stop:
         try:
-            pa = translate(addr, access)
+            pa = translate(va, access)
         except KernelError:
-            if not partial or not runs:
+            if not partial:
                 raise
+            stop = va                          # copy what fits before the fault
             break
-        if runs and runs[-1][1] == pa:
-            runs[-1][1] = pa + n
-        else:
-            runs.append([pa, pa + n])
-        addr += n
-        size -= n
-    mv = mm.ram.mv
-    return [mv[start:end] for start, end in runs]
+        if pa != end:
+            views.append(mv[start:end])
+            start = pa
+        end = pa + PAGE_SIZE
+        va += PAGE_SIZE
+    views.append(mv[start:end - (va - stop) if va > stop else end])
+    return views
 
 
 def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
