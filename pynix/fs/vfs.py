@@ -610,7 +610,7 @@ class Walker:
         if path[0] == SLASH:
             if self.restrict & RESOLVE_BENEATH:
                 raise KernelError(errno.EXDEV)
-            cur = self._cross(start, self.fs.root)
+            cur = self._cross(start, self.fs.root) if self.restrict else self.fs.root
         else:
             cur = start
         if cur.dentry.mounts:
