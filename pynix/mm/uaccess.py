@@ -30,9 +30,21 @@ def user_buffers(mm: AddressSpace, addr: int, size: int, access: int, partial: b
     if not size:
         return []
     translate, mv = mm.translate, mm.ram.mv
+    first = PAGE_SIZE - (addr & (PAGE_SIZE - 1))
+    if size <= first + PAGE_SIZE:              # two pages (a page-sized buffer that is not page-aligned)
+        start = translate(addr, access)
+        try:
+            pa = translate(addr + first, access)
+        except KernelError:
+            if not partial:
+                raise
+            return [mv[start:start + first]]
+        if pa == start + first:
+            return [mv[start:start + size]]
+        return [mv[start:start + first], mv[pa:pa + size - first]]
     views: list[memoryview] = []
     start = translate(addr, access)            # the run of physically adjacent pages being gathered: [start, end)
-    end = start + PAGE_SIZE - (addr & (PAGE_SIZE - 1))
+    end = start + first
     va, stop = (addr | (PAGE_SIZE - 1)) + 1, addr + size
     while va < stop:
         try:
