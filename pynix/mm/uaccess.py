@@ -97,9 +97,9 @@ def strncpy_from_user(mm: AddressSpace, addr: int, limit: int) -> bytes:
     while len(out) < limit:
         n = min(PAGE_SIZE - (addr & (PAGE_SIZE - 1)), limit - len(out))
         pa = mm.translate(addr, ACCESS_READ)
-        end = ram.find_nul(pa, pa + n)
-        if end >= 0:
-            return out + ram.mv[pa:end] if out else bytes(ram.mv[pa:end])
+        s = ram.cstring(pa, pa + n)
+        if s is not None:
+            return out + s if out else s
         out += ram.mv[pa:pa + n]
         addr += n
     raise KernelError(errno.ENAMETOOLONG)
