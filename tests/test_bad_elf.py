@@ -444,3 +444,29 @@ def test_interp_far_into_the_file(dynamic_elf, tmp_path):
     result = run_pynix(program)
     assert_no_traceback(result)
     assert result.returncode == 0, result.describe()
+
+
+def test_program_headers_read_beyond_the_first_page(base_elf):
+    """exec parses from the file's first page and reads what lies beyond it from the page cache (Linux's
+    load_elf_phdrs reads the table wherever e_phoff says): a table moved past the first 64 KiB parses to the same
+    segments as in place, and one past the end of the file is refused as truncated."""
+    from pynix.loader.elf import parse_elf
+    original = base_elf.read_bytes()
+    data = bytearray(original)
+    phoff, phnum = struct.unpack_from("<Q", data, 0x20)[0], struct.unpack_from("<H", data, 0x38)[0]
+    table = bytes(data[phoff:phoff + 56 * phnum])
+    far = max(len(data), 17 * PAGE)
+    data[len(data):] = bytes(far - len(data)) + table
+    struct.pack_into("<Q", data, 0x20, far)
+    reads = []
+
+    def read(offset: int, size: int) -> bytes:
+        reads.append((offset, size))
+        return bytes(data[offset:offset + size])
+
+    moved = parse_elf(bytes(data[:PAGE]), len(data), read)
+    assert moved.segments == parse_elf(original).segments
+    assert reads and all(offset + size <= len(data) for offset, size in reads)
+    struct.pack_into("<Q", data, 0x20, len(data) + PAGE)
+    with pytest.raises(Exception, match="truncated program header table"):
+        parse_elf(bytes(data[:PAGE]), len(data), read)

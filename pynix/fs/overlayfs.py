@@ -66,8 +66,8 @@ class OverlayInode(Inode):
         return self.real.size
 
     def stat(self) -> dict[str, int]:
-        info = self.real.stat()
-        info.update(dev=self.sb.dev, ino=self.ino)
+        info = (self.upper or self.lower).stat()
+        info["dev"], info["ino"] = self.sb.dev, self.ino
         self.mode, self.nlink = info["mode"], info["nlink"]
         return info
 

@@ -56,9 +56,12 @@ class TmpfsInode(Inode):
         return self.i_size
 
     def stat(self) -> dict[str, int]:
-        info = super().stat()
-        if not self.is_dir and not self.is_symlink:          # the pages it holds, not its size
-            info["blocks"] = len(self.mapping.pages) * 8 if self.mapping is not None else 0
+        info = Inode.stat(self)
+        mapping = self.mapping
+        if mapping is not None:                              # the pages it holds, not its size
+            info["blocks"] = len(mapping.pages) * 8
+        elif not self.is_dir and not self.is_symlink:
+            info["blocks"] = 0
         return info
 
     # --- extended attributes: shmem's simple_xattrs (security.*, trusted.*, user.*) --------------------------

@@ -36,6 +36,8 @@ NAME_MAX = 255
 RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 PATH_MAX = 4096
 MAXSYMLINKS = 40
+S_IFMT, S_IFDIR, S_IFLNK = 0o170000, st.S_IFDIR, st.S_IFLNK      # (hot paths test mode bits inline)
+SLASH = ord("/")
 
 # d_type values of getdents64
 DT_UNKNOWN, DT_FIFO, DT_CHR, DT_DIR, DT_BLK, DT_REG, DT_LNK, DT_SOCK = 0, 1, 2, 4, 6, 8, 10, 12
@@ -129,11 +131,11 @@ class Inode:
 
     @property
     def is_dir(self) -> bool:
-        return st.S_ISDIR(self.mode)
+        return self.mode & S_IFMT == S_IFDIR
 
     @property
     def is_symlink(self) -> bool:
-        return st.S_ISLNK(self.mode)
+        return self.mode & S_IFMT == S_IFLNK
 
     @property
     def is_magic_link(self) -> bool:
@@ -148,11 +150,13 @@ class Inode:
     def stat(self) -> dict[str, int]:
         """The fields `arch.stat_layout.pack` takes."""
         size = self.size
+        atime, atime_nsec = divmod(self.atime_ns, 1_000_000_000)
+        mtime, mtime_nsec = divmod(self.mtime_ns, 1_000_000_000)
+        ctime, ctime_nsec = divmod(self.ctime_ns, 1_000_000_000)
         return {"dev": self.sb.dev, "ino": self.ino, "mode": self.mode, "nlink": self.nlink, "uid": self.uid,
                 "gid": self.gid, "rdev": self.rdev, "size": size, "blksize": 4096, "blocks": (size + 511) // 512,
-                "atime": self.atime_ns // 10**9, "atime_nsec": self.atime_ns % 10**9,
-                "mtime": self.mtime_ns // 10**9, "mtime_nsec": self.mtime_ns % 10**9,
-                "ctime": self.ctime_ns // 10**9, "ctime_nsec": self.ctime_ns % 10**9}
+                "atime": atime, "atime_nsec": atime_nsec, "mtime": mtime, "mtime_nsec": mtime_nsec,
+                "ctime": ctime, "ctime_nsec": ctime_nsec}
 
     def setattr(self, *, mode: int | None = None, uid: int | None = None, gid: int | None = None,
                 atime_ns: int | None = None, mtime_ns: int | None = None) -> None:
@@ -197,6 +201,14 @@ class Inode:
         """Is the cached entry `name` -> `child` still right (Linux's d_revalidate)?  Filesystems whose names
         can change behind the dentry cache (case-insensitive ones) say no, and the name is looked up again."""
         return True
+
+    # The class has a `revalidate` of its own (Linux's DCACHE_OP_REVALIDATE): only then does a path walk that
+    # finds a cached entry ask it.  Set for every subclass by __init_subclass__.
+    d_revalidate = False
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.d_revalidate = cls.revalidate is not Inode.revalidate
 
     def create(self, name: bytes, mode: int, uid: int, gid: int) -> "Inode":
         raise KernelError(errno.ENOTDIR if not self.is_dir else errno.EPERM)
@@ -328,7 +340,7 @@ class Dentry:
         """The cached or freshly looked-up child `name` (None if it does not exist)."""
         d = self.children.get(name)
         if d is not None:
-            if self.inode.revalidate(name, d.inode):
+            if not self.inode.d_revalidate or self.inode.revalidate(name, d.inode):
                 return d
             del self.children[name]
         inode = self.inode.lookup(name)
@@ -357,11 +369,19 @@ class Mount:
     ns: "MountTable | None" = None
 
 
-@dataclass(frozen=True, eq=False)
 class VfsPath:
-    """A position in the mount tree (Linux's struct path)."""
-    mount: Mount
-    dentry: Dentry
+    """A position in the mount tree (Linux's struct path), never changed once made; equal only to itself.  (A
+    slotted class rather than a frozen dataclass: every path walk makes some, and a frozen dataclass's
+    __init__ costs 0.5 us against 0.15.)"""
+
+    __slots__ = ("mount", "dentry")
+
+    def __init__(self, mount: Mount, dentry: Dentry) -> None:
+        self.mount = mount
+        self.dentry = dentry
+
+    def __repr__(self) -> str:
+        return f"VfsPath(mount={self.mount.source!r}, dentry={self.dentry.name!r})"
 
     @property
     def inode(self) -> Inode:
@@ -558,10 +578,16 @@ class Walker:
         parent, name, trailing = self._walk_parent(start, path, links)
         if name is None:                                 # "/" or a path made only of "." / ".." steps
             return parent
-        result = self._step(parent, name, follow or trailing, links)
-        if result is None:
-            raise KernelError(errno.ENOENT)
-        if (trailing or must_dir) and not result.inode.is_dir:
+        follow = follow or trailing
+        child = parent.dentry.children.get(name)         # the dcache hit of the last component (see _walk_parent)
+        if child is not None and not child.mounts and (not follow or child.inode.mode & S_IFMT != S_IFLNK) \
+                and (not parent.inode.d_revalidate or parent.inode.revalidate(name, child.inode)):
+            result = VfsPath(parent.mount, child)
+        else:
+            result = self._step(parent, name, follow, links)
+            if result is None:
+                raise KernelError(errno.ENOENT)
+        if (trailing or must_dir) and result.inode.mode & S_IFMT != S_IFDIR:
             raise KernelError(errno.ENOTDIR)
         return result
 
@@ -573,30 +599,48 @@ class Walker:
 
     def _walk_parent(self, start: VfsPath, path: bytes,
                      links: "_LinkCount") -> tuple[VfsPath, bytes | None, bool]:
+        """Every component but the last is a directory to search and enter.  The common step -- a name already in
+        the dentry cache, still valid, neither a mountpoint nor a symlink -- is done inline on the dentry alone
+        (Linux's RCU walk: lookup_fast); every other one (`.`, `..`, a miss, a mount to cross, a link to
+        follow) goes through `_step` / `_dotdot` with the position as a VfsPath."""
         if not path:
             raise KernelError(errno.ENOENT)
         if len(path) >= PATH_MAX:
             raise KernelError(errno.ENAMETOOLONG)
-        if path.startswith(b"/"):
+        if path[0] == SLASH:
             if self.restrict & RESOLVE_BENEATH:
                 raise KernelError(errno.EXDEV)
-            cur = self._cross(start, self.fs.root)
+            cur = self._cross(start, self.fs.root) if self.restrict else self.fs.root
         else:
             cur = start
         if cur.dentry.mounts:
             cur = self._cross(cur, self.fs.mounts.follow_mounts(cur))
-        parts = [p for p in path.split(b"/") if p]
-        trailing = path.endswith(b"/")
-        if not parts:
-            return cur, None, trailing
+        parts = path.split(b"/")                    # empty parts are repeated or leading/trailing slashes
         last = parts.pop()
-        for part in parts:                          # every component but the last: a directory to enter
-            inode = cur.inode
+        trailing = not last
+        while not last:
+            if not parts:
+                return cur, None, trailing
+            last = parts.pop()
+        creds, dentry = self.creds, cur.dentry
+        for part in parts:
+            if not part:
+                continue
+            inode = dentry.inode
+            mode = inode.mode
             if len(part) > NAME_MAX:
                 raise KernelError(errno.ENAMETOOLONG)
-            if not inode.is_dir:
+            if mode & S_IFMT != S_IFDIR:
                 raise KernelError(errno.ENOTDIR)
-            permission(inode, MAY_EXEC, self.creds)
+            if mode & 0o111 != 0o111:               # searchable by everyone: nothing to check
+                permission(inode, MAY_EXEC, creds)
+            child = dentry.children.get(part)
+            if child is not None and not child.mounts and child.inode.mode & S_IFMT != S_IFLNK \
+                    and (not inode.d_revalidate or inode.revalidate(part, child.inode)):
+                dentry = child
+                continue
+            if dentry is not cur.dentry:
+                cur = VfsPath(cur.mount, dentry)
             if part == b"..":
                 cur = self._dotdot(cur)
             elif part != b".":
@@ -604,11 +648,16 @@ class Walker:
                 if nxt is None:
                     raise KernelError(errno.ENOENT)
                 cur = nxt
+            dentry = cur.dentry
+        if dentry is not cur.dentry:
+            cur = VfsPath(cur.mount, dentry)
         if len(last) > NAME_MAX:
             raise KernelError(errno.ENAMETOOLONG)
-        if not cur.inode.is_dir:
+        mode = dentry.inode.mode
+        if mode & S_IFMT != S_IFDIR:
             raise KernelError(errno.ENOTDIR)
-        permission(cur.inode, MAY_EXEC, self.creds)
+        if mode & 0o111 != 0o111:
+            permission(dentry.inode, MAY_EXEC, creds)
         if last == b"..":
             return self._dotdot(cur), None, trailing
         if last == b".":

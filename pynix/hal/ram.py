@@ -24,3 +24,9 @@ class PhysicalMemory:
         self.mv = memoryview(self._buffer)
         self.words = self.mv.cast("Q")
         self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self._buffer))
+
+    def cstring(self, start: int, end: int) -> bytes | None:
+        """The bytes from `start` up to the first NUL in [start, end) (without it), None if there is no NUL
+        there: searched in place and copied once (mmap slices are bytes)."""
+        nul = self._buffer.find(b"\0", start, end)
+        return self._buffer[start:nul] if nul >= 0 else None

@@ -6,10 +6,11 @@ refused with `ENOEXEC` (or `EINVAL` for insane segments, as Linux does) and a me
 from __future__ import annotations
 
 import errno
+import functools
 import os
 import struct
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from pynix.arch import Arch, arch_for_elf_machine
 from pynix.errors import KernelError
@@ -24,8 +25,9 @@ _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
+    """One program header (p_paddr left out).  A named tuple: exec makes one per header, and a frozen
+    dataclass's __init__ costs several times more."""
     type: int
     flags: int
     offset: int
@@ -51,7 +53,7 @@ class ElfFile:
     segments: tuple[Segment, ...]
     interpreter: str | None
 
-    @property
+    @functools.cached_property
     def loads(self) -> list[Segment]:
         return [s for s in self.segments if s.type == PT_LOAD]
 
@@ -80,10 +82,16 @@ def parse_elf(data: bytes, size: int | None = None, read: Callable[[int, int], b
         raise _refuse(f"ELF machine {machine} is not supported (riscv64 and x86_64 are)")
     if phentsize != _PHDR.size or not 0 < phnum <= 65536 // _PHDR.size:
         raise _refuse("bad program header table")
-    if phoff + phnum * _PHDR.size > len(data):
-        raise _refuse("truncated program header table")
-    segments = tuple(Segment(*(_PHDR.unpack_from(data, phoff + i * _PHDR.size)[j] for j in (0, 1, 2, 3, 5, 6, 7)))
-                     for i in range(phnum))
+    table, table_end = data, phoff + phnum * _PHDR.size
+    if table_end > len(data):
+        if read is None or table_end > size:
+            raise _refuse("truncated program header table")
+        table = read(0, table_end)                  # beyond the part read first (load_elf_phdrs' elf_read)
+        if len(table) < table_end:
+            raise _refuse("truncated program header table")
+    segments = tuple(Segment(p_type, p_flags, p_offset, p_vaddr, p_filesz, p_memsz, p_align)
+                     for p_type, p_flags, p_offset, p_vaddr, _paddr, p_filesz, p_memsz, p_align
+                     in _PHDR.iter_unpack(table[phoff:table_end]))
     interpreter = None
     for seg in segments:
         if seg.type != PT_INTERP:

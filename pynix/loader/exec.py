@@ -14,15 +14,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pynix.arch import Arch
-from pynix.hal import PhysicalMemory
 from pynix.loader.elf import ET_DYN, PAGE, PT_PHDR, ElfFile, parse_elf
 from pynix.mm.address_space import PROT_EXEC, PROT_READ, PROT_WRITE, AddressSpace, page_align_up
-from pynix.mm.frame_alloc import FrameAllocator
-from pynix.mm.page_cache import PageCache, page_cache
+from pynix.mm.page_cache import PageCache
 from pynix.mm.uaccess import copy_to_user
 
 if TYPE_CHECKING:
-    from pynix.fs.vfs import Inode
     from pynix.task.cred import Credentials
 
 # auxv keys (include/uapi/linux/auxvec.h)
@@ -31,7 +28,6 @@ AT_UID, AT_EUID, AT_GID, AT_EGID, AT_PLATFORM, AT_HWCAP, AT_CLKTCK = 11, 12, 13,
 AT_SECURE, AT_RANDOM, AT_EXECFN = 23, 25, 31
 
 STACK_SIZE = 8 << 20             # RLIMIT_STACK's default; the VMA is demand-paged, so this costs nothing up front
-ELF_HEAD = 16 * PAGE             # what is read to parse an executable: its headers (and PT_INTERP) lie in there
 
 
 @dataclass(frozen=True)
@@ -49,10 +45,10 @@ class ProgramFile:
         return self.elf.interpreter
 
 
-def read_program(inode: Inode, ram: PhysicalMemory, frames: FrameAllocator) -> ProgramFile:
-    """Parse the executable `inode` from its page cache (ENOEXEC/EINVAL for what Linux would refuse)."""
-    cache = page_cache(inode, ram, frames)
-    return ProgramFile(parse_elf(cache.read(0, ELF_HEAD), cache.size, cache.read), cache)
+def read_program(cache: PageCache, head: bytes) -> ProgramFile:
+    """Parse the executable whose page cache is `cache` and whose first page is `head` (ENOEXEC/EINVAL for
+    what Linux would refuse): headers beyond that page are read from the cache as the parse needs them."""
+    return ProgramFile(parse_elf(head, cache.size, cache.read), cache)
 
 
 @dataclass(frozen=True)
@@ -137,14 +133,16 @@ def build_stack(mm: AddressSpace, arch: Arch, argv: list[bytes], envp: list[byte
     copy_to_user(mm, p, os.urandom(16))
     extra[AT_RANDOM] = p
 
-    entries = [(key, extra.get(key, value)) for key, value in auxv] + [(AT_NULL, 0)]
-    words = [len(argv)] + arg_addrs + [0] + env_addrs + [0]
-    sp = (p - 8 * (2 * len(entries) + len(words))) & ~15
-    for key, value in entries:
-        words += [key, value]
-    copy_to_user(mm, sp, struct.pack(f"<{len(words)}Q", *words))
+    vector = []                                    # the auxv pairs, flat
+    for key, value in auxv:
+        vector += (key, extra.get(key, value))
+    vector += (AT_NULL, 0)
+    words = [len(argv), *arg_addrs, 0, *env_addrs, 0]
+    sp = (p - 8 * (len(vector) + len(words))) & ~15
+    table = struct.pack(f"<{len(words) + len(vector)}Q", *words, *vector)
+    copy_to_user(mm, sp, table)
     mm.start_stack = sp
-    mm.saved_auxv = struct.pack(f"<{2 * len(entries)}Q", *(word for entry in entries for word in entry))
+    mm.saved_auxv = table[8 * len(words):]
     return sp, extra
 
 

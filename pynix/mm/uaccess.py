@@ -27,24 +27,40 @@ def user_buffers(mm: AddressSpace, addr: int, size: int, access: int, partial: b
         if not partial or addr >= mm.arch.task_size:
             raise KernelError(errno.EFAULT)
         size = mm.arch.task_size - addr
-    runs: list[list[int]] = []                 # [start, end) physical runs: adjacent frames become one view
-    translate = mm.translate
-    while size > 0:
-        n = min(size, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
+    if not size:
+        return []
+    translate, mv = mm.translate, mm.ram.mv
+    first = PAGE_SIZE - (addr & (PAGE_SIZE - 1))
+    if size <= first + PAGE_SIZE:              # two pages (a page-sized buffer that is not page-aligned)
+        start = translate(addr, access)
         try:
-            pa = translate(addr, access)
+            pa = translate(addr + first, access)
         except KernelError:
-            if not partial or not runs:
+            if not partial:
                 raise
+            return [mv[start:start + first]]
+        if pa == start + first:
+            return [mv[start:start + size]]
+        return [mv[start:start + first], mv[pa:pa + size - first]]
+    views: list[memoryview] = []
+    start = translate(addr, access)            # the run of physically adjacent pages being gathered: [start, end)
+    end = start + first
+    va, stop = (addr | (PAGE_SIZE - 1)) + 1, addr + size
+    while va < stop:
+        try:
+            pa = translate(va, access)
+        except KernelError:
+            if not partial:
+                raise
+            stop = va                          # copy what fits before the fault
             break
-        if runs and runs[-1][1] == pa:
-            runs[-1][1] = pa + n
-        else:
-            runs.append([pa, pa + n])
-        addr += n
-        size -= n
-    mv = mm.ram.mv
-    return [mv[start:end] for start, end in runs]
+        if pa != end:
+            views.append(mv[start:end])
+            start = pa
+        end = pa + PAGE_SIZE
+        va += PAGE_SIZE
+    views.append(mv[start:end - (va - stop) if va > stop else end])
+    return views
 
 
 def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
@@ -52,7 +68,12 @@ def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
 
 
 def copy_to_user(mm: AddressSpace, addr: int, data: bytes | bytearray | memoryview) -> None:
-    scatter(user_buffers(mm, addr, len(data), ACCESS_WRITE), data)
+    size = len(data)
+    if 0 < size <= PAGE_SIZE - (addr & (PAGE_SIZE - 1)) and addr >= 0:     # within one page (a struct): one
+        pa = mm.translate(addr, ACCESS_WRITE)                                # slice assignment, no view list
+        mm.ram.mv[pa:pa + size] = data
+        return
+    scatter(user_buffers(mm, addr, size, ACCESS_WRITE), data)
 
 
 def scatter(views: list[memoryview], data: bytes | bytearray | memoryview) -> None:
@@ -71,17 +92,15 @@ def scatter(views: list[memoryview], data: bytes | bytearray | memoryview) -> No
 
 def strncpy_from_user(mm: AddressSpace, addr: int, limit: int) -> bytes:
     """The NUL-terminated string at `addr` (without the NUL).  ENAMETOOLONG if none within `limit` bytes."""
-    out = bytearray()
-    mv = mm.ram.mv
+    out = b""
+    ram = mm.ram
     while len(out) < limit:
         n = min(PAGE_SIZE - (addr & (PAGE_SIZE - 1)), limit - len(out))
         pa = mm.translate(addr, ACCESS_READ)
-        chunk = mv[pa:pa + n]
-        end = bytes(chunk).find(0)
-        if end >= 0:
-            out += chunk[:end]
-            return bytes(out)
-        out += chunk
+        s = ram.cstring(pa, pa + n)
+        if s is not None:
+            return out + s if out else s
+        out += ram.mv[pa:pa + n]
         addr += n
     raise KernelError(errno.ENAMETOOLONG)
 

@@ -207,6 +207,11 @@ def cap_bprm_creds(old: Credentials, new: Credentials, fcaps: VfsCaps | None,
     ambient = 0 if fcaps is not None or is_setid else old.cap_ambient
     secure = is_setid or (new.uid != root and (effective or bool(permitted & ~ambient)))
     permitted |= ambient
+    cap_effective, securebits = permitted if effective else ambient, old.securebits & ~SECURE_KEEP_CAPS
+    if (new.euid, new.suid, new.fsuid, new.egid, new.sgid, new.fsgid, new.cap_permitted, new.cap_effective,
+            new.cap_ambient, new.securebits) == (euid, euid, euid, egid, egid, egid, permitted, cap_effective,
+                                                 ambient, securebits):
+        return new, secure                  # the usual exec changes nothing: credentials are shared, never changed
     return replace(new, euid=euid, suid=euid, fsuid=euid, egid=egid, sgid=egid, fsgid=egid,
-                   cap_permitted=permitted, cap_effective=permitted if effective else ambient, cap_ambient=ambient,
-                   securebits=old.securebits & ~SECURE_KEEP_CAPS), secure
+                   cap_permitted=permitted, cap_effective=cap_effective, cap_ambient=ambient,
+                   securebits=securebits), secure

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING
 from pynix.errors import KernelError
 from pynix.fs.notify.fsnotify import fsnotify_close_exec, fsnotify_open_exec
 from pynix.fs.vfs import MAY_EXEC, FsContext, Inode, VfsPath, Walker, deny_write_access, permission
+from pynix.loader.elf import PAGE
 from pynix.loader.exec import ProgramImage, load_program, read_program
 from pynix.loader.script import BINPRM_BUF_SIZE, MAX_NESTING, parse_shebang, script_argv
 from pynix.mm.address_space import AddressSpace
+from pynix.mm.page_cache import PageCache, page_cache
 from pynix.task import ptrace
 from pynix.task.capability import cap_bprm_creds, file_caps
 from pynix.task.cred import Credentials, commit_creds
@@ -57,7 +59,9 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
         if previous is not None:
             fsnotify_close_exec(previous)          # a script's file is put once its interpreter is open
         previous = target
-        shebang = parse_shebang(target.inode.read_at(0, BINPRM_BUF_SIZE))
+        cache = page_cache(target.inode, kernel.ram, kernel.frames)
+        head = cache.read(0, PAGE)                 # prepare_binprm: the first page, through the page cache
+        shebang = parse_shebang(head[:BINPRM_BUF_SIZE])
         if shebang is None:
             break
         if script_inaccessible:
@@ -66,13 +70,14 @@ def load_image(kernel: "Kernel", fs: FsContext, path: bytes, argv: list[bytes], 
         path = shebang[0]
     else:
         raise KernelError(errno.ELOOP, "#! interpreters nest too deeply")
-    elf = _read_elf(kernel, target)
+    elf = _read_elf(kernel, cache, head)
     interp = None
     if elf.interpreter is not None:
         try:
             interp_path = _check_executable(walker.resolve(fs.cwd, os.fsencode(elf.interpreter)), creds)
             fsnotify_open_exec(interp_path)
-            interp_elf = _read_elf(kernel, interp_path)
+            interp_cache = page_cache(interp_path.inode, kernel.ram, kernel.frames)
+            interp_elf = _read_elf(kernel, interp_cache, interp_cache.read(0, PAGE))
             fsnotify_close_exec(interp_path)
         except KernelError as err:
             raise KernelError(err.errno, f"interpreter {elf.interpreter}: {err}") from None
@@ -118,9 +123,10 @@ def _check_executable(target: VfsPath, creds: Credentials) -> VfsPath:
     return target
 
 
-def _read_elf(kernel: "Kernel", target: VfsPath):
-    """Parse the executable at `target` (ENOEXEC for what is not an ELF program of this machine)."""
-    elf = read_program(target.inode, kernel.ram, kernel.frames)
+def _read_elf(kernel: "Kernel", cache: PageCache, head: bytes):
+    """Parse the executable with page cache `cache` and first page `head` (ENOEXEC for what is not an ELF
+    program of this machine)."""
+    elf = read_program(cache, head)
     if elf.arch is not kernel.arch:
         raise KernelError(errno.ENOEXEC, f"a {elf.arch.name} program cannot run on this {kernel.arch.name} machine")
     return elf
