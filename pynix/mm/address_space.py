@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import bisect
 import errno
+from array import array
 from dataclasses import dataclass
 from time import perf_counter_ns
 from typing import Callable
@@ -672,33 +673,49 @@ class AddressSpace:
         child._starts = [vma.start for vma in child.vmas]
         for cache in {vma.file for vma in self.vmas if vma.file is not None}:
             cache.mappers.add(child)
-        fmt, words, frames = self.fmt, self.ram.words, self.frames
+        words, fmt = self.ram.words, self.fmt
         pfn_shift, pfn_mask, cow_bit = fmt.pfn_shift, fmt.pfn_mask, fmt.cow_bit
-        refcount = frames.refcount
+        refcount = self.frames.refcount
         vmas, i = self.vmas, 0
         read_only = ~self._write_bits()
         # First the parent's entries: private pages become copy-on-write, and every frame gets the reference
-        # the child's entry will hold.  Then the child gets a copy of each last-level table, whole.
+        # the child's entry will hold.  Then the child gets a copy of each last-level table, whole.  A table
+        # whose used entries all lie in one area is done with slices: its entries rewritten in one
+        # comprehension and one slice assignment (Linux's copy_pte_range, one PMD at a time).
         not_copied = [(vma.start, vma.end) for vma in vmas if vma.dontfork or vma.wipeonfork]
-        for va, slot in self.page_table.present_slots(0, self.arch.task_size):   # one pass, in order
-            while vmas[i].end <= va:                # pages exist only inside VMAs
+        for base, row, first, last in self.page_table.leaf_runs(0, self.arch.task_size):   # in order
+            low, high = base + (first << PAGE_SHIFT), base + (last << PAGE_SHIFT)
+            while vmas[i].end <= low:               # pages exist only inside VMAs
                 i += 1
             vma = vmas[i]
-            if vma.dontfork or vma.wipeonfork:      # the child's entries are cleared below
+            if high < vma.end:                      # the whole run in this one area
+                if vma.dontfork or vma.wipeonfork:  # the child's entries are cleared below
+                    continue
+                entries = words[row + first:row + last + 1]
+                if not vma.shared:
+                    entries[:] = array("Q", [(pte | cow_bit) & read_only if pte else 0 for pte in entries])
+                for pfn in [(pte >> pfn_shift) & pfn_mask for pte in entries if pte]:
+                    refcount[pfn] += 1
                 continue
-            pte = words[slot]
-            if not vma.shared:
-                pte = words[slot] = (pte | cow_bit) & read_only
-            refcount[(pte >> pfn_shift) & pfn_mask] += 1
+            for va, slot in self.page_table.present_slots(low, high + PAGE_SIZE):   # areas mixed in one table
+                while vmas[i].end <= va:
+                    i += 1
+                vma = vmas[i]
+                if vma.dontfork or vma.wipeonfork:
+                    continue
+                pte = words[slot]
+                if not vma.shared:
+                    pte = words[slot] = (pte | cow_bit) & read_only
+                refcount[(pte >> pfn_shift) & pfn_mask] += 1
         child.page_table.copy_leaves(self.page_table)
         for start, end in not_copied:
             for _va, slot in child.page_table.present_slots(start, end):
                 words[slot] = 0
-        # Both spaces now map the same frames, the private ones no longer writable: the translations cached so
-        # far hold for both without their write permission (so running again after the switch needs no
-        # page-table walks), and the CPU must forget its writable ones.
-        self._tlb = {va: entry & ~PROT_WRITE for va, entry in self._tlb.items()}
-        child._tlb = {} if not_copied else self._tlb.copy()
+        # Both spaces now map the same frames, the private ones no longer writable: the CPU must forget its
+        # writable translations, and the kernel's TLB starts afresh in both (rebuilding it without the write
+        # permission would cost a step per page the parent ever touched, most of which neither space may touch
+        # again before the next fork or exit; a page that is touched costs one walk of its leaf table).
+        self._tlb = {}
         self.on_tlb_flush()
         return child
 
@@ -726,10 +743,15 @@ class AddressSpace:
     # -------------------------------------------------------------------------------------------- teardown
     def destroy(self) -> None:
         """Free every frame of this address space (exit, exec)."""
-        words, fmt, put = self.ram.words, self.fmt, self.frames.put
-        pfn_shift, pfn_mask = fmt.pfn_shift, fmt.pfn_mask
-        for _va, slot in self.page_table.present_slots(0, self.arch.task_size):   # the tables go too: no
-            put((words[slot] >> pfn_shift) & pfn_mask)                            # entry needs clearing
+        words, fmt, frames = self.ram.words, self.fmt, self.frames
+        pfn_shift, pfn_mask, refcount, free = fmt.pfn_shift, fmt.pfn_mask, frames.refcount, frames.free
+        for _base, row, first, last in self.page_table.leaf_runs(0, self.arch.task_size):   # the tables go
+            for pfn in [(pte >> pfn_shift) & pfn_mask for pte in words[row + first:row + last + 1] if pte]:
+                count = refcount[pfn] - 1                                   # too: no entry needs clearing
+                if count:                          # (frames.put, inlined: one step per page of the space)
+                    refcount[pfn] = count
+                else:
+                    free(pfn)
         self._flush_tlb()
         if self.frames.stale_code:
             self.on_code_freed()
