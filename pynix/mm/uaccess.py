@@ -27,22 +27,7 @@ def user_buffers(mm: AddressSpace, addr: int, size: int, access: int, partial: b
         if not partial or addr >= mm.arch.task_size:
             raise KernelError(errno.EFAULT)
         size = mm.arch.task_size - addr
-    runs: list[list[int]] = []                 # [start, end) physical runs: adjacent frames become one view
-    translate = mm.translate
-    while size > 0:
-        n = min(size, PAGE_SIZE - (addr & (PAGE_SIZE - 1)))
-        try:
-            pa = translate(addr, access)
-        except KernelError:
-            if not partial or not runs:
-                raise
-            break
-        if runs and runs[-1][1] == pa:
-            runs[-1][1] = pa + n
-        else:
-            runs.append([pa, pa + n])
-        addr += n
-        size -= n
+    runs = mm.translate_runs(addr, size, access, partial)
     mv = mm.ram.mv
     return [mv[start:end] for start, end in runs]
 
@@ -60,6 +45,7 @@ def scatter(views: list[memoryview], data: bytes | bytearray | memoryview) -> No
     if len(views) == 1:
         views[0][:len(data)] = data
         return
+    data = memoryview(data)                   # (pieces of it without copies)
     offset = 0
     for view in views:
         if offset >= len(data):
