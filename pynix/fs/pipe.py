@@ -87,7 +87,7 @@ class Pipe:
 
     def bytes_available(self) -> int:
         """FIONREAD: unread bytes in all buffers."""
-        return sum(len(b.data) for b in self.buffers)
+        return sum([len(b.data) for b in self.buffers])
 
     def full(self) -> bool:
         return len(self.buffers) >= self.max_usage
@@ -162,20 +162,25 @@ class Pipe:
             else:
                 del data[:size]
                 first.start += size
-        else:
-            out = bytearray()
+        else:                                     # whole buffers as they are, joined once at the end
+            parts = []
             while buffers and size > 0:
                 buf = buffers[0]
-                n = min(size, len(buf.data))
-                out += buf.data[:n]
+                data = buf.data
                 if buf.packet:
+                    parts.append(data[:size])
                     buffers.popleft()
                     break
-                del buf.data[:n]
-                buf.start += n
-                size -= n
-                if not buf.data:
+                if size >= len(data):
+                    parts.append(data)
+                    size -= len(data)
                     buffers.popleft()
+                else:
+                    parts.append(data[:size])
+                    del data[:size]
+                    buf.start += size
+                    size = 0
+            out = b"".join(parts)
         self.atime = realtime_ns()
         self.write_queue.wake_all()
         return out
