@@ -221,10 +221,11 @@ class Pipe:
                 if tail.merge and tail.start + len(tail.data) + chars <= PAGE_SIZE:
                     tail.data += _gather(views, 0, chars)
                     done = chars
-        while done < total and len(buffers) < self.max_usage:
-            n = min(PAGE_SIZE, total - done)
-            buffers.append(_Buffer(_gather(views, done, n), packet))
-            done += n
+        end = min(total, done + (self.max_usage - len(buffers)) * PAGE_SIZE)    # what fits now
+        if end > done:                     # gathered once, then cut into pages
+            window = memoryview(_gather(views, done, end - done))
+            buffers.extend([_Buffer(window[at:at + PAGE_SIZE], packet) for at in range(0, end - done, PAGE_SIZE)])
+            done = end
         if done:
             self.mtime = self.ctime = realtime_ns()
             self.read_queue.wake_all()
