@@ -527,7 +527,7 @@ class Kernel:
         """Some host descriptor is watched (watch_host_fd) or has a task or callback waiting for it."""
         return bool(self._host_readers or self._host_waits
                     and any(q.waiters or q.callbacks for q in self._host_waits.values())
-                    or any(owner.host_interest() for owner in self._host_pollers.values()))
+                    or self._host_pollers and any(owner.host_interest() for owner in self._host_pollers.values()))
 
     def _idle(self) -> None:
         """Nothing is runnable: sleep until the earliest timer or a host descriptor event.  With other CPUs
@@ -562,7 +562,7 @@ class Kernel:
     def _after_run(self, task: Task, trap: Trap, ran: int) -> None:
         if self._rewind:                           # a blocked syscall: run the instruction again on wake-up
             self._rewind = False
-            self.cpu.write("pc", self.cpu.read("pc") - self.arch.syscall_insn_size)
+            self.cpu.rewind_pc(self.arch.syscall_insn_size)
         if self._after_stop:
             actions, self._after_stop = self._after_stop, []
             for action in actions:

@@ -77,6 +77,7 @@ _HOOK_INTNO_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)    
 _HOOK_TLB_FILL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
                                         ctypes.c_void_p)
 _TlbEntry = HOOK_TLB_FILL_CFUNC._argtypes_[3]._type_          # struct uc_tlb_entry {paddr; perms}
+_KERNEL_STOP = Trap(TrapKind.KERNEL_STOP)     # the trap of every block, exit, exec...: one value, never changed
 
 
 class _Preempter:
@@ -602,7 +603,7 @@ class Cpu:
         if self._in_handler:
             return
         if self._trap is None:
-            self._trap = trap or Trap(TrapKind.KERNEL_STOP)
+            self._trap = trap or _KERNEL_STOP
         if not self._in_syscall:
             self.emu.emu_stop()
 
@@ -627,6 +628,14 @@ class Cpu:
             return
         self._box.value = value & _U64
         _fast_reg_write(self._engine_arg, reg, self._box_arg)
+
+    def rewind_pc(self, size: int) -> None:
+        """Move the pc `size` bytes back (onto the syscall instruction of a syscall to run again)."""
+        if self._raw_pc is not None:
+            regs, pc_at = self._raw_pc
+            regs[pc_at] = (regs[pc_at] - size) & _U64
+        else:
+            self.write("pc", self.read("pc") - size)
 
     def read_many(self, names: Sequence[str]) -> list[int]:
         read = self.read
