@@ -130,6 +130,7 @@ class AddressSpace:
         self.frames = frames
         self.fmt = arch.page_table
         self.page_table = PageTable(arch.page_table, ram, frames)
+        self._leaf_bits = tuple(self.fmt.leaf_bits(prot) for prot in range(8))   # fmt.leaf_bits, precomputed
         bind_memory(ram, frames)             # the machine's memory is where new page-cache pages come from
         self.vmas: list[VmArea] = []
         self._starts: list[int] = []
@@ -271,6 +272,17 @@ class AddressSpace:
             self._runs.clear()
         slot = self.page_table.ensure_slot(page)
         pte = words[slot]
+        if not pte and vma.file is None and vma.shmem is None and vma.image is None:
+            # Demand zero, the most common fault: what the general path below does for it, inlined.
+            frames = self.frames
+            pfn = frames.alloc()
+            self.ram.mv[pfn << PAGE_SHIFT:(pfn + 1) << PAGE_SHIFT] = ZERO_PAGE
+            if vma.prot & PROT_EXEC:
+                frames.code[pfn] = 1
+            if frames.stale_code:                 # an allocation reclaimed frames that held code
+                self.on_code_freed()
+            pte = words[slot] = (pfn << fmt.pfn_shift) | self._leaf_bits[vma.prot | PROT_READ]
+            return pte
         if pte:                                   # present (or held by PROT_NONE) yet not allowed
             if access == ACCESS_WRITE and vma.shared and vma.file is not None and pte & fmt.present_bit:
                 vma.file.dirty.add((vma.offset + page - vma.start) >> PAGE_SHIFT)     # first store: dirty
