@@ -27,6 +27,7 @@ from pynix.mm.page_table import ZERO_PAGE, PageTable
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
 PAGE_MASK = ~(PAGE_SIZE - 1)
+FORK_KEEP_TLB = 256                      # fork keeps a kernel TLB of at most this many pages (see fork)
 STACK_GUARD_GAP = 256 * PAGE_SIZE        # Linux's stack_guard_gap: a growing stack keeps this far from the area below
 
 
@@ -769,10 +770,15 @@ class AddressSpace:
             for _va, slot in child.page_table.present_slots(start, end):
                 words[slot] = 0
         # Both spaces now map the same frames, the private ones no longer writable: the CPU must forget its
-        # writable translations, and the kernel's TLB starts afresh in both (rebuilding it without the write
-        # permission would cost a step per page the parent ever touched, most of which neither space may touch
-        # again before the next fork or exit; a page that is touched costs one walk of its leaf table).
-        self._tlb = {}
+        # writable translations.  A small kernel TLB is kept without the write permission (a small program
+        # touches most of it again at once); a large one starts afresh (rebuilding it would cost a step per
+        # page the parent ever touched, most of which neither space may touch again before the next fork or
+        # exit, and a page that is touched costs one walk of its leaf table).
+        if len(self._tlb) <= FORK_KEEP_TLB:
+            self._tlb = {va: entry & ~PROT_WRITE for va, entry in self._tlb.items()}
+            child._tlb = {} if not_copied else self._tlb.copy()
+        else:
+            self._tlb = {}
         self._runs = {}
         self.on_tlb_flush()
         return child
