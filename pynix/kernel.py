@@ -571,8 +571,8 @@ class Kernel:
             if not self.cpu.exact_preemption:
                 self.log_once("warning: this Unicorn build cannot be told to stop only between instructions; "
                               "a preempted read-modify-write instruction may take effect twice")
-        sig = _TRAP_SIGNALS.get(trap.kind)
-        if sig is not None and task.state is not TaskState.ZOMBIE:
+        sig = _TRAP_SIGNALS.get(trap.kind) if trap.kind is not TrapKind.KERNEL_STOP else None   # (an Enum's
+        if sig is not None and task.state is not TaskState.ZOMBIE:                        # hash is Python code)
             if self.tracer is None or not self.tracer.trap_signal(task, trap, sig):   # (a debugger may take it)
                 self._trap_signal(task, trap, sig)
         if task.state is TaskState.RUNNABLE and not task.stopped:
