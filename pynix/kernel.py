@@ -527,7 +527,7 @@ class Kernel:
         """Some host descriptor is watched (watch_host_fd) or has a task or callback waiting for it."""
         return bool(self._host_readers or self._host_waits
                     and any(q.waiters or q.callbacks for q in self._host_waits.values())
-                    or any(owner.host_interest() for owner in self._host_pollers.values()))
+                    or self._host_pollers and any(owner.host_interest() for owner in self._host_pollers.values()))
 
     def _idle(self) -> None:
         """Nothing is runnable: sleep until the earliest timer or a host descriptor event.  With other CPUs
@@ -562,7 +562,7 @@ class Kernel:
     def _after_run(self, task: Task, trap: Trap, ran: int) -> None:
         if self._rewind:                           # a blocked syscall: run the instruction again on wake-up
             self._rewind = False
-            self.cpu.write("pc", self.cpu.read("pc") - self.arch.syscall_insn_size)
+            self.cpu.rewind_pc(self.arch.syscall_insn_size)
         if self._after_stop:
             actions, self._after_stop = self._after_stop, []
             for action in actions:
@@ -571,8 +571,8 @@ class Kernel:
             if not self.cpu.exact_preemption:
                 self.log_once("warning: this Unicorn build cannot be told to stop only between instructions; "
                               "a preempted read-modify-write instruction may take effect twice")
-        sig = _TRAP_SIGNALS.get(trap.kind)
-        if sig is not None and task.state is not TaskState.ZOMBIE:
+        sig = _TRAP_SIGNALS.get(trap.kind) if trap.kind is not TrapKind.KERNEL_STOP else None   # (an Enum's
+        if sig is not None and task.state is not TaskState.ZOMBIE:                        # hash is Python code)
             if self.tracer is None or not self.tracer.trap_signal(task, trap, sig):   # (a debugger may take it)
                 self._trap_signal(task, trap, sig)
         if task.state is TaskState.RUNNABLE and not task.stopped:

@@ -53,3 +53,35 @@ def test_fork_shares_pages_copy_on_write(mm):
         assert copy_from_user(child, REGION + 8, 6) == b"child!"
     finally:
         child.destroy()
+
+
+def test_fork_marks_every_private_entry_of_a_table_copy_on_write(mm):
+    """fork rewrites a table's entries all at once: each private entry in use -- writable, read-only or kept
+    by PROT_NONE -- gets the cow mark and loses its write permission, empty entries stay empty, and every
+    frame gets the child's reference.  A shared mapping's entries stay as they were."""
+    fmt, words = mm.fmt, mm.ram.words
+    mm.map(REGION, 512 * PAGE_SIZE, 3)
+    touched = [0, 1, 2, 7, 100, 101, 300, 510, 511]
+    for i in touched:
+        mm.translate(REGION + i * PAGE_SIZE, ACCESS_WRITE)
+    mm.protect(REGION + 100 * PAGE_SIZE, 2 * PAGE_SIZE, 0)           # PROT_NONE: kept, not present
+    mm.protect(REGION + 300 * PAGE_SIZE, PAGE_SIZE, 1)               # read-only
+    shared = REGION + (2 << 20)
+    mm.map(shared, 4 * PAGE_SIZE, 3, shared=True)
+    mm.translate(shared + PAGE_SIZE, ACCESS_WRITE)
+    slot = mm.page_table.leaf_slot
+    before = {i: words[slot(REGION + i * PAGE_SIZE)] for i in range(512)}
+    shared_before = words[slot(shared + PAGE_SIZE)]
+    refs = {i: mm.frames.refcount[fmt.pfn(pte)] for i, pte in before.items() if pte}
+    write = fmt.leaf_bits(3) & ~fmt.leaf_bits(1)
+    child = mm.fork()
+    try:
+        for space in (mm, child):
+            for i, pte in before.items():
+                got = words[space.page_table.leaf_slot(REGION + i * PAGE_SIZE)]
+                assert got == ((pte | fmt.cow_bit) & ~write if pte else 0), (space is mm, i)
+            assert words[space.page_table.leaf_slot(shared + PAGE_SIZE)] == shared_before
+        for i, count in refs.items():
+            assert mm.frames.refcount[fmt.pfn(before[i])] == count + 1
+    finally:
+        child.destroy()

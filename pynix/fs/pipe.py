@@ -87,7 +87,7 @@ class Pipe:
 
     def bytes_available(self) -> int:
         """FIONREAD: unread bytes in all buffers."""
-        return sum(len(b.data) for b in self.buffers)
+        return sum([len(b.data) for b in self.buffers])
 
     def full(self) -> bool:
         return len(self.buffers) >= self.max_usage
@@ -162,20 +162,25 @@ class Pipe:
             else:
                 del data[:size]
                 first.start += size
-        else:
-            out = bytearray()
+        else:                                     # whole buffers as they are, joined once at the end
+            parts = []
             while buffers and size > 0:
                 buf = buffers[0]
-                n = min(size, len(buf.data))
-                out += buf.data[:n]
+                data = buf.data
                 if buf.packet:
+                    parts.append(data[:size])
                     buffers.popleft()
                     break
-                del buf.data[:n]
-                buf.start += n
-                size -= n
-                if not buf.data:
+                if size >= len(data):
+                    parts.append(data)
+                    size -= len(data)
                     buffers.popleft()
+                else:
+                    parts.append(data[:size])
+                    del data[:size]
+                    buf.start += size
+                    size = 0
+            out = b"".join(parts)
         self.atime = realtime_ns()
         self.write_queue.wake_all()
         return out
@@ -216,10 +221,11 @@ class Pipe:
                 if tail.merge and tail.start + len(tail.data) + chars <= PAGE_SIZE:
                     tail.data += _gather(views, 0, chars)
                     done = chars
-        while done < total and len(buffers) < self.max_usage:
-            n = min(PAGE_SIZE, total - done)
-            buffers.append(_Buffer(_gather(views, done, n), packet))
-            done += n
+        end = min(total, done + (self.max_usage - len(buffers)) * PAGE_SIZE)    # what fits now
+        if end > done:                     # gathered once, then cut into pages
+            window = memoryview(_gather(views, done, end - done))
+            buffers.extend([_Buffer(window[at:at + PAGE_SIZE], packet) for at in range(0, end - done, PAGE_SIZE)])
+            done = end
         if done:
             self.mtime = self.ctime = realtime_ns()
             self.read_queue.wake_all()

@@ -25,7 +25,9 @@ from pynix.mm.page_cache import PageCache, bind_memory
 from pynix.mm.page_table import ZERO_PAGE, PageTable
 
 PROT_READ, PROT_WRITE, PROT_EXEC = 1, 2, 4
+U64 = (1 << 64) - 1
 PAGE_MASK = ~(PAGE_SIZE - 1)
+FORK_KEEP_TLB = 256                      # fork keeps a kernel TLB of at most this many pages (see fork)
 STACK_GUARD_GAP = 256 * PAGE_SIZE        # Linux's stack_guard_gap: a growing stack keeps this far from the area below
 
 
@@ -129,6 +131,7 @@ class AddressSpace:
         self.frames = frames
         self.fmt = arch.page_table
         self.page_table = PageTable(arch.page_table, ram, frames)
+        self._leaf_bits = tuple(self.fmt.leaf_bits(prot) for prot in range(8))   # fmt.leaf_bits, precomputed
         bind_memory(ram, frames)             # the machine's memory is where new page-cache pages come from
         self.vmas: list[VmArea] = []
         self._starts: list[int] = []
@@ -149,6 +152,10 @@ class AddressSpace:
         # existing entry goes through _flush_tlb (or handle_fault, which drops its page; or fork, which takes
         # away the write permission).
         self._tlb: dict[int, int] = {}
+        # The last few multi-page user ranges translated (translate_runs): (addr, size, access) -> physical
+        # runs.  Derived from `_tlb` and dropped whenever any of its entries goes (a program reads into and
+        # writes from the same few buffers, and translating a 64 KiB one page by page is ~10 us of Python).
+        self._runs: dict[tuple[int, int, int], list[list[int]]] = {}
         # Called when frames that held code were freed: their translations must go before guest code runs.
         self.on_code_freed: Callable[[], None] = lambda: None
         # Called when a shared mapping that is or may become writable is made: on SMP this space may now share
@@ -184,6 +191,7 @@ class AddressSpace:
     def _flush_tlb(self) -> None:
         """Existing translations changed: forget the kernel's and the CPU's cached ones."""
         self._tlb.clear()
+        self._runs.clear()
         self.on_tlb_flush()
 
     def tlb_fill(self, va: int, access: int) -> int:
@@ -261,8 +269,21 @@ class AddressSpace:
         fmt, words = self.fmt, self.ram.words
         page = va & PAGE_MASK
         self._tlb.pop(page, None)                 # the entry of `page` is about to change
+        if self._runs:
+            self._runs.clear()
         slot = self.page_table.ensure_slot(page)
         pte = words[slot]
+        if not pte and vma.file is None and vma.shmem is None and vma.image is None:
+            # Demand zero, the most common fault: what the general path below does for it, inlined.
+            frames = self.frames
+            pfn = frames.alloc()
+            self.ram.mv[pfn << PAGE_SHIFT:(pfn + 1) << PAGE_SHIFT] = ZERO_PAGE
+            if vma.prot & PROT_EXEC:
+                frames.code[pfn] = 1
+            if frames.stale_code:                 # an allocation reclaimed frames that held code
+                self.on_code_freed()
+            pte = words[slot] = (pfn << fmt.pfn_shift) | self._leaf_bits[vma.prot | PROT_READ]
+            return pte
         if pte:                                   # present (or held by PROT_NONE) yet not allowed
             if access == ACCESS_WRITE and vma.shared and vma.file is not None and pte & fmt.present_bit:
                 vma.file.dirty.add((vma.offset + page - vma.start) >> PAGE_SHIFT)     # first store: dirty
@@ -408,6 +429,44 @@ class AddressSpace:
         if was_present:
             self._flush_tlb()
         return (fmt.pfn(pte) << PAGE_SHIFT) | (va & ~PAGE_MASK)
+
+    def translate_runs(self, addr: int, size: int, access: int, partial: bool) -> list[list[int]]:
+        """[start, end) physical runs covering user range [addr, addr + size) (`addr + size` within task_size),
+        pages that are adjacent in RAM joined into one run: `translate` page by page, with the kernel TLB
+        looked up here (a hit is the common case, and a call per page of a 64 KiB copy cost a third of it).
+        A fault stops the scan where it is with `partial` and at least one run made, else raises.  The runs of
+        a range scanned whole are kept (`_runs`) until a translation changes; callers must not change them."""
+        key = (addr, size, access)
+        runs = self._runs.get(key)
+        if runs is not None:
+            return runs
+        runs = []
+        start, total = addr, size
+        tlb_get, translate = self._tlb.get, self.translate
+        while size > 0:
+            offset = addr & ~PAGE_MASK
+            n = PAGE_SIZE - offset if size > PAGE_SIZE - offset else size
+            entry = tlb_get(addr - offset, 0)
+            if entry & access:
+                pa = (entry & PAGE_MASK) | offset
+            else:
+                try:
+                    pa = translate(addr, access)
+                except KernelError:
+                    if not partial or not runs:
+                        raise
+                    break
+            if runs and runs[-1][1] == pa:
+                runs[-1][1] = pa + n
+            else:
+                runs.append([pa, pa + n])
+            addr += n
+            size -= n
+        if addr == start + total and total > PAGE_SIZE:
+            if len(self._runs) >= 8:
+                self._runs.clear()
+            self._runs[key] = runs
+        return runs
 
     # ------------------------------------------------------------------------------- mapping operations
     def get_unmapped_area(self, length: int) -> int:
@@ -672,33 +731,68 @@ class AddressSpace:
         child._starts = [vma.start for vma in child.vmas]
         for cache in {vma.file for vma in self.vmas if vma.file is not None}:
             cache.mappers.add(child)
-        fmt, words, frames = self.fmt, self.ram.words, self.frames
+        words, fmt = self.ram.words, self.fmt
         pfn_shift, pfn_mask, cow_bit = fmt.pfn_shift, fmt.pfn_mask, fmt.cow_bit
-        refcount = frames.refcount
+        refcount = self.frames.refcount
         vmas, i = self.vmas, 0
         read_only = ~self._write_bits()
+        mv = self.ram.mv
+        # A table's entries as one integer, 64 bits a lane: every user leaf entry (present or PROT_NONE) has
+        # the format's user bit, so moving that bit to the cow bit's place marks the entries in use and leaves
+        # empty ones empty; the write bits go by one AND with a mask repeated in every lane.
+        always = fmt.leaf_bits(PROT_READ) & fmt.leaf_bits(PROT_READ | PROT_WRITE) & fmt.leaf_bits(PROT_EXEC)
+        always &= ~fmt.present_bit                 # the bits of every leaf entry, also a PROT_NONE one
+        user_bit = always & -always                # (x86: U/S, riscv: U)
+        user_shift, cow_shift = user_bit.bit_length() - 1, cow_bit.bit_length() - 1
+        user_lanes = int.from_bytes(user_bit.to_bytes(8, "little") * 512, "little")
+        read_only_lanes = int.from_bytes((read_only & U64).to_bytes(8, "little") * 512, "little")
         # First the parent's entries: private pages become copy-on-write, and every frame gets the reference
-        # the child's entry will hold.  Then the child gets a copy of each last-level table, whole.
+        # the child's entry will hold.  Then the child gets a copy of each last-level table, whole.  A table
+        # whose used entries all lie in one area is done a table at a time (Linux's copy_pte_range, one PMD
+        # at a time): its marks at C speed (above), the references in one loop over a list.
         not_copied = [(vma.start, vma.end) for vma in vmas if vma.dontfork or vma.wipeonfork]
-        for va, slot in self.page_table.present_slots(0, self.arch.task_size):   # one pass, in order
-            while vmas[i].end <= va:                # pages exist only inside VMAs
+        for base, row, first, last in self.page_table.leaf_runs(0, self.arch.task_size):   # in order
+            low, high = base + (first << PAGE_SHIFT), base + (last << PAGE_SHIFT)
+            while vmas[i].end <= low:               # pages exist only inside VMAs
                 i += 1
             vma = vmas[i]
-            if vma.dontfork or vma.wipeonfork:      # the child's entries are cleared below
+            if high < vma.end:                      # the whole run in this one area
+                if vma.dontfork or vma.wipeonfork:  # the child's entries are cleared below
+                    continue
+                entries = words[row + first:row + last + 1]
+                if not vma.shared:                  # all entries at once, as one integer (C speed)
+                    at, size = (row + first) << 3, (last + 1 - first) << 3
+                    run = int.from_bytes(mv[at:at + size], "little")
+                    run = (run | (run & user_lanes) >> user_shift << cow_shift) & read_only_lanes
+                    mv[at:at + size] = run.to_bytes(size, "little")
+                for pfn in [(pte >> pfn_shift) & pfn_mask for pte in entries if pte]:
+                    refcount[pfn] += 1
                 continue
-            pte = words[slot]
-            if not vma.shared:
-                pte = words[slot] = (pte | cow_bit) & read_only
-            refcount[(pte >> pfn_shift) & pfn_mask] += 1
+            for va, slot in self.page_table.present_slots(low, high + PAGE_SIZE):   # areas mixed in one table
+                while vmas[i].end <= va:
+                    i += 1
+                vma = vmas[i]
+                if vma.dontfork or vma.wipeonfork:
+                    continue
+                pte = words[slot]
+                if not vma.shared:
+                    pte = words[slot] = (pte | cow_bit) & read_only
+                refcount[(pte >> pfn_shift) & pfn_mask] += 1
         child.page_table.copy_leaves(self.page_table)
         for start, end in not_copied:
             for _va, slot in child.page_table.present_slots(start, end):
                 words[slot] = 0
-        # Both spaces now map the same frames, the private ones no longer writable: the translations cached so
-        # far hold for both without their write permission (so running again after the switch needs no
-        # page-table walks), and the CPU must forget its writable ones.
-        self._tlb = {va: entry & ~PROT_WRITE for va, entry in self._tlb.items()}
-        child._tlb = {} if not_copied else self._tlb.copy()
+        # Both spaces now map the same frames, the private ones no longer writable: the CPU must forget its
+        # writable translations.  A small kernel TLB is kept without the write permission (a small program
+        # touches most of it again at once); a large one starts afresh (rebuilding it would cost a step per
+        # page the parent ever touched, most of which neither space may touch again before the next fork or
+        # exit, and a page that is touched costs one walk of its leaf table).
+        if len(self._tlb) <= FORK_KEEP_TLB:
+            self._tlb = {va: entry & ~PROT_WRITE for va, entry in self._tlb.items()}
+            child._tlb = {} if not_copied else self._tlb.copy()
+        else:
+            self._tlb = {}
+        self._runs = {}
         self.on_tlb_flush()
         return child
 
@@ -726,10 +820,15 @@ class AddressSpace:
     # -------------------------------------------------------------------------------------------- teardown
     def destroy(self) -> None:
         """Free every frame of this address space (exit, exec)."""
-        words, fmt, put = self.ram.words, self.fmt, self.frames.put
-        pfn_shift, pfn_mask = fmt.pfn_shift, fmt.pfn_mask
-        for _va, slot in self.page_table.present_slots(0, self.arch.task_size):   # the tables go too: no
-            put((words[slot] >> pfn_shift) & pfn_mask)                            # entry needs clearing
+        words, fmt, frames = self.ram.words, self.fmt, self.frames
+        pfn_shift, pfn_mask, refcount, free = fmt.pfn_shift, fmt.pfn_mask, frames.refcount, frames.free
+        for _base, row, first, last in self.page_table.leaf_runs(0, self.arch.task_size):   # the tables go
+            for pfn in [(pte >> pfn_shift) & pfn_mask for pte in words[row + first:row + last + 1] if pte]:
+                count = refcount[pfn] - 1                                   # too: no entry needs clearing
+                if count:                          # (frames.put, inlined: one step per page of the space)
+                    refcount[pfn] = count
+                else:
+                    free(pfn)
         self._flush_tlb()
         if self.frames.stale_code:
             self.on_code_freed()

@@ -88,14 +88,15 @@ class PageTable:
             copy = self._new_leaf(region, list(parent.spans[region])) << PAGE_SHIFT
             mv[copy:copy + PAGE_SIZE] = mv[table << PAGE_SHIFT:(table + 1) << PAGE_SHIFT]
 
-    def present_slots(self, start: int, end: int) -> list[tuple[int, int]]:
-        """(va, slot) of every leaf entry in [start, end) that holds a frame (present, or kept non-present by
-        PROT_NONE), in address order.  A list rather than a generator: callers change the entries as they go,
-        and a comprehension costs a third of what resuming a generator for each entry does."""
-        found: list[tuple[int, int]] = []
+    def leaf_runs(self, start: int, end: int) -> list[tuple[int, int, int, int]]:
+        """(va of the table's first page, word index of its first entry, first, last) for every last-level
+        table with entries in [start, end): entries first..last (inclusive) of it cover the used part of the
+        range, trimmed of empty entries at both ends.  Bulk work (fork, teardown) handles such a run with
+        slices of `words` instead of one Python step per page."""
+        runs: list[tuple[int, int, int, int]] = []
         if end <= start:
-            return found
-        regions, spans, words, mv = self.regions, self.spans, self.words, self.ram.mv
+            return runs
+        regions, spans, mv = self.regions, self.spans, self.ram.mv
         lo = bisect.bisect_left(regions, start >> LEAF_SHIFT)
         hi = bisect.bisect_right(regions, (end - 1) >> LEAF_SHIFT)
         for region in regions[lo:hi]:
@@ -113,6 +114,16 @@ class PageTable:
                 continue
             last = first + (used.bit_length() - 1 >> 6)
             first += ((used & -used).bit_length() - 1) >> 6
+            runs.append((base, row, first, last))
+        return runs
+
+    def present_slots(self, start: int, end: int) -> list[tuple[int, int]]:
+        """(va, slot) of every leaf entry in [start, end) that holds a frame (present, or kept non-present by
+        PROT_NONE), in address order.  A list rather than a generator: callers change the entries as they go,
+        and a comprehension costs a third of what resuming a generator for each entry does."""
+        found: list[tuple[int, int]] = []
+        words = self.words
+        for base, row, first, last in self.leaf_runs(start, end):
             found += [(base + (i << PAGE_SHIFT), row | i)
                       for i, pte in enumerate(words[row + first:row + last + 1], first) if pte]
         return found

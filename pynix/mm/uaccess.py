@@ -42,25 +42,8 @@ def user_buffers(mm: AddressSpace, addr: int, size: int, access: int, partial: b
         if pa == start + first:
             return [mv[start:start + size]]
         return [mv[start:start + first], mv[pa:pa + size - first]]
-    views: list[memoryview] = []
-    start = translate(addr, access)            # the run of physically adjacent pages being gathered: [start, end)
-    end = start + first
-    va, stop = (addr | (PAGE_SIZE - 1)) + 1, addr + size
-    while va < stop:
-        try:
-            pa = translate(va, access)
-        except KernelError:
-            if not partial:
-                raise
-            stop = va                          # copy what fits before the fault
-            break
-        if pa != end:
-            views.append(mv[start:end])
-            start = pa
-        end = pa + PAGE_SIZE
-        va += PAGE_SIZE
-    views.append(mv[start:end - (va - stop) if va > stop else end])
-    return views
+    runs = mm.translate_runs(addr, size, access, partial)   # longer buffers: runs of adjacent pages
+    return [mv[start:end] for start, end in runs]
 
 
 def copy_from_user(mm: AddressSpace, addr: int, size: int) -> bytes:
@@ -81,6 +64,7 @@ def scatter(views: list[memoryview], data: bytes | bytearray | memoryview) -> No
     if len(views) == 1:
         views[0][:len(data)] = data
         return
+    data = memoryview(data)                   # (pieces of it without copies)
     offset = 0
     for view in views:
         if offset >= len(data):
