@@ -14,6 +14,7 @@ from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock, dtype_of, now_ns
 from pynix.fs.xattr import SIMPLE_XATTR_PREFIXES, SimpleXattrs, resolve_name
 
 TMPFS_MAGIC = 0x01021994
+SHORT_SYMLINK_LEN = 128         # shmem: a symlink target up to this long (with its NUL) lives in the inode
 
 
 class TmpfsSuperBlock(SuperBlock):
@@ -57,7 +58,9 @@ class TmpfsInode(Inode):
 
     def stat(self) -> dict[str, int]:
         info = super().stat()
-        if not self.is_dir and not self.is_symlink:          # the pages it holds, not its size
+        if self.is_symlink:             # shmem_symlink: a target shorter than SHORT_SYMLINK_LEN is kept in the
+            info["blocks"] = 0 if self.i_size < SHORT_SYMLINK_LEN else 8    # inode, a longer one takes a page
+        elif not self.is_dir:                                 # the pages it holds, not its size
             info["blocks"] = len(self.mapping.pages) * 8 if self.mapping is not None else 0
         return info
 
