@@ -132,6 +132,7 @@ t nice 'nice; nice -n 5 nice; nice -n 3 sh -c "nice -n 2 nice"; renice -n 4 -p $
 t nohup 'nohup echo hi; cat nohup.out 2>/dev/null; nohup sh -c "echo out; echo err >&2" > nh.log 2>&1; cat nh.log'
 t timeout 'timeout 0.5 sleep 5; echo rc $?; timeout -s KILL 0.3 sleep 5; echo rc $?; timeout 5 true; echo rc $?; timeout 5 sh -c "exit 7"; echo rc $?; timeout --preserve-status 0.3 sleep 3; echo rc $?; timeout -k 0.2 0.2 sh -c "trap \"\" TERM; sleep 3"; echo rc $?'
 t free 'free | head -1; free -b | awk "NR==2{print (\$2>0)} NR==3{print \$1}"; free -h >/dev/null; echo ok'
+t vmstat 'vmstat | head -2; vmstat 1 2 | awk "NR > 2 {print NF}"; vmstat -s | grep -c "K total memory"'
 t uptime 'uptime | grep -c "load average"; uptime -s | grep -c -- -; cat /proc/loadavg | awk "{print NF}"'
 t procfs 'cat /proc/self/stat | awk "{print \$3}"; head -1 /proc/self/status; grep -c ^processor /proc/cpuinfo >/dev/null; awk "/^Name|^State|^Uid|^Gid|^Threads|^PPid/ {print \$1}" /proc/self/status; cat /proc/self/comm; readlink /proc/self/exe; tr "\0" " " < /proc/self/cmdline; echo; ls /proc/self/fd | head -3; cat /proc/sys/kernel/pid_max >/dev/null && echo pidmax'
 t sleepwait 'sleep 0.2 & sleep 0.1 & wait; echo both; (exit 3) & wait $!; echo $?; sh -c "kill -9 \$\$"; echo $?'
