@@ -238,3 +238,9 @@ def test_symlink_blocks(target):
     """ls -s and du count a short symlink as 0 blocks (tmpfs and ext4 keep its target in the inode)."""
     out = assert_same_as_native("symlink_blocks.c", target)
     assert out == b"short: size 10 blocks 0\nlong: size 200 blocks 8\n"
+
+
+def test_fallocate_blocks(target):
+    """fallocate -l 1M on tmpfs: the pages are allocated at once (st_blocks 2048), as shmem_fallocate."""
+    out = assert_same_as_native("fallocate_blocks.c", target)
+    assert b"fallocate 1 MiB: 0, size 1048576 blocks 2048\n" in out and b"ftruncate 0: 0, size 0 blocks 0\n" in out
