@@ -132,6 +132,9 @@ t nice 'nice; nice -n 5 nice; nice -n 3 sh -c "nice -n 2 nice"; renice -n 4 -p $
 t nohup 'nohup echo hi; cat nohup.out 2>/dev/null; nohup sh -c "echo out; echo err >&2" > nh.log 2>&1; cat nh.log'
 t timeout 'timeout 0.5 sleep 5; echo rc $?; timeout -s KILL 0.3 sleep 5; echo rc $?; timeout 5 true; echo rc $?; timeout 5 sh -c "exit 7"; echo rc $?; timeout --preserve-status 0.3 sleep 3; echo rc $?; timeout -k 0.2 0.2 sh -c "trap \"\" TERM; sleep 3"; echo rc $?'
 t free 'free | head -1; free -b | awk "NR==2{print (\$2>0)} NR==3{print \$1}"; free -h >/dev/null; echo ok'
+t pmap 'sleep 3 & s=$!; sleep 0.2; pmap -q $s | awk "{print \$NF}" | grep -v "^\[" | sort -u; pwdx $s | sed "s/^[0-9]*/PID/"; [ "$(pidof -s sleep)" = "$s" ] && echo pidof-ok; kill $s'
+t ps_fields 'ps aux | head -1; ps -o user,nlwp,pri,ni,tty,cls,rtprio,psr,policy -p $$; ps -o uname,ruser,euid,suid,fgid,supgid -p $$; sleep 2 & ps -o vsz= -o rss= -p $! | awk "{print (\$1 > 0), (\$2 > 0)}"; kill $!'
+t sysctl 'sysctl kernel.ostype vm.overcommit_memory fs.nr_open kernel.pid_max; sysctl -n kernel.nosuchkey; getconf -a | grep -E "^(PAGESIZE|CLK_TCK|NGROUPS_MAX|LINE_MAX|LONG_BIT|PATH_MAX) "'
 t vmstat 'vmstat | head -2; vmstat 1 2 | awk "NR > 2 {print NF}"; vmstat -s | grep -c "K total memory"'
 t uptime 'uptime | grep -c "load average"; uptime -s | grep -c -- -; cat /proc/loadavg | awk "{print NF}"'
 t procfs 'cat /proc/self/stat | awk "{print \$3}"; head -1 /proc/self/status; grep -c ^processor /proc/cpuinfo >/dev/null; awk "/^Name|^State|^Uid|^Gid|^Threads|^PPid/ {print \$1}" /proc/self/status; cat /proc/self/comm; readlink /proc/self/exe; tr "\0" " " < /proc/self/cmdline; echo; ls /proc/self/fd | head -3; cat /proc/sys/kernel/pid_max >/dev/null && echo pidmax'
@@ -148,6 +151,12 @@ t script 'script -qc "echo in a pty; tty | cut -c1-9" /dev/null | tr -d "\r"; sc
 t findmnt 'findmnt -n -o FSTYPE / | grep -c . ; findmnt -n -o TARGET /proc; findmnt -n -o FSTYPE /proc; findmnt /nonexistent; echo rc $?'
 t lsblk 'lsblk -d -n -o NAME,TYPE | awk "\$2 != \"disk\" {print \"not a disk:\", \$0}"; echo rc $?'
 t nsenter 'nsenter -t $$ -m true; echo rc $?; unshare -U -r id -u; unshare -u sh -c "hostname pynix-test && hostname"'
+t lslocks 'exec 8>lkf; flock 8; lslocks -n -o COMMAND,TYPE,MODE,PATH | grep lkf | sed "s|$SCRATCH|SCRATCH|"; flock -u 8'
+t lsipc 'id=$(ipcmk -M 4096 | sed "s/.*: //"); ipcs -m | awk -v id=$id "\$2 == id {print \$4, \$5, \$6}"; lsipc -m -n -o PERMS,SIZE -i $id; ipcrm -m $id; ipcrm -m $id 2>&1 | sed "s/([0-9]*)/(ID)/"'
+t fallocate 'fallocate -l 1M fa && stat -c "%s %b" fa && fallocate -p -o 4096 -l 8192 fa && stat -c "%s %b" fa; truncate -s 5000 tr && stat -c "%s %b" tr; truncate -s -1000 tr && stat -c %s tr'
+t mountpoint 'mountpoint /proc; mountpoint /dev; mountpoint -q "$SCRATCH"; echo rc $?; mountpoint -d /proc | grep -c :'
+t blkid 'dd if=/dev/zero of=img bs=1M count=4 status=none && mkfs.ext2 -q -F -U 01234567-89ab-cdef-0123-456789abcdef -L lab img && blkid -p -o value -s TYPE -s LABEL -s UUID img; wipefs -n img | awk "{print \$NF}"; e2fsck -fn img >/dev/null; echo fsck $?'
+t iconv 'echo héllo | iconv -f utf-8 -t latin1 | od -An -tx1; printf "\xff" | iconv -f utf-8 -t ascii; echo rc $?; locale | head -2'
 t getopt_rev_col 'echo hello | rev; printf "a:b\nccc:d\n" | column -t -s:; printf "1 2 3 4 5 6\n" | tr " " "\n" | column -c 20; echo x | column -J -N a 2>/dev/null | tr -d " \n"; echo; echo "b a" | rev'
 t misc 'mcookie | wc -c; uuidgen -r | wc -c; namei -l / | tail -1 | awk "{print \$1, \$NF}"; whereis -b sh | cut -d: -f1; look abc /dev/null; echo rc $?; hexdump -v -e "4/1 \"%02x\" \"\n\"" -n 4 /dev/zero; cal 1 1970 | head -2; ipcs -m | head -2 | tail -1 | wc -w; rename.ul 2>/dev/null; true'
 t nproc 'nproc >/dev/null; getconf PAGESIZE; getconf ARG_MAX >/dev/null; getconf LONG_BIT; uname -sm; arch; hostid >/dev/null; tty; echo rc $?; stty -a </dev/null; echo rc $?; logname; echo rc $?; users; who | wc -l'
@@ -161,7 +170,8 @@ MASKS = [
     # runs.  /dev/shm is the guest's own tmpfs and its size the guest machine's memory, not the host's.
     ("df", rb"(?m)^\S+ \S+ /$", rb"ROOT-DEVICE ROOT-FSTYPE /"),
     ("df", rb"(?m)^overlayfs$|^ext2/ext3$", rb"ROOT-FSTYPE"),
-    # bash's job report names the killed process's pid: the guest's pids are its own.
+    # bash's job report names the killed process's pid: the guest's pids are its own.  (Likewise lsipc's
+    # section prints no shm id: the guest has an IPC namespace of its own, where the first id is 0.)
     ("*", rb"(line \d+:) +\d+ (Killed|Terminated)", rb"\1 PID \2"),
 ]
 
