@@ -254,3 +254,10 @@ def test_fallocate_blocks(target):
     """fallocate -l 1M on tmpfs: the pages are allocated at once (st_blocks 2048), as shmem_fallocate."""
     out = assert_same_as_native("fallocate_blocks.c", target)
     assert b"fallocate 1 MiB: 0, size 1048576 blocks 2048\n" in out and b"ftruncate 0: 0, size 0 blocks 0\n" in out
+
+
+def test_tmpfs_default_size(target):
+    """df /dev/shm: a tmpfs mounted without size= is half of the machine's memory (it said 4 GiB on any
+    machine), and statfs agrees with the limit that ENOSPC enforces."""
+    out = assert_same_as_native("tmpfs_size.c", target)
+    assert out.startswith(b"(default): bsize 4096, half of RAM 1, bytes 0\n")

@@ -12,6 +12,7 @@ import stat as st
 from pynix.errors import KernelError
 from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock, dtype_of, now_ns
 from pynix.fs.xattr import SIMPLE_XATTR_PREFIXES, SimpleXattrs, resolve_name
+from pynix.mm.page_cache import machine_frames
 
 TMPFS_MAGIC = 0x01021994
 SHORT_SYMLINK_LEN = 128         # shmem: a symlink target up to this long (with its NUL) lives in the inode
@@ -36,7 +37,7 @@ class TmpfsSuperBlock(SuperBlock):
 
     def statfs(self) -> dict[str, int]:
         info = super().statfs()
-        blocks = self.max_pages if self.max_pages is not None else 1 << 20
+        blocks = self.max_pages if self.max_pages is not None else machine_frames() // 2   # as charge_pages
         free = max(blocks - self.pages_used, 0)
         info.update(blocks=blocks, bfree=free, bavail=free, files=1 << 20, ffree=1 << 19)
         return info
