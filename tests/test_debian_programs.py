@@ -157,6 +157,7 @@ t fallocate 'fallocate -l 1M fa && stat -c "%s %b" fa && fallocate -p -o 4096 -l
 t mountpoint 'mountpoint /proc; mountpoint /dev; mountpoint -q "$SCRATCH"; echo rc $?; mountpoint -d /proc | grep -c :'
 t blkid 'dd if=/dev/zero of=img bs=1M count=4 status=none && mkfs.ext2 -q -F -U 01234567-89ab-cdef-0123-456789abcdef -L lab img && blkid -p -o value -s TYPE -s LABEL -s UUID img; wipefs -n img | awk "{print \$NF}"; e2fsck -fn img >/dev/null; echo fsck $?'
 t iconv 'echo héllo | iconv -f utf-8 -t latin1 | od -An -tx1; printf "\xff" | iconv -f utf-8 -t ascii; echo rc $?; locale | head -2'
+t setarch 'setarch linux32 uname -m; setarch x86_64 -R sh -c "cat /proc/self/personality"; setarch --uname-2.6 uname -r | cut -c1-4'
 t getopt_rev_col 'echo hello | rev; printf "a:b\nccc:d\n" | column -t -s:; printf "1 2 3 4 5 6\n" | tr " " "\n" | column -c 20; echo x | column -J -N a 2>/dev/null | tr -d " \n"; echo; echo "b a" | rev'
 t misc 'mcookie | wc -c; uuidgen -r | wc -c; namei -l / | tail -1 | awk "{print \$1, \$NF}"; whereis -b sh | cut -d: -f1; look abc /dev/null; echo rc $?; hexdump -v -e "4/1 \"%02x\" \"\n\"" -n 4 /dev/zero; cal 1 1970 | head -2; ipcs -m | head -2 | tail -1 | wc -w; rename.ul 2>/dev/null; true'
 t nproc 'nproc >/dev/null; getconf PAGESIZE; getconf ARG_MAX >/dev/null; getconf LONG_BIT; uname -sm; arch; hostid >/dev/null; tty; echo rc $?; stty -a </dev/null; echo rc $?; logname; echo rc $?; users; who | wc -l'
@@ -261,3 +262,10 @@ def test_tmpfs_default_size(target):
     machine), and statfs agrees with the limit that ENOSPC enforces."""
     out = assert_same_as_native("tmpfs_size.c", target)
     assert out.startswith(b"(default): bsize 4096, half of RAM 1, bytes 0\n")
+
+
+def test_personality_uname(target):
+    """setarch linux32: uname reports the 32-bit machine name under PER_LINUX32 (it kept x86_64), and
+    /proc/PID/personality exists (it was missing)."""
+    out = assert_same_as_native("personality_uname.c", target)
+    assert b"PER_LINUX32 changes the machine: 1, to a shorter name: 1\n" in out and b"00040008\n" in out

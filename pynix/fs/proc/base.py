@@ -83,6 +83,7 @@ class PidDir(ProcDir):
             b"mem": lambda: ProcMemInode(sb, self.key + (b"mem",), g),
             b"mountinfo": self._file(b"mountinfo", lambda: show_mountinfo(sb, g)),
             b"mounts": self._file(b"mounts", lambda: show_mounts(sb, g)),
+            b"personality": self._file(b"personality", lambda: b"%08x\n" % g.personality, 0o400),
             b"root": self._link(b"root", lambda: self._fs_path("root"), lambda p: self._fs_jump("root")),
             b"stat": self._file(b"stat", lambda: proc_pid_stat(sb, g, self.thread, thread_view)),
             b"statm": self._file(b"statm", lambda: proc_pid_statm(g)),
