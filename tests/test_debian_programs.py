@@ -133,8 +133,9 @@ t nohup 'nohup echo hi; cat nohup.out 2>/dev/null; nohup sh -c "echo out; echo e
 t timeout 'timeout 0.5 sleep 5; echo rc $?; timeout -s KILL 0.3 sleep 5; echo rc $?; timeout 5 true; echo rc $?; timeout 5 sh -c "exit 7"; echo rc $?; timeout --preserve-status 0.3 sleep 3; echo rc $?; timeout -k 0.2 0.2 sh -c "trap \"\" TERM; sleep 3"; echo rc $?'
 t free 'free | head -1; free -b | awk "NR==2{print (\$2>0)} NR==3{print \$1}"; free -h >/dev/null; echo ok'
 t pmap 'sleep 3 & s=$!; sleep 0.2; pmap -q $s | awk "{print \$NF}" | grep -v "^\[" | sort -u; pwdx $s | sed "s/^[0-9]*/PID/"; [ "$(pidof -s sleep)" = "$s" ] && echo pidof-ok; kill $s'
-t ps_fields 'ps aux | head -1; ps -o user,nlwp,pri,ni,tty,cls,rtprio,psr,policy -p $$; ps -o uname,ruser,euid,suid,fgid,supgid -p $$; sleep 2 & ps -o vsz= -o rss= -p $! | awk "{print (\$1 > 0), (\$2 > 0)}"; kill $!'
+t ps_fields 'ps aux | head -1; ps -o user,nlwp,pri,ni,tty,cls,rtprio,policy -p $$; ps -o uname,ruser,euid,suid,fgid,supgid -p $$; sleep 2 & ps -o vsz= -o rss= -p $! | awk "{print (\$1 > 0), (\$2 > 0)}"; kill $!'
 t sysctl 'sysctl kernel.ostype vm.overcommit_memory fs.nr_open kernel.pid_max; sysctl -n kernel.nosuchkey; getconf -a | grep -E "^(PAGESIZE|CLK_TCK|NGROUPS_MAX|LINE_MAX|LONG_BIT|PATH_MAX) "'
+t choom 'choom -p $$ | sed "s/[0-9]*.s/P/; s/score: 66[6-9]$/score: 666 and a little/"; choom -n 300 -- sh -c "cat /proc/self/oom_score_adj"; echo 500 > /proc/self/oom_score_adj; cat /proc/self/oom_score_adj; echo 1001 > /proc/self/oom_score_adj; echo -1000 > /proc/self/oom_score_adj; sh -c "cat /proc/self/oom_score_adj"'
 t vmstat 'vmstat | head -2; vmstat 1 2 | awk "NR > 2 {print NF}"; vmstat -s | grep -c "K total memory"'
 t uptime 'uptime | grep -c "load average"; uptime -s | grep -c -- -; cat /proc/loadavg | awk "{print NF}"'
 t procfs 'cat /proc/self/stat | awk "{print \$3}"; head -1 /proc/self/status; grep -c ^processor /proc/cpuinfo >/dev/null; awk "/^Name|^State|^Uid|^Gid|^Threads|^PPid/ {print \$1}" /proc/self/status; cat /proc/self/comm; readlink /proc/self/exe; tr "\0" " " < /proc/self/cmdline; echo; ls /proc/self/fd | head -3; cat /proc/sys/kernel/pid_max >/dev/null && echo pidmax'
@@ -269,3 +270,10 @@ def test_personality_uname(target):
     /proc/PID/personality exists (it was missing)."""
     out = assert_same_as_native("personality_uname.c", target)
     assert b"PER_LINUX32 changes the machine: 1, to a shorter name: 1\n" in out and b"00040008\n" in out
+
+
+def test_oom_score_adj(target):
+    """choom: /proc/PID/oom_score_adj and oom_score (they were missing): kstrtoint's syntax, the range, the
+    minimum only CAP_SYS_RESOURCE may go below, inheritance over fork."""
+    out = assert_same_as_native("oom_score_adj.c", target)
+    assert b"write [ 0x10 ]: 0, now 16\n" in out and b"child inherits 300\n" in out
