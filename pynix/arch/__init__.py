@@ -72,6 +72,7 @@ class StatLayout:
 @dataclass(frozen=True)
 class Arch:
     name: str                           # what uname -m prints
+    compat_machine: str                 # what it prints under the PER_LINUX32 personality (COMPAT_UTS_MACHINE)
     elf_machine: int                    # e_machine of its ELF files
     audit_arch: int                     # AUDIT_ARCH_* (linux/audit.h): seccomp_data.arch, SIGSYS's si_arch
     syscall_names: dict[int, str]

@@ -15,7 +15,7 @@ from pynix.errors import KernelError
 from pynix.fs.file import O_ACCMODE, File
 from pynix.fs.vfs import DT_DIR, Inode, VfsPath
 from pynix.mm.iov_iter import IovIter, KernelIter
-from pynix.mm.page_cache import PageCache, page_cache
+from pynix.mm.page_cache import PAGE_SHIFT, PAGE_SIZE, PageCache, page_cache
 from pynix.task.capability import file_remove_privs
 
 if TYPE_CHECKING:
@@ -115,6 +115,25 @@ def punch_hole(inode: Inode, start: int, end: int, task: "Task | None" = None) -
     zeros = bytes(min(end - start, 1 << 20))
     while start < end:
         start += mapping.write_iter(start, KernelIter(zeros[:end - start]))
+
+
+def allocate_range(inode: Inode, start: int, end: int, task: "Task | None" = None) -> None:
+    """fallocate's allocation (mode 0 or KEEP_SIZE) of [start, end): tmpfs gives the range's holes zeroed pages
+    at once, as shmem_fallocate (st_blocks counts them; ENOSPC past the size limit, the pages just added freed
+    again); a filesystem with a store keeps the range as it is."""
+    mapping = file_mapping(inode.write_inode(), task)
+    if mapping.backed:
+        return
+    added: list[int] = []
+    try:
+        for index in range(start >> PAGE_SHIFT, (end + PAGE_SIZE - 1) >> PAGE_SHIFT):
+            if index not in mapping.pages:
+                mapping.page(index, readahead=False)
+                added.append(index)
+    except KernelError:
+        for index in added:
+            mapping.punch(index << PAGE_SHIFT, (index + 1) << PAGE_SHIFT)
+        raise
 
 
 def truncate_file(inode: Inode, size: int) -> None:

@@ -12,8 +12,10 @@ import stat as st
 from pynix.errors import KernelError
 from pynix.fs.vfs import RENAME_EXCHANGE, Inode, SuperBlock, dtype_of, now_ns
 from pynix.fs.xattr import SIMPLE_XATTR_PREFIXES, SimpleXattrs, resolve_name
+from pynix.mm.page_cache import machine_frames
 
 TMPFS_MAGIC = 0x01021994
+SHORT_SYMLINK_LEN = 128         # shmem: a symlink target up to this long (with its NUL) lives in the inode
 
 
 class TmpfsSuperBlock(SuperBlock):
@@ -35,7 +37,7 @@ class TmpfsSuperBlock(SuperBlock):
 
     def statfs(self) -> dict[str, int]:
         info = super().statfs()
-        blocks = self.max_pages if self.max_pages is not None else 1 << 20
+        blocks = self.max_pages if self.max_pages is not None else machine_frames() // 2   # as charge_pages
         free = max(blocks - self.pages_used, 0)
         info.update(blocks=blocks, bfree=free, bavail=free, files=1 << 20, ffree=1 << 19)
         return info
@@ -57,11 +59,11 @@ class TmpfsInode(Inode):
 
     def stat(self) -> dict[str, int]:
         info = Inode.stat(self)
-        mapping = self.mapping
-        if mapping is not None:                              # the pages it holds, not its size
-            info["blocks"] = len(mapping.pages) * 8
-        elif not self.is_dir and not self.is_symlink:
-            info["blocks"] = 0
+        if self.is_symlink:             # shmem_symlink: a target shorter than SHORT_SYMLINK_LEN is kept in the
+            info["blocks"] = 0 if self.i_size < SHORT_SYMLINK_LEN else 8    # inode, a longer one takes a page
+        elif not self.is_dir:                                 # the pages it holds, not its size
+            mapping = self.mapping
+            info["blocks"] = len(mapping.pages) * 8 if mapping is not None else 0
         return info
 
     # --- extended attributes: shmem's simple_xattrs (security.*, trusted.*, user.*) --------------------------

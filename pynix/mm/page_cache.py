@@ -450,6 +450,11 @@ def bind_memory(ram: PhysicalMemory, frames: FrameAllocator) -> None:
         _machine[:] = [(ram, frames)]
 
 
+def machine_frames() -> int:
+    """How many page frames the bound machine has: tmpfs's default size (statfs f_blocks) is half of them."""
+    return _machine[0][1].total_frames if _machine else 0
+
+
 def page_cache(inode: "Inode", ram: PhysicalMemory | None = None,
                frames: FrameAllocator | None = None) -> PageCache:
     """The inode's mapping (its data inode's, under overlayfs), created on first use and revalidated against

@@ -18,7 +18,7 @@ from pynix.block.genhd import sync_all_block_devices
 from pynix.errors import KernelError
 from pynix.fs import locks
 from pynix.fs.file import File, HostStreamFile, O_PATH
-from pynix.fs.file_ops import RegularFile, punch_hole, truncate_file
+from pynix.fs.file_ops import RegularFile, allocate_range, punch_hole, truncate_file
 from pynix.fs.notify.fsnotify import FS_ACCESS, FS_ATTRIB, FS_MODIFY, fsnotify_change
 from pynix.fs.pipe import PipeFile
 from pynix.fs.vfs import MAY_WRITE, Inode, VfsPath, now_ns, permission
@@ -369,6 +369,7 @@ def sys_fallocate(task: Task, fd: int, mode: int, offset: int, length: int) -> i
     else:
         if end > MAX_FILE_SIZE:
             raise KernelError(errno.ENOSPC)
+        allocate_range(inode, offset, end, task)
         if not mode & FALLOC_FL_KEEP_SIZE and end > size:
             truncate_file(inode, end)
     _file_modified(task, inode)

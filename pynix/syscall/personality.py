@@ -1,7 +1,8 @@
 """personality(2) (Linux's kernel/exec_domain.c): the process's execution domain and its flags.
 
 Every domain runs as PER_LINUX here; the value is kept, inherited by children and kept across exec, and
-reported as given.  Of the flags, UNAME26 changes what uname reports (a 2.6.x release) and ADDR_NO_RANDOMIZE
+reported as given; PER_LINUX32 makes uname report the ISA's 32-bit name (i686, riscv), as override_architecture
+does.  Of the flags, UNAME26 changes what uname reports (a 2.6.x release) and ADDR_NO_RANDOMIZE
 already holds (pynix never randomises addresses); the others (READ_IMPLIES_EXEC, ADDR_LIMIT_32BIT, ...) change
 nothing."""
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pynix.syscall.registry import syscall
 from pynix.task.task import Task
 
 UNAME26, ADDR_NO_RANDOMIZE = 0x0020000, 0x0040000
+PER_MASK, PER_LINUX32 = 0x00FF, 0x0008        # personality(): the execution domain, its 32-bit Linux one
 
 
 @syscall

@@ -10,9 +10,10 @@ from pynix.mm.uaccess import copy_from_user, copy_to_user, write_u64
 from pynix.syscall.registry import NO_RETURN, s32, syscall
 from pynix.task.capability import capable
 from pynix.task.exit import exit_group, exit_thread
-from pynix.task.cred import ptrace_may_access
+from pynix.task.cred import Credentials, ptrace_may_access
 from pynix.task.pid_namespace import find_vpid, pid_vnr
 from pynix.task.task import RLIMIT_NOFILE, Task
+from pynix.task.user_namespace import ns_capable
 from pynix.uapi.capability import CAP_SYS_RESOURCE
 
 ROBUST_LIST_HEAD_SIZE = 24          # struct robust_list_head on 64-bit
@@ -79,10 +80,15 @@ def sys_get_robust_list(task: Task, pid: int, head_ptr: int, len_ptr: int) -> in
 
 @syscall
 def sys_prlimit64(task: Task, pid: int, resource: int, new_limit: int, old_limit: int) -> int:
+    """Another process's limits too (prlimit(1) -p PID): ESRCH for no such task in the caller's pid namespace,
+    EPERM unless check_prlimit_permission passes."""
     pid, resource = s32(pid), s32(resource)
-    if pid not in (0, pid_vnr(task, task.group.pid)):
+    target = task if pid == 0 else find_vpid(task, pid)
+    if target is None or pid < 0:
         raise KernelError(errno.ESRCH)
-    limits = task.group.rlimits
+    if target.group is not task.group and not _may_prlimit(task.group.creds, target.group.creds):
+        raise KernelError(errno.EPERM)
+    limits = target.group.rlimits
     if resource not in limits:
         raise KernelError(errno.EINVAL)
     new = None
@@ -99,8 +105,16 @@ def sys_prlimit64(task: Task, pid: int, resource: int, new_limit: int, old_limit
     if new is not None:
         limits[resource] = new
         if resource == RLIMIT_NOFILE:                         # the descriptor table enforces the soft limit
-            task.group.fds.max_fds = new[0]
+            target.group.fds.max_fds = new[0]
     return 0
+
+
+def _may_prlimit(caller: Credentials, target: Credentials) -> bool:
+    """check_prlimit_permission: the caller's real uid and gid are each of the target's real, effective and
+    saved ones, or it has CAP_SYS_RESOURCE over the target's user namespace."""
+    return (caller.uid == target.uid == target.euid == target.suid
+            and caller.gid == target.gid == target.egid == target.sgid) \
+        or ns_capable(caller, target.user_ns, CAP_SYS_RESOURCE)
 
 
 @syscall

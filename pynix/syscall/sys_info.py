@@ -12,7 +12,7 @@ from pynix.kernel import PID_MAX
 from pynix.mm.frame_alloc import PAGE_SIZE
 from pynix.mm.uaccess import copy_from_user, copy_to_user
 from pynix.syscall.registry import s32, syscall
-from pynix.syscall.personality import UNAME26, uname26_release
+from pynix.syscall.personality import PER_LINUX32, PER_MASK, UNAME26, uname26_release
 from pynix.task.task import Task
 from pynix.task.user_namespace import INIT_USER_NS, ns_capable
 from pynix.task.uts import NEW_UTS_LEN
@@ -32,7 +32,8 @@ def proc_values() -> ProcValues:
 def sys_uname(task: Task, buf: int) -> int:
     uts = task.nsproxy.uts
     release = uname26_release(RELEASE) if task.group.personality & UNAME26 else RELEASE
-    fields = (b"Linux", uts.nodename, release.encode(), VERSION.encode(), task.arch.name.encode(), uts.domainname)
+    machine = task.arch.compat_machine if task.group.personality & PER_MASK == PER_LINUX32 else task.arch.name
+    fields = (b"Linux", uts.nodename, release.encode(), VERSION.encode(), machine.encode(), uts.domainname)
     copy_to_user(task.mm, buf, b"".join(f.ljust(FIELD, b"\0") for f in fields))
     return 0
 

@@ -117,6 +117,7 @@ def copy_process(kernel: "Kernel", parent: Task, flags: int, stack: int, ptid: i
     child.update_syscall_work()
     if group is not pg:
         group.personality = pg.personality
+        group.oom_score_adj, group.oom_score_adj_min = pg.oom_score_adj, pg.oom_score_adj_min   # copy_signal
     if parent.io_context is not None:              # copy_io: shared with CLONE_IO, else copied
         child.io_context = parent.io_context if flags & CLONE_IO else IoContext(parent.io_context.ioprio)
     if parent.ptrace is not None:              # PTRACE_O_TRACEFORK and friends: the child is traced too

@@ -98,6 +98,8 @@ class ThreadGroup:
     mce_kill: int = 2                     # PR_MCE_KILL policy: PR_MCE_KILL_DEFAULT, or LATE (0) / EARLY (1)
     membarrier_registered: int = 0        # MEMBARRIER_CMD_REGISTER_* commands done (syscall/membarrier.py)
     personality: int = 0                  # personality(2): PER_LINUX plus flags (inherited, kept across exec)
+    oom_score_adj: int = 0                # /proc/PID/oom_score_adj (inherited); below oom_score_adj_min only
+    oom_score_adj_min: int = 0            # with CAP_SYS_RESOURCE, whose writes also set the minimum
     utime_ns: int = 0                     # CPU time of exited threads (live threads keep their own)
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()

@@ -36,6 +36,7 @@ HWCAP = sum(1 << (ord(c) - ord("a")) for c in "imafdc")
 
 ARCH = Arch(
     name="riscv64",
+    compat_machine="riscv",
     elf_machine=243,                    # EM_RISCV
     audit_arch=0xC00000F3,              # AUDIT_ARCH_RISCV64: EM_RISCV | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE
     syscall_names=SYSCALL_NAMES,

@@ -63,6 +63,7 @@ ARCH_SET_GS, ARCH_SET_FS, ARCH_GET_FS, ARCH_GET_GS = 0x1001, 0x1002, 0x1003, 0x1
 
 ARCH = Arch(
     name="x86_64",
+    compat_machine="i686",
     elf_machine=62,                     # EM_X86_64
     audit_arch=0xC000003E,              # AUDIT_ARCH_X86_64: EM_X86_64 | __AUDIT_ARCH_64BIT | __AUDIT_ARCH_LE
     syscall_names=SYSCALL_NAMES,

@@ -2,6 +2,7 @@
 status and limits files (Linux's fs/proc/array.c and the helpers of base.c)."""
 from __future__ import annotations
 
+import errno
 import os
 from typing import TYPE_CHECKING
 
@@ -315,3 +316,36 @@ def proc_pid_limits(group: "ThreadGroup") -> bytes:
             line += f"{'unlimited' if v == RLIM_INFINITY else str(v):<20} "
         out.append(line + (f"{unit:<10}\n" if unit else "\n"))
     return as_bytes("".join(out))
+
+
+OOM_SCORE_ADJ_MIN, OOM_SCORE_ADJ_MAX = -1000, 1000
+
+
+def _c_div(a: int, b: int) -> int:
+    """C's integer division, which truncates toward zero."""
+    return a // b if a >= 0 else -(-a // b)
+
+
+def proc_oom_score(kernel, group: "ThreadGroup") -> bytes:
+    """/proc/PID/oom_score: oom_badness (resident pages, plus oom_score_adj thousandths of the machine's pages)
+    scaled into [0, 2000] and by 2/3, as proc_oom_score; 0 for the unkillable (pid 1, a process without memory,
+    OOM_SCORE_ADJ_MIN).  pynix has no swap, and leaves page-table pages out."""
+    total = kernel.frames.total_frames
+    if group is kernel.init or group.exit_status is not None or group.oom_score_adj == OOM_SCORE_ADJ_MIN:
+        return b"0\n"
+    badness = _MemUsage(group).rss // PAGE_SIZE + group.oom_score_adj * (total // 1000)
+    return b"%d\n" % max(_c_div((1000 + _c_div(badness * 1000, total)) * 2, 3), 0)
+
+
+def parse_kstrtoint(data: bytes) -> int:
+    """kstrtoint(strstrip(data), 0): an optional sign, then 0x hex, 0 octal or decimal digits; else EINVAL."""
+    text = data.strip().decode("ascii", "replace")
+    sign, digits = (-1, text[1:]) if text[:1] == "-" else (1, text[1:] if text[:1] == "+" else text)
+    base = 16 if digits[:2].lower() == "0x" else 8 if digits[:1] == "0" and len(digits) > 1 else 10
+    digits = digits[2:] if base == 16 else digits
+    if not digits or not all(c in "0123456789abcdef"[:base] for c in digits.lower()):
+        raise KernelError(errno.EINVAL)
+    value = sign * int(digits, base)
+    if not -(1 << 31) <= value < 1 << 31:
+        raise KernelError(errno.ERANGE)
+    return value

@@ -7,13 +7,16 @@ import os
 from typing import TYPE_CHECKING, Callable
 
 from pynix.errors import KernelError
-from pynix.fs.proc.array import (cmdline, environ, leader, proc_comm, proc_pid_limits, proc_pid_stat, proc_pid_statm,
-                            proc_pid_status)
+from pynix.fs.proc.array import (OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, cmdline, environ, leader, parse_kstrtoint,
+                            proc_comm, proc_oom_score, proc_pid_limits, proc_pid_stat, proc_pid_statm, proc_pid_status)
 from pynix.fs.proc.fd import FdDir, FdInfoDir
 from pynix.fs.proc.inode import ProcDir, ProcFileInode, ProcLinkInode, ProcMemInode, as_bytes
 from pynix.fs.proc.namespaces import IdMapInode, NsDir
 from pynix.fs.proc.task_mmu import show_maps, show_mountinfo, show_mounts
 from pynix.fs.vfs import Inode, VfsPath
+from pynix.uapi.capability import CAP_SYS_RESOURCE
+
+PROC_NUMBUF = 13                  # the bytes a write of a number to a /proc/PID file may use, with its NUL
 
 if TYPE_CHECKING:
     from pynix.fs.proc.root import ProcfsSuperBlock
@@ -83,6 +86,10 @@ class PidDir(ProcDir):
             b"mem": lambda: ProcMemInode(sb, self.key + (b"mem",), g),
             b"mountinfo": self._file(b"mountinfo", lambda: show_mountinfo(sb, g)),
             b"mounts": self._file(b"mounts", lambda: show_mounts(sb, g)),
+            b"oom_score": self._file(b"oom_score", lambda: proc_oom_score(sb.kernel, g)),
+            b"oom_score_adj": self._file(b"oom_score_adj", lambda: b"%d\n" % g.oom_score_adj, 0o644,
+                                         self._write_oom_score_adj),
+            b"personality": self._file(b"personality", lambda: b"%08x\n" % g.personality, 0o400),
             b"root": self._link(b"root", lambda: self._fs_path("root"), lambda p: self._fs_jump("root")),
             b"stat": self._file(b"stat", lambda: proc_pid_stat(sb, g, self.thread, thread_view)),
             b"statm": self._file(b"statm", lambda: proc_pid_statm(g)),
@@ -113,6 +120,21 @@ class PidDir(ProcDir):
         g = self.group
         path = self._fs_jump(which)
         return g.fs.mounts.path_of(path, self.sb.reader_root(g))
+
+    def _write_oom_score_adj(self, data: bytes) -> None:
+        """oom_score_adj_write: EINVAL outside [-1000, 1000]; EACCES below the process's minimum without
+        CAP_SYS_RESOURCE, whose holder's write also becomes the new minimum."""
+        value = parse_kstrtoint(data[:PROC_NUMBUF - 1])
+        if not OOM_SCORE_ADJ_MIN <= value <= OOM_SCORE_ADJ_MAX:
+            raise KernelError(errno.EINVAL)
+        self.check()
+        g, writer = self.group, self.sb.current()
+        privileged = writer is not None and writer.group.creds.has_cap(CAP_SYS_RESOURCE)
+        if value < g.oom_score_adj_min and not privileged:
+            raise KernelError(errno.EACCES)
+        g.oom_score_adj = value
+        if privileged:
+            g.oom_score_adj_min = value
 
     def _write_comm(self, data: bytes) -> None:
         task = self.thread

@@ -1,5 +1,5 @@
-"""The global /proc files (Linux's fs/proc/{cpuinfo,meminfo,stat,uptime,loadavg,version,cmdline}.c and
-kernel/configs.c)."""
+"""The global /proc files (Linux's fs/proc/{cpuinfo,meminfo,stat,uptime,loadavg,version,cmdline}.c,
+mm/vmstat.c and kernel/configs.c)."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -142,3 +142,14 @@ def meminfo(kernel) -> bytes:
             "HugePages_Surp:        0\n", f"Hugepagesize:   {kb_text(2048 * 1024)}\n", f"Hugetlb:        {kb_text(0)}\n",
             f"DirectMap4k:    {kb_text(total)}\n"]
     return as_bytes("".join(out))
+
+
+def vmstat(kernel) -> bytes:
+    """/proc/vmstat (mm/vmstat.c vmstat_show): "name value" lines, values in pages or events.  Only the counters
+    pynix keeps, and those that are zero because it has no swap device; readers (procps' vmstat) take a missing
+    name as 0."""
+    frames = getattr(kernel, "frames", None)
+    total, free = getattr(frames, "total_frames", 0), getattr(frames, "free_frames", 0)
+    rows = [("nr_free_pages", free), ("nr_anon_pages", total - free), ("nr_swapcached", 0), ("pswpin", 0),
+            ("pswpout", 0)]
+    return as_bytes("".join(f"{name} {value}\n" for name, value in rows))

@@ -13,7 +13,7 @@ from pynix.fs.proc.base import PidDir
 from pynix.fs.proc.inode import (PROC_ROOT_INO, PROC_SUPER_MAGIC, ProcDir, ProcFileInode, ProcInode, ProcLinkInode,
                             UncachedDentries, random_uuid)
 from pynix.fs.proc.misc import (cmdline_global, config_gz, cpuinfo, filesystems, loadavg, meminfo, stat_global,
-                           uptime, version)
+                           uptime, version, vmstat)
 from pynix.fs.proc.proc_sysctl import sysctl_tree, sysvipc_tree
 from pynix.fs.proc.task_mmu import net_tree
 from pynix.fs.vfs import Inode, SuperBlock, VfsPath
@@ -105,7 +105,8 @@ class ProcRoot(ProcDir):
                      b"meminfo": lambda: meminfo(k), b"stat": lambda: stat_global(k),
                      b"partitions": lambda: proc_partitions(),
                      b"swaps": lambda: b"Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n",
-                     b"uptime": lambda: uptime(k), b"version": lambda: version(sb.values)}
+                     b"uptime": lambda: uptime(k), b"version": lambda: version(sb.values),
+                     b"vmstat": lambda: vmstat(k)}
             static: dict[bytes, Callable[[], Inode]] = {
                 name: (lambda name=name, render=render: ProcFileInode(sb, ("g", name), render))
                 for name, render in files.items()}
