@@ -11,12 +11,17 @@ A waiting open raises `Block` and runs again when woken.  Linux counts a waiting
 already; here the waiter sleeps on the pipe's open queue with a `FifoOpen` token as its restart data, and the
 partner that arrives creates the waiter's open file (so the partner sees the reader/writer at once -- a writer
 that writes straight after its open does not get EPIPE) and hands it over through the token.  A waiter that a
-signal interrupts is no longer on the queue, so nobody creates a file for it.
+signal interrupts is no longer on the queue, so nobody creates a file for it.  A signal that comes after the
+partner but before the waiter has run again does not interrupt the open: the partner ended the wait, so the
+open completes with the file it was handed (Linux's wait_for_partner returns 0 once the counter has moved) and
+the handler runs after it -- the file is installed through the token's `install`, also from the waiter's
+`on_interrupt`.
 """
 from __future__ import annotations
 
 import errno
-from typing import TYPE_CHECKING
+from functools import partial
+from typing import TYPE_CHECKING, Callable
 
 from pynix.errors import KernelError
 from pynix.fs.file import File
@@ -42,13 +47,15 @@ class FifoPipe(Pipe):
 
 
 class FifoOpen:
-    """The restart data of an open waiting for its partner; `file` is set by the partner that arrives."""
+    """The restart data of an open waiting for its partner; `file` is set by the partner that arrives.
+    `install` finishes the open with a file (the descriptor it returns is the open's result)."""
 
-    __slots__ = ("pipe", "flags", "file")
+    __slots__ = ("pipe", "flags", "install", "file")
 
-    def __init__(self, pipe: FifoPipe, flags: int) -> None:
+    def __init__(self, pipe: FifoPipe, flags: int, install: Callable[[File], int]) -> None:
         self.pipe = pipe
         self.flags = flags
+        self.install = install
         self.file: File | None = None
 
 
@@ -111,53 +118,60 @@ class FifoReadWriteFile(_FifoMixin, PipeFile):
         self.pipe.closed()
 
 
-def _waiting(queue: WaitQueue, pipe: FifoPipe) -> list[FifoOpen]:
-    tokens = []
+def _waiting(queue: WaitQueue, pipe: FifoPipe) -> list[tuple["Task", FifoOpen]]:
+    waiting = []
     for task in queue.waiters:
         token = task.restart_data
         if isinstance(token, FifoOpen) and token.pipe is pipe and token.file is None:
-            tokens.append(token)
-    return tokens
+            waiting.append((task, token))
+    return waiting
+
+
+def _hand_over(task: "Task", token: FifoOpen, file: File) -> None:
+    """Give a waiting open its file: its re-run returns it, and so does a handler that interrupts it first."""
+    token.file = file
+    task.on_interrupt = partial(token.install, file)
 
 
 def _admit_readers(path: "VfsPath", pipe: FifoPipe) -> None:
     """A writer arrived: every open waiting for one gets its read end now."""
-    for token in _waiting(pipe.open_readers, pipe):
-        token.file = FifoReadFile(path, pipe, token.flags)
+    for task, token in _waiting(pipe.open_readers, pipe):
+        _hand_over(task, token, FifoReadFile(path, pipe, token.flags))
     pipe.open_readers.wake_all()
 
 
 def _admit_writers(path: "VfsPath", pipe: FifoPipe) -> None:
-    for token in _waiting(pipe.open_writers, pipe):
-        token.file = FifoWriteFile(path, pipe, token.flags)
+    for task, token in _waiting(pipe.open_writers, pipe):
+        _hand_over(task, token, FifoWriteFile(path, pipe, token.flags))
     pipe.open_writers.wake_all()
 
 
-def fifo_open(task: "Task", path: "VfsPath", flags: int) -> File:
-    """The open file of fifo `path` opened with `flags`; may block (see above)."""
+def fifo_open(task: "Task", path: "VfsPath", flags: int, install: Callable[[File], int]) -> int:
+    """Open fifo `path` with `flags` and `install` the open file (its result is the open's); may block (see
+    above)."""
     inode = path.inode
     pipe = getattr(inode, "fifo_pipe", None)
     if pipe is None:
         pipe = inode.fifo_pipe = FifoPipe(inode)
     token = task.restart_data
     if isinstance(token, FifoOpen) and token.pipe is pipe and token.file is not None:
-        return token.file                        # a partner opened while this open slept
+        return install(token.file)               # a partner opened while this open slept
     nonblocking = bool(flags & O_NONBLOCK)
     acc = flags & O_ACCMODE
     if acc == O_RDONLY:
         _admit_writers(path, pipe)
         if pipe.writers == 0 and not nonblocking:
-            raise Block(pipe.open_readers, data=FifoOpen(pipe, flags))
-        return FifoReadFile(path, pipe, flags)
+            raise Block(pipe.open_readers, data=FifoOpen(pipe, flags, install))
+        return install(FifoReadFile(path, pipe, flags))
     if acc == O_WRONLY:
         if pipe.readers == 0 and not _waiting(pipe.open_readers, pipe):
             if nonblocking:
                 raise KernelError(errno.ENXIO)
-            raise Block(pipe.open_writers, data=FifoOpen(pipe, flags))
+            raise Block(pipe.open_writers, data=FifoOpen(pipe, flags, install))
         writer = FifoWriteFile(path, pipe, flags)
         _admit_readers(path, pipe)
-        return writer
+        return install(writer)
     file: File = FifoReadWriteFile(path, pipe, flags)
     _admit_readers(path, pipe)
     _admit_writers(path, pipe)
-    return file
+    return install(file)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import errno
 import stat as st
 import struct
+from functools import partial
 
 from pynix.errors import KernelError
 from pynix.fs.fifo import fifo_open
@@ -109,15 +110,20 @@ def open_path(task: Task, target: VfsPath, flags: int, cloexec: bool) -> int:
         check_writable(target)
     fsnotify_open_perm(target)                             # fanotify's FAN_OPEN_PERM: may wait, or EPERM
     break_lease(task, inode, flags | (O_WRONLY if flags & O_TRUNC else 0))   # may wait for lease holders
-    if st.S_ISFIFO(inode.mode):
-        file = fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY))   # may wait for a partner
-    else:
-        file = _open_inode(inode, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
-        file.flags &= ~O_NOCTTY                          # then it is gone, as do_dentry_open clears it
+    if st.S_ISFIFO(inode.mode):                          # may wait for a partner, who may open it for us
+        return fifo_open(task, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC | O_NOCTTY),
+                         partial(_install_opened, task, cloexec))
+    file = _open_inode(inode, target, flags & ~(O_CREAT | O_EXCL | O_TRUNC))   # a terminal looks at O_NOCTTY
+    file.flags &= ~O_NOCTTY                              # then it is gone, as do_dentry_open clears it
     fsnotify_open(file)
     if flags & O_TRUNC and st.S_ISREG(inode.mode):      # Linux truncates even with O_RDONLY
         _truncate(inode, 0)
         fsnotify_change(target.dentry, FS_MODIFY)
+    return task.group.fds.install(file, cloexec)
+
+
+def _install_opened(task: Task, cloexec: bool, file: File) -> int:
+    fsnotify_open(file)
     return task.group.fds.install(file, cloexec)
 
 
