@@ -180,6 +180,18 @@ MASKS = [
 ]
 
 
+# What the scripts print as a relation or leave out, because the guest is a machine of its own (what Linux would
+# show for the same machine is what pynix shows):
+# - pids, ps's tree (ps_e prints depth, state and name below the script's shell; pynix's init starts the program
+#   in a session of its own, hence setsid natively), pid column widths (the host's pid_max is systemd's 4194304)
+# - taskset's mask is compared with nproc (the guest has its CPUs), free/uptime/vmstat print their layout only
+#   (the guest's memory and boot time), lsblk checks only that what it lists are disks (the guest has none)
+# - findmnt /sys: pynix's /sys is the host's tree seen through the root overlay, with sysfs mounted on parts
+# - getconf OPEN_MAX/CHILD_MAX (the guest starts with init's rlimits), lscpu (the guest's CPU), lsns (pynix has
+#   no cgroup or time namespaces), ps -o psr (natively whichever CPU ran last), /dev/tty's group (the guest's
+#   devtmpfs follows Debian's udev, the host container's does not)
+
+
 def _masked(section: str, lines: list[bytes]) -> bytes:
     text = b"\n".join(lines)
     for where, pattern, replacement in MASKS:
