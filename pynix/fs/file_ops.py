@@ -8,6 +8,7 @@ file's size (truncate, ftruncate, O_TRUNC, fallocate) so that the cache and the 
 from __future__ import annotations
 
 import errno
+import stat
 import struct
 from typing import TYPE_CHECKING
 
@@ -49,20 +50,36 @@ class InodeFile(File):
             new = self.offset + offset
         elif whence == SEEK_END:
             new = size + offset
-        elif whence == SEEK_DATA:            # no holes are tracked: all data up to the end
-            if offset >= size:
+        elif whence in (SEEK_DATA, SEEK_HOLE):
+            if offset < 0 or offset >= size:
                 raise KernelError(errno.ENXIO)
-            new = offset
-        elif whence == SEEK_HOLE:
-            if offset >= size:
-                raise KernelError(errno.ENXIO)
-            new = size
+            new = seek_hole_data(self.inode, offset, size, whence)
         else:
             raise KernelError(errno.EINVAL)
         if new < 0 or new > MAX_OFFSET:
             raise KernelError(errno.EINVAL)
         self.offset = new
         return new
+
+
+def seek_hole_data(inode: Inode, offset: int, size: int, whence: int) -> int:
+    """SEEK_DATA/SEEK_HOLE from `offset` (inside the file): a tmpfs file's holes are the pages not in its
+    cache, as mapping_seek_hole_data (ENXIO: no data after `offset`; the end of the file is a hole); a file
+    with a store is data up to its end (no holes are tracked there)."""
+    data = inode.data_inode
+    if data.has_backing_store or not stat.S_ISREG(data.mode):
+        return offset if whence == SEEK_DATA else size
+    pages = data.mapping.pages if data.mapping is not None else {}
+    first, last = offset >> PAGE_SHIFT, (size - 1) >> PAGE_SHIFT
+    if whence == SEEK_DATA:
+        index = min((i for i in pages if first <= i <= last), default=None)
+        if index is None:
+            raise KernelError(errno.ENXIO)
+        return max(offset, index << PAGE_SHIFT)
+    index = first
+    while index <= last and index in pages:
+        index += 1
+    return min(max(offset, index << PAGE_SHIFT), size)
 
 
 def file_mapping(inode: Inode, task: "Task | None") -> PageCache:

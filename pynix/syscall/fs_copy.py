@@ -106,6 +106,18 @@ def sys_sendfile(task: Task, out_fd: int, in_fd: int, offset: int, count: int) -
     return done
 
 
+def generic_file_rw_checks(fin: File, fout: File) -> None:
+    """What copy_file_range and the clone ioctls ask of both files: EISDIR for a directory, EINVAL for another
+    non-regular file, EBADF unless the source is readable and the target writable without O_APPEND."""
+    pin, pout = file_path(fin), file_path(fout)
+    if (pin is not None and pin.inode.is_dir) or (pout is not None and pout.inode.is_dir):
+        raise KernelError(errno.EISDIR)
+    if not isinstance(fin, RegularFile) or not isinstance(fout, RegularFile):
+        raise KernelError(errno.EINVAL)
+    if not fin.readable or not fout.writable or fout.flags & O_APPEND:
+        raise KernelError(errno.EBADF)
+
+
 @syscall
 def sys_copy_file_range(task: Task, fd_in: int, off_in: int, fd_out: int, off_out: int, length: int,
                         flags: int) -> int:
@@ -115,14 +127,7 @@ def sys_copy_file_range(task: Task, fd_in: int, off_in: int, fd_out: int, off_ou
     pos_out = read_loff(task, off_out) if off_out else getattr(fout, "offset", 0)
     if flags & 0xFFFFFFFF:
         raise KernelError(errno.EINVAL)
-    # generic_file_rw_checks
-    pin, pout = file_path(fin), file_path(fout)
-    if (pin is not None and pin.inode.is_dir) or (pout is not None and pout.inode.is_dir):
-        raise KernelError(errno.EISDIR)
-    if not isinstance(fin, RegularFile) or not isinstance(fout, RegularFile):
-        raise KernelError(errno.EINVAL)
-    if not fin.readable or not fout.writable or fout.flags & O_APPEND:
-        raise KernelError(errno.EBADF)
+    generic_file_rw_checks(fin, fout)
     inode_in, inode_out = fin.inode, fout.inode
     if inode_in.sb is not inode_out.sb:
         raise KernelError(errno.EXDEV)

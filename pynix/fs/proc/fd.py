@@ -26,6 +26,11 @@ class FdDir(ProcDir):
         super().__init__(sb, piddir.key + (b"fd",), 0o500, g.creds.euid, g.creds.egid)
         self.piddir = piddir
 
+    @property
+    def size(self) -> int:
+        """proc_fd_getattr: the directory's size is how many descriptors are open (Linux 6.2 on)."""
+        return len(self._entries())
+
     def _entries(self) -> dict:
         if not self.piddir.alive():
             return {}
