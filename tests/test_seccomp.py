@@ -89,6 +89,25 @@ def test_ctags_sandbox(tmp_path):
     assert b"audit: type=1326" in logged.stderr and b"sig=31" in logged.stderr, logged.describe()
 
 
+def _joined_strace_lines(text: str) -> list[str]:
+    """strace -f's lines without their pid, a call that another thread's line interrupted (`seccomp(... <unfinished
+    ...>` then `<... seccomp resumed>) = 0`) joined back into one line where it began, stack addresses masked."""
+    out: list[str] = []
+    pending: dict[str, int] = {}
+    for line in text.splitlines():
+        m = re.match(r"^(?:\[?(?:pid)?\s*(\d+)\]?\s+)?(.*)$", line)
+        pid, rest = m.group(1) or "", re.sub(r"filter=0x[0-9a-f]+", "filter=ADDR", m.group(2))
+        resumed = re.match(r"^<\.\.\. \w+ resumed>(.*)$", rest)
+        if resumed and pid in pending:
+            out[pending.pop(pid)] += resumed.group(1)
+        elif rest.endswith(" <unfinished ...>"):
+            pending[pid] = len(out)
+            out.append(rest[:-len(" <unfinished ...>")])
+        else:
+            out.append(rest)
+    return out
+
+
 def test_strace_shows_seccomp(tmp_path):
     """`--strace` prints seccomp(2) and a caught seccomp SIGSYS as Debian's strace -f does (the static
     binary's si_call_addr is the same address on both sides; the stack address of the sock_fprog is not)."""
@@ -101,9 +120,7 @@ def test_strace_shows_seccomp(tmp_path):
     assert got.returncode == 0, got.describe()
 
     def lines(path: Path) -> list[str]:
-        text = re.sub(r"^\[?(pid)?\s*\d+\]?\s+", "", path.read_text(), flags=re.M)
-        text = re.sub(r"filter=0x[0-9a-f]+", "filter=ADDR", text)
-        return [line for line in text.splitlines() if line.startswith(("seccomp(", "--- SIGSYS"))]
+        return [line for line in _joined_strace_lines(path.read_text()) if line.startswith(("seccomp(", "--- SIGSYS"))]
 
     ours, theirs = lines(tmp_path / "pynix"), lines(tmp_path / "ref")
     assert [line for line in ours if line.startswith("seccomp(")] == \

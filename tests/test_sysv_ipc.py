@@ -4,9 +4,12 @@ several IPC details wrong -- shm modes after fork, msg_lrpid, SHM_REMAP and IPC_
 ipcmk/ipcs/ipcrm under pynix."""
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
 
-from harness import assert_no_traceback, assert_same, assert_same_as_native, host_isa, need, run_pynix
+from harness import (assert_no_traceback, assert_same, assert_same_as_native, host_isa, need, run_pynix,
+                     run_reference)
 
 
 def test_sysv_shm(target):
@@ -44,10 +47,20 @@ def _need_ipc_tools() -> None:
 
 def test_ipcs_limits_and_summary():
     """`ipcs -l` and `ipcs -u` read /proc/sys/kernel and the *_INFO commands: the same as natively (Linux's
-    default limits, nothing allocated)."""
+    default limits; nothing allocated, as in a new IPC namespace: the reference runs in one, since the host's own
+    namespace holds whatever other programs on the machine created)."""
     _need_ipc_tools()
-    assert_same(shutil.which("ipcs"), ["-l"])
-    assert_same(shutil.which("ipcs"), ["-u"])
+    ipcs = shutil.which("ipcs")
+    assert_same(ipcs, ["-l"])
+    unshare = shutil.which("unshare")
+    need(unshare is not None and os.geteuid() == 0 and
+         subprocess.run([unshare, "--ipc", "true"], capture_output=True).returncode == 0,
+         "no new IPC namespace here (unshare --ipc as root) for the reference of ipcs -u")
+    ref = run_reference(unshare, ["--ipc", ipcs, "-u"])
+    got = run_pynix(ipcs, ["-u"])
+    assert_no_traceback(got)
+    assert (got.returncode, got.stdout) == (ref.returncode, ref.stdout), \
+        f"\n=== pynix ===\n{got.describe()}\n=== reference ===\n{ref.describe()}"
 
 
 def test_ipcmk_ipcs_ipcrm():
