@@ -35,7 +35,9 @@ static int tcp_state(int fd)
     return info.tcpi_state;
 }
 
-/* The /proc/net/tcp entries whose local port is `server` or `client`, as "local-remote state", sorted. */
+/* The /proc/net/tcp entries of the connection between ports `server` and `client` (both ends), as "local-remote
+   state", sorted.  An entry with only one of the two ports belongs to someone else: natively the host's other
+   programs reuse ephemeral ports, and their TIME_WAIT entries would show here. */
 static int by_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 static void show_proc(const char *when, int server, int client)
@@ -49,8 +51,8 @@ static void show_proc(const char *when, int server, int client)
         if (sscanf(line, "%*d: %*x:%x %*x:%x %x", &lport, &rport, &st) != 3)
             continue;
         const char *l = lport == (unsigned)server ? "server" : lport == (unsigned)client ? "client" : NULL;
-        const char *r = rport == (unsigned)server ? "server" : rport == (unsigned)client ? "client" : "*";
-        if (l == NULL)
+        const char *r = rport == (unsigned)server ? "server" : rport == (unsigned)client ? "client" : NULL;
+        if (l == NULL || r == NULL)
             continue;
         snprintf(found[n], sizeof found[n], "%s-%s %02X", l, r, st);
         sorted[n] = found[n];
