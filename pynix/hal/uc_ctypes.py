@@ -10,7 +10,6 @@ import ctypes
 
 from unicorn.unicorn_py3.unicorn import HOOK_TLB_FILL_CFUNC, uclib
 
-
 # Calls that must be quick go through a second handle on the same libunicorn, opened with ctypes.PyDLL and
 # without argument types: ~0.4 us a call, where the binding's prototyped functions (`uclib`) take ~1 us (they
 # run every argument through a converter, and release and retake the GIL).  None of these calls back into
