@@ -115,7 +115,12 @@ class Smp:
         self.kick_read, self.kick_write = os.pipe()     # wakes the boot CPU out of its host poll
         os.set_blocking(self.kick_read, False)
         os.set_blocking(self.kick_write, False)
-        weakref.finalize(self, _close_pipe, self.kick_read, self.kick_write)   # (the API makes many machines)
+        # (the API makes many machines: a dropped one closes its pipe too)
+        self._close_kicks = weakref.finalize(self, _close_pipe, self.kick_read, self.kick_write)
+
+    def close(self) -> None:
+        """Give the kick pipe back to the host (Machine.close); idempotent.  The machine cannot run afterwards."""
+        self._close_kicks()
 
     def attach(self, kernel: "Kernel", cpus: tuple[Cpu, ...]) -> None:
         """The kernel's CPUs: the first is the boot CPU (the one in the kernel to begin with)."""

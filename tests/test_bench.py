@@ -14,7 +14,7 @@ import sys
 import pytest
 
 from harness import ROOT, host_isa, need, toolchain_missing
-from pynix.cli import bench as bench_cli
+from pynix.cli import bench_report, bench_runners, bench_suite
 
 NUMBER = re.compile(r"^\d+(\.\d+)?(e[+-]\d+)?$")
 
@@ -42,7 +42,7 @@ def tables(report: str) -> dict[str, dict[str, dict[str, str]]]:
 
 def runners_for(arch: str) -> list[str]:
     need(toolchain_missing(f"{arch}-musl") is None, f"no {arch}-musl toolchain: {toolchain_missing(f'{arch}-musl')}")
-    need(shutil.which(bench_cli.QEMU[arch]) is not None, f"{bench_cli.QEMU[arch]} is not installed")
+    need(shutil.which(bench_suite.QEMU[arch]) is not None, f"{bench_suite.QEMU[arch]} is not installed")
     if arch == "x86_64":
         need(host_isa() == "x86_64", "native x86_64 runs need an x86_64 host")
         return ["native", "qemu", "pynix"]
@@ -107,16 +107,16 @@ def test_missing_program_is_skipped_with_a_note():
 
 def test_table_rendering_without_running():
     """render() of a made-up session: medians, ratios, the ms difference and footnotes for partial failures."""
-    start = bench_cli.STARTUPS["start_static"]
-    session = bench_cli.Session(arches=["x86_64"], runners={"x86_64": ["native", "qemu", "pynix"]},
-                                benches=[bench_cli.BENCHMARKS["syscall"], start])
+    start = bench_suite.STARTUPS["start_static"]
+    session = bench_report.Session(arches=["x86_64"], runners={"x86_64": ["native", "qemu", "pynix"]},
+                                benches=[bench_suite.BENCHMARKS["syscall"], start])
     for runner, values in (("native", [1.0, 3.0, 2.0]), ("qemu", [20.0]), ("pynix", [500.0, 400.0])):
         for v in values:
-            session.record("x86_64", start, runner, bench_cli.Outcome({"start_static": (v, "ms")}, v / 1000, None))
-    session.record("x86_64", bench_cli.BENCHMARKS["syscall"], "native",
-                   bench_cli.Outcome({"syscall": (0.25, "us/op")}, 0.01, None))
-    session.record("x86_64", bench_cli.BENCHMARKS["syscall"], "pynix", bench_cli.Outcome({}, 0.3, "exit 2"))
-    report = bench_cli.render(session)
+            session.record("x86_64", start, runner, bench_runners.Outcome({"start_static": (v, "ms")}, v / 1000, None))
+    session.record("x86_64", bench_suite.BENCHMARKS["syscall"], "native",
+                   bench_runners.Outcome({"syscall": (0.25, "us/op")}, 0.01, None))
+    session.record("x86_64", bench_suite.BENCHMARKS["syscall"], "pynix", bench_runners.Outcome({}, 0.3, "exit 2"))
+    report = bench_report.render(session)
     found = tables(report)
     assert found["x86_64"]["syscall"] == {
         "benchmark": "syscall", "unit": "us/op", "native": "0.25", "qemu": "-", "pynix": "failed[1]",
@@ -134,7 +134,7 @@ def test_floor_runner_times_the_cpu_loop(arch):
     prints is the program's (under pynix), the cpu row gets a floor column and pynix/floor, and a benchmark
     without a floor shows "-" there."""
     need(toolchain_missing(f"{arch}-musl") is None, f"no {arch}-musl toolchain")
-    binary = bench_cli.build(bench_cli.BENCHMARKS["cpu"], arch)
+    binary = bench_suite.build(bench_suite.BENCHMARKS["cpu"], arch)
     floor = subprocess.run([sys.executable, "-m", "pynix.cli.floor", str(binary), "2"], cwd=ROOT,
                            capture_output=True, text=True, timeout=300)
     program = subprocess.run([sys.executable, "-m", "pynix", "run", str(binary), "2"], cwd=ROOT,
@@ -155,10 +155,10 @@ def test_floor_symbols_and_a_binary_without_them():
     """floor.symbols reads a static binary's symbol table; a binary without the cpu functions is an ERROR."""
     from pynix.cli.floor import symbols
     need(toolchain_missing("x86_64-musl") is None, "no x86_64-musl toolchain")
-    binary = bench_cli.build(bench_cli.BENCHMARKS["cpu"], "x86_64")
+    binary = bench_suite.build(bench_suite.BENCHMARKS["cpu"], "x86_64")
     found = symbols(binary.read_bytes())
     assert {"crc_table", "generate", "make_table", "main"} <= set(found)
-    other = bench_cli.build(bench_cli.BENCHMARKS["syscall"], "x86_64")
+    other = bench_suite.build(bench_suite.BENCHMARKS["syscall"], "x86_64")
     proc = subprocess.run([sys.executable, "-m", "pynix.cli.floor", str(other)], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 2 and proc.stdout.startswith("ERROR ") and "crc_table" in proc.stdout, proc.stdout

@@ -25,7 +25,7 @@ SBIN = "/usr/sbin:/sbin"
 ISAS = ("riscv64", "x86_64")
 # What the tests run: the tests themselves and the devtools and benchmark runner they drive.
 SOURCES = sorted((ROOT / "tests").glob("*.py")) + sorted((ROOT / "pynix" / "devtools").glob("*.py")) \
-    + [ROOT / "pynix" / "cli" / "bench.py"]
+    + sorted((ROOT / "pynix" / "cli").glob("bench*.py"))
 LOCAL_MODULES = {"harness", "fakes", "conftest", "pynix"}
 # Not on PyPI: CPython's own regression tests (Debian's libpython3.11-testsuite, in tools/test-packages), run
 # as `python3.11 -m test`.

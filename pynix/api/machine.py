@@ -113,6 +113,8 @@ class Machine:
             sbs.update((id(m.sb), m.sb) for table in tables for m in table.mounts)
         for sb in sbs.values():
             sb.close()
+        if self._machine is not None and self._machine.kernel.smp is not None:
+            self._machine.kernel.smp.close()
 
     def trace(self, tracer: Tracepoints) -> None:
         """Add a tracer (pynix/trace: strace, the timeline, the gdb stub) to the machine's tracepoints."""

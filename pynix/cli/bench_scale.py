@@ -17,7 +17,7 @@ import subprocess
 import sys
 import time
 
-from pynix.cli.bench import ROOT, Benchmark, build
+from pynix.cli.bench_suite import Benchmark, build, ROOT
 
 _CASES = (("fork", "fork_{}m", (1, 64, 512), 1), ("ctxsw", "ctxsw_{}", (2, 16, 256, 1000), 2),
           ("stat", "stat_dir_{}", (10, 1000, 100000), 10), ("depth", "stat_depth_{}", (1, 8, 32), 2))

@@ -6,7 +6,9 @@ user code until something needs the kernel, reporting it as a plain `Trap` to th
 served by kernel callbacks *inside* the emulator (no exit from `emu_start`), and so is a stop inside a syscall,
 task switch included; `Cpu.run` returns only when the handler has no task to run.
 """
-from pynix.hal.cpu import Cpu, CpuContext, new_cpu
+from pynix.hal.backends import new_cpu
+from pynix.hal.context import CpuContext
+from pynix.hal.cpu import Cpu
 from pynix.hal.ram import PhysicalMemory
 from pynix.hal.trap import ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, Trap, TrapKind
 

@@ -13,134 +13,36 @@ syscall costs ~1 us, of which Unicorn's own trap and return take 0.05 us, enteri
 trampoline ~0.15 us, the closure itself ~0.3 us and the kernel's dispatcher and handler ~0.25 us.  It reads and
 writes the syscall registers as plain memory (the register window of uc_internals.py, where every use of
 Unicorn's private state is); through Unicorn's API (two ctypes calls) the same syscall costs ~0.7 us more.
+
+Around it: the ISA subclasses in cpu_riscv64.py and cpu_x86_64.py (new_cpu, backends.py, picks one), saved
+register contexts in context.py, the time-slice timer in preempt.py, the raw ctypes calls in uc_ctypes.py.
 """
 from __future__ import annotations
 
 import ctypes
 import errno
 import inspect
-import math
 import struct
 import sys
-import threading
 import time
-import weakref
 from typing import Callable, Protocol, Sequence
 
 import unicorn as uc
-import unicorn.riscv_const as rv
-import unicorn.x86_const as x86
-from unicorn.unicorn_py3.unicorn import (HOOK_INTR_CFUNC, HOOK_TLB_FILL_CFUNC, uc_hook_h, uclib)
+from unicorn.unicorn_py3.unicorn import uc_hook_h, uclib
 
+from pynix.hal.context import CpuContext
+from pynix.hal.preempt import Preempter
 from pynix.hal.ram import PhysicalMemory
 from pynix.hal.trap import ACCESS_EXEC, ACCESS_READ, ACCESS_WRITE, Trap, TrapKind
+from pynix.hal.uc_ctypes import (NO_ARGS_HOOK, TLB_FILL_HOOK, TlbEntry, fast_context_restore,
+                                 fast_context_save, fast_ctl, fast_reg_read, fast_reg_read_batch, fast_reg_write)
 from pynix.hal.uc_internals import (UnicornInternals, exits_only_between_blocks, fault_address_offset,
                                    find_register_window)
 
 _ACCESS = {uc.UC_MEM_READ: ACCESS_READ, uc.UC_MEM_WRITE: ACCESS_WRITE, uc.UC_MEM_FETCH: ACCESS_EXEC}
 _U64 = 0xFFFFFFFFFFFFFFFF
 _U128 = (1 << 128) - 1
-
-# Calls that must be quick go through a second handle on the same libunicorn, opened with ctypes.PyDLL and
-# without argument types: ~0.4 us a call, where the binding's prototyped functions (`uclib`) take ~1 us (they
-# run every argument through a converter, and release and retake the GIL).  None of these calls back into
-# Python and each returns at once, so keeping the GIL is safe.  They cannot fail for the fixed, valid register
-# ids, contexts and requests they are given, so their status is not even converted (restype None) -- except
-# uc_context_alloc's, which may be ENOMEM.
-_fast_uclib = ctypes.PyDLL(uclib._name)
-
-
-def _fast(name: str, restype: type | None = None) -> ctypes._CFuncPtr:
-    function = getattr(_fast_uclib, name)
-    function.restype = restype
-    return function
-
-
-_fast_reg_read_batch = _fast("uc_reg_read_batch")
-_fast_reg_write = _fast("uc_reg_write")
-_fast_reg_read = _fast("uc_reg_read")
-_fast_context_alloc = _fast("uc_context_alloc", ctypes.c_int)
-_fast_context_save = _fast("uc_context_save")                  # a memcpy of the CPU state, both ways
-_fast_context_restore = _fast("uc_context_restore")
-_fast_context_reg_read = _fast("uc_context_reg_read")
-_fast_context_reg_write = _fast("uc_context_reg_write")
-_fast_ctl = _fast("uc_ctl")                                    # only for requests without arguments (TLB flush)
-_fast_context_size = _fast("uc_context_size", ctypes.c_size_t)
-_context_box = ctypes.c_uint64()                               # CpuContext's register values pass through here
-_context_box_arg = ctypes.byref(_context_box)
-
-# Hook prototypes declared with only the leading C arguments the hook uses.  A C caller may pass more
-# arguments than the callee reads (the System V calling convention leaves the rest in registers), and every
-# argument ctypes does not convert to a Python object is time saved on each trap (~0.07 us for two).
-_HOOK_NO_ARGS_CFUNC = ctypes.CFUNCTYPE(None)                                    # (uc, user_data) ignored
-_HOOK_INTNO_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32)    # (uc, intno), user_data ignored
-# (uc, address, type, uc_tlb_entry *entry), user_data ignored; the entry as a plain address (see _fill_path)
-_HOOK_TLB_FILL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
-                                        ctypes.c_void_p)
-_TlbEntry = HOOK_TLB_FILL_CFUNC._argtypes_[3]._type_          # struct uc_tlb_entry {paddr; perms}
 _KERNEL_STOP = Trap(TrapKind.KERNEL_STOP)     # the trap of every block, exit, exec...: one value, never changed
-
-
-class _Preempter:
-    """The timer interrupt: a host thread that stops the CPU when the running time slice is used up.
-
-    Unicorn's own `emu_start(timeout=...)` creates a thread for every call, polls every 2 us and joins the
-    thread on return: ~0.1-2 ms per slice, more than a whole context switch should cost.  This thread lives as
-    long as the CPU and sleeps until the armed deadline; arming stores the deadline and wakes the thread only
-    if it sleeps past it.  Python runs the thread while the emulator runs guest code (the emulator call
-    releases the GIL).  A stop that lands just after its slice ended only shortens the next one (the kernel
-    sees a TIMER trap).
-
-    The interrupt is level-triggered: once the deadline has passed, the thread stops the CPU again every
-    `RETRY_S` until the kernel acknowledges it by arming the next slice or disarming.  A stop that arrives
-    while the CPU is between two runs of the emulator is lost (emu_start clears any pending stop), and an
-    edge-triggered timer would then let the task run on for ever."""
-
-    RETRY_S = 0.0005
-
-    def __init__(self, stop: Callable[[], None]) -> None:
-        # The emulator's stop method, held weakly: a machine that is dropped (the Python API makes several in
-        # one process) takes its emulator with it, and the thread ends.
-        self._stop = weakref.WeakMethod(stop)
-        self._deadline = 0.0                       # time.monotonic() at which to stop the CPU; 0: disarmed
-        self._waking_at = math.inf                 # when the thread will look again by itself
-        self._wakeup = threading.Event()
-        self._gone = False
-        weakref.finalize(stop.__self__, self._end)
-        threading.Thread(target=self._loop, name="pynix-preempt", daemon=True).start()
-
-    def _end(self) -> None:
-        self._gone = True
-        self._wakeup.set()
-
-    def arm(self, deadline: float) -> None:
-        self._deadline = deadline
-        if deadline < self._waking_at:
-            self._wakeup.set()
-
-    def disarm(self) -> None:
-        self._deadline = 0.0
-
-    def _loop(self) -> None:
-        while not self._gone:
-            deadline = self._deadline
-            now = time.monotonic()
-            if deadline and now >= deadline:
-                if self._deadline == deadline:     # still the slice that was armed: end it (again)
-                    stop = self._stop()
-                    if stop is None:
-                        return
-                    stop()
-                    del stop                       # (a reference kept here would keep the emulator)
-                    self._waking_at = now + self.RETRY_S
-                    self._wakeup.wait(self.RETRY_S)
-                    self._wakeup.clear()
-                continue
-            self._waking_at = deadline or math.inf
-            if self._deadline != deadline:         # re-armed meanwhile: look again
-                continue
-            self._wakeup.wait(deadline - now if deadline else None)
-            self._wakeup.clear()
 
 
 class KernelEntry(Protocol):
@@ -155,85 +57,6 @@ class KernelEntry(Protocol):
 SyscallHandler = Callable[[int, int, int, int, int, int, int], "int | None"]
 FillHandler = Callable[[int, int], int]
 StopHandler = Callable[[Trap], bool]
-
-
-def _riscv_registers() -> dict[str, int]:
-    abi = ["zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1"] + [f"a{i}" for i in range(8)] + \
-          [f"s{i}" for i in range(2, 12)] + ["t3", "t4", "t5", "t6"]
-    regs = {name: getattr(rv, f"UC_RISCV_REG_X{i}") for i, name in enumerate(abi)}
-    regs.update({f"x{i}": getattr(rv, f"UC_RISCV_REG_X{i}") for i in range(32)})
-    regs.update({f"f{i}": getattr(rv, f"UC_RISCV_REG_F{i}") for i in range(32)})
-    regs.update(pc=rv.UC_RISCV_REG_PC, fcsr=rv.UC_RISCV_REG_FCSR)
-    return regs
-
-
-def _x86_registers() -> dict[str, int]:
-    names = ["rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13",
-             "r14", "r15", "rip", "rflags", "fs_base", "gs_base", "cs", "ss"]
-    regs = {n: getattr(x86, f"UC_X86_REG_{n.upper()}") for n in names}
-    regs["rflags"] = x86.UC_X86_REG_EFLAGS
-    regs.update({f"xmm{i}": getattr(x86, f"UC_X86_REG_XMM{i}") for i in range(16)})
-    regs.update({f"st{i}": getattr(x86, f"UC_X86_REG_FP{i}") for i in range(8)})
-    regs.update(fpcw=x86.UC_X86_REG_FPCW, fpsw=x86.UC_X86_REG_FPSW, fptag=x86.UC_X86_REG_FPTAG,
-                mxcsr=x86.UC_X86_REG_MXCSR, ds=x86.UC_X86_REG_DS, es=x86.UC_X86_REG_ES, fs=x86.UC_X86_REG_FS,
-                gs=x86.UC_X86_REG_GS)
-    regs["pc"] = x86.UC_X86_REG_RIP
-    regs["sp"] = x86.UC_X86_REG_RSP
-    return regs
-
-
-class CpuContext:
-    """A saved user register context: all the CPU state Unicorn keeps (FP and vector registers too), in a
-    uc_context of its own.  Its 64-bit registers can be read and written by name."""
-    __slots__ = ("_handle", "_words", "_registers", "_engine", "_cpu")
-
-    def __init__(self, engine: object, words: dict[str, int], registers: dict[str, int],
-                 cpu: "Cpu | None" = None) -> None:
-        self._handle = ctypes.c_void_p()        # the uc_context pointer, passed as it is to the fast calls
-        if _fast_context_alloc(engine, ctypes.byref(self._handle)) != 0:
-            raise MemoryError("uc_context_alloc failed")
-        self._words = words
-        self._registers = registers
-        self._engine = engine
-        self._cpu = cpu
-
-    def __deepcopy__(self, memo: dict) -> "CpuContext":
-        """A context of its own holding the same registers (a copy of the machine: the Python API's
-        snapshots)."""
-        other = CpuContext(self._engine, self._words, self._registers, self._cpu)
-        ctypes.memmove(other._handle, self._handle, _fast_context_size(self._engine))
-        memo[id(self)] = other
-        return other
-
-    def __del__(self, free=_fast_uclib.uc_context_free) -> None:
-        if self._handle:
-            free(self._handle)
-
-    def read(self, name: str) -> int:
-        _fast_context_reg_read(self._handle, self._words[name], _context_box_arg)
-        return _context_box.value
-
-    def write(self, name: str, value: int) -> None:
-        _context_box.value = value & _U64
-        _fast_context_reg_write(self._handle, self._words[name], _context_box_arg)
-
-    def read_bytes(self, name: str, size: int) -> bytes:
-        """Any register by its size in bytes (x86's 16-byte xmm, 10-byte x87 stack, 2-byte selectors and control
-        words): what a debugger's register dump (ptrace's GETFPREGS) reads.  Zero-extended to `size`."""
-        buf = ctypes.create_string_buffer(max(size, 8))
-        if self._cpu is not None and name in self._cpu.live_only_registers:
-            self._cpu.access_in_context(self, lambda engine: _fast_reg_read(engine, self._registers[name], buf))
-        else:
-            _fast_context_reg_read(self._handle, self._registers[name], buf)
-        return buf.raw[:size]
-
-    def write_bytes(self, name: str, data: bytes) -> None:
-        buf = ctypes.create_string_buffer(bytes(data).ljust(8, b"\0"))
-        if self._cpu is not None and name in self._cpu.live_only_registers:
-            self._cpu.access_in_context(self, lambda engine: _fast_reg_write(engine, self._registers[name], buf),
-                                        write=True)
-        else:
-            _fast_context_reg_write(self._handle, self._registers[name], buf)
 
 
 class Cpu:
@@ -291,7 +114,7 @@ class Cpu:
         self._step_seen = 0             # instructions reached by the step run (see _step_hook)
         self._step_hook: uc_hook_h | None = None
         self._scratch: CpuContext | None = None     # access_in_context keeps the CPU's own registers here
-        self._preempter: _Preempter | None = None
+        self._preempter: Preempter | None = None
         # The 64-bit registers, read and written through the fast calls with one reused box (the binding's
         # generic reg_read costs ~5 us: it looks up the register's class on every call).
         self._words = {name: self.registers[name] for name in self.word_registers}
@@ -300,8 +123,8 @@ class Cpu:
         self._sys_ids = tuple(self.registers[r] for r in syscall_registers)     # number first, then arguments
         self._ret_id = self.registers[return_register]
         self._callbacks: list[object] = []      # keep the ctypes trampolines alive
-        self._add_hook(uc.UC_HOOK_TLB_FILL, _HOOK_TLB_FILL_CFUNC(self._kernel_entry(self._fill_path())))
-        self._step_callback = _HOOK_NO_ARGS_CFUNC(self._kernel_entry(self._count_step))
+        self._add_hook(uc.UC_HOOK_TLB_FILL, TLB_FILL_HOOK(self._kernel_entry(self._fill_path())))
+        self._step_callback = NO_ARGS_HOOK(self._kernel_entry(self._count_step))
         self._install_hooks()
         self.on_syscall = None
 
@@ -393,7 +216,7 @@ class Cpu:
                 if e is None:
                     if len(structs) >= 64:        # (a bound, should the stack ever wander)
                         structs.clear()
-                    e = structs[entry_at] = _TlbEntry.from_address(entry_at)
+                    e = structs[entry_at] = TlbEntry.from_address(entry_at)
                 e.paddr = result & ~0xFFF
                 e.perms = result & 7
                 return True
@@ -451,7 +274,7 @@ class Cpu:
         # would first be wrapped in a new argument object on every call.
         engine, ret_id = self._engine_arg, self._ret_id
         ids_arg, pointers_arg, result_arg = ctypes.byref(ids), ctypes.byref(pointers), ctypes.byref(result_box)
-        read_batch, write_reg = _fast_reg_read_batch, _fast_reg_write
+        read_batch, write_reg = fast_reg_read_batch, fast_reg_write
         # All the register values become Python ints in one C call (instead of one ctypes indexing each).
         unpack = struct.Struct(f"{count}Q").unpack_from
 
@@ -591,7 +414,7 @@ class Cpu:
     def set_timeslice(self, timeslice_us: int) -> None:
         """Arm the preemption timer: the running task gets a TIMER trap `timeslice_us` from now."""
         if self._preempter is None:
-            self._preempter = _Preempter(self.emu.emu_stop)
+            self._preempter = Preempter(self.emu.emu_stop)
         self._preempter.arm(time.monotonic() + timeslice_us / 1e6)
 
     def _handle_stop(self, trap: Trap) -> bool:
@@ -670,7 +493,7 @@ class Cpu:
         reg = self._words.get(name)
         if reg is None:                           # a wide or odd-sized register: the binding knows its shape
             return self.emu.reg_read(self.registers[name])
-        _fast_reg_read(self._engine_arg, reg, self._box_arg)
+        fast_reg_read(self._engine_arg, reg, self._box_arg)
         return self._box.value
 
     def write(self, name: str, value: int) -> None:
@@ -683,7 +506,7 @@ class Cpu:
             self.emu.reg_write(self.registers[name], value & _U128)
             return
         self._box.value = value & _U64
-        _fast_reg_write(self._engine_arg, reg, self._box_arg)
+        fast_reg_write(self._engine_arg, reg, self._box_arg)
 
     def rewind_pc(self, size: int) -> None:
         """Move the pc `size` bytes back (onto the syscall instruction of a syscall to run again)."""
@@ -703,7 +526,7 @@ class Cpu:
 
     def flush_tlb(self) -> None:
         """Forget every cached translation (after page-table changes or an address-space switch)."""
-        _fast_ctl(self._engine_arg, self._TLB_FLUSH_CODE)
+        fast_ctl(self._engine_arg, self._TLB_FLUSH_CODE)
 
     def flush_code(self) -> None:
         """Forget all translated code and translations (RAM was rewritten wholesale: a snapshot restored)."""
@@ -733,7 +556,7 @@ class Cpu:
         """A new context holding the current registers -- inside a syscall, as they will be when it returns
         (the pc past the syscall instruction, where Unicorn moves it only after the hook)."""
         ctx = CpuContext(self._engine_arg, self._words, self.registers, self)
-        _fast_context_save(self._engine_arg, ctx._handle)
+        fast_context_save(self._engine_arg, ctx._handle)
         if self._in_syscall and self._PC_ADVANCE_AFTER_HOOK:
             ctx.write("pc", ctx.read("pc") + self._PC_ADVANCE_AFTER_HOOK)
         return ctx
@@ -743,19 +566,19 @@ class Cpu:
         the registers Unicorn reads and writes correctly only in a CPU (`live_only_registers`)."""
         if self._scratch is None:
             self._scratch = CpuContext(self._engine_arg, self._words, self.registers)
-        _fast_context_save(self._engine_arg, self._scratch._handle)
-        _fast_context_restore(self._engine_arg, ctx._handle)
+        fast_context_save(self._engine_arg, self._scratch._handle)
+        fast_context_restore(self._engine_arg, ctx._handle)
         access(self._engine_arg)
         if write:
-            _fast_context_save(self._engine_arg, ctx._handle)
-        _fast_context_restore(self._engine_arg, self._scratch._handle)
+            fast_context_save(self._engine_arg, ctx._handle)
+        fast_context_restore(self._engine_arg, self._scratch._handle)
 
     def update_context(self, ctx: CpuContext) -> None:
         """Save the registers into `ctx` (a context switch: ~0.4 us through the fast call)."""
-        _fast_context_save(self._engine_arg, ctx._handle)
+        fast_context_save(self._engine_arg, ctx._handle)
 
     def restore_context(self, ctx: CpuContext) -> None:
-        _fast_context_restore(self._engine_arg, ctx._handle)
+        fast_context_restore(self._engine_arg, ctx._handle)
 
     # ISA-specific parts
     def _configure(self) -> None:
@@ -773,125 +596,3 @@ class Cpu:
         """Registers of a freshly exec'd task: all zero, FP enabled."""
         raise NotImplementedError
 
-
-class RiscvCpu(Cpu):
-    uc_arch = uc.UC_ARCH_RISCV
-    uc_mode = uc.UC_MODE_RISCV64
-    registers = _riscv_registers()
-    word_registers = tuple(name for name in registers if not name.startswith("f"))   # integer registers, pc
-    # CSRs: Unicorn's CSR access looks at the CPU around the state (its configuration), which a saved
-    # context does not have, and hands back an uninitialised value.
-    live_only_registers = frozenset({"fcsr"})
-    _INVALIDATE_VA = 0xFFFFFFC000000000          # canonical SV39 kernel-half address
-
-    _PC_ADVANCE_AFTER_HOOK = 0       # an ecall arrives with the pc already past it
-    _ECALL_FROM_U = 8
-    _ILLEGAL = 2
-    _BREAKPOINT = 3
-    _TIMER_HZ = 10_000_000       # timebase of QEMU's virt board, what rdtime counts
-
-    def _configure(self) -> None:
-        pass
-
-    def _install_hooks(self) -> None:
-        pass            # every trap arrives through the one interrupt hook, registered by _install_syscall_hook
-
-    def _install_syscall_hook(self, serve_syscall: Callable[[], None]) -> uc_hook_h:
-        ecall, other_trap = self._ECALL_FROM_U, self._other_trap
-
-        def on_interrupt(_uc: int, intno: int) -> None:
-            if intno == ecall:
-                serve_syscall()
-            else:
-                other_trap(intno)
-        return self._add_hook(uc.UC_HOOK_INTR, _HOOK_INTNO_CFUNC(self._kernel_entry(on_interrupt)))
-
-    def _other_trap(self, intno: int) -> None:
-        try:
-            if intno == self._ILLEGAL:
-                if not self._emulate_csr_read():
-                    self.stop(Trap(TrapKind.ILLEGAL_INSTRUCTION, pc=self.read("pc") - 4))
-            elif intno == self._BREAKPOINT:
-                self.stop(Trap(TrapKind.BREAKPOINT, pc=self.read("pc") - 4))
-            else:
-                self.stop(Trap(TrapKind.ILLEGAL_INSTRUCTION, pc=self.read("pc") - 4))
-        except Exception:
-            self._bug("trap handler")
-
-    def _emulate_csr_read(self) -> bool:
-        """Unicorn has no `time`/`cycle`/`instret` CSRs: emulate `csrrs rd, time, x0` (rdtime and friends)."""
-        pc = self.read("pc") - 4          # every INTR trap reports insn+4
-        page = self.on_tlb_fill(pc, ACCESS_EXEC)
-        if page < 0 or (pc & 0xFFF) > 0xFFC:
-            return False
-        pa = (page & ~0xFFF) | (pc & 0xFFF)
-        insn = int.from_bytes(self.ram.mv[pa:pa + 4], "little")
-        csr, rs1, funct3, rd = insn >> 20, (insn >> 15) & 31, (insn >> 12) & 7, (insn >> 7) & 31
-        if (insn & 0x7F) != 0x73 or funct3 != 2 or rs1 != 0 or csr not in (0xC00, 0xC01, 0xC02):
-            return False
-        if rd:
-            ticks = time.monotonic_ns() * self._TIMER_HZ // 1_000_000_000
-            self.write(f"x{rd}", ticks)
-        self.write("pc", pc + 4)
-        return True
-
-    def reset_user_state(self) -> None:
-        for i in range(1, 32):
-            self.write(f"x{i}", 0)
-        for i in range(32):
-            self.write(f"f{i}", 0)
-        self.write("fcsr", 0)
-        # F/D instructions are illegal until mstatus.FS is set (DESIGN.md §5, pitfall 2).
-        self.emu.reg_write(rv.UC_RISCV_REG_MSTATUS, self.emu.reg_read(rv.UC_RISCV_REG_MSTATUS) | 0x6000)
-
-
-class X86Cpu(Cpu):
-    uc_arch = uc.UC_ARCH_X86
-    uc_mode = uc.UC_MODE_64
-    registers = _x86_registers()
-    word_registers = ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
-                      "r13", "r14", "r15", "rip", "pc", "sp", "fs_base", "gs_base")
-    _INVALIDATE_VA = 0xFFFF800000000000          # canonical kernel-half address
-
-    _PC_ADVANCE_AFTER_HOOK = 2       # the `syscall` hook sees RIP on the instruction; Unicorn adds 2 afterwards
-    _DIVIDE_ERROR = 0
-    _BREAKPOINT = 3
-    _INVALID_OPCODE = 6
-
-    def _configure(self) -> None:
-        # Must come before anything else runs on this instance (DESIGN.md §5, pitfall 3).
-        self.emu.ctl_set_cpu_model(x86.UC_CPU_X86_HASWELL)
-
-    def _install_hooks(self) -> None:
-        self._add_hook(uc.UC_HOOK_INTR, HOOK_INTR_CFUNC(self._kernel_entry(self._intr)))
-
-    def _install_syscall_hook(self, serve_syscall: Callable[[], None]) -> uc_hook_h:
-        return self._add_hook(uc.UC_HOOK_INSN, _HOOK_NO_ARGS_CFUNC(self._kernel_entry(serve_syscall)),
-                              ctypes.c_int(x86.UC_X86_INS_SYSCALL))
-
-    def _intr(self, _h: int, intno: int, _ud: int) -> None:
-        pc = self.read("pc")
-        kind = {self._DIVIDE_ERROR: TrapKind.DIVIDE_ERROR, self._BREAKPOINT: TrapKind.BREAKPOINT,
-                self._INVALID_OPCODE: TrapKind.ILLEGAL_INSTRUCTION}.get(intno, TrapKind.ILLEGAL_INSTRUCTION)
-        self.stop(Trap(kind, pc=pc))
-
-    def reset_user_state(self) -> None:
-        for name in ("rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12",
-                     "r13", "r14", "r15", "fs_base", "gs_base"):
-            self.write(name, 0)
-        self.write("rflags", 0x202)
-        # The FPU state Linux gives a new program (fpstate_init): x87 control word 0x37f (64-bit precision, all
-        # exceptions masked) and MXCSR 0x1f80 (SSE exceptions masked, round to nearest).
-        self.emu.reg_write(x86.UC_X86_REG_FPCW, 0x37F)
-        self.emu.reg_write(x86.UC_X86_REG_MXCSR, 0x1F80)
-
-
-_BACKENDS = {"riscv64": RiscvCpu, "x86_64": X86Cpu}
-
-
-def new_cpu(isa: str, ram: PhysicalMemory, syscall_registers: Sequence[str], return_register: str,
-            entry: KernelEntry | None = None, index: int = 0) -> Cpu:
-    """A CPU for `isa` (the name an `arch` object reports) over `ram`; on SMP, CPU number `index`, whose hooks
-    take the kernel lock `entry`.  Several CPUs may share one `ram`: each has its own emulator (its own TLB and
-    translated code) over the same host buffer."""
-    return _BACKENDS[isa](ram, syscall_registers, return_register, entry, index)

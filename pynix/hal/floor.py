@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import unicorn.riscv_const as rv
 import unicorn.x86_const as x86
 
-from pynix.hal.cpu import _BACKENDS, Cpu
+from pynix.hal.backends import BACKENDS
+from pynix.hal.cpu import Cpu
 from pynix.hal.ram import PhysicalMemory
 from pynix.hal.trap import TrapKind
 
@@ -36,7 +37,7 @@ class CallAbi:
     syscall: bytes
 
 
-# Per backend, as hal/cpu.py's _BACKENDS: the C calling conventions (SysV AMD64, RISC-V LP64D).
+# Per backend, as hal/backends.py's BACKENDS: the C calling conventions (SysV AMD64, RISC-V LP64D).
 CALL_ABI = {"x86_64": CallAbi(("rdi", "rsi", "rdx", "rcx", "r8", "r9"), "rax", None, b"\x0f\x05"),
             "riscv64": CallAbi(tuple(f"a{i}" for i in range(6)), "a0", "ra", b"\x73\x00\x00\x00")}   # ecall
 CPU_MODELS = {"x86_64": {n.removeprefix("UC_CPU_X86_").lower(): getattr(x86, n)
@@ -53,7 +54,7 @@ class FlatMachine:
     def __init__(self, isa: str, mem_size: int, syscall_registers: tuple[str, ...], cpu_model: str | None = None,
                  tb_size: int | None = None) -> None:
         self.ram = PhysicalMemory(mem_size)
-        backend = _BACKENDS[isa]
+        backend = BACKENDS[isa]
         if cpu_model is not None or tb_size is not None:
             model = CPU_MODELS[isa][cpu_model] if cpu_model is not None else None
 

@@ -17,8 +17,8 @@ import errno
 from pynix.errors import KernelError
 from pynix.hal import PhysicalMemory
 from pynix.ipc.util import IPC_CREAT, IPC_EXCL, IPCMNI, IpcNamespace, IpcObject, KernIpcPerm, now
-from pynix.mm.address_space import SharedMemory
 from pynix.mm.frame_alloc import PAGE_SHIFT, PAGE_SIZE, FrameAllocator
+from pynix.mm.vma import SharedMemory
 from pynix.uapi.capability import CAP_IPC_LOCK
 
 SHM_RDONLY, SHM_RND, SHM_REMAP, SHM_EXEC = 0o10000, 0o20000, 0o40000, 0o100000
