@@ -23,7 +23,15 @@ def test_regrtest_args_select_ignore_and_enable_resources():
 @pytest.mark.parametrize("module,match,use", [("test_posixpath", [], []), ("test_genericpath", [], []),
                                               ("test_glob", ["test_selflink"], []),  # a symlink loop: ELOOP at 40
                                               ("test_epoll", [], []), ("test_stat", [], []),   # issue 13
-                                              ("test_socketserver", [], ["network"])])
+                                              ("test_socketserver", [], ["network"]),
+                                              # issue 21: files, descriptors, terminals, processes and signals
+                                              ("test_mmap", [], []), ("test_select", [], []),
+                                              ("test_fileio", [], []), ("test_file", [], []),
+                                              ("test_fcntl", [], []), ("test_tempfile", [], []),
+                                              ("test_pty", [], []), ("test_resource", [], []),
+                                              ("test_thread", [], []), ("test_eintr", [], []),
+                                              ("test_wait4", [], []), ("test_fork1", [], []),
+                                              ("test_popen", [], [])])
 def test_natively_passing_cases_pass_under_pynix(module, match, use, tmp_path, monkeypatch):
     harness.need(Path(PYTHON).exists() and (TESTSUITE / f"{module}.py").exists(),
                  f"{PYTHON} with CPython's test suite is needed (Debian package libpython3.11-testsuite)")

@@ -109,3 +109,11 @@ def test_fault_addresses(guest):
                  b"read past the end of a file: SIGBUS BUS_ADRERR si_addr=base+0x1021",
                  b"fetch from a non-executable page: SIGSEGV SEGV_ACCERR si_addr=base+0x10"]:
         assert line + b"\n" in got.stdout, got.describe()
+
+
+def test_signal_waits_for_a_woken_call_to_finish(target):
+    """A child's exit wakes the parent's epoll_wait/poll on a pipe and then sends SIGCHLD: the woken call returns
+    its event first and the handler runs after it, its write to a socketpair writing one byte that the next
+    wait sees (asyncio's wakeup fd under FastChildWatcher: CPython's test_asyncio.test_subprocess)."""
+    out = assert_same_as_native("sig_woken_rerun.c", target)
+    assert out.count(b"first wait 1  (pipe events 0x8), handler wrote 1, next wait 2, wakeup byte 1/17\n") == 4

@@ -27,6 +27,7 @@ from pynix.syscall.registry import HANDLERS
 from pynix.task import ptrace
 from pynix.task.exit import exit_group
 from pynix.task.seccomp import RUN, secure_computing
+from pynix.task.signal import has_deliverable
 from pynix.trace.tracepoints import rewrites_calls
 from pynix.uapi.signal import SIGSYS
 
@@ -134,7 +135,7 @@ class SyscallDispatcher:
         except Exception:
             return self._bug(task, nr)
         if task.restart_data is not None:          # the syscall completed: forget what a blocked run kept
-            task.restart_data = None
+            self._rerun_done(task)
         if t0:
             self._charge_system_time(task, t0)
         return result
@@ -173,8 +174,15 @@ class SyscallDispatcher:
         except Exception:
             return self._bug(task, nr)
         if result is not RUN and task.restart_data is not None:
-            task.restart_data = None
+            self._rerun_done(task)
         return result
+
+    def _rerun_done(self, task) -> None:
+        """A call that slept has completed on its re-run: forget what it kept, and stop the CPU if signals wait
+        for its end (task/signal.py deliver_signals holds them back while the re-run is pending)."""
+        task.restart_data = None
+        if has_deliverable(task):
+            self.kernel.cpu.stop()
 
     def _sleep(self, task, block: Block) -> None:
         """The call went to sleep on `block`'s queues: it runs again from its entry when woken (sync/wait.py)."""

@@ -271,6 +271,12 @@ def deliver_signals(kernel: "Kernel", task: Task) -> None:
     # interrupted too: its handler's own syscalls would otherwise forget that progress and the re-run redo it.
     pending_progress = task.restart_data is not None and task.on_interrupt is not None
     interrupted, task.interrupted = task.interrupted or pending_progress, False
+    if not interrupted and task.restart_data is not None and task.ptrace is None:
+        # Woken to complete a call that kept state for its re-run (a deadline, a futex waiter): the signals wait
+        # for its end, as Linux delivers them on the way out of the syscall (the dispatcher stops the CPU then).
+        # A handler run first would see that state as its own syscalls' (a write took epoll_wait's deadline
+        # for the bytes it had already written).
+        return
     if task.ptrace is not None and (ptrace.pending_trap(kernel, task)
                                     or ptrace.interrupted_syscall(kernel, task, interrupted)):
         task.interrupted = interrupted                 # (for when the tracer resumes it)
