@@ -503,8 +503,14 @@ class Kernel:
     @staticmethod
     def _charge_faults(task: Task) -> None:
         """Page faults are resolved while the task's slice is running: move the time they took (which its mm
-        measured) from its user time to its system time, as Linux charges the fault handler's time to stime."""
+        measured) from its user time to its system time, as Linux charges the fault handler's time to stime,
+        and count them as the task's (min_flt, maj_flt: Linux's mm_account_fault charges `current`; a fault
+        another process's access made here, ptrace or /proc/PID/mem, is counted as this task's)."""
         mm = task.mm
+        if mm.min_flt or mm.maj_flt:
+            task.min_flt += mm.min_flt
+            task.maj_flt += mm.maj_flt
+            mm.min_flt = mm.maj_flt = 0
         if mm.fault_ns:
             moved = min(mm.fault_ns, max(task.utime_ns, 0))
             mm.fault_ns = 0

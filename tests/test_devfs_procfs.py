@@ -1,5 +1,5 @@
 """devfs (/dev) and procfs (/proc): unit tests against the filesystems themselves, and differential runs of the
-guest programs dev_null_zero.c and proc_self.c."""
+guest programs dev_null_zero.c, proc_self.c, proc_threads.c and smaps_faults.c."""
 from __future__ import annotations
 
 import errno
@@ -8,7 +8,7 @@ import stat as st
 
 import pytest
 
-from harness import assert_same, build
+from harness import assert_same, assert_same_as_native, build
 from pynix.errors import KernelError
 from pynix.fs import devfs
 from pynix.fs.devfs import DevfsSuperBlock, new_encode_dev
@@ -260,6 +260,40 @@ def test_process_files(machine):
         w.resolve(w.fs.root, b"/proc/%d" % (group.pid + 1))
 
 
+def test_faults_counted_and_shown_in_smaps(machine):
+    """handle_fault counts the faults it resolves: a page of a host file that is not in the (cold) page cache
+    is a major fault, the next page, read ahead with it, a minor one; smaps then shows the two pages as the
+    process's own and clean (the page cache's frames, mapped once), and smaps_rollup sums every area."""
+    import sys
+    from pynix.fs.file_ops import file_mapping
+    from pynix.hal import ACCESS_READ
+    kernel, group, _argv, _envp, _binary = machine
+    mm = group.mm
+    w = _walker(kernel.mounts)
+    host_file = os.fsencode(os.path.realpath(sys.executable))           # a file of the host nobody has read
+    cache = file_mapping(w.resolve(w.fs.root, host_file).inode, group.tasks[0])
+    addr = mm.get_unmapped_area(32 << 12)
+    mm.map(addr, 32 << 12, 1, file=cache, image_end=addr + (32 << 12), name=os.fsdecode(host_file))
+    mm.min_flt = mm.maj_flt = 0
+    mm.handle_fault(addr, ACCESS_READ)
+    mm.handle_fault(addr + 4096, ACCESS_READ)
+    assert (mm.min_flt, mm.maj_flt) == (1, 1)
+
+    smaps = _read_all(_open(w, f"/proc/{group.pid}/smaps")).decode()
+    maps = _read_all(_open(w, f"/proc/{group.pid}/maps")).decode()
+    headers = [line for line in smaps.splitlines() if not line.split(":")[0].isidentifier()]
+    assert "\n".join(headers) + "\n" == maps                    # one entry per line of maps, in order
+    entry = smaps[smaps.index(f"{addr:08x}-"):]
+    entry = entry[:entry.index("VmFlags:")]
+    fields = {line.split(":")[0]: int(line.split()[1]) for line in entry.splitlines()[1:]}
+    assert fields["Size"] == 128 and fields["Rss"] == fields["Private_Clean"] == fields["Pss"] == 8
+    assert fields["Private_Dirty"] == fields["Shared_Clean"] == fields["Anonymous"] == 0
+    rollup = _read_all(_open(w, f"/proc/{group.pid}/smaps_rollup")).decode().splitlines()
+    assert rollup[0][73:] == "[rollup]" and rollup[0].split()[1:5] == ["---p", "00000000", "00:00", "0"]
+    total = sum(int(line.split()[1]) for line in smaps.splitlines() if line.startswith("Rss:"))
+    assert f"Rss:{total:>20} kB" in rollup
+
+
 def test_fd_links_and_mounts(machine):
     kernel, group, *_ = machine
     w = _walker(kernel.mounts)
@@ -347,3 +381,19 @@ def test_busybox_cat_sends_proc_files():
     """busybox cat copies with sendfile(2), which must read a /proc file through the file's own read (its text
     is generated, it has no page cache), as Linux's splice from seq files does."""
     assert_same("/bin/busybox", ["sh", "-c", "cat /proc/sys/kernel/ostype /proc/sys/kernel/ostype"])
+
+
+def test_smaps_and_fault_counters(target):
+    """/proc/self/smaps and smaps_rollup (their fields, in Linux's order; Rss, Pss, shared or private, clean or
+    dirty of known mappings before and after a fork and a write; VmFlags) and the page-fault counters
+    (getrusage, wait4, /proc/self/stat) against native Linux: guest/smaps_faults.c, whose comment says where
+    Linux and pynix take different numbers of faults for the same work, and what it prints there instead."""
+    out = assert_same_as_native("smaps_faults.c", target).decode()
+    assert "writing 8 fresh pages: 8 minor faults, 0 major\n" in out
+    assert "child after fork: Rss 32 Pss 16 Pss_Dirty 16 Shared_Clean 0 Shared_Dirty 32 " in out
+    assert " no\n" not in out and " no " not in out and "differs" not in out
+
+
+def test_book_smaps_as_on_linux(target):
+    """The book's copy-on-write experiment (docs/book/memory.md, guest/book_smaps.c) prints what Linux prints."""
+    assert_same_as_native("book_smaps.c", target)

@@ -46,7 +46,7 @@ PARTIAL_NOTES: dict[str, str] = {
     "prlimit64": "only the calling process (another pid: ESRCH)",
     "adjtimex": "the NTP variables are kept, never applied: the clock is stepped (ADJ_SETOFFSET), not slewed",
     "clock_adjtime": "CLOCK_REALTIME only, as adjtimex",
-    "getrusage": "CPU times only; the other fields are 0",
+    "getrusage": "CPU times and page faults only; the other fields are 0",
     "clone": "no namespaces, CLONE_PTRACE or CLONE_NEWTIME (EINVAL)",
     "clone3": "no namespaces, set_tid or cgroups (EINVAL)",
     "shmget": "no SHM_HUGETLB (EINVAL)",

@@ -6,7 +6,11 @@ zeroed frame (anonymous memory), maps the file's page-cache frame (file mappings
 the cow mark when private, so the first write copies; read-only until the first write when shared, which marks
 the page dirty), or copies a shared frame on the first write (copy-on-write).  The emulator asks for
 translations through `tlb_fill`, which resolves such faults on the spot, so the guest never leaves the JIT for
-them.  The VMAs themselves, and the shared memory behind MAP_SHARED anonymous mappings, are in vma.py.
+them.  Every fault resolved is counted (`min_flt`, `maj_flt`) for the task that took it, as Linux's
+mm_account_fault; unlike Linux, a read of an untouched anonymous page gets its own frame at once (Linux maps the
+shared zero page and faults again on the first write), and a file fault maps only its own page (Linux maps up to
+16 neighbours already in the page cache with it: fault-around), so pynix can count more faults than Linux.  The
+VMAs themselves, and the shared memory behind MAP_SHARED anonymous mappings, are in vma.py.
 """
 from __future__ import annotations
 
@@ -82,6 +86,9 @@ class AddressSpace:
         # Time spent resolving the faults of guest code since the kernel last looked (ns): kernel time, which
         # the kernel moves from the running task's user time to its system time (Kernel.account_running).
         self.fault_ns = 0
+        # The faults `handle_fault` resolved since then, minor and major (a file page it had to read: a page-
+        # cache miss), which the kernel adds to the running task's min_flt and maj_flt the same way.
+        self.min_flt = self.maj_flt = 0
 
     # ----------------------------------------------------------------------------------------------- VMAs
     def find_vma(self, addr: int) -> VmArea | None:
@@ -199,11 +206,13 @@ class AddressSpace:
             if frames.stale_code:                 # an allocation reclaimed frames that held code
                 self.on_code_freed()
             pte = words[slot] = (pfn << fmt.pfn_shift) | self._leaf_bits[vma.prot | PROT_READ]
+            self.min_flt += 1
             return pte
         if pte:                                   # present (or held by PROT_NONE) yet not allowed
             if access == ACCESS_WRITE and vma.shared and vma.file is not None and pte & fmt.present_bit:
                 vma.file.dirty.add((vma.offset + page - vma.start) >> PAGE_SHIFT)     # first store: dirty
                 pte = words[slot] = fmt.make_leaf(fmt.pfn(pte), hardware_prot(vma.prot))
+                self.min_flt += 1
                 return pte
             if not (access == ACCESS_WRITE and pte & fmt.cow_bit and pte & fmt.present_bit):
                 raise KernelError(errno.EFAULT)
@@ -218,10 +227,11 @@ class AddressSpace:
             if vma.prot & PROT_EXEC:
                 self.frames.code[new] = 1
             pte = words[slot] = fmt.make_leaf(new, hardware_prot(vma.prot))
+            self.min_flt += 1
             return pte
-        prot, cow = hardware_prot(vma.prot), False
+        prot, cow, major = hardware_prot(vma.prot), False, False
         if vma.file is not None:
-            pfn, prot, cow = self._file_page(vma, page, access, prot)
+            pfn, prot, cow, major = self._file_page(vma, page, access, prot)
         elif vma.shmem is not None:
             pfn = vma.shmem.page((vma.offset + page - vma.start) >> PAGE_SHIFT)
             self.frames.get(pfn)                  # the page-table entry holds its own reference
@@ -233,6 +243,10 @@ class AddressSpace:
         if self.frames.stale_code:                # an allocation reclaimed frames that held code
             self.on_code_freed()
         pte = words[slot] = fmt.make_leaf(pfn, prot, cow)
+        if major:
+            self.maj_flt += 1
+        else:
+            self.min_flt += 1
         return pte
 
     def _expand_stack(self, va: int) -> VmArea | None:
@@ -270,17 +284,19 @@ class AddressSpace:
         for vma in self.vmas[lo:hi]:
             setattr(vma, name, value)
 
-    def _file_page(self, vma: VmArea, page: int, access: int, prot: int) -> tuple[int, int, bool]:
-        """(frame, hardware prot, cow mark) for a fault at `page` of a file-backed area (see VmArea)."""
+    def _file_page(self, vma: VmArea, page: int, access: int, prot: int) -> tuple[int, int, bool, bool]:
+        """(frame, hardware prot, cow mark, major) for a fault at `page` of a file-backed area (see VmArea);
+        `major`: the page was not in the page cache and had to be read from the file (VM_FAULT_MAJOR)."""
         frames, mv = self.frames, self.ram.mv
         if page >= vma.image_end:                 # the .bss pages of an ELF segment: anonymous memory
             pfn = frames.alloc()
             mv[pfn << PAGE_SHIFT:(pfn + 1) << PAGE_SHIFT] = ZERO_PAGE
-            return pfn, prot, False
+            return pfn, prot, False, False
         cache = vma.file
         index = (vma.offset + page - vma.start) >> PAGE_SHIFT
         if index << PAGE_SHIFT >= cache.size:     # wholly past the end of the file: SIGBUS (see bus_error)
             raise KernelError(errno.EFAULT)
+        major = cache.backed and index not in cache.pages
         src = cache.page(index)
         if vma.shared:
             if access == ACCESS_WRITE:
@@ -288,7 +304,7 @@ class AddressSpace:
             elif index not in cache.dirty:
                 prot &= ~PROT_WRITE               # read-only until the first store marks the page dirty
             frames.get(src)
-            return src, prot, False
+            return src, prot, False, major
         tail = vma.image_end - page               # < PAGE_SIZE: the last file page of an ELF segment with .bss
         if access == ACCESS_WRITE or tail < PAGE_SIZE:
             frames.get(src)                       # held while a copy is allocated (which may reclaim)
@@ -297,9 +313,9 @@ class AddressSpace:
             mv[pfn << PAGE_SHIFT:(pfn << PAGE_SHIFT) + n] = mv[src << PAGE_SHIFT:(src << PAGE_SHIFT) + n]
             mv[(pfn << PAGE_SHIFT) + n:(pfn + 1) << PAGE_SHIFT] = ZERO_PAGE[n:]
             frames.put(src)
-            return pfn, prot, False
+            return pfn, prot, False, major
         frames.get(src)                           # the cache's frame itself, copied on the first write
-        return src, prot & ~PROT_WRITE, True
+        return src, prot & ~PROT_WRITE, True, major
 
     def page_present(self, addr: int) -> bool:
         """Is a frame mapped at `addr` in this space's page table (follow_page)?"""
@@ -414,7 +430,7 @@ class AddressSpace:
             raise KernelError(errno.EINVAL)
         self.unmap(start, length)
         vma = VmArea(start, end, prot, shared, name, image, offset, image_end, file=file, may_write=may_write,
-                     locked=self.lock_future)
+                     locked=self.lock_future, accounted=not shared and bool(prot & PROT_WRITE))
         if shmem is not None:
             shmem.users += 1
             vma.shmem = shmem
@@ -505,6 +521,7 @@ class AddressSpace:
         hw = hardware_prot(prot)
         for vma in self.vmas[lo:hi]:
             vma.prot = prot
+            vma.accounted |= not vma.shared and bool(prot & PROT_WRITE)
             clean = vma.file.dirty if vma.shared and vma.file is not None else None
             for va, slot in self.page_table.present_slots(vma.start, vma.end):
                 pte = words[slot]

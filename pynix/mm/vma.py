@@ -59,6 +59,7 @@ class VmArea:
     file: PageCache | None = None
     may_write: bool = True               # False for a shared mapping of a file not open for writing (VM_MAYWRITE)
     locked: bool = False                 # VM_LOCKED (mlock): counted as VmLck; nothing is ever swapped out here
+    accounted: bool = False              # VM_ACCOUNT: private and writable at some time (commit-charged)
     dontfork: bool = False               # VM_DONTCOPY (MADV_DONTFORK): a forked child does not get the area
     wipeonfork: bool = False             # VM_WIPEONFORK (MADV_WIPEONFORK): a forked child gets it empty (zeros)
     growsdown: bool = False              # VM_GROWSDOWN (MAP_GROWSDOWN): a fault just below extends it downwards

@@ -1,4 +1,5 @@
-"""Resource usage: getrusage and times (CPU time is measured as time spent running guest code)."""
+"""Resource usage: getrusage and times (CPU time is measured as time spent running guest code; page faults are
+counted where the mm resolves them, see AddressSpace.handle_fault)."""
 from __future__ import annotations
 
 import errno
@@ -23,16 +24,19 @@ def _group_times(task: Task) -> tuple[int, int]:
 @syscall
 def sys_getrusage(task: Task, who: int, usage: int) -> int:
     who = s32(who)
+    group = task.group
     if who == RUSAGE_SELF:
         utime, stime = _group_times(task)
+        min_flt, maj_flt = group.fault_counts()
     elif who == RUSAGE_CHILDREN:
-        utime, stime = task.group.children_utime_ns, task.group.children_stime_ns
+        utime, stime = group.children_utime_ns, group.children_stime_ns
+        min_flt, maj_flt = group.cmin_flt, group.cmaj_flt
     elif who == RUSAGE_THREAD:
         task.kernel.account_running()
-        utime, stime = task.utime_ns, task.stime_ns
+        utime, stime, min_flt, maj_flt = task.utime_ns, task.stime_ns, task.min_flt, task.maj_flt
     else:
         raise KernelError(errno.EINVAL)
-    copy_to_user(task.mm, usage, rusage_bytes(utime, stime))
+    copy_to_user(task.mm, usage, rusage_bytes(utime, stime, min_flt, maj_flt))
     return 0
 
 

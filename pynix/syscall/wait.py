@@ -41,10 +41,19 @@ def _traced_report(task: Task, task_match, options: int) -> tuple[Task, int, boo
     return found
 
 
-def rusage_bytes(utime_ns: int, stime_ns: int) -> bytes:
-    """struct rusage: two timevals, then 14 longs (only the times are kept)."""
+def rusage_bytes(utime_ns: int, stime_ns: int, min_flt: int = 0, maj_flt: int = 0) -> bytes:
+    """struct rusage: two timevals, then 14 longs, of which pynix keeps ru_minflt and ru_majflt (the 5th and
+    6th); the others (maxrss, block I/O, context switches...) are 0."""
     return struct.pack("<qqqq14q", utime_ns // 10**9, utime_ns % 10**9 // 1000,
-                       stime_ns // 10**9, stime_ns % 10**9 // 1000, *([0] * 14))
+                       stime_ns // 10**9, stime_ns % 10**9 // 1000, 0, 0, 0, 0, min_flt, maj_flt, *([0] * 8))
+
+
+def _rusage_both(group: ThreadGroup) -> bytes:
+    """What wait4 and waitid report of a child: its usage and its reaped children's (RUSAGE_BOTH)."""
+    utime, stime = group.cpu_time_ns()
+    min_flt, maj_flt = group.fault_counts()
+    return rusage_bytes(utime + group.children_utime_ns, stime + group.children_stime_ns,
+                        min_flt + group.cmin_flt, maj_flt + group.cmaj_flt)
 
 
 def _stop_report(child: ThreadGroup, options: int) -> int | None:
@@ -80,7 +89,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
         if wstatus:
             copy_to_user(task.mm, wstatus, status.to_bytes(4, "little"))
         if rusage:
-            copy_to_user(task.mm, rusage, rusage_bytes(*tracee.group.cpu_time_ns()))
+            copy_to_user(task.mm, rusage, _rusage_both(tracee.group))
         return tracee.tid
     for child in children:
         report = _stop_report(child, options)
@@ -90,7 +99,7 @@ def sys_wait4(task: Task, pid: int, wstatus: int, options: int, rusage: int) -> 
         if wstatus:
             copy_to_user(task.mm, wstatus, (report if report is not None else child.exit_status).to_bytes(4, "little"))
         if rusage:
-            copy_to_user(task.mm, rusage, rusage_bytes(*child.cpu_time_ns()))
+            copy_to_user(task.mm, rusage, _rusage_both(child))
         if report is not None:
             child.wait_report = None               # a stop or continue is reported once
         else:
@@ -146,7 +155,7 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
             code, value = ptrace.CLD_TRAPPED, status >> 8
         _put_waitid_info(task, infop, code, tracee.tid, tracee.group.creds.uid, value)
         if rusage:
-            copy_to_user(task.mm, rusage, rusage_bytes(*tracee.group.cpu_time_ns()))
+            copy_to_user(task.mm, rusage, _rusage_both(tracee.group))
         return 0
     for child in children:
         report = _stop_report(child, options)
@@ -160,7 +169,7 @@ def sys_waitid(task: Task, idtype: int, id_: int, infop: int, options: int, rusa
             continue
         _put_waitid_info(task, infop, code, pid_vnr(task, child.pid), child.creds.uid, value)
         if rusage:
-            copy_to_user(task.mm, rusage, rusage_bytes(*child.cpu_time_ns()))
+            copy_to_user(task.mm, rusage, _rusage_both(child))
         if not options & WNOWAIT:
             if report is not None:
                 child.wait_report = None

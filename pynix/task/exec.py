@@ -153,6 +153,8 @@ def execve(kernel: "Kernel", task: Task, path: bytes, argv: list[bytes], envp: l
             seccomp.seccomp_filter_release(other)
             detach_pid(other)
     group.tasks = [task]
+    if task is kernel.current:
+        kernel.account_running()               # the faults counted in the old image are the task's
     release_mm(task.mm)
     group.mm = mm
     group.exe = os.fsdecode(exe)

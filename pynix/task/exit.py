@@ -39,8 +39,13 @@ def do_exit(kernel: "Kernel", task: Task) -> None:
     if task.robust_list:
         exit_robust_list(task)
     vfork_release(task)
-    task.group.utime_ns += task.utime_ns
-    task.group.stime_ns += task.stime_ns
+    if task is kernel.current:
+        kernel.account_running()               # its slice so far: time and page faults
+    group = task.group
+    group.utime_ns += task.utime_ns
+    group.stime_ns += task.stime_ns
+    group.min_flt += task.min_flt
+    group.maj_flt += task.maj_flt
     release_mm(task.mm)
     if task is kernel.current:
         kernel.cpu.stop()
@@ -120,7 +125,7 @@ def notify_exit(kernel: "Kernel", group: ThreadGroup) -> None:
         else:
             signal.notify_parent(kernel, group, signal.CLD_EXITED, wait_status >> 8)
     if ignored or (action is not None and action.flags & signal.SA_NOCLDWAIT):
-        reap(kernel, group)
+        reap(kernel, group, account=False)
         parent.child_exit.wake_all()
 
 
@@ -166,13 +171,20 @@ def forget_original_parent(kernel: "Kernel", group: ThreadGroup) -> None:
     group.children = []
 
 
-def reap(kernel: "Kernel", group: ThreadGroup) -> None:
-    """Release a zombie process after its parent collected its status (or chose not to)."""
-    if group.parent is not None:
-        if group in group.parent.children:
-            group.parent.children.remove(group)
-        group.parent.children_utime_ns += group.utime_ns
-        group.parent.children_stime_ns += group.stime_ns
+def reap(kernel: "Kernel", group: ThreadGroup, account: bool = True) -> None:
+    """Release a zombie process after its parent collected its status (or chose not to).  A collected child's
+    usage -- CPU time and page faults, its own and its reaped children's -- is added to the parent's children
+    totals (Linux's wait_task_zombie); a child nobody waits for (`account` False: SIGCHLD ignored,
+    SA_NOCLDWAIT) adds nothing, as in Linux."""
+    parent = group.parent
+    if parent is not None:
+        if group in parent.children:
+            parent.children.remove(group)
+        if account:
+            parent.children_utime_ns += group.utime_ns + group.children_utime_ns
+            parent.children_stime_ns += group.stime_ns + group.children_stime_ns
+            parent.cmin_flt += group.min_flt + group.cmin_flt
+            parent.cmaj_flt += group.maj_flt + group.cmaj_flt
     for task in group.tasks:
         kernel.tasks.pop(task.tid, None)
         seccomp.seccomp_filter_release(task)

@@ -104,6 +104,10 @@ class ThreadGroup:
     stime_ns: int = 0
     children_utime_ns: int = 0            # reaped children, for getrusage(RUSAGE_CHILDREN) and times()
     children_stime_ns: int = 0
+    min_flt: int = 0                      # page faults of exited threads, minor and major (signal_struct's)
+    maj_flt: int = 0
+    cmin_flt: int = 0                     # of reaped children (and theirs): RUSAGE_CHILDREN, stat's cminflt
+    cmaj_flt: int = 0
     ptraced: list["Task"] = field(default_factory=list)   # the tasks this process traces (task/ptrace.py)
     exit_notify_pending: bool = False     # exited, but the real parent hears of it once the tracer has
 
@@ -125,6 +129,11 @@ class ThreadGroup:
         """(user, system) CPU time of the whole process: its exited threads plus the live ones."""
         live = self.live_tasks
         return self.utime_ns + sum(t.utime_ns for t in live), self.stime_ns + sum(t.stime_ns for t in live)
+
+    def fault_counts(self) -> tuple[int, int]:
+        """(minor, major) page faults of the whole process: its exited threads plus the live ones."""
+        live = self.live_tasks
+        return self.min_flt + sum(t.min_flt for t in live), self.maj_flt + sum(t.maj_flt for t in live)
 
 
 @dataclass(eq=False)
@@ -179,6 +188,8 @@ class Task:
     # accounting
     utime_ns: int = 0
     stime_ns: int = 0
+    min_flt: int = 0                      # page faults this thread took: resolved without I/O (minor),
+    maj_flt: int = 0                      # or after reading the page from its file (major)
     vruntime: int = 0                     # for the CFS policy
     # scheduling class (task/sched.py): SCHED_* policy, real-time priority 1..99, SCHED_RESET_ON_FORK
     policy: int = 0

@@ -1,8 +1,8 @@
 """procfs (Linux's fs/proc/): the guest's /proc, generated from the kernel's own state whenever it is read, in Linux's formats.
 
 - Per process, /proc/<pid>/ (every live or zombie thread group; also /proc/<tid>/ for any thread, unlisted as on
-  Linux): auxv, cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mem, mountinfo, mounts, root, stat,
-  statm, status, task/<tid>/ (the same files for one thread).
+  Linux): auxv, cmdline, comm, cwd, environ, exe, fd/, fdinfo/, limits, maps, mem, mountinfo, mounts, root,
+  smaps, smaps_rollup, stat, statm, status, task/<tid>/ (the same files for one thread).
 - /proc/self and /proc/thread-self: symlinks that depend on who reads them (`kernel.current`).
 - Global files: cmdline, cpuinfo (from `Arch.cpuinfo`), filesystems, loadavg, meminfo, mounts (-> self/mounts),
   stat, swaps, uptime, version, config.gz, a few sysctls under sys/ (kernel, vm, fs), and sysvipc/ (ipc/).
@@ -28,7 +28,7 @@ get_mm_cmdline, between the `arg_start`/`arg_end`/`env_start`/`env_end` the load
 
 The package follows fs/proc/: `inode` (the inode and file kinds), `root` (the superblock and /proc), `base`
 (/proc/<pid>), `array` (stat, status and what they show of a process), `fd`, `namespaces`, `task_mmu` (maps,
-mounts), `misc` (the global files) and `proc_sysctl` (/proc/sys, /proc/sysvipc).
+smaps, mounts), `misc` (the global files) and `proc_sysctl` (/proc/sys, /proc/sysvipc).
 """
 from __future__ import annotations
 

@@ -177,16 +177,26 @@ def _sig_masks(group: "ThreadGroup") -> tuple[int, int]:
     return ign, cgt
 
 
+def _fault_counts(group: "ThreadGroup", task: "Task | None", whole: bool) -> tuple[int, int]:
+    if whole:
+        return group.fault_counts()
+    return (task.min_flt, task.maj_flt) if task is not None else (0, 0)
+
+
 def proc_pid_stat(sb: ProcfsSuperBlock, group: "ThreadGroup", task: "Task | None", thread_view: bool) -> bytes:
+    """/proc/<pid>/stat: the 52 fields of do_task_stat.  A thread's file (/proc/PID/task/TID/stat) shows its
+    own CPU time and page faults, the process's shows those of all its threads; the children's (cutime,
+    cminflt...) are the process's in both."""
     kernel = sb.kernel
-    """/proc/<pid>/stat: the 52 fields of do_task_stat."""
     from pynix.tty.tty import tty_stat_fields
+    kernel.account_running()                 # the reader's own slice so far (it may be reading itself)
     whole = not thread_view
     pid = sb.nr(task.tid if thread_view and task is not None else group.pid)
     state = proc_state(kernel, group, task)
     utime, stime = _cpu_ticks(group, task, whole)
     cutime = group.children_utime_ns * USER_HZ // 10**9
     cstime = group.children_stime_ns * USER_HZ // 10**9
+    min_flt, maj_flt = _fault_counts(group, task, whole)
     mem = _MemUsage(group)
     args = None if group.exit_status is not None else mm_args(group.mm)
     arg_start, arg_end, env_start, env_end, start_stack = args or (0, 0, 0, 0, 0)
@@ -198,7 +208,7 @@ def proc_pid_stat(sb: ProcfsSuperBlock, group: "ThreadGroup", task: "Task | None
     fields = [
         state, sb.nr(group.ppid), sb.nr(group.pgid), sb.nr(group.sid), *tty_stat_fields(kernel, group),
         #                                                                  ... tty_nr tpgid
-        0x400000, 0, 0, 0, 0,                                            # flags minflt cminflt majflt cmajflt
+        0x400000, min_flt, group.cmin_flt, maj_flt, group.cmaj_flt,      # flags minflt cminflt majflt cmajflt
         utime, stime, cutime, cstime, 20 + nice, nice,                   # utime stime cutime cstime prio nice
         len(group.live_tasks) or 1, 0, _start_ticks(kernel, task or group),   # threads itrealvalue starttime
         mem.size, mem.rss // PAGE_SIZE, rsslim,                          # vsize rss rsslim

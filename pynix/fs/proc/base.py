@@ -12,7 +12,7 @@ from pynix.fs.proc.array import (OOM_SCORE_ADJ_MAX, OOM_SCORE_ADJ_MIN, cmdline, 
 from pynix.fs.proc.fd import FdDir, FdInfoDir
 from pynix.fs.proc.inode import ProcDir, ProcFileInode, ProcLinkInode, ProcMemInode, as_bytes
 from pynix.fs.proc.namespaces import IdMapInode, NsDir
-from pynix.fs.proc.task_mmu import show_maps, show_mountinfo, show_mounts
+from pynix.fs.proc.task_mmu import show_maps, show_mountinfo, show_mounts, show_smaps, show_smaps_rollup
 from pynix.fs.vfs import Inode, VfsPath
 from pynix.uapi.capability import CAP_SYS_RESOURCE
 
@@ -93,6 +93,8 @@ class PidDir(ProcDir):
             b"root": self._link(b"root", lambda: self._fs_path("root"), lambda p: self._fs_jump("root")),
             b"stat": self._file(b"stat", lambda: proc_pid_stat(sb, g, self.thread, thread_view)),
             b"statm": self._file(b"statm", lambda: proc_pid_statm(g)),
+            b"smaps": self._file(b"smaps", lambda: show_smaps(sb, g)),
+            b"smaps_rollup": self._file(b"smaps_rollup", lambda: show_smaps_rollup(sb, g)),
             b"status": self._file(b"status", lambda: proc_pid_status(sb, g, self.thread, thread_view)),
         }
         kids[b"ns"] = lambda: NsDir(sb, self)
