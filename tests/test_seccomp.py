@@ -91,7 +91,8 @@ def test_ctags_sandbox(tmp_path):
 
 def _joined_strace_lines(text: str) -> list[str]:
     """strace -f's lines without their pid, a call that another thread's line interrupted (`seccomp(... <unfinished
-    ...>` then `<... seccomp resumed>) = 0`) joined back into one line where it began, stack addresses masked."""
+    ...>` then `<... seccomp resumed>)            = 0`) joined back into one line where it began, without the padding
+    strace put before the short resumed line's ` = `, stack addresses masked."""
     out: list[str] = []
     pending: dict[str, int] = {}
     for line in text.splitlines():
@@ -99,7 +100,7 @@ def _joined_strace_lines(text: str) -> list[str]:
         pid, rest = m.group(1) or "", re.sub(r"filter=0x[0-9a-f]+", "filter=ADDR", m.group(2))
         resumed = re.match(r"^<\.\.\. \w+ resumed>(.*)$", rest)
         if resumed and pid in pending:
-            out[pending.pop(pid)] += resumed.group(1)
+            out[pending.pop(pid)] += re.sub(r"^\)\s+= ", ") = ", resumed.group(1))
         elif rest.endswith(" <unfinished ...>"):
             pending[pid] = len(out)
             out.append(rest[:-len(" <unfinished ...>")])
